@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// sluice: MySQL/MariaDB ROW binlog -> version-checked Redis Cluster + Kafka.
+// No SwiftPM package dependencies: Foundation, Dispatch, XCTest and three Debian C libraries.
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"])
+    ],
+    targets: [
+        // C library module maps (nothing else lives in these).
+        .systemLibrary(name: "CMariaDB", path: "Sources/CMariaDB", pkgConfig: "libmariadb",
+                       providers: [.apt(["libmariadb-dev"])]),
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", pkgConfig: "hiredis",
+                       providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka",
+                       providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // Pure decoder: Foundation only.
+        .target(name: "Binlog", path: "Sources/Binlog"),
+        // Decompression of MariaDB compressed events (zlib), outside the pure decoder.
+        .target(name: "BinlogCompression", dependencies: ["Binlog", "CZlib"], path: "Sources/BinlogCompression"),
+
+        .target(name: "MySQLSource", dependencies: ["Binlog", "CMariaDB"], path: "Sources/MySQLSource"),
+        .target(name: "RedisCluster", dependencies: ["CHiredis"], path: "Sources/RedisCluster"),
+        .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Sources/Kafka"),
+        .target(name: "Ops", path: "Sources/Ops"),
+        .target(name: "Replication",
+                dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops"],
+                path: "Sources/Replication"),
+        .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster"], path: "Sources/Ledger"),
+
+        // Starts real MariaDB, Redis Cluster and Tansu on loopback for tests and `sluice demo`.
+        .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],
+                path: "Sources/TestSupport"),
+
+        .executableTarget(
+            name: "sluice",
+            dependencies: ["Binlog", "BinlogCompression", "MySQLSource", "RedisCluster", "Kafka",
+                           "Replication", "Ledger", "Ops", "TestSupport"],
+            path: "Sources/sluice"),
+
+        .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests"),
+    ]
+)

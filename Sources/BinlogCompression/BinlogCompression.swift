@@ -1,0 +1,1 @@
+// BinlogCompression module: see ../shared/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,2 @@
+#include <mariadb/mysql.h>
+#include <mariadb/mariadb_rpl.h>

@@ -1,0 +1,1 @@
+// Kafka module: see ../shared/ARCHITECTURE.md for what it owns.

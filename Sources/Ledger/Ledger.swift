@@ -1,0 +1,1 @@
+// Ledger module: see ../shared/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,1 @@
+// MySQLSource module: see ../shared/ARCHITECTURE.md for what it owns.

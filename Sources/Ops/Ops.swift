@@ -1,0 +1,1 @@
+// Ops module: see ../shared/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,1 @@
+// RedisCluster module: see ../shared/ARCHITECTURE.md for what it owns.

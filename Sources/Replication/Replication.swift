@@ -1,0 +1,1 @@
+// Replication module: see ../shared/ARCHITECTURE.md for what it owns.

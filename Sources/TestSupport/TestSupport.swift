@@ -1,0 +1,1 @@
+// TestSupport module: see ../shared/ARCHITECTURE.md for what it owns.
