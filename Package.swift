@@ -45,5 +45,6 @@ let package = Package(
             path: "Sources/sluice"),
 
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests"),
+        .testTarget(name: "OpsTests", dependencies: ["Ops"], path: "Tests/OpsTests"),
     ]
 )

@@ -1,1 +1,0 @@
-// Ops module: see ../shared/ARCHITECTURE.md for what it owns.
