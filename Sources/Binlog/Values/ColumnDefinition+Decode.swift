@@ -1,0 +1,170 @@
+/// One non-NULL column value of a row image (NULLs are the row decoder's null bitmap).
+///
+/// Every type's size comes from its type code and TABLE_MAP metadata; a type whose size is not
+/// known throws rather than guessing. On any error the reader is back where the value started.
+extension ColumnDefinition {
+    public func decodeValue(from r: inout ByteReader) throws(FieldError) -> ColumnValue {
+        let start = r.offset
+        do throws(FieldError) {
+            return try decodeValueUnrestored(&r)
+        } catch {
+            try? r.seek(to: start)
+            throw error
+        }
+    }
+
+    @inline(__always)
+    private func decodeValueUnrestored(_ r: inout ByteReader) throws(FieldError) -> ColumnValue {
+        switch type {
+        case .tiny:
+            let v = try r.readUInt8("TINYINT")
+            return unsigned ? .uint(UInt64(v)) : .int(Int64(Int8(bitPattern: v)))
+        case .short:
+            let v = UInt16(truncatingIfNeeded: try r.readUIntLE(2, "SMALLINT"))
+            return unsigned ? .uint(UInt64(v)) : .int(Int64(Int16(bitPattern: v)))
+        case .int24:
+            let v = UInt32(truncatingIfNeeded: try r.readUIntLE(3, "MEDIUMINT"))
+            return unsigned ? .uint(UInt64(v)) : .int(Int64(Int32(bitPattern: v << 8) >> 8))
+        case .long:
+            let v = UInt32(truncatingIfNeeded: try r.readUIntLE(4, "INT"))
+            return unsigned ? .uint(UInt64(v)) : .int(Int64(Int32(bitPattern: v)))
+        case .longlong:
+            let v = try r.readUIntLE(8, "BIGINT")
+            return unsigned ? .uint(v) : .int(Int64(bitPattern: v))
+        case .float:
+            try checkMetadata(4, "FLOAT size", r.offset)
+            return .float(Float(bitPattern: UInt32(truncatingIfNeeded: try r.readUIntLE(4, "FLOAT"))))
+        case .double:
+            try checkMetadata(8, "DOUBLE size", r.offset)
+            return .double(Double(bitPattern: try r.readUIntLE(8, "DOUBLE")))
+        case .newdecimal:
+            return .decimal(try PackedDecimal.decode(precision: Int(metadata >> 8), scale: Int(metadata & 0xFF),
+                                                     from: &r))
+        case .decimal:
+            throw FieldError(.unsupported,
+                             "old DECIMAL (type 0, MySQL before 5.0.3): the binlog does not carry its length",
+                             offset: r.offset)
+        case .year:
+            let v = Int(try r.readUInt8("YEAR"))
+            return .year(v == 0 ? 0 : 1900 + v)
+        case .date, .newdate:
+            return .date(try Self.decodeDate(&r))
+        case .time:
+            return .time(try Self.decodeOldTime(&r))
+        case .datetime:
+            return .datetime(try Self.decodeOldDateTime(&r))
+        case .timestamp:
+            return .timestamp(MySQLTimestamp(seconds: Int64(try r.readUIntLE(4, "TIMESTAMP")), microseconds: 0, fsp: 0))
+        case .time2:
+            return .time(try Self.decodeTime2(try Self.checkFsp(metadata, type, offset: r.offset), &r))
+        case .datetime2:
+            return .datetime(try Self.decodeDateTime2(try Self.checkFsp(metadata, type, offset: r.offset), &r))
+        case .timestamp2:
+            return .timestamp(try Self.decodeTimestamp2(try Self.checkFsp(metadata, type, offset: r.offset), &r))
+        case .varchar, .varString:
+            let n = try readLength(metadata < 256 ? 1 : 2, &r)
+            return try text(r.readSlice(n, "VARCHAR data"))
+        case .string:
+            return try decodeString(StringMetadata(metadata), &r)
+        case .enumType, .set:
+            // Only written this way by old servers; the metadata has the STRING layout.
+            var m = StringMetadata(metadata)
+            m.realType = type.rawValue
+            return try decodeString(m, &r)
+        case .tinyBlob, .blob, .mediumBlob, .longBlob:
+            let n = try readLength(try blobPrefix(r.offset), &r)
+            return try text(r.readSlice(n, "BLOB data"))
+        case .geometry:
+            let n = try readLength(try blobPrefix(r.offset), &r)
+            return .geometry(try r.readBytes(n, "GEOMETRY data"))
+        case .json:
+            let n = try readLength(try blobPrefix(r.offset), &r)
+            let docStart = r.offset
+            try r.skip(n, "JSON data")
+            return .json(try BinaryJSON.text(r.bytes, start: docStart, end: docStart + n))
+        case .bit:
+            let bits = Int(metadata & 0xFF), whole = Int(metadata >> 8)
+            let n = whole + (bits > 0 ? 1 : 0)
+            guard bits < 8, n >= 1, n <= 8 else {
+                throw FieldError(.invalid, "BIT metadata \(whole) bytes + \(bits) bits (BIT(1..64))", offset: r.offset)
+            }
+            return .bit(try r.readUIntBE(n, "BIT"))
+        case .null:
+            return .null
+        case .typedArray, .vector:
+            throw FieldError(.unsupported, "column type \(type) (\(type.rawValue)) is not decoded", offset: r.offset)
+        }
+    }
+
+    @inline(__always)
+    private func checkMetadata(_ expected: UInt16, _ what: StaticString, _ offset: Int) throws(FieldError) {
+        // Servers that omit the metadata write 0; any other value must be the type's size.
+        guard metadata == expected || metadata == 0 else {
+            throw FieldError(.invalid, "\(what): metadata \(metadata), expected \(expected)", offset: offset)
+        }
+    }
+
+    @inline(__always)
+    private func blobPrefix(_ offset: Int) throws(FieldError) -> Int {
+        guard metadata >= 1, metadata <= 4 else {
+            throw FieldError(.invalid, "\(type): length-prefix size \(metadata) in metadata (1...4)", offset: offset)
+        }
+        return Int(metadata)
+    }
+
+    @inline(__always)
+    private func readLength(_ prefix: Int, _ r: inout ByteReader) throws(FieldError) -> Int {
+        Int(try r.readUIntLE(prefix, "length prefix"))
+    }
+
+    /// Text when the collation's charset decodes these bytes exactly, else the bytes.
+    @inline(__always)
+    private func text(_ raw: ArraySlice<UInt8>) -> ColumnValue {
+        if let collation, let s = TextCharset(collation: collation).decode(raw) { return .string(s) }
+        return .bytes(Array(raw))
+    }
+
+    private func decodeString(_ m: StringMetadata, _ r: inout ByteReader) throws(FieldError) -> ColumnValue {
+        switch m.realType {
+        case ColumnType.string.rawValue:
+            // CHAR: 1-byte length up to 255 bytes, else 2 (e.g. CHAR(255) in utf8mb4 is 1020 bytes).
+            let n = try readLength(m.length < 256 ? 1 : 2, &r)
+            return try text(r.readSlice(n, "CHAR data"))
+        case ColumnType.enumType.rawValue:
+            guard m.length == 1 || m.length == 2 else {
+                throw FieldError(.invalid, "ENUM storage size \(m.length) (1 or 2)", offset: r.offset)
+            }
+            let index = Int(try r.readUIntLE(m.length, "ENUM"))
+            return .enumValue(index: index, name: enumName(index))
+        case ColumnType.set.rawValue:
+            guard m.length >= 1, m.length <= 8 else {
+                throw FieldError(.invalid, "SET storage size \(m.length) (1...8)", offset: r.offset)
+            }
+            let bits = try r.readUIntLE(m.length, "SET")
+            return .set(bits: bits, names: setNames(bits))
+        default:
+            throw FieldError(.invalid, "STRING column with real type \(m.realType) in metadata", offset: r.offset)
+        }
+    }
+
+    /// The member name, "" for the error value 0; nil when members are unknown or out of range.
+    private func enumName(_ index: Int) -> String? {
+        guard let enumValues else { return nil }
+        if index == 0 { return "" }
+        return index <= enumValues.count ? enumValues[index - 1] : nil
+    }
+
+    /// Member names in member order; nil when unknown or when a bit has no member.
+    private func setNames(_ bits: UInt64) -> [String]? {
+        guard let setValues, setValues.count >= 64 || bits >> UInt64(setValues.count) == 0 else { return nil }
+        var names: [String] = []
+        var b = bits
+        var i = 0
+        while b != 0 {
+            if b & 1 != 0 { names.append(setValues[i]) }
+            b >>= 1
+            i += 1
+        }
+        return names
+    }
+}
