@@ -1,0 +1,98 @@
+/// Pure routing state for a pipelined batch on a cluster: which request goes to which node, and
+/// what to do with each reply (done, re-route after MOVED, ASKING after ASK, back off). The client
+/// does the I/O; this only decides, so it is tested without sockets.
+public struct PipelinePlan: Sendable {
+    public struct Pending: Sendable, Equatable {
+        /// Position in the caller's request list (replies come back in that order).
+        public var index: Int
+        /// Slot of the request's key; nil for keyless commands (sent to any master).
+        public var slot: Int?
+        /// Set after ASK: send `ASKING` then the command to this node, once.
+        public var askTarget: RedisEndpoint?
+        public var attempts: Int
+    }
+
+    public private(set) var pending: [Pending]
+    /// Largest attempt count seen, to pace the backoff.
+    public private(set) var round = 0
+    /// Set when some reply asked for the whole map to be reloaded (MOVED, connection loss).
+    public private(set) var needsRefresh = false
+    /// True when some request needs a pause before the next round (TRYAGAIN, CLUSTERDOWN, or its
+    /// node was unreachable), as opposed to a plain redirect that is retried at once.
+    public private(set) var needsPause = false
+    /// The last redirect or error that caused a retry, for the final error message.
+    public private(set) var lastCause: String?
+
+    public init(slots: [Int?]) {
+        pending = slots.enumerated().map { Pending(index: $0.offset, slot: $0.element, askTarget: nil, attempts: 0) }
+    }
+
+    /// Groups the pending requests by destination node using `map`. Requests whose slot no node
+    /// serves come back in `uncovered`.
+    public func groups(using map: SlotMap) -> (byNode: [RedisEndpoint: [Pending]], uncovered: [Pending]) {
+        var byNode: [RedisEndpoint: [Pending]] = [:]
+        var uncovered: [Pending] = []
+        let anyNode = map.masters.first
+        for p in pending {
+            let target: RedisEndpoint?
+            if let ask = p.askTarget {
+                target = ask
+            } else if let slot = p.slot {
+                target = map.master(forSlot: slot)
+            } else {
+                target = anyNode
+            }
+            if let target { byNode[target, default: []].append(p) } else { uncovered.append(p) }
+        }
+        return (byNode, uncovered)
+    }
+
+    /// Records the outcome of one round. `outcomes` holds, per request sent, either its reply or
+    /// the connection error of its node. Returns the finished (index, reply) pairs; everything else
+    /// stays pending with its attempt counted. `map` gets MOVED slots patched in.
+    public mutating func record(_ outcomes: [(Pending, Result<RedisReply, RedisError>, RedisEndpoint)],
+                                map: inout SlotMap) -> [(Int, RedisReply)] {
+        var done: [(Int, RedisReply)] = []
+        var next: [Pending] = []
+        needsRefresh = false
+        needsPause = false
+        for (p, result, node) in outcomes {
+            var q = p
+            q.askTarget = nil
+            switch result {
+            case .failure(let e):
+                needsRefresh = true
+                needsPause = true
+                lastCause = e.description
+                q.attempts += 1
+                next.append(q)
+            case .success(let reply):
+                switch ClusterReplyAction.classify(reply, replyingNode: node) {
+                case .done:
+                    done.append((p.index, reply))
+                case .moved(let slot, let to):
+                    map.assign(slot: slot, to: to)
+                    needsRefresh = true
+                    lastCause = reply.errorMessage
+                    q.attempts += 1
+                    next.append(q)
+                case .ask(_, let to):
+                    q.askTarget = to
+                    lastCause = reply.errorMessage
+                    q.attempts += 1
+                    next.append(q)
+                case .tryAgain, .clusterDown:
+                    needsPause = true
+                    lastCause = reply.errorMessage
+                    q.attempts += 1
+                    next.append(q)
+                }
+            }
+        }
+        pending = next
+        round = next.map(\.attempts).max() ?? 0
+        return done
+    }
+
+    public var isFinished: Bool { pending.isEmpty }
+}

@@ -1,1 +1,0 @@
-// RedisCluster module: see ../shared/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,43 @@
+/// A failure talking to Redis, with the node it happened on and the inner cause kept.
+public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, Equatable {
+        /// TCP connect failed or timed out.
+        case connect
+        /// The connection broke or a read/write timed out mid-command.
+        case io
+        /// AUTH refused (wrong user/password) or the user lacks a permission.
+        case auth
+        /// The server answered with an error reply that is not a redirection.
+        case server
+        /// A reply of an unexpected shape (e.g. CLUSTER SLOTS not an array).
+        case protocolViolation
+        /// MOVED/ASK/TRYAGAIN/CLUSTERDOWN still unresolved after the retry budget.
+        case retriesExhausted
+        /// No node serves the slot (cluster not fully covered).
+        case slotUncovered
+        /// A usage error: bad option, empty seed list.
+        case usage
+    }
+
+    public let code: Code
+    public let message: String
+    /// `host:port` of the node involved, when there is one.
+    public let node: String?
+    /// The error this one wraps (e.g. the last redirection before giving up).
+    public let underlying: String?
+
+    public init(_ code: Code, _ message: String, node: String? = nil, underlying: String? = nil) {
+        self.code = code
+        self.message = message
+        self.node = node
+        self.underlying = underlying
+    }
+
+    public var description: String {
+        var s = "redis \(code.rawValue) error"
+        if let node { s += " at \(node)" }
+        s += ": \(message)"
+        if let underlying { s += " (cause: \(underlying))" }
+        return s
+    }
+}
