@@ -47,5 +47,10 @@ let package = Package(
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests"),
         .testTarget(name: "OpsTests", dependencies: ["Ops"], path: "Tests/OpsTests"),
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster"], path: "Tests/RedisClusterTests"),
+        // Against real servers started by TestSupport; also reaches each C library directly.
+        .testTarget(name: "IntegrationTests",
+                    dependencies: ["TestSupport", "MySQLSource", "RedisCluster", "Kafka",
+                                   "CMariaDB", "CHiredis", "CRdKafka"],
+                    path: "Tests/IntegrationTests"),
     ]
 )

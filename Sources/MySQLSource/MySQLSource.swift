@@ -1,1 +1,0 @@
-// MySQLSource module: see ../shared/ARCHITECTURE.md for what it owns.

@@ -1,1 +1,0 @@
-// TestSupport module: see ../shared/ARCHITECTURE.md for what it owns.
