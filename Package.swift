@@ -44,7 +44,8 @@ let package = Package(
                            "Replication", "Ledger", "Ops", "TestSupport"],
             path: "Sources/sluice"),
 
-        .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests"),
+        .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
+                    exclude: ["Fixtures"]),
         .testTarget(name: "OpsTests", dependencies: ["Ops"], path: "Tests/OpsTests"),
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster"], path: "Tests/RedisClusterTests"),
         // Against real servers started by TestSupport; also reaches each C library directly.

@@ -33,10 +33,15 @@ extension ColumnDefinition {
             return unsigned ? .uint(v) : .int(Int64(bitPattern: v))
         case .float:
             try checkMetadata(4, "FLOAT size", r.offset)
-            return .float(Float(bitPattern: UInt32(truncatingIfNeeded: try r.readUIntLE(4, "FLOAT"))))
+            let v = Float(bitPattern: UInt32(truncatingIfNeeded: try r.readUIntLE(4, "FLOAT")))
+            // MySQL and MariaDB cannot store NaN or infinity: such bytes are corrupt.
+            guard v.isFinite else { throw FieldError(.invalid, "FLOAT is not finite", offset: r.offset - 4) }
+            return .float(v)
         case .double:
             try checkMetadata(8, "DOUBLE size", r.offset)
-            return .double(Double(bitPattern: try r.readUIntLE(8, "DOUBLE")))
+            let v = Double(bitPattern: try r.readUIntLE(8, "DOUBLE"))
+            guard v.isFinite else { throw FieldError(.invalid, "DOUBLE is not finite", offset: r.offset - 8) }
+            return .double(v)
         case .newdecimal:
             return .decimal(try PackedDecimal.decode(precision: Int(metadata >> 8), scale: Int(metadata & 0xFF),
                                                      from: &r))
