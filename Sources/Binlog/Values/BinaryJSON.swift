@@ -186,28 +186,15 @@ enum BinaryJSON {
         let intPart = a >> 24
         if fieldType == ColumnType.time.rawValue {
             if packed < 0 { out.unicodeScalars.append("-") }
-            out.appendPadded(Int((intPart >> 12) & 0x3FF), width: 2)
-            out.unicodeScalars.append(":")
-            out.appendPadded(Int((intPart >> 6) & 0x3F), width: 2)
-            out.unicodeScalars.append(":")
-            out.appendPadded(Int(intPart & 0x3F), width: 2)
-            out.appendFraction(micros, fsp: 6)
+            out.appendClock(Int((intPart >> 12) & 0x3FF), Int((intPart >> 6) & 0x3F), Int(intPart & 0x3F),
+                            microseconds: micros, fsp: 6)
             return
         }
         let ymd = Int(intPart >> 17), hms = Int(intPart & 0x1_FFFF)
         let ym = ymd >> 5
-        out.appendPadded(ym / 13, width: 4)
-        out.unicodeScalars.append("-")
-        out.appendPadded(ym % 13, width: 2)
-        out.unicodeScalars.append("-")
-        out.appendPadded(ymd & 0x1F, width: 2)
+        out.appendDate(ym / 13, ym % 13, ymd & 0x1F)
         guard fieldType != ColumnType.date.rawValue else { return }
         out.unicodeScalars.append(" ")
-        out.appendPadded(hms >> 12, width: 2)
-        out.unicodeScalars.append(":")
-        out.appendPadded((hms >> 6) & 0x3F, width: 2)
-        out.unicodeScalars.append(":")
-        out.appendPadded(hms & 0x3F, width: 2)
-        out.appendFraction(micros, fsp: 6)
+        out.appendClock(hms >> 12, (hms >> 6) & 0x3F, hms & 0x3F, microseconds: micros, fsp: 6)
     }
 }

@@ -73,11 +73,7 @@ extension ColumnValue {
 extension MySQLDate {
     /// `YYYY-MM-DD`; zero parts print as zeros (`0000-00-00`).
     public func appendText(into out: inout String) {
-        out.appendPadded(year, width: 4)
-        out.unicodeScalars.append("-")
-        out.appendPadded(month, width: 2)
-        out.unicodeScalars.append("-")
-        out.appendPadded(day, width: 2)
+        out.appendDate(year, month, day)
     }
 }
 
@@ -85,26 +81,16 @@ extension MySQLTime {
     /// `[-]HH:MM:SS[.f]`: hours may exceed 24 (up to 838), exactly `fsp` fraction digits.
     public func appendText(into out: inout String) {
         if negative { out.unicodeScalars.append("-") }
-        out.appendPadded(hours, width: 2)
-        out.unicodeScalars.append(":")
-        out.appendPadded(minutes, width: 2)
-        out.unicodeScalars.append(":")
-        out.appendPadded(seconds, width: 2)
-        out.appendFraction(microseconds, fsp: fsp)
+        out.appendClock(hours, minutes, seconds, microseconds: microseconds, fsp: fsp)
     }
 }
 
 extension MySQLDateTime {
     /// `YYYY-MM-DD HH:MM:SS[.f]` with exactly `fsp` fraction digits.
     public func appendText(into out: inout String) {
-        MySQLDate(year: year, month: month, day: day).appendText(into: &out)
+        out.appendDate(year, month, day)
         out.unicodeScalars.append(" ")
-        out.appendPadded(hour, width: 2)
-        out.unicodeScalars.append(":")
-        out.appendPadded(minute, width: 2)
-        out.unicodeScalars.append(":")
-        out.appendPadded(second, width: 2)
-        out.appendFraction(microseconds, fsp: fsp)
+        out.appendClock(hour, minute, second, microseconds: microseconds, fsp: fsp)
     }
 }
 

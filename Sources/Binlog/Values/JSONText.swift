@@ -55,6 +55,25 @@ extension String {
         }
     }
 
+    /// `HH:MM:SS[.f]` (hours may have more digits).
+    mutating func appendClock(_ h: Int, _ m: Int, _ sec: Int, microseconds: Int, fsp: Int) {
+        appendPadded(h, width: 2)
+        unicodeScalars.append(":")
+        appendPadded(m, width: 2)
+        unicodeScalars.append(":")
+        appendPadded(sec, width: 2)
+        appendFraction(microseconds, fsp: fsp)
+    }
+
+    /// `YYYY-MM-DD`.
+    mutating func appendDate(_ y: Int, _ m: Int, _ d: Int) {
+        appendPadded(y, width: 4)
+        unicodeScalars.append("-")
+        appendPadded(m, width: 2)
+        unicodeScalars.append("-")
+        appendPadded(d, width: 2)
+    }
+
     /// `.ffffff` truncated to `fsp` digits (nothing when fsp is 0).
     mutating func appendFraction(_ microseconds: Int, fsp: Int) {
         guard fsp > 0 else { return }
