@@ -1,0 +1,38 @@
+/// Inflates the zlib stream of a MariaDB compressed event (`log_bin_compress=ON`). The decoder stays
+/// pure: the zlib-backed implementation lives in the BinlogCompression target and is passed in.
+public protocol BinlogDecompressor: Sendable {
+    /// Inflates `compressed` into exactly `uncompressedLength` bytes, or throws.
+    func inflate(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8]
+}
+
+/// MariaDB's compressed-payload framing (`binlog_buf_uncompress`): one header byte `0x80 | n`
+/// (n = 1...4), the uncompressed length in n big-endian bytes, then a zlib stream.
+enum MariaDBCompressedPayload {
+    /// zlib cannot expand data by more than about 1032:1; a larger claim is corrupt.
+    static let maxRatio = 1032
+
+    static func inflate(_ payload: ArraySlice<UInt8>, with d: (any BinlogDecompressor)?,
+                        eventOffset: Int) throws(FieldError) -> [UInt8] {
+        var r = ByteReader(Array(payload))
+        let header = try r.readUInt8("compressed header")
+        let n = Int(header & 0x07)
+        guard header & 0x80 != 0, (1...4).contains(n) else {
+            throw FieldError(.invalid, "compressed header byte 0x\(String(header, radix: 16)) is not 0x80|1...4", offset: eventOffset)
+        }
+        let length = Int(try r.readUIntBE(n, "uncompressed length"))
+        let body = try r.readSlice(r.remaining, "zlib stream")
+        guard length <= (body.count + 1) * maxRatio else {
+            throw FieldError(.invalid, "uncompressed length \(length) impossible for \(body.count) compressed bytes",
+                             offset: eventOffset)
+        }
+        guard let d else {
+            throw FieldError(.unsupported, "compressed event (log_bin_compress) but no decompressor was configured",
+                             offset: eventOffset)
+        }
+        do throws(FieldError) {
+            return try d.inflate(body, uncompressedLength: length)
+        } catch {
+            throw FieldError(error.code, "inflating compressed event: \(error.message)", offset: eventOffset)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+/// WRITE/UPDATE/DELETE_ROWS events: v1 (23-25, MariaDB 10.x writes these), v2 (30-32, MySQL 5.6+),
+/// MySQL PARTIAL_UPDATE_ROWS (39) and MariaDB's compressed row events (166-171).
+///
+/// Post-header: table id (6; 4 when the post-header is 6 bytes), flags (2); v2 adds the extra-data
+/// length (2, counting itself) and extra data. Body: column count (packed), columns-present bitmap,
+/// for updates a second bitmap for the after image, then rows to the end. A row image is a NULL
+/// bitmap over the present columns followed by the values of the present, non-NULL columns.
+/// Values are stored flat (`rowCount * columns.count`), one allocation per event, not per row.
+public struct RowsEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        case write, update, delete
+    }
+
+    public var kind: Kind
+    /// The raw event type (v1, v2, partial or compressed variant).
+    public var typeCode: UInt8
+    public var tableID: UInt64
+    public var flags: UInt16
+    /// v2 extra data (after its 2-byte length), nil for v1.
+    public var extraData: [UInt8]?
+    public var columnCount: Int
+    /// Columns present in the before image (delete, update), in column order.
+    public var beforeColumns: [Int]
+    /// Columns present in the after image (write, update).
+    public var afterColumns: [Int]
+    public var rowCount: Int
+    /// `rowCount * beforeColumns.count` values, row after row.
+    public var before: [ColumnValue]
+    /// `rowCount * afterColumns.count` values, row after row.
+    public var after: [ColumnValue]
+
+    /// STMT_END_F: last row event of the statement.
+    public var isStatementEnd: Bool { flags & 1 != 0 }
+
+    public func beforeRow(_ i: Int) -> ArraySlice<ColumnValue> {
+        before[(i * beforeColumns.count)..<((i + 1) * beforeColumns.count)]
+    }
+
+    public func afterRow(_ i: Int) -> ArraySlice<ColumnValue> {
+        after[(i * afterColumns.count)..<((i + 1) * afterColumns.count)]
+    }
+
+    static func kind(of code: UInt8) -> Kind? {
+        switch code {
+        case 23, 30, 166, 169: return .write
+        case 24, 31, 39, 167, 170: return .update
+        case 25, 32, 168, 171: return .delete
+        default: return nil
+        }
+    }
+
+    static func hasExtraData(_ code: UInt8) -> Bool { (30...32).contains(code) || code == 39 || (169...171).contains(code) }
+
+    /// Decodes the event; `tables` resolves the table id, `inflate` is given for compressed variants.
+    static func decode(body r: inout ByteReader, typeCode: UInt8, postHeaderLength: Int,
+                       tables: [UInt64: TableMapEvent],
+                       inflate: ((ArraySlice<UInt8>) throws(FieldError) -> [UInt8])?) throws(FieldError) -> RowsEvent {
+        guard let kind = kind(of: typeCode) else {
+            throw FieldError(.invalid, "event type \(typeCode) is not a rows event", offset: r.offset)
+        }
+        let tableID = try TableMapEvent.readTableID(&r, postHeaderLength: postHeaderLength)
+        let flags = try r.readUInt16LE("rows flags")
+        var extra: [UInt8]?
+        if hasExtraData(typeCode) {
+            let at = r.offset
+            let len = Int(try r.readUInt16LE("extra data length"))
+            guard len >= 2 else { throw FieldError(.invalid, "extra data length \(len) < 2", offset: at) }
+            extra = try r.readBytes(len - 2, "extra data")
+        }
+        let countAt = r.offset
+        let count = try r.readLengthEncodedInt("column count")
+        guard count <= UInt64(r.remaining) * 8 else {
+            throw FieldError(.outOfRange, "\(count) columns cannot fit in \(r.remaining) bytes", offset: countAt)
+        }
+        let width = Int(count)
+        let first = try presentColumns(&r, width)
+        let second = kind == .update ? try presentColumns(&r, width) : first
+        var event = RowsEvent(kind: kind, typeCode: typeCode, tableID: tableID, flags: flags, extraData: extra,
+                              columnCount: width, beforeColumns: kind == .write ? [] : first,
+                              afterColumns: kind == .delete ? [] : second, rowCount: 0, before: [], after: [])
+        guard !r.isAtEnd else { return event }
+        guard let table = tables[tableID] else {
+            throw FieldError(.invalid, "rows for table id \(tableID), which no TABLE_MAP announced", offset: countAt)
+        }
+        guard table.columns.count == width else {
+            throw FieldError(.invalid, "rows have \(width) columns, TABLE_MAP of `\(table.schema)`.`\(table.table)` has \(table.columns.count)",
+                             offset: countAt)
+        }
+        if let inflate {
+            let data = try inflate(try r.readSlice(r.remaining, "compressed rows"))
+            var ir = ByteReader(data)
+            try event.decodeRows(&ir, table: table, partial: typeCode == 39)
+        } else {
+            try event.decodeRows(&r, table: table, partial: typeCode == 39)
+        }
+        return event
+    }
+
+    private static func presentColumns(_ r: inout ByteReader, _ width: Int) throws(FieldError) -> [Int] {
+        let bits = try r.readSlice((width + 7) / 8, "columns-present bitmap")
+        var out: [Int] = []
+        out.reserveCapacity(width)
+        var i = 0
+        for byte in bits {
+            var b = byte
+            var k = 0
+            while k < 8 && i + k < width {
+                if b & 1 != 0 { out.append(i + k) }
+                b >>= 1
+                k += 1
+            }
+            i += 8
+        }
+        return out
+    }
+
+    private mutating func decodeRows(_ r: inout ByteReader, table: TableMapEvent, partial: Bool) throws(FieldError) {
+        while !r.isAtEnd {
+            if kind != .write { try Self.decodeImage(&r, table.columns, beforeColumns, into: &before, table: table) }
+            if kind != .delete {
+                if partial { try Self.partialOptions(&r, table.columns, afterColumns) }
+                try Self.decodeImage(&r, table.columns, afterColumns, into: &after, table: table)
+            }
+            rowCount += 1
+        }
+    }
+
+    /// PARTIAL_UPDATE_ROWS after image prefix: value options (packed); bit 1 (PARTIAL_JSON_UPDATES)
+    /// adds a bitmap over the image's JSON columns telling which carry diffs. Diffs are refused.
+    private static func partialOptions(_ r: inout ByteReader, _ columns: [ColumnDefinition], _ present: [Int]) throws(FieldError) {
+        let at = r.offset
+        let options = try r.readLengthEncodedInt("partial update value options")
+        guard options & 1 != 0 else { return }
+        let jsonCount = present.reduce(0) { $0 + (columns[$1].type == .json ? 1 : 0) }
+        let bits = try r.readSlice((jsonCount + 7) / 8, "partial JSON bitmap")
+        if bits.contains(where: { $0 != 0 }) { throw UnsupportedEvents.partialUpdateRows(at: at) }
+    }
+
+    @inline(__always)
+    private static func decodeImage(_ r: inout ByteReader, _ columns: [ColumnDefinition], _ present: [Int],
+                                    into out: inout [ColumnValue], table: TableMapEvent) throws(FieldError) {
+        let nulls = try r.readSlice((present.count + 7) / 8, "row NULL bitmap")
+        let base = nulls.startIndex
+        for k in 0..<present.count {
+            if nulls[base + (k >> 3)] & (1 << UInt8(k & 7)) != 0 {
+                out.append(.null)
+                continue
+            }
+            let c = present[k]
+            do throws(FieldError) {
+                out.append(try columns[c].decodeValue(from: &r))
+            } catch {
+                throw FieldError(error.code, "`\(table.schema)`.`\(table.table)` column \(c + 1) (\(table.columnLabel(c))): \(error.message)",
+                                 offset: error.offset)
+            }
+        }
+    }
+}
