@@ -27,11 +27,13 @@ import Ops
 enum Registry {
     static let commands: [Command] = [
         ConfigCheckCommand.command,
+        BenchRedisApplyCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
     static let groups: [String: String] = [
         "config": "Work with the configuration file",
+        "bench": "Measure throughput of sluice's parts on this machine",
     ]
 
     static let tool = CommandLineTool(

@@ -1,0 +1,90 @@
+/// The Redis function library that applies version-checked rows, loaded with `FUNCTION LOAD
+/// REPLACE` on every master (and again on a node that answers it is missing).
+///
+/// Arguments: `ARGV[1]` = tombstone lifetime in ms (0 = keep forever), then per row:
+/// `op key vkey version ttl_ms n value...` where op is `H` (hash: n = 2 x fields, name/value
+/// pairs), `S` (string: n = 1, or 0 for NULL) or `D` (delete: n = 0).
+///
+/// Per row, atomically: read the stored version (`vkey`) and probe `key` with `pcall`, so a key
+/// this node can't serve (slot moved, or migrating and the key already gone) is reported as
+/// `E:<message>` before anything of that row is written; otherwise write only when the row's
+/// version is greater (decimal strings compared by length, then bytes: exact for any size), and
+/// answer 1 (applied) or 0 (refused: stale or equal).
+///
+/// `sluice_apply` takes keys in ARGV (keys of several slots on this node: `allow-cross-slot-keys`);
+/// `sluice_apply_one` declares `key` and `vkey` as KEYS so cluster redirects (MOVED, ASK,
+/// TRYAGAIN) apply to it: it is the path for a row re-routed alone.
+public enum ApplyLibrary {
+    public static let name = "sluice"
+    public static let batchFunction = "sluice_apply"
+    public static let singleFunction = "sluice_apply_one"
+
+    public static let source = """
+    #!lua name=sluice
+    local function newer(v, cur)
+      if not cur then return true end
+      if #v ~= #cur then return #v > #cur end
+      return v > cur
+    end
+
+    local function failure(r)
+      if type(r) == 'table' and r.err then return r.err end
+      return nil
+    end
+
+    local function apply_rows(argv)
+      local tomb = tonumber(argv[1])
+      if not tomb then return redis.error_reply('ERR sluice: bad tombstone ttl') end
+      local out = {}
+      local i = 2
+      local last = #argv
+      while i <= last do
+        local op, key, vkey, ver = argv[i], argv[i + 1], argv[i + 2], argv[i + 3]
+        local ttl, n = tonumber(argv[i + 4]), tonumber(argv[i + 5])
+        if not (ttl and n and ver) or i + 5 + n > last then
+          return redis.error_reply('ERR sluice: malformed row at argument ' .. i)
+        end
+        local first = i + 6
+        i = first + n
+        local cur = redis.pcall('GET', vkey)
+        local err = failure(cur)
+        local exists = 0
+        if not err then
+          exists = redis.pcall('EXISTS', key)
+          err = failure(exists)
+        end
+        if err then
+          out[#out + 1] = 'E:' .. err
+        elseif not newer(ver, cur) then
+          out[#out + 1] = 0
+        else
+          if op == 'H' then
+            if exists == 1 then redis.call('DEL', key) end
+            if n > 0 then redis.call('HSET', key, unpack(argv, first, first + n - 1)) end
+            if n > 0 and ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+          elseif op == 'S' then
+            if n > 0 then
+              if ttl > 0 then redis.call('SET', key, argv[first], 'PX', ttl) else redis.call('SET', key, argv[first]) end
+            elseif exists == 1 then
+              redis.call('DEL', key)
+            end
+          elseif op == 'D' then
+            if exists == 1 then redis.call('DEL', key) end
+          else
+            return redis.error_reply('ERR sluice: unknown op ' .. tostring(op))
+          end
+          local vttl = 0
+          if op == 'D' then vttl = tomb
+          elseif ttl > 0 and tomb > 0 then vttl = math.max(ttl, tomb) end
+          if vttl > 0 then redis.call('SET', vkey, ver, 'PX', vttl) else redis.call('SET', vkey, ver) end
+          out[#out + 1] = 1
+        end
+      end
+      return out
+    end
+
+    redis.register_function{function_name='sluice_apply', callback=function(keys, argv) return apply_rows(argv) end,
+      flags={'allow-cross-slot-keys'}}
+    redis.register_function{function_name='sluice_apply_one', callback=function(keys, argv) return apply_rows(argv) end}
+    """
+}
