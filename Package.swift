@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "OpsTests", dependencies: ["Ops"], path: "Tests/OpsTests"),
-        .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster"], path: "Tests/RedisClusterTests"),
+        .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
         // Against real servers started by TestSupport; also reaches each C library directly.
         .testTarget(name: "IntegrationTests",
                     dependencies: ["TestSupport", "MySQLSource", "RedisCluster", "Kafka",

@@ -1,24 +1,7 @@
 import XCTest
 @testable import RedisCluster
 
-final class ClusterClientTests: XCTestCase {
-    nonisolated(unsafe) private static var cluster: LocalRedisCluster?
-
-    override class func setUp() {
-        super.setUp()
-        cluster = try? LocalRedisCluster(masters: 3)
-    }
-
-    override class func tearDown() {
-        cluster?.stopAll()
-        cluster = nil
-        super.tearDown()
-    }
-
-    private func client() throws -> RedisClusterClient {
-        guard let c = Self.cluster else { throw XCTSkip("could not start a local Redis Cluster") }
-        return try RedisClusterClient(topology: .cluster(seeds: [c.seeds[0]]))
-    }
+final class ClusterClientTests: LiveClusterTestCase {
 
     func testSlotMapCoversAllSlotsAndKeysRouteToOwner() throws {
         let client = try client()
@@ -57,20 +40,20 @@ final class ClusterClientTests: XCTestCase {
 
     func testAskDuringMigrationThenMovedAfterIt() throws {
         let client = try client()
-        guard let cluster = Self.cluster else { throw XCTSkip("no cluster") }
+        let cluster = try liveCluster()
         let key = "ask:{migrating}"
         let slot = HashSlot.slot(of: key)
         let source = try XCTUnwrap(client.slotMap.master(forSlot: slot))
         let target = try XCTUnwrap(client.masters.first { $0 != source })
         let sourceID = try cluster.nodeID(port: source.port), targetID = try cluster.nodeID(port: target.port)
-        _ = try cluster.cli(["-p", String(target.port), "CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID])
-        _ = try cluster.cli(["-p", String(source.port), "CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetID])
+        _ = try cluster.cli(target.port, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID])
+        _ = try cluster.cli(source.port, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetID])
         // The key is absent on the source, so the source answers ASK; the client sends ASKING + SET.
         XCTAssertEqual(try client.send(RedisCommand("SET", key, "asked"), key: key), .status("OK"))
         XCTAssertEqual(try client.send(RedisCommand("GET", key), key: key).text, "asked")
         XCTAssertEqual(client.slotMap.master(forSlot: slot), source, "ASK must not change the map")
         for p in cluster.ports {
-            _ = try cluster.cli(["-p", String(p), "CLUSTER", "SETSLOT", String(slot), "NODE", targetID])
+            _ = try cluster.cli(p, ["CLUSTER", "SETSLOT", String(slot), "NODE", targetID])
         }
         XCTAssertEqual(try client.send(RedisCommand("GET", key), key: key).text, "asked")
         XCTAssertEqual(client.slotMap.master(forSlot: slot), target, "MOVED must update the map")

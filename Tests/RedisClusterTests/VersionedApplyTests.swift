@@ -1,24 +1,9 @@
 import XCTest
 @testable import RedisCluster
 
-final class VersionedApplyTests: XCTestCase {
-    nonisolated(unsafe) private static var cluster: LocalRedisCluster?
-
-    override class func setUp() {
-        super.setUp()
-        cluster = try? LocalRedisCluster(masters: 3)
-    }
-
-    override class func tearDown() {
-        cluster?.stopAll()
-        cluster = nil
-        super.tearDown()
-    }
-
+final class VersionedApplyTests: LiveClusterTestCase {
     private func applier(tombstoneSeconds: Int64 = 3600) throws -> VersionedApplier {
-        guard let c = Self.cluster else { throw XCTSkip("could not start a local Redis Cluster") }
-        let client = try RedisClusterClient(topology: .cluster(seeds: c.seeds))
-        let a = VersionedApplier(client: client, tombstoneTTLSeconds: tombstoneSeconds, rowsPerCall: 50)
+        let a = VersionedApplier(client: try client(), tombstoneTTLSeconds: tombstoneSeconds, rowsPerCall: 50)
         try a.loadLibrary()
         return a
     }
