@@ -16,8 +16,7 @@ package final class MariaDBServer: @unchecked Sendable {
     package let logPath: String
     private let sandbox: SandboxFolder
     private let executable: String
-    private let lock = NSLock()
-    private var process: ChildProcess?
+    private let process = ProcessSlot()
 
     /// Starts the server in `sandbox` and returns once it answers a query (at most `timeout` s).
     /// The data folder is a copy of a freshly installed one kept in `templateCache`, so only the
@@ -50,9 +49,7 @@ package final class MariaDBServer: @unchecked Sendable {
     }
 
     package var pid: Int32? {
-        lock.lock()
-        defer { lock.unlock() }
-        return process?.pid
+        process.current?.pid
     }
 
     package func connect(database: String? = nil) throws(MySQLError) -> MySQLConnection {
@@ -63,20 +60,12 @@ package final class MariaDBServer: @unchecked Sendable {
 
     /// Stops the server (SIGTERM: a clean shutdown; SIGKILL after `grace` s).
     package func stop(grace: Double = 10) {
-        lock.lock()
-        let running = process
-        process = nil
-        lock.unlock()
-        if let running { sandbox.stop(running, grace: grace) }
+        if let running = process.take() { sandbox.stop(running, grace: grace) }
     }
 
     /// Kills the server with SIGKILL: a crash, as far as clients and the binlog can tell.
     package func crash() {
-        lock.lock()
-        let running = process
-        process = nil
-        lock.unlock()
-        if let running {
+        if let running = process.take() {
             running.kill9()
             sandbox.forget(running)
         }
@@ -101,9 +90,7 @@ package final class MariaDBServer: @unchecked Sendable {
         let child = try sandbox.start(
             service: Self.service, executable: executable, arguments: arguments, workingDirectory: folder,
             logPath: logPath)
-        lock.lock()
-        process = child
-        lock.unlock()
+        process.set(child)
         let endpoint = MySQLEndpoint(host: "127.0.0.1", port: port, connectTimeoutSeconds: 1, readTimeoutSeconds: 5)
         _ = try Readiness.wait(service: Self.service, timeout: timeout, logPath: logPath, process: child) {
             () throws -> Bool? in

@@ -127,7 +127,7 @@ package final class SandboxFolder: @unchecked Sendable {
 
     /// $1 = PID of the owning (test) process, $2 = the sandbox folder. Ignores the signals a
     /// terminal or a CI runner sends to a whole process group, so it outlives its owner.
-    private static let watchdogScript = """
+    package static let watchdogScript = """
         trap '' INT TERM HUP QUIT
         owner="$1"; dir="$2"
         while :; do

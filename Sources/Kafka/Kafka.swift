@@ -1,1 +1,0 @@
-// Kafka module: see ../shared/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,70 @@
+import CRdKafka
+
+/// Owns one `rd_kafka_t` (producer or consumer) and destroys it in deinit. Producer and consumer
+/// wrappers hold one each; the parts common to both live here.
+final class KafkaClient {
+    let handle: OpaquePointer
+
+    /// `settings` are librdkafka configuration properties; an unknown or invalid one throws with
+    /// librdkafka's explanation. `configure` may adjust the conf (e.g. enable events) before creation.
+    init(
+        type: rd_kafka_type_t, settings: [String: String], configure: (OpaquePointer) -> Void = { _ in }
+    ) throws(KafkaError) {
+        guard let conf = rd_kafka_conf_new() else {
+            throw KafkaError(RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE, context: "rd_kafka_conf_new")
+        }
+        var errorText = [CChar](repeating: 0, count: 512)
+        for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
+            let result = rd_kafka_conf_set(conf, name, value, &errorText, errorText.count)
+            if result != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError(
+                    RD_KAFKA_RESP_ERR__INVALID_ARG, message: Self.text(errorText), context: "setting \(name)")
+            }
+        }
+        configure(conf)
+        // On success rd_kafka_new takes the conf; on failure it stays ours.
+        guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: Self.text(errorText), context: "rd_kafka_new")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        rd_kafka_destroy(handle)
+    }
+
+    /// The NUL-terminated text librdkafka wrote into an error buffer.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Asks a broker for the cluster's brokers and all topics with their partition counts.
+    func metadata(timeoutMilliseconds: Int32) throws(KafkaError) -> KafkaMetadata {
+        var raw: UnsafePointer<rd_kafka_metadata>?
+        let result = rd_kafka_metadata(handle, 1, nil, &raw, timeoutMilliseconds)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata = raw else {
+            throw KafkaError(result, context: "metadata request")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        let brokerList = UnsafeBufferPointer(start: metadata.pointee.brokers, count: Int(metadata.pointee.broker_cnt))
+        let topicList = UnsafeBufferPointer(start: metadata.pointee.topics, count: Int(metadata.pointee.topic_cnt))
+        return KafkaMetadata(
+            brokers: brokerList.map {
+                KafkaMetadata.Broker(id: $0.id, host: $0.host.map { String(cString: $0) } ?? "", port: Int($0.port))
+            },
+            topics: topicList.map {
+                KafkaMetadata.Topic(
+                    name: $0.topic.map { String(cString: $0) } ?? "", partitionCount: Int($0.partition_cnt),
+                    error: $0.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2name($0.err)))
+            })
+    }
+}
+
+/// The linked librdkafka's version, e.g. (0x020a0100, "2.10.1"). Tansu needs 2.1 or later.
+package enum KafkaLibrary {
+    package static var version: (number: Int, text: String) {
+        (Int(rd_kafka_version()), String(cString: rd_kafka_version_str()))
+    }
+}
