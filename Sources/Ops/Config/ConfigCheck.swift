@@ -1,23 +1,18 @@
-import Foundation
-
-/// `sluice config check FILE`: validate, then print the effective configuration or every error.
+/// `sluice config check FILE`: validate, then print the effective configuration (defaults filled
+/// in, secrets masked) on standard output, or every error on standard error.
 public enum ConfigCheck {
     public static func run(path: String, quiet: Bool, environment: [String: String], console: Console) -> ExitCode {
-        let text: String
-        do {
-            text = String(decoding: try FileReading.read(path), as: UTF8.self)
-        } catch {
-            console.err(ConfigError(.unreadableConfig, file: path, line: 0, "cannot read the configuration file",
-                                    cause: error.reason).description)
-            return .usage
-        }
-        switch TOMLParser.parse(text, file: (path as NSString).lastPathComponent) {
+        switch SluiceConfig.load(path: path, environment: environment) {
         case .failure(let errors):
             for error in errors.errors { console.err(error.description) }
-            console.err("sluice: \(path): \(errors.errors.count) error\(errors.errors.count == 1 ? "" : "s")")
+            let count = errors.errors.count
+            console.err("sluice: \(path): \(count) error\(count == 1 ? "" : "s") in the configuration")
             return .usage
-        case .success:
-            if !quiet { console.out("\(path): ok") }
+        case .success(let loaded):
+            if !quiet {
+                console.out("# \(path): valid. Effective configuration (defaults filled in, secrets masked):\n")
+                console.writeOut(loaded.effective)
+            }
             return .success
         }
     }

@@ -184,7 +184,13 @@ private struct Parser {
         }
         scanner.advance()
         scanner.skipBlanks()
-        let value = try value()
+        let value: TOMLValue
+        do {
+            value = try self.value()
+        } catch where path.last.map(Self.holdsSecret) == true && error.message.contains(where: { $0 == "'" || $0 == "\"" }) {
+            // Never echo a fragment of a password into an error message.
+            throw TOMLSyntaxError(line: error.line, message: "invalid value for '\(render(path))' (not shown: it holds a secret)")
+        }
         var target = table
         for (depth, part) in path.dropLast().enumerated() {
             switch target.entries[part] {
@@ -217,6 +223,13 @@ private struct Parser {
         } else {
             target.set(last, .value(value))
         }
+    }
+
+    /// Keys whose values are secrets (`password`, `sasl_password`, `token`, ...).
+    private static func holdsSecret(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        return ["password", "secret", "token"].contains { lowered.contains($0) }
+            && !lowered.hasSuffix("_file") && !lowered.hasSuffix("_credential")
     }
 
     private func builder(from table: TOMLTable, line: Int) -> TableBuilder {

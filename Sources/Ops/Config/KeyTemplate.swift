@@ -1,0 +1,76 @@
+/// A Redis key template over column names: `account:{id}` renders as `account:42`. `{{` and `}}`
+/// stand for literal braces, so a Redis Cluster hash tag is written `acct:{{{id}}}` -> `acct:{42}`.
+public struct KeyTemplate: Sendable, Equatable, CustomStringConvertible {
+    public enum Part: Sendable, Equatable {
+        case literal(String)
+        case column(String)
+    }
+
+    public let parts: [Part]
+    /// The template as written.
+    public let source: String
+
+    public var description: String { source }
+
+    /// Column names used, in order of first appearance.
+    public var columns: [String] {
+        var seen: [String] = []
+        for case .column(let name) in parts where !seen.contains(name) { seen.append(name) }
+        return seen
+    }
+
+    /// The key for one row; nil when `value(column)` has no value for a column the template uses.
+    public func render(_ value: (String) -> String?) -> String? {
+        var out = ""
+        for part in parts {
+            switch part {
+            case .literal(let text): out += text
+            case .column(let name):
+                guard let text = value(name) else { return nil }
+                out += text
+            }
+        }
+        return out
+    }
+
+    public struct ParseError: Error, Sendable, Equatable {
+        public let message: String
+    }
+
+    public static func parse(_ source: String) -> Result<KeyTemplate, ParseError> {
+        var parts: [Part] = []
+        var literal = ""
+        var characters = source[...]
+        while let character = characters.popFirst() {
+            switch character {
+            case "{" where characters.first == "{":
+                characters.removeFirst()
+                literal.append("{")
+            case "}" where characters.first == "}":
+                characters.removeFirst()
+                literal.append("}")
+            case "{":
+                guard let close = characters.firstIndex(of: "}") else {
+                    return .failure(ParseError(message: "unclosed '{' in key template \"\(source)\" (write '{{' for a literal brace)"))
+                }
+                let name = String(characters[..<close])
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" }) else {
+                    return .failure(ParseError(message: "'{\(name)}' in key template \"\(source)\" is not a column name"))
+                }
+                if !literal.isEmpty { parts.append(.literal(literal)) }
+                literal = ""
+                parts.append(.column(name))
+                characters = characters[characters.index(after: close)...]
+            case "}":
+                return .failure(ParseError(message: "unmatched '}' in key template \"\(source)\" (write '}}' for a literal brace)"))
+            default:
+                literal.append(character)
+            }
+        }
+        if !literal.isEmpty { parts.append(.literal(literal)) }
+        guard parts.contains(where: { if case .column = $0 { true } else { false } }) else {
+            return .failure(ParseError(message: "key template \"\(source)\" uses no {column}, so every row would share one key"))
+        }
+        return .success(KeyTemplate(parts: parts, source: source))
+    }
+}

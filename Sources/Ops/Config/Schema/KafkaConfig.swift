@@ -1,0 +1,125 @@
+/// `[kafka]`: the Kafka sink (one message per row change, key = table + primary key), also the
+/// brokers the DR applier consumes from.
+public struct KafkaConfig: Sendable, Equatable {
+    public enum TopicMode: String, Sendable, Equatable, CaseIterable {
+        /// One topic per table: `topic_prefix` + `db.table`.
+        case perTable = "per-table"
+        /// Every table into `topic`.
+        case single
+    }
+
+    public enum Compression: String, Sendable, Equatable, CaseIterable {
+        case none, gzip, snappy, lz4, zstd
+    }
+
+    public enum TLSMode: String, Sendable, Equatable, CaseIterable {
+        case disabled, required
+        case verifyCA = "verify-ca"
+        case verifyIdentity = "verify-identity"
+    }
+
+    public struct TLS: Sendable, Equatable {
+        public var mode: TLSMode
+        public var files: TLSFiles
+    }
+
+    public enum SASLMechanism: String, Sendable, Equatable, CaseIterable {
+        case none
+        case plain = "PLAIN"
+        case scramSHA256 = "SCRAM-SHA-256"
+        case scramSHA512 = "SCRAM-SHA-512"
+    }
+
+    public struct SASL: Sendable, Equatable {
+        public var mechanism: SASLMechanism
+        public var user: String?
+        public var password: Secret?
+    }
+
+    /// Whether the daemon produces to Kafka.
+    public var enabled: Bool
+    public var brokers: [HostPort]
+    public var topicMode: TopicMode
+    public var topic: String?
+    public var topicPrefix: String
+    public var clientID: String
+    /// How long a message may wait for delivery before the daemon halts; 0 = never give up.
+    public var deliveryTimeoutMS: Int
+    public var compression: Compression
+    public var tls: TLS
+    public var sasl: SASL
+
+    /// The topic of a table's row changes.
+    public func topic(for qualifiedTable: String) -> String {
+        topicMode == .single ? (topic ?? "") : topicPrefix + qualifiedTable
+    }
+
+    /// - Parameter consumedByDR: `[dr_apply]` is configured (it consumes from these brokers).
+    init(_ reader: TableReader, consumedByDR: Bool) {
+        enabled = reader.bool("enabled", default: false)
+        brokers = reader.hostPortArray("brokers", required: false) ?? []
+        if enabled || consumedByDR, !reader.has("brokers") {
+            reader.missing("brokers", enabled ? "required when enabled = true" : "required by [dr_apply]",
+                           line: enabled ? reader.line(of: "enabled") : reader.line)
+        }
+        topicMode = reader.choice("topic_mode", default: TopicMode.perTable)
+        topic = reader.nonEmptyString("topic")
+        if topicMode == .single, !reader.has("topic") {
+            reader.missing("topic", "required when topic_mode = \"single\"", line: reader.line(of: "topic_mode"))
+        } else if topicMode == .perTable, reader.has("topic") {
+            reader.badValue("topic", "only used with topic_mode = \"single\" (per-table uses topic_prefix)")
+        }
+        topicPrefix = reader.string("topic_prefix", default: "sluice.") ?? ""
+        clientID = reader.nonEmptyString("client_id", default: "sluice") ?? ""
+        deliveryTimeoutMS = reader.integer("delivery_timeout_ms", default: 0, range: 0...Int(Int32.max)) ?? 0
+        compression = reader.choice("compression", default: Compression.lz4)
+
+        let tlsReader = reader.table("tls")
+        let tlsMode = tlsReader.choice("mode", default: TLSMode.disabled)
+        tls = TLS(mode: tlsMode, files: TLSFiles(tlsReader))
+        reader.attach("tls", tlsReader)
+
+        let saslReader = reader.table("sasl")
+        let mechanism = saslReader.choice("mechanism", default: SASLMechanism.none)
+        sasl = SASL(mechanism: mechanism, user: saslReader.nonEmptyString("user"), password: saslReader.secret())
+        if mechanism != .none {
+            if !saslReader.has("user") {
+                saslReader.missing("user", "required when mechanism = \"\(mechanism.rawValue)\"",
+                                   line: saslReader.line(of: "mechanism"))
+            }
+            if !["password", "password_file", "password_credential"].contains(where: saslReader.has) {
+                saslReader.missing("password", "a password (password, password_file or password_credential) is required "
+                                   + "when mechanism = \"\(mechanism.rawValue)\"", line: saslReader.line(of: "mechanism"))
+            }
+        }
+        reader.attach("sasl", saslReader)
+    }
+}
+
+/// `[dr_apply]`: the DR applier, consuming the Kafka row changes into a DR Redis cluster.
+public struct DRApplyConfig: Sendable, Equatable {
+    /// Topics consumed (default: the topics the daemon's mappings produce to).
+    public var topics: [String]
+    public var groupID: String
+    /// Partitions to consume (empty = all, assigned by the group).
+    public var partitions: [Int]
+    /// The `[redis.*]` cluster written to.
+    public var redisCluster: String
+
+    init(_ reader: TableReader, defaultTopics: [String]) {
+        topics = reader.stringArray("topics", default: defaultTopics,
+                                    check: { $0.isEmpty ? "topic name must not be empty" : nil }) ?? []
+        if topics.isEmpty {
+            reader.missing("topics", "no topics to consume: set topics, or add [[mapping]] tables to derive them")
+        }
+        groupID = reader.nonEmptyString("group_id", default: "sluice-dr") ?? ""
+        partitions = reader.array("partitions", default: [], render: { String($0) }) { item, _ in
+            guard case .integer(let number) = item.content else { return .wrongType("an integer") }
+            guard let partition = Int(exactly: number), partition >= 0, partition <= Int(Int32.max) else {
+                return .bad("partition must be 0 or more, got \(number)")
+            }
+            return .ok(partition)
+        } ?? []
+        redisCluster = reader.nonEmptyString("redis_cluster", default: "dr") ?? ""
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// The whole configuration file, validated and typed. Load it with `SluiceConfig.load`.
+public struct SluiceConfig: Sendable, Equatable {
+    /// The binlog source; absent on a host that only runs the DR applier.
+    public var source: SourceConfig?
+    public var filter: FilterConfig
+    public var mappings: [MappingConfig]
+    /// `[redis.*]` clusters in file order.
+    public var redis: [RedisConfig]
+    public var kafka: KafkaConfig
+    /// The DR applier; absent when this host doesn't run one.
+    public var drApply: DRApplyConfig?
+    public var metrics: MetricsConfig
+    public var lag: LagConfig
+    public var log: LogConfig
+    public var daemon: DaemonConfig
+
+    /// The `[redis.NAME]` cluster.
+    public func redis(named name: String) -> RedisConfig? { redis.first { $0.name == name } }
+
+    /// A valid configuration and its effective text (defaults filled in, secrets masked).
+    public struct Loaded: Sendable, Equatable {
+        public let config: SluiceConfig
+        public let effective: String
+    }
+
+    /// Reads, parses and validates the file at `path`. Every problem is reported at once.
+    /// `environment` supplies `${NAME}` values and `CREDENTIALS_DIRECTORY`.
+    public static func load(path: String, environment: [String: String]) -> Result<Loaded, ConfigErrors> {
+        let data: Data
+        do {
+            data = try FileReading.read(path)
+        } catch {
+            return .failure(ConfigErrors([ConfigError(.unreadableConfig, file: path, line: 0,
+                                                      "cannot read the configuration file", cause: error.reason)]))
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            return .failure(ConfigErrors([ConfigError(.syntax, file: path, line: 0, "the file is not UTF-8 text")]))
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        return parse(text, file: path, directory: directory.isEmpty ? "." : directory, environment: environment)
+    }
+
+    /// Parses and validates `text`; `file` names it in messages, `directory` anchors relative paths.
+    public static func parse(_ text: String, file: String, directory: String,
+                             environment: [String: String]) -> Result<Loaded, ConfigErrors> {
+        let root: TOMLTable
+        switch TOMLParser.parse(text, file: file) {
+        case .success(let table): root = table
+        case .failure(let errors): return .failure(errors)
+        }
+        let context = ValidationContext(file: file, directory: directory, environment: environment)
+        let reader = TableReader(context: context, path: "", table: root, line: 1)
+        let config = read(reader)
+        reader.finish()
+        let errors = context.sortedErrors
+        guard errors.isEmpty, let config else { return .failure(ConfigErrors(errors)) }
+        return .success(Loaded(config: config, effective: reader.effective.render().trimmingCharacters(in: .newlines) + "\n"))
+    }
+
+    private static func read(_ root: TableReader) -> SluiceConfig? {
+        var source: SourceConfig?
+        if root.has("source") {
+            source = root.section("source", SourceConfig.init)
+        } else {
+            _ = root.raw("source")
+        }
+
+        let filter = root.section("filter", FilterConfig.init)
+
+        // Redis before mappings (their default clusters), but printed after them.
+        let redisReader = root.table("redis")
+        var redis: [RedisConfig] = []
+        let clusterReaders = redisReader.namedTables()
+        for (name, reader) in clusterReaders {
+            if let cluster = RedisConfig(name: name, reader) { redis.append(cluster) }
+        }
+        let drReader = root.has("dr_apply") ? root.table("dr_apply") : nil
+        if drReader == nil { _ = root.raw("dr_apply") }
+        // The DR applier's cluster as written (read properly, with substitution, further down).
+        let drCluster = drReader.flatMap { $0.table?["redis_cluster"] }.flatMap { value -> String? in
+            if case .string(let name) = value.content { return name }
+            return nil
+        } ?? (drReader == nil ? nil : "dr")
+        let defaultClusters = clusterReaders.map(\.name).filter { $0 != drCluster }
+
+        let mappingReaders = root.arrayOfTables("mapping")
+        let mappings = mappingReaders.enumerated().compactMap { index, reader in
+            MappingConfig(index: index, reader, knownClusters: clusterReaders.map(\.name),
+                          defaultClusters: defaultClusters)
+        }
+        root.attach("mapping", mappingReaders)
+        for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
+        root.attach("redis", redisReader)
+        let kafka = root.section("kafka") { KafkaConfig($0, consumedByDR: drReader != nil) }
+
+        var drApply: DRApplyConfig?
+        if let drReader {
+            let topics = Array(Set(mappings.map { kafka.topic(for: $0.qualifiedTable) })).sorted()
+            let dr = DRApplyConfig(drReader, defaultTopics: topics)
+            if redis.first(where: { $0.name == dr.redisCluster }) == nil {
+                drReader.badValue("redis_cluster", "no [redis.\(dr.redisCluster)] cluster is configured"
+                                  + Suggestions.didYouMean(dr.redisCluster, in: clusterReaders.map(\.name), quote: "\""))
+            }
+            drApply = dr
+            root.attach("dr_apply", drReader)
+        }
+
+        if !root.has("source"), drReader == nil {
+            root.context.error(.missingRequired, line: 0, keyPath: "",
+                               "nothing to run: configure [source] (the binlog daemon) and/or [dr_apply] (the DR applier)")
+        }
+
+        let metrics = root.section("metrics", MetricsConfig.init)
+        let lag = root.section("lag", LagConfig.init)
+        let log = root.section("log", LogConfig.init)
+        let daemon = root.section("daemon", DaemonConfig.init)
+
+        if root.has("source"), source == nil { return nil }
+        return SluiceConfig(source: source, filter: filter, mappings: mappings, redis: redis, kafka: kafka,
+                            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon)
+    }
+}
