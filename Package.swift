@@ -48,6 +48,9 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "OpsTests", dependencies: ["Ops"], path: "Tests/OpsTests"),
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
+        // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
+        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "TestSupport"],
+                    path: "Tests/MySQLSourceTests"),
         // Against real servers started by TestSupport; also reaches each C library directly.
         .testTarget(name: "IntegrationTests",
                     dependencies: ["TestSupport", "MySQLSource", "RedisCluster", "Kafka",

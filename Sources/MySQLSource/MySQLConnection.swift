@@ -10,11 +10,13 @@ package struct MySQLEndpoint: Sendable, Equatable {
     package var socket: String?
     package var connectTimeoutSeconds: UInt32
     package var readTimeoutSeconds: UInt32
+    /// TLS mode and files (see `MySQLTLS`); disabled by default.
+    package var tls: MySQLTLS
 
     package init(
         host: String = "127.0.0.1", port: Int = 3306, user: String = "root", password: String = "",
         database: String? = nil, socket: String? = nil, connectTimeoutSeconds: UInt32 = 5,
-        readTimeoutSeconds: UInt32 = 30
+        readTimeoutSeconds: UInt32 = 30, tls: MySQLTLS = .disabled
     ) {
         self.host = host
         self.port = port
@@ -24,6 +26,7 @@ package struct MySQLEndpoint: Sendable, Equatable {
         self.socket = socket
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.readTimeoutSeconds = readTimeoutSeconds
+        self.tls = tls
     }
 
     package var displayName: String {
@@ -53,7 +56,7 @@ package struct MySQLRows: Sendable, Equatable {
 /// One client connection through libmariadb's text protocol. Owns its `MYSQL*` and closes it in
 /// deinit. Not thread-safe: use it from one thread at a time.
 package final class MySQLConnection {
-    private let handle: UnsafeMutablePointer<MYSQL>
+    let handle: UnsafeMutablePointer<MYSQL>
     package let endpoint: MySQLEndpoint
 
     /// Connector/C's process-wide setup, done once before the first handle (not thread-safe itself).
@@ -71,6 +74,17 @@ package final class MySQLConnection {
         mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &connectTimeout)
         mysql_options(handle, MYSQL_OPT_READ_TIMEOUT, &readTimeout)
         mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4")
+        if let problem = endpoint.tls.problem {
+            mysql_close(handle)
+            throw MySQLError(operation: .connect, code: 0, sqlState: "HY000", message: problem, context: endpoint.displayName)
+        }
+        endpoint.tls.apply(to: handle)
+        if endpoint.socket == nil {
+            // libmariadb takes host "localhost" to mean its default Unix socket; an endpoint
+            // without a socket means TCP to host:port.
+            var tcp = MYSQL_PROTOCOL_TCP.rawValue
+            mysql_options(handle, MYSQL_OPT_PROTOCOL, &tcp)
+        }
         let connected = mysql_real_connect(
             handle, endpoint.socket == nil ? endpoint.host : nil, endpoint.user, endpoint.password,
             endpoint.database, UInt32(clamping: endpoint.port), endpoint.socket, 0)
@@ -79,8 +93,17 @@ package final class MySQLConnection {
             mysql_close(handle)
             throw error
         }
+        do {
+            try endpoint.tls.verify(connected: handle, context: endpoint.displayName)
+        } catch {
+            mysql_close(handle)
+            throw error
+        }
         self.handle = handle
     }
+
+    /// The TLS cipher of this session, nil when it is not encrypted.
+    package var tlsCipher: String? { MySQLTLS.cipher(of: handle) }
 
     deinit {
         mysql_close(handle)
@@ -147,7 +170,7 @@ package final class MySQLConnection {
         }
     }
 
-    private static func error(
+    static func error(
         of handle: UnsafeMutablePointer<MYSQL>, operation: MySQLError.Operation, context: String
     ) -> MySQLError {
         MySQLError(

@@ -17,15 +17,19 @@ package final class MariaDBServer: @unchecked Sendable {
     private let sandbox: SandboxFolder
     private let executable: String
     private let process = ProcessSlot()
+    /// Options appended to the server's command line (e.g. `--ssl-cert=...`).
+    package let extraArguments: [String]
 
     /// Starts the server in `sandbox` and returns once it answers a query (at most `timeout` s).
     /// The data folder is a copy of a freshly installed one kept in `templateCache`, so only the
     /// first start on a machine pays for `mariadb-install-db`.
     package init(
         in sandbox: SandboxFolder, ports: PortAllocator, serverID: Int = 1, name: String = "mariadb",
-        templateCache: MariaDBTemplateCache = MariaDBTemplateCache(), timeout: Double = 15
+        templateCache: MariaDBTemplateCache = MariaDBTemplateCache(), timeout: Double = 15,
+        extraArguments: [String] = []
     ) throws(SandboxError) {
         self.sandbox = sandbox
+        self.extraArguments = extraArguments
         self.serverID = serverID
         executable = try Executables.find("mariadbd", service: Self.service)
         folder = try sandbox.subfolder(name)
@@ -86,7 +90,7 @@ package final class MariaDBServer: @unchecked Sendable {
             "--binlog-row-metadata=FULL", "--gtid-strict-mode=ON", "--log-slave-updates=ON",
             "--sync-binlog=1", "--innodb-flush-log-at-trx-commit=1",
             "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M", "--max-connections=200",
-        ]
+        ] + extraArguments
         let child = try sandbox.start(
             service: Self.service, executable: executable, arguments: arguments, workingDirectory: folder,
             logPath: logPath)
