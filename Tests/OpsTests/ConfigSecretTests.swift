@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Ops
 
 final class ConfigSecretTests: ConfigTestCase {
@@ -7,8 +8,9 @@ final class ConfigSecretTests: ConfigTestCase {
     }
 
     func testEnvironmentSubstitution() throws {
-        let loaded = try valid(withSource("host = \"${DB_HOST}.internal\"\npassword = \"${DB_PASSWORD}\""),
-                               environment: ["DB_HOST": "db1", "DB_PASSWORD": "hunter2"])
+        let loaded = try valid(
+            withSource("host = \"${DB_HOST}.internal\"\npassword = \"${DB_PASSWORD}\""),
+            environment: ["DB_HOST": "db1", "DB_PASSWORD": "hunter2"])
         XCTAssertEqual(loaded.config.source?.host, "db1.internal")
         XCTAssertEqual(loaded.config.source?.password?.revealed, "hunter2")
         XCTAssertTrue(loaded.effective.contains("host = \"db1.internal\""))
@@ -19,11 +21,13 @@ final class ConfigSecretTests: ConfigTestCase {
     }
 
     func testUnsetEnvironmentVariable() throws {
-        XCTAssertEqual(try errors(withSource("password = \"${DB_PASSWORD}\"\nhost = \"${A-B}\"\nsocket = \"${OPEN\"")), [
-            "sluice.toml:4: source.password: environment variable DB_PASSWORD is not set (used as ${DB_PASSWORD})",
-            "sluice.toml:5: source.host: '${A-B}' is not a valid environment variable name",
-            "sluice.toml:6: source.socket: unterminated '${' in string (write '$${' for a literal '${')",
-        ])
+        XCTAssertEqual(
+            try errors(withSource("password = \"${DB_PASSWORD}\"\nhost = \"${A-B}\"\nsocket = \"${OPEN\"")),
+            [
+                "sluice.toml:4: source.password: environment variable DB_PASSWORD is not set (used as ${DB_PASSWORD})",
+                "sluice.toml:5: source.host: '${A-B}' is not a valid environment variable name",
+                "sluice.toml:6: source.socket: unterminated '${' in string (write '$${' for a literal '${')",
+            ])
     }
 
     func testPasswordFile() throws {
@@ -34,25 +38,35 @@ final class ConfigSecretTests: ConfigTestCase {
         XCTAssertTrue(loaded.effective.contains("password_file = \"db-password\""))
         XCTAssertFalse(loaded.effective.contains("s3cret"))
 
-        XCTAssertEqual(try errors(withSource("password_file = \"missing\"")), [
-            "sluice.toml:4: source.password_file: cannot read \"\(folder)/missing\": no such file",
-        ])
-        XCTAssertEqual(try errors(withSource("password_file = \"\(folder)\"")), [
-            "sluice.toml:4: source.password_file: cannot read \"\(folder)\": is a directory",
-        ])
-        XCTAssertEqual(try errors(withSource("password_file = \"empty-password\"")), [
-            "sluice.toml:4: source.password_file: \"\(folder)/empty-password\" is empty",
-        ])
+        XCTAssertEqual(
+            try errors(withSource("password_file = \"missing\"")),
+            [
+                "sluice.toml:4: source.password_file: cannot read \"\(folder)/missing\": no such file"
+            ])
+        XCTAssertEqual(
+            try errors(withSource("password_file = \"\(folder)\"")),
+            [
+                "sluice.toml:4: source.password_file: cannot read \"\(folder)\": is a directory"
+            ])
+        XCTAssertEqual(
+            try errors(withSource("password_file = \"empty-password\"")),
+            [
+                "sluice.toml:4: source.password_file: \"\(folder)/empty-password\" is empty"
+            ])
     }
 
     func testUnreadablePermission() throws {
         let path = try write("locked", "x")
         try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: path)
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
-        if FileManager.default.isReadableFile(atPath: path) { throw XCTSkip("running as root: permissions are not enforced") }
-        XCTAssertEqual(try errors(withSource("password_file = \"locked\"")), [
-            "sluice.toml:4: source.password_file: cannot read \"\(path)\": permission denied",
-        ])
+        if FileManager.default.isReadableFile(atPath: path) {
+            throw XCTSkip("running as root: permissions are not enforced")
+        }
+        XCTAssertEqual(
+            try errors(withSource("password_file = \"locked\"")),
+            [
+                "sluice.toml:4: source.password_file: cannot read \"\(path)\": permission denied"
+            ])
     }
 
     func testSystemdCredential() throws {
@@ -65,46 +79,61 @@ final class ConfigSecretTests: ConfigTestCase {
         XCTAssertTrue(loaded.effective.contains("password_credential = \"redis-password\""))
         XCTAssertFalse(loaded.effective.contains("from-systemd"))
 
-        XCTAssertEqual(try errors(text), [
-            "sluice.toml:7: redis.primary.password_credential: credential \"redis-password\" needs $CREDENTIALS_DIRECTORY, "
-                + "which is not set (systemd sets it for units with LoadCredential= or SetCredential=)",
-        ])
-        XCTAssertEqual(try errors(Self.minimal + "password_credential = \"other\"\n",
-                                  environment: ["CREDENTIALS_DIRECTORY": credentials]), [
-            "sluice.toml:7: redis.primary.password_credential: cannot read credential \"other\" at "
-                + "\"\(credentials)/other\": no such file",
-        ])
-        XCTAssertEqual(try errors(Self.minimal + "password_credential = \"../etc/passwd\"\n",
-                                  environment: ["CREDENTIALS_DIRECTORY": credentials]), [
-            "sluice.toml:7: redis.primary.password_credential: credential name \"../etc/passwd\" must be a plain file name",
-        ])
+        XCTAssertEqual(
+            try errors(text),
+            [
+                "sluice.toml:7: redis.primary.password_credential: credential \"redis-password\" needs $CREDENTIALS_DIRECTORY, "
+                    + "which is not set (systemd sets it for units with LoadCredential= or SetCredential=)"
+            ])
+        XCTAssertEqual(
+            try errors(
+                Self.minimal + "password_credential = \"other\"\n",
+                environment: ["CREDENTIALS_DIRECTORY": credentials]),
+            [
+                "sluice.toml:7: redis.primary.password_credential: cannot read credential \"other\" at "
+                    + "\"\(credentials)/other\": no such file"
+            ])
+        XCTAssertEqual(
+            try errors(
+                Self.minimal + "password_credential = \"../etc/passwd\"\n",
+                environment: ["CREDENTIALS_DIRECTORY": credentials]),
+            [
+                "sluice.toml:7: redis.primary.password_credential: credential name \"../etc/passwd\" must be a plain file name"
+            ])
     }
 
     func testOnlyOnePasswordSource() throws {
         try write("pw", "x")
-        XCTAssertEqual(try errors(withSource("password = \"a\"\npassword_file = \"pw\"")), [
-            "sluice.toml:5: source.password_file: set only one of password, password_file, password_credential",
-        ])
+        XCTAssertEqual(
+            try errors(withSource("password = \"a\"\npassword_file = \"pw\"")),
+            [
+                "sluice.toml:5: source.password_file: set only one of password, password_file, password_credential"
+            ])
     }
 
     func testSecretsNeverInMessagesOrOutput() throws {
         // A wrong type on a secret key names the type, not the value.
-        XCTAssertEqual(try errors(withSource("password = 123456")), [
-            "sluice.toml:4: source.password: expected a string, got integer",
-        ])
+        XCTAssertEqual(
+            try errors(withSource("password = 123456")),
+            [
+                "sluice.toml:4: source.password: expected a string, got integer"
+            ])
         // A syntax error on a secret key doesn't echo the text.
-        XCTAssertEqual(try errors(withSource("password = hunter2")), [
-            "sluice.toml:4: invalid value for 'password' (not shown: it holds a secret)",
-        ])
+        XCTAssertEqual(
+            try errors(withSource("password = hunter2")),
+            [
+                "sluice.toml:4: invalid value for 'password' (not shown: it holds a secret)"
+            ])
         XCTAssertEqual(try errors(withSource("password = \"hunter2")), ["sluice.toml:4: unterminated string"])
 
-        let loaded = try valid(Self.minimal + """
-            password = "redis-pw"
-            [kafka.sasl]
-            mechanism = "SCRAM-SHA-512"
-            user = "u"
-            password = "kafka-pw"
-            """)
+        let loaded = try valid(
+            Self.minimal + """
+                password = "redis-pw"
+                [kafka.sasl]
+                mechanism = "SCRAM-SHA-512"
+                user = "u"
+                password = "kafka-pw"
+                """)
         XCTAssertEqual(loaded.config.kafka.sasl.password?.revealed, "kafka-pw")
         XCTAssertFalse(loaded.effective.contains("redis-pw"))
         XCTAssertFalse(loaded.effective.contains("kafka-pw"))
@@ -120,13 +149,15 @@ final class ConfigSecretTests: ConfigTestCase {
         let code = ConfigCheck.run(path: path, quiet: false, environment: ["PW": "topsecret"], console: capture.console)
         XCTAssertEqual(code, .success)
         XCTAssertEqual(capture.err, "")
-        XCTAssertTrue(capture.out.contains("""
-            [redis.primary]
-            seeds = ["127.0.0.1:7000"]
-            mode = "cluster"
-            password = "********"
-            connect_timeout_ms = 2000
-            """), capture.out)
+        XCTAssertTrue(
+            capture.out.contains(
+                """
+                [redis.primary]
+                seeds = ["127.0.0.1:7000"]
+                mode = "cluster"
+                password = "********"
+                connect_timeout_ms = 2000
+                """), capture.out)
         XCTAssertFalse(capture.out.contains("topsecret"))
         // The printed effective configuration is itself a valid configuration file.
         let again = try write("effective.toml", capture.out)
@@ -139,11 +170,13 @@ final class ConfigSecretTests: ConfigTestCase {
         let code = ConfigCheck.run(path: path, quiet: false, environment: [:], console: capture.console)
         XCTAssertEqual(code, .usage)
         XCTAssertEqual(capture.out, "")
-        XCTAssertEqual(capture.err, """
+        XCTAssertEqual(
+            capture.err,
+            """
             \(path):1: source.user: missing required key
             \(path):1: source.server_id: missing required key
             \(path):2: source.prot: unknown key; did you mean "port"?
-            sluice: \(path): 3 errors in the configuration
+            sluice: 3 errors in the configuration (\(path))
 
             """)
     }

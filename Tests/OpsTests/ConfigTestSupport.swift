@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Ops
 
 /// A temporary folder for configuration files and secrets, removed in tearDown.
@@ -7,7 +8,8 @@ class ConfigTestCase: XCTestCase {
     var folder = ""
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory
+        folder =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("sluice-config-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
@@ -41,19 +43,30 @@ class ConfigTestCase: XCTestCase {
         switch SluiceConfig.load(path: path, environment: environment) {
         case .success(let loaded): return (loaded, [])
         case .failure(let errors):
-            return (nil, errors.errors.map { $0.description.replacingOccurrences(of: self.folder + "/sluice.toml", with: "sluice.toml") })
+            return (
+                nil,
+                errors.errors.map {
+                    $0.description.replacingOccurrences(of: self.folder + "/sluice.toml", with: "sluice.toml")
+                }
+            )
         }
     }
 
-    func errors(_ text: String, environment: [String: String] = [:], file: StaticString = #filePath,
-                line: UInt = #line) throws -> [String] {
+    func errors(
+        _ text: String, environment: [String: String] = [:], file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> [String] {
         let (loaded, errors) = try load(text, environment: environment)
-        if let loaded { XCTFail("expected errors, got a valid configuration:\n\(loaded.effective)", file: file, line: line) }
+        if let loaded {
+            XCTFail("expected errors, got a valid configuration:\n\(loaded.effective)", file: file, line: line)
+        }
         return errors
     }
 
-    func valid(_ text: String, environment: [String: String] = [:], file: StaticString = #filePath,
-               line: UInt = #line) throws -> SluiceConfig.Loaded {
+    func valid(
+        _ text: String, environment: [String: String] = [:], file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> SluiceConfig.Loaded {
         let (loaded, errors) = try load(text, environment: environment)
         guard let loaded else {
             XCTFail("unexpected errors:\n" + errors.joined(separator: "\n"), file: file, line: line)
@@ -64,6 +77,7 @@ class ConfigTestCase: XCTestCase {
 
     /// The package root, from this file's path (Tests/OpsTests/...).
     static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 }

@@ -1,23 +1,27 @@
 import XCTest
+
 @testable import Ops
 
 final class ConfigValidationTests: ConfigTestCase {
     func testUnknownKeysWithSuggestions() throws {
-        XCTAssertEqual(try errors("""
-            [source]
-            user = "repl"
-            prot = 3306
-            server_id = 7
-            [sorce]
-            host = "x"
-            [redis.primary]
-            seeds = ["127.0.0.1:7000"]
-            batchrows = 10
-            [[mapping]]
-            table = "a.b"
-            key = "k:{id}"
-            vesion = "binlog"
-            """), [
+        XCTAssertEqual(
+            try errors(
+                """
+                [source]
+                user = "repl"
+                prot = 3306
+                server_id = 7
+                [sorce]
+                host = "x"
+                [redis.primary]
+                seeds = ["127.0.0.1:7000"]
+                batchrows = 10
+                [[mapping]]
+                table = "a.b"
+                key = "k:{id}"
+                vesion = "binlog"
+                """),
+            [
                 "sluice.toml:3: source.prot: unknown key; did you mean \"port\"?",
                 "sluice.toml:5: sorce: unknown key; did you mean \"source\"?",
                 "sluice.toml:9: redis.primary.batchrows: unknown key; did you mean \"batch_rows\"?",
@@ -27,24 +31,27 @@ final class ConfigValidationTests: ConfigTestCase {
     }
 
     func testWrongTypes() throws {
-        XCTAssertEqual(try errors("""
-            [source]
-            user = "repl"
-            server_id = 7
-            port = "x"
-            checks.require_row_format = "yes"
-            [redis.primary]
-            seeds = "127.0.0.1:7000"
-            [filter]
-            include = ["a", 5]
-            [metrics]
-            ready_lag_seconds = "soon"
-            [kafka]
-            tls = 1
-            [[mapping]]
-            table = 5
-            key = "k:{id}"
-            """), [
+        XCTAssertEqual(
+            try errors(
+                """
+                [source]
+                user = "repl"
+                server_id = 7
+                port = "x"
+                checks.require_row_format = "yes"
+                [redis.primary]
+                seeds = "127.0.0.1:7000"
+                [filter]
+                include = ["a", 5]
+                [metrics]
+                ready_lag_seconds = "soon"
+                [kafka]
+                tls = 1
+                [[mapping]]
+                table = 5
+                key = "k:{id}"
+                """),
+            [
                 "sluice.toml:4: source.port: expected an integer, got string \"x\"",
                 "sluice.toml:5: source.checks.require_row_format: expected a boolean, got string \"yes\"",
                 "sluice.toml:7: redis.primary.seeds: expected an array, got string \"127.0.0.1:7000\"",
@@ -53,22 +60,27 @@ final class ConfigValidationTests: ConfigTestCase {
                 "sluice.toml:13: kafka.tls: expected a table, got integer 1",
                 "sluice.toml:15: mapping[0].table: expected a string, got integer 5",
             ])
-        XCTAssertEqual(try errors(Self.minimal + "[mapping]\ntable = \"a.b\"\n"), [
-            "sluice.toml:7: mapping: expected an array of tables ([[mapping]]), got table",
-        ])
+        XCTAssertEqual(
+            try errors(Self.minimal + "[mapping]\ntable = \"a.b\"\n"),
+            [
+                "sluice.toml:7: mapping: expected an array of tables ([[mapping]]), got table"
+            ])
     }
 
     func testMissingRequired() throws {
-        XCTAssertEqual(try errors("""
-            # comment
+        XCTAssertEqual(
+            try errors(
+                """
+                # comment
 
-            [source]
-            host = "db"
-            [redis.primary]
-            mode = "cluster"
-            [[mapping]]
-            shape = "string"
-            """), [
+                [source]
+                host = "db"
+                [redis.primary]
+                mode = "cluster"
+                [[mapping]]
+                shape = "string"
+                """),
+            [
                 "sluice.toml:3: source.user: missing required key",
                 "sluice.toml:3: source.server_id: missing required key",
                 "sluice.toml:5: redis.primary.seeds: missing required key",
@@ -76,16 +88,21 @@ final class ConfigValidationTests: ConfigTestCase {
                 "sluice.toml:7: mapping[0].key: missing required key",
                 "sluice.toml:8: mapping[0].value_column: required when shape = \"string\"",
             ])
-        XCTAssertEqual(try errors("[log]\nlevel = \"info\"\n"), [
-            "sluice.toml: nothing to run: configure [source] (the binlog daemon) and/or [dr_apply] (the DR applier)",
-        ])
-        XCTAssertEqual(try errors(Self.minimal + """
-            [kafka]
-            enabled = true
-            topic_mode = "single"
-            [dr_apply]
-            redis_cluster = "primary"
-            """), [
+        XCTAssertEqual(
+            try errors("[log]\nlevel = \"info\"\n"),
+            [
+                "sluice.toml: nothing to run: configure [source] (the binlog daemon) and/or [dr_apply] (the DR applier)"
+            ])
+        XCTAssertEqual(
+            try errors(
+                Self.minimal + """
+                    [kafka]
+                    enabled = true
+                    topic_mode = "single"
+                    [dr_apply]
+                    redis_cluster = "primary"
+                    """),
+            [
                 "sluice.toml:8: kafka.brokers: required when enabled = true",
                 "sluice.toml:9: kafka.topic: required when topic_mode = \"single\"",
                 "sluice.toml:10: dr_apply.topics: no topics to consume: set topics, or add [[mapping]] tables to derive them",
@@ -93,32 +110,35 @@ final class ConfigValidationTests: ConfigTestCase {
     }
 
     func testBadValues() throws {
-        XCTAssertEqual(try errors("""
-            [source]
-            user = "repl"
-            server_id = 0
-            port = 70000
-            tls.mode = "verify"
-            start = "position"
-            reconnect_min_ms = 5000
-            reconnect_max_ms = 1000
-            [filter]
-            include = ["(unclosed"]
-            [redis.primary]
-            seeds = ["127.0.0.1", "[::1]:6379", "h:0"]
-            [redis.Bad]
-            seeds = ["x:1"]
-            [[mapping]]
-            table = "payments"
-            key = "account:{id"
-            shape = "hsah"
-            [[mapping]]
-            table = "a.b"
-            key = "constant"
-            clusters = ["primary", "primery"]
-            [metrics]
-            listen = "localhost"
-            """), [
+        XCTAssertEqual(
+            try errors(
+                """
+                [source]
+                user = "repl"
+                server_id = 0
+                port = 70000
+                tls.mode = "verify"
+                start = "position"
+                reconnect_min_ms = 5000
+                reconnect_max_ms = 1000
+                [filter]
+                include = ["(unclosed"]
+                [redis.primary]
+                seeds = ["127.0.0.1", "[::1]:6379", "h:0"]
+                [redis.Bad]
+                seeds = ["x:1"]
+                [[mapping]]
+                table = "payments"
+                key = "account:{id"
+                shape = "hsah"
+                [[mapping]]
+                table = "a.b"
+                key = "constant"
+                clusters = ["primary", "primery"]
+                [metrics]
+                listen = "localhost"
+                """),
+            [
                 "sluice.toml:3: source.server_id: must be between 1 and 4294967295, got 0",
                 "sluice.toml:4: source.port: must be between 1 and 65535, got 70000",
                 "sluice.toml:5: source.tls.mode: expected one of \"disabled\", \"preferred\", \"required\", "
@@ -140,24 +160,27 @@ final class ConfigValidationTests: ConfigTestCase {
     }
 
     func testCrossKeyRules() throws {
-        XCTAssertEqual(try errors(Self.minimal + """
-            [[mapping]]
-            table = "a.b"
-            key = "k:{id}"
-            value_column = "v"
-            version = "column"
-            version_column = "ver"
-            [[mapping]]
-            table = "a.c"
-            key = "k:{id}"
-            shape = "string"
-            value_column = "v"
-            columns = ["v"]
-            version_column = "ver"
-            [source.tls]
-            mode = "verify-identity"
-            cert = "\(folder)/cert.pem"
-            """), [
+        XCTAssertEqual(
+            try errors(
+                Self.minimal + """
+                    [[mapping]]
+                    table = "a.b"
+                    key = "k:{id}"
+                    value_column = "v"
+                    version = "column"
+                    version_column = "ver"
+                    [[mapping]]
+                    table = "a.c"
+                    key = "k:{id}"
+                    shape = "string"
+                    value_column = "v"
+                    columns = ["v"]
+                    version_column = "ver"
+                    [source.tls]
+                    mode = "verify-identity"
+                    cert = "\(folder)/cert.pem"
+                    """),
+            [
                 "sluice.toml:10: mapping[0].value_column: only used with shape \"string\"",
                 "sluice.toml:18: mapping[1].columns: not used with shape \"string\" (use value_column)",
                 "sluice.toml:19: mapping[1].version_column: only used with version = \"column\"",
@@ -169,48 +192,59 @@ final class ConfigValidationTests: ConfigTestCase {
 
     func testSyntaxErrorsThroughTheLoader() throws {
         XCTAssertEqual(try errors("[source]\nuser = \"repl\nserver_id = 1\n"), ["sluice.toml:2: unterminated string"])
-        XCTAssertEqual(try errors(Self.minimal + "[source]\nport = 1\nport = 2\n"), [
-            "sluice.toml:7: source: duplicate table [source] (first defined on line 1)",
-            "sluice.toml:9: port: duplicate key (first set on line 8)",
-        ])
-        XCTAssertEqual(try errors("[source]\nuser = \"a\"\nuser = \"b\"\nserver_id = 1\n"), [
-            "sluice.toml:3: user: duplicate key (first set on line 2)",
-        ])
+        XCTAssertEqual(
+            try errors(Self.minimal + "[source]\nport = 1\nport = 2\n"),
+            [
+                "sluice.toml:7: source: duplicate table [source] (first defined on line 1)",
+                "sluice.toml:9: port: duplicate key (first set on line 8)",
+            ])
+        XCTAssertEqual(
+            try errors("[source]\nuser = \"a\"\nuser = \"b\"\nserver_id = 1\n"),
+            [
+                "sluice.toml:3: user: duplicate key (first set on line 2)"
+            ])
     }
 
     func testUnreadableConfigFile() {
         guard case .failure(let errors) = SluiceConfig.load(path: folder + "/absent.toml", environment: [:]) else {
             return XCTFail("an absent file loaded")
         }
-        XCTAssertEqual(errors.errors, [ConfigError(.unreadableConfig, file: folder + "/absent.toml", line: 0,
-                                                   "cannot read the configuration file", cause: "no such file")])
+        XCTAssertEqual(
+            errors.errors,
+            [
+                ConfigError(
+                    .unreadableConfig, file: folder + "/absent.toml", line: 0,
+                    "cannot read the configuration file", cause: "no such file")
+            ])
         XCTAssertEqual(errors.description, "\(folder)/absent.toml: cannot read the configuration file: no such file")
         XCTAssertEqual(errors.exitCode, .usage)
     }
 
     func testTypedValuesAndDefaults() throws {
-        let config = try valid(Self.minimal + """
-            [redis.dr]
-            seeds = ["[::1]:7100"]
-            mode = "standalone"
-            [[mapping]]
-            table = "payments.accounts"
-            key = "acct:{{{id}}}:{region}"
-            version = "column"
-            version_column = "version"
-            [[mapping]]
-            table = "payments.fx"
-            key = "fx:{pair}"
-            shape = "string"
-            value_column = "rate"
-            [kafka]
-            brokers = ["k1:9092"]
-            topic_mode = "per-table"
-            [dr_apply]
-            partitions = [0, 2]
-            [source.checks]
-            require_sync_binlog = false
-            """).config
+        let config = try valid(
+            Self.minimal + """
+                [redis.dr]
+                seeds = ["[::1]:7100"]
+                mode = "standalone"
+                [[mapping]]
+                table = "payments.accounts"
+                key = "acct:{{{id}}}:{region}"
+                version = "column"
+                version_column = "version"
+                [[mapping]]
+                table = "payments.fx"
+                key = "fx:{pair}"
+                shape = "string"
+                value_column = "rate"
+                [kafka]
+                brokers = ["k1:9092"]
+                topic_mode = "per-table"
+                [dr_apply]
+                partitions = [0, 2]
+                [source.checks]
+                require_sync_binlog = false
+                """
+        ).config
         let source = try XCTUnwrap(config.source)
         XCTAssertEqual(source.host, "127.0.0.1")
         XCTAssertEqual(source.port, 3306)
@@ -226,7 +260,8 @@ final class ConfigValidationTests: ConfigTestCase {
         XCTAssertEqual(config.mappings.count, 2)
         XCTAssertEqual(config.mappings[0].database, "payments")
         XCTAssertEqual(config.mappings[0].table, "accounts")
-        XCTAssertEqual(config.mappings[0].key.parts, [.literal("acct:{"), .column("id"), .literal("}:"), .column("region")])
+        XCTAssertEqual(
+            config.mappings[0].key.parts, [.literal("acct:{"), .column("id"), .literal("}:"), .column("region")])
         XCTAssertEqual(config.mappings[0].key.render { ["id": "42", "region": "eu"][$0] }, "acct:{42}:eu")
         XCTAssertEqual(config.mappings[0].version, .column("version"))
         XCTAssertEqual(config.mappings[0].clusters, ["primary"], "default: every cluster but the DR applier's")
@@ -243,14 +278,25 @@ final class ConfigValidationTests: ConfigTestCase {
     }
 
     func testStartPositions() throws {
-        XCTAssertEqual(try valid(Self.minimal.replacingOccurrences(
-            of: "server_id = 7", with: "server_id = 7\nstart = \"position\"\nstart_file = \"bin.000003\"\nstart_position = 1_024"))
+        XCTAssertEqual(
+            try valid(
+                Self.minimal.replacingOccurrences(
+                    of: "server_id = 7",
+                    with: "server_id = 7\nstart = \"position\"\nstart_file = \"bin.000003\"\nstart_position = 1_024")
+            )
             .config.source?.start, .position(file: "bin.000003", offset: 1024))
-        XCTAssertEqual(try valid(Self.minimal.replacingOccurrences(
-            of: "server_id = 7", with: "server_id = 7\nstart = \"gtid\"\nstart_gtid = \"0-1-100, 1-2-5\""))
+        XCTAssertEqual(
+            try valid(
+                Self.minimal.replacingOccurrences(
+                    of: "server_id = 7", with: "server_id = 7\nstart = \"gtid\"\nstart_gtid = \"0-1-100, 1-2-5\"")
+            )
             .config.source?.start, .gtid("0-1-100, 1-2-5"))
-        XCTAssertEqual(try errors(Self.minimal.replacingOccurrences(
-            of: "server_id = 7", with: "server_id = 7\nstart = \"gtid\"\nstart_gtid = \"yesterday\"\nstart_file = \"x\"")), [
+        XCTAssertEqual(
+            try errors(
+                Self.minimal.replacingOccurrences(
+                    of: "server_id = 7",
+                    with: "server_id = 7\nstart = \"gtid\"\nstart_gtid = \"yesterday\"\nstart_file = \"x\"")),
+            [
                 "sluice.toml:5: source.start_gtid: expected a GTID set (MariaDB \"0-1-100\" or MySQL \"uuid:1-100\"), got \"yesterday\"",
                 "sluice.toml:6: source.start_file: only used when start = \"position\"",
             ])

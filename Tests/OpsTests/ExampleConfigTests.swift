@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Ops
 
 /// config/sluice.example.toml passes, documents every key the schema knows, and the built binary
@@ -176,9 +177,14 @@ final class ExampleConfigTests: ConfigTestCase {
 
     /// The built `sluice` binary: `config check` on the example exits 0; a typo exits 2 naming the line.
     func testBinaryConfigCheck() throws {
-        let binary = Self.packageRoot.appendingPathComponent(".build/debug/sluice").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("no built binary at \(binary); run `swift build` first")
+        // Next to the test bundle (whatever the build path), else the default build folder.
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("sluice").path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sluice").path,
+            Self.packageRoot.appendingPathComponent(".build/debug/sluice").path,
+        ]
+        guard let binary = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw XCTSkip("no built sluice binary at \(candidates); run `swift build` first")
         }
         var result = try run(binary, ["config", "check", examplePath])
         XCTAssertEqual(result.status, 0, result.err)
@@ -187,8 +193,9 @@ final class ExampleConfigTests: ConfigTestCase {
         let bad = try write("typo.toml", ConfigTestCase.minimal + "batch_row = 5\n")
         result = try run(binary, ["config", "check", bad])
         XCTAssertEqual(result.status, 2)
-        XCTAssertTrue(result.err.hasPrefix("\(bad):7: redis.primary.batch_row: unknown key; did you mean \"batch_rows\"?\n"),
-                      result.err)
+        XCTAssertTrue(
+            result.err.hasPrefix("\(bad):7: redis.primary.batch_row: unknown key; did you mean \"batch_rows\"?\n"),
+            result.err)
 
         result = try run(binary, ["--help"])
         XCTAssertEqual(result.status, 0)
@@ -212,6 +219,9 @@ final class ExampleConfigTests: ConfigTestCase {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
     }
 }

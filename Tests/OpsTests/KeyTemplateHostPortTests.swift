@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Ops
 
 final class KeyTemplateHostPortTests: XCTestCase {
@@ -13,9 +14,13 @@ final class KeyTemplateHostPortTests: XCTestCase {
         XCTAssertEqual(try template("{{literal}}:{id}").get().render { _ in "1" }, "{literal}:1")
 
         XCTAssertEqual(template("a:{}"), .failure(.init(message: "'{}' in key template \"a:{}\" is not a column name")))
-        XCTAssertEqual(template("a:{b c}"), .failure(.init(message: "'{b c}' in key template \"a:{b c}\" is not a column name")))
-        XCTAssertEqual(template("a}:{id}"), .failure(.init(
-            message: "unmatched '}' in key template \"a}:{id}\" (write '}}' for a literal brace)")))
+        XCTAssertEqual(
+            template("a:{b c}"), .failure(.init(message: "'{b c}' in key template \"a:{b c}\" is not a column name")))
+        XCTAssertEqual(
+            template("a}:{id}"),
+            .failure(
+                .init(
+                    message: "unmatched '}' in key template \"a}:{id}\" (write '}}' for a literal brace)")))
     }
 
     func testHostPort() {

@@ -1,11 +1,13 @@
 import Foundation
 import XCTest
+
 @testable import Ops
 
 final class LoggerTests: XCTestCase {
     private func logger(_ format: LogFormat, level: LogLevel = .info, capture: ConsoleCapture) -> Logger {
-        Logger(level: level, format: format, clock: { Date(timeIntervalSince1970: 1_800_000_000.25) },
-               sink: capture.console.writeErr)
+        Logger(
+            level: level, format: format, clock: { Date(timeIntervalSince1970: 1_800_000_000.25) },
+            sink: capture.console.writeErr)
     }
 
     func testTextLines() {
@@ -14,7 +16,9 @@ final class LoggerTests: XCTestCase {
         log.debug("hidden")
         log.info("applied batch", ["binlog.file": "mysql-bin.000003", "binlog.pos": 4, "rows": 12])
         log.warning("two\nlines", ["reason": "a b=\"c\"", "ok": true])
-        XCTAssertEqual(capture.err, """
+        XCTAssertEqual(
+            capture.err,
+            """
             2027-01-15T08:00:00.250Z info applied batch binlog.file=mysql-bin.000003 binlog.pos=4 rows=12 sink=redis.primary
             2027-01-15T08:00:00.250Z warning two\\nlines ok=true reason="a b=\\"c\\"" sink=redis.primary
 
@@ -23,9 +27,12 @@ final class LoggerTests: XCTestCase {
 
     func testJSONLines() throws {
         let capture = ConsoleCapture()
-        logger(.json, level: .debug, capture: capture).error("halted", ["binlog.pos": LogValue(UInt64(77)), "level": "x"])
-        XCTAssertEqual(capture.err,
-            "{\"time\":\"2027-01-15T08:00:00.250Z\",\"level\":\"error\",\"message\":\"halted\",\"_level\":\"x\",\"binlog.pos\":77}\n")
+        logger(.json, level: .debug, capture: capture).error(
+            "halted", ["binlog.pos": LogValue(UInt64(77)), "level": "x"])
+        XCTAssertEqual(
+            capture.err,
+            "{\"time\":\"2027-01-15T08:00:00.250Z\",\"level\":\"error\",\"message\":\"halted\",\"_level\":\"x\",\"binlog.pos\":77}\n"
+        )
         let object = try JSONSerialization.jsonObject(with: Data(capture.err.utf8)) as? [String: Any]
         XCTAssertEqual(object?["message"] as? String, "halted")
     }

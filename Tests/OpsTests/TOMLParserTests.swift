@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Ops
 
 final class TOMLParserTests: XCTestCase {
@@ -22,7 +23,8 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testValuesTablesAndLines() throws {
-        let root = try parse("""
+        let root = try parse(
+            """
             # comment
             name = "a\\tb\\u00e9\\U0001F600\\"" # trailing comment
             path = 'C:\\no\\escapes'
@@ -59,11 +61,15 @@ final class TOMLParserTests: XCTestCase {
         XCTAssertEqual(root["ratio"]?.content, .float(2.5))
         XCTAssertEqual(root["big"]?.content, .float(1000))
         XCTAssertEqual(root["on"]?.content, .boolean(true))
-        XCTAssertEqual(root["list"], TOMLValue(.array([TOMLValue(.string("x"), line: 11), TOMLValue(.string("y"), line: 12)]), line: 10))
-        XCTAssertEqual(root["nested"]?.content, .array([
-            TOMLValue(.array([TOMLValue(.integer(1), line: 14), TOMLValue(.integer(2), line: 14)]), line: 14),
-            TOMLValue(.array([]), line: 14),
-        ]))
+        XCTAssertEqual(
+            root["list"],
+            TOMLValue(.array([TOMLValue(.string("x"), line: 11), TOMLValue(.string("y"), line: 12)]), line: 10))
+        XCTAssertEqual(
+            root["nested"]?.content,
+            .array([
+                TOMLValue(.array([TOMLValue(.integer(1), line: 14), TOMLValue(.integer(2), line: 14)]), line: 14),
+                TOMLValue(.array([]), line: 14),
+            ]))
         let inline = try XCTUnwrap(table(root["inline"]))
         XCTAssertEqual(inline["mode"]?.content, .string("required"))
         XCTAssertEqual(table(inline["deep"])?["key"]?.content, .integer(1))
@@ -75,12 +81,17 @@ final class TOMLParserTests: XCTestCase {
         guard case .array(let mappings)? = root["mapping"]?.content else { return XCTFail("mapping is not an array") }
         XCTAssertEqual(mappings.map(\.line), [24, 26])
         XCTAssertEqual(table(mappings[1])?["table"], TOMLValue(.string("p.b"), line: 27))
-        XCTAssertEqual(root.keys, ["name", "path", "count", "negative", "hex", "ratio", "big", "on", "list", "nested",
-                                   "inline", "source", "a", "mapping"])
+        XCTAssertEqual(
+            root.keys,
+            [
+                "name", "path", "count", "negative", "hex", "ratio", "big", "on", "list", "nested",
+                "inline", "source", "a", "mapping",
+            ])
     }
 
     func testSubTableUnderArrayOfTablesAndImplicitParent() throws {
-        let root = try parse("""
+        let root = try parse(
+            """
             [a.b]
             x = 1
             [a]
@@ -108,7 +119,10 @@ final class TOMLParserTests: XCTestCase {
             ("a = 1_", "t.toml:1: invalid number '1_'"),
             ("a = \"\\q\"", "t.toml:1: unknown escape '\\q' in string"),
             ("a = \"\\u12\"", "t.toml:1: \\u escape needs 4 hexadecimal digits"),
-            ("a = \"\"\"x\"\"\"", "t.toml:1: multi-line strings (\"\"\") are not supported; use a one-line string with \\n escapes"),
+            (
+                "a = \"\"\"x\"\"\"",
+                "t.toml:1: multi-line strings (\"\"\") are not supported; use a one-line string with \\n escapes"
+            ),
             ("a = 1 b = 2", "t.toml:1: expected the end of the line after a value, found 'b'"),
             ("a =", "t.toml:1: expected a value after '='"),
             ("a 1", "t.toml:1: expected '=' after key 'a', found '1'"),
@@ -123,18 +137,21 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testDuplicatesAreAllReported() {
-        XCTAssertEqual(errors("""
-            [source]
-            port = 1
-            port = 2
-            [redis]
-            [source]
-            host = "a"
-            host = "b"
-            [[redis]]
-            x.y = 1
-            x = 2
-            """), [
+        XCTAssertEqual(
+            errors(
+                """
+                [source]
+                port = 1
+                port = 2
+                [redis]
+                [source]
+                host = "a"
+                host = "b"
+                [[redis]]
+                x.y = 1
+                x = 2
+                """),
+            [
                 "t.toml:3: port: duplicate key (first set on line 2)",
                 "t.toml:5: source: duplicate table [source] (first defined on line 1)",
                 "t.toml:7: host: duplicate key (first set on line 6)",

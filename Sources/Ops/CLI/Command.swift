@@ -41,8 +41,9 @@ public struct Flag: Sendable, Equatable {
         _ name: String, placeholder: String, help: String, default defaultValue: String? = nil,
         repeatable: Bool = false
     ) -> Flag {
-        Flag(name: name, kind: .value(placeholder: placeholder), help: help, repeatable: repeatable,
-             defaultValue: defaultValue)
+        Flag(
+            name: name, kind: .value(placeholder: placeholder), help: help, repeatable: repeatable,
+            defaultValue: defaultValue)
     }
 }
 

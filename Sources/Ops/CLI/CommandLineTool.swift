@@ -39,8 +39,10 @@ public struct CommandLineTool: Sendable {
         while node.isGroup, node.command == nil {
             guard index < arguments.count else {
                 if node.path.isEmpty {
-                    console.err(HelpText.group(tool: name, version: version, abstract: abstract, node: node,
-                                               groupAbstracts: groupAbstracts))
+                    console.err(
+                        HelpText.group(
+                            tool: name, version: version, abstract: abstract, node: node,
+                            groupAbstracts: groupAbstracts))
                 } else {
                     usageFailure("missing subcommand for '\(display(node))'", usage: groupUsage(node), console: console)
                 }
@@ -48,8 +50,10 @@ public struct CommandLineTool: Sendable {
             }
             let word = arguments[index]
             if word == "--help" || word == "-h" {
-                console.out(HelpText.group(tool: name, version: version, abstract: abstract, node: node,
-                                           groupAbstracts: groupAbstracts))
+                console.out(
+                    HelpText.group(
+                        tool: name, version: version, abstract: abstract, node: node,
+                        groupAbstracts: groupAbstracts))
                 return .success
             }
             if node.path.isEmpty, word == "--version" {
@@ -59,14 +63,16 @@ public struct CommandLineTool: Sendable {
             if word.hasPrefix("-") {
                 var known = ["--help"]
                 if node.path.isEmpty { known.append("--version") }
-                usageFailure("unknown flag '\(word)'" + Suggestions.didYouMean(word, in: known),
-                             usage: groupUsage(node), console: console)
+                usageFailure(
+                    "unknown flag '\(word)'" + Suggestions.didYouMean(word, in: known),
+                    usage: groupUsage(node), console: console)
                 return .usage
             }
             guard let child = node.children[word] else {
-                usageFailure("unknown command '\(word)' for '\(display(node))'"
-                             + Suggestions.didYouMean(word, in: node.childOrder),
-                             usage: groupUsage(node), console: console)
+                usageFailure(
+                    "unknown command '\(word)' for '\(display(node))'"
+                        + Suggestions.didYouMean(word, in: node.childOrder),
+                    usage: groupUsage(node), console: console)
                 return .usage
             }
             node = child
@@ -86,10 +92,14 @@ public struct CommandLineTool: Sendable {
             usageFailure(error.message, usage: commandUsage(command), console: console)
             return .usage
         }
-        let invocation = Invocation(commandPath: display(node), arguments: parsed, console: console,
-                                    environment: environment)
+        let invocation = Invocation(
+            commandPath: display(node), arguments: parsed, console: console,
+            environment: environment)
         do {
             return try await command.run(invocation)
+        } catch let errors as ConfigErrors {
+            errors.report(to: console)
+            return errors.exitCode
         } catch let error as UsageError {
             usageFailure(error.message, usage: commandUsage(command), console: console)
             return .usage

@@ -38,21 +38,25 @@ enum HelpText {
         return lines.joined(separator: "\n")
     }
 
-    static func group(tool: String, version: String, abstract: String, node: CommandNode,
-                      groupAbstracts: [String: String]) -> String {
+    static func group(
+        tool: String, version: String, abstract: String, node: CommandNode,
+        groupAbstracts: [String: String]
+    ) -> String {
         let key = node.path.joined(separator: " ")
         let title = node.path.isEmpty ? "\(tool) \(version): \(abstract)" : (groupAbstracts[key] ?? "")
         var lines: [String] = []
         if !title.isEmpty { lines += [title, ""] }
         lines.append(usage(tool: tool, group: node))
         lines += ["", "Commands:"]
-        lines += table(node.childOrder.compactMap { name in
-            guard let child = node.children[name] else { return nil }
-            let childKey = child.path.joined(separator: " ")
-            let text = child.command?.abstract ?? groupAbstracts[childKey]
-                ?? "commands: " + child.childOrder.joined(separator: ", ")
-            return (name, text)
-        })
+        lines += table(
+            node.childOrder.compactMap { name in
+                guard let child = node.children[name] else { return nil }
+                let childKey = child.path.joined(separator: " ")
+                let text =
+                    child.command?.abstract ?? groupAbstracts[childKey]
+                    ?? "commands: " + child.childOrder.joined(separator: ", ")
+                return (name, text)
+            })
         lines += ["", "Options:"]
         var rows = [("-h, --help", "show this help")]
         if node.path.isEmpty { rows.append(("--version", "print the version and exit")) }

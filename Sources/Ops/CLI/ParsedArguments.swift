@@ -49,7 +49,8 @@ public struct ParsedArguments: Sendable, Equatable {
 /// `--name value`, `--name=value`, boolean `--name`, repeated flags, and `--` ending the flags.
 /// `--help`/`-h` are handled by the caller before this runs.
 enum ArgumentParser {
-    static func parse(_ words: [String], flags: [Flag], positionals: [Positional]) throws(UsageError) -> ParsedArguments {
+    static func parse(_ words: [String], flags: [Flag], positionals: [Positional]) throws(UsageError) -> ParsedArguments
+    {
         var byName: [String: Flag] = [:]
         for flag in flags { byName[flag.name] = flag }
         var booleans = Set<String>()
@@ -69,8 +70,10 @@ enum ArgumentParser {
                 continue
             }
             guard word.hasPrefix("--") else {
-                throw UsageError("unknown flag '\(word)'" + Suggestions.didYouMean(
-                    "--" + word.drop(while: { $0 == "-" }), in: flags.map { "--" + $0.name } + ["--help"]))
+                throw UsageError(
+                    "unknown flag '\(word)'"
+                        + Suggestions.didYouMean(
+                            "--" + word.drop(while: { $0 == "-" }), in: flags.map { "--" + $0.name } + ["--help"]))
             }
             let body = word.dropFirst(2)
             let name: String
@@ -82,8 +85,10 @@ enum ArgumentParser {
                 name = String(body)
             }
             guard let flag = byName[name] else {
-                throw UsageError("unknown flag '--\(name)'" + Suggestions.didYouMean(
-                    "--" + name, in: flags.map { "--" + $0.name } + ["--help"]))
+                throw UsageError(
+                    "unknown flag '--\(name)'"
+                        + Suggestions.didYouMean(
+                            "--" + name, in: flags.map { "--" + $0.name } + ["--help"]))
             }
             switch flag.kind {
             case .boolean:
@@ -116,7 +121,8 @@ enum ArgumentParser {
             named: try assign(loose, to: positionals))
     }
 
-    private static func assign(_ words: [String], to positionals: [Positional]) throws(UsageError) -> [String: [String]] {
+    private static func assign(_ words: [String], to positionals: [Positional]) throws(UsageError) -> [String: [String]]
+    {
         var named: [String: [String]] = [:]
         var rest = words[...]
         for positional in positionals {

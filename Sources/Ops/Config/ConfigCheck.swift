@@ -4,9 +4,7 @@ public enum ConfigCheck {
     public static func run(path: String, quiet: Bool, environment: [String: String], console: Console) -> ExitCode {
         switch SluiceConfig.load(path: path, environment: environment) {
         case .failure(let errors):
-            for error in errors.errors { console.err(error.description) }
-            let count = errors.errors.count
-            console.err("sluice: \(path): \(count) error\(count == 1 ? "" : "s") in the configuration")
+            errors.report(to: console)
             return .usage
         case .success(let loaded):
             if !quiet {

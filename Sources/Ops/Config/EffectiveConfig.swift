@@ -43,9 +43,12 @@ final class EffectiveTable {
 /// Rendering of values as TOML text.
 enum TOMLText {
     static func key(_ key: String) -> String {
-        let bare = !key.isEmpty && key.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
-        }
+        let bare =
+            !key.isEmpty
+            && key.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+                    || $0 == "-"
+            }
         return bare ? key : string(key)
     }
 

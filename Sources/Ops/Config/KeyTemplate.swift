@@ -51,25 +51,30 @@ public struct KeyTemplate: Sendable, Equatable, CustomStringConvertible {
                 literal.append("}")
             case "{":
                 guard let close = characters.firstIndex(of: "}") else {
-                    return .failure(ParseError(message: "unclosed '{' in key template \"\(source)\" (write '{{' for a literal brace)"))
+                    return .failure(
+                        ParseError(
+                            message: "unclosed '{' in key template \"\(source)\" (write '{{' for a literal brace)"))
                 }
                 let name = String(characters[..<close])
                 guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" }) else {
-                    return .failure(ParseError(message: "'{\(name)}' in key template \"\(source)\" is not a column name"))
+                    return .failure(
+                        ParseError(message: "'{\(name)}' in key template \"\(source)\" is not a column name"))
                 }
                 if !literal.isEmpty { parts.append(.literal(literal)) }
                 literal = ""
                 parts.append(.column(name))
                 characters = characters[characters.index(after: close)...]
             case "}":
-                return .failure(ParseError(message: "unmatched '}' in key template \"\(source)\" (write '}}' for a literal brace)"))
+                return .failure(
+                    ParseError(message: "unmatched '}' in key template \"\(source)\" (write '}}' for a literal brace)"))
             default:
                 literal.append(character)
             }
         }
         if !literal.isEmpty { parts.append(.literal(literal)) }
         guard parts.contains(where: { if case .column = $0 { true } else { false } }) else {
-            return .failure(ParseError(message: "key template \"\(source)\" uses no {column}, so every row would share one key"))
+            return .failure(
+                ParseError(message: "key template \"\(source)\" uses no {column}, so every row would share one key"))
         }
         return .success(KeyTemplate(parts: parts, source: source))
     }

@@ -54,7 +54,8 @@ private final class TableBuilder {
             case .value(let value): frozen[key] = value
             case .table(let table): frozen[key] = TOMLValue(.table(table.freeze()), line: table.line)
             case .arrayOfTables(let tables, let line):
-                frozen[key] = TOMLValue(.array(tables.map { TOMLValue(.table($0.freeze()), line: $0.line) }), line: line)
+                frozen[key] = TOMLValue(
+                    .array(tables.map { TOMLValue(.table($0.freeze()), line: $0.line) }), line: line)
             }
         }
         return TOMLTable(keys: keys, entries: frozen, line: line)
@@ -126,8 +127,9 @@ private struct Parser {
                 guard let last = tables.last else { return discard(line: line) }
                 table = last
             case .value(let value)?:
-                duplicateTable(line: line, path: render(Array(path[...depth])),
-                               "\(name): '\(render(Array(path[...depth])))' is already a value (line \(value.line))")
+                duplicateTable(
+                    line: line, path: render(Array(path[...depth])),
+                    "\(name): '\(render(Array(path[...depth])))' is already a value (line \(value.line))")
                 return discard(line: line)
             }
         }
@@ -144,9 +146,11 @@ private struct Parser {
                 table.set(last, .arrayOfTables(tables + [child], line: firstLine))
                 return child
             case .table(let other)?:
-                duplicateTable(line: line, path: render(path), "\(name): already defined as a table (line \(other.line))")
+                duplicateTable(
+                    line: line, path: render(path), "\(name): already defined as a table (line \(other.line))")
             case .value(let value)?:
-                duplicateTable(line: line, path: render(path), "\(name): already defined as a value (line \(value.line))")
+                duplicateTable(
+                    line: line, path: render(path), "\(name): already defined as a value (line \(value.line))")
             }
             return discard(line: line)
         }
@@ -159,9 +163,11 @@ private struct Parser {
             other.origin = .header
             return other
         case .table(let other)?:
-            duplicateTable(line: line, path: render(path), "duplicate table \(name) (first defined on line \(other.line))")
+            duplicateTable(
+                line: line, path: render(path), "duplicate table \(name) (first defined on line \(other.line))")
         case .arrayOfTables(_, let firstLine)?:
-            duplicateTable(line: line, path: render(path), "\(name): already defined as an array of tables (line \(firstLine))")
+            duplicateTable(
+                line: line, path: render(path), "\(name): already defined as an array of tables (line \(firstLine))")
         case .value(let value)?:
             duplicateTable(line: line, path: render(path), "\(name): already defined as a value (line \(value.line))")
         }
@@ -187,9 +193,12 @@ private struct Parser {
         let value: TOMLValue
         do {
             value = try self.value()
-        } catch where path.last.map(Self.holdsSecret) == true && error.message.contains(where: { $0 == "'" || $0 == "\"" }) {
+        } catch
+            where path.last.map(Self.holdsSecret) == true && error.message.contains(where: { $0 == "'" || $0 == "\"" })
+        {
             // Never echo a fragment of a password into an error message.
-            throw TOMLSyntaxError(line: error.line, message: "invalid value for '\(render(path))' (not shown: it holds a secret)")
+            throw TOMLSyntaxError(
+                line: error.line, message: "invalid value for '\(render(path))' (not shown: it holds a secret)")
         }
         var target = table
         for (depth, part) in path.dropLast().enumerated() {
@@ -201,8 +210,10 @@ private struct Parser {
             case .table(let child)? where child.origin == .dotted:
                 target = child
             default:
-                errors.append(ConfigError(.duplicateKey, file: file, line: line, keyPath: render(path),
-                                          "'\(render(Array(path[...depth])))' is already defined and cannot take dotted keys"))
+                errors.append(
+                    ConfigError(
+                        .duplicateKey, file: file, line: line, keyPath: render(path),
+                        "'\(render(Array(path[...depth])))' is already defined and cannot take dotted keys"))
                 return
             }
         }
@@ -214,8 +225,10 @@ private struct Parser {
             case .table(let child): firstLine = child.line
             case .arrayOfTables(_, let line): firstLine = line
             }
-            errors.append(ConfigError(.duplicateKey, file: file, line: line, keyPath: render(path),
-                                      "duplicate key (first set on line \(firstLine))"))
+            errors.append(
+                ConfigError(
+                    .duplicateKey, file: file, line: line, keyPath: render(path),
+                    "duplicate key (first set on line \(firstLine))"))
             return
         }
         if case .table(let inline) = value.content {

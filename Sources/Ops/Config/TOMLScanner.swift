@@ -90,7 +90,8 @@ struct TOMLScanner {
     // MARK: keys
 
     private static func isBare(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
             || byte == UInt8(ascii: "-")
     }
@@ -218,8 +219,9 @@ struct TOMLScanner {
     /// A bare word: number, boolean or a mistake (an unquoted string, a date).
     mutating func bareValue() throws(TOMLSyntaxError) -> TOMLValue.Content {
         let start = offset
-        while let byte = peek(), Self.isBare(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
-            || byte == UInt8(ascii: ":")
+        while let byte = peek(),
+            Self.isBare(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
+                || byte == UInt8(ascii: ":")
         {
             advance()
         }
@@ -271,8 +273,9 @@ enum TOMLNumber {
             .flatMap { $0.split(separator: "E", maxSplits: 1, omittingEmptySubsequences: false) }
         guard let mantissa = exponentSplit.first, exponentSplit.count <= 2 else { return nil }
         let parts = mantissa.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, let wholeDigits = stripUnderscores(whole), wholeDigits.allSatisfy(\.isASCIIDigit),
-              !(wholeDigits.count > 1 && wholeDigits.first == "0")
+        guard let whole = parts.first, let wholeDigits = stripUnderscores(whole),
+            wholeDigits.allSatisfy(\.isASCIIDigit),
+            !(wholeDigits.count > 1 && wholeDigits.first == "0")
         else { return nil }
         var text = wholeDigits
         if parts.count == 2 {

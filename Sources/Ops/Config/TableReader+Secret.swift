@@ -27,14 +27,16 @@ extension TableReader {
                 return nil
             }
             guard let directory = context.environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
-                context.error(.missingCredential, line: line(of: key), keyPath: keyPath(key),
-                              "credential \"\(credential)\" needs $CREDENTIALS_DIRECTORY, which is not set "
-                                + "(systemd sets it for units with LoadCredential= or SetCredential=)")
+                context.error(
+                    .missingCredential, line: line(of: key), keyPath: keyPath(key),
+                    "credential \"\(credential)\" needs $CREDENTIALS_DIRECTORY, which is not set "
+                        + "(systemd sets it for units with LoadCredential= or SetCredential=)")
                 return nil
             }
             let path = (directory as NSString).appendingPathComponent(credential)
-            return readSecret(at: path, key: key, code: .missingCredential,
-                              what: "cannot read credential \"\(credential)\" at \"\(path)\"")
+            return readSecret(
+                at: path, key: key, code: .missingCredential,
+                what: "cannot read credential \"\(credential)\" at \"\(path)\"")
         }
         return nil
     }

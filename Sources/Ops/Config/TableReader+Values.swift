@@ -9,14 +9,18 @@ extension TableReader {
     }
 
     /// A string (with `${NAME}` substitution). `secret` masks it in the effective configuration.
-    func string(_ key: String, default defaultValue: String? = nil, required: Bool = false, secret: Bool = false,
-                check: (String) -> String? = { _ in nil }) -> String? {
-        value(key, default: defaultValue, required: required, masked: secret,
-              render: { secret ? TOMLText.string(Secret.mask) : TOMLText.string($0) }) { value, keyPath in
-            let converted = substitutedString(value, keyPath)
-            if case .ok(let text) = converted, let problem = check(text) { return .bad(problem) }
-            return converted
-        }
+    func string(
+        _ key: String, default defaultValue: String? = nil, required: Bool = false, secret: Bool = false,
+        check: (String) -> String? = { _ in nil }
+    ) -> String? {
+        value(
+            key, default: defaultValue, required: required, masked: secret,
+            render: { secret ? TOMLText.string(Secret.mask) : TOMLText.string($0) },
+            convert: { value, keyPath in
+                let converted = substitutedString(value, keyPath)
+                if case .ok(let text) = converted, let problem = check(text) { return .bad(problem) }
+                return converted
+            })
     }
 
     /// A string that must not be empty.
@@ -24,81 +28,103 @@ extension TableReader {
         string(key, default: defaultValue, required: required) { $0.isEmpty ? "must not be empty" : nil }
     }
 
-    func integer(_ key: String, default defaultValue: Int? = nil, required: Bool = false,
-                 range: ClosedRange<Int>) -> Int? {
-        value(key, default: defaultValue, required: required, render: { String($0) }) { value, _ in
-            guard case .integer(let number) = value.content else { return .wrongType("an integer") }
-            guard let int = Int(exactly: number), range.contains(int) else {
-                return .bad("must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
-            }
-            return .ok(int)
-        }
+    func integer(
+        _ key: String, default defaultValue: Int? = nil, required: Bool = false,
+        range: ClosedRange<Int>
+    ) -> Int? {
+        value(
+            key, default: defaultValue, required: required, render: { String($0) },
+            convert: { value, _ in
+                guard case .integer(let number) = value.content else { return .wrongType("an integer") }
+                guard let int = Int(exactly: number), range.contains(int) else {
+                    return .bad("must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+                }
+                return .ok(int)
+            })
     }
 
     /// A float; an integer is accepted too (`30` for `30.0`).
     func float(_ key: String, default defaultValue: Double, range: ClosedRange<Double>) -> Double {
-        value(key, default: defaultValue, render: { String($0) }) { value, _ in
-            let number: Double
-            switch value.content {
-            case .float(let float): number = float
-            case .integer(let integer): number = Double(integer)
-            default: return .wrongType("a number")
-            }
-            guard range.contains(number) else {
-                return .bad("must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
-            }
-            return .ok(number)
-        } ?? defaultValue
+        value(
+            key, default: defaultValue, render: { String($0) },
+            convert: { value, _ in
+                let number: Double
+                switch value.content {
+                case .float(let float): number = float
+                case .integer(let integer): number = Double(integer)
+                default: return .wrongType("a number")
+                }
+                guard range.contains(number) else {
+                    return .bad("must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+                }
+                return .ok(number)
+            }) ?? defaultValue
     }
 
     func bool(_ key: String, default defaultValue: Bool) -> Bool {
-        value(key, default: defaultValue, render: { String($0) }) { value, _ in
-            guard case .boolean(let flag) = value.content else { return .wrongType("a boolean") }
-            return .ok(flag)
-        } ?? defaultValue
+        value(
+            key, default: defaultValue, render: { String($0) },
+            convert: { value, _ in
+                guard case .boolean(let flag) = value.content else { return .wrongType("a boolean") }
+                return .ok(flag)
+            }) ?? defaultValue
     }
 
     /// One of the raw values of `E`.
-    func choice<E: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: E) -> E where E.RawValue == String {
-        value(key, default: defaultValue, render: { TOMLText.string($0.rawValue) }) { value, keyPath in
-            let converted = substitutedString(value, keyPath)
-            guard case .ok(let text) = converted else { return converted.retyped() }
-            if let choice = E(rawValue: text) { return .ok(choice) }
-            let names = E.allCases.map(\.rawValue)
-            return .bad("expected one of " + names.map { "\"\($0)\"" }.joined(separator: ", ") + ", got \"\(text)\""
+    func choice<E: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: E) -> E
+    where E.RawValue == String {
+        value(
+            key, default: defaultValue, render: { TOMLText.string($0.rawValue) },
+            convert: { value, keyPath in
+                let converted = substitutedString(value, keyPath)
+                guard case .ok(let text) = converted else { return converted.retyped() }
+                if let choice = E(rawValue: text) { return .ok(choice) }
+                let names = E.allCases.map(\.rawValue)
+                return .bad(
+                    "expected one of " + names.map { "\"\($0)\"" }.joined(separator: ", ") + ", got \"\(text)\""
                         + Suggestions.didYouMean(text, in: names, quote: "\""))
-        } ?? defaultValue
+            }) ?? defaultValue
     }
 
     /// An array whose elements each go through `element` (errors name `key[index]`).
-    func array<T>(_ key: String, default defaultValue: [T]? = nil, required: Bool = false, nonEmpty: Bool = false,
-                  render: @escaping (T) -> String, element: (TOMLValue, String) -> Conversion<T>) -> [T]? {
-        value(key, default: defaultValue, required: required, render: { TOMLText.array($0.map(render)) }) { value, keyPath in
-            guard case .array(let items) = value.content else { return .wrongType("an array") }
-            if nonEmpty, items.isEmpty { return .bad("must not be empty") }
-            var converted: [T] = []
-            var failed = false
-            for (index, item) in items.enumerated() {
-                let itemPath = "\(keyPath)[\(index)]"
-                switch element(item, itemPath) {
-                case .ok(let value): converted.append(value)
-                case .wrongType(let expected):
-                    context.error(.wrongType, line: item.line, keyPath: itemPath, "expected \(expected), got \(item.described)")
-                    failed = true
-                case .bad(let message):
-                    context.error(.badValue, line: item.line, keyPath: itemPath, message)
-                    failed = true
-                case .reported:
-                    failed = true
+    func array<T>(
+        _ key: String, default defaultValue: [T]? = nil, required: Bool = false, nonEmpty: Bool = false,
+        render: @escaping (T) -> String, element: (TOMLValue, String) -> Conversion<T>
+    ) -> [T]? {
+        value(
+            key, default: defaultValue, required: required, render: { TOMLText.array($0.map(render)) },
+            convert: {
+                value, keyPath in
+                guard case .array(let items) = value.content else { return .wrongType("an array") }
+                if nonEmpty, items.isEmpty { return .bad("must not be empty") }
+                var converted: [T] = []
+                var failed = false
+                for (index, item) in items.enumerated() {
+                    let itemPath = "\(keyPath)[\(index)]"
+                    switch element(item, itemPath) {
+                    case .ok(let value): converted.append(value)
+                    case .wrongType(let expected):
+                        context.error(
+                            .wrongType, line: item.line, keyPath: itemPath,
+                            "expected \(expected), got \(item.described)")
+                        failed = true
+                    case .bad(let message):
+                        context.error(.badValue, line: item.line, keyPath: itemPath, message)
+                        failed = true
+                    case .reported:
+                        failed = true
+                    }
                 }
-            }
-            return failed ? .reported : .ok(converted)
-        }
+                return failed ? .reported : .ok(converted)
+            })
     }
 
-    func stringArray(_ key: String, default defaultValue: [String]? = [], required: Bool = false, nonEmpty: Bool = false,
-                     check: @escaping (String) -> String? = { _ in nil }) -> [String]? {
-        array(key, default: defaultValue, required: required, nonEmpty: nonEmpty, render: TOMLText.string) { item, itemPath in
+    func stringArray(
+        _ key: String, default defaultValue: [String]? = [], required: Bool = false, nonEmpty: Bool = false,
+        check: @escaping (String) -> String? = { _ in nil }
+    ) -> [String]? {
+        array(key, default: defaultValue, required: required, nonEmpty: nonEmpty, render: TOMLText.string) {
+            item, itemPath in
             let converted = substitutedString(item, itemPath)
             if case .ok(let text) = converted, let problem = check(text) { return .bad(problem) }
             return converted
@@ -107,14 +133,17 @@ extension TableReader {
 
     /// `host:port` (or `[v6]:port`).
     func hostPort(_ key: String, default defaultValue: HostPort) -> HostPort {
-        value(key, default: defaultValue, render: { TOMLText.string($0.description) }) { value, keyPath in
-            hostPortConversion(value, keyPath)
-        } ?? defaultValue
+        value(
+            key, default: defaultValue, render: { TOMLText.string($0.description) },
+            convert: { value, keyPath in
+                hostPortConversion(value, keyPath)
+            }) ?? defaultValue
     }
 
     func hostPortArray(_ key: String, required: Bool, default defaultValue: [HostPort]? = nil) -> [HostPort]? {
-        array(key, default: defaultValue, required: required, nonEmpty: true,
-              render: { TOMLText.string($0.description) }, element: hostPortConversion)
+        array(
+            key, default: defaultValue, required: required, nonEmpty: true,
+            render: { TOMLText.string($0.description) }, element: hostPortConversion)
     }
 
     private func hostPortConversion(_ value: TOMLValue, _ keyPath: String) -> Conversion<HostPort> {
@@ -145,8 +174,9 @@ extension TableReader {
         do {
             _ = try FileReading.read(resolved)
         } catch {
-            context.error(.unreadableFile, line: line(of: key), keyPath: keyPath(key), "cannot read \"\(resolved)\"",
-                          cause: error.reason)
+            context.error(
+                .unreadableFile, line: line(of: key), keyPath: keyPath(key), "cannot read \"\(resolved)\"",
+                cause: error.reason)
             return nil
         }
         return resolved

@@ -52,7 +52,8 @@ final class TableReader {
         guard let table else { return }
         for key in table.keys where !known.contains(key) {
             let suggestion = Suggestions.didYouMean(key, in: known, quote: "\"")
-            context.error(.unknownKey, line: table[key]?.line ?? line, keyPath: keyPath(key), "unknown key" + suggestion)
+            context.error(
+                .unknownKey, line: table[key]?.line ?? line, keyPath: keyPath(key), "unknown key" + suggestion)
         }
     }
 
@@ -85,7 +86,9 @@ final class TableReader {
             effective.append(key, .scalar(render(converted)))
             return converted
         case .wrongType(let expected):
-            context.error(.wrongType, line: value.line, keyPath: keyPath(key), "expected \(expected), got \(masked ? value.typeName : value.described)")
+            context.error(
+                .wrongType, line: value.line, keyPath: keyPath(key),
+                "expected \(expected), got \(masked ? value.typeName : value.described)")
         case .bad(let message):
             context.error(.badValue, line: value.line, keyPath: keyPath(key), message)
         case .reported:
@@ -104,7 +107,8 @@ final class TableReader {
             return TableReader(context: context, path: keyPath(key), table: child, line: child.line)
         }
         if let value {
-            context.error(.wrongType, line: value.line, keyPath: keyPath(key), "expected a table, got \(value.described)")
+            context.error(
+                .wrongType, line: value.line, keyPath: keyPath(key), "expected a table, got \(value.described)")
         }
         return TableReader(context: context, path: keyPath(key), table: nil, line: value?.line ?? line)
     }
@@ -144,8 +148,9 @@ final class TableReader {
     func arrayOfTables(_ key: String) -> [TableReader] {
         guard let value = raw(key) else { return [] }
         guard case .array(let items) = value.content else {
-            context.error(.wrongType, line: value.line, keyPath: keyPath(key),
-                          "expected an array of tables ([[\(keyPath(key))]]), got \(value.described)")
+            context.error(
+                .wrongType, line: value.line, keyPath: keyPath(key),
+                "expected an array of tables ([[\(keyPath(key))]]), got \(value.described)")
             return []
         }
         return items.enumerated().compactMap { index, item in

@@ -44,16 +44,22 @@ final class ValidationContext {
                 rest = after.dropFirst(3)
             } else if after.hasPrefix("${") {
                 guard let close = after.firstIndex(of: "}") else {
-                    error(.badValue, line: line, keyPath: keyPath, "unterminated '${' in string (write '$${' for a literal '${')")
+                    error(
+                        .badValue, line: line, keyPath: keyPath,
+                        "unterminated '${' in string (write '$${' for a literal '${')")
                     return nil
                 }
                 let name = after[after.index(after.startIndex, offsetBy: 2)..<close]
                 guard Self.isVariableName(name) else {
-                    error(.badValue, line: line, keyPath: keyPath, "'${\(name)}' is not a valid environment variable name")
+                    error(
+                        .badValue, line: line, keyPath: keyPath, "'${\(name)}' is not a valid environment variable name"
+                    )
                     return nil
                 }
                 guard let value = environment[String(name)] else {
-                    error(.unsetVariable, line: line, keyPath: keyPath, "environment variable \(name) is not set (used as ${\(name)})")
+                    error(
+                        .unsetVariable, line: line, keyPath: keyPath,
+                        "environment variable \(name) is not set (used as ${\(name)})")
                     return nil
                 }
                 out += value
@@ -69,7 +75,9 @@ final class ValidationContext {
     private static func isVariableName(_ name: Substring) -> Bool {
         guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
         else { return false }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic)
-            || ("0"..."9").contains($0) }
+        return name.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic)
+                || ("0"..."9").contains($0)
+        }
     }
 }

@@ -51,8 +51,10 @@ public struct Logger: Sendable {
     /// - Parameters:
     ///   - sink: receives each complete line, newline included.
     ///   - clock: the time stamp source (injected so tests are deterministic).
-    public init(level: LogLevel, format: LogFormat, metadata: [String: LogValue] = [:],
-                clock: @escaping @Sendable () -> Date = { Date() }, sink: @escaping @Sendable (String) -> Void) {
+    public init(
+        level: LogLevel, format: LogFormat, metadata: [String: LogValue] = [:],
+        clock: @escaping @Sendable () -> Date = { Date() }, sink: @escaping @Sendable (String) -> Void
+    ) {
         self.level = level
         self.format = format
         self.metadata = metadata
@@ -113,9 +115,11 @@ enum LogLine {
         case .boolean(let flag): return String(flag)
         case .secret: return Secret.mask
         case .string(let text):
-            let plain = !text.isEmpty && !text.unicodeScalars.contains {
-                $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F
-            }
+            let plain =
+                !text.isEmpty
+                && !text.unicodeScalars.contains {
+                    $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F
+                }
             return plain ? text : jsonString(text)
         }
     }
@@ -128,9 +132,13 @@ enum LogLine {
     /// `{"time":"...","level":"info","message":"...","binlog.file":"..."}`; metadata keys that clash
     /// with the three fixed ones get a leading underscore.
     static func json(time: String, level: LogLevel, message: String, metadata: [String: LogValue]) -> String {
-        var fields = ["\"time\":\(jsonString(time))", "\"level\":\(jsonString(level.rawValue))",
-                      "\"message\":\(jsonString(message))"]
-        let renamed = metadata.map { key, value in (["time", "level", "message"].contains(key) ? "_" + key : key, value) }
+        var fields = [
+            "\"time\":\(jsonString(time))", "\"level\":\(jsonString(level.rawValue))",
+            "\"message\":\(jsonString(message))",
+        ]
+        let renamed = metadata.map { key, value in
+            (["time", "level", "message"].contains(key) ? "_" + key : key, value)
+        }
         for (name, value) in renamed.sorted(by: { $0.0 < $1.0 }) {
             let rendered: String
             switch value {

@@ -59,8 +59,9 @@ public struct KafkaConfig: Sendable, Equatable {
         enabled = reader.bool("enabled", default: false)
         brokers = reader.hostPortArray("brokers", required: false) ?? []
         if enabled || consumedByDR, !reader.has("brokers") {
-            reader.missing("brokers", enabled ? "required when enabled = true" : "required by [dr_apply]",
-                           line: enabled ? reader.line(of: "enabled") : reader.line)
+            reader.missing(
+                "brokers", enabled ? "required when enabled = true" : "required by [dr_apply]",
+                line: enabled ? reader.line(of: "enabled") : reader.line)
         }
         topicMode = reader.choice("topic_mode", default: TopicMode.perTable)
         topic = reader.nonEmptyString("topic")
@@ -84,12 +85,15 @@ public struct KafkaConfig: Sendable, Equatable {
         sasl = SASL(mechanism: mechanism, user: saslReader.nonEmptyString("user"), password: saslReader.secret())
         if mechanism != .none {
             if !saslReader.has("user") {
-                saslReader.missing("user", "required when mechanism = \"\(mechanism.rawValue)\"",
-                                   line: saslReader.line(of: "mechanism"))
+                saslReader.missing(
+                    "user", "required when mechanism = \"\(mechanism.rawValue)\"",
+                    line: saslReader.line(of: "mechanism"))
             }
             if !["password", "password_file", "password_credential"].contains(where: saslReader.has) {
-                saslReader.missing("password", "a password (password, password_file or password_credential) is required "
-                                   + "when mechanism = \"\(mechanism.rawValue)\"", line: saslReader.line(of: "mechanism"))
+                saslReader.missing(
+                    "password",
+                    "a password (password, password_file or password_credential) is required "
+                        + "when mechanism = \"\(mechanism.rawValue)\"", line: saslReader.line(of: "mechanism"))
             }
         }
         reader.attach("sasl", saslReader)
@@ -107,19 +111,24 @@ public struct DRApplyConfig: Sendable, Equatable {
     public var redisCluster: String
 
     init(_ reader: TableReader, defaultTopics: [String]) {
-        topics = reader.stringArray("topics", default: defaultTopics,
-                                    check: { $0.isEmpty ? "topic name must not be empty" : nil }) ?? []
+        topics =
+            reader.stringArray(
+                "topics", default: defaultTopics,
+                check: { $0.isEmpty ? "topic name must not be empty" : nil }) ?? []
         if topics.isEmpty {
             reader.missing("topics", "no topics to consume: set topics, or add [[mapping]] tables to derive them")
         }
         groupID = reader.nonEmptyString("group_id", default: "sluice-dr") ?? ""
-        partitions = reader.array("partitions", default: [], render: { String($0) }) { item, _ in
-            guard case .integer(let number) = item.content else { return .wrongType("an integer") }
-            guard let partition = Int(exactly: number), partition >= 0, partition <= Int(Int32.max) else {
-                return .bad("partition must be 0 or more, got \(number)")
-            }
-            return .ok(partition)
-        } ?? []
+        partitions =
+            reader.array(
+                "partitions", default: [], render: { String($0) },
+                element: { item, _ in
+                    guard case .integer(let number) = item.content else { return .wrongType("an integer") }
+                    guard let partition = Int(exactly: number), partition >= 0, partition <= Int(Int32.max) else {
+                        return .bad("partition must be 0 or more, got \(number)")
+                    }
+                    return .ok(partition)
+                }) ?? []
         redisCluster = reader.nonEmptyString("redis_cluster", default: "dr") ?? ""
     }
 }

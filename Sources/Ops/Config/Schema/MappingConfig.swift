@@ -95,10 +95,13 @@ public struct MappingConfig: Sendable, Equatable {
             }
         }
         onError = reader.choice("on_error", default: OnError.halt)
-        clusters = reader.stringArray("clusters", default: defaultClusters) { name in
-            knownClusters.contains(name) ? nil : "no [redis.\(name)] cluster is configured"
-                + Suggestions.didYouMean(name, in: knownClusters, quote: "\"")
-        } ?? []
+        clusters =
+            reader.stringArray("clusters", default: defaultClusters) { name in
+                knownClusters.contains(name)
+                    ? nil
+                    : "no [redis.\(name)] cluster is configured"
+                        + Suggestions.didYouMean(name, in: knownClusters, quote: "\"")
+            } ?? []
         let parts = qualified?.split(separator: ".") ?? []
         guard let database = parts.first, let table = parts.last, parts.count == 2, let template else { return nil }
         self.database = String(database)

@@ -24,9 +24,12 @@ public struct RedisConfig: Sendable, Equatable {
 
     init?(name: String, _ reader: TableReader) {
         self.name = name
-        if name.isEmpty || !name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-" }) || !name.isASCII {
-            reader.context.error(.badValue, line: reader.line, keyPath: reader.path,
-                                 "cluster name \"\(name)\" must be lower-case letters, digits, '_' or '-'")
+        if name.isEmpty || !name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-" })
+            || !name.isASCII
+        {
+            reader.context.error(
+                .badValue, line: reader.line, keyPath: reader.path,
+                "cluster name \"\(name)\" must be lower-case letters, digits, '_' or '-'")
         }
         let seeds = reader.hostPortArray("seeds", required: true)
         mode = reader.choice("mode", default: Mode.cluster)
@@ -40,7 +43,8 @@ public struct RedisConfig: Sendable, Equatable {
         batchRows = reader.integer("batch_rows", default: 500, range: 1...100_000) ?? 500
         waitReplicas = reader.integer("wait_replicas", default: 0, range: 0...16) ?? 0
         waitTimeoutMS = reader.integer("wait_timeout_ms", default: 1000, range: 1...600_000) ?? 1000
-        tombstoneTTLSeconds = reader.integer("tombstone_ttl_seconds", default: 604_800, range: 0...Int(Int32.max)) ?? 604_800
+        tombstoneTTLSeconds =
+            reader.integer("tombstone_ttl_seconds", default: 604_800, range: 0...Int(Int32.max)) ?? 604_800
         checkpointPrefix = reader.nonEmptyString("checkpoint_prefix", default: "sluice:checkpoint:") ?? ""
         guard let seeds else { return nil }
         self.seeds = seeds

@@ -32,8 +32,12 @@ public struct SluiceConfig: Sendable, Equatable {
         do {
             data = try FileReading.read(path)
         } catch {
-            return .failure(ConfigErrors([ConfigError(.unreadableConfig, file: path, line: 0,
-                                                      "cannot read the configuration file", cause: error.reason)]))
+            return .failure(
+                ConfigErrors([
+                    ConfigError(
+                        .unreadableConfig, file: path, line: 0,
+                        "cannot read the configuration file", cause: error.reason)
+                ]))
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             return .failure(ConfigErrors([ConfigError(.syntax, file: path, line: 0, "the file is not UTF-8 text")]))
@@ -43,8 +47,10 @@ public struct SluiceConfig: Sendable, Equatable {
     }
 
     /// Parses and validates `text`; `file` names it in messages, `directory` anchors relative paths.
-    public static func parse(_ text: String, file: String, directory: String,
-                             environment: [String: String]) -> Result<Loaded, ConfigErrors> {
+    public static func parse(
+        _ text: String, file: String, directory: String,
+        environment: [String: String]
+    ) -> Result<Loaded, ConfigErrors> {
         let root: TOMLTable
         switch TOMLParser.parse(text, file: file) {
         case .success(let table): root = table
@@ -56,7 +62,8 @@ public struct SluiceConfig: Sendable, Equatable {
         reader.finish()
         let errors = context.sortedErrors
         guard errors.isEmpty, let config else { return .failure(ConfigErrors(errors)) }
-        return .success(Loaded(config: config, effective: reader.effective.render().trimmingCharacters(in: .newlines) + "\n"))
+        return .success(
+            Loaded(config: config, effective: reader.effective.render().trimmingCharacters(in: .newlines) + "\n"))
     }
 
     private static func read(_ root: TableReader) -> SluiceConfig? {
@@ -79,16 +86,18 @@ public struct SluiceConfig: Sendable, Equatable {
         let drReader = root.has("dr_apply") ? root.table("dr_apply") : nil
         if drReader == nil { _ = root.raw("dr_apply") }
         // The DR applier's cluster as written (read properly, with substitution, further down).
-        let drCluster = drReader.flatMap { $0.table?["redis_cluster"] }.flatMap { value -> String? in
-            if case .string(let name) = value.content { return name }
-            return nil
-        } ?? (drReader == nil ? nil : "dr")
+        let drCluster =
+            drReader.flatMap { $0.table?["redis_cluster"] }.flatMap { value -> String? in
+                if case .string(let name) = value.content { return name }
+                return nil
+            } ?? (drReader == nil ? nil : "dr")
         let defaultClusters = clusterReaders.map(\.name).filter { $0 != drCluster }
 
         let mappingReaders = root.arrayOfTables("mapping")
         let mappings = mappingReaders.enumerated().compactMap { index, reader in
-            MappingConfig(index: index, reader, knownClusters: clusterReaders.map(\.name),
-                          defaultClusters: defaultClusters)
+            MappingConfig(
+                index: index, reader, knownClusters: clusterReaders.map(\.name),
+                defaultClusters: defaultClusters)
         }
         root.attach("mapping", mappingReaders)
         for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
@@ -100,16 +109,19 @@ public struct SluiceConfig: Sendable, Equatable {
             let topics = Array(Set(mappings.map { kafka.topic(for: $0.qualifiedTable) })).sorted()
             let dr = DRApplyConfig(drReader, defaultTopics: topics)
             if redis.first(where: { $0.name == dr.redisCluster }) == nil {
-                drReader.badValue("redis_cluster", "no [redis.\(dr.redisCluster)] cluster is configured"
-                                  + Suggestions.didYouMean(dr.redisCluster, in: clusterReaders.map(\.name), quote: "\""))
+                drReader.badValue(
+                    "redis_cluster",
+                    "no [redis.\(dr.redisCluster)] cluster is configured"
+                        + Suggestions.didYouMean(dr.redisCluster, in: clusterReaders.map(\.name), quote: "\""))
             }
             drApply = dr
             root.attach("dr_apply", drReader)
         }
 
         if !root.has("source"), drReader == nil {
-            root.context.error(.missingRequired, line: 0, keyPath: "",
-                               "nothing to run: configure [source] (the binlog daemon) and/or [dr_apply] (the DR applier)")
+            root.context.error(
+                .missingRequired, line: 0, keyPath: "",
+                "nothing to run: configure [source] (the binlog daemon) and/or [dr_apply] (the DR applier)")
         }
 
         let metrics = root.section("metrics", MetricsConfig.init)
@@ -118,7 +130,8 @@ public struct SluiceConfig: Sendable, Equatable {
         let daemon = root.section("daemon", DaemonConfig.init)
 
         if root.has("source"), source == nil { return nil }
-        return SluiceConfig(source: source, filter: filter, mappings: mappings, redis: redis, kafka: kafka,
-                            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon)
+        return SluiceConfig(
+            source: source, filter: filter, mappings: mappings, redis: redis, kafka: kafka,
+            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon)
     }
 }

@@ -70,7 +70,7 @@ public struct SourceConfig: Sendable, Equatable {
         let tlsReader = reader.table("tls")
         let tlsMode = tlsReader.choice("mode", default: TLSMode.preferred)
         tls = TLS(mode: tlsMode, files: TLSFiles(tlsReader))
-        if (tlsMode == .verifyCA || tlsMode == .verifyIdentity), !tlsReader.has("ca") {
+        if tlsMode == .verifyCA || tlsMode == .verifyIdentity, !tlsReader.has("ca") {
             tlsReader.missing("ca", "required when mode is \"\(tlsMode.rawValue)\"", line: tlsReader.line(of: "mode"))
         }
         reader.attach("tls", tlsReader)
@@ -105,12 +105,16 @@ public struct SourceConfig: Sendable, Equatable {
         let file = reader.nonEmptyString("start_file")
         let position = reader.integer("start_position", range: 4...Int.max)
         let gtid = reader.string("start_gtid") { text in
-            text.range(of: #"^\s*([0-9]+-[0-9]+-[0-9]+|[0-9a-fA-F-]{36}:[0-9:-]+)(\s*,\s*([0-9]+-[0-9]+-[0-9]+|[0-9a-fA-F-]{36}:[0-9:-]+))*\s*$"#,
-                       options: .regularExpression) == nil
+            text.range(
+                of:
+                    #"^\s*([0-9]+-[0-9]+-[0-9]+|[0-9a-fA-F-]{36}:[0-9:-]+)(\s*,\s*([0-9]+-[0-9]+-[0-9]+|[0-9a-fA-F-]{36}:[0-9:-]+))*\s*$"#,
+                options: .regularExpression) == nil
                 ? "expected a GTID set (MariaDB \"0-1-100\" or MySQL \"uuid:1-100\"), got \"\(text)\"" : nil
         }
-        for (key, used) in [("start_file", mode == .position), ("start_position", mode == .position),
-                            ("start_gtid", mode == .gtid)] where reader.has(key) && !used {
+        for (key, used) in [
+            ("start_file", mode == .position), ("start_position", mode == .position),
+            ("start_gtid", mode == .gtid),
+        ] where reader.has(key) && !used {
             reader.badValue(key, "only used when start = \"\(key == "start_gtid" ? "gtid" : "position")\"")
         }
         switch mode {
