@@ -302,3 +302,49 @@ final class ConfigValidationTests: ConfigTestCase {
             ])
     }
 }
+
+final class DRApplyConfigTests: ConfigTestCase {
+    func testDRClusterMustExist() throws {
+        XCTAssertEqual(
+            try errors(Self.minimal + "[kafka]\nbrokers = [\"k:1\"]\n[dr_apply]\ntopics = [\"t\"]\n"),
+            [
+                "sluice.toml:9: dr_apply.redis_cluster: no [redis.dr] cluster is configured (redis_cluster defaults to \"dr\")"
+            ])
+        XCTAssertEqual(
+            try errors(
+                Self.minimal
+                    + "[kafka]\nbrokers = [\"k:1\"]\n[dr_apply]\ntopics = [\"t\"]\nredis_cluster = \"primry\"\n"),
+            [
+                "sluice.toml:11: dr_apply.redis_cluster: no [redis.primry] cluster is configured; did you mean \"primary\"?"
+            ])
+    }
+
+    func testDRClusterFromEnvironmentIsExcludedFromMappingDefaults() throws {
+        let config = try valid(
+            Self.minimal + """
+                [redis.west]
+                seeds = ["w:1"]
+                [[mapping]]
+                table = "a.b"
+                key = "k:{id}"
+                [kafka]
+                brokers = ["k:1"]
+                [dr_apply]
+                redis_cluster = "${DR}"
+                """, environment: ["DR": "west"]
+        ).config
+        XCTAssertEqual(config.drApply?.redisCluster, "west")
+        XCTAssertEqual(config.mappings.first?.clusters, ["primary"])
+        XCTAssertEqual(config.drApply?.topics, ["sluice.a.b"])
+    }
+
+    func testConfigFileThatIsNotUTF8() throws {
+        let path = (folder as NSString).appendingPathComponent("latin1.toml")
+        try Data([0x5B, 0x73, 0x5D, 0x0A, 0x61, 0x20, 0x3D, 0x20, 0x22, 0xE9, 0x22, 0x0A]).write(
+            to: URL(fileURLWithPath: path))
+        guard case .failure(let errors) = SluiceConfig.load(path: path, environment: [:]) else {
+            return XCTFail("a Latin-1 file loaded")
+        }
+        XCTAssertEqual(errors.description, "\(path): the file is not UTF-8 text")
+    }
+}

@@ -23,9 +23,12 @@ extension TableReader {
             })
     }
 
-    /// A string that must not be empty.
-    func nonEmptyString(_ key: String, default defaultValue: String? = nil, required: Bool = false) -> String? {
-        string(key, default: defaultValue, required: required) { $0.isEmpty ? "must not be empty" : nil }
+    /// A string that must not be empty (and passes `check`, when given).
+    func nonEmptyString(
+        _ key: String, default defaultValue: String? = nil, required: Bool = false,
+        check: (String) -> String? = { _ in nil }
+    ) -> String? {
+        string(key, default: defaultValue, required: required) { $0.isEmpty ? "must not be empty" : check($0) }
     }
 
     func integer(

@@ -110,7 +110,24 @@ public struct DRApplyConfig: Sendable, Equatable {
     /// The `[redis.*]` cluster written to.
     public var redisCluster: String
 
-    init(_ reader: TableReader, defaultTopics: [String]) {
+    /// `redis_cluster`, read first because the mappings' default clusters depend on it.
+    static func readCluster(_ reader: TableReader, clusterNames: [String]) -> String {
+        let problem = { (name: String) -> String? in
+            clusterNames.contains(name)
+                ? nil
+                : "no [redis.\(name)] cluster is configured"
+                    + Suggestions.didYouMean(name, in: clusterNames, quote: "\"")
+        }
+        let name = reader.nonEmptyString("redis_cluster", default: "dr", check: problem) ?? ""
+        if !reader.has("redis_cluster"), let message = problem(name) {
+            reader.missing("redis_cluster", message + " (redis_cluster defaults to \"dr\")")
+        }
+        return name
+    }
+
+    /// - Parameter redisCluster: from `readCluster`.
+    init(_ reader: TableReader, redisCluster: String, defaultTopics: [String]) {
+        self.redisCluster = redisCluster
         topics =
             reader.stringArray(
                 "topics", default: defaultTopics,
@@ -129,6 +146,5 @@ public struct DRApplyConfig: Sendable, Equatable {
                     }
                     return .ok(partition)
                 }) ?? []
-        redisCluster = reader.nonEmptyString("redis_cluster", default: "dr") ?? ""
     }
 }

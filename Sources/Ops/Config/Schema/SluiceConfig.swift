@@ -85,18 +85,14 @@ public struct SluiceConfig: Sendable, Equatable {
         }
         let drReader = root.has("dr_apply") ? root.table("dr_apply") : nil
         if drReader == nil { _ = root.raw("dr_apply") }
-        // The DR applier's cluster as written (read properly, with substitution, further down).
-        let drCluster =
-            drReader.flatMap { $0.table?["redis_cluster"] }.flatMap { value -> String? in
-                if case .string(let name) = value.content { return name }
-                return nil
-            } ?? (drReader == nil ? nil : "dr")
-        let defaultClusters = clusterReaders.map(\.name).filter { $0 != drCluster }
+        let clusterNames = clusterReaders.map(\.name)
+        let drCluster = drReader.map { DRApplyConfig.readCluster($0, clusterNames: clusterNames) }
+        let defaultClusters = clusterNames.filter { $0 != drCluster }
 
         let mappingReaders = root.arrayOfTables("mapping")
         let mappings = mappingReaders.enumerated().compactMap { index, reader in
             MappingConfig(
-                index: index, reader, knownClusters: clusterReaders.map(\.name),
+                index: index, reader, knownClusters: clusterNames,
                 defaultClusters: defaultClusters)
         }
         root.attach("mapping", mappingReaders)
@@ -105,16 +101,9 @@ public struct SluiceConfig: Sendable, Equatable {
         let kafka = root.section("kafka") { KafkaConfig($0, consumedByDR: drReader != nil) }
 
         var drApply: DRApplyConfig?
-        if let drReader {
+        if let drReader, let drCluster {
             let topics = Array(Set(mappings.map { kafka.topic(for: $0.qualifiedTable) })).sorted()
-            let dr = DRApplyConfig(drReader, defaultTopics: topics)
-            if redis.first(where: { $0.name == dr.redisCluster }) == nil {
-                drReader.badValue(
-                    "redis_cluster",
-                    "no [redis.\(dr.redisCluster)] cluster is configured"
-                        + Suggestions.didYouMean(dr.redisCluster, in: clusterReaders.map(\.name), quote: "\""))
-            }
-            drApply = dr
+            drApply = DRApplyConfig(drReader, redisCluster: drCluster, defaultTopics: topics)
             root.attach("dr_apply", drReader)
         }
 
