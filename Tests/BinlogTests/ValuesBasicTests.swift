@@ -63,3 +63,29 @@ final class ValuesBasicTests: XCTestCase {
         XCTAssertEqual(r.offset, 0)
     }
 }
+
+/// Charsets by collation id. Ids as MariaDB 10.11.19 writes them in TABLE_MAP's COLUMN_CHARSET
+/// (checked on the live server: utf8mb4_uca1400_ai_ci 2304, utf8mb3_uca1400_ai_ci 2048,
+/// latin1_nopad_bin 1071, ucs2 35, utf16 54, utf32 60, utf16le 56).
+final class ValuesCharsetTests: XCTestCase {
+    private func text(_ collation: UInt32, _ bytes: [UInt8]) throws -> ColumnValue {
+        var r = ByteReader([UInt8(bytes.count)] + bytes)
+        return try ColumnDefinition(type: .varchar, metadata: 100, collation: collation).decodeValue(from: &r)
+    }
+
+    func testUnicodeEncodingsAndLatin1() throws {
+        XCTAssertEqual(try text(2304, [0xF0, 0x9F, 0x98, 0x80]), .string("😀"))
+        XCTAssertEqual(try text(2048, [0xC3, 0xA9]), .string("é"))
+        XCTAssertEqual(try text(1071, [0x80, 0x81, 0xE9]), .string("€\u{81}é"))
+        XCTAssertEqual(try text(35, [0x00, 0x77, 0x20, 0xAC]), .string("w€"))
+        XCTAssertEqual(try text(54, [0xD8, 0x3D, 0xDE, 0x00]), .string("😀"))
+        XCTAssertEqual(try text(56, [0x3D, 0xD8, 0x00, 0xDE]), .string("😀"))
+        XCTAssertEqual(try text(60, [0x00, 0x01, 0xF6, 0x00]), .string("😀"))
+        // Invalid in the charset: bytes, never a replacement character.
+        XCTAssertEqual(try text(54, [0xD8, 0x3D]), .bytes([0xD8, 0x3D]))
+        XCTAssertEqual(try text(60, [0x00, 0x11, 0x00, 0x00]), .bytes([0x00, 0x11, 0x00, 0x00]))
+        XCTAssertEqual(try text(11, [0x41, 0x80]), .bytes([0x41, 0x80]))
+        XCTAssertEqual(try text(51, [0xE0]), .bytes([0xE0]))  // cp1251: not converted
+        XCTAssertEqual(try text(45, Array("0123456789abcdef\u{7F}".utf8)), .string("0123456789abcdef\u{7F}"))
+    }
+}

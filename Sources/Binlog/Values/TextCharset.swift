@@ -11,22 +11,37 @@ enum TextCharset: Equatable {
     case latin1
     /// US-ASCII (bytes above 0x7F are invalid).
     case ascii
-    /// A charset this decoder does not convert (e.g. cp1251, gbk, utf16): kept as bytes.
+    /// UTF-16 big-endian (`utf16`) and `ucs2` (UCS-2 big-endian, a subset: no surrogates).
+    case utf16BE
+    /// `utf16le`.
+    case utf16LE
+    /// `utf32`: UTF-32 big-endian.
+    case utf32
+    /// A charset this decoder does not convert (e.g. cp1251, gbk, sjis): kept as bytes.
     case other
 
-    /// Collation ids of MariaDB 10.11 (`information_schema.collations`) and MySQL 8.0.
+    /// Collation ids of MariaDB 10.11 (`information_schema.collation_character_set_applicability`,
+    /// including the UCA 14.0 blocks from 2048) and MySQL 8.0.
     init(collation: UInt32) {
         switch collation {
         case 63:
             self = .binary
         // utf8mb3: MySQL and MariaDB; 76 utf8mb3_tolower_ci (MySQL 8); 576-578, 1057, 1107, 1216,
-        // 1238 (MariaDB extra and NO PAD collations).
-        case 33, 76, 83, 192...215, 223, 576...578, 1057, 1107, 1216, 1238:
+        // 1238 and the uca1400 block 2048-2303 (MariaDB).
+        case 33, 76, 83, 192...215, 223, 576...578, 1057, 1107, 1216, 1238, 2048...2303:
             self = .utf8
         // utf8mb4: 45, 46, 224-247 both; 255-323 MySQL 8 (0900 family and later); 608-610, 1069,
-        // 1070, 1248, 1270 MariaDB.
-        case 45, 46, 224...247, 255...323, 608...610, 1069, 1070, 1248, 1270:
+        // 1070, 1248, 1270 and the uca1400 block 2304-2559 (MariaDB).
+        case 45, 46, 224...247, 255...323, 608...610, 1069, 1070, 1248, 1270, 2304...2559:
             self = .utf8
+        // ucs2 and utf16 (both big-endian).
+        case 35, 90, 128...151, 159, 640...642, 1059, 1114, 1152, 1174, 2560...2815,
+             54, 55, 101...124, 672...674, 1078, 1079, 1125, 1147, 2816...3071:
+            self = .utf16BE
+        case 56, 62, 1080, 1086:
+            self = .utf16LE
+        case 60, 61, 160...183, 736...738, 1084, 1085, 1184, 1206, 3072...3327:
+            self = .utf32
         case 5, 8, 15, 31, 47, 48, 49, 94, 1032, 1071:
             self = .latin1
         case 11, 65, 1035, 1089:
@@ -40,21 +55,60 @@ enum TextCharset: Equatable {
     func decode(_ raw: ArraySlice<UInt8>) -> String? {
         switch self {
         case .utf8:
-            return String(validating: raw, as: UTF8.self)
+            return raw.withUnsafeBufferPointer { b in
+                Self.isASCII(b) ? String(decoding: b, as: UTF8.self) : String(validating: b, as: UTF8.self)
+            }
         case .ascii:
-            for b in raw where b >= 0x80 { return nil }
-            return String(decoding: raw, as: UTF8.self)
+            return raw.withUnsafeBufferPointer { b in Self.isASCII(b) ? String(decoding: b, as: UTF8.self) : nil }
         case .latin1:
             return Self.decodeLatin1(raw)
+        case .utf16BE, .utf16LE:
+            guard raw.count % 2 == 0 else { return nil }
+            var units: [UInt16] = []
+            units.reserveCapacity(raw.count / 2)
+            var i = raw.startIndex
+            while i < raw.endIndex {
+                let a = UInt16(raw[i]), b = UInt16(raw[i + 1])
+                units.append(self == .utf16BE ? a << 8 | b : b << 8 | a)
+                i += 2
+            }
+            return String(validating: units, as: UTF16.self)
+        case .utf32:
+            guard raw.count % 4 == 0 else { return nil }
+            var s = String()
+            var i = raw.startIndex
+            while i < raw.endIndex {
+                let v = UInt32(raw[i]) << 24 | UInt32(raw[i + 1]) << 16 | UInt32(raw[i + 2]) << 8 | UInt32(raw[i + 3])
+                guard let u = Unicode.Scalar(v) else { return nil }
+                s.unicodeScalars.append(u)
+                i += 4
+            }
+            return s
         case .binary, .other:
             return nil
         }
     }
 
+    /// True when every byte is below 0x80 (checked 8 bytes at a time).
+    @inline(__always)
+    static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = b.count
+        if let base = b.baseAddress {
+            while i + 8 <= n {
+                if UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                i += 8
+            }
+        }
+        while i < n {
+            if b[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
     private static func decodeLatin1(_ raw: ArraySlice<UInt8>) -> String {
-        var ascii = true
-        for b in raw where b >= 0x80 { ascii = false; break }
-        if ascii { return String(decoding: raw, as: UTF8.self) }
+        if raw.withUnsafeBufferPointer(Self.isASCII) { return raw.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) } }
         var s = String()
         s.reserveCapacity(raw.count * 2)
         for b in raw {
