@@ -54,11 +54,7 @@ enum PackedDecimal {
             var digits = intg % 9 == 0 ? 9 : intg % 9
             var groups = intg / 9 + (intg % 9 == 0 ? 0 : 1)
             while groups > 0 {
-                let n = dig2bytes(digits)
-                var v: UInt32 = 0
-                for i in pos..<(pos + n) { v = v << 8 | UInt32(p[i] ^ mask ^ (i == 0 ? 0x80 : 0)) }
-                pos += n
-                guard v < pow10(digits) else { return nil }
+                guard let v = group(p, &pos, digits: digits, mask: mask) else { return nil }
                 if v != 0 { allZero = false }
                 if wroteInt {
                     w = put(v, width: digits, into: buf, at: w)
@@ -76,11 +72,7 @@ enum PackedDecimal {
                 var left = scale
                 while left > 0 {
                     let d = min(9, left)
-                    let n = dig2bytes(d)
-                    var v: UInt32 = 0
-                    for i in pos..<(pos + n) { v = v << 8 | UInt32(p[i] ^ mask ^ (i == 0 ? 0x80 : 0)) }
-                    pos += n
-                    guard v < pow10(d) else { return nil }
+                    guard let v = group(p, &pos, digits: d, mask: mask) else { return nil }
                     if v != 0 { allZero = false }
                     w = put(v, width: d, into: buf, at: w)
                     left -= d
@@ -90,6 +82,17 @@ enum PackedDecimal {
             let from = negative && allZero ? 1 : 0
             return String(decoding: UnsafeBufferPointer(rebasing: buf[from..<w]), as: UTF8.self)
         }
+    }
+
+    /// One big-endian group of `digits` digits at `pos` (sign mask applied, the first byte's top bit
+    /// flipped); nil when it holds more than `digits` digits.
+    @inline(__always)
+    private static func group(_ p: UnsafeBufferPointer<UInt8>, _ pos: inout Int, digits: Int, mask: UInt8) -> UInt32? {
+        let n = dig2bytes(digits)
+        var v: UInt32 = 0
+        for i in pos..<(pos + n) { v = v << 8 | UInt32(p[i] ^ mask ^ (i == 0 ? 0x80 : 0)) }
+        pos += n
+        return v < pow10(digits) ? v : nil
     }
 
     /// Writes `value` in decimal, zero-padded to `width` digits; returns the new end.
