@@ -51,7 +51,7 @@ public final class RedisClusterClient {
             do {
                 let reply = try connection(to: node).command(RedisCommand("CLUSTER", "SLOTS"))
                 if let m = reply.errorMessage {
-                    lastError = RedisError(m.hasPrefix("NOPERM") ? .auth : .server, "CLUSTER SLOTS refused: \(m)", node: node.description)
+                    lastError = RedisError(RedisError.code(forServerError: m), "CLUSTER SLOTS refused: \(m)", node: node.description)
                     continue
                 }
                 let map = try SlotMap(clusterSlots: reply, replyingHost: node.host)

@@ -35,7 +35,7 @@ public final class VersionedApplier {
         for (node, result) in client.perNode(Dictionary(uniqueKeysWithValues: targets.map { ($0, [cmd]) })) {
             let reply = try result.get()[0]
             if let m = reply.errorMessage {
-                throw RedisError(m.hasPrefix("NOPERM") ? .auth : .server, "FUNCTION LOAD of library '\(ApplyLibrary.name)' failed: \(m)",
+                throw RedisError(RedisError.code(forServerError: m), "FUNCTION LOAD of library '\(ApplyLibrary.name)' failed: \(m)",
                                  node: node.description)
             }
             stats.libraryLoads += 1
@@ -98,7 +98,7 @@ public final class VersionedApplier {
                             } else if f.isTransient {
                                 pause = true
                             } else {
-                                throw RedisError(f.message.hasPrefix("NOPERM") ? .auth : .server,
+                                throw RedisError(RedisError.code(forServerError: f.message),
                                                  "FCALL \(ApplyLibrary.batchFunction) failed: \(f.message)", node: node.description)
                             }
                             retry += chunk
@@ -177,7 +177,7 @@ public final class VersionedApplier {
     }
 
     private func rowError(_ message: String, key: [UInt8], node: RedisEndpoint?) -> RedisError {
-        RedisError(message.hasPrefix("NOPERM") ? .auth : .server,
+        RedisError(RedisError.code(forServerError: message),
                    "applying key '\(String(decoding: key, as: UTF8.self))' failed: \(message)", node: node?.description)
     }
 }
