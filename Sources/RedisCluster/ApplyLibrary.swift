@@ -5,11 +5,14 @@
 /// `op key vkey version ttl_ms n value...` where op is `H` (hash: n = 2 x fields, name/value
 /// pairs), `S` (string: n = 1, or 0 for NULL) or `D` (delete: n = 0).
 ///
-/// Per row, atomically: read the stored version (`vkey`) and probe `key` with `pcall`, so a key
-/// this node can't serve (slot moved, or migrating and the key already gone) is reported as
-/// `E:<message>` before anything of that row is written; otherwise write only when the row's
-/// version is greater (decimal strings compared by length, then bytes: exact for any size), and
-/// answer 1 (applied) or 0 (refused: stale or equal).
+/// Per row, atomically: read the stored version (`vkey`, with `pcall`); when the row's version is
+/// greater (decimal strings compared by length, then bytes: exact for any size) write the value,
+/// then the version; answer 1 (applied) or 0 (refused: stale or equal). Every first touch of a key
+/// is a `pcall`, so a key this node can't serve (slot moved, or migrating and the key already
+/// gone) is answered `E:<message>` before anything of that row is written, and the rest of the
+/// batch goes on. A hash is rewritten without ever deleting the key first (new fields written,
+/// then the fields no longer present removed), because a key deleted mid-migration could not be
+/// written again on this node.
 ///
 /// `sluice_apply` takes keys in ARGV (keys of several slots on this node: `allow-cross-slot-keys`);
 /// `sluice_apply_one` declares `key` and `vkey` as KEYS so cluster redirects (MOVED, ASK,
@@ -48,37 +51,49 @@ public enum ApplyLibrary {
         i = first + n
         local cur = redis.pcall('GET', vkey)
         local err = failure(cur)
-        local exists = 0
-        if not err then
-          exists = redis.pcall('EXISTS', key)
-          err = failure(exists)
-        end
-        if err then
-          out[#out + 1] = 'E:' .. err
-        elseif not newer(ver, cur) then
-          out[#out + 1] = 0
-        else
+        if not err and newer(ver, cur) then
+          -- The first touch of `key` is a pcall: if this node can't serve it, nothing of the
+          -- row has been written and the row is reported for re-routing.
           if op == 'H' then
-            if exists == 1 then redis.call('DEL', key) end
-            if n > 0 then redis.call('HSET', key, unpack(argv, first, first + n - 1)) end
-            if n > 0 and ttl > 0 then redis.call('PEXPIRE', key, ttl) end
-          elseif op == 'S' then
-            if n > 0 then
-              if ttl > 0 then redis.call('SET', key, argv[first], 'PX', ttl) else redis.call('SET', key, argv[first]) end
-            elseif exists == 1 then
+            local old = redis.pcall('HKEYS', key)
+            err = failure(old)
+            if err and string.find(err, 'WRONGTYPE', 1, true) then
               redis.call('DEL', key)
+              old, err = {}, nil
             end
-          elseif op == 'D' then
-            if exists == 1 then redis.call('DEL', key) end
+            if not err and n > 0 then err = failure(redis.pcall('HSET', key, unpack(argv, first, first + n - 1))) end
+            if not err then
+              if #old > 0 then
+                local keep = {}
+                for f = first, first + n - 1, 2 do keep[argv[f]] = true end
+                local stale = {}
+                for _, name in ipairs(old) do
+                  if not keep[name] then stale[#stale + 1] = name end
+                end
+                if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
+              end
+              if n > 0 and ttl > 0 then redis.call('PEXPIRE', key, ttl)
+              elseif n > 0 and #old > 0 then redis.call('PERSIST', key) end
+            end
+          elseif op == 'S' and n > 0 then
+            if ttl > 0 then err = failure(redis.pcall('SET', key, argv[first], 'PX', ttl))
+            else err = failure(redis.pcall('SET', key, argv[first])) end
+          elseif op == 'S' or op == 'D' then
+            err = failure(redis.pcall('DEL', key))
           else
             return redis.error_reply('ERR sluice: unknown op ' .. tostring(op))
           end
-          local vttl = 0
-          if op == 'D' then vttl = tomb
-          elseif ttl > 0 and tomb > 0 then vttl = math.max(ttl, tomb) end
-          if vttl > 0 then redis.call('SET', vkey, ver, 'PX', vttl) else redis.call('SET', vkey, ver) end
-          out[#out + 1] = 1
+          if not err then
+            local vttl = 0
+            if op == 'D' then vttl = tomb
+            elseif ttl > 0 and tomb > 0 then vttl = math.max(ttl, tomb) end
+            if vttl > 0 then redis.call('SET', vkey, ver, 'PX', vttl) else redis.call('SET', vkey, ver) end
+            out[#out + 1] = 1
+          end
+        elseif not err then
+          out[#out + 1] = 0
         end
+        if err then out[#out + 1] = 'E:' .. err end
       end
       return out
     end

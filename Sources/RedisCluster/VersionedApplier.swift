@@ -97,6 +97,11 @@ public final class VersionedApplier {
                                 if reloaded.insert(node).inserted { try loadLibrary(on: [node]) }
                             } else if f.isTransient {
                                 pause = true
+                            } else if ApplyBatch.isNotLocal(f.message) {
+                                // The whole call stopped on a key this node can't serve: rows before
+                                // it may be applied; re-sending them alone is safe (versions).
+                                alone += chunk
+                                continue
                             } else {
                                 throw RedisError(RedisError.code(forServerError: f.message),
                                                  "FCALL \(ApplyLibrary.batchFunction) failed: \(f.message)", node: node.description)

@@ -11,7 +11,7 @@ final class AccessControlTests: LiveClusterTestCase {
     }
 
     static let needed = "-@all +ping +asking +cluster|slots +cluster|shards +fcall +function|load +function|list +wait "
-        + "+get +set +exists +del +hset +hgetall +pexpire"
+        + "+get +set +del +hset +hkeys +hdel +hgetall +pexpire +persist"
 
     private func createUser(_ name: String, keys: [String], commands: String) throws {
         let cluster = try liveCluster()
@@ -40,10 +40,10 @@ final class AccessControlTests: LiveClusterTestCase {
         try createUser("narrow", keys: ["other:*", "sluice:*"], commands: Self.needed)
         let a = try applier(user: "narrow")
         try a.loadLibrary()
-        XCTAssertThrowsError(try a.apply([VersionedWrite(key: "acct:1", version: "1", value: .string(Array("x".utf8)))])) { e in
+        XCTAssertThrowsError(try a.apply([VersionedWrite(key: "acct:narrow", version: "1", value: .string(Array("x".utf8)))])) { e in
             let err = e as? RedisError
             XCTAssertEqual(err?.code, .auth, "\(e)")
-            XCTAssertTrue(err?.message.contains("'acct:1'") ?? false, "\(e)")
+            XCTAssertTrue(err?.message.contains("'acct:narrow'") ?? false, "\(e)")
             XCTAssertTrue(err?.message.contains("can't access at least one of the keys") ?? false, "\(e)")
             XCTAssertNotNil(err?.node)
         }
