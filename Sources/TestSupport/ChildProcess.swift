@@ -72,24 +72,32 @@ package final class ChildProcess: @unchecked Sendable {
     }
 
     /// Runs a command to completion (up to `timeout` seconds, then killed) and returns its exit
-    /// status and combined output, which is also appended to `logPath`.
+    /// status and combined output, which is also appended to `logPath`. For commands outside any
+    /// sandbox folder; inside one, use `SandboxFolder.run`, which records the PID while it runs.
     package static func run(
         executable: String, arguments: [String], workingDirectory: String, logPath: String,
         timeout: Double, service: String
     ) throws(SandboxError) -> (status: Int32, output: String) {
-        let start = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
+        let start = LogFile.size(logPath)
         let child = try ChildProcess(
             executable: executable, arguments: arguments, workingDirectory: workingDirectory, logPath: logPath,
             service: service)
-        if !child.waitForExit(timeout: timeout) {
-            child.kill9()
+        return try child.collect(timeout: timeout, logStart: start, service: service)
+    }
+
+    /// Waits for a command started by `run` to end; kills it after `timeout` seconds.
+    func collect(timeout: Double, logStart: Int, service: String) throws(SandboxError) -> (
+        status: Int32, output: String
+    ) {
+        if !waitForExit(timeout: timeout) {
+            kill9()
             throw SandboxError(
                 .commandFailed, service: service,
                 message: "\(([executable] + arguments).joined(separator: " ")) did not finish in \(timeout) s",
                 logTail: LogFile.tail(logPath))
         }
-        let output = LogFile.read(logPath, from: start)
-        let raw = child.exitStatusIfExited() ?? -1
+        let output = LogFile.read(logPath, from: logStart)
+        let raw = exitStatusIfExited() ?? -1
         let status: Int32 = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
         return (status, output)
     }

@@ -10,6 +10,8 @@ package final class FullSandbox: @unchecked Sendable {
     package let dr: RedisClusterSandbox
     package let kafka: TansuBroker
     package let startupSeconds: Double
+    /// How long each service took to answer, started side by side: mariadb, primary, dr, kafka.
+    package let serviceSeconds: [String: Double]
 
     package init(parent: String? = nil, timeout: Double = 15) throws(SandboxError) {
         let started = Date()
@@ -43,6 +45,9 @@ package final class FullSandbox: @unchecked Sendable {
             throw error
         }
         self.folder = folder
+        serviceSeconds = [
+            "mariadb": mariadb.seconds, "primary": primary.seconds, "dr": dr.seconds, "kafka": kafka.seconds,
+        ]
         startupSeconds = Date().timeIntervalSince(started)
     }
 
@@ -52,13 +57,13 @@ package final class FullSandbox: @unchecked Sendable {
 
     /// One line for people: what runs where, and how long it took to start.
     package var summary: String {
-        let seconds = String(format: "%.1f", startupSeconds)
+        func took(_ name: String) -> String { String(format: "%4.1f s", serviceSeconds[name] ?? 0) }
         return """
-            sandbox started in \(seconds) s under \(folder.path)
-              MariaDB        127.0.0.1:\(mariadb.port) (root, no password; socket \(mariadb.socketPath))
-              Redis primary  \(primary.addresses.joined(separator: " "))
-              Redis DR       \(dr.addresses.joined(separator: " "))
-              Kafka (Tansu)  \(kafka.bootstrapServers)
+            sandbox started in \(String(format: "%.1f", startupSeconds)) s under \(folder.path)
+              MariaDB        \(took("mariadb"))  127.0.0.1:\(mariadb.port) (root, no password; socket \(mariadb.socketPath))
+              Redis primary  \(took("primary"))  \(primary.addresses.joined(separator: " "))
+              Redis DR       \(took("dr"))  \(dr.addresses.joined(separator: " "))
+              Kafka (Tansu)  \(took("kafka"))  \(kafka.bootstrapServers)
             """
     }
 
@@ -76,6 +81,7 @@ private final class Slot<T>: @unchecked Sendable {
     private let lock = NSLock()
     private let body: () throws(SandboxError) -> T
     private var result: Result<T, SandboxError>?
+    private var duration: Double = 0
 
     init(_ body: @escaping () throws(SandboxError) -> T) {
         self.body = body
@@ -83,6 +89,7 @@ private final class Slot<T>: @unchecked Sendable {
 
     var run: @Sendable () -> Void {
         { [self] in
+            let started = Date()
             let outcome: Result<T, SandboxError>
             do throws(SandboxError) {
                 outcome = .success(try body())
@@ -91,8 +98,15 @@ private final class Slot<T>: @unchecked Sendable {
             }
             lock.lock()
             result = outcome
+            duration = Date().timeIntervalSince(started)
             lock.unlock()
         }
+    }
+
+    var seconds: Double {
+        lock.lock()
+        defer { lock.unlock() }
+        return duration
     }
 
     func value() throws(SandboxError) -> T {

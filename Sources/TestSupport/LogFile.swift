@@ -14,4 +14,9 @@ package enum LogFile {
         guard let data = FileManager.default.contents(atPath: path) else { return "" }
         return String(decoding: data.dropFirst(offset), as: UTF8.self)
     }
+
+    /// The file's size in bytes (0 when absent).
+    package static func size(_ path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    }
 }

@@ -24,13 +24,13 @@ package struct MariaDBTemplateCache: Sendable {
         let scratch = try SandboxFolder(label: "mariadb-template", parent: parent)
         let log = scratch.path + "/install.log"
         let installer = try Executables.find("mariadb-install-db", service: service)
-        let result = try ChildProcess.run(
-            executable: installer,
+        let result = try scratch.run(
+            service: service, executable: installer,
             arguments: [
                 "--no-defaults", "--datadir=\(scratch.path)/data", "--user=root",
                 "--auth-root-authentication-method=normal", "--skip-test-db", "--innodb-log-file-size=16M",
             ],
-            workingDirectory: scratch.path, logPath: log, timeout: 60, service: service)
+            workingDirectory: try scratch.subfolder("install"), logPath: log, timeout: 60)
         guard result.status == 0 else {
             throw SandboxError(
                 .commandFailed, service: service, message: "mariadb-install-db exited with \(result.status)",

@@ -129,9 +129,9 @@ package final class RedisClusterSandbox: @unchecked Sendable {
     package func command(_ port: Int, _ arguments: [String], timeout: Double = 10) throws(SandboxError) -> String {
         let out = "\(folder)/cli-\(port)-\(UInt64.random(in: 0...UInt64.max)).out"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try ChildProcess.run(
-            executable: cli, arguments: ["-h", "127.0.0.1", "-p", String(port)] + arguments, workingDirectory: folder,
-            logPath: out, timeout: timeout, service: Self.service)
+        let result = try sandbox.run(
+            service: Self.service, executable: cli, arguments: ["-h", "127.0.0.1", "-p", String(port)] + arguments,
+            workingDirectory: folder, logPath: out, timeout: timeout)
         guard result.status == 0 else {
             throw SandboxError(
                 .commandFailed, service: Self.service,
@@ -196,12 +196,12 @@ package final class RedisClusterSandbox: @unchecked Sendable {
 
     private func create(timeout: Double) throws(SandboxError) {
         let log = "\(folder)/cluster-create.log"
-        let result = try ChildProcess.run(
-            executable: cli,
+        let result = try sandbox.run(
+            service: Self.service, executable: cli,
             arguments: ["--cluster", "create"] + addresses + [
                 "--cluster-replicas", String(replicasPerMaster), "--cluster-yes",
             ],
-            workingDirectory: folder, logPath: log, timeout: timeout, service: Self.service)
+            workingDirectory: folder, logPath: log, timeout: timeout)
         guard result.status == 0 else {
             throw SandboxError(
                 .commandFailed, service: "\(Self.service) \(name)",

@@ -74,6 +74,20 @@ package final class SandboxFolder: @unchecked Sendable {
         return child
     }
 
+    /// Runs a command to completion (killed after `timeout` s) with its PID recorded while it runs,
+    /// so the watchdog stops it too; returns its exit status and output (also appended to `logPath`).
+    package func run(
+        service: String, executable: String, arguments: [String], workingDirectory: String, logPath: String,
+        timeout: Double
+    ) throws(SandboxError) -> (status: Int32, output: String) {
+        let logStart = LogFile.size(logPath)
+        let child = try start(
+            service: service, executable: executable, arguments: arguments, workingDirectory: workingDirectory,
+            logPath: logPath)
+        defer { forget(child) }
+        return try child.collect(timeout: timeout, logStart: logStart, service: service)
+    }
+
     /// Stops one recorded process (SIGTERM, then SIGKILL after `grace` s) and forgets it.
     package func stop(_ child: ChildProcess, grace: Double = 5) {
         child.stop(grace: grace)

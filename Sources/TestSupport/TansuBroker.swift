@@ -42,10 +42,10 @@ package final class TansuBroker: @unchecked Sendable {
     /// Creates a topic with `tansu topic create` and waits until metadata shows its partitions.
     package func createTopic(_ name: String, partitions: Int = 3, timeout: Double = 15) throws(SandboxError) {
         let log = folder + "/topic-create.log"
-        let result = try ChildProcess.run(
-            executable: executable,
+        let result = try sandbox.run(
+            service: Self.service, executable: executable,
             arguments: ["topic", "create", "--broker", "tcp://\(bootstrapServers)", "--partitions", String(partitions), name],
-            workingDirectory: folder, logPath: log, timeout: timeout, service: Self.service)
+            workingDirectory: folder, logPath: log, timeout: timeout)
         guard result.status == 0 else {
             throw SandboxError(
                 .commandFailed, service: Self.service, message: "tansu topic create \(name) exited with \(result.status)",
