@@ -211,3 +211,30 @@ final class ValuesFixtureTests: XCTestCase {
         }
     }
 }
+
+extension ValuesFixtureTests {
+    /// MariaDB's fractional old-type format: the binlog has no metadata for these columns, so the
+    /// test supplies each column's declared fractional digits as a schema-aware caller would.
+    func testMariaDBFractionalOldTemporalWithSchemaFsp() throws {
+        let fsp: [UInt16] = [3, 6, 1, 6, 3, 6]
+        let (cols, rows) = try Self.rows("hirestemporal") { i, c in c.metadata = fsp[i] }
+        XCTAssertEqual(cols.map(\.type), [.time, .time, .datetime, .datetime, .timestamp, .timestamp])
+        func ts(_ s: Int64, _ us: Int, _ fsp: Int) -> ColumnValue {
+            .timestamp(MySQLTimestamp(seconds: s, microseconds: us, fsp: fsp))
+        }
+        XCTAssertEqual(rows, [
+            [Self.tm(true, 12, 34, 56, 789_000, fsp: 3), Self.tm(false, 838, 59, 59, 999_999, fsp: 6),
+             Self.dt(2024, 2, 29, 23, 59, 58, 100_000, fsp: 1), Self.dt(9999, 12, 31, 23, 59, 59, 999_999, fsp: 6),
+             ts(1_577_836_800, 500_000, 3), ts(2_147_483_647, 999_999, 6)],
+            [Self.tm(false, 0, 0, 0, 0, fsp: 3), Self.tm(true, 0, 0, 0, 1, fsp: 6), Self.dt(0, 0, 0, 0, 0, 0, 0, fsp: 1),
+             Self.dt(1000, 1, 1, 0, 0, 0, 1, fsp: 6), ts(0, 0, 3), ts(1, 1, 6)],
+        ])
+        // Without the schema's fsp the binlog alone cannot size these values: the row is misread,
+        // which the row decoder sees as bytes left over.
+        let f = try ValuesFixture.load("hirestemporal")
+        let plain = try f.columns()
+        var r = ByteReader(f.rows[0], offset: 1)
+        for c in plain { _ = try? c.decodeValue(from: &r) }
+        XCTAssertFalse(r.isAtEnd)
+    }
+}

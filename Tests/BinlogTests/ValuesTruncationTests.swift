@@ -6,10 +6,13 @@ import XCTest
 final class ValuesTruncationTests: XCTestCase {
     func testEveryPrefixOfEveryCapturedValueIsShort() throws {
         var checked = 0
-        for name in ["ints", "floats", "decimals", "times", "datetimes", "oldtemporal", "strings", "blobs", "enums",
+        for name in ["ints", "floats", "decimals", "times", "datetimes", "oldtemporal", "hirestemporal", "strings", "blobs", "enums",
                      "bits", "nulls", "wide"] {
             let f = try ValuesFixture.load(name)
-            let cols = try f.columns { _, c in c.collation = 45 }
+            let cols = try f.columns { i, c in
+                c.collation = 45
+                if name == "hirestemporal" { c.metadata = [3, 6, 1, 6, 3, 6][i] }
+            }
             for row in f.rows {
                 let (_, ranges) = try ValuesFixture.decodeRow(row, cols)
                 var k = 0

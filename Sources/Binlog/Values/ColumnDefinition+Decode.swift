@@ -54,11 +54,17 @@ extension ColumnDefinition {
             return .year(v == 0 ? 0 : 1900 + v)
         case .date, .newdate:
             return .date(try Self.decodeDate(&r))
+        // Old types: metadata 0 is the classic format; 1...6 (set from the schema, never in the
+        // binlog) selects MariaDB's fractional format (MariaDBHiresTemporal.swift).
         case .time:
-            return .time(try Self.decodeOldTime(&r))
+            let fsp = try Self.checkFsp(metadata, type, offset: r.offset)
+            return .time(fsp == 0 ? try Self.decodeOldTime(&r) : try Self.decodeHiresTime(fsp, &r))
         case .datetime:
-            return .datetime(try Self.decodeOldDateTime(&r))
+            let fsp = try Self.checkFsp(metadata, type, offset: r.offset)
+            return .datetime(fsp == 0 ? try Self.decodeOldDateTime(&r) : try Self.decodeHiresDateTime(fsp, &r))
         case .timestamp:
+            let fsp = try Self.checkFsp(metadata, type, offset: r.offset)
+            if fsp > 0 { return .timestamp(try Self.decodeHiresTimestamp(fsp, &r)) }
             return .timestamp(MySQLTimestamp(seconds: Int64(try r.readUIntLE(4, "TIMESTAMP")), microseconds: 0, fsp: 0))
         case .time2:
             return .time(try Self.decodeTime2(try Self.checkFsp(metadata, type, offset: r.offset), &r))

@@ -14,6 +14,10 @@
 /// | NEWDECIMAL | 2: precision then scale | `precision << 8 \| scale` |
 /// | STRING, ENUM, SET | 2: real type then length | `byte0 << 8 \| byte1` (see `StringMetadata`) |
 /// | all others (integers, YEAR, DATE, old TIME/DATETIME/TIMESTAMP, NULL, old DECIMAL) | 0 | 0 |
+///
+/// Old TIME/DATETIME/TIMESTAMP have no metadata in the binlog; a caller that knows from the schema
+/// that such a column is MariaDB's fractional format sets its fractional digits (1...6) in
+/// `metadata` afterwards (see MariaDBHiresTemporal.swift).
 extension ColumnDefinition {
     public static func parseMetadata(types: [ColumnType], from r: inout ByteReader) throws(FieldError) -> [UInt16] {
         let start = r.offset
