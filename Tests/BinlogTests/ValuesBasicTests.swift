@@ -1,10 +1,13 @@
 import XCTest
+
 @testable import Binlog
 
 /// Hand-built row-image bytes for the simple layouts (captured MariaDB values: ValuesFixtureTests).
 final class ValuesBasicTests: XCTestCase {
-    private func decode(_ def: ColumnDefinition, _ bytes: [UInt8], file: StaticString = #filePath,
-                        line: UInt = #line) throws -> ColumnValue {
+    private func decode(
+        _ def: ColumnDefinition, _ bytes: [UInt8], file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> ColumnValue {
         var r = ByteReader(bytes + [0xEE])
         let v = try def.decodeValue(from: &r)
         XCTAssertEqual(r.remaining, 1, "value must consume exactly its bytes", file: file, line: line)
@@ -17,10 +20,12 @@ final class ValuesBasicTests: XCTestCase {
         XCTAssertEqual(try decode(ColumnDefinition(type: .short), [0x00, 0x80]), .int(-32768))
         XCTAssertEqual(try decode(ColumnDefinition(type: .int24), [0xFF, 0xFF, 0x7F]), .int(8_388_607))
         XCTAssertEqual(try decode(ColumnDefinition(type: .int24), [0x00, 0x00, 0x80]), .int(-8_388_608))
-        XCTAssertEqual(try decode(ColumnDefinition(type: .int24, unsigned: true), [0xFF, 0xFF, 0xFF]), .uint(16_777_215))
+        XCTAssertEqual(
+            try decode(ColumnDefinition(type: .int24, unsigned: true), [0xFF, 0xFF, 0xFF]), .uint(16_777_215))
         XCTAssertEqual(try decode(ColumnDefinition(type: .long), [0x00, 0x00, 0x00, 0x80]), .int(Int64(Int32.min)))
-        XCTAssertEqual(try decode(ColumnDefinition(type: .longlong, unsigned: true), Array(repeating: 0xFF, count: 8)),
-                       .uint(UInt64.max))
+        XCTAssertEqual(
+            try decode(ColumnDefinition(type: .longlong, unsigned: true), Array(repeating: 0xFF, count: 8)),
+            .uint(UInt64.max))
         XCTAssertEqual(try decode(ColumnDefinition(type: .longlong), [0, 0, 0, 0, 0, 0, 0, 0x80]), .int(Int64.min))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Binlog
 
 /// One table of Tests/BinlogTests/Fixtures/values/*.txt, written by scripts/capture-value-fixtures
@@ -49,7 +50,9 @@ struct ValuesFixture {
 
     /// Decodes a full row image (all columns present): the null bitmap, then each value. Also
     /// returns each non-NULL value's byte range, for the truncation tests.
-    static func decodeRow(_ row: [UInt8], _ columns: [ColumnDefinition]) throws -> (values: [ColumnValue], ranges: [Range<Int>]) {
+    static func decodeRow(_ row: [UInt8], _ columns: [ColumnDefinition]) throws -> (
+        values: [ColumnValue], ranges: [Range<Int>]
+    ) {
         var r = ByteReader(row)
         let bitmap = try r.readBytes((columns.count + 7) / 8)
         var values: [ColumnValue] = []

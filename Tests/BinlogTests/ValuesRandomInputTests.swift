@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Binlog
 
 /// Random bytes for every column type and random metadata: each decode returns a value or throws a
@@ -18,15 +19,19 @@ final class ValuesRandomInputTests: XCTestCase {
 
     func testRandomBytesNeverTrap() {
         var rng = SplitMix64(state: 20_261_128)
-        var values = 0, errors = 0
+        var values = 0
+        var errors = 0
         for _ in 0..<40_000 {
             let type = ColumnType.allCases.randomElement(using: &rng) ?? .tiny
             // Mostly plausible metadata, sometimes anything.
-            let meta: UInt16 = Bool.random(using: &rng) ? UInt16.random(in: 0...8, using: &rng)
+            let meta: UInt16 =
+                Bool.random(using: &rng)
+                ? UInt16.random(in: 0...8, using: &rng)
                 : UInt16.random(in: 0...UInt16.max, using: &rng)
-            let def = ColumnDefinition(type: type, metadata: meta, unsigned: Bool.random(using: &rng),
-                                       collation: [nil, 45, 63, 8, 11, 54, 60][Int.random(in: 0..<7, using: &rng)],
-                                       enumValues: ["a"], setValues: ["x", "y"])
+            let def = ColumnDefinition(
+                type: type, metadata: meta, unsigned: Bool.random(using: &rng),
+                collation: [nil, 45, 63, 8, 11, 54, 60][Int.random(in: 0..<7, using: &rng)],
+                enumValues: ["a"], setValues: ["x", "y"])
             let bytes = (0..<Int.random(in: 0...24, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             var r = ByteReader(bytes)
             do {
@@ -48,7 +53,8 @@ final class ValuesRandomInputTests: XCTestCase {
             var doc = [UInt8.random(in: 0...0x0F, using: &rng)]
             doc += (0..<Int.random(in: 0...40, using: &rng)).map { _ in
                 // Small numbers make plausible counts, sizes and offsets.
-                Bool.random(using: &rng) ? UInt8.random(in: 0...12, using: &rng) : UInt8.random(in: 0...255, using: &rng)
+                Bool.random(using: &rng)
+                    ? UInt8.random(in: 0...12, using: &rng) : UInt8.random(in: 0...255, using: &rng)
             }
             if (try? BinaryJSON.text(doc, start: 0, end: doc.count)) != nil { ok += 1 }
         }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Binlog
 
 /// Every prefix of every captured value (Fixtures/values) throws FieldError .short, leaves the
@@ -6,8 +7,11 @@ import XCTest
 final class ValuesTruncationTests: XCTestCase {
     func testEveryPrefixOfEveryCapturedValueIsShort() throws {
         var checked = 0
-        for name in ["ints", "floats", "decimals", "times", "datetimes", "oldtemporal", "hirestemporal", "strings", "blobs", "enums",
-                     "bits", "nulls", "wide"] {
+        for name in [
+            "ints", "floats", "decimals", "times", "datetimes", "oldtemporal", "hirestemporal", "strings", "blobs",
+            "enums",
+            "bits", "nulls", "wide",
+        ] {
             let f = try ValuesFixture.load(name)
             let cols = try f.columns { i, c in
                 c.collation = 45

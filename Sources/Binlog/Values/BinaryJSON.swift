@@ -31,17 +31,22 @@ enum BinaryJSON {
         return out
     }
 
-    private static func appendValue(_ type: UInt8, at pos: Int, _ bytes: [UInt8], end: Int, depth: Int,
-                                    cap: Int, into out: inout String) throws(FieldError) {
+    private static func appendValue(
+        _ type: UInt8, at pos: Int, _ bytes: [UInt8], end: Int, depth: Int,
+        cap: Int, into out: inout String
+    ) throws(FieldError) {
         var r = ByteReader(bytes, offset: pos, end: end)
-        guard r.offset == pos else { throw FieldError(.outOfRange, "JSON value offset past its container", offset: pos) }
+        guard r.offset == pos else {
+            throw FieldError(.outOfRange, "JSON value offset past its container", offset: pos)
+        }
         switch type {
         case 0x00, 0x01, 0x02, 0x03:
             guard depth < maxDepth else {
                 throw FieldError(.invalid, "JSON nested deeper than \(maxDepth)", offset: pos)
             }
-            try appendContainer(object: type < 0x02, large: type & 1 == 1, at: pos, bytes, end: end,
-                                depth: depth + 1, cap: cap, into: &out)
+            try appendContainer(
+                object: type < 0x02, large: type & 1 == 1, at: pos, bytes, end: end,
+                depth: depth + 1, cap: cap, into: &out)
         case 0x04:
             try appendLiteral(try r.readUInt8("JSON literal"), at: pos, into: &out)
         case 0x05: out.append(String(Int16(bitPattern: UInt16(try r.readUIntLE(2, "JSON int16")))))
@@ -78,8 +83,10 @@ enum BinaryJSON {
         }
     }
 
-    private static func appendContainer(object: Bool, large: Bool, at base: Int, _ bytes: [UInt8], end: Int,
-                                        depth: Int, cap: Int, into out: inout String) throws(FieldError) {
+    private static func appendContainer(
+        object: Bool, large: Bool, at base: Int, _ bytes: [UInt8], end: Int,
+        depth: Int, cap: Int, into out: inout String
+    ) throws(FieldError) {
         let w = large ? 4 : 2
         var h = ByteReader(bytes, offset: base, end: end)
         let count = Int(try h.readUIntLE(w, "JSON element count"))
@@ -87,7 +94,8 @@ enum BinaryJSON {
         guard size <= end - base else {
             throw FieldError(.short, "JSON container size \(size), had \(end - base) bytes", offset: base)
         }
-        let keyEntry = w + 2, valueEntry = 1 + w
+        let keyEntry = w + 2
+        let valueEntry = 1 + w
         let perElement = (object ? keyEntry : 0) + valueEntry
         guard count <= (size - 2 * w) / perElement else {
             throw FieldError(.invalid, "JSON container: \(count) elements do not fit in \(size) bytes", offset: base)
@@ -98,7 +106,8 @@ enum BinaryJSON {
         out.unicodeScalars.append(object ? "{" : "[")
         for i in 0..<count {
             guard out.utf8.count <= cap else {
-                throw FieldError(.invalid, "JSON text would exceed \(cap) bytes: entries alias each other", offset: base)
+                throw FieldError(
+                    .invalid, "JSON text would exceed \(cap) bytes: entries alias each other", offset: base)
             }
             if i > 0 { out.append(", ") }
             if object {
@@ -106,7 +115,8 @@ enum BinaryJSON {
                 let keyOffset = Int(try k.readUIntLE(w, "JSON key offset"))
                 let keyLength = Int(try k.readUIntLE(2, "JSON key length"))
                 guard keyOffset <= size else {
-                    throw FieldError(.outOfRange, "JSON key offset \(keyOffset) past container size \(size)", offset: k.offset)
+                    throw FieldError(
+                        .outOfRange, "JSON key offset \(keyOffset) past container size \(size)", offset: k.offset)
                 }
                 var kr = ByteReader(bytes, offset: base + keyOffset, end: limit)
                 out.appendJSONQuoted(try kr.readUTF8(keyLength, "JSON key"))
@@ -116,7 +126,8 @@ enum BinaryJSON {
             let type = try v.readUInt8("JSON value type")
             switch type {
             case 0x04:
-                try appendLiteral(UInt8(truncatingIfNeeded: try v.readUIntLE(w, "JSON literal")), at: v.offset, into: &out)
+                try appendLiteral(
+                    UInt8(truncatingIfNeeded: try v.readUIntLE(w, "JSON literal")), at: v.offset, into: &out)
             case 0x05:
                 out.append(String(Int16(bitPattern: UInt16(truncatingIfNeeded: try v.readUIntLE(w, "JSON int16")))))
             case 0x06:
@@ -128,7 +139,8 @@ enum BinaryJSON {
             default:
                 let valueOffset = Int(try v.readUIntLE(w, "JSON value offset"))
                 guard valueOffset < size else {
-                    throw FieldError(.outOfRange, "JSON value offset \(valueOffset) past container size \(size)", offset: v.offset)
+                    throw FieldError(
+                        .outOfRange, "JSON value offset \(valueOffset) past container size \(size)", offset: v.offset)
                 }
                 try appendValue(type, at: base + valueOffset, bytes, end: limit, depth: depth, cap: cap, into: &out)
             }
@@ -152,8 +164,10 @@ enum BinaryJSON {
         throw FieldError(.invalid, "JSON length longer than 5 bytes", offset: start)
     }
 
-    private static func appendOpaque(_ fieldType: UInt8, _ bytes: [UInt8], start: Int, end: Int,
-                                     into out: inout String) throws(FieldError) {
+    private static func appendOpaque(
+        _ fieldType: UInt8, _ bytes: [UInt8], start: Int, end: Int,
+        into out: inout String
+    ) throws(FieldError) {
         var r = ByteReader(bytes, offset: start, end: end)
         switch fieldType {
         case ColumnType.newdecimal.rawValue:
@@ -161,7 +175,7 @@ enum BinaryJSON {
             let scale = Int(try r.readUInt8("JSON DECIMAL scale"))
             out.append(try PackedDecimal.decode(precision: precision, scale: scale, from: &r))
         case ColumnType.date.rawValue, ColumnType.datetime.rawValue, ColumnType.timestamp.rawValue,
-             ColumnType.time.rawValue:
+            ColumnType.time.rawValue:
             let packed = Int64(bitPattern: try r.readUIntLE(8, "JSON temporal"))
             out.unicodeScalars.append("\"")
             appendPackedTemporal(packed, fieldType: fieldType, into: &out)
@@ -175,7 +189,8 @@ enum BinaryJSON {
             return
         }
         guard r.isAtEnd else {
-            throw FieldError(.invalid, "JSON opaque value of type \(fieldType): \(r.remaining) bytes left over", offset: r.offset)
+            throw FieldError(
+                .invalid, "JSON opaque value of type \(fieldType): \(r.remaining) bytes left over", offset: r.offset)
         }
     }
 
@@ -186,11 +201,13 @@ enum BinaryJSON {
         let intPart = a >> 24
         if fieldType == ColumnType.time.rawValue {
             if packed < 0 { out.unicodeScalars.append("-") }
-            out.appendClock(Int((intPart >> 12) & 0x3FF), Int((intPart >> 6) & 0x3F), Int(intPart & 0x3F),
-                            microseconds: micros, fsp: 6)
+            out.appendClock(
+                Int((intPart >> 12) & 0x3FF), Int((intPart >> 6) & 0x3F), Int(intPart & 0x3F),
+                microseconds: micros, fsp: 6)
             return
         }
-        let ymd = Int(intPart >> 17), hms = Int(intPart & 0x1_FFFF)
+        let ymd = Int(intPart >> 17)
+        let hms = Int(intPart & 0x1_FFFF)
         let ym = ymd >> 5
         out.appendDate(ym / 13, ym % 13, ymd & 0x1F)
         guard fieldType != ColumnType.date.rawValue else { return }

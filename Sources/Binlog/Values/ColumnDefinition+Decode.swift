@@ -43,12 +43,15 @@ extension ColumnDefinition {
             guard v.isFinite else { throw FieldError(.invalid, "DOUBLE is not finite", offset: r.offset - 8) }
             return .double(v)
         case .newdecimal:
-            return .decimal(try PackedDecimal.decode(precision: Int(metadata >> 8), scale: Int(metadata & 0xFF),
-                                                     from: &r))
+            return .decimal(
+                try PackedDecimal.decode(
+                    precision: Int(metadata >> 8), scale: Int(metadata & 0xFF),
+                    from: &r))
         case .decimal:
-            throw FieldError(.unsupported,
-                             "old DECIMAL (type 0, MySQL before 5.0.3): the binlog does not carry its length",
-                             offset: r.offset)
+            throw FieldError(
+                .unsupported,
+                "old DECIMAL (type 0, MySQL before 5.0.3): the binlog does not carry its length",
+                offset: r.offset)
         case .year:
             let v = Int(try r.readUInt8("YEAR"))
             return .year(v == 0 ? 0 : 1900 + v)
@@ -94,7 +97,8 @@ extension ColumnDefinition {
             try r.skip(n, "JSON data")
             return .json(try BinaryJSON.text(r.bytes, start: docStart, end: docStart + n))
         case .bit:
-            let bits = Int(metadata & 0xFF), whole = Int(metadata >> 8)
+            let bits = Int(metadata & 0xFF)
+            let whole = Int(metadata >> 8)
             let n = whole + (bits > 0 ? 1 : 0)
             guard bits < 8, n >= 1, n <= 8 else {
                 throw FieldError(.invalid, "BIT metadata \(whole) bytes + \(bits) bits (BIT(1..64))", offset: r.offset)

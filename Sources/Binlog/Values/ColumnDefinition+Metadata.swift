@@ -27,19 +27,20 @@ extension ColumnDefinition {
             for type in types {
                 switch type {
                 case .float, .double, .tinyBlob, .blob, .mediumBlob, .longBlob, .geometry, .json,
-                     .time2, .datetime2, .timestamp2:
+                    .time2, .datetime2, .timestamp2:
                     out.append(UInt16(try r.readUInt8("column metadata (1 byte)")))
                 case .varchar, .varString, .bit:
                     out.append(try r.readUInt16LE("column metadata (2 bytes, little-endian)"))
                 case .newdecimal, .string, .enumType, .set:
                     out.append(UInt16(truncatingIfNeeded: try r.readUIntBE(2, "column metadata (2 bytes)")))
                 case .decimal, .tiny, .short, .long, .null, .timestamp, .longlong, .int24, .date, .time,
-                     .datetime, .year, .newdate:
+                    .datetime, .year, .newdate:
                     out.append(0)
                 case .typedArray, .vector:
-                    throw FieldError(.unsupported,
-                                     "column type \(type) (\(type.rawValue)) in TABLE_MAP: its metadata size is unknown",
-                                     offset: r.offset)
+                    throw FieldError(
+                        .unsupported,
+                        "column type \(type) (\(type.rawValue)) in TABLE_MAP: its metadata size is unknown",
+                        offset: r.offset)
                 }
             }
         } catch {

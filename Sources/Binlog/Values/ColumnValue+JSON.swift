@@ -114,7 +114,8 @@ extension MySQLTimestamp {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return MySQLDateTime(year: year, month: month, day: day, hour: sod / 3_600, minute: sod / 60 % 60,
-                             second: sod % 60, microseconds: microseconds, fsp: fsp)
+        return MySQLDateTime(
+            year: year, month: month, day: day, hour: sod / 3_600, minute: sod / 60 % 60,
+            second: sod % 60, microseconds: microseconds, fsp: fsp)
     }
 }

@@ -36,7 +36,8 @@ enum PackedDecimal {
         }
         guard let text else {
             try? r.seek(to: start)
-            throw FieldError(.invalid, "DECIMAL(\(precision),\(scale)): a digit group exceeds its digit count", offset: start)
+            throw FieldError(
+                .invalid, "DECIMAL(\(precision),\(scale)): a digit group exceeds its digit count", offset: start)
         }
         return text
     }
@@ -46,9 +47,13 @@ enum PackedDecimal {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 72) { buf -> String? in
             let negative = p[0] & 0x80 == 0
             let mask: UInt8 = negative ? 0xFF : 0x00
-            var pos = 0, w = 0
+            var pos = 0
+            var w = 0
             var allZero = true
-            if negative { buf[0] = UInt8(ascii: "-"); w = 1 }
+            if negative {
+                buf[0] = UInt8(ascii: "-")
+                w = 1
+            }
             // Integer part: leftover leading digits, then 9-digit groups; leading zeros dropped.
             var wroteInt = false
             var digits = intg % 9 == 0 ? 9 : intg % 9
@@ -65,10 +70,14 @@ enum PackedDecimal {
                 digits = 9
                 groups -= 1
             }
-            if !wroteInt { buf[w] = UInt8(ascii: "0"); w += 1 }
+            if !wroteInt {
+                buf[w] = UInt8(ascii: "0")
+                w += 1
+            }
             // Fraction: 9-digit groups, then leftover trailing digits, all zero-padded.
             if scale > 0 {
-                buf[w] = UInt8(ascii: "."); w += 1
+                buf[w] = UInt8(ascii: ".")
+                w += 1
                 var left = scale
                 while left > 0 {
                     let d = min(9, left)
@@ -97,10 +106,14 @@ enum PackedDecimal {
 
     /// Writes `value` in decimal, zero-padded to `width` digits; returns the new end.
     @inline(__always)
-    private static func put(_ value: UInt32, width: Int, into buf: UnsafeMutableBufferPointer<UInt8>, at w: Int) -> Int {
+    private static func put(_ value: UInt32, width: Int, into buf: UnsafeMutableBufferPointer<UInt8>, at w: Int) -> Int
+    {
         var digits = 1
         var t = value
-        while t >= 10 { t /= 10; digits += 1 }
+        while t >= 10 {
+            t /= 10
+            digits += 1
+        }
         digits = max(digits, width)
         var v = value
         var i = w + digits - 1

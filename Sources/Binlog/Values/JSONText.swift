@@ -6,7 +6,10 @@ extension String {
     mutating func appendJSONQuoted(_ s: String) {
         unicodeScalars.append("\"")
         var safe = true
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { safe = false; break }
+        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C {
+            safe = false
+            break
+        }
         if safe {
             append(s)
         } else {
@@ -42,9 +45,15 @@ extension String {
         var v = value.magnitude
         var digits = 1
         var t = v
-        while t >= 10 { t /= 10; digits += 1 }
+        while t >= 10 {
+            t /= 10
+            digits += 1
+        }
         var pad = width - digits
-        while pad > 0 { unicodeScalars.append("0"); pad -= 1 }
+        while pad > 0 {
+            unicodeScalars.append("0")
+            pad -= 1
+        }
         // Up to 20 digits: write most significant first.
         var div: UInt = 1
         for _ in 1..<digits { div *= 10 }

@@ -23,7 +23,8 @@ extension ColumnDefinition {
         let frac = Int64(raw & ((1 << fracBits) - 1)) * hiresShift(fsp)
         guard frac < 1_000_000 else {
             r = ByteReader(r.bytes, offset: r.offset - 4 - fractionBytes(fsp), end: r.end)
-            throw FieldError(.invalid, "TIMESTAMP (MariaDB fractional): fraction \(frac) out of range", offset: r.offset)
+            throw FieldError(
+                .invalid, "TIMESTAMP (MariaDB fractional): fraction \(frac) out of range", offset: r.offset)
         }
         return MySQLTimestamp(seconds: Int64(raw >> fracBits), microseconds: Int(frac), fsp: fsp)
     }
@@ -35,17 +36,23 @@ extension ColumnDefinition {
         let packed = raw.multipliedReportingOverflow(by: UInt64(hiresShift(fsp)))
         let v = packed.partialValue
         var rest = v / 1_000_000
-        let second = Int(rest % 60); rest /= 60
-        let minute = Int(rest % 60); rest /= 60
-        let hour = Int(rest % 24); rest /= 24
-        let day = Int(rest % 32); rest /= 32
-        let month = Int(rest % 13); rest /= 13
+        let second = Int(rest % 60)
+        rest /= 60
+        let minute = Int(rest % 60)
+        rest /= 60
+        let hour = Int(rest % 24)
+        rest /= 24
+        let day = Int(rest % 32)
+        rest /= 32
+        let month = Int(rest % 13)
+        rest /= 13
         guard !packed.overflow, rest <= 9999 else {
             r = ByteReader(r.bytes, offset: r.offset - widths[fsp], end: r.end)
             throw FieldError(.invalid, "DATETIME (MariaDB fractional): year out of range", offset: r.offset)
         }
-        return MySQLDateTime(year: Int(rest), month: month, day: day, hour: hour, minute: minute, second: second,
-                             microseconds: Int(v % 1_000_000), fsp: fsp)
+        return MySQLDateTime(
+            year: Int(rest), month: month, day: day, hour: hour, minute: minute, second: second,
+            microseconds: Int(v % 1_000_000), fsp: fsp)
     }
 
     static func decodeHiresTime(_ fsp: Int, _ r: inout ByteReader) throws(FieldError) -> MySQLTime {
@@ -56,7 +63,8 @@ extension ColumnDefinition {
         let micros = (raw - zero) * shift
         let a = micros.magnitude
         let secs = a / 1_000_000
-        return MySQLTime(negative: micros < 0, hours: Int(secs / 3600), minutes: Int(secs / 60 % 60),
-                         seconds: Int(secs % 60), microseconds: Int(a % 1_000_000), fsp: fsp)
+        return MySQLTime(
+            negative: micros < 0, hours: Int(secs / 3600), minutes: Int(secs / 60 % 60),
+            seconds: Int(secs % 60), microseconds: Int(a % 1_000_000), fsp: fsp)
     }
 }

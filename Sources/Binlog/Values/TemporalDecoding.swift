@@ -45,16 +45,19 @@ extension ColumnDefinition {
         let u = UInt32(try r.readUIntLE(3, "TIME"))
         let v = Int(Int32(bitPattern: u << 8) >> 8)
         let a = v.magnitude
-        return MySQLTime(negative: v < 0, hours: Int(a / 10_000), minutes: Int(a / 100 % 100),
-                         seconds: Int(a % 100), microseconds: 0, fsp: 0)
+        return MySQLTime(
+            negative: v < 0, hours: Int(a / 10_000), minutes: Int(a / 100 % 100),
+            seconds: Int(a % 100), microseconds: 0, fsp: 0)
     }
 
     static func decodeOldDateTime(_ r: inout ByteReader) throws(FieldError) -> MySQLDateTime {
         let v = try r.readUIntLE(8, "DATETIME")
-        let d = Int(v / 1_000_000), t = Int(v % 1_000_000)
-        return MySQLDateTime(year: d / 10_000, month: d / 100 % 100, day: d % 100,
-                             hour: t / 10_000, minute: t / 100 % 100, second: t % 100,
-                             microseconds: 0, fsp: 0)
+        let d = Int(v / 1_000_000)
+        let t = Int(v % 1_000_000)
+        return MySQLDateTime(
+            year: d / 10_000, month: d / 100 % 100, day: d % 100,
+            hour: t / 10_000, minute: t / 100 % 100, second: t % 100,
+            microseconds: 0, fsp: 0)
     }
 
     static func decodeTimestamp2(_ fsp: Int, _ r: inout ByteReader) throws(FieldError) -> MySQLTimestamp {
@@ -81,11 +84,13 @@ extension ColumnDefinition {
             try? r.seek(to: start)
             throw FieldError(.invalid, "DATETIME2: negative packed value", offset: start)
         }
-        let ymd = Int(packed >> 17), hms = Int(packed & 0x1_FFFF)
+        let ymd = Int(packed >> 17)
+        let hms = Int(packed & 0x1_FFFF)
         let ym = ymd >> 5
-        return MySQLDateTime(year: ym / 13, month: ym % 13, day: ymd & 0x1F,
-                             hour: hms >> 12, minute: (hms >> 6) & 0x3F, second: hms & 0x3F,
-                             microseconds: micros, fsp: fsp)
+        return MySQLDateTime(
+            year: ym / 13, month: ym % 13, day: ymd & 0x1F,
+            hour: hms >> 12, minute: (hms >> 6) & 0x3F, second: hms & 0x3F,
+            microseconds: micros, fsp: fsp)
     }
 
     static func decodeTime2(_ fsp: Int, _ r: inout ByteReader) throws(FieldError) -> MySQLTime {
@@ -109,12 +114,14 @@ extension ColumnDefinition {
             packed = Int64(try r.readUIntBE(6, "TIME2")) - 0x8000_0000_0000
         }
         let a = packed.magnitude
-        let hms = a >> 24, micros = Int(a & 0xFF_FFFF)
+        let hms = a >> 24
+        let micros = Int(a & 0xFF_FFFF)
         guard micros < 1_000_000 else {
             try? r.seek(to: start)
             throw FieldError(.invalid, "TIME2: fractional part \(micros) out of range", offset: start)
         }
-        return MySQLTime(negative: packed < 0, hours: Int((hms >> 12) & 0x3FF), minutes: Int((hms >> 6) & 0x3F),
-                         seconds: Int(hms & 0x3F), microseconds: micros, fsp: fsp)
+        return MySQLTime(
+            negative: packed < 0, hours: Int((hms >> 12) & 0x3FF), minutes: Int((hms >> 6) & 0x3F),
+            seconds: Int(hms & 0x3F), microseconds: micros, fsp: fsp)
     }
 }

@@ -36,7 +36,7 @@ enum TextCharset: Equatable {
             self = .utf8
         // ucs2 and utf16 (both big-endian).
         case 35, 90, 128...151, 159, 640...642, 1059, 1114, 1152, 1174, 2560...2815,
-             54, 55, 101...124, 672...674, 1078, 1079, 1125, 1147, 2816...3071:
+            54, 55, 101...124, 672...674, 1078, 1079, 1125, 1147, 2816...3071:
             self = .utf16BE
         case 56, 62, 1080, 1086:
             self = .utf16LE
@@ -68,7 +68,8 @@ enum TextCharset: Equatable {
             units.reserveCapacity(raw.count / 2)
             var i = raw.startIndex
             while i < raw.endIndex {
-                let a = UInt16(raw[i]), b = UInt16(raw[i + 1])
+                let a = UInt16(raw[i])
+                let b = UInt16(raw[i + 1])
                 units.append(self == .utf16BE ? a << 8 | b : b << 8 | a)
                 i += 2
             }
@@ -96,7 +97,9 @@ enum TextCharset: Equatable {
         let n = b.count
         if let base = b.baseAddress {
             while i + 8 <= n {
-                if UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                if UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 {
+                    return false
+                }
                 i += 8
             }
         }
@@ -108,7 +111,9 @@ enum TextCharset: Equatable {
     }
 
     private static func decodeLatin1(_ raw: ArraySlice<UInt8>) -> String {
-        if raw.withUnsafeBufferPointer(Self.isASCII) { return raw.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) } }
+        if raw.withUnsafeBufferPointer(Self.isASCII) {
+            return raw.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+        }
         var s = String()
         s.reserveCapacity(raw.count * 2)
         for b in raw {
