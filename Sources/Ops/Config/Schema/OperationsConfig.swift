@@ -15,7 +15,7 @@ public struct FilterConfig: Sendable, Equatable {
 public struct MetricsConfig: Sendable, Equatable {
     public var enabled: Bool
     public var listen: HostPort
-    /// `/ready` answers 503 when the lag exceeds this.
+    /// `/readyz` answers 503 when the lag exceeds this.
     public var readyLagSeconds: Double
 
     init(_ reader: TableReader) {

@@ -1,0 +1,91 @@
+/// Every metric sluice exports, in one place. `sluice run` and `sluice dr-apply` register these
+/// (and only these) with a `MetricsRegistry`; docs/metrics.md documents each one and the alerting
+/// rules in config/sluice-alerts.yml refer to them by name (tests check both stay in step).
+///
+/// Labels are limited to `MetricLabel` (db, table, kind, sink, cluster): never an account, a key
+/// or a row.
+package enum SluiceMetrics {
+    // MARK: Source (binlog reader)
+
+    package static let sourceLagSeconds = GaugeDefinition(
+        "sluice_source_lag_seconds",
+        "Seconds between now and the source commit time of the last binlog event read (heartbeats keep it current when the source is idle)."
+    )
+    package static let sourceLagBytes = GaugeDefinition(
+        "sluice_source_lag_bytes",
+        "Bytes between the last binlog position read and the end of the source's binlog.")
+    package static let sourceEvents = CounterDefinition(
+        "sluice_source_events_total",
+        "Binlog events read from the source, by event kind.", labels: [.kind])
+    package static let sourceRows = CounterDefinition(
+        "sluice_source_rows_total",
+        "Row changes decoded from the source, by table and kind (insert, update, delete).",
+        labels: [.db, .table, .kind])
+    package static let sourceTransactions = CounterDefinition(
+        "sluice_source_transactions_total",
+        "Transactions read from the source, by kind (commit, xa_commit, xa_rollback).", labels: [.kind])
+
+    // MARK: Sinks (primary Redis, Kafka, and the DR applier's Redis)
+
+    package static let sinkRowsApplied = CounterDefinition(
+        "sluice_sink_rows_applied_total",
+        "Row changes a sink wrote (newer version than the one stored), by sink and table.",
+        labels: [.sink, .db, .table])
+    package static let sinkBatches = CounterDefinition(
+        "sluice_sink_batches_total",
+        "Batches a sink acknowledged, by sink.", labels: [.sink])
+    package static let sinkStaleWrites = CounterDefinition(
+        "sluice_sink_stale_writes_total",
+        "Row changes a sink refused because the stored version was the same or newer (replays), by sink and table.",
+        labels: [.sink, .db, .table])
+
+    // MARK: Errors
+
+    package static let errors = CounterDefinition(
+        "sluice_errors_total",
+        "Errors by kind (source_connection, decode, mapping, redis_apply, kafka_delivery, checkpoint, dr_gap, ...).",
+        labels: [.kind])
+
+    // MARK: Checkpoints
+
+    package static let checkpointFileNumber = GaugeDefinition(
+        "sluice_checkpoint_file_number",
+        "Sequence number of the binlog file of a sink's checkpoint (mysql-bin.000042 is 42).", labels: [.sink])
+    package static let checkpointPositionBytes = GaugeDefinition(
+        "sluice_checkpoint_position_bytes",
+        "Byte position within that binlog file of a sink's checkpoint.", labels: [.sink])
+    package static let checkpointAgeSeconds = GaugeDefinition(
+        "sluice_checkpoint_age_seconds",
+        "Seconds since a sink's checkpoint last advanced.", labels: [.sink])
+
+    // MARK: Kafka producer
+
+    package static let kafkaDeliveryLatencySeconds = HistogramDefinition(
+        "sluice_kafka_delivery_latency_seconds",
+        "Seconds from producing a row-change message to its delivery report.",
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60])
+    package static let kafkaQueueDepth = GaugeDefinition(
+        "sluice_kafka_queue_depth",
+        "Messages produced and not yet acknowledged by the brokers.")
+
+    // MARK: DR applier
+
+    package static let drLagSeconds = GaugeDefinition(
+        "sluice_dr_lag_seconds",
+        "Seconds between now and the source commit time of the last change applied to the DR cluster.",
+        labels: [.cluster])
+    package static let drMessagesBehind = GaugeDefinition(
+        "sluice_dr_messages_behind",
+        "Messages between the DR applier's stored offsets and the ends of its topics' partitions.",
+        labels: [.cluster])
+
+    /// Every definition above, in the order docs/metrics.md lists them.
+    package static let all: [any MetricDefinition] = [
+        sourceLagSeconds, sourceLagBytes, sourceEvents, sourceRows, sourceTransactions,
+        sinkRowsApplied, sinkBatches, sinkStaleWrites,
+        errors,
+        checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
+        kafkaDeliveryLatencySeconds, kafkaQueueDepth,
+        drLagSeconds, drMessagesBehind,
+    ]
+}
