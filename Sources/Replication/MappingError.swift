@@ -1,0 +1,31 @@
+import Binlog
+
+/// A row that could not be turned into Redis writes: which table, where in the binlog, and why.
+public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, Equatable {
+        /// A column the mapping names is not in the row.
+        case unknownColumn
+        /// A key column is NULL, so the key can't be built.
+        case nullKeyColumn
+        /// The version column is NULL, negative or not an integer.
+        case badVersion
+        /// Binlog versions need a MariaDB GTID of the configured domain.
+        case noBinlogVersion
+        /// The row lacks the image the change kind needs (e.g. a delete without a before image).
+        case missingImage
+    }
+
+    public let code: Code
+    public let message: String
+    public let table: String
+    public let position: BinlogPosition
+
+    public init(_ code: Code, _ message: String, table: String, position: BinlogPosition) {
+        self.code = code
+        self.message = message
+        self.table = table
+        self.position = position
+    }
+
+    public var description: String { "mapping of \(table) at \(position) failed: \(message)" }
+}

@@ -1,0 +1,115 @@
+import Binlog
+import RedisCluster
+
+/// The sink for one named Redis cluster (`primary`, `dr`): maps row changes to versioned writes,
+/// applies them, optionally waits for replicas, then advances its checkpoint in the same cluster.
+/// Each named cluster has its own sink, client and checkpoint; they share nothing.
+public final class RedisSink {
+    public struct Settings: Sendable, Equatable {
+        /// Replicas each written master must acknowledge (`WAIT`) before the checkpoint moves; 0 = no WAIT.
+        public var waitReplicas: Int
+        public var waitTimeoutMilliseconds: Int
+        public var tombstoneTTLSeconds: Int64
+        public var checkpointPrefix: String
+        public var rowsPerCall: Int
+
+        public init(waitReplicas: Int = 0, waitTimeoutMilliseconds: Int = 1000, tombstoneTTLSeconds: Int64 = 604_800,
+                    checkpointPrefix: String = "sluice:checkpoint:", rowsPerCall: Int = 200) {
+            self.waitReplicas = waitReplicas
+            self.waitTimeoutMilliseconds = waitTimeoutMilliseconds
+            self.tombstoneTTLSeconds = tombstoneTTLSeconds
+            self.checkpointPrefix = checkpointPrefix
+            self.rowsPerCall = rowsPerCall
+        }
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var applied = 0
+        /// Writes refused because Redis already held the same or a newer version (replays).
+        public var staleRefused = 0
+        /// Row changes dropped by a mapping with `on_error = "skip"`.
+        public var skippedRows = 0
+        /// Times a WAIT answered fewer replicas than required (the checkpoint still advanced).
+        public var waitShortfalls = 0
+        public var checkpoints = 0
+        public init() {}
+    }
+
+    public let name: String
+    public let settings: Settings
+    public let applier: VersionedApplier
+    private let mappings: [String: TableMapping]
+    public private(set) var counters = Counters()
+    /// The last error of a skipped row, for status output.
+    public private(set) var lastSkipped: MappingError?
+
+    /// `mappings` not naming this sink's cluster in `clusters` are ignored.
+    public init(name: String, client: RedisClusterClient, mappings: [TableMapping], settings: Settings = Settings()) {
+        self.name = name
+        self.settings = settings
+        applier = VersionedApplier(client: client, tombstoneTTLSeconds: settings.tombstoneTTLSeconds, rowsPerCall: settings.rowsPerCall)
+        var byTable: [String: TableMapping] = [:]
+        for m in mappings where m.clusters.contains(name) { byTable[m.qualifiedTable] = m }
+        self.mappings = byTable
+    }
+
+    public var checkpointKey: String { SinkCheckpoint.key(prefix: settings.checkpointPrefix, sink: name) }
+
+    /// Loads the apply library on every master.
+    public func prepare() throws(RedisError) { try applier.loadLibrary() }
+
+    /// Maps the changes of whole transactions (tables without a mapping for this cluster are not
+    /// written here), applies them, waits for replicas when configured, and only then writes
+    /// `checkpoint`. Returns the outcome of every write in order. Throws on a mapping error of a
+    /// table not set to skip, and on any Redis failure; the checkpoint is then left where it was.
+    @discardableResult
+    public func apply(_ changes: [RowChange], checkpoint: SinkCheckpoint) throws -> [WriteOutcome] {
+        var writes: [VersionedWrite] = []
+        writes.reserveCapacity(changes.count)
+        for change in changes {
+            guard let m = mappings[change.qualifiedTable] else { continue }
+            do {
+                writes += try m.writes(for: change)
+            } catch {
+                guard m.skipOnError else { throw error }
+                counters.skippedRows += 1
+                lastSkipped = error
+            }
+        }
+        applier.resetTouchedNodes()
+        let outcomes = try applier.apply(writes)
+        for o in outcomes {
+            if o == .applied { counters.applied += 1 } else { counters.staleRefused += 1 }
+        }
+        try waitForReplicas(on: Array(applier.touchedNodes))
+        let key = checkpointKey
+        let reply = try applier.client.send(checkpoint.hsetCommand(key: key), key: key)
+        if let m = reply.errorMessage {
+            throw RedisError(RedisError.code(forServerError: m), "writing checkpoint \(key) failed: \(m)")
+        }
+        counters.checkpoints += 1
+        return outcomes
+    }
+
+    /// The stored checkpoint, or nil for a sink that never advanced.
+    public func loadCheckpoint() throws(RedisError) -> SinkCheckpoint? {
+        let key = checkpointKey
+        let reply = try applier.client.send(RedisCommand("HGETALL", key), key: key)
+        if let m = reply.errorMessage { throw RedisError(.server, "reading checkpoint \(key) failed: \(m)") }
+        return try SinkCheckpoint.parse(reply, key: key)
+    }
+
+    /// `WAIT n timeout` on each node's connection (the one that carried its writes). A node that
+    /// answers fewer replicas counts a shortfall; a failed connection throws.
+    private func waitForReplicas(on nodes: [RedisEndpoint]) throws(RedisError) {
+        guard settings.waitReplicas > 0, !nodes.isEmpty else { return }
+        let wait = RedisCommand("WAIT", String(settings.waitReplicas), String(settings.waitTimeoutMilliseconds))
+        for (node, result) in applier.client.perNode(Dictionary(uniqueKeysWithValues: nodes.map { ($0, [wait]) })) {
+            let reply = try result.get()[0]
+            guard let acked = reply.int else {
+                throw RedisError(.server, "WAIT failed: \(reply)", node: node.description)
+            }
+            if acked < settings.waitReplicas { counters.waitShortfalls += 1 }
+        }
+    }
+}

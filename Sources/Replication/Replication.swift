@@ -1,1 +1,0 @@
-// Replication module: see ../shared/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,134 @@
+import Binlog
+import Ops
+import RedisCluster
+
+/// How one table's rows become Redis keys in the named clusters: the key template, the value
+/// shape, an optional TTL and the version source. Pure: `writes(for:)` does no I/O.
+public struct TableMapping: Sendable, Equatable {
+    public enum Shape: Sendable, Equatable {
+        /// A hash of the named columns (all columns when empty), one field per non-NULL column.
+        case hash(columns: [String])
+        /// A string holding a JSON object of the named columns (all when empty), NULLs included.
+        case json(columns: [String])
+        /// A string holding one column's text (`balance:{account_id}` -> "10.50"); NULL: no key.
+        case string(column: String)
+    }
+
+    public var database: String
+    public var table: String
+    public var key: KeyTemplate
+    public var shape: Shape
+    /// Seconds the key lives after each write; 0 = no expiry.
+    public var ttlSeconds: Int
+    public var version: VersionSource
+    public var skipOnError: Bool
+    public var clusters: [String]
+
+    public init(database: String, table: String, key: KeyTemplate, shape: Shape, ttlSeconds: Int = 0,
+                version: VersionSource, skipOnError: Bool = false, clusters: [String] = ["primary"]) {
+        self.database = database
+        self.table = table
+        self.key = key
+        self.shape = shape
+        self.ttlSeconds = ttlSeconds
+        self.version = version
+        self.skipOnError = skipOnError
+        self.clusters = clusters
+    }
+
+    /// From a validated `[[mapping]]` section. Binlog versions use GTID domain `binlogDomain`.
+    public init(config c: MappingConfig, binlogDomain: UInt32 = 0) {
+        let shape: Shape
+        switch c.shape {
+        case .hash: shape = .hash(columns: c.columns)
+        case .json: shape = .json(columns: c.columns)
+        case .string: shape = .string(column: c.valueColumn ?? "")
+        }
+        let version: VersionSource
+        switch c.version {
+        case .column(let name): version = .column(name)
+        case .binlog: version = .binlog(domain: binlogDomain)
+        }
+        self.init(database: c.database, table: c.table, key: c.key, shape: shape, ttlSeconds: c.ttlSeconds,
+                  version: version, skipOnError: c.onError == .skip, clusters: c.clusters)
+    }
+
+    public var qualifiedTable: String { "\(database).\(table)" }
+
+    /// The Redis writes for one row change: one write, or two when an update changes the key
+    /// (the old key gets a delete with the same version, the new key the upsert).
+    public func writes(for change: RowChange) throws(MappingError) -> [VersionedWrite] {
+        let index = Dictionary(change.columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        var versionIndex: Int? = nil
+        if case .column(let name) = version { versionIndex = index[name] }
+        let ttlMs = Int64(max(ttlSeconds, 0)) * 1000
+        switch change.kind {
+        case .delete:
+            let before = try image(change.before, "before", change)
+            let v = try version.version(of: change, columnIndex: versionIndex)
+            return [VersionedWrite(key: try renderKey(before, index, change), version: v, value: .delete)]
+        case .insert, .update:
+            let after = try image(change.after, "after", change)
+            let v = try version.version(of: change, columnIndex: versionIndex)
+            let newKey = try renderKey(after, index, change)
+            let upsert = VersionedWrite(key: newKey, version: v, value: try value(after, index, change), ttlMilliseconds: ttlMs)
+            if change.kind == .update, let before = change.before {
+                let oldKey = try renderKey(before, index, change)
+                if oldKey != newKey { return [VersionedWrite(key: oldKey, version: v, value: .delete), upsert] }
+            }
+            return [upsert]
+        }
+    }
+
+    private func image(_ values: [ColumnValue]?, _ which: String, _ change: RowChange) throws(MappingError) -> [ColumnValue] {
+        guard let values, values.count == change.columns.count else {
+            throw MappingError(.missingImage, "\(change.kind.rawValue) without a full \(which) image",
+                               table: qualifiedTable, position: change.position)
+        }
+        return values
+    }
+
+    private func column(_ name: String, _ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError) -> ColumnValue {
+        guard let i = index[name] else {
+            throw MappingError(.unknownColumn, "column '\(name)' is not in the table (has: \(change.columns.joined(separator: ", ")))",
+                               table: qualifiedTable, position: change.position)
+        }
+        return row[i]
+    }
+
+    func renderKey(_ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError) -> [UInt8] {
+        var out: [UInt8] = []
+        for part in key.parts {
+            switch part {
+            case .literal(let text): out.append(contentsOf: text.utf8)
+            case .column(let name):
+                guard let text = RedisValueText.text(try column(name, row, index, change)) else {
+                    throw MappingError(.nullKeyColumn, "key column '\(name)' is NULL (key template \(key.source))",
+                                       table: qualifiedTable, position: change.position)
+                }
+                out.append(contentsOf: text.utf8)
+            }
+        }
+        return out
+    }
+
+    private func selected(_ names: [String], _ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError) -> [(String, ColumnValue)] {
+        if names.isEmpty { return Array(zip(change.columns, row)) }
+        var out: [(String, ColumnValue)] = []
+        for n in names { out.append((n, try column(n, row, index, change))) }
+        return out
+    }
+
+    private func value(_ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError) -> VersionedWrite.Value {
+        switch shape {
+        case .hash(let names):
+            return .hash(try selected(names, row, index, change).compactMap { name, value in
+                RedisValueText.text(value).map { VersionedWrite.Field(name, $0) }
+            })
+        case .json(let names):
+            return .string(Array(RedisValueText.jsonObject(try selected(names, row, index, change)).utf8))
+        case .string(let name):
+            return .string(RedisValueText.text(try column(name, row, index, change)).map { Array($0.utf8) })
+        }
+    }
+}

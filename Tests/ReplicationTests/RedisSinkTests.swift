@@ -1,0 +1,149 @@
+import Binlog
+import Ops
+import RedisCluster
+import TestSupport
+import XCTest
+@testable import Replication
+
+/// Sinks for two named clusters, built from a configuration file, against real clusters: a
+/// primary with a replica per master and a DR cluster without replicas.
+final class RedisSinkTests: XCTestCase {
+    nonisolated(unsafe) private static var folder: SandboxFolder?
+    nonisolated(unsafe) private static var primary: RedisClusterSandbox?
+    nonisolated(unsafe) private static var dr: RedisClusterSandbox?
+    nonisolated(unsafe) private static var startError: String?
+
+    override class func setUp() {
+        super.setUp()
+        do {
+            let f = try SandboxFolder(label: "redis-sink")
+            folder = f
+            let ports = PortAllocator()
+            primary = try RedisClusterSandbox(in: f, ports: ports, name: "primary", masters: 3, replicasPerMaster: 1)
+            dr = try RedisClusterSandbox(in: f, ports: ports, name: "dr", masters: 3)
+        } catch {
+            startError = "\(error)"
+        }
+    }
+
+    override class func tearDown() {
+        folder?.close()
+        folder = nil
+        super.tearDown()
+    }
+
+    private func config(waitReplicas: Int = 0, waitTimeoutMS: Int = 1000) throws -> SluiceConfig {
+        guard let p = Self.primary, let d = Self.dr else { throw SinkTestError(message: "sandbox did not start: \(Self.startError ?? "?")") }
+        let text = """
+            [source]
+            host = "127.0.0.1"
+            port = 3306
+            user = "sluice"
+            server_id = 4201
+
+            [[mapping]]
+            table = "pay.accounts"
+            key = "account:{id}"
+            shape = "hash"
+            version = "column"
+            version_column = "version"
+            clusters = ["primary", "dr"]
+
+            [[mapping]]
+            table = "pay.balances"
+            key = "balance:{id}"
+            shape = "string"
+            value_column = "amount"
+            version = "binlog"
+            clusters = ["primary"]
+
+            [[mapping]]
+            table = "pay.notes"
+            key = "note:{id}"
+            shape = "json"
+            version = "column"
+            version_column = "version"
+            on_error = "skip"
+            clusters = ["dr"]
+
+            [redis.primary]
+            seeds = [\(p.addresses.prefix(2).map { "\"\($0)\"" }.joined(separator: ", "))]
+            wait_replicas = \(waitReplicas)
+            wait_timeout_ms = \(waitTimeoutMS)
+            tombstone_ttl_seconds = 600
+
+            [redis.dr]
+            seeds = ["\(d.addresses[0])"]
+            """
+        switch SluiceConfig.parse(text, file: "test.toml", directory: ".", environment: [:]) {
+        case .success(let loaded): return loaded.config
+        case .failure(let errors): throw SinkTestError(message: "\(errors)")
+        }
+    }
+
+    private func accounts(_ id: Int64, version: Int64, gtid: UInt64, ordinal: Int = 0) -> RowChange {
+        RowChange(database: "pay", table: "accounts", kind: .insert, columns: ["id", "owner", "version"],
+                  after: [.int(id), .string("o\(id)"), .int(version)], gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: gtid),
+                  ordinal: ordinal, position: BinlogPosition(file: "bin.000001", offset: 100 + gtid))
+    }
+
+    private func balance(_ id: Int64, _ amount: String, gtid: UInt64, ordinal: Int) -> RowChange {
+        RowChange(database: "pay", table: "balances", kind: .update, columns: ["id", "amount"],
+                  before: [.int(id), .decimal("0.00")], after: [.int(id), .decimal(amount)],
+                  gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: gtid), ordinal: ordinal,
+                  position: BinlogPosition(file: "bin.000001", offset: 100 + gtid))
+    }
+
+    private func checkpoint(_ gtid: UInt64) -> SinkCheckpoint {
+        SinkCheckpoint(position: BinlogPosition(file: "bin.000001", offset: 200 + gtid), gtid: "0-1-\(gtid)", commitTime: 1_700_000_000 + Int64(gtid))
+    }
+
+    func testTwoNamedClustersAreIndependentSinksWithTheirOwnCheckpoints() throws {
+        let cfg = try config()
+        let p = try RedisSink.make(config: cfg, cluster: "primary")
+        let d = try RedisSink.make(config: cfg, cluster: "dr")
+        try p.prepare()
+        try d.prepare()
+        XCTAssertNil(try p.loadCheckpoint())
+        let tx = [accounts(1, version: 1, gtid: 10), balance(1, "5.00", gtid: 10, ordinal: 1), balance(1, "6.00", gtid: 10, ordinal: 2)]
+        XCTAssertEqual(try p.apply(tx, checkpoint: checkpoint(10)), [.applied, .applied, .applied])
+        XCTAssertEqual(try d.apply(tx, checkpoint: checkpoint(9)), [.applied]) // balances are not mapped to dr
+        XCTAssertEqual(try p.loadCheckpoint(), checkpoint(10))
+        XCTAssertEqual(try d.loadCheckpoint(), checkpoint(9))
+        XCTAssertEqual(try p.applier.client.send(RedisCommand("GET", "balance:1"), key: "balance:1").text, "6.00")
+        XCTAssertEqual(try d.applier.client.send(RedisCommand("EXISTS", "balance:1"), key: "balance:1").int, 0)
+        XCTAssertEqual(try d.applier.client.send(RedisCommand("HGET", "account:1", "owner"), key: "account:1").text, "o1")
+        // A replay of the same transaction is refused and the checkpoint stays put on failure.
+        XCTAssertEqual(try p.apply(tx, checkpoint: checkpoint(10)), [.staleRefused, .staleRefused, .staleRefused])
+        XCTAssertEqual(p.counters.staleRefused, 3)
+        let bad = RowChange(database: "pay", table: "balances", kind: .insert, columns: ["id", "amount"],
+                            after: [.null, .decimal("1")], gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: 11))
+        XCTAssertThrowsError(try p.apply([bad], checkpoint: checkpoint(11))) { e in
+            XCTAssertEqual((e as? MappingError)?.code, .nullKeyColumn)
+        }
+        XCTAssertEqual(try p.loadCheckpoint(), checkpoint(10))
+        // A table set to on_error = "skip" counts the row and moves on.
+        let note = RowChange(database: "pay", table: "notes", kind: .insert, columns: ["id", "version"], after: [.int(1), .null])
+        XCTAssertEqual(try d.apply([note], checkpoint: checkpoint(12)), [])
+        XCTAssertEqual(d.counters.skippedRows, 1)
+        XCTAssertEqual(try d.loadCheckpoint(), checkpoint(12))
+    }
+
+    func testWaitForReplicasAndShortfallCounter() throws {
+        let ok = try RedisSink.make(config: try config(waitReplicas: 1, waitTimeoutMS: 2000), cluster: "primary")
+        try ok.prepare()
+        _ = try ok.apply((0..<50).map { accounts($0, version: 1, gtid: 20) }, checkpoint: checkpoint(20))
+        XCTAssertEqual(ok.counters.waitShortfalls, 0)
+        XCTAssertEqual(ok.counters.checkpoints, 1)
+        // Each master has one replica: asking for two falls short on every written master.
+        let short = try RedisSink.make(config: try config(waitReplicas: 2, waitTimeoutMS: 50), cluster: "primary")
+        _ = try short.apply((0..<50).map { accounts($0, version: 2, gtid: 21) }, checkpoint: checkpoint(21))
+        XCTAssertEqual(short.counters.waitShortfalls, 3)
+        XCTAssertEqual(try short.loadCheckpoint(), checkpoint(21))
+    }
+}
+
+struct SinkTestError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
