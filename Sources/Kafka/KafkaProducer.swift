@@ -152,7 +152,7 @@ final class CArena {
     private var allocations: [UnsafeMutableRawPointer] = []
 
     deinit {
-        allocations.forEach { free($0) }
+        for allocation in allocations { free(allocation) }
     }
 
     func cString(_ text: String) -> UnsafePointer<CChar> {

@@ -76,7 +76,8 @@ package final class MySQLConnection {
         mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4")
         if let problem = endpoint.tls.problem {
             mysql_close(handle)
-            throw MySQLError(operation: .connect, code: 0, sqlState: "HY000", message: problem, context: endpoint.displayName)
+            throw MySQLError(
+                operation: .connect, code: 0, sqlState: "HY000", message: problem, context: endpoint.displayName)
         }
         endpoint.tls.apply(to: handle)
         if endpoint.socket == nil {

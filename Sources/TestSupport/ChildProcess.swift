@@ -124,7 +124,8 @@ package final class ChildProcess: @unchecked Sendable {
         guard let changeDirectory = GlibcExtensions.changeDirectory,
             changeDirectory(&actions, workingDirectory) == 0
         else {
-            throw SandboxError(.spawnFailed, service: service, message: "posix_spawn_file_actions_addchdir_np unavailable")
+            throw SandboxError(
+                .spawnFailed, service: service, message: "posix_spawn_file_actions_addchdir_np unavailable")
         }
 
         var noSignals = sigset_t()
@@ -145,8 +146,7 @@ package final class ChildProcess: @unchecked Sendable {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv + envp { free(pointer) }
         }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
@@ -163,9 +163,10 @@ package final class ChildProcess: @unchecked Sendable {
 /// _GNU_SOURCE), resolved once with dlsym.
 private enum GlibcExtensions {
     typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    typealias ChangeDirectory = @convention(c) (
-        UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
-    ) -> Int32
+    typealias ChangeDirectory =
+        @convention(c) (
+            UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+        ) -> Int32
 
     static let closeFrom: CloseFrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
     static let changeDirectory: ChangeDirectory? = symbol("posix_spawn_file_actions_addchdir_np")

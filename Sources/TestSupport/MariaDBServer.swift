@@ -34,7 +34,11 @@ package final class MariaDBServer: @unchecked Sendable {
         executable = try Executables.find("mariadbd", service: Self.service)
         folder = try sandbox.subfolder(name)
         dataDirectory = folder + "/data"
-        socketPath = folder + "/mysqld.sock"
+        // A Unix socket path holds at most 107 bytes; a deep checkout falls back to /tmp.
+        let socketInFolder = folder + "/mysqld.sock"
+        socketPath =
+            socketInFolder.utf8.count < 100
+            ? socketInFolder : "/tmp/sluice-mariadb-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         logPath = folder + "/mariadbd.log"
         port = try ports.pick()
         let template = try templateCache.dataDirectory(mariadbd: executable)
@@ -82,15 +86,16 @@ package final class MariaDBServer: @unchecked Sendable {
     }
 
     private func launch(timeout: Double) throws(SandboxError) {
-        let arguments = [
-            "--no-defaults", "--datadir=\(dataDirectory)", "--user=root", "--port=\(port)",
-            "--bind-address=127.0.0.1", "--socket=\(socketPath)", "--pid-file=\(folder)/mariadbd.pid",
-            "--skip-name-resolve", "--server-id=\(serverID)",
-            "--log-bin=\(dataDirectory)/bin", "--binlog-format=ROW", "--binlog-row-image=FULL",
-            "--binlog-row-metadata=FULL", "--gtid-strict-mode=ON", "--log-slave-updates=ON",
-            "--sync-binlog=1", "--innodb-flush-log-at-trx-commit=1",
-            "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M", "--max-connections=200",
-        ] + extraArguments
+        let arguments =
+            [
+                "--no-defaults", "--datadir=\(dataDirectory)", "--user=root", "--port=\(port)",
+                "--bind-address=127.0.0.1", "--socket=\(socketPath)", "--pid-file=\(folder)/mariadbd.pid",
+                "--skip-name-resolve", "--server-id=\(serverID)",
+                "--log-bin=\(dataDirectory)/bin", "--binlog-format=ROW", "--binlog-row-image=FULL",
+                "--binlog-row-metadata=FULL", "--gtid-strict-mode=ON", "--log-slave-updates=ON",
+                "--sync-binlog=1", "--innodb-flush-log-at-trx-commit=1",
+                "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M", "--max-connections=200",
+            ] + extraArguments
         let child = try sandbox.start(
             service: Self.service, executable: executable, arguments: arguments, workingDirectory: folder,
             logPath: logPath)

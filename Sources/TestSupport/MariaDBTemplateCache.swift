@@ -15,7 +15,8 @@ package struct MariaDBTemplateCache: Sendable {
     package func dataDirectory(mariadbd: String) throws(SandboxError) -> String {
         let service = MariaDBServer.service
         let versionText = try mariadbdVersion(mariadbd)
-        let tag = versionText.split(whereSeparator: \.isWhitespace).first { $0.contains("MariaDB") }
+        let tag =
+            versionText.split(whereSeparator: \.isWhitespace).first { $0.contains("MariaDB") }
             .map { String($0).filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" } } ?? "unknown"
         let final = "\(parent)/sluice-mariadb-template-\(tag)"
         let data = final + "/data"
@@ -62,7 +63,8 @@ package struct MariaDBTemplateCache: Sendable {
             service: MariaDBServer.service)
         guard result.status == 0 else {
             throw SandboxError(
-                .commandFailed, service: MariaDBServer.service, message: "mariadbd --version exited with \(result.status)",
+                .commandFailed, service: MariaDBServer.service,
+                message: "mariadbd --version exited with \(result.status)",
                 logTail: result.output)
         }
         return result.output

@@ -22,7 +22,8 @@ package final class TansuBroker: @unchecked Sendable {
             throw SandboxError(
                 .executableNotFound, service: Self.service,
                 message: "librdkafka \(library.text) is loaded; Tansu needs 2.1 or later. Run with "
-                    + "LD_LIBRARY_PATH=.deps/lib (scripts/install-deps links the confluent-kafka wheel's librdkafka there)")
+                    + "LD_LIBRARY_PATH=.deps/lib (scripts/install-deps links the confluent-kafka wheel's librdkafka there)"
+            )
         }
         self.sandbox = sandbox
         executable = try Self.findTansu()
@@ -44,11 +45,14 @@ package final class TansuBroker: @unchecked Sendable {
         let log = folder + "/topic-create.log"
         let result = try sandbox.run(
             service: Self.service, executable: executable,
-            arguments: ["topic", "create", "--broker", "tcp://\(bootstrapServers)", "--partitions", String(partitions), name],
+            arguments: [
+                "topic", "create", "--broker", "tcp://\(bootstrapServers)", "--partitions", String(partitions), name,
+            ],
             workingDirectory: folder, logPath: log, timeout: timeout)
         guard result.status == 0 else {
             throw SandboxError(
-                .commandFailed, service: Self.service, message: "tansu topic create \(name) exited with \(result.status)",
+                .commandFailed, service: Self.service,
+                message: "tansu topic create \(name) exited with \(result.status)",
                 logTail: LogFile.tail(log))
         }
         let client = try kafkaClient()

@@ -15,7 +15,9 @@ final class HiredisConnection {
             throw Failure(description: "redisConnectWithTimeout returned NULL for port \(port)")
         }
         if context.pointee.err != 0 {
-            let message = withUnsafeBytes(of: context.pointee.errstr) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let message = withUnsafeBytes(of: context.pointee.errstr) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             redisFree(context)
             throw Failure(description: "connect 127.0.0.1:\(port): \(message)")
         }
@@ -29,7 +31,7 @@ final class HiredisConnection {
     /// Sends one command with redisCommandArgv and returns a status, string or error reply as text.
     func command(_ arguments: [String]) throws -> String {
         let copies = arguments.map { strdup($0) }
-        defer { copies.forEach { free($0) } }
+        defer { for copy in copies { free(copy) } }
         var argv = copies.map { UnsafePointer<CChar>($0) }
         var lengths = arguments.map { $0.utf8.count }
         guard let raw = redisCommandArgv(context, Int32(arguments.count), &argv, &lengths) else {

@@ -22,14 +22,17 @@ final class KafkaTansuTests: XCTestCase {
         XCTAssertEqual(try producer.metadata().topic("orders")?.partitionCount, 3)
 
         let sent: [(key: [UInt8], value: [UInt8]?, headers: [KafkaHeader])] = [
-            (Array("shop.items:1".utf8), Array(#"{"id":1,"name":"pen"}"#.utf8),
-             [KafkaHeader("binlog.position", Array("bin.000001:4711".utf8)), KafkaHeader("empty", nil)]),
+            (
+                Array("shop.items:1".utf8), Array(#"{"id":1,"name":"pen"}"#.utf8),
+                [KafkaHeader("binlog.position", Array("bin.000001:4711".utf8)), KafkaHeader("empty", nil)]
+            ),
             (Array("shop.items:2".utf8), [0x00, 0xff, 0x10], [KafkaHeader("version", [0, 0, 0, 7])]),
             (Array("shop.items:3".utf8), nil, []),  // a tombstone
         ]
         var ids: [UInt64] = []
         for message in sent {
-            ids.append(try producer.produce(topic: "orders", key: message.key, value: message.value, headers: message.headers))
+            ids.append(
+                try producer.produce(topic: "orders", key: message.key, value: message.value, headers: message.headers))
         }
         let pinned = try producer.produce(topic: "orders", key: Array("pinned".utf8), value: [1], partition: 2)
         XCTAssertEqual(producer.outstanding, 4)
@@ -44,7 +47,9 @@ final class KafkaTansuTests: XCTestCase {
         XCTAssertEqual(reports.first { $0.id == pinned }?.partition, 2)
 
         let consumer = try KafkaConsumer(settings: settings)
-        try consumer.assign((0..<3).map { KafkaPartitionOffset(topic: "orders", partition: $0, offset: KafkaPartitionOffset.beginning) })
+        try consumer.assign(
+            (0..<3).map { KafkaPartitionOffset(topic: "orders", partition: $0, offset: KafkaPartitionOffset.beginning) }
+        )
         let received = try consumer.poll(count: 4, timeoutMilliseconds: 15_000)
         XCTAssertEqual(received.count, 4)
         for message in sent {
@@ -78,14 +83,18 @@ final class KafkaTansuTests: XCTestCase {
     }
 
     func testErrorsNameTheLibrdkafkaCodeAndThePlace() throws {
-        XCTAssertThrowsError(try KafkaProducer(settings: ["bootstrap.servers": broker.bootstrapServers, "no.such.setting": "1"])) {
+        XCTAssertThrowsError(
+            try KafkaProducer(settings: ["bootstrap.servers": broker.bootstrapServers, "no.such.setting": "1"])
+        ) {
             let error = $0 as? KafkaError
             XCTAssertEqual(error?.name, "_INVALID_ARG")
             XCTAssertEqual(error?.context, "setting no.such.setting")
             XCTAssertEqual(error?.message, #"No such configuration property: "no.such.setting""#)
         }
         try broker.createTopic("small", partitions: 1)
-        let producer = try KafkaProducer(settings: ["bootstrap.servers": broker.bootstrapServers, "message.timeout.ms": "5000"])
+        let producer = try KafkaProducer(settings: [
+            "bootstrap.servers": broker.bootstrapServers, "message.timeout.ms": "5000",
+        ])
         let id = try producer.produce(topic: "small", key: [1], value: [1], partition: 7)
         let reports = try producer.flush(timeoutMilliseconds: 15_000)
         XCTAssertEqual(reports.map(\.id), [id])

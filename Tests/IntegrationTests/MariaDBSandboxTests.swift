@@ -24,7 +24,8 @@ final class MariaDBSandboxTests: XCTestCase {
                    @@binlog_row_image AS image, @@gtid_strict_mode AS strict, @@server_id AS server_id,
                    @@sync_binlog AS sync_binlog, @@innodb_flush_log_at_trx_commit AS flush
             """)
-        XCTAssertEqual(rows.columns, ["log_bin", "format", "metadata", "image", "strict", "server_id", "sync_binlog", "flush"])
+        XCTAssertEqual(
+            rows.columns, ["log_bin", "format", "metadata", "image", "strict", "server_id", "sync_binlog", "flush"])
         XCTAssertEqual(rows.rows, [["1", "ROW", "FULL", "FULL", "1", "1", "1", "1"]])
     }
 

@@ -14,7 +14,8 @@ final class RedisClusterSandboxTests: XCTestCase {
 
     func testPrimaryAndDRClustersAnswerOnEveryNode() throws {
         let ports = PortAllocator()
-        let primary = try RedisClusterSandbox(in: folder, ports: ports, name: "primary", masters: 3, replicasPerMaster: 1)
+        let primary = try RedisClusterSandbox(
+            in: folder, ports: ports, name: "primary", masters: 3, replicasPerMaster: 1)
         let dr = try RedisClusterSandbox(in: folder, ports: ports, name: "dr", masters: 3)
         XCTAssertEqual(primary.ports.count, 6)
         XCTAssertEqual(dr.ports.count, 3)
@@ -42,7 +43,8 @@ final class RedisClusterSandboxTests: XCTestCase {
     }
 
     func testAKeyWrittenOnItsMasterIsReadableAndAStoppedNodeRejoins() throws {
-        let cluster = try RedisClusterSandbox(in: folder, ports: PortAllocator(), name: "primary", masters: 3, replicasPerMaster: 1)
+        let cluster = try RedisClusterSandbox(
+            in: folder, ports: PortAllocator(), name: "primary", masters: 3, replicasPerMaster: 1)
         // "foo" hashes to slot 12182; its owner answers SET, the others answer MOVED.
         var owner: Int?
         for port in try cluster.masterPorts() {

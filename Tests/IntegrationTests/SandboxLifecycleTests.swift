@@ -68,7 +68,9 @@ final class SandboxLifecycleTests: XCTestCase {
         // The owner: a shell that starts the watchdog as its child, then becomes `sleep`.
         let owner = try ChildProcess(
             executable: "/bin/sh",
-            arguments: ["-c", "/bin/sh -c \"$0\" watchdog $$ \"$1\" & exec sleep 300", SandboxFolder.watchdogScript, orphanDir],
+            arguments: [
+                "-c", "/bin/sh -c \"$0\" watchdog $$ \"$1\" & exec sleep 300", SandboxFolder.watchdogScript, orphanDir,
+            ],
             workingDirectory: "/", logPath: "/dev/null", service: "owner")
         Thread.sleep(forTimeInterval: 0.5)
         XCTAssertTrue(server.isRunning)
