@@ -1,0 +1,100 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Serves one client connection on its own thread: reads request heads with a deadline, answers
+/// them in order, and closes on a bad request, a timeout, the client's wish or the server's stop.
+final class HTTPConnection: @unchecked Sendable {
+    private let socket: SocketDescriptor
+    private let options: HTTPServerOptions
+    private let stop: Int32
+    private let handler: HTTPServer.Handler
+    private let logger: Logger
+    private let isStopping: @Sendable () -> Bool
+
+    init(
+        socket: SocketDescriptor, options: HTTPServerOptions, stop: Int32, handler: @escaping HTTPServer.Handler,
+        logger: Logger, isStopping: @escaping @Sendable () -> Bool
+    ) {
+        self.socket = socket
+        self.options = options
+        self.stop = stop
+        self.handler = handler
+        self.logger = logger
+        self.isStopping = isStopping
+    }
+
+    func run() {
+        defer { socket.close() }
+        var buffer: [UInt8] = []
+        var served = 0
+        var deadline = ContinuousClock.now + options.requestTimeout
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            switch HTTPRequestParser.parse(buffer[...], limits: options.limits) {
+            case .complete(let head, let consumed):
+                let response = handler(head)
+                served += 1
+                let keepAlive = head.keepAlive && served < options.maxRequestsPerConnection && !isStopping()
+                let bytes = response.serialized(keepAlive: keepAlive, includeBody: head.method != "HEAD")
+                guard SocketIO.sendAll(socket.raw, bytes, until: .now + options.requestTimeout) else { return }
+                guard keepAlive else { return lingeringClose() }
+                buffer.removeFirst(min(consumed, buffer.count))
+                deadline = .now + options.requestTimeout
+            case .invalid(let status, let reason):
+                logger.log(
+                    .debug, "metrics endpoint: bad request", ["http.status": .init(status.code), "reason": "\(reason)"])
+                _ = SocketIO.sendAll(
+                    socket.raw, HTTPResponse.text(status, reason).serialized(keepAlive: false),
+                    until: .now + options.requestTimeout)
+                return lingeringClose()
+            case .incomplete:
+                switch SocketIO.wait(socket.raw, events: Int16(POLLIN), until: deadline, stop: stop) {
+                case .stopping, .failed:
+                    return
+                case .timedOut:
+                    // An idle kept-alive connection just ends; a started or never-sent request is told why.
+                    if !buffer.isEmpty || served == 0 {
+                        let seconds = options.requestTimeout.components.seconds
+                        let answer = HTTPResponse.text(.requestTimeout, "no complete request within \(seconds) s")
+                        _ = SocketIO.sendAll(socket.raw, answer.serialized(keepAlive: false), until: .now + .seconds(1))
+                    }
+                    return lingeringClose()
+                case .ready:
+                    let count = chunk.withUnsafeMutableBytes { bytes -> Int in
+                        guard let base = bytes.baseAddress else { return -1 }
+                        return recv(socket.raw, base, bytes.count, 0)
+                    }
+                    if count == 0 { return }
+                    if count < 0 {
+                        if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
+                        return
+                    }
+                    buffer.append(contentsOf: chunk.prefix(count))
+                }
+            }
+        }
+    }
+
+    /// Closes the sending side, then reads and discards what the client still sends for a moment,
+    /// so closing with unread input doesn't reset the connection before the client read the answer.
+    private func lingeringClose() {
+        _ = shutdown(socket.raw, Int32(SHUT_WR))
+        let deadline = ContinuousClock.now + .milliseconds(500)
+        var sink = [UInt8](repeating: 0, count: 4096)
+        var discarded = 0
+        while discarded < 65536,
+            SocketIO.wait(socket.raw, events: Int16(POLLIN), until: deadline, stop: stop) == .ready
+        {
+            let count = sink.withUnsafeMutableBytes { bytes -> Int in
+                guard let base = bytes.baseAddress else { return -1 }
+                return recv(socket.raw, base, bytes.count, 0)
+            }
+            if count < 0, errno == EINTR || errno == EAGAIN { continue }
+            guard count > 0 else { return }
+            discarded += count
+        }
+    }
+}
