@@ -11,8 +11,9 @@ enum MariaDBCompressedPayload {
     /// zlib cannot expand data by more than about 1032:1; a larger claim is corrupt.
     static let maxRatio = 1032
 
-    static func inflate(_ payload: ArraySlice<UInt8>, with d: (any BinlogDecompressor)?,
-                        eventOffset: Int) throws(FieldError) -> [UInt8] {
+    /// `payload` is a slice of the event's bytes, so its indices are event offsets.
+    static func inflate(_ payload: ArraySlice<UInt8>, with d: (any BinlogDecompressor)?) throws(FieldError) -> [UInt8] {
+        let eventOffset = payload.startIndex
         var r = ByteReader(Array(payload))
         let header = try r.readUInt8("compressed header")
         let n = Int(header & 0x07)

@@ -94,10 +94,10 @@ public struct EventDecoder: Sendable {
         }
     }
 
-    private func inflater(at offset: Int) -> (ArraySlice<UInt8>) throws(FieldError) -> [UInt8] {
+    private var inflater: (ArraySlice<UInt8>) throws(FieldError) -> [UInt8] {
         let d = decompressor
         return { (payload: ArraySlice<UInt8>) throws(FieldError) -> [UInt8] in
-            try MariaDBCompressedPayload.inflate(payload, with: d, eventOffset: offset)
+            try MariaDBCompressedPayload.inflate(payload, with: d)
         }
     }
 
@@ -113,7 +113,7 @@ public struct EventDecoder: Sendable {
         case .rotate: return .rotate(try RotateEvent.decode(body: &r, postHeaderLength: post(8)))
         case .query: return .query(try QueryEvent.decode(body: &r, postHeaderLength: post(13), inflate: nil))
         case .queryCompressed:
-            return .query(try QueryEvent.decode(body: &r, postHeaderLength: post(13), inflate: inflater(at: r.offset)))
+            return .query(try QueryEvent.decode(body: &r, postHeaderLength: post(13), inflate: inflater))
         case .stop: return .stop
         case .intvar: return .intvar(try IntvarEvent.decode(body: &r))
         case .rand: return .rand(try RandEvent.decode(body: &r))
@@ -128,7 +128,7 @@ public struct EventDecoder: Sendable {
         case .writeRowsCompressedV1, .updateRowsCompressedV1, .deleteRowsCompressedV1,
              .writeRowsCompressed, .updateRowsCompressed, .deleteRowsCompressed:
             return .rows(try RowsEvent.decode(body: &r, typeCode: code, postHeaderLength: post(code >= 169 ? 10 : 8),
-                                              tables: tables, inflate: inflater(at: r.offset)))
+                                              tables: tables, inflate: inflater))
         case .incident: return .incident(try IncidentEvent.decode(body: &r))
         case .heartbeat: return .heartbeat(try HeartbeatEvent.decodeV1(body: &r, header: header))
         case .heartbeatV2: return .heartbeat(try HeartbeatEvent.decodeV2(body: &r))

@@ -1,7 +1,8 @@
 /// MariaDB GTID_EVENT (162): starts every transaction (instead of BEGIN) and every DDL.
-/// sequence number (8), domain id (4), flags2 (1); FL_GROUP_COMMIT_ID: commit id (8), else 6 zero
-/// bytes; FL_PREPARED_XA/FL_COMPLETED_XA: format id (4), gtrid length (1), bqual length (1), data;
-/// then optional flags_extra (1) with extra engines (1) and start-alter sequence number (8).
+/// sequence number (8), domain id (4), flags2 (1); FL_GROUP_COMMIT_ID: commit id (8);
+/// FL_PREPARED_XA/FL_COMPLETED_XA: format id (4), gtrid length (1), bqual length (1), data; zero
+/// padding up to 19 bytes; then optional flags_extra (1) with extra engines (1) and start-alter
+/// sequence number (8).
 public struct MariaDBGtidEvent: Sendable, Equatable {
     public static let standalone: UInt8 = 1
     public static let groupCommitID: UInt8 = 2
@@ -29,11 +30,8 @@ public struct MariaDBGtidEvent: Sendable, Equatable {
         let domain = try r.readUInt32LE("gtid domain id")
         let flags = try r.readUInt8("gtid flags2")
         var e = MariaDBGtidEvent(gtid: MariaDBGTID(domain: domain, serverID: serverID, sequence: seq), flags: flags)
-        if flags & groupCommitID != 0 {
-            e.commitID = try r.readUInt64LE("commit id")
-        } else {
-            try r.skip(6, "gtid padding")
-        }
+        let start = r.offset - 13
+        if flags & groupCommitID != 0 { e.commitID = try r.readUInt64LE("commit id") }
         if flags & (preparedXA | completedXA) != 0 {
             let format = try r.readUInt32LE("xa format id")
             let g = Int(try r.readUInt8("xa gtrid length"))
@@ -43,6 +41,8 @@ public struct MariaDBGtidEvent: Sendable, Equatable {
             }
             e.xid = XID(formatID: format, gtrid: try r.readBytes(g, "xa gtrid"), bqual: try r.readBytes(b, "xa bqual"))
         }
+        // The fixed part is padded with zeros to 19 bytes when commit id and XA id leave it shorter.
+        if r.offset - start < 19 { try r.skip(19 - (r.offset - start), "gtid padding") }
         guard !r.isAtEnd else { return e }
         let extra = try r.readUInt8("gtid flags_extra")
         e.flagsExtra = extra
@@ -56,7 +56,8 @@ public struct MariaDBGtidEvent: Sendable, Equatable {
 }
 
 /// MariaDB GTID_LIST_EVENT (163): the binlog state at the start of a file. Count (4; top 4 bits are
-/// flags), then count x (domain (4), server id (4), sequence number (8)).
+/// flags), then count x (domain (4), server id (4), sequence number (8)). MariaDB 10.11 pads an
+/// empty list with zero bytes (seen: 2); trailing bytes are accepted only when all zero.
 public struct MariaDBGtidListEvent: Sendable, Equatable {
     public var flags: UInt8
     public var gtids: [MariaDBGTID]
@@ -75,6 +76,10 @@ public struct MariaDBGtidListEvent: Sendable, Equatable {
             let s = try r.readUInt32LE("server id")
             let q = try r.readUInt64LE("sequence number")
             list.append(MariaDBGTID(domain: d, serverID: s, sequence: q))
+        }
+        let padAt = r.offset
+        if r.readRest().contains(where: { $0 != 0 }) {
+            throw FieldError(.invalid, "GTID list: non-zero bytes after \(count) entries", offset: padAt)
         }
         return MariaDBGtidListEvent(flags: UInt8(raw >> 28), gtids: list)
     }

@@ -116,10 +116,14 @@ public struct RowsEvent: Sendable, Equatable {
 
     private mutating func decodeRows(_ r: inout ByteReader, table: TableMapEvent, partial: Bool) throws(FieldError) {
         while !r.isAtEnd {
+            let rowStart = r.offset
             if kind != .write { try Self.decodeImage(&r, table.columns, beforeColumns, into: &before, table: table) }
             if kind != .delete {
                 if partial { try Self.partialOptions(&r, table.columns, afterColumns) }
                 try Self.decodeImage(&r, table.columns, afterColumns, into: &after, table: table)
+            }
+            guard r.offset > rowStart else {
+                throw FieldError(.invalid, "row images with no columns present cannot hold a row", offset: rowStart)
             }
             rowCount += 1
         }

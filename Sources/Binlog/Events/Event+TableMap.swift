@@ -4,7 +4,8 @@
 /// column, metadata block (packed length, then per-type metadata), NULL-able bitmap, then the
 /// optional metadata fields of `binlog_row_metadata` (see `TableMapOptionalMetadata`).
 public struct TableMapEvent: Sendable, Equatable {
-    /// A primary key column: its index and, for a prefix index, the prefix length (0 = whole column).
+    /// A primary key column: its index and, for a prefix index, the prefix length in characters
+    /// (0 = whole column).
     public struct KeyPart: Sendable, Equatable, Hashable {
         public var column: Int
         public var prefixLength: Int

@@ -114,9 +114,11 @@ enum TableMapOptionalMetadata {
         }
     }
 
+    /// Columns that carry a charset in DEFAULT_CHARSET/COLUMN_CHARSET; GEOMETRY counts (the server
+    /// derives it from BLOB), JSON does not.
     static func isCharacter(_ c: ColumnDefinition) -> Bool {
         switch realType(c) {
-        case .string, .varString, .varchar, .blob, .tinyBlob, .mediumBlob, .longBlob: return true
+        case .string, .varString, .varchar, .blob, .tinyBlob, .mediumBlob, .longBlob, .geometry: return true
         default: return false
         }
     }

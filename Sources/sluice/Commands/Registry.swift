@@ -28,12 +28,15 @@ enum Registry {
     static let commands: [Command] = [
         ConfigCheckCommand.command,
         BenchRedisApplyCommand.command,
+        BinlogDumpCommand.command,
+        BenchDecodeCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
     static let groups: [String: String] = [
         "config": "Work with the configuration file",
         "bench": "Measure throughput of sluice's parts on this machine",
+        "binlog": "Read binlog files",
     ]
 
     static let tool = CommandLineTool(

@@ -1,1 +1,0 @@
-// BinlogCompression module: see ../shared/ARCHITECTURE.md for what it owns.
