@@ -80,9 +80,9 @@ public struct BinlogDump {
             if let t = table, !keep(t) { continue }
             if options.format == .text { write(EventText.line(event)) }
             guard case .rows(let r) = event.body, let t = table else { continue }
-            let source = RowChange.Source(serverID: event.header.serverID, file: reader.fileName, position: pos,
+            let source = ChangeEvent.Source(serverID: event.header.serverID, file: reader.fileName, position: pos,
                                           gtid: gtid, timestamp: event.header.timestamp)
-            for change in RowChange.changes(of: r, table: t, source: source) {
+            for change in ChangeEvent.changes(of: r, table: t, source: source) {
                 summary.rowChanges += 1
                 write(options.format == .json ? change.jsonLine : "  " + change.jsonLine)
             }

@@ -1,6 +1,6 @@
 /// One row change in the change-event schema (docs/change-events.md): what `sluice binlog dump
 /// --format json` prints and what the Kafka messages carry.
-public struct RowChange: Sendable, Equatable {
+public struct ChangeEvent: Sendable, Equatable {
     public enum Operation: String, Sendable, Equatable {
         case insert, update, delete
     }
@@ -54,15 +54,15 @@ public struct RowChange: Sendable, Equatable {
     }
 
     /// The row changes of one rows event, in row order.
-    public static func changes(of rows: RowsEvent, table: TableMapEvent, source: Source) -> [RowChange] {
+    public static func changes(of rows: RowsEvent, table: TableMapEvent, source: Source) -> [ChangeEvent] {
         let op: Operation = rows.kind == .write ? .insert : rows.kind == .update ? .update : .delete
-        var out: [RowChange] = []
+        var out: [ChangeEvent] = []
         out.reserveCapacity(rows.rowCount)
         func image(_ columns: [Int], _ values: ArraySlice<ColumnValue>) -> [NamedValue] {
             zip(columns, values).map { NamedValue(table.columnLabel($0), $1) }
         }
         for i in 0..<rows.rowCount {
-            out.append(RowChange(
+            out.append(ChangeEvent(
                 op: op, schema: table.schema, table: table.table,
                 before: rows.kind == .write ? nil : image(rows.beforeColumns, rows.beforeRow(i)),
                 after: rows.kind == .delete ? nil : image(rows.afterColumns, rows.afterRow(i)),
