@@ -51,6 +51,21 @@ final class ValuesBinaryJSONTests: XCTestCase {
             .json("[-2, -100000, 4294967295, -9223372036854775808, 18446744073709551615, 2.5]"))
     }
 
+    func testLargeObjectWithEscapedKeyAndNestedSmallObject() throws {
+        let doc: [UInt8] = [
+            0x01,  // large object
+            0x01, 0x00, 0x00, 0x00, 0x21, 0x00, 0x00, 0x00,  // 1 member, 33 bytes
+            0x13, 0x00, 0x00, 0x00, 0x02, 0x00,  // key at 19, length 2
+            0x00, 0x15, 0x00, 0x00, 0x00,  // small object at 21
+            0x6B, 0x0A,  // key "k\n"
+            0x01, 0x00, 0x0C, 0x00,  // nested: 1 member, 12 bytes
+            0x0B, 0x00, 0x01, 0x00,  // key at 11, length 1
+            0x05, 0xFF, 0xFF,  // int16 -1, inlined
+            0x6E,  // key "n"
+        ]
+        XCTAssertEqual(try decode(doc), .json(#"{"k\n": {"n": -1}}"#))
+    }
+
     func testScalarsAtTopLevelAndEmptyContainers() throws {
         XCTAssertEqual(try decode([0x04, 0x02]), .json("false"))
         XCTAssertEqual(try decode([0x06, 0xFF, 0xFF]), .json("65535"))
