@@ -10,6 +10,14 @@ package struct RedisNodeInfo: Sendable, Equatable {
     package let masterID: String?
     /// Flags such as "fail", "fail?", "handshake", "noaddr" (besides myself/master/slave).
     package let flags: [String]
+
+    package init(port: Int, id: String, role: Role, masterID: String?, flags: [String]) {
+        self.port = port
+        self.id = id
+        self.role = role
+        self.masterID = masterID
+        self.flags = flags
+    }
 }
 
 /// A Redis Cluster made of plain `redis-server` processes on loopback, created with

@@ -2,7 +2,8 @@
 /// of the service's own log, so a failure in CI says what the server said.
 package struct SandboxError: Error, Sendable, Equatable, CustomStringConvertible {
     package enum Code: String, Sendable, Equatable {
-        case executableNotFound, spawnFailed, commandFailed, exitedEarly, notReady, noFreePort, fileSystem
+        case executableNotFound, incompatibleLibrary, spawnFailed, commandFailed, exitedEarly, notReady, noFreePort,
+            fileSystem
     }
 
     package let code: Code

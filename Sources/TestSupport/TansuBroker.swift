@@ -20,7 +20,7 @@ package final class TansuBroker: @unchecked Sendable {
         let library = KafkaLibrary.version
         guard library.number >= Self.minimumLibrdkafka else {
             throw SandboxError(
-                .executableNotFound, service: Self.service,
+                .incompatibleLibrary, service: Self.service,
                 message: "librdkafka \(library.text) is loaded; Tansu needs 2.1 or later. Run with "
                     + "LD_LIBRARY_PATH=.deps/lib (scripts/install-deps links the confluent-kafka wheel's librdkafka there)"
             )

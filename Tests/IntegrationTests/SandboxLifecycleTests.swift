@@ -81,3 +81,47 @@ final class SandboxLifecycleTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: orphanDir))
     }
 }
+
+final class SandboxReadinessTests: XCTestCase {
+    func testAServiceThatNeverAnswersTimesOutWithItsLogTailAndLastProblem() throws {
+        let folder = try SandboxFolder(label: "timeout")
+        defer { folder.close() }
+        let log = folder.path + "/silent.log"
+        let silent = try folder.start(
+            service: "silent", executable: "/bin/sh", arguments: ["-c", "echo listening nowhere; exec sleep 60"],
+            workingDirectory: try folder.subfolder("silent"), logPath: log)
+        struct Refused: Error, CustomStringConvertible { var description: String { "connection refused" } }
+        let started = Date()
+        XCTAssertThrowsError(
+            try Readiness.wait(service: "silent", timeout: 0.5, logPath: log, process: silent) { () throws -> Bool? in
+                throw Refused()
+            }
+        ) { error in
+            let error = error as? SandboxError
+            XCTAssertEqual(error?.code, .notReady)
+            XCTAssertEqual(error?.service, "silent")
+            XCTAssertEqual(error?.message, "not ready within 0.5 s; last: connection refused")
+            XCTAssertEqual(error?.logTail, "listening nowhere\n")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        XCTAssertTrue(silent.isRunning)
+        folder.close()
+        XCTAssertFalse(silent.isRunning)
+    }
+
+    func testClusterNodesParsingKeepsRolesMastersAndFailureFlags() {
+        let text = """
+            a1 127.0.0.1:21001@31001 myself,master - 0 0 1 connected 0-5460
+            b2 127.0.0.1:21002@31002 master,fail - 1700000000000 1700000000000 2 disconnected 5461-10922
+            c3 127.0.0.1:21003@31003,host.example slave a1 0 1700000000000 1 connected
+            garbage line
+            """
+        XCTAssertEqual(
+            RedisClusterSandbox.parseClusterNodes(text),
+            [
+                RedisNodeInfo(port: 21001, id: "a1", role: .master, masterID: nil, flags: []),
+                RedisNodeInfo(port: 21002, id: "b2", role: .master, masterID: nil, flags: ["fail"]),
+                RedisNodeInfo(port: 21003, id: "c3", role: .replica, masterID: "a1", flags: []),
+            ])
+    }
+}
