@@ -128,6 +128,24 @@ final class MetricsServerTests: XCTestCase {
         XCTAssertEqual(server?.activeConnections, 0)
     }
 
+    /// A client dripping one byte every 100 ms gets no extra time: the deadline counts from the
+    /// connection, not from the last byte.
+    func testDrippingClientIsCutOffAtTheDeadline() throws {
+        let port = try start(requestTimeout: .milliseconds(800))
+        let client = try RawClient(port: port)
+        let started = Date()
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: localhost\r\nX-Padding: abcdefghijklmnop\r\n\r\n".utf8)
+        var sent = 0
+        while sent < request.count, Date().timeIntervalSince(started) < 1.5 {
+            client.send([request[sent]])
+            sent += 1
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let answer = client.readToEnd()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 408 "), answer)
+        XCTAssertLessThan(sent, request.count, "the whole request went out before the deadline")
+    }
+
     func testReadinessFlips() throws {
         let port = try start()
         var answer = try RawClient.get("/readyz", port: port)
