@@ -14,9 +14,19 @@ final class MetricsServerTests: XCTestCase {
     final class ReadinessState: @unchecked Sendable {
         private let lock = NSLock()
         private var value = Readiness.notReady("connecting to the source")
+        private var seconds = 0.0
         var current: Readiness {
-            get { lock.withLock { value } }
+            get {
+                let (answer, wait) = lock.withLock { (value, seconds) }
+                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+                return answer
+            }
             set { lock.withLock { value = newValue } }
+        }
+        /// How long each readiness question takes (to hold connections busy).
+        var delay: Double {
+            get { lock.withLock { seconds } }
+            set { lock.withLock { seconds = newValue } }
         }
     }
 
@@ -123,9 +133,7 @@ final class MetricsServerTests: XCTestCase {
         XCTAssertLessThan(elapsed, 4)
         XCTAssertEqual(silent.readToEnd().httpStatus, 408, "a client that sends nothing is timed out too")
         // Both connections end (after their short lingering close) and free their slots.
-        let deadline = Date().addingTimeInterval(2)
-        while server?.activeConnections != 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        XCTAssertEqual(server?.activeConnections, 0)
+        try waitForActiveConnections(0)
     }
 
     /// A client dripping one byte every 100 ms gets no extra time: the deadline counts from the
@@ -174,22 +182,63 @@ final class MetricsServerTests: XCTestCase {
         XCTAssertEqual(client.readToEnd(), "", "closed after Connection: close")
     }
 
-    func testConnectionLimitAndStop() throws {
+    /// When full, a new client takes the place of the one that has waited longest for its
+    /// request: stalled clients can't lock scrapes out.
+    func testFullServerEvictsTheLongestWaitingClient() throws {
         let port = try start(maxConnections: 2)
         let first = try RawClient(port: port)
-        let second = try RawClient(port: port)
         first.send("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n")
-        second.send("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n")
-        XCTAssertEqual(first.readResponse()?.status, 200)
-        XCTAssertEqual(second.readResponse()?.status, 200)
-        let third = try RawClient(port: port)
-        XCTAssertEqual(third.readToEnd().httpStatus, 503, "over the limit")
+        XCTAssertEqual(first.readResponse()?.status, 200)  // now idle, kept alive
+        let second = try RawClient(port: port)
+        second.send("GET /metrics HTTP/1.1\r\nHost: h")  // stalled half-way
+        Thread.sleep(forTimeInterval: 0.05)
 
-        // Two idle kept-alive connections: stop wakes and closes them at once.
+        XCTAssertEqual(try RawClient.get("/healthz", port: port).httpStatus, 200, "scrape served although full")
+        XCTAssertEqual(first.readToEnd(), "", "the longest-waiting connection was closed to make room")
+
+        // Full again: the stalled client (waiting since before `third`'s answer) is the one to go.
+        try waitForActiveConnections(1)
+        let third = try RawClient(port: port)
+        third.send("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(third.readResponse()?.status, 200)
+        XCTAssertEqual(try RawClient.get("/metrics", port: port).httpStatus, 200)
+        XCTAssertEqual(second.readToEnd(), "", "the stalled client was evicted")
+        third.send("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(third.readResponse()?.status, 200, "the more recent idle connection stays")
+    }
+
+    private func waitForActiveConnections(_ count: Int) throws {
+        let deadline = Date().addingTimeInterval(2)
+        while server?.activeConnections != count, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        XCTAssertEqual(server?.activeConnections, count)
+    }
+
+    /// When every connection is busy answering, a newcomer is told 503 at once.
+    func testBusyServerAnswers503() throws {
+        state.delay = 0.5
+        state.current = .lagging(seconds: 0)
+        let port = try start(maxConnections: 2)
+        let busy = [try RawClient(port: port), try RawClient(port: port)]
+        for client in busy { client.send("GET /readyz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") }
+        Thread.sleep(forTimeInterval: 0.1)
+        let refused = try RawClient.get("/healthz", port: port)
+        XCTAssertTrue(refused.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"), refused)
+        XCTAssertEqual(refused.httpBody, "too many connections, try again\n")
+        for client in busy { XCTAssertEqual(client.readToEnd().httpStatus, 200) }
+    }
+
+    func testStopClosesIdleConnectionsAtOnce() throws {
+        let port = try start()
+        let idle = try RawClient(port: port)
+        idle.send("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(idle.readResponse()?.status, 200)
+        let silent = try RawClient(port: port)
+        Thread.sleep(forTimeInterval: 0.05)
         let started = Date()
         XCTAssertEqual(server?.stop(timeout: .seconds(3)), true)
         XCTAssertLessThan(Date().timeIntervalSince(started), 1)
-        XCTAssertEqual(first.readToEnd(), "")
+        XCTAssertEqual(idle.readToEnd(), "")
+        XCTAssertEqual(silent.readToEnd(), "")
         XCTAssertThrowsError(try RawClient(port: port), "no longer listening")
     }
 

@@ -13,6 +13,9 @@ final class HTTPConnection: @unchecked Sendable {
     private let handler: HTTPServer.Handler
     private let logger: Logger
     private let isStopping: @Sendable () -> Bool
+    private let stateLock = NSLock()
+    private var waitingStart: ContinuousClock.Instant? = .now
+    private var evicted = false
 
     init(
         socket: SocketDescriptor, options: HTTPServerOptions, stop: Int32, handler: @escaping HTTPServer.Handler,
@@ -26,6 +29,23 @@ final class HTTPConnection: @unchecked Sendable {
         self.isStopping = isStopping
     }
 
+    /// Since when the connection has been waiting for a request; nil while answering one, or
+    /// once evicted.
+    var waitingSince: ContinuousClock.Instant? {
+        stateLock.withLock { evicted ? nil : waitingStart }
+    }
+
+    /// Makes room for a new connection: shuts the socket down, so the connection's wait ends and
+    /// it closes.
+    func evict() {
+        stateLock.withLock { evicted = true }
+        socket.shutdownBoth()
+    }
+
+    private func setWaiting(_ waiting: Bool) {
+        stateLock.withLock { waitingStart = waiting ? .now : nil }
+    }
+
     func run() {
         defer { socket.close() }
         var buffer: [UInt8] = []
@@ -35,6 +55,7 @@ final class HTTPConnection: @unchecked Sendable {
         while true {
             switch HTTPRequestParser.parse(buffer[...], limits: options.limits) {
             case .complete(let head, let consumed):
+                setWaiting(false)
                 let response = handler(head)
                 served += 1
                 let keepAlive = head.keepAlive && served < options.maxRequestsPerConnection && !isStopping()
@@ -43,6 +64,7 @@ final class HTTPConnection: @unchecked Sendable {
                 guard keepAlive else { return lingeringClose() }
                 buffer.removeFirst(min(consumed, buffer.count))
                 deadline = .now + options.requestTimeout
+                setWaiting(true)
             case .invalid(let status, let reason):
                 logger.log(
                     .debug, "metrics endpoint: bad request", ["http.status": .init(status.code), "reason": "\(reason)"])

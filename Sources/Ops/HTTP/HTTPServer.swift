@@ -21,7 +21,9 @@ package struct HTTPServerError: Error, Sendable, Equatable, CustomStringConverti
 /// How the server treats its clients.
 package struct HTTPServerOptions: Sendable, Equatable {
     package var listen: HostPort
-    /// Connections served at once; one more is answered 503 and closed.
+    /// Connections served at once. A connection beyond it takes the place of the one that has
+    /// waited longest for its request (a stalled client loses to a new one); when every connection
+    /// is busy answering, the newcomer gets 503.
     package var maxConnections: Int
     /// Time a client has to send a complete request head, counted from the connection (or from the
     /// previous answer on a kept-alive connection); also the time an answer may take to be sent.
@@ -60,6 +62,8 @@ package final class HTTPServer: @unchecked Sendable {
     private let acceptLoopDone = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var active = 0
+    /// The connections being served, to pick one to evict when full.
+    private var open: [ObjectIdentifier: HTTPConnection] = [:]
     private var stopping = false
 
     /// The port bound (the one asked for, or the kernel's choice for port 0).
@@ -153,31 +157,44 @@ package final class HTTPServer: @unchecked Sendable {
             }
             let socket = SocketDescriptor(raw)
             guard socket.makeNonBlockingAndCloseOnExec() else { continue }
-            lock.lock()
-            let admitted = active < options.maxConnections && !stopping
-            if admitted {
-                active += 1
-                connections.enter()
-            }
-            lock.unlock()
-            guard admitted else {
+            let connection = HTTPConnection(
+                socket: socket, options: options, stop: stopReader.raw, handler: handler, logger: logger,
+                isStopping: { [weak self] in self?.isStopping ?? true })
+            guard admit(connection) else {
                 let busy = HTTPResponse.text(.serviceUnavailable, "too many connections, try again")
                 _ = SocketIO.sendAll(socket.raw, busy.serialized(keepAlive: false), until: .now)
                 continue
             }
-            let connection = HTTPConnection(
-                socket: socket, options: options, stop: stopReader.raw, handler: handler, logger: logger,
-                isStopping: { [weak self] in self?.isStopping ?? true })
             let thread = Thread { [self] in
                 connection.run()
                 lock.lock()
                 active -= 1
+                open[ObjectIdentifier(connection)] = nil
                 lock.unlock()
                 connections.leave()
             }
             thread.name = "sluice-http-connection"
             thread.start()
         }
+    }
+
+    /// Counts `connection` in, evicting the connection that has waited longest for a request
+    /// when the server is full. False when it is full of connections busy answering (or of evicted
+    /// ones still closing: at most twice `maxConnections` threads exist).
+    private func admit(_ connection: HTTPConnection) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopping else { return false }
+        if active >= options.maxConnections {
+            guard active < 2 * options.maxConnections else { return false }
+            let waiting = open.values.compactMap { candidate in candidate.waitingSince.map { (candidate, $0) } }
+            guard let victim = waiting.min(by: { $0.1 < $1.1 })?.0 else { return false }
+            victim.evict()
+        }
+        active += 1
+        open[ObjectIdentifier(connection)] = connection
+        connections.enter()
+        return true
     }
 
     // MARK: - Binding

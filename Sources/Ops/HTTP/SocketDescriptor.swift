@@ -24,6 +24,15 @@ final class SocketDescriptor: @unchecked Sendable {
         _ = Glibc.close(raw)
     }
 
+    /// Shuts down both directions (waking a thread waiting on it) unless already closed; the
+    /// lock keeps this from touching a descriptor number reused after `close`.
+    func shutdownBoth() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !isClosed else { return }
+        _ = shutdown(raw, Int32(SHUT_RDWR))
+    }
+
     /// Sets O_NONBLOCK and FD_CLOEXEC; false when fcntl fails.
     func makeNonBlockingAndCloseOnExec() -> Bool {
         let flags = fcntl(raw, F_GETFL)
