@@ -38,9 +38,14 @@ package final class SandboxFolder: @unchecked Sendable {
         path = String(cString: made)
         pidFile = path + "/pids"
         _ = FileManager.default.createFile(atPath: pidFile, contents: Data())
-        watchdog = try ChildProcess(
-            executable: "/bin/sh", arguments: ["-c", Self.watchdogScript, "watchdog", String(getpid()), path],
-            workingDirectory: "/", logPath: "/dev/null", service: "\(label) watchdog")
+        do {
+            watchdog = try ChildProcess(
+                executable: "/bin/sh", arguments: ["-c", Self.watchdogScript, "watchdog", String(getpid()), path],
+                workingDirectory: "/", logPath: "/dev/null", service: "\(label) watchdog")
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
     }
 
     deinit {
@@ -153,15 +158,19 @@ package final class SandboxFolder: @unchecked Sendable {
         [ -f "$dir/pids" ] || exit 0
         ours() { case "$(readlink "/proc/$1/cwd" 2>/dev/null)" in "$dir"/*) return 0;; esac; return 1; }
         signal_all() { for p in $(cat "$dir/pids"); do ours "$p" && kill -"$1" "$p" 2>/dev/null; done; }
+        wait_gone() {
+            i=0
+            while [ $i -lt "$1" ]; do
+                alive=0
+                for p in $(cat "$dir/pids"); do ours "$p" && alive=1; done
+                [ $alive = 0 ] && return 0
+                sleep 0.1; i=$((i+1))
+            done
+        }
         signal_all TERM
-        i=0
-        while [ $i -lt 50 ]; do
-            alive=0
-            for p in $(cat "$dir/pids"); do ours "$p" && alive=1; done
-            [ $alive = 0 ] && break
-            sleep 0.1; i=$((i+1))
-        done
+        wait_gone 50
         signal_all KILL
+        wait_gone 30
         rm -rf "$dir"
         """
 }
