@@ -176,6 +176,48 @@ final class MetricsRegistryTests: XCTestCase {
         }
     }
 
+    /// The rules file is YAML Prometheus can load: groups of rules, each with an alert name, an
+    /// expression, a severity and a summary (checked with PyYAML when python3 has it).
+    func testAlertRulesAreValidYAML() throws {
+        let path = Self.packageRoot.appendingPathComponent("config/sluice-alerts.yml").path
+        let script = """
+            import sys, yaml
+            doc = yaml.safe_load(open(sys.argv[1]))
+            names = []
+            for group in doc["groups"]:
+                assert group["name"] and group["rules"], group
+                for rule in group["rules"]:
+                    assert set(rule) <= {"alert", "expr", "for", "labels", "annotations"}, rule
+                    assert rule["expr"].strip() and rule["labels"]["severity"] in ("warning", "critical"), rule
+                    assert rule["annotations"]["summary"], rule
+                    names.append(rule["alert"])
+            assert len(names) == len(set(names)), names
+            print(len(names))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import yaml"]
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+            process.waitUntilExit()
+        } catch {
+            throw XCTSkip("python3 is not available to parse YAML")
+        }
+        guard process.terminationStatus == 0 else { throw XCTSkip("python3 has no yaml module (PyYAML)") }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", script, path]
+        let output = Pipe()
+        check.standardOutput = output
+        check.standardError = output
+        try check.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0, text)
+        XCTAssertEqual(text, "10\n")
+    }
+
     static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
