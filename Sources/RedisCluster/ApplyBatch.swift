@@ -47,20 +47,25 @@ public enum ApplyBatch {
         c.append(w.version)
         c.append(String(max(w.ttlMilliseconds, 0)))
         switch w.value {
-        case .hash(let fields):
+        case .hash(let fields, let removing):
             c.append(String(fields.count * 2))
+            c.append(fields.isEmpty ? "0" : String(removing.count))
             for f in fields {
                 c.append(bytes: f.name)
                 c.append(bytes: f.value)
             }
+            if !fields.isEmpty { for r in removing { c.append(bytes: r) } }
         case .string(let v):
             if let v {
                 c.append("1")
+                c.append("0")
                 c.append(bytes: v)
             } else {
                 c.append("0")
+                c.append("0")
             }
         case .delete:
+            c.append("0")
             c.append("0")
         }
     }

@@ -13,7 +13,11 @@ public struct ApplyBenchmark {
         public var rowsPerCall: Int
         /// Rows for the naive one-EVALSHA-per-row figure (it is slow; a sample suffices).
         public var naiveRows: Int
-        public init(rows: Int = 1_000_000, keys: Int = 100_000, batch: Int = 30_000, rowsPerCall: Int = 250, naiveRows: Int = 20_000) {
+        /// Independent apply streams (threads), rows split among them by slot.
+        public var streams: Int
+        public init(rows: Int = 1_000_000, keys: Int = 100_000, batch: Int = 30_000, rowsPerCall: Int = 250, naiveRows: Int = 20_000,
+                    streams: Int = 2) {
+            self.streams = streams
             self.rows = rows
             self.keys = keys
             self.batch = batch
@@ -34,6 +38,12 @@ public struct ApplyBenchmark {
         public var naiveRows: Int
         public var naiveSeconds: Double
         public var peakRSSMegabytes: Double
+        /// CPU seconds the masters spent (INFO cpu, user + sys, summed) during each phase: a
+        /// figure that stays meaningful when other processes compete for the machine.
+        public var applyServerCPU: Double
+        public var hsetServerCPU: Double
+        /// CPU seconds this process spent during the apply phase.
+        public var applyClientCPU: Double
 
         public var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
         public var hsetRowsPerSecond: Double { hsetSeconds > 0 ? Double(hsetRows) / hsetSeconds : 0 }
@@ -46,7 +56,8 @@ public struct ApplyBenchmark {
                 + "\"applied\":\(applied),\"stale_refused\":\(staleRefused),"
                 + "\"hset_pipelined_rows_per_s\":\(Int(hsetRowsPerSecond)),\"evalsha_per_row_rows_per_s\":\(Int(naiveRowsPerSecond)),"
                 + "\"p50_batch_ms\":\(f(p50BatchMilliseconds)),\"p99_batch_ms\":\(f(p99BatchMilliseconds)),"
-                + "\"peak_rss_mb\":\(f(peakRSSMegabytes))}"
+                + "\"peak_rss_mb\":\(f(peakRSSMegabytes)),\"apply_server_cpu_s\":\(f(applyServerCPU)),"
+                + "\"apply_client_cpu_s\":\(f(applyClientCPU)),\"hset_server_cpu_s\":\(f(hsetServerCPU))}"
         }
     }
 
@@ -73,35 +84,63 @@ public struct ApplyBenchmark {
     }
 
     public func run(progress: (String) -> Void = { _ in }) throws(RedisError) -> Report {
-        let applier = VersionedApplier(client: client, tombstoneTTLSeconds: 86_400, rowsPerCall: settings.rowsPerCall)
-        try applier.loadLibrary()
+        try VersionedApplier(client: client, tombstoneTTLSeconds: 86_400).loadLibrary()
         let all = writes()
-        progress("applying \(all.count) rows over \(settings.keys) keys to \(client.masters.count) master(s), \(settings.batch) rows per batch, \(settings.rowsPerCall) rows per FCALL")
-        var latencies: [Double] = []
+        progress("applying \(all.count) rows over \(settings.keys) keys to \(client.masters.count) master(s) in \(settings.streams) stream(s), \(settings.batch) rows per batch, \(settings.rowsPerCall) rows per FCALL")
+        // Streams: the rows split by slot (so each key's changes stay in one stream, in order),
+        // each stream with its own client and applier on its own thread, so one stream builds
+        // its next batch while the servers work on another's.
+        let streams = max(settings.streams, 1)
+        var parts = [[VersionedWrite]](repeating: [], count: streams)
+        for w in all { parts[HashSlot.slot(of: w.key) % streams].append(w) }
+        let box = StreamResults(count: streams)
+        let batch = max(settings.batch / streams, 1)
+        let cpu0 = try serverCPU(), client0 = Self.processCPU()
         let start = DispatchTime.now().uptimeNanoseconds
-        var i = 0
-        while i < all.count {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            _ = try applier.apply(Array(all[i..<min(i + settings.batch, all.count)]))
-            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-            i += settings.batch
+        let work = parts, topology = client.topology, options = client.options, rowsPerCall = settings.rowsPerCall
+        let runStream: @Sendable (Int) -> Void = { n in
+            let rows = work[n]
+            var lat: [Double] = []
+            var i = 0
+            var stats = ApplyStats()
+            do throws(RedisError) {
+                let a = VersionedApplier(client: try RedisClusterClient(topology: topology, options: options),
+                                         tombstoneTTLSeconds: 86_400, rowsPerCall: rowsPerCall)
+                defer { stats = a.stats }
+                while i < rows.count {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    _ = try a.apply(Array(rows[i..<min(i + batch, rows.count)]))
+                    lat.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                    i += batch
+                }
+            } catch {
+                box.finish(n, latencies: lat, stats: stats, error: error)
+                return
+            }
+            box.finish(n, latencies: lat, stats: stats, error: nil)
         }
+        DispatchQueue.concurrentPerform(iterations: streams, execute: runStream)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let cpu1 = try serverCPU(), client1 = Self.processCPU()
+        if let e = box.firstError { throw e }
+        let latencies = box.latencies
+        let applied = box.stats.reduce(0) { $0 + $1.applied }, refused = box.stats.reduce(0) { $0 + $1.staleRefused }
 
         // Ceiling: the same rows as plain pipelined HSETs (no version check), same batch size.
         let hsetStart = DispatchTime.now().uptimeNanoseconds
-        i = 0
+        var i = 0
         while i < all.count {
             let cmds = all[i..<min(i + settings.batch, all.count)].map { w -> (RedisCommand, Int?) in
                 var c = RedisCommand("HSET")
                 c.append(bytes: Array("h".utf8) + w.key)
-                if case .hash(let fields) = w.value { for f in fields { c.append(bytes: f.name); c.append(bytes: f.value) } }
+                if case .hash(let fields, _) = w.value { for f in fields { c.append(bytes: f.name); c.append(bytes: f.value) } }
                 return (c, HashSlot.slot(of: Array("h".utf8) + w.key))
             }
             _ = try client.pipeline(cmds)
             i += settings.batch
         }
         let hsetSeconds = Double(DispatchTime.now().uptimeNanoseconds - hsetStart) / 1e9
+        let cpu2 = try serverCPU()
 
         // Naive: one EVALSHA per row, waiting for each reply.
         let naive = Array(all.prefix(settings.naiveRows)).map { w -> VersionedWrite in
@@ -116,16 +155,17 @@ public struct ApplyBenchmark {
             c.append(bytes: w.key)
             c.append(bytes: w.versionKey)
             c.append(w.version)
-            if case .hash(let fields) = w.value { for f in fields { c.append(bytes: f.name); c.append(bytes: f.value) } }
+            if case .hash(let fields, _) = w.value { for f in fields { c.append(bytes: f.name); c.append(bytes: f.value) } }
             let r = try client.send(c, key: w.key)
             if let m = r.errorMessage { throw RedisError(.server, "EVALSHA failed: \(m)") }
         }
         let naiveSeconds = Double(DispatchTime.now().uptimeNanoseconds - naiveStart) / 1e9
 
-        return Report(rows: all.count, seconds: seconds, applied: applier.stats.applied, staleRefused: applier.stats.staleRefused,
+        return Report(rows: all.count, seconds: seconds, applied: applied, staleRefused: refused,
                       p50BatchMilliseconds: Self.percentile(latencies, 0.5), p99BatchMilliseconds: Self.percentile(latencies, 0.99),
                       hsetRows: all.count, hsetSeconds: hsetSeconds, naiveRows: naive.count, naiveSeconds: naiveSeconds,
-                      peakRSSMegabytes: Self.peakRSSMegabytes())
+                      peakRSSMegabytes: Self.peakRSSMegabytes(), applyServerCPU: cpu1 - cpu0, hsetServerCPU: cpu2 - cpu1,
+                      applyClientCPU: client1 - client0)
     }
 
     /// A one-row version-checked hash write as a plain script (KEYS: key, vkey; ARGV: version,
@@ -134,7 +174,6 @@ public struct ApplyBenchmark {
         let script = """
         local cur = redis.call('GET', KEYS[2])
         if cur and (#cur > #ARGV[1] or (#cur == #ARGV[1] and cur >= ARGV[1])) then return 0 end
-        redis.call('DEL', KEYS[1])
         redis.call('HSET', KEYS[1], unpack(ARGV, 2))
         redis.call('SET', KEYS[2], ARGV[1])
         return 1
@@ -146,6 +185,26 @@ public struct ApplyBenchmark {
             sha = s
         }
         return sha
+    }
+
+    /// used_cpu_user + used_cpu_sys summed over the masters.
+    private func serverCPU() throws(RedisError) -> Double {
+        var total = 0.0
+        for (node, result) in client.perNode(Dictionary(uniqueKeysWithValues: client.masters.map { ($0, [RedisCommand("INFO", "cpu")]) })) {
+            guard let text = try result.get().first?.text else { throw RedisError(.protocolViolation, "INFO cpu: no text", node: node.description) }
+            for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("used_cpu_user:") || line.hasPrefix("used_cpu_sys:") {
+                total += line.split(separator: ":").last.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+            }
+        }
+        return total
+    }
+
+    /// User + system CPU seconds of this process.
+    public static func processCPU() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
     /// Nearest-rank percentile (p in 0...1) of the values; 0 for none.
@@ -165,4 +224,29 @@ public struct ApplyBenchmark {
         }
         return 0
     }
+}
+
+/// Results of the benchmark's apply streams, filled from their threads.
+private final class StreamResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lat: [[Double]]
+    private var st: [ApplyStats]
+    private var errors: [RedisError] = []
+
+    init(count: Int) {
+        lat = Array(repeating: [], count: count)
+        st = Array(repeating: ApplyStats(), count: count)
+    }
+
+    func finish(_ i: Int, latencies: [Double], stats: ApplyStats, error: RedisError?) {
+        lock.lock()
+        lat[i] = latencies
+        st[i] = stats
+        if let error { errors.append(error) }
+        lock.unlock()
+    }
+
+    var latencies: [Double] { lock.lock(); defer { lock.unlock() }; return lat.flatMap { $0 } }
+    var stats: [ApplyStats] { lock.lock(); defer { lock.unlock() }; return st }
+    var firstError: RedisError? { lock.lock(); defer { lock.unlock() }; return errors.first }
 }

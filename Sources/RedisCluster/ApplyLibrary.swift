@@ -2,17 +2,20 @@
 /// REPLACE` on every master (and again on a node that answers it is missing).
 ///
 /// Arguments: `ARGV[1]` = tombstone lifetime in ms (0 = keep forever), then per row:
-/// `op key vkey version ttl_ms n value...` where op is `H` (hash: n = 2 x fields, name/value
-/// pairs), `S` (string: n = 1, or 0 for NULL) or `D` (delete: n = 0).
+/// `op key vkey version ttl_ms n m value... removed...` where op is `H` (hash: n = 2 x fields,
+/// name/value pairs, then m field names to remove: the mapped columns that are NULL now),
+/// `S` (string: n = 1, or 0 for NULL) or `D` (delete); m = 0 except for hashes.
 ///
 /// Per row, atomically: read the stored version (`vkey`, with `pcall`); when the row's version is
 /// greater (decimal strings compared by length, then bytes: exact for any size) write the value,
-/// then the version; answer 1 (applied) or 0 (refused: stale or equal). Every first touch of a key
+/// then the version; answer 1 (applied) or 0 (refused: stale or equal). The first write to a key
 /// is a `pcall`, so a key this node can't serve (slot moved, or migrating and the key already
 /// gone) is answered `E:<message>` before anything of that row is written, and the rest of the
-/// batch goes on. A hash is rewritten without ever deleting the key first (new fields written,
-/// then the fields no longer present removed), because a key deleted mid-migration could not be
-/// written again on this node.
+/// batch goes on. A hash is updated in place (HSET of the row's fields, HDEL of its NULL ones),
+/// never deleted and re-created, because a key deleted mid-migration could not be written again
+/// on this node; so a hash field whose column is no longer mapped at all (dropped column) stays
+/// until the key is deleted or resynced. Three calls per row in the common case (GET version,
+/// HSET or SET value, SET version): the per-row cost that bounds throughput.
 ///
 /// `sluice_apply` takes keys in ARGV (keys of several slots on this node: `allow-cross-slot-keys`);
 /// `sluice_apply_one` declares `key` and `vkey` as KEYS so cluster redirects (MOVED, ASK,
@@ -43,37 +46,28 @@ public enum ApplyLibrary {
       local last = #argv
       while i <= last do
         local op, key, vkey, ver = argv[i], argv[i + 1], argv[i + 2], argv[i + 3]
-        local ttl, n = tonumber(argv[i + 4]), tonumber(argv[i + 5])
-        if not (ttl and n and ver) or i + 5 + n > last then
+        local ttl, n, m = tonumber(argv[i + 4]), tonumber(argv[i + 5]), tonumber(argv[i + 6])
+        if not (ttl and n and m and ver) or i + 6 + n + m > last then
           return redis.error_reply('ERR sluice: malformed row at argument ' .. i)
         end
-        local first = i + 6
-        i = first + n
+        local first = i + 7
+        i = first + n + m
         local cur = redis.pcall('GET', vkey)
         local err = failure(cur)
         if not err and newer(ver, cur) then
-          -- The first touch of `key` is a pcall: if this node can't serve it, nothing of the
+          -- The first write to `key` is a pcall: if this node can't serve the key, nothing of the
           -- row has been written and the row is reported for re-routing.
           if op == 'H' then
-            local old = redis.pcall('HKEYS', key)
-            err = failure(old)
-            if err and string.find(err, 'WRONGTYPE', 1, true) then
-              redis.call('DEL', key)
-              old, err = {}, nil
-            end
-            if not err and n > 0 then err = failure(redis.pcall('HSET', key, unpack(argv, first, first + n - 1))) end
-            if not err then
-              if #old > 0 then
-                local keep = {}
-                for f = first, first + n - 1, 2 do keep[argv[f]] = true end
-                local stale = {}
-                for _, name in ipairs(old) do
-                  if not keep[name] then stale[#stale + 1] = name end
-                end
-                if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
+            if n > 0 then
+              err = failure(redis.pcall('HSET', key, unpack(argv, first, first + n - 1)))
+              if err and string.find(err, 'WRONGTYPE', 1, true) then
+                redis.call('DEL', key)
+                err = failure(redis.pcall('HSET', key, unpack(argv, first, first + n - 1)))
               end
-              if n > 0 and ttl > 0 then redis.call('PEXPIRE', key, ttl)
-              elseif n > 0 and #old > 0 then redis.call('PERSIST', key) end
+              if not err and m > 0 then redis.call('HDEL', key, unpack(argv, first + n, first + n + m - 1)) end
+              if not err and ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+            else
+              err = failure(redis.pcall('DEL', key))
             end
           elseif op == 'S' and n > 0 then
             if ttl > 0 then err = failure(redis.pcall('SET', key, argv[first], 'PX', ttl))

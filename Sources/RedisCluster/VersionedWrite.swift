@@ -12,9 +12,10 @@ public struct VersionedWrite: Sendable, Equatable {
     }
 
     public enum Value: Sendable, Equatable {
-        /// The key becomes a hash of exactly these fields (earlier fields are removed). An empty
-        /// list leaves no key (every mapped column was NULL), but the version still advances.
-        case hash([Field])
+        /// The key's hash gets these fields, and loses the `removing` ones (mapped columns that
+        /// are NULL now). No fields at all leaves no key (every mapped column NULL); the version
+        /// still advances.
+        case hash([Field], removing: [[UInt8]] = [])
         /// The key becomes a plain string (JSON or one column's text); nil leaves no key (NULL).
         case string([UInt8]?)
         /// The key is removed and a tombstone version is kept for `tombstoneTTL`.

@@ -6,7 +6,8 @@ import RedisCluster
 /// shape, an optional TTL and the version source. Pure: `writes(for:)` does no I/O.
 public struct TableMapping: Sendable, Equatable {
     public enum Shape: Sendable, Equatable {
-        /// A hash of the named columns (all columns when empty), one field per non-NULL column.
+        /// A hash of the named columns (all columns when empty), one field per non-NULL column;
+        /// a column that becomes NULL loses its field.
         case hash(columns: [String])
         /// A string holding a JSON object of the named columns (all when empty), NULLs included.
         case json(columns: [String])
@@ -122,9 +123,12 @@ public struct TableMapping: Sendable, Equatable {
     private func value(_ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError) -> VersionedWrite.Value {
         switch shape {
         case .hash(let names):
-            return .hash(try selected(names, row, index, change).compactMap { name, value in
-                RedisValueText.text(value).map { VersionedWrite.Field(name, $0) }
-            })
+            var fields: [VersionedWrite.Field] = []
+            var nulls: [[UInt8]] = []
+            for (name, value) in try selected(names, row, index, change) {
+                if let text = RedisValueText.text(value) { fields.append(VersionedWrite.Field(name, text)) } else { nulls.append(Array(name.utf8)) }
+            }
+            return .hash(fields, removing: nulls)
         case .json(let names):
             return .string(Array(RedisValueText.jsonObject(try selected(names, row, index, change)).utf8))
         case .string(let name):

@@ -36,9 +36,16 @@ final class VersionedApplyTests: LiveClusterTestCase {
         XCTAssertGreaterThan(ttl, 50_000)
         XCTAssertEqual(try get(a, "sluice:v:{account:1}"), "5")
         XCTAssertEqual(try get(a, "sluice:v:balance:{1}"), "5")
-        // A hash update replaces the field set: a column gone NULL disappears.
-        XCTAssertEqual(try a.apply([VersionedWrite(key: "account:1", version: "6", value: .hash([.init("id", "1")]))]), [.applied])
+        // A column gone NULL loses its field.
+        XCTAssertEqual(try a.apply([VersionedWrite(key: "account:1", version: "6", value: .hash([.init("id", "1")], removing: [Array("balance".utf8)]))]), [.applied])
         XCTAssertEqual(try hash(a, "account:1"), ["id": "1"])
+        // All mapped columns NULL: no key, version advanced.
+        XCTAssertEqual(try a.apply([VersionedWrite(key: "account:1", version: "7", value: .hash([], removing: [Array("id".utf8)]))]), [.applied])
+        XCTAssertEqual(try hash(a, "account:1"), [:])
+        XCTAssertEqual(try get(a, "sluice:v:{account:1}"), "7")
+        // A key of another type (the mapping's shape changed) is replaced.
+        XCTAssertEqual(try a.apply([VersionedWrite(key: "json:1", version: "6", value: .hash([.init("id", "1")]))]), [.applied])
+        XCTAssertEqual(try hash(a, "json:1"), ["id": "1"])
     }
 
     func testOlderAndEqualVersionsAreRefused() throws {

@@ -29,7 +29,7 @@ final class MappingTests: XCTestCase {
         let w = try m.writes(for: change(.insert, after: row(7, "10.50", version: 3)))
         XCTAssertEqual(w, [VersionedWrite(key: "account:7", version: "3", value: .hash([
             .init("account_id", "7"), .init("balance", "10.50"), .init("currency", "EUR"), .init("version", "3"),
-        ]))])
+        ], removing: [Array("note".utf8)]))])
     }
 
     func testSelectedColumnsJSONAndHashTagLiteralBraces() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Ops
 import RedisCluster
+import TestSupport
 
 enum BenchRedisApplyCommand {
     static let command = Command(
@@ -13,29 +14,40 @@ enum BenchRedisApplyCommand {
             per row (the naive way). Keys are prefixed per run. The last line is a JSON object.
             """,
         flags: [
-            .value("seeds", placeholder: "HOST:PORT,...", help: "cluster seed nodes"),
+            .value("seeds", placeholder: "HOST:PORT,...", help: "cluster seed nodes (default: start a 3-master cluster on loopback)"),
             .value("rows", placeholder: "N", help: "row changes to apply", default: "1000000"),
             .value("keys", placeholder: "N", help: "distinct keys", default: "100000"),
             .value("batch", placeholder: "N", help: "rows per apply call", default: "30000"),
             .value("rows-per-call", placeholder: "N", help: "rows per FCALL", default: "250"),
             .value("naive-rows", placeholder: "N", help: "rows for the one-EVALSHA-per-row figure", default: "20000"),
+            .value("streams", placeholder: "N", help: "parallel apply streams (rows split by slot)", default: "2"),
             .value("user", placeholder: "NAME", help: "ACL user"),
             .value("password", placeholder: "SECRET", help: "ACL password"),
         ]
     ) { invocation in
         let a = invocation.arguments
-        guard let seedText = a.value("seeds") else { throw UsageError("--seeds is required (HOST:PORT,...)") }
         var seeds: [RedisEndpoint] = []
-        for s in seedText.split(separator: ",") {
-            guard let e = RedisEndpoint(parsing: s) else { throw UsageError("bad seed '\(s)': expected HOST:PORT") }
-            seeds.append(e)
+        var sandbox: SandboxFolder? = nil
+        defer { sandbox?.close() }
+        if let seedText = a.value("seeds") {
+            for s in seedText.split(separator: ",") {
+                guard let e = RedisEndpoint(parsing: s) else { throw UsageError("bad seed '\(s)': expected HOST:PORT") }
+                seeds.append(e)
+            }
+        } else {
+            let folder = try SandboxFolder(label: "bench-redis-apply")
+            sandbox = folder
+            let cluster = try RedisClusterSandbox(in: folder, ports: PortAllocator(), name: "bench", masters: 3)
+            seeds = cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
+            invocation.console.out("started a 3-master cluster on ports \(cluster.ports.map(String.init).joined(separator: ", "))")
         }
         func int(_ name: String) throws -> Int {
             guard let v = a.value(name).flatMap({ Int($0) }), v > 0 else { throw UsageError("--\(name) must be a positive integer") }
             return v
         }
         let settings = ApplyBenchmark.Settings(rows: try int("rows"), keys: try int("keys"), batch: try int("batch"),
-                                               rowsPerCall: try int("rows-per-call"), naiveRows: try int("naive-rows"))
+                                               rowsPerCall: try int("rows-per-call"), naiveRows: try int("naive-rows"),
+                                               streams: try int("streams"))
         let client = try RedisClusterClient(topology: .cluster(seeds: seeds),
                                             options: RedisOptions(commandTimeout: 30, username: a.value("user"), password: a.value("password")))
         let bench = ApplyBenchmark(client: client, settings: settings, prefix: "bench:\(Int(Date().timeIntervalSince1970)):")
@@ -44,6 +56,8 @@ enum BenchRedisApplyCommand {
                                       r.rows, r.seconds, r.rowsPerSecond, r.applied, r.staleRefused, r.p50BatchMilliseconds, r.p99BatchMilliseconds))
         invocation.console.out(String(format: "pipelined HSET (ceiling): %d rows in %.3f s = %.0f rows/s", r.hsetRows, r.hsetSeconds, r.hsetRowsPerSecond))
         invocation.console.out(String(format: "one EVALSHA per row (naive): %d rows in %.3f s = %.0f rows/s", r.naiveRows, r.naiveSeconds, r.naiveRowsPerSecond))
+        invocation.console.out(String(format: "CPU: apply used %.2f s on the masters and %.2f s in sluice (%.0f rows per master-CPU-second); HSET used %.2f s on the masters",
+                                      r.applyServerCPU, r.applyClientCPU, r.applyServerCPU > 0 ? Double(r.rows) / r.applyServerCPU : 0, r.hsetServerCPU))
         invocation.console.out(r.json)
         return .success
     }
