@@ -145,17 +145,21 @@ public struct RowsEvent: Sendable, Equatable {
                                     into out: inout [ColumnValue], table: TableMapEvent) throws(FieldError) {
         let nulls = try r.readSlice((present.count + 7) / 8, "row NULL bitmap")
         let base = nulls.startIndex
-        for k in 0..<present.count {
-            if nulls[base + (k >> 3)] & (1 << UInt8(k & 7)) != 0 {
-                out.append(.null)
-                continue
-            }
-            let c = present[k]
-            do throws(FieldError) {
-                out.append(try columns[c].decodeValue(from: &r))
-            } catch {
-                throw FieldError(error.code, "`\(table.schema)`.`\(table.table)` column \(c + 1) (\(table.columnLabel(c))): \(error.message)",
-                                 offset: error.offset)
+        // Borrow the column definitions through a buffer pointer: subscripting the array would copy
+        // each (large) ColumnDefinition per value on the hot path.
+        try columns.withUnsafeBufferPointer { (cols: UnsafeBufferPointer<ColumnDefinition>) throws(FieldError) in
+            for k in 0..<present.count {
+                if nulls[base + (k >> 3)] & (1 << UInt8(k & 7)) != 0 {
+                    out.append(.null)
+                    continue
+                }
+                let c = present[k]
+                do throws(FieldError) {
+                    out.append(try cols[c].decodeValue(from: &r))
+                } catch {
+                    throw FieldError(error.code, "`\(table.schema)`.`\(table.table)` column \(c + 1) (\(table.columnLabel(c))): \(error.message)",
+                                     offset: error.offset)
+                }
             }
         }
     }
