@@ -48,7 +48,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "OpsTests", dependencies: ["Ops"], path: "Tests/OpsTests"),
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "TestSupport"], path: "Tests/ReplicationTests"),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "TestSupport"], path: "Tests/ReplicationTests"),
         // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
         .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "TestSupport"],
                     path: "Tests/MySQLSourceTests"),

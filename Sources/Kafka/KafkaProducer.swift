@@ -28,6 +28,10 @@ package final class KafkaProducer {
         rd_kafka_queue_destroy(queue)
     }
 
+    /// The latest non-fatal client error (e.g. all brokers down), for logs while deliveries wait;
+    /// librdkafka recovers from these by itself.
+    package private(set) var lastClientError: KafkaError?
+
     /// Messages produced whose delivery report has not been returned yet.
     package var outstanding: Int { pending.count }
 
@@ -105,6 +109,8 @@ package final class KafkaProducer {
                         message: String(cString: rd_kafka_event_error_string(event)), context: "producer",
                         isFatal: true)
                 }
+                lastClientError = KafkaError(
+                    code, message: String(cString: rd_kafka_event_error_string(event)), context: "producer")
             default:
                 break
             }
@@ -133,6 +139,12 @@ package final class KafkaProducer {
     /// Brokers and topics as the cluster reports them.
     package func metadata(timeoutMilliseconds: Int32 = 5_000) throws(KafkaError) -> KafkaMetadata {
         try client.metadata(timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Puts the producer into librdkafka's fatal state (`rd_kafka_test_fatal_error`), as a broken
+    /// idempotent sequence would: for tests of the recovery path.
+    package func raiseFatalErrorForTesting(_ reason: String) {
+        _ = rd_kafka_test_fatal_error(client.handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
     }
 
     private func report(_ message: rd_kafka_message_t) -> KafkaDeliveryReport {

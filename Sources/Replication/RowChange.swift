@@ -12,6 +12,8 @@ public struct RowChange: Sendable, Equatable {
     public var kind: Kind
     /// Column names, in table order (from TABLE_MAP's optional metadata).
     public var columns: [String]
+    /// Indexes into `columns` of the primary key (empty when the table has none or it is unknown).
+    public var primaryKey: [Int]
     /// Before image (update, delete), one value per column.
     public var before: [ColumnValue]?
     /// After image (insert, update), one value per column.
@@ -23,9 +25,11 @@ public struct RowChange: Sendable, Equatable {
     /// Position of the rows event, for error messages.
     public var position: BinlogPosition
 
-    public init(database: String, table: String, kind: Kind, columns: [String], before: [ColumnValue]? = nil,
-                after: [ColumnValue]? = nil, gtid: MariaDBGTID? = nil, ordinal: Int = 0,
-                position: BinlogPosition = BinlogPosition(file: "", offset: 0)) {
+    public init(
+        database: String, table: String, kind: Kind, columns: [String], before: [ColumnValue]? = nil,
+        after: [ColumnValue]? = nil, gtid: MariaDBGTID? = nil, ordinal: Int = 0,
+        position: BinlogPosition = BinlogPosition(file: "", offset: 0), primaryKey: [Int] = []
+    ) {
         self.database = database
         self.table = table
         self.kind = kind
@@ -35,6 +39,7 @@ public struct RowChange: Sendable, Equatable {
         self.gtid = gtid
         self.ordinal = ordinal
         self.position = position
+        self.primaryKey = primaryKey
     }
 
     public var qualifiedTable: String { "\(database).\(table)" }

@@ -1,0 +1,221 @@
+import Binlog
+import Foundation
+import Kafka
+
+/// The Kafka sink: one message per row change (`KafkaChangeMessage`), produced by an idempotent
+/// producer with `acks=all` and no delivery timeout, and acknowledged only when every message of
+/// the batch has its delivery report.
+///
+/// Nothing is skipped: a failed delivery is produced again, together with every later message of
+/// the batch (so per-key order holds; the repeats are harmless under versions), after a pause; a
+/// fatal producer error (the idempotent producer's sequence is broken) destroys the producer,
+/// makes a new one and sends the whole batch again, i.e. everything after the checkpoint. While
+/// the brokers are down `deliver` keeps waiting (librdkafka keeps the messages), says why in the
+/// log every `holdLogSeconds`, and returns by itself once they are back. Not thread-safe: one
+/// sink worker thread owns it.
+public final class KafkaSink {
+    public struct Settings: Sendable, Equatable {
+        /// librdkafka properties (bootstrap.servers, client.id, TLS/SASL ...); the sink adds its own.
+        public var properties: [String: String]
+        /// Topic of a table's changes: `topicPrefix` + `db.table`, or `singleTopic` for all.
+        public var topicPrefix: String
+        public var singleTopic: String?
+        /// Pause before producing again after a failed delivery or a lost producer.
+        public var retryPauseSeconds: Double
+        /// How often a waiting delivery is reported in the log.
+        public var holdLogSeconds: Double
+
+        public init(
+            properties: [String: String], topicPrefix: String = "sluice.", singleTopic: String? = nil,
+            retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5
+        ) {
+            self.properties = properties
+            self.topicPrefix = topicPrefix
+            self.singleTopic = singleTopic
+            self.retryPauseSeconds = retryPauseSeconds
+            self.holdLogSeconds = holdLogSeconds
+        }
+
+        /// What the producer runs with: the given properties, then the sink's guarantees on top.
+        var producerProperties: [String: String] {
+            var p = properties
+            p["acks"] = "all"
+            p["message.timeout.ms"] = p["message.timeout.ms"] ?? "0"
+            p["max.in.flight.requests.per.connection"] = "5"
+            p["linger.ms"] = p["linger.ms"] ?? "2"
+            return p
+        }
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var delivered = 0
+        /// Messages produced again after a failed delivery report.
+        public var redelivered = 0
+        /// Producers made anew after a fatal error.
+        public var producersRecreated = 0
+        /// Row changes whose version could not be computed under a mapping with `on_error = "skip"`
+        /// (sent with a null version).
+        public var versionlessRows = 0
+        public init() {}
+    }
+
+    /// Why `deliver` gave up: the caller asked it to stop while messages were undelivered.
+    public struct Aborted: Error, Sendable, Equatable, CustomStringConvertible {
+        public let undelivered: Int
+        public var description: String { "Kafka delivery abandoned with \(undelivered) message(s) undelivered" }
+    }
+
+    public let name: String
+    public let settings: Settings
+    private let mappings: [String: TableMapping]
+    private let log: (String) -> Void
+    private let sleep: (Double) -> Void
+    private let makeProducer: ([String: String]) throws(KafkaError) -> KafkaProducer
+    private var producer: KafkaProducer?
+    public private(set) var counters = Counters()
+    /// The last delivery or producer problem, for status output (nil once a batch went through).
+    public private(set) var problem: String?
+
+    package init(
+        name: String = "kafka", settings: Settings, mappings: [TableMapping],
+        log: @escaping (String) -> Void, sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
+        makeProducer: @escaping ([String: String]) throws(KafkaError) -> KafkaProducer = {
+            (properties: [String: String]) throws(KafkaError) -> KafkaProducer in
+            try KafkaProducer(settings: properties, idempotent: true)
+        }
+    ) {
+        self.name = name
+        self.settings = settings
+        var byTable: [String: TableMapping] = [:]
+        for m in mappings where byTable[m.qualifiedTable] == nil { byTable[m.qualifiedTable] = m }
+        self.mappings = byTable
+        self.log = log
+        self.sleep = sleep
+        self.makeProducer = makeProducer
+    }
+
+    public func topic(for change: RowChange) -> String {
+        settings.singleTopic ?? settings.topicPrefix + change.qualifiedTable
+    }
+
+    /// The messages of one transaction's changes. The version is the table's mapping's (any
+    /// cluster), else the GTID-derived one, else none. Throws a mapping's error unless it skips.
+    public func messages(for changes: [RowChange], origin: KafkaChangeMessage.Origin) throws(MappingError)
+        -> [KafkaChangeMessage]
+    {
+        var out: [KafkaChangeMessage] = []
+        out.reserveCapacity(changes.count)
+        for change in changes {
+            var version: String?
+            if let m = mappings[change.qualifiedTable] {
+                var index: Int?
+                if case .column(let column) = m.version { index = change.columns.firstIndex(of: column) }
+                do {
+                    version = try m.version.version(of: change, columnIndex: index)
+                } catch {
+                    guard m.skipOnError else { throw error }
+                    counters.versionlessRows += 1
+                }
+            } else if let gtid = change.gtid {
+                version = try? VersionSource.binlog(domain: gtid.domain).version(of: change, columnIndex: nil)
+            }
+            out.append(KafkaChangeMessage(change: change, origin: origin, version: version, topic: topic(for: change)))
+        }
+        return out
+    }
+
+    /// Produces `messages` in order and returns once every one has a successful delivery report.
+    /// `shouldAbort` is asked while waiting; when it answers true, throws `Aborted`.
+    public func deliver(_ messages: [KafkaChangeMessage], shouldAbort: () -> Bool = { false }) throws(Aborted) {
+        var from = 0
+        while from < messages.count {
+            if shouldAbort() { throw Aborted(undelivered: messages.count - from) }
+            do throws(KafkaError) {
+                let producer = try currentProducer()
+                if let failed = try send(messages[from...], with: producer, shouldAbort: shouldAbort) {
+                    counters.redelivered += messages.count - failed.index
+                    note(
+                        "Kafka delivery of \(messages[failed.index].topic) key \(String(decoding: messages[failed.index].key, as: UTF8.self)) failed: \(failed.error); producing it and the \(messages.count - failed.index - 1) message(s) after it again"
+                    )
+                    from = failed.index
+                    sleep(settings.retryPauseSeconds)
+                } else {
+                    counters.delivered += messages.count - from
+                    from = messages.count
+                }
+            } catch {
+                if shouldAbort() { throw Aborted(undelivered: messages.count - from) }
+                if error.isFatal || error.name == "_FATAL" {
+                    note(
+                        "Kafka producer failed for good (\(error)); making a new producer and sending the batch again from the checkpoint"
+                    )
+                    self.producer = nil
+                    counters.producersRecreated += 1
+                    from = 0
+                } else {
+                    note("Kafka producer: \(error); retrying")
+                }
+                sleep(settings.retryPauseSeconds)
+            }
+        }
+        problem = nil
+    }
+
+    private func currentProducer() throws(KafkaError) -> KafkaProducer {
+        if let producer { return producer }
+        let made = try makeProducer(settings.producerProperties)
+        producer = made
+        return made
+    }
+
+    /// Produces the slice and waits for its reports; the first failed message (by batch index), if any.
+    private func send(_ batch: ArraySlice<KafkaChangeMessage>, with producer: KafkaProducer, shouldAbort: () -> Bool)
+        throws(KafkaError) -> (index: Int, error: KafkaError)?
+    {
+        var indexOf: [UInt64: Int] = [:]
+        var failed: (index: Int, error: KafkaError)?
+        func absorb(_ reports: [KafkaDeliveryReport]) {
+            for r in reports {
+                guard let i = indexOf.removeValue(forKey: r.id), let e = r.error else { continue }
+                if failed.map({ i < $0.index }) ?? true { failed = (i, e) }
+            }
+        }
+        for i in batch.indices {
+            let m = batch[i]
+            while true {
+                do throws(KafkaError) {
+                    let id = try producer.produce(
+                        topic: m.topic, key: m.key, value: m.value,
+                        headers: m.headers.map { KafkaHeader($0.name, Array($0.value.utf8)) })
+                    indexOf[id] = i
+                    break
+                } catch  where error.name == "_QUEUE_FULL" {
+                    absorb(try producer.poll(timeoutMilliseconds: 100))
+                }
+            }
+        }
+        var waited = 0.0
+        var lastLog = 0.0
+        while !indexOf.isEmpty {
+            if shouldAbort() {
+                throw KafkaError(code: -1, name: "_ABORTED", message: "stop requested", context: "deliver")
+            }
+            let started = Date()
+            absorb(try producer.poll(timeoutMilliseconds: 100))
+            waited += Date().timeIntervalSince(started)
+            if waited - lastLog >= settings.holdLogSeconds {
+                lastLog = waited
+                let why = producer.lastClientError.map { "last broker error: \($0)" } ?? "no broker error reported"
+                note(
+                    "Kafka: holding: \(indexOf.count) message(s) undelivered after \(Int(waited)) s (\(why)); the checkpoint waits"
+                )
+            }
+        }
+        return failed
+    }
+
+    private func note(_ text: String) {
+        problem = text
+        log(text)
+    }
+}
