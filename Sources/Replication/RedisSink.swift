@@ -60,10 +60,11 @@ public final class RedisSink {
 
     /// Maps the changes of whole transactions (tables without a mapping for this cluster are not
     /// written here), applies them, waits for replicas when configured, and only then writes
-    /// `checkpoint`. Returns the outcome of every write in order. Throws on a mapping error of a
+    /// `checkpoint` (nil: a chunk of a transaction not finished yet, the checkpoint stays where it
+    /// is). Returns the outcome of every write in order. Throws on a mapping error of a
     /// table not set to skip, and on any Redis failure; the checkpoint is then left where it was.
     @discardableResult
-    public func apply(_ changes: [RowChange], checkpoint: SinkCheckpoint) throws -> [WriteOutcome] {
+    public func apply(_ changes: [RowChange], checkpoint: SinkCheckpoint?) throws -> [WriteOutcome] {
         var writes: [VersionedWrite] = []
         writes.reserveCapacity(changes.count)
         for change in changes {
@@ -82,6 +83,7 @@ public final class RedisSink {
             if o == .applied { counters.applied += 1 } else { counters.staleRefused += 1 }
         }
         try waitForReplicas(on: Array(applier.touchedNodes))
+        guard let checkpoint else { return outcomes }
         let key = checkpointKey
         let reply = try applier.client.send(checkpoint.hsetCommand(key: key), key: key)
         if let m = reply.errorMessage {
@@ -92,12 +94,7 @@ public final class RedisSink {
     }
 
     /// The stored checkpoint, or nil for a sink that never advanced.
-    public func loadCheckpoint() throws(RedisError) -> SinkCheckpoint? {
-        let key = checkpointKey
-        let reply = try applier.client.send(RedisCommand("HGETALL", key), key: key)
-        if let m = reply.errorMessage { throw RedisError(.server, "reading checkpoint \(key) failed: \(m)") }
-        return try SinkCheckpoint.parse(reply, key: key)
-    }
+    public func loadCheckpoint() throws(RedisError) -> SinkCheckpoint? { try checkpoints.load(sink: name) }
 
     /// `WAIT n timeout` on each node's connection (the one that carried its writes). A node that
     /// answers fewer replicas counts a shortfall; a failed connection throws.

@@ -1,0 +1,30 @@
+import RedisCluster
+
+/// Sink checkpoints kept in a Redis cluster (`<prefix>{<sink>}` hashes, see `SinkCheckpoint`),
+/// over a client of its own: the Kafka sink's thread stores its checkpoint in the primary cluster
+/// without sharing the Redis sink's connections.
+public final class CheckpointStore {
+    public let client: RedisClusterClient
+    public let prefix: String
+
+    public init(client: RedisClusterClient, prefix: String) {
+        self.client = client
+        self.prefix = prefix
+    }
+
+    /// The sink's checkpoint, nil when it never advanced.
+    public func load(sink: String) throws(RedisError) -> SinkCheckpoint? {
+        let key = SinkCheckpoint.key(prefix: prefix, sink: sink)
+        let reply = try client.send(RedisCommand("HGETALL", key), key: key)
+        if let m = reply.errorMessage { throw RedisError(.server, "reading checkpoint \(key) failed: \(m)") }
+        return try SinkCheckpoint.parse(reply, key: key)
+    }
+
+    public func store(_ checkpoint: SinkCheckpoint, sink: String) throws(RedisError) {
+        let key = SinkCheckpoint.key(prefix: prefix, sink: sink)
+        let reply = try client.send(checkpoint.hsetCommand(key: key), key: key)
+        if let m = reply.errorMessage {
+            throw RedisError(RedisError.code(forServerError: m), "writing checkpoint \(key) failed: \(m)")
+        }
+    }
+}

@@ -1,0 +1,9 @@
+import RedisCluster
+
+extension RedisSink {
+    /// This sink's cluster as a checkpoint store, over this sink's client: use it only from the
+    /// thread that uses the sink.
+    public var checkpoints: CheckpointStore {
+        CheckpointStore(client: applier.client, prefix: settings.checkpointPrefix)
+    }
+}
