@@ -40,6 +40,15 @@ public struct SourceConfig: Sendable, Equatable {
         public var requireInnodbFlush: Bool
         public var requireRowFormat: Bool
         public var requireFullRowImage: Bool
+
+        public init(
+            requireSyncBinlog: Bool, requireInnodbFlush: Bool, requireRowFormat: Bool, requireFullRowImage: Bool
+        ) {
+            self.requireSyncBinlog = requireSyncBinlog
+            self.requireInnodbFlush = requireInnodbFlush
+            self.requireRowFormat = requireRowFormat
+            self.requireFullRowImage = requireFullRowImage
+        }
     }
 
     public var host: String
