@@ -1,0 +1,132 @@
+import Foundation
+import MySQLSource
+
+/// The demo's payments database and its live transfer workload.
+///
+/// `payments.accounts` carries a `version` column that every UPDATE raises in the same statement
+/// (`version = version + 1`), the optimistic-lock column the Redis mapping uses as row version.
+/// A transfer debits and credits two accounts in one transaction, touching them in id order (so
+/// two transfers never deadlock), each with an atomic `balance = balance -/+ x` and a guard that
+/// the debit leaves no negative balance; the database itself conserves the total.
+package final class PaymentsWorkload: @unchecked Sendable {
+    package static let schema = [
+        "CREATE DATABASE IF NOT EXISTS payments",
+        """
+        CREATE TABLE IF NOT EXISTS payments.accounts (
+            id BIGINT NOT NULL PRIMARY KEY, owner VARCHAR(64) NOT NULL,
+            balance DECIMAL(18,2) NOT NULL, version BIGINT UNSIGNED NOT NULL DEFAULT 1)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS payments.transfers (
+            id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, from_id BIGINT NOT NULL, to_id BIGINT NOT NULL,
+            amount DECIMAL(18,2) NOT NULL, created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))
+        """,
+    ]
+
+    /// The `[[mapping]]` the demo configures for the accounts table.
+    package static let accountsMapping = """
+        [[mapping]]
+        table = "payments.accounts"
+        key = "account:{id}"
+        shape = "hash"
+        version = "column"
+        version_column = "version"
+        """
+
+    package let accounts: Int
+    package let initialBalance: Int
+    private let lock = NSLock()
+    private var stopRequested = false
+    private var committedCount = 0
+    private var refusedCount = 0
+    private var failure: MySQLError?
+
+    package init(accounts: Int, initialBalance: Int = 1000) {
+        self.accounts = max(accounts, 2)
+        self.initialBalance = initialBalance
+    }
+
+    /// Creates the schema and `accounts` accounts holding `initialBalance` each (version 1).
+    package func create(on connection: MySQLConnection) throws(MySQLError) {
+        for statement in Self.schema { _ = try connection.execute(statement) }
+        var values: [String] = []
+        for id in 1...accounts { values.append("(\(id), 'owner-\(id)', \(initialBalance).00, 1)") }
+        _ = try connection.execute(
+            "INSERT INTO payments.accounts (id, owner, balance, version) VALUES " + values.joined(separator: ","))
+    }
+
+    /// The total the accounts must always hold.
+    package var expectedTotal: String { "\(accounts * initialBalance).00" }
+
+    /// One transfer of `cents` from `from` to `to`; false when the debit would go negative (rolled back).
+    @discardableResult
+    package func transfer(on connection: MySQLConnection, from: Int, to: Int, cents: Int) throws(MySQLError) -> Bool {
+        let amount = String(format: "%d.%02d", cents / 100, cents % 100)
+        _ = try connection.execute("BEGIN")
+        do throws(MySQLError) {
+            for id in [from, to].sorted() {
+                let sql =
+                    id == from
+                    ? "UPDATE payments.accounts SET balance = balance - \(amount), version = version + 1 WHERE id = \(id) AND balance >= \(amount)"
+                    : "UPDATE payments.accounts SET balance = balance + \(amount), version = version + 1 WHERE id = \(id)"
+                if try connection.execute(sql) != 1 {
+                    _ = try connection.execute("ROLLBACK")
+                    return false
+                }
+            }
+            _ = try connection.execute(
+                "INSERT INTO payments.transfers (from_id, to_id, amount) VALUES (\(from), \(to), \(amount))")
+            _ = try connection.execute("COMMIT")
+            return true
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs random transfers on `connection` until `stop()`; `pause` seconds between them.
+    /// A database error ends the run; `progress.error` then holds it.
+    package func run(on connection: MySQLConnection, pause: Double = 0) {
+        while !isStopped {
+            let from = Int.random(in: 1...accounts)
+            var to = Int.random(in: 1..<accounts)
+            if to >= from { to += 1 }
+            do {
+                let ok = try transfer(on: connection, from: from, to: to, cents: Int.random(in: 1...5000))
+                count(ok)
+            } catch {
+                lock.lock()
+                failure = failure ?? error
+                stopRequested = true
+                lock.unlock()
+                return
+            }
+            if pause > 0 { Thread.sleep(forTimeInterval: pause) }
+        }
+    }
+
+    package func stop() {
+        lock.lock()
+        stopRequested = true
+        lock.unlock()
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopRequested
+    }
+
+    private func count(_ committed: Bool) {
+        lock.lock()
+        if committed { committedCount += 1 } else { refusedCount += 1 }
+        lock.unlock()
+    }
+
+    /// Transfers committed and refused (insufficient balance) so far, and the error that stopped the run.
+    package var progress: (committed: Int, refused: Int, error: MySQLError?) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (committedCount, refusedCount, failure)
+    }
+}
