@@ -1,3 +1,5 @@
+import Binlog
+
 /// A failure of the replication source: what went wrong (`code`), a message written for the
 /// operator, where in the binlog it happened when known, and the inner cause.
 package struct SourceError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -36,12 +38,15 @@ package struct SourceError: Error, Sendable, Equatable, CustomStringConvertible 
     package let place: String?
     /// The libmariadb / server error behind it, when there is one.
     package let mysql: MySQLError?
+    /// The decoder's error behind it, when there is one.
+    package let decode: BinlogError?
 
-    package init(_ code: Code, _ message: String, place: String? = nil, mysql: MySQLError? = nil) {
+    package init(_ code: Code, _ message: String, place: String? = nil, mysql: MySQLError? = nil, decode: BinlogError? = nil) {
         self.code = code
         self.message = message
         self.place = place
         self.mysql = mysql
+        self.decode = decode
     }
 
     /// Whether reconnecting can help (true only for `.connect` and dump errors that are not final).

@@ -1,0 +1,259 @@
+import Binlog
+import Foundation
+
+/// Time and randomness for the source, injected so that tests control them.
+package struct SourceClock: Sendable {
+    package var now: @Sendable () -> Double
+    package var sleep: @Sendable (Double) -> Void
+    package var random: @Sendable () -> Double
+
+    package init(
+        now: @escaping @Sendable () -> Double, sleep: @escaping @Sendable (Double) -> Void,
+        random: @escaping @Sendable () -> Double
+    ) {
+        self.now = now
+        self.sleep = sleep
+        self.random = random
+    }
+
+    package static let system = SourceClock(
+        now: { Date().timeIntervalSince1970 }, sleep: { if $0 > 0 { Thread.sleep(forTimeInterval: $0) } },
+        random: { Double.random(in: 0..<1) })
+}
+
+/// Everything the source needs to know.
+package struct SourceConfiguration: Sendable {
+    package var endpoint: MySQLEndpoint
+    package var replica: ReplicaOptions
+    package var start: SourceStart
+    package var chunkRows: Int
+    package var backoff: Backoff
+    /// XIDs of XA transactions known to have changed no rows (see `TransactionAssembler`).
+    package var assumeEmptyXIDs: Set<XID>
+
+    package init(
+        endpoint: MySQLEndpoint, replica: ReplicaOptions, start: SourceStart, chunkRows: Int = 10_000,
+        backoff: Backoff = Backoff(), assumeEmptyXIDs: Set<XID> = []
+    ) {
+        self.endpoint = endpoint
+        self.replica = replica
+        self.start = start
+        self.chunkRows = chunkRows
+        self.backoff = backoff
+        self.assumeEmptyXIDs = assumeEmptyXIDs
+    }
+}
+
+/// The replication source: committed transactions out, in binlog order, surviving disconnects.
+///
+/// `next()` blocks until the next transaction (or chunk of one) is ready. A lost connection is
+/// re-opened with backoff and the stream resumes right after the last transaction handed out
+/// (see `TransactionAssembler`); errors that retrying cannot fix are thrown, and once thrown,
+/// every later call throws the same error without touching the network.
+package final class BinlogSource {
+    package let configuration: SourceConfiguration
+    private let clock: SourceClock
+    /// Where to connect: asked before every connection attempt (a test can move the source).
+    private let endpoint: () -> MySQLEndpoint
+    private var machine: ReconnectStateMachine
+    private var session: ReplicationSession?
+    private var assembler: TransactionAssembler?
+    private var ready: [SourceTransaction] = []
+    private var lagTracker = LagTracker()
+    private var server: (id: UInt32, uuid: String?)?
+    private let schemas: SchemaCache
+    /// Connections made so far (the first, then every reconnect).
+    package private(set) var connections = 0
+    /// Connections lost inside a transaction, and those of them after part of it was handed out
+    /// (then the rest follows with nothing repeated).
+    package private(set) var interrupted = 0
+    package private(set) var resumedMidTransaction = 0
+    /// Each retryable failure, newest last (for logs, metrics and tests).
+    package private(set) var failures: [SourceError] = []
+
+    package init(
+        _ configuration: SourceConfiguration, clock: SourceClock = .system, endpoint: (() -> MySQLEndpoint)? = nil
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.endpoint = endpoint ?? { configuration.endpoint }
+        machine = ReconnectStateMachine(backoff: configuration.backoff)
+        let target = self.endpoint
+        schemas = SchemaCache(connect: { () throws(SourceError) -> MySQLConnection in
+            do throws(MySQLError) {
+                return try MySQLConnection(target())
+            } catch {
+                throw SourceError.classify(error, place: "schema lookup")
+            }
+        })
+    }
+
+    /// The replication connection's id on the server (for `KILL`), nil while disconnected.
+    package var connectionID: UInt64? { session?.connection.threadID }
+    /// Where a restart may begin without losing anything.
+    package var checkpoint: SourceCheckpoint? { assembler?.checkpoint }
+    /// Where a reconnect resumes (the end of the last transaction read).
+    package var position: SourceCheckpoint? { assembler?.resume }
+    /// information_schema lookups done for tables whose TABLE_MAP had no column names.
+    package var schemaLookups: Int { schemas.lookups }
+
+    /// Seconds behind (from event times and heartbeats); bytes behind when `measureBytes`.
+    package func lag(measureBytes: Bool = false) -> SourceLag {
+        var lag = SourceLag(secondsBehind: lagTracker.secondsBehind(now: clock.now()), bytesBehind: nil)
+        if measureBytes, let position = assembler?.resume.binlog, let logs = try? LagTracker.binaryLogs(on: MySQLConnection(endpoint())) {
+            lag.bytesBehind = LagTracker.bytesBehind(position, logs: logs)
+        }
+        return lag
+    }
+
+    /// The next transaction or chunk; nil at the end of the binlog when not following.
+    package func next() throws(SourceError) -> SourceTransaction? {
+        try poll(until: .infinity)
+    }
+
+    /// Like `next()`, but also returns nil once the clock passes `deadline` (checked after every
+    /// event; heartbeats arrive at least every `heartbeatSeconds`), so a caller can do other work
+    /// between transactions.
+    package func poll(until deadline: Double) throws(SourceError) -> SourceTransaction? {
+        while true {
+            if !ready.isEmpty { return ready.removeFirst() }
+            if clock.now() >= deadline { return nil }
+            if session == nil {
+                try connect()
+                continue
+            }
+            guard let open = session else { continue }
+            do {
+                guard let event = try open.next() else { return nil }
+                lagTracker.observe(event.event, now: clock.now())
+                guard var assembler else { continue }
+                let out = try assembler.consume(event) { (map: TableMapEvent) throws(SourceError) -> TableSchema in
+                    try schemas.schema(for: map)
+                }
+                self.assembler = assembler
+                if out.contains(where: { $0.statement != nil }) { schemas.invalidate() }
+                if out.contains(where: \.isLast) { machine.progressed() }
+                ready += out
+            } catch {
+                try lost(error)
+            }
+        }
+    }
+
+    private func lost(_ error: SourceError) throws(SourceError) {
+        if error.code == .purgedBinlog { throw explainPurged(error) }
+        session = nil
+        if let handedOut = assembler?.connectionLost() {
+            interrupted += 1
+            if handedOut > 0 { resumedMidTransaction += 1 }
+        }
+        switch machine.failed(error, now: clock.now(), random: clock.random()) {
+        case .stop(let final):
+            throw final
+        case .wait(let until):
+            failures.append(error)
+            clock.sleep(until - clock.now())
+        case .connect:
+            break
+        }
+    }
+
+    private func connect() throws(SourceError) {
+        switch machine.state {
+        case .stopped(let error):
+            throw error
+        case .waiting:
+            if case .wait(let until) = machine.timerFired(now: clock.now()) {
+                clock.sleep(until - clock.now())
+                _ = machine.timerFired(now: clock.now())
+            }
+        case .idle:
+            _ = machine.start()
+        default:
+            break
+        }
+        do {
+            let opened = try ReplicationSession(endpoint: endpoint(), options: configuration.replica, start: try resumeStart())
+            connections += 1
+            server = (opened.settings.serverID, opened.settings.serverUUID)
+            if assembler == nil {
+                assembler = TransactionAssembler(
+                    from: try initialCheckpoint(opened), chunkRows: configuration.chunkRows,
+                    assumeEmpty: configuration.assumeEmptyXIDs)
+            }
+            session = opened
+            machine.connected(now: clock.now())
+        } catch {
+            try lost(error)
+        }
+    }
+
+    /// Where the next connection starts: the configured start the first time, then right after
+    /// the last transaction read, by position on the same server or by GTID on another one.
+    private func resumeStart() throws(SourceError) -> SourceStart {
+        guard let assembler, let server else { return configuration.start }
+        let resume = assembler.resume
+        if resume.binlog.file.isEmpty { return configuration.start }
+        let now = try probeServer()
+        if now.id == server.id && now.uuid == server.uuid { return .position(resume.binlog) }
+        if let gtid = resume.mariadbGTID { return .mariadbGTID(gtid) }
+        if let set = resume.mysqlGTID { return .mysqlGTID(set) }
+        throw SourceError(
+            .serverChanged,
+            "the source is now server_id \(now.id)\(now.uuid.map { " (\($0))" } ?? "") but was server_id \(server.id); "
+                + "binlog positions of one server mean nothing on another and no GTID state is known to continue from",
+            place: resume.description)
+    }
+
+    private func probeServer() throws(SourceError) -> (id: UInt32, uuid: String?) {
+        do {
+            let settings = try ServerSettings.read(from: MySQLConnection(endpoint()))
+            return (settings.serverID, settings.serverUUID)
+        } catch {
+            throw SourceError.classify(error, place: "server identity")
+        }
+    }
+
+    /// The checkpoint the first connection starts at, with the GTID state there when the server can say.
+    private func initialCheckpoint(_ session: ReplicationSession) throws(SourceError) -> SourceCheckpoint {
+        switch session.start {
+        case .mariadbGTID(let gtid):
+            return SourceCheckpoint(binlog: BinlogPosition(file: "", offset: 4), mariadbGTID: gtid)
+        case .mysqlGTID(let set):
+            return SourceCheckpoint(binlog: BinlogPosition(file: "", offset: 4), mysqlGTID: set)
+        case .position(let position):
+            guard session.settings.flavour == .mariadb else { return SourceCheckpoint(binlog: position) }
+            do {
+                let text = try MySQLConnection(endpoint()).query(
+                    "SELECT BINLOG_GTID_POS('\(sqlString(position.file))', \(position.offset)) AS gtid"
+                ).value("gtid")
+                return SourceCheckpoint(binlog: position, mariadbGTID: text.flatMap { MariaDBGTIDPosition(parsing: $0) })
+            } catch {
+                return SourceCheckpoint(binlog: position)
+            }
+        case .current, .earliest:
+            return SourceCheckpoint(binlog: BinlogPosition(file: "", offset: 4))
+        }
+    }
+
+    /// A purged start point: name the earliest place still on the server and the way out.
+    private func explainPurged(_ error: SourceError) -> SourceError {
+        var earliest = "unknown (SHOW BINARY LOGS failed)"
+        if let connection = try? MySQLConnection(endpoint()), let first = try? LagTracker.binaryLogs(on: connection).first {
+            earliest = "\(first.name):4"
+            if let gtid = try? connection.query("SELECT BINLOG_GTID_POS('\(sqlString(first.name))', 4) AS g").value("g"),
+                !gtid.isEmpty
+            {
+                earliest += " (GTID position \(gtid))"
+            }
+        }
+        let machineError = SourceError(
+            .purgedBinlog,
+            "the binlog at \(error.place ?? "the start point") is no longer on the server (purged): \(error.mysql?.message ?? error.message). "
+                + "The earliest binlog still on the server starts at \(earliest). The changes in between cannot be replayed: "
+                + "run `sluice resync` to reload the caches from the database, then start the source from the current position",
+            place: error.place, mysql: error.mysql)
+        machine.stop(machineError)
+        return machineError
+    }
+}

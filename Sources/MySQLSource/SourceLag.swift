@@ -1,0 +1,60 @@
+import Binlog
+
+/// How far behind the source the stream is.
+package struct SourceLag: Sendable, Equatable {
+    /// Now minus the time of the last event read; kept near zero by heartbeats while the
+    /// server has nothing to send. Nil before the first event.
+    package var secondsBehind: Double?
+    /// Bytes of binlog on the server after the stream's position; nil when not measured.
+    package var bytesBehind: UInt64?
+
+    package init(secondsBehind: Double?, bytesBehind: UInt64?) {
+        self.secondsBehind = secondsBehind
+        self.bytesBehind = bytesBehind
+    }
+}
+
+/// Keeps the reference time for `secondsBehind`: the timestamp of the last real event, or the
+/// arrival of a heartbeat (the server sends one only when it has sent everything it has).
+package struct LagTracker: Sendable, Equatable {
+    package private(set) var reference: Double?
+
+    package init() {}
+
+    package mutating func observe(_ event: Event, now: Double) {
+        if case .heartbeat = event.body {
+            reference = now
+        } else if !event.header.isArtificial, event.header.timestamp != 0 {
+            reference = max(reference ?? 0, Double(event.header.timestamp))
+            if reference ?? 0 > now { reference = now }
+        }
+    }
+
+    package func secondsBehind(now: Double) -> Double? {
+        reference.map { max(0, now - $0) }
+    }
+
+    /// Bytes from `position` to the end of the binlog, from SHOW BINARY LOGS (name, size) rows.
+    package static func bytesBehind(_ position: BinlogPosition, logs: [(name: String, size: UInt64)]) -> UInt64 {
+        var total: UInt64 = 0
+        for log in logs {
+            let here = BinlogPosition(file: log.name, offset: 0)
+            if log.name == position.file {
+                total += log.size > position.offset ? log.size - position.offset : 0
+            } else if position < here {
+                total += log.size
+            }
+        }
+        return total
+    }
+
+    /// SHOW BINARY LOGS as (name, size) pairs.
+    static func binaryLogs(on connection: MySQLConnection) throws(MySQLError) -> [(name: String, size: UInt64)] {
+        let rows = try connection.query("SHOW BINARY LOGS")
+        return rows.rows.indices.compactMap { row in
+            guard let name = rows.value("Log_name", row: row), let size = rows.value("File_size", row: row).flatMap(UInt64.init)
+            else { return nil }
+            return (name, size)
+        }
+    }
+}

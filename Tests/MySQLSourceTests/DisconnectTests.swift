@@ -1,0 +1,117 @@
+import Binlog
+import Foundation
+import MySQLSource
+import TestSupport
+import XCTest
+
+/// Faults injected while a source streams: KILL of its connection (many times, mid-transaction
+/// too), FLUSH BINARY LOGS, PURGE BINARY LOGS, a server restart and a crash. The consumer checks
+/// the exact sequence of rows: no gap, no repeat.
+final class DisconnectTests: XCTestCase {
+    func testManyKillsWhileWritingLoseAndRepeatNothing() throws {
+        let fixture = try SourceFixture("source-kill")
+        // Each round commits a transaction of 4 INSERT statements, then KILLs the dump connection.
+        let rounds = 30
+        let endpoint = fixture.server.endpoint
+        let writer = Thread {
+            do {
+                let db = try MySQLConnection(endpoint)
+                for round in 0..<rounds {
+                    try db.execute("BEGIN")
+                    for row in 1...4 { try db.execute("INSERT INTO shop.items VALUES (\(round * 4 + row), 'r')") }
+                    try db.execute("COMMIT")
+                    let dumps = try db.query("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+                    for row in dumps.rows { if let id = row.first ?? nil { _ = try? db.execute("KILL \(id)") } }
+                    usleep(60_000)
+                }
+            } catch {
+                XCTFail("writer: \(error)")
+            }
+        }
+        let source = fixture.source(.current, chunkRows: 3)
+        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.5))
+        writer.start()
+        let got = try collect(source, timeout: 60) { rowCount($0) >= rounds * 4 }
+        assertSequence(ids(got), Array(1...(rounds * 4)))
+        XCTAssertGreaterThanOrEqual(source.failures.count, 20, "kills seen")
+        XCTAssertTrue(source.failures.allSatisfy { $0.code == .connect }, "\(source.failures.prefix(3))")
+        assertChunksInOrder(got)
+    }
+
+    /// Every transaction's chunks arrive in order, the last one alone carrying the checkpoint.
+    private func assertChunksInOrder(_ got: [SourceTransaction], line: UInt = #line) {
+        var chunkOf: [String: Int] = [:]
+        for transaction in got where !transaction.changes.isEmpty {
+            let gtid = transaction.gtid ?? ""
+            XCTAssertEqual(transaction.chunk, chunkOf[gtid] ?? 0, "\(gtid)", line: line)
+            chunkOf[gtid] = transaction.isLast ? nil : transaction.chunk + 1
+            XCTAssertEqual(transaction.checkpoint != nil, transaction.isLast, line: line)
+        }
+        XCTAssertTrue(chunkOf.isEmpty, "\(chunkOf)", line: line)
+    }
+
+    func testFlushBinaryLogsMidStreamAndPurgedStartIsExplained() throws {
+        let fixture = try SourceFixture("source-flush")
+        var expected = try fixture.writeTransactions(5)
+        let source = fixture.source(.earliest)
+        var got = try collect(source) { ids($0).count == 3 }
+        try fixture.admin.execute("FLUSH BINARY LOGS")
+        expected += try fixture.writeTransactions(5)
+        try fixture.admin.execute("FLUSH BINARY LOGS")
+        expected += try fixture.writeTransactions(5)
+        got += try collect(source) { ids(got + $0).count == 15 }
+        assertSequence(ids(got), expected)
+        XCTAssertEqual(Set(got.compactMap { $0.changes.isEmpty ? nil : $0.end.file }), ["bin.000001", "bin.000002", "bin.000003"])
+        XCTAssertEqual(source.position?.binlog.file, "bin.000003")
+
+        try fixture.admin.execute("PURGE BINARY LOGS TO 'bin.000003'")
+        let stale = fixture.source(.position(BinlogPosition(file: "bin.000001", offset: 4)))
+        let started = Date()
+        XCTAssertThrowsError(try stale.next()) { error in
+            guard let error = error as? SourceError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.code, .purgedBinlog)
+            XCTAssertEqual(error.mysql?.code, 1236)
+            XCTAssertTrue(
+                error.message.hasPrefix("the binlog at bin.000001:4 is no longer on the server (purged): "), error.message)
+            XCTAssertTrue(
+                error.message.contains(
+                    "The earliest binlog still on the server starts at bin.000003:4 (GTID position 0-1-12). The changes in between cannot be replayed: run `sluice resync`"),
+                error.message)
+        }
+        // Stopped at once, and stays stopped without touching the server again.
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        XCTAssertThrowsError(try stale.next()) { XCTAssertEqual(($0 as? SourceError)?.code, .purgedBinlog) }
+    }
+
+    func testServerRestartAndCrashMidStream() throws {
+        let fixture = try SourceFixture("source-restart")
+        var expected = try fixture.writeTransactions(20, rows: 3)
+        let source = fixture.source(.earliest, chunkRows: 2)
+        var got = try collect(source) { ids($0).count >= 30 }
+        try fixture.server.restart()
+        expected += try fixture.writeTransactions(20, rows: 3, on: fixture.server.connect())
+        got += try collect(source) { ids(got + $0).count >= 90 }
+        fixture.server.crash()
+        try fixture.server.restart()
+        expected += try fixture.writeTransactions(20, rows: 3, on: fixture.server.connect())
+        got += try collect(source) { ids(got + $0).count == expected.count }
+        assertSequence(ids(got), expected)
+        XCTAssertGreaterThanOrEqual(source.connections, 3)
+    }
+
+    func testAuthenticationFailureStopsWithoutRetrying() throws {
+        let fixture = try SourceFixture("source-auth")
+        var endpoint = fixture.server.endpoint
+        endpoint.user = "nobody"
+        endpoint.password = "wrong"
+        let source = BinlogSource(
+            SourceConfiguration(endpoint: endpoint, replica: ReplicaOptions(serverID: 4001), start: .current))
+        XCTAssertThrowsError(try source.next()) { error in
+            XCTAssertEqual((error as? SourceError)?.code, .authentication)
+            XCTAssertTrue("\(error)".contains("Access denied for user 'nobody'"), "\(error)")
+        }
+        XCTAssertThrowsError(try source.next()) { XCTAssertEqual(($0 as? SourceError)?.code, .authentication) }
+        XCTAssertEqual(source.connections, 0)
+        XCTAssertEqual(source.failures.count, 0)
+    }
+}
