@@ -89,6 +89,18 @@ package final class KafkaConsumer {
         try client.metadata(timeoutMilliseconds: timeoutMilliseconds)
     }
 
+    /// The partition's low and high watermarks as the last fetch response gave them (no request
+    /// is made), nil before the partition's first fetch. Preferred to a ListOffsets query
+    /// (`rd_kafka_query_watermark_offsets`), which some brokers answer wrongly (Tansu reports a
+    /// high watermark of 1 for a partition holding 70 messages).
+    package func fetchedWatermarks(topic: String, partition: Int32) -> (low: Int64, high: Int64)? {
+        var low: Int64 = -1001
+        var high: Int64 = -1001
+        let result = rd_kafka_get_watermark_offsets(client.handle, topic, partition, &low, &high)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR, low >= 0, high >= 0 else { return nil }
+        return (low, high)
+    }
+
     private static func bytes(_ pointer: UnsafeMutableRawPointer?, _ count: Int) -> [UInt8]? {
         guard let pointer else { return nil }
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))

@@ -19,6 +19,17 @@ package struct KafkaMessage: Sendable, Equatable {
     package var headers: [KafkaHeader]
     /// Milliseconds since the epoch, or nil when the broker gave none.
     package var timestampMilliseconds: Int64?
+
+    package init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?,
+                 headers: [KafkaHeader], timestampMilliseconds: Int64? = nil) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestampMilliseconds = timestampMilliseconds
+    }
 }
 
 /// The outcome of one produced message: its broker offset, or the error that failed it.

@@ -11,6 +11,8 @@ public struct DRError: Error, Sendable, Equatable, CustomStringConvertible {
         /// A stored offset that cannot be read.
         case badOffset = "bad_offset"
         case mapping
+        /// The configuration lacks what the applier needs.
+        case config
     }
 
     public var code: Code

@@ -30,6 +30,7 @@ enum Registry {
         BenchRedisApplyCommand.command,
         BinlogDumpCommand.command,
         BenchDecodeCommand.command,
+        DRApplyCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.

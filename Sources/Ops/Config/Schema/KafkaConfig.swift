@@ -105,10 +105,20 @@ public struct DRApplyConfig: Sendable, Equatable {
     /// Topics consumed (default: the topics the daemon's mappings produce to).
     public var topics: [String]
     public var groupID: String
-    /// Partitions to consume (empty = all, assigned by the group).
+    /// Partition numbers to consume in every topic (empty = all). Always assigned explicitly;
+    /// the group is never joined.
     public var partitions: [Int]
     /// The `[redis.*]` cluster written to.
     public var redisCluster: String
+    /// What a gap (messages missing from a partition) does: stop, or report and go on.
+    public var onGap: DRGapPolicy
+
+    public enum DRGapPolicy: String, Sendable, Equatable, CaseIterable {
+        /// Stop without applying past the gap (the default).
+        case halt
+        /// Count it, log it at error level, and go on.
+        case alert
+    }
 
     /// `redis_cluster`, read first because the mappings' default clusters depend on it.
     static func readCluster(_ reader: TableReader, clusterNames: [String]) -> String {
@@ -136,6 +146,7 @@ public struct DRApplyConfig: Sendable, Equatable {
             reader.missing("topics", "no topics to consume: set topics, or add [[mapping]] tables to derive them")
         }
         groupID = reader.nonEmptyString("group_id", default: "sluice-dr") ?? ""
+        onGap = reader.choice("on_gap", default: DRGapPolicy.halt)
         partitions =
             reader.array(
                 "partitions", default: [], render: { String($0) },

@@ -1,0 +1,245 @@
+import Foundation
+import Kafka
+import Ops
+import RedisCluster
+
+/// The DR applier: reads the change topics with explicit partition assignment (never a consumer
+/// group), applies each message's row to the DR cluster through the version-checked batched apply,
+/// and then stores each partition's next offset in the DR cluster (`DROffsets`). A restart resumes
+/// from the stored offsets; messages applied again are refused by version, so duplicates are
+/// harmless.
+///
+/// It holds rather than fails on outages: while the brokers are unreachable it keeps polling
+/// (librdkafka reconnects), while the DR cluster is unreachable it keeps the batch in hand and
+/// retries it; both say why in the log every `holdLogSeconds`. New partitions are found by a
+/// metadata refresh every `metadataRefreshSeconds`. Missing messages (see docs/dr.md) are counted
+/// and logged, and halt the applier unless `onGap` is `.alert`. Not thread-safe: one thread runs it.
+public final class DRApplier {
+    public typealias GapPolicy = DRApplyConfig.DRGapPolicy
+
+    public struct Settings: Sendable, Equatable {
+        public var topics: [String]
+        /// Partition numbers read in every topic; empty = all.
+        public var partitions: [Int32]
+        /// The DR cluster's name (`[redis.NAME]`), for labels, logs and the offsets key.
+        public var cluster: String
+        public var offsetsPrefix: String
+        public var batchSize: Int
+        public var pollMilliseconds: Int32
+        public var metadataRefreshSeconds: Double
+        public var onGap: GapPolicy
+        public var retryPauseSeconds: Double
+        public var holdLogSeconds: Double
+        public var tombstoneTTLSeconds: Int64
+        public var rowsPerCall: Int
+
+        public init(topics: [String], partitions: [Int32] = [], cluster: String = "dr", offsetsPrefix: String = "sluice:dr:offsets:",
+                    batchSize: Int = 500, pollMilliseconds: Int32 = 200, metadataRefreshSeconds: Double = 10,
+                    onGap: GapPolicy = .halt, retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5,
+                    tombstoneTTLSeconds: Int64 = 604_800, rowsPerCall: Int = 200) {
+            self.topics = topics
+            self.partitions = partitions
+            self.cluster = cluster
+            self.offsetsPrefix = offsetsPrefix
+            self.batchSize = max(1, batchSize)
+            self.pollMilliseconds = pollMilliseconds
+            self.metadataRefreshSeconds = metadataRefreshSeconds
+            self.onGap = onGap
+            self.retryPauseSeconds = retryPauseSeconds
+            self.holdLogSeconds = holdLogSeconds
+            self.tombstoneTTLSeconds = tombstoneTTLSeconds
+            self.rowsPerCall = rowsPerCall
+        }
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var messages = 0
+        public var applied = 0
+        public var staleRefused = 0
+        /// Messages of tables without a mapping, or rows skipped by `on_error = "skip"`.
+        public var skippedRows = 0
+        public var batches = 0
+        /// Messages found missing (the sum of every gap's size).
+        public var missingMessages = 0
+        public var gaps = 0
+        public init() {}
+    }
+
+    public let settings: Settings
+    let consumer: KafkaConsumer
+    let applier: VersionedApplier
+    /// Every mapping of a table, whichever clusters it names: the DR cluster mirrors them all.
+    let mappings: [String: [TableMapping]]
+    let logger: Logger
+    let metrics: DRMetrics?
+    let now: () -> Double
+    let sleep: (Double) -> Void
+    public internal(set) var counters = Counters()
+    /// Next offset to read per assigned partition (stored, or as far as applied this run).
+    public internal(set) var offsets = DROffsets()
+    /// High watermarks from the last refresh.
+    public internal(set) var ends: [DROffsets.Partition: Int64] = [:]
+    /// Commit time of the last change applied (seconds since the epoch), 0 before any.
+    public internal(set) var lastCommitTime: Int64 = 0
+    var assigned: Set<DROffsets.Partition> = []
+    var lastRefresh = -Double.infinity
+    var lastHoldLog: [String: Double] = [:]
+    /// Partitions whose stored offset past their end was already reported (under `.alert`).
+    var reportedTruncation: Set<DROffsets.Partition> = []
+
+    public var offsetsKey: String { DROffsets.key(prefix: settings.offsetsPrefix, cluster: settings.cluster) }
+
+    /// - Parameters:
+    ///   - consumerProperties: librdkafka properties (`bootstrap.servers`, TLS/SASL...).
+    ///   - mappings: the `[[mapping]]` tables; each table's every mapping is applied.
+    package init(consumerProperties: [String: String], client: RedisClusterClient, mappings: [TableMapping],
+                 settings: Settings, logger: Logger, metrics: DRMetrics? = nil,
+                 now: @escaping () -> Double = { Date().timeIntervalSince1970 },
+                 sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws(DRError) {
+        self.settings = settings
+        var properties = consumerProperties
+        properties["auto.offset.reset"] = "earliest"
+        do {
+            consumer = try KafkaConsumer(settings: properties)
+        } catch {
+            throw DRError(.kafka, "cannot create the Kafka consumer", place: "consumer", cause: "\(error)")
+        }
+        applier = VersionedApplier(client: client, tombstoneTTLSeconds: settings.tombstoneTTLSeconds, rowsPerCall: settings.rowsPerCall)
+        self.mappings = Dictionary(grouping: mappings, by: \.qualifiedTable)
+        self.logger = logger.with(["component": "dr-apply", "cluster": .string(settings.cluster)])
+        self.metrics = metrics
+        self.now = now
+        self.sleep = sleep
+    }
+
+    /// Loads the apply library and the stored offsets, holding while the DR cluster is down.
+    /// Returns false when `shouldStop` answered true first.
+    public func start(shouldStop: () -> Bool = { false }) -> Bool {
+        while !shouldStop() {
+            do {
+                try applier.loadLibrary()
+                offsets = try DROffsets.load(from: applier.client, key: offsetsKey)
+                lastCommitTime = offsets.entries.values.map(\.commitTime).max() ?? 0
+                logger.info("DR offsets loaded", ["partitions": .init(offsets.entries.count), "key": .string(offsetsKey)])
+                return true
+            } catch {
+                hold("redis", "DR cluster not ready (\(error)); holding")
+                sleep(settings.retryPauseSeconds)
+            }
+        }
+        return false
+    }
+
+    /// Runs until `shouldStop` answers true (then drains: the batch in hand is applied and its
+    /// offsets stored when the DR cluster answers) or a halting error (a gap under `.halt`, an
+    /// unreadable message, a mapping error) throws.
+    public func run(shouldStop: () -> Bool, afterStep: () -> Void = {}) throws(DRError) {
+        guard start(shouldStop: shouldStop) else { return }
+        while !shouldStop() {
+            try step(shouldStop: shouldStop)
+            afterStep()
+        }
+        logger.info("DR applier stopped", ["applied": .init(counters.applied), "messages": .init(counters.messages)])
+    }
+
+    /// One round: refresh partitions when due, poll a batch, apply it, store its offsets.
+    public func step(shouldStop: () -> Bool = { false }) throws(DRError) {
+        if now() - lastRefresh >= settings.metadataRefreshSeconds { refreshPartitions() }
+        let messages: [KafkaMessage]
+        do {
+            messages = try consumer.poll(count: settings.batchSize, timeoutMilliseconds: settings.pollMilliseconds)
+        } catch {
+            metrics?.error("kafka")
+            hold("kafka", "Kafka consumer: \(error); holding (librdkafka reconnects)")
+            sleep(settings.retryPauseSeconds)
+            return
+        }
+        try updateEnds()
+        if !messages.isEmpty { try applyBatch(messages, shouldStop: shouldStop) }
+        metrics?.update(self)
+    }
+
+    /// Logs `message` for `reason` at most once per `holdLogSeconds`.
+    func hold(_ reason: String, _ message: String) {
+        let t = now()
+        if let last = lastHoldLog[reason], t - last < settings.holdLogSeconds { return }
+        lastHoldLog[reason] = t
+        logger.warning(message, ["reason": .string(reason)])
+    }
+
+    /// Finds the topics' partitions and assigns new ones from their stored offsets (or the
+    /// beginning). A failure is logged and leaves the assignment as it was.
+    func refreshPartitions() {
+        lastRefresh = now()
+        let metadata: KafkaMetadata
+        do {
+            metadata = try consumer.metadata(timeoutMilliseconds: 2_000)
+        } catch {
+            hold("kafka", "Kafka metadata: \(error); holding")
+            return
+        }
+        var found: [DROffsets.Partition] = []
+        for topic in settings.topics {
+            guard let t = metadata.topic(topic), t.error == nil else { continue }
+            for p in 0..<Int32(clamping: t.partitionCount) where settings.partitions.isEmpty || settings.partitions.contains(p) {
+                found.append(DROffsets.Partition(topic: topic, partition: p))
+            }
+        }
+        let added = found.filter { !assigned.contains($0) }
+        if !added.isEmpty {
+            let all = Set(found).union(assigned).sorted()
+            let list = all.map { p in
+                KafkaPartitionOffset(topic: p.topic, partition: p.partition,
+                                     offset: offsets.entries[p]?.next ?? KafkaPartitionOffset.beginning)
+            }
+            do {
+                // The whole assignment is replaced: partitions already read resume where applied.
+                try consumer.assign(list)
+                assigned = Set(all)
+                logger.info("assigned partitions", ["new": .string(added.map(\.description).joined(separator: ",")),
+                                                     "total": .init(assigned.count)])
+            } catch {
+                hold("kafka", "Kafka assign: \(error); retrying at the next refresh")
+                lastRefresh = -Double.infinity
+            }
+        }
+    }
+
+    /// Partition ends from the fetch responses so far. A stored offset past its partition's end
+    /// means the topic was recreated or truncated: its new messages below the stored offset would
+    /// be skipped, so that is reported as a gap (once per partition).
+    func updateEnds() throws(DRError) {
+        for p in assigned.sorted() {
+            guard let marks = consumer.fetchedWatermarks(topic: p.topic, partition: p.partition) else { continue }
+            ends[p] = marks.high
+            if let next = offsets.entries[p]?.next, next > marks.high { try reportTruncation(p, stored: next, end: marks.high) }
+        }
+    }
+
+    func reportTruncation(_ p: DROffsets.Partition, stored: Int64, end: Int64) throws(DRError) {
+        guard !reportedTruncation.contains(p) else { return }
+        reportedTruncation.insert(p)
+        try reportGap(p, expected: end, got: stored,
+                      why: "the stored offset \(stored) is past the partition's end \(end): the topic was recreated or truncated")
+    }
+
+    /// Counts and logs a gap in `p` (offsets `expected..<got` never applied); throws it under `.halt`.
+    func reportGap(_ p: DROffsets.Partition, expected: Int64, got: Int64, why: String) throws(DRError) {
+        counters.gaps += 1
+        counters.missingMessages += Int(clamping: max(0, got - expected))
+        metrics?.error(DRError.Code.gap.rawValue)
+        logger.error("gap in a DR partition: \(why)", ["partition": .string(p.description), "expected": .init(expected),
+                                                       "got": .init(got), "policy": .string(settings.onGap.rawValue)])
+        if settings.onGap == .halt {
+            throw DRError(.gap, "\(max(0, got - expected)) message(s) missing: offsets \(expected)..<\(got) never applied (\(why))",
+                          place: "\(p)@\(got)")
+        }
+    }
+
+    /// Messages between the applied offsets and the last known partition ends.
+    public var messagesBehind: Int64 {
+        var total: Int64 = 0
+        for (p, end) in ends { total += max(0, end - (offsets.entries[p]?.next ?? 0)) }
+        return total
+    }
+}

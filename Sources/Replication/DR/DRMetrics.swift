@@ -1,0 +1,40 @@
+import Ops
+
+/// The DR applier's metric cells in a `MetricsRegistry` (declared by `ServiceRuntime`): rows
+/// applied and stale writes refused per table (sink = the DR cluster), batches, errors by kind,
+/// DR lag seconds and messages behind the topic ends.
+package final class DRMetrics {
+    private let registry: MetricsRegistry
+    private let cluster: String
+    private let now: () -> Double
+    private var rows: [String: (applied: Counter, stale: Counter)] = [:]
+
+    package init(registry: MetricsRegistry, cluster: String, now: @escaping () -> Double) {
+        self.registry = registry
+        self.cluster = cluster
+        self.now = now
+    }
+
+    func row(table: String, applied: Bool) {
+        if rows[table] == nil {
+            let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
+            let labels: LabelValues = [.sink: cluster, .db: parts.first ?? "", .table: parts.count > 1 ? parts[1] : ""]
+            guard let a = try? registry.counter(SluiceMetrics.sinkRowsApplied, labels),
+                  let s = try? registry.counter(SluiceMetrics.sinkStaleWrites, labels) else { return }
+            rows[table] = (a, s)
+        }
+        if applied { rows[table]?.applied.increment() } else { rows[table]?.stale.increment() }
+    }
+
+    func error(_ kind: String) {
+        (try? registry.counter(SluiceMetrics.errors, [.kind: kind]))?.increment()
+    }
+
+    func update(_ applier: DRApplier) {
+        if applier.lastCommitTime > 0 {
+            (try? registry.gauge(SluiceMetrics.drLagSeconds, [.cluster: cluster]))?.set(max(0, now() - Double(applier.lastCommitTime)))
+        }
+        (try? registry.gauge(SluiceMetrics.drMessagesBehind, [.cluster: cluster]))?.set(applier.messagesBehind)
+        (try? registry.counter(SluiceMetrics.sinkBatches, [.sink: cluster]))?.increment(by: 0)
+    }
+}
