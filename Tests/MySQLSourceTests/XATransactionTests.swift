@@ -1,0 +1,68 @@
+import Binlog
+import Foundation
+import MySQLSource
+import XCTest
+
+/// XA transactions on a real MariaDB: rows written at XA PREPARE come out only at XA COMMIT, are
+/// dropped at XA ROLLBACK, survive a server restart while in doubt, and a COMMIT whose PREPARE
+/// was never read stops the source naming the XID.
+final class XATransactionTests: XCTestCase {
+    private func prepare(_ fixture: SourceFixture, _ name: String, ids: [Int]) throws -> MySQLConnection {
+        let db = try fixture.server.connect()
+        try db.execute("XA START '\(name)'")
+        for id in ids { try db.execute("INSERT INTO shop.items VALUES (\(id), 'xa \(name)')") }
+        try db.execute("XA END '\(name)'")
+        try db.execute("XA PREPARE '\(name)'")
+        return db
+    }
+
+    func testPrepareCommitRollbackAndRestartInDoubt() throws {
+        let fixture = try SourceFixture("source-xa")
+        let source = fixture.source(.current)
+        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.3))
+
+        _ = try prepare(fixture, "pay-1", ids: [100, 101])
+        try fixture.writeTransactions(1)  // id 1, committed after the PREPARE
+        let afterPrepare = try collect(source) { ids($0) == [1] }
+        XCTAssertEqual(ids(afterPrepare), [1], "prepared rows are held")
+        // The checkpoint may not pass the undecided XA PREPARE: it stays at its start.
+        let held = try XCTUnwrap(afterPrepare.last?.checkpoint)
+        XCTAssertLessThan(held.binlog, try XCTUnwrap(afterPrepare.last?.end))
+        XCTAssertEqual(source.checkpoint, held)
+
+        try fixture.admin.execute("XA COMMIT 'pay-1'")
+        let committed = try collect(source) { !$0.isEmpty }
+        XCTAssertEqual(ids(committed), [100, 101])
+        XCTAssertEqual(committed[0].xid?.gtrid, Array("pay-1".utf8))
+        XCTAssertEqual(committed[0].checkpoint?.binlog, committed[0].end, "decided: the checkpoint catches up")
+
+        _ = try prepare(fixture, "pay-2", ids: [200])
+        try fixture.admin.execute("XA ROLLBACK 'pay-2'")
+        let rolledBack = try collect(source) { !$0.isEmpty }
+        XCTAssertEqual(rolledBack[0].changes, [], "rolled back: no rows")
+        XCTAssertEqual(rolledBack[0].xid?.gtrid, Array("pay-2".utf8))
+
+        // In doubt across a server restart, then committed from a new session.
+        _ = try prepare(fixture, "pay-3", ids: [300, 301, 302])
+        try fixture.writeTransactions(1)  // id 2
+        XCTAssertEqual(ids(try collect(source) { ids($0) == [2] }), [2])
+        try fixture.server.restart()
+        let recovered = try fixture.server.connect()
+        XCTAssertEqual(try recovered.query("XA RECOVER").value("data"), "pay-3")
+        try recovered.execute("XA COMMIT 'pay-3'")
+        let afterRestart = try collect(source) { ids($0).count == 3 }
+        XCTAssertEqual(ids(afterRestart), [300, 301, 302])
+        XCTAssertGreaterThanOrEqual(source.connections, 2)
+
+        // A source that starts after the PREPARE cannot know the rows: it stops and names the XID.
+        _ = try prepare(fixture, "pay-4", ids: [400])
+        let late = fixture.source(.current, serverID: 4002)
+        XCTAssertNil(try late.poll(until: Date().timeIntervalSince1970 + 0.3))
+        try fixture.server.connect().execute("XA COMMIT 'pay-4'")
+        XCTAssertThrowsError(try late.next()) { error in
+            guard let error = error as? SourceError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.code, .xaRowsMissing)
+            XCTAssertTrue(error.message.hasPrefix("XA COMMIT X'7061792d34',X'',1: its XA PREPARE (with the rows) was not read"), error.message)
+        }
+    }
+}
