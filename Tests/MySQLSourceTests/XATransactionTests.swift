@@ -7,6 +7,8 @@ import XCTest
 /// dropped at XA ROLLBACK, survive a server restart while in doubt, and a COMMIT whose PREPARE
 /// was never read stops the source naming the XID.
 final class XATransactionTests: XCTestCase {
+    /// Prepares an XA transaction; the returned session must decide it (MariaDB lets another
+    /// session take over a prepared XA only once the preparing one has gone).
     private func prepare(_ fixture: SourceFixture, _ name: String, ids: [Int]) throws -> MySQLConnection {
         let db = try fixture.server.connect()
         try db.execute("XA START '\(name)'")
@@ -21,7 +23,7 @@ final class XATransactionTests: XCTestCase {
         let source = fixture.source(.current)
         XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.3))
 
-        _ = try prepare(fixture, "pay-1", ids: [100, 101])
+        let pay1 = try prepare(fixture, "pay-1", ids: [100, 101])
         try fixture.writeTransactions(1)  // id 1, committed after the PREPARE
         let afterPrepare = try collect(source) { ids($0) == [1] }
         XCTAssertEqual(ids(afterPrepare), [1], "prepared rows are held")
@@ -30,14 +32,14 @@ final class XATransactionTests: XCTestCase {
         XCTAssertLessThan(held.binlog, try XCTUnwrap(afterPrepare.last?.end))
         XCTAssertEqual(source.checkpoint, held)
 
-        try fixture.admin.execute("XA COMMIT 'pay-1'")
+        try pay1.execute("XA COMMIT 'pay-1'")
         let committed = try collect(source) { !$0.isEmpty }
         XCTAssertEqual(ids(committed), [100, 101])
         XCTAssertEqual(committed[0].xid?.gtrid, Array("pay-1".utf8))
         XCTAssertEqual(committed[0].checkpoint?.binlog, committed[0].end, "decided: the checkpoint catches up")
 
-        _ = try prepare(fixture, "pay-2", ids: [200])
-        try fixture.admin.execute("XA ROLLBACK 'pay-2'")
+        let pay2 = try prepare(fixture, "pay-2", ids: [200])
+        try pay2.execute("XA ROLLBACK 'pay-2'")
         let rolledBack = try collect(source) { !$0.isEmpty }
         XCTAssertEqual(rolledBack[0].changes, [], "rolled back: no rows")
         XCTAssertEqual(rolledBack[0].xid?.gtrid, Array("pay-2".utf8))
@@ -55,10 +57,10 @@ final class XATransactionTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(source.connections, 2)
 
         // A source that starts after the PREPARE cannot know the rows: it stops and names the XID.
-        _ = try prepare(fixture, "pay-4", ids: [400])
+        let pay4 = try prepare(fixture, "pay-4", ids: [400])
         let late = fixture.source(.current, serverID: 4002)
         XCTAssertNil(try late.poll(until: Date().timeIntervalSince1970 + 0.3))
-        try fixture.server.connect().execute("XA COMMIT 'pay-4'")
+        try pay4.execute("XA COMMIT 'pay-4'")
         XCTAssertThrowsError(try late.next()) { error in
             guard let error = error as? SourceError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.code, .xaRowsMissing)
