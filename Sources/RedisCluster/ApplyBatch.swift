@@ -11,7 +11,9 @@ public enum ApplyBatch {
     }
 
     /// `FCALL sluice_apply 0 <tombstone ms> rows...` for the given rows.
-    public static func batchCommand(_ writes: [VersionedWrite], indices: ArraySlice<Int>, tombstoneMilliseconds: Int64) -> RedisCommand {
+    public static func batchCommand(_ writes: [VersionedWrite], indices: ArraySlice<Int>, tombstoneMilliseconds: Int64)
+        -> RedisCommand
+    {
         var c = RedisCommand()
         c.append("FCALL")
         c.append(ApplyLibrary.batchFunction)
@@ -108,7 +110,9 @@ public enum ApplyBatch {
     public struct CallFailure: Error, Sendable, Equatable {
         public var message: String
         /// The node has no `sluice` library (restarted or new master): load it and retry.
-        public var isFunctionMissing: Bool { message.contains("Function not found") || message.contains("function not found") }
+        public var isFunctionMissing: Bool {
+            message.contains("Function not found") || message.contains("function not found")
+        }
         /// Worth retrying after a pause (the node is failing over, loading, or busy).
         public var isTransient: Bool {
             message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("TRYAGAIN") || message.hasPrefix("LOADING")

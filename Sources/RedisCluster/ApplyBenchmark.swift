@@ -15,8 +15,11 @@ public struct ApplyBenchmark {
         public var naiveRows: Int
         /// Independent apply streams (threads), rows split among them by slot.
         public var streams: Int
-        public init(rows: Int = 1_000_000, keys: Int = 100_000, batch: Int = 30_000, rowsPerCall: Int = 250, naiveRows: Int = 20_000,
-                    streams: Int = 2) {
+        public init(
+            rows: Int = 1_000_000, keys: Int = 100_000, batch: Int = 30_000, rowsPerCall: Int = 250,
+            naiveRows: Int = 20_000,
+            streams: Int = 2
+        ) {
             self.streams = streams
             self.rows = rows
             self.keys = keys
@@ -77,16 +80,21 @@ public struct ApplyBenchmark {
         (0..<settings.rows).map { i in
             let k = i % max(settings.keys, 1)
             let v = i / max(settings.keys, 1) + 1
-            return VersionedWrite(key: "\(prefix)acct:\(k)", version: String(v), value: .hash([
-                .init("id", String(k)), .init("balance", "\(v).25"), .init("currency", "EUR"), .init("version", String(v)),
-            ]))
+            return VersionedWrite(
+                key: "\(prefix)acct:\(k)", version: String(v),
+                value: .hash([
+                    .init("id", String(k)), .init("balance", "\(v).25"), .init("currency", "EUR"),
+                    .init("version", String(v)),
+                ]))
         }
     }
 
     public func run(progress: (String) -> Void = { _ in }) throws(RedisError) -> Report {
         try VersionedApplier(client: client, tombstoneTTLSeconds: 86_400).loadLibrary()
         let all = writes()
-        progress("applying \(all.count) rows over \(settings.keys) keys to \(client.masters.count) master(s) in \(settings.streams) stream(s), \(settings.batch) rows per batch, \(settings.rowsPerCall) rows per FCALL")
+        progress(
+            "applying \(all.count) rows over \(settings.keys) keys to \(client.masters.count) master(s) in \(settings.streams) stream(s), \(settings.batch) rows per batch, \(settings.rowsPerCall) rows per FCALL"
+        )
         // Streams: the rows split by slot (so each key's changes stay in one stream, in order),
         // each stream with its own client and applier on its own thread, so one stream builds
         // its next batch while the servers work on another's.
@@ -95,17 +103,22 @@ public struct ApplyBenchmark {
         for w in all { parts[HashSlot.slot(of: w.key) % streams].append(w) }
         let box = StreamResults(count: streams)
         let batch = max(settings.batch / streams, 1)
-        let cpu0 = try serverCPU(), client0 = Self.processCPU()
+        let cpu0 = try serverCPU()
+        let client0 = Self.processCPU()
         let start = DispatchTime.now().uptimeNanoseconds
-        let work = parts, topology = client.topology, options = client.options, rowsPerCall = settings.rowsPerCall
+        let work = parts
+        let topology = client.topology
+        let options = client.options
+        let rowsPerCall = settings.rowsPerCall
         let runStream: @Sendable (Int) -> Void = { n in
             let rows = work[n]
             var lat: [Double] = []
             var i = 0
             var stats = ApplyStats()
             do throws(RedisError) {
-                let a = VersionedApplier(client: try RedisClusterClient(topology: topology, options: options),
-                                         tombstoneTTLSeconds: 86_400, rowsPerCall: rowsPerCall)
+                let a = VersionedApplier(
+                    client: try RedisClusterClient(topology: topology, options: options),
+                    tombstoneTTLSeconds: 86_400, rowsPerCall: rowsPerCall)
                 defer { stats = a.stats }
                 while i < rows.count {
                     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -121,10 +134,12 @@ public struct ApplyBenchmark {
         }
         DispatchQueue.concurrentPerform(iterations: streams, execute: runStream)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let cpu1 = try serverCPU(), client1 = Self.processCPU()
+        let cpu1 = try serverCPU()
+        let client1 = Self.processCPU()
         if let e = box.firstError { throw e }
         let latencies = box.latencies
-        let applied = box.stats.reduce(0) { $0 + $1.applied }, refused = box.stats.reduce(0) { $0 + $1.staleRefused }
+        let applied = box.stats.reduce(0) { $0 + $1.applied }
+        let refused = box.stats.reduce(0) { $0 + $1.staleRefused }
 
         // Ceiling: the same rows as plain pipelined HSETs (no version check), same batch size.
         let hsetStart = DispatchTime.now().uptimeNanoseconds
@@ -133,7 +148,12 @@ public struct ApplyBenchmark {
             let cmds = all[i..<min(i + settings.batch, all.count)].map { w -> (RedisCommand, Int?) in
                 var c = RedisCommand("HSET")
                 c.append(bytes: Array("h".utf8) + w.key)
-                if case .hash(let fields, _) = w.value { for f in fields { c.append(bytes: f.name); c.append(bytes: f.value) } }
+                if case .hash(let fields, _) = w.value {
+                    for f in fields {
+                        c.append(bytes: f.name)
+                        c.append(bytes: f.value)
+                    }
+                }
                 return (c, HashSlot.slot(of: Array("h".utf8) + w.key))
             }
             _ = try client.pipeline(cmds)
@@ -155,33 +175,42 @@ public struct ApplyBenchmark {
             c.append(bytes: w.key)
             c.append(bytes: w.versionKey)
             c.append(w.version)
-            if case .hash(let fields, _) = w.value { for f in fields { c.append(bytes: f.name); c.append(bytes: f.value) } }
+            if case .hash(let fields, _) = w.value {
+                for f in fields {
+                    c.append(bytes: f.name)
+                    c.append(bytes: f.value)
+                }
+            }
             let r = try client.send(c, key: w.key)
             if let m = r.errorMessage { throw RedisError(.server, "EVALSHA failed: \(m)") }
         }
         let naiveSeconds = Double(DispatchTime.now().uptimeNanoseconds - naiveStart) / 1e9
 
-        return Report(rows: all.count, seconds: seconds, applied: applied, staleRefused: refused,
-                      p50BatchMilliseconds: Self.percentile(latencies, 0.5), p99BatchMilliseconds: Self.percentile(latencies, 0.99),
-                      hsetRows: all.count, hsetSeconds: hsetSeconds, naiveRows: naive.count, naiveSeconds: naiveSeconds,
-                      peakRSSMegabytes: Self.peakRSSMegabytes(), applyServerCPU: cpu1 - cpu0, hsetServerCPU: cpu2 - cpu1,
-                      applyClientCPU: client1 - client0)
+        return Report(
+            rows: all.count, seconds: seconds, applied: applied, staleRefused: refused,
+            p50BatchMilliseconds: Self.percentile(latencies, 0.5),
+            p99BatchMilliseconds: Self.percentile(latencies, 0.99),
+            hsetRows: all.count, hsetSeconds: hsetSeconds, naiveRows: naive.count, naiveSeconds: naiveSeconds,
+            peakRSSMegabytes: Self.peakRSSMegabytes(), applyServerCPU: cpu1 - cpu0, hsetServerCPU: cpu2 - cpu1,
+            applyClientCPU: client1 - client0)
     }
 
     /// A one-row version-checked hash write as a plain script (KEYS: key, vkey; ARGV: version,
     /// field/value pairs), loaded on every master; returns its SHA1.
     private func loadNaiveScript() throws(RedisError) -> String {
         let script = """
-        local cur = redis.call('GET', KEYS[2])
-        if cur and (#cur > #ARGV[1] or (#cur == #ARGV[1] and cur >= ARGV[1])) then return 0 end
-        redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-        redis.call('SET', KEYS[2], ARGV[1])
-        return 1
-        """
+            local cur = redis.call('GET', KEYS[2])
+            if cur and (#cur > #ARGV[1] or (#cur == #ARGV[1] and cur >= ARGV[1])) then return 0 end
+            redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+            redis.call('SET', KEYS[2], ARGV[1])
+            return 1
+            """
         var sha = ""
         for m in client.masters {
             let r = try client.connection(to: m).command(RedisCommand("SCRIPT", "LOAD", script))
-            guard let s = r.text, !r.isError else { throw RedisError(.server, "SCRIPT LOAD failed: \(r)", node: m.description) }
+            guard let s = r.text, !r.isError else {
+                throw RedisError(.server, "SCRIPT LOAD failed: \(r)", node: m.description)
+            }
             sha = s
         }
         return sha
@@ -190,10 +219,16 @@ public struct ApplyBenchmark {
     /// used_cpu_user + used_cpu_sys summed over the masters.
     private func serverCPU() throws(RedisError) -> Double {
         var total = 0.0
-        for (node, result) in client.perNode(Dictionary(uniqueKeysWithValues: client.masters.map { ($0, [RedisCommand("INFO", "cpu")]) })) {
-            guard let text = try result.get().first?.text else { throw RedisError(.protocolViolation, "INFO cpu: no text", node: node.description) }
-            for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("used_cpu_user:") || line.hasPrefix("used_cpu_sys:") {
-                total += line.split(separator: ":").last.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+        for (node, result) in client.perNode(
+            Dictionary(uniqueKeysWithValues: client.masters.map { ($0, [RedisCommand("INFO", "cpu")]) }))
+        {
+            guard let text = try result.get().first?.text else {
+                throw RedisError(.protocolViolation, "INFO cpu: no text", node: node.description)
+            }
+            for line in text.split(whereSeparator: \.isNewline)
+            where line.hasPrefix("used_cpu_user:") || line.hasPrefix("used_cpu_sys:") {
+                total +=
+                    line.split(separator: ":").last.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
             }
         }
         return total
@@ -246,7 +281,19 @@ private final class StreamResults: @unchecked Sendable {
         lock.unlock()
     }
 
-    var latencies: [Double] { lock.lock(); defer { lock.unlock() }; return lat.flatMap { $0 } }
-    var stats: [ApplyStats] { lock.lock(); defer { lock.unlock() }; return st }
-    var firstError: RedisError? { lock.lock(); defer { lock.unlock() }; return errors.first }
+    var latencies: [Double] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lat.flatMap { $0 }
+    }
+    var stats: [ApplyStats] {
+        lock.lock()
+        defer { lock.unlock() }
+        return st
+    }
+    var firstError: RedisError? {
+        lock.lock()
+        defer { lock.unlock() }
+        return errors.first
+    }
 }

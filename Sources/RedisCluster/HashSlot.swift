@@ -25,8 +25,9 @@ public enum HashSlot {
     /// when that content is non-empty; otherwise the whole key.
     public static func hashedPart(of key: [UInt8]) -> ArraySlice<UInt8> {
         if let open = key.firstIndex(of: UInt8(ascii: "{")),
-           let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")),
-           close > open + 1 {
+            let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")),
+            close > open + 1
+        {
             return key[(open + 1)..<close]
         }
         return key[...]

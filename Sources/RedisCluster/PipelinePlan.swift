@@ -50,8 +50,10 @@ public struct PipelinePlan: Sendable {
     /// Records the outcome of one round. `outcomes` holds, per request sent, either its reply or
     /// the connection error of its node. Returns the finished (index, reply) pairs; everything else
     /// stays pending with its attempt counted. `map` gets MOVED slots patched in.
-    public mutating func record(_ outcomes: [(Pending, Result<RedisReply, RedisError>, RedisEndpoint)],
-                                map: inout SlotMap) -> [(Int, RedisReply)] {
+    public mutating func record(
+        _ outcomes: [(Pending, Result<RedisReply, RedisError>, RedisEndpoint)],
+        map: inout SlotMap
+    ) -> [(Int, RedisReply)] {
         var done: [(Int, RedisReply)] = []
         var next: [Pending] = []
         needsRefresh = false

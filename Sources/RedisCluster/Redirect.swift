@@ -18,7 +18,8 @@ public enum ClusterReplyAction: Sendable, Equatable {
         return classify(errorMessage: message, replyingNode: replyingNode)
     }
 
-    public static func classify(errorMessage message: String, replyingNode: RedisEndpoint? = nil) -> ClusterReplyAction {
+    public static func classify(errorMessage message: String, replyingNode: RedisEndpoint? = nil) -> ClusterReplyAction
+    {
         if let r = Redirection(parsing: message, defaultHost: replyingNode?.host) {
             return r.isAsk ? .ask(slot: r.slot, to: r.target) : .moved(slot: r.slot, to: r.target)
         }
@@ -51,7 +52,8 @@ public struct Redirection: Sendable, Equatable {
         default: return nil
         }
         guard let slot = Int(parts[1]), slot >= 0, slot < HashSlot.count,
-              let target = RedisEndpoint(parsing: parts[2], defaultHost: defaultHost) else { return nil }
+            let target = RedisEndpoint(parsing: parts[2], defaultHost: defaultHost)
+        else { return nil }
         self.slot = slot
         self.target = target
     }

@@ -18,8 +18,10 @@ public final class RedisClusterClient {
     private let sleep: @Sendable (Double) -> Void
 
     /// Connects to the first reachable seed and loads the slot map (cluster mode).
-    public init(topology: RedisTopology, options: RedisOptions = RedisOptions(),
-                sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws(RedisError) {
+    public init(
+        topology: RedisTopology, options: RedisOptions = RedisOptions(),
+        sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
+    ) throws(RedisError) {
         self.topology = topology
         self.options = options
         self.sleep = sleep
@@ -51,11 +53,15 @@ public final class RedisClusterClient {
             do {
                 let reply = try connection(to: node).command(RedisCommand("CLUSTER", "SLOTS"))
                 if let m = reply.errorMessage {
-                    lastError = RedisError(RedisError.code(forServerError: m), "CLUSTER SLOTS refused: \(m)", node: node.description)
+                    lastError = RedisError(
+                        RedisError.code(forServerError: m), "CLUSTER SLOTS refused: \(m)", node: node.description)
                     continue
                 }
                 let map = try SlotMap(clusterSlots: reply, replyingHost: node.host)
-                if map.masters.isEmpty { lastError = RedisError(.slotUncovered, "no slots assigned", node: node.description); continue }
+                if map.masters.isEmpty {
+                    lastError = RedisError(.slotUncovered, "no slots assigned", node: node.description)
+                    continue
+                }
                 slotMap = map
                 return
             } catch {
@@ -117,18 +123,32 @@ public final class RedisClusterClient {
                 case .success(let rs):
                     var i = 0
                     for p in group {
-                        if p.askTarget != nil { i += 1 } // the ASKING reply
-                        outcomes.append((p, i < rs.count ? .success(rs[i]) : .failure(RedisError(.protocolViolation, "missing reply", node: node.description)), node))
+                        if p.askTarget != nil { i += 1 }  // the ASKING reply
+                        outcomes.append(
+                            (
+                                p,
+                                i < rs.count
+                                    ? .success(rs[i])
+                                    : .failure(RedisError(.protocolViolation, "missing reply", node: node.description)),
+                                node
+                            ))
                         i += 1
                     }
                 }
             }
-            outcomes += uncovered.map { ($0, .failure(RedisError(.slotUncovered, "no node serves slot \($0.slot ?? -1)")), slotMap.masters.first ?? RedisEndpoint(host: "?", port: 0)) }
+            outcomes += uncovered.map {
+                (
+                    $0, .failure(RedisError(.slotUncovered, "no node serves slot \($0.slot ?? -1)")),
+                    slotMap.masters.first ?? RedisEndpoint(host: "?", port: 0)
+                )
+            }
             for (i, r) in plan.record(outcomes, map: &slotMap) { replies[i] = r }
             if plan.isFinished { break }
             guard let delay = options.retry.delay(forAttempt: plan.round) else {
-                throw RedisError(.retriesExhausted, "\(plan.pending.count) request(s) unresolved after \(options.retry.maxAttempts) retries",
-                                 underlying: plan.lastCause)
+                throw RedisError(
+                    .retriesExhausted,
+                    "\(plan.pending.count) request(s) unresolved after \(options.retry.maxAttempts) retries",
+                    underlying: plan.lastCause)
             }
             if plan.needsPause { sleep(delay) }
             if plan.needsRefresh { try? refreshSlotMap() }
@@ -162,7 +182,9 @@ public final class RedisClusterClient {
             switch conns[i] {
             case .failure(let e): box.set(i, .failure(e))
             case .success(let c):
-                do throws(RedisError) { box.set(i, .success(try c.pipeline(batches[i]))) } catch { box.set(i, .failure(error)) }
+                do throws(RedisError) { box.set(i, .success(try c.pipeline(batches[i]))) } catch {
+                    box.set(i, .failure(error))
+                }
             }
         }
         if nodes.count == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: nodes.count, execute: run) }

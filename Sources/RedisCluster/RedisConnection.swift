@@ -11,7 +11,9 @@ public final class RedisConnection: @unchecked Sendable {
 
     public init(endpoint: RedisEndpoint, options: RedisOptions) throws(RedisError) {
         self.endpoint = endpoint
-        guard let ctx = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), Self.timeval(options.connectTimeout)) else {
+        guard
+            let ctx = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), Self.timeval(options.connectTimeout))
+        else {
             throw RedisError(.connect, "out of memory creating a hiredis context", node: endpoint.description)
         }
         if ctx.pointee.err != 0 {
@@ -21,7 +23,8 @@ public final class RedisConnection: @unchecked Sendable {
         }
         context = ctx
         if redisSetTimeout(ctx, Self.timeval(options.commandTimeout)) != REDIS_OK {
-            throw RedisError(.connect, "setting the command timeout failed: \(Self.errorString(ctx))", node: endpoint.description)
+            throw RedisError(
+                .connect, "setting the command timeout failed: \(Self.errorString(ctx))", node: endpoint.description)
         }
         _ = redisEnableKeepAlive(ctx)
         if let password = options.password {
@@ -30,7 +33,8 @@ public final class RedisConnection: @unchecked Sendable {
             auth.append(password)
             let reply = try command(auth)
             if let m = reply.errorMessage {
-                throw RedisError(.auth, "AUTH as \(options.username ?? "default") refused: \(m)", node: endpoint.description)
+                throw RedisError(
+                    .auth, "AUTH as \(options.username ?? "default") refused: \(m)", node: endpoint.description)
             }
         }
     }
@@ -83,7 +87,8 @@ public final class RedisConnection: @unchecked Sendable {
         }
         if rc != REDIS_OK {
             broken = true
-            throw RedisError(.io, "appending \(command.name) failed: \(Self.errorString(context))", node: endpoint.description)
+            throw RedisError(
+                .io, "appending \(command.name) failed: \(Self.errorString(context))", node: endpoint.description)
         }
     }
 
@@ -93,8 +98,9 @@ public final class RedisConnection: @unchecked Sendable {
         let rc = redisGetReply(context, &raw)
         guard rc == REDIS_OK, let raw else {
             broken = true
-            throw RedisError(.io, "reading the reply to \(command.name) failed: \(Self.errorString(context))",
-                             node: endpoint.description)
+            throw RedisError(
+                .io, "reading the reply to \(command.name) failed: \(Self.errorString(context))",
+                node: endpoint.description)
         }
         let reply = raw.assumingMemoryBound(to: redisReply.self)
         defer { freeReplyObject(raw) }

@@ -37,8 +37,10 @@ public struct RedisOptions: Sendable, Equatable {
     /// Bounded retries for MOVED/ASK/TRYAGAIN/CLUSTERDOWN/connection loss.
     public var retry: RetryPolicy
 
-    public init(connectTimeout: Double = 2, commandTimeout: Double = 5, username: String? = nil,
-                password: String? = nil, retry: RetryPolicy = RetryPolicy()) {
+    public init(
+        connectTimeout: Double = 2, commandTimeout: Double = 5, username: String? = nil,
+        password: String? = nil, retry: RetryPolicy = RetryPolicy()
+    ) {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.username = username

@@ -36,7 +36,9 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `.auth` for permission refusals (`NOPERM`, `WRONGPASS`, and the error a function's inner
     /// call gets when the ACL user may not touch a key or run a command), else `.server`.
     public static func code(forServerError message: String) -> Code {
-        if message.hasPrefix("NOPERM") || message.hasPrefix("WRONGPASS") || message.contains("The user executing the script can't") {
+        if message.hasPrefix("NOPERM") || message.hasPrefix("WRONGPASS")
+            || message.contains("The user executing the script can't")
+        {
             return .auth
         }
         return .server

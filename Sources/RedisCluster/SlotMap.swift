@@ -38,7 +38,10 @@ public struct SlotMap: Sendable, Equatable {
         for s in 0...owner.count {
             let mine = s < owner.count && Int(owner[s]) == i
             if mine, start == nil { start = s }
-            if !mine, let st = start { out.append(st...(s - 1)); start = nil }
+            if !mine, let st = start {
+                out.append(st...(s - 1))
+                start = nil
+            }
         }
         return out
     }
@@ -66,8 +69,9 @@ public struct SlotMap: Sendable, Equatable {
         }
         for (n, entry) in ranges.enumerated() {
             guard let e = entry.elements, e.count >= 3,
-                  let start = e[0].int, let end = e[1].int,
-                  start >= 0, end >= start, end < HashSlot.count else {
+                let start = e[0].int, let end = e[1].int,
+                start >= 0, end >= start, end < HashSlot.count
+            else {
                 throw RedisError(.protocolViolation, "CLUSTER SLOTS entry \(n) malformed: \(entry)")
             }
             let master = try Self.endpoint(e[2], replyingHost: replyingHost, entry: n)
@@ -80,9 +84,12 @@ public struct SlotMap: Sendable, Equatable {
         }
     }
 
-    private static func endpoint(_ node: RedisReply, replyingHost: String, entry: Int) throws(RedisError) -> RedisEndpoint {
+    private static func endpoint(_ node: RedisReply, replyingHost: String, entry: Int) throws(RedisError)
+        -> RedisEndpoint
+    {
         guard let f = node.elements, f.count >= 2, let host = f[0].text,
-              let port = f[1].int, port > 0, port < 65536 else {
+            let port = f[1].int, port > 0, port < 65536
+        else {
             throw RedisError(.protocolViolation, "CLUSTER SLOTS entry \(entry): bad node \(node)")
         }
         return RedisEndpoint(host: host.isEmpty || host == "?" ? replyingHost : host, port: Int(port))

@@ -17,8 +17,10 @@ public final class VersionedApplier {
     /// Masters written to since the last `resetTouchedNodes()` (for WAIT before a checkpoint).
     public private(set) var touchedNodes: Set<RedisEndpoint> = []
 
-    public init(client: RedisClusterClient, tombstoneTTLSeconds: Int64, rowsPerCall: Int = 200,
-                sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
+    public init(
+        client: RedisClusterClient, tombstoneTTLSeconds: Int64, rowsPerCall: Int = 200,
+        sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
+    ) {
         self.client = client
         self.tombstoneMilliseconds = max(tombstoneTTLSeconds, 0) * 1000
         self.rowsPerCall = max(rowsPerCall, 1)
@@ -35,8 +37,9 @@ public final class VersionedApplier {
         for (node, result) in client.perNode(Dictionary(uniqueKeysWithValues: targets.map { ($0, [cmd]) })) {
             let reply = try result.get()[0]
             if let m = reply.errorMessage {
-                throw RedisError(RedisError.code(forServerError: m), "FUNCTION LOAD of library '\(ApplyLibrary.name)' failed: \(m)",
-                                 node: node.description)
+                throw RedisError(
+                    RedisError.code(forServerError: m), "FUNCTION LOAD of library '\(ApplyLibrary.name)' failed: \(m)",
+                    node: node.description)
             }
             stats.libraryLoads += 1
         }
@@ -55,13 +58,18 @@ public final class VersionedApplier {
             var rowsOf: [RedisEndpoint: [ArraySlice<Int>]] = [:]
             var byNode: [RedisEndpoint: [Int]] = [:]
             for i in pending {
-                if let node = client.slotMap.master(forSlot: slots[i]) { byNode[node, default: []].append(i) } else { alone.append(i) }
+                if let node = client.slotMap.master(forSlot: slots[i]) {
+                    byNode[node, default: []].append(i)
+                } else {
+                    alone.append(i)
+                }
             }
             for (node, rows) in byNode {
                 var start = 0
                 while start < rows.count {
                     let chunk = rows[start..<min(start + rowsPerCall, rows.count)]
-                    work[node, default: []].append(ApplyBatch.batchCommand(writes, indices: chunk, tombstoneMilliseconds: tombstoneMilliseconds))
+                    work[node, default: []].append(
+                        ApplyBatch.batchCommand(writes, indices: chunk, tombstoneMilliseconds: tombstoneMilliseconds))
                     rowsOf[node, default: []].append(chunk)
                     start += rowsPerCall
                 }
@@ -103,8 +111,9 @@ public final class VersionedApplier {
                                 alone += chunk
                                 continue
                             } else {
-                                throw RedisError(RedisError.code(forServerError: f.message),
-                                                 "FCALL \(ApplyLibrary.batchFunction) failed: \(f.message)", node: node.description)
+                                throw RedisError(
+                                    RedisError.code(forServerError: f.message),
+                                    "FCALL \(ApplyLibrary.batchFunction) failed: \(f.message)", node: node.description)
                             }
                             retry += chunk
                             cause = f.message
@@ -117,7 +126,9 @@ public final class VersionedApplier {
             attempt += 1
             stats.retries += 1
             guard let delay = client.options.retry.delay(forAttempt: attempt) else {
-                throw RedisError(.retriesExhausted, "\(pending.count) row(s) unapplied after \(attempt - 1) retries", underlying: cause)
+                throw RedisError(
+                    .retriesExhausted, "\(pending.count) row(s) unapplied after \(attempt - 1) retries",
+                    underlying: cause)
             }
             if pause {
                 sleep(delay)
@@ -136,15 +147,18 @@ public final class VersionedApplier {
     }
 
     /// Rows re-routed one by one with declared keys (the client follows MOVED/ASK/TRYAGAIN).
-    private func applyAlone(_ rows: [Int], writes: [VersionedWrite], slots: [Int], into outcomes: inout [WriteOutcome?]) throws(RedisError) {
+    private func applyAlone(_ rows: [Int], writes: [VersionedWrite], slots: [Int], into outcomes: inout [WriteOutcome?])
+        throws(RedisError)
+    {
         stats.rerouted += rows.count
         try? client.refreshSlotMap()
         var pending = rows
         var attempt = 0
         while !pending.isEmpty {
-            let replies = try client.pipeline(pending.map {
-                (ApplyBatch.singleCommand(writes[$0], tombstoneMilliseconds: tombstoneMilliseconds), slots[$0])
-            })
+            let replies = try client.pipeline(
+                pending.map {
+                    (ApplyBatch.singleCommand(writes[$0], tombstoneMilliseconds: tombstoneMilliseconds), slots[$0])
+                })
             var retry: [Int] = []
             var cause: String? = nil
             var missing = false
@@ -162,7 +176,9 @@ public final class VersionedApplier {
                         throw rowError(m, key: writes[i].key, node: client.slotMap.master(forSlot: slots[i]))
                     }
                 case .failure(let f):
-                    if f.isFunctionMissing { missing = true } else if !f.isTransient {
+                    if f.isFunctionMissing {
+                        missing = true
+                    } else if !f.isTransient {
                         throw rowError(f.message, key: writes[i].key, node: client.slotMap.master(forSlot: slots[i]))
                     }
                     retry.append(i)
@@ -182,8 +198,9 @@ public final class VersionedApplier {
     }
 
     private func rowError(_ message: String, key: [UInt8], node: RedisEndpoint?) -> RedisError {
-        RedisError(RedisError.code(forServerError: message),
-                   "applying key '\(String(decoding: key, as: UTF8.self))' failed: \(message)", node: node?.description)
+        RedisError(
+            RedisError.code(forServerError: message),
+            "applying key '\(String(decoding: key, as: UTF8.self))' failed: \(message)", node: node?.description)
     }
 }
 

@@ -63,7 +63,9 @@ public enum VersionKey {
 
     public static func of(_ key: [UInt8]) -> [UInt8] {
         if HashSlot.hasHashTag(key) { return prefix + key }
-        if !key.isEmpty, !key.contains(UInt8(ascii: "}")) { return prefix + [UInt8(ascii: "{")] + key + [UInt8(ascii: "}")] }
+        if !key.isEmpty, !key.contains(UInt8(ascii: "}")) {
+            return prefix + [UInt8(ascii: "{")] + key + [UInt8(ascii: "}")]
+        }
         return prefix + [UInt8(ascii: "{")] + tag(forSlot: HashSlot.slot(of: key)) + Array("}:".utf8) + key
     }
 

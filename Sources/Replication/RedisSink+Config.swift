@@ -4,8 +4,9 @@ import RedisCluster
 extension RedisOptions {
     /// Connection settings of one `[redis.NAME]` section.
     public init(config c: RedisConfig) {
-        self.init(connectTimeout: Double(c.connectTimeoutMS) / 1000, commandTimeout: Double(c.commandTimeoutMS) / 1000,
-                  username: c.user, password: c.password?.revealed)
+        self.init(
+            connectTimeout: Double(c.connectTimeoutMS) / 1000, commandTimeout: Double(c.commandTimeoutMS) / 1000,
+            username: c.user, password: c.password?.revealed)
     }
 }
 
@@ -24,9 +25,10 @@ extension RedisTopology {
 
 extension RedisSink.Settings {
     public init(config c: RedisConfig) {
-        self.init(waitReplicas: c.waitReplicas, waitTimeoutMilliseconds: c.waitTimeoutMS,
-                  tombstoneTTLSeconds: Int64(c.tombstoneTTLSeconds), checkpointPrefix: c.checkpointPrefix,
-                  rowsPerCall: min(max(c.batchRows, 1), 1000))
+        self.init(
+            waitReplicas: c.waitReplicas, waitTimeoutMilliseconds: c.waitTimeoutMS,
+            tombstoneTTLSeconds: Int64(c.tombstoneTTLSeconds), checkpointPrefix: c.checkpointPrefix,
+            rowsPerCall: min(max(c.batchRows, 1), 1000))
     }
 }
 
@@ -38,8 +40,9 @@ extension RedisSink {
             throw RedisError(.usage, "no [redis.\(name)] section in the configuration")
         }
         let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
-        return RedisSink(name: name, client: client,
-                         mappings: config.mappings.map { TableMapping(config: $0, binlogDomain: binlogDomain) },
-                         settings: Settings(config: c))
+        return RedisSink(
+            name: name, client: client,
+            mappings: config.mappings.map { TableMapping(config: $0, binlogDomain: binlogDomain) },
+            settings: Settings(config: c))
     }
 }

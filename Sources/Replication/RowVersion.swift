@@ -31,33 +31,40 @@ public enum VersionSource: Sendable, Equatable {
         switch self {
         case .binlog(let domain):
             guard let gtid = change.gtid else {
-                throw MappingError(.noBinlogVersion, "version = \"binlog\" needs a MariaDB GTID; this transaction has none",
-                                   table: change.qualifiedTable, position: change.position)
+                throw MappingError(
+                    .noBinlogVersion, "version = \"binlog\" needs a MariaDB GTID; this transaction has none",
+                    table: change.qualifiedTable, position: change.position)
             }
             guard gtid.domain == domain else {
-                throw MappingError(.noBinlogVersion, "GTID \(gtid) is in domain \(gtid.domain), but versions come from domain \(domain)",
-                                   table: change.qualifiedTable, position: change.position)
+                throw MappingError(
+                    .noBinlogVersion,
+                    "GTID \(gtid) is in domain \(gtid.domain), but versions come from domain \(domain)",
+                    table: change.qualifiedTable, position: change.position)
             }
             guard change.ordinal >= 0, change.ordinal <= Self.maxOrdinal else {
-                throw MappingError(.noBinlogVersion, "row change \(change.ordinal) of one transaction exceeds \(Self.maxOrdinal)",
-                                   table: change.qualifiedTable, position: change.position)
+                throw MappingError(
+                    .noBinlogVersion, "row change \(change.ordinal) of one transaction exceeds \(Self.maxOrdinal)",
+                    table: change.qualifiedTable, position: change.position)
             }
             let ordinal = String(change.ordinal)
             return String(gtid.sequence) + String(repeating: "0", count: 9 - ordinal.count) + ordinal
         case .column(let name):
             let image = change.kind == .delete ? change.before : change.after
             guard let image, let i = columnIndex, i < image.count else {
-                throw MappingError(.unknownColumn, "version column '\(name)' is not in the row image",
-                                   table: change.qualifiedTable, position: change.position)
+                throw MappingError(
+                    .unknownColumn, "version column '\(name)' is not in the row image",
+                    table: change.qualifiedTable, position: change.position)
             }
             let digits: String
             switch image[i] {
             case .int(let v) where v >= 0: digits = String(v)
             case .uint(let v): digits = String(v)
-            case .decimal(let s) where !s.isEmpty && s.allSatisfy({ $0.isASCII && $0.isNumber }): digits = Self.canonical(s)
+            case .decimal(let s) where !s.isEmpty && s.allSatisfy({ $0.isASCII && $0.isNumber }):
+                digits = Self.canonical(s)
             default:
-                throw MappingError(.badVersion, "version column '\(name)' holds \(image[i]); expected a non-negative integer",
-                                   table: change.qualifiedTable, position: change.position)
+                throw MappingError(
+                    .badVersion, "version column '\(name)' holds \(image[i]); expected a non-negative integer",
+                    table: change.qualifiedTable, position: change.position)
             }
             return change.kind == .delete ? Self.plusOne(digits) : digits
         }

@@ -19,7 +19,9 @@ public struct SinkCheckpoint: Sendable, Equatable {
     public static func key(prefix: String, sink: String) -> String { "\(prefix){\(sink)}" }
 
     func hsetCommand(key: String) -> RedisCommand {
-        RedisCommand("HSET", key, "file", position.file, "offset", String(position.offset), "gtid", gtid, "time", String(commitTime))
+        RedisCommand(
+            "HSET", key, "file", position.file, "offset", String(position.offset), "gtid", gtid, "time",
+            String(commitTime))
     }
 
     /// Reads the hash written by `hsetCommand`; nil when the key is absent (a new sink).
@@ -35,9 +37,11 @@ public struct SinkCheckpoint: Sendable, Equatable {
             i += 2
         }
         guard let file = fields["file"], let offset = fields["offset"].flatMap({ UInt64($0) }),
-              let time = fields["time"].flatMap({ Int64($0) }) else {
+            let time = fields["time"].flatMap({ Int64($0) })
+        else {
             throw RedisError(.protocolViolation, "checkpoint \(key) is malformed: \(fields)")
         }
-        return SinkCheckpoint(position: BinlogPosition(file: file, offset: offset), gtid: fields["gtid"] ?? "", commitTime: time)
+        return SinkCheckpoint(
+            position: BinlogPosition(file: file, offset: offset), gtid: fields["gtid"] ?? "", commitTime: time)
     }
 }

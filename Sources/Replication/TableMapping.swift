@@ -25,8 +25,10 @@ public struct TableMapping: Sendable, Equatable {
     public var skipOnError: Bool
     public var clusters: [String]
 
-    public init(database: String, table: String, key: KeyTemplate, shape: Shape, ttlSeconds: Int = 0,
-                version: VersionSource, skipOnError: Bool = false, clusters: [String] = ["primary"]) {
+    public init(
+        database: String, table: String, key: KeyTemplate, shape: Shape, ttlSeconds: Int = 0,
+        version: VersionSource, skipOnError: Bool = false, clusters: [String] = ["primary"]
+    ) {
         self.database = database
         self.table = table
         self.key = key
@@ -50,8 +52,9 @@ public struct TableMapping: Sendable, Equatable {
         case .column(let name): version = .column(name)
         case .binlog: version = .binlog(domain: binlogDomain)
         }
-        self.init(database: c.database, table: c.table, key: c.key, shape: shape, ttlSeconds: c.ttlSeconds,
-                  version: version, skipOnError: c.onError == .skip, clusters: c.clusters)
+        self.init(
+            database: c.database, table: c.table, key: c.key, shape: shape, ttlSeconds: c.ttlSeconds,
+            version: version, skipOnError: c.onError == .skip, clusters: c.clusters)
     }
 
     public var qualifiedTable: String { "\(database).\(table)" }
@@ -72,7 +75,8 @@ public struct TableMapping: Sendable, Equatable {
             let after = try image(change.after, "after", change)
             let v = try version.version(of: change, columnIndex: versionIndex)
             let newKey = try renderKey(after, index, change)
-            let upsert = VersionedWrite(key: newKey, version: v, value: try value(after, index, change), ttlMilliseconds: ttlMs)
+            let upsert = VersionedWrite(
+                key: newKey, version: v, value: try value(after, index, change), ttlMilliseconds: ttlMs)
             if change.kind == .update, let before = change.before {
                 let oldKey = try renderKey(before, index, change)
                 if oldKey != newKey { return [VersionedWrite(key: oldKey, version: v, value: .delete), upsert] }
@@ -81,18 +85,24 @@ public struct TableMapping: Sendable, Equatable {
         }
     }
 
-    private func image(_ values: [ColumnValue]?, _ which: String, _ change: RowChange) throws(MappingError) -> [ColumnValue] {
+    private func image(_ values: [ColumnValue]?, _ which: String, _ change: RowChange) throws(MappingError)
+        -> [ColumnValue]
+    {
         guard let values, values.count == change.columns.count else {
-            throw MappingError(.missingImage, "\(change.kind.rawValue) without a full \(which) image",
-                               table: qualifiedTable, position: change.position)
+            throw MappingError(
+                .missingImage, "\(change.kind.rawValue) without a full \(which) image",
+                table: qualifiedTable, position: change.position)
         }
         return values
     }
 
-    private func column(_ name: String, _ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError) -> ColumnValue {
+    private func column(_ name: String, _ row: [ColumnValue], _ index: [String: Int], _ change: RowChange)
+        throws(MappingError) -> ColumnValue
+    {
         guard let i = index[name] else {
-            throw MappingError(.unknownColumn, "column '\(name)' is not in the table (has: \(change.columns.joined(separator: ", ")))",
-                               table: qualifiedTable, position: change.position)
+            throw MappingError(
+                .unknownColumn, "column '\(name)' is not in the table (has: \(change.columns.joined(separator: ", ")))",
+                table: qualifiedTable, position: change.position)
         }
         return row[i]
     }
@@ -104,8 +114,9 @@ public struct TableMapping: Sendable, Equatable {
             case .literal(let text): out.append(contentsOf: text.utf8)
             case .column(let name):
                 guard let text = RedisValueText.text(try column(name, row, index, change)) else {
-                    throw MappingError(.nullKeyColumn, "key column '\(name)' is NULL (key template \(key.source))",
-                                       table: qualifiedTable, position: change.position)
+                    throw MappingError(
+                        .nullKeyColumn, "key column '\(name)' is NULL (key template \(key.source))",
+                        table: qualifiedTable, position: change.position)
                 }
                 out.append(contentsOf: text.utf8)
             }
@@ -113,20 +124,28 @@ public struct TableMapping: Sendable, Equatable {
         return out
     }
 
-    private func selected(_ names: [String], _ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError) -> [(String, ColumnValue)] {
+    private func selected(_ names: [String], _ row: [ColumnValue], _ index: [String: Int], _ change: RowChange)
+        throws(MappingError) -> [(String, ColumnValue)]
+    {
         if names.isEmpty { return Array(zip(change.columns, row)) }
         var out: [(String, ColumnValue)] = []
         for n in names { out.append((n, try column(n, row, index, change))) }
         return out
     }
 
-    private func value(_ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError) -> VersionedWrite.Value {
+    private func value(_ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError)
+        -> VersionedWrite.Value
+    {
         switch shape {
         case .hash(let names):
             var fields: [VersionedWrite.Field] = []
             var nulls: [[UInt8]] = []
             for (name, value) in try selected(names, row, index, change) {
-                if let text = RedisValueText.text(value) { fields.append(VersionedWrite.Field(name, text)) } else { nulls.append(Array(name.utf8)) }
+                if let text = RedisValueText.text(value) {
+                    fields.append(VersionedWrite.Field(name, text))
+                } else {
+                    nulls.append(Array(name.utf8))
+                }
             }
             return .hash(fields, removing: nulls)
         case .json(let names):

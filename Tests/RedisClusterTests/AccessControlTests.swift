@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RedisCluster
 
 /// A user limited to the commands and key patterns sluice needs works; one lacking them fails
@@ -10,7 +11,8 @@ final class AccessControlTests: LiveClusterTestCase {
             + commands.split(separator: " ").map(String.init)
     }
 
-    static let needed = "-@all +ping +asking +cluster|slots +cluster|shards +fcall +function|load +function|list +wait "
+    static let needed =
+        "-@all +ping +asking +cluster|slots +cluster|shards +fcall +function|load +function|list +wait "
         + "+get +set +del +hset +hdel +hgetall +pexpire +persist"
 
     private func createUser(_ name: String, keys: [String], commands: String) throws {
@@ -30,7 +32,9 @@ final class AccessControlTests: LiveClusterTestCase {
         try createUser("sluice", keys: ["acct:*", "sluice:*"], commands: Self.needed)
         let a = try applier(user: "sluice")
         try a.loadLibrary()
-        let writes = (0..<200).map { VersionedWrite(key: "acct:\($0)", version: "1", value: .hash([.init("id", String($0))])) }
+        let writes = (0..<200).map {
+            VersionedWrite(key: "acct:\($0)", version: "1", value: .hash([.init("id", String($0))]))
+        }
         XCTAssertEqual(try a.apply(writes), Array(repeating: .applied, count: 200))
         XCTAssertEqual(try a.apply([VersionedWrite(key: "acct:7", version: "2", value: .delete)]), [.applied])
         XCTAssertEqual(try a.apply([VersionedWrite(key: "acct:7", version: "1", value: .hash([]))]), [.staleRefused])
@@ -40,7 +44,9 @@ final class AccessControlTests: LiveClusterTestCase {
         try createUser("narrow", keys: ["other:*", "sluice:*"], commands: Self.needed)
         let a = try applier(user: "narrow")
         try a.loadLibrary()
-        XCTAssertThrowsError(try a.apply([VersionedWrite(key: "acct:narrow", version: "1", value: .string(Array("x".utf8)))])) { e in
+        XCTAssertThrowsError(
+            try a.apply([VersionedWrite(key: "acct:narrow", version: "1", value: .string(Array("x".utf8)))])
+        ) { e in
             let err = e as? RedisError
             XCTAssertEqual(err?.code, .auth, "\(e)")
             XCTAssertTrue(err?.message.contains("'acct:narrow'") ?? false, "\(e)")
@@ -50,7 +56,9 @@ final class AccessControlTests: LiveClusterTestCase {
     }
 
     func testUserLackingFCALLGetsAClearError() throws {
-        try createUser("nofcall", keys: ["acct:*", "sluice:*"], commands: Self.needed.replacingOccurrences(of: "+fcall ", with: ""))
+        try createUser(
+            "nofcall", keys: ["acct:*", "sluice:*"], commands: Self.needed.replacingOccurrences(of: "+fcall ", with: "")
+        )
         let a = try applier(user: "nofcall")
         try a.loadLibrary()
         XCTAssertThrowsError(try a.apply([VersionedWrite(key: "acct:2", version: "1", value: .delete)])) { e in

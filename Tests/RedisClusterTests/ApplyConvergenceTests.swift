@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RedisCluster
 
 final class ApplyConvergenceTests: LiveClusterTestCase {
@@ -40,7 +41,9 @@ final class ApplyConvergenceTests: LiveClusterTestCase {
             while !stop.isSet {
                 for (i, key) in keys.enumerated() where i % 7 == 0 {
                     let vkey = String(decoding: VersionKey.of(Array(key.utf8)), as: UTF8.self)
-                    guard let v = (try? c.send(RedisCommand("GET", vkey), key: vkey))?.text.flatMap({ Int($0) }) else { continue }
+                    guard let v = (try? c.send(RedisCommand("GET", vkey), key: vkey))?.text.flatMap({ Int($0) }) else {
+                        continue
+                    }
                     if v < seen[i] { violations.add("\(key): version \(seen[i]) then \(v)") }
                     seen[i] = max(seen[i], v)
                 }
@@ -75,8 +78,16 @@ final class ApplyConvergenceTests: LiveClusterTestCase {
 final class Flag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
 }
 
 /// Problems seen by a concurrent reader.
@@ -84,10 +95,26 @@ final class Violations: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []
     private var roundCount = 0
-    func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
-    func countRound() { lock.lock(); roundCount += 1; lock.unlock() }
-    var list: [String] { lock.lock(); defer { lock.unlock() }; return items }
-    var rounds: Int { lock.lock(); defer { lock.unlock() }; return roundCount }
+    func add(_ s: String) {
+        lock.lock()
+        items.append(s)
+        lock.unlock()
+    }
+    func countRound() {
+        lock.lock()
+        roundCount += 1
+        lock.unlock()
+    }
+    var list: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
+    var rounds: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return roundCount
+    }
 }
 
 /// Deterministic shuffles (SplitMix64).

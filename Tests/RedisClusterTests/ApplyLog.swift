@@ -16,7 +16,9 @@ struct ApplyLog {
                 if v % 5 == 0 {
                     out.append(VersionedWrite(key: key, version: String(v), value: .delete))
                 } else if k % 2 == 0 {
-                    out.append(VersionedWrite(key: key, version: String(v), value: .hash([.init("k", String(k)), .init("v", String(v))])))
+                    out.append(
+                        VersionedWrite(
+                            key: key, version: String(v), value: .hash([.init("k", String(k)), .init("v", String(v))])))
                 } else {
                     out.append(VersionedWrite(key: key, version: String(v), value: .string(Array("\(k)@\(v)".utf8))))
                 }
@@ -42,7 +44,10 @@ struct ApplyLog {
             let items = (try client.send(RedisCommand("HGETALL", key), key: key).elements ?? []).compactMap(\.text)
             var pairs: [String] = []
             var i = 0
-            while i + 1 < items.count { pairs.append("\(items[i])=\(items[i + 1])"); i += 2 }
+            while i + 1 < items.count {
+                pairs.append("\(items[i])=\(items[i + 1])")
+                i += 2
+            }
             return (version, pairs.sorted().joined(separator: ","))
         case "string":
             return (version, try client.send(RedisCommand("GET", key), key: key).text)

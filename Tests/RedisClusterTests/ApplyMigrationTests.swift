@@ -1,12 +1,15 @@
 import Foundation
 import XCTest
+
 @testable import RedisCluster
 
 /// Slots moving and nodes restarting while rows are applied.
 final class ApplyMigrationTests: LiveClusterTestCase {
     /// Applies the log in batches on a thread; with `until`, replays it again and again until the
     /// flag is set (so the apply overlaps the whole disturbance).
-    private func applyInBackground(_ log: ApplyLog, seeds: [RedisEndpoint], batch: Int, until stop: Flag? = nil) -> (Thread, Outcome) {
+    private func applyInBackground(_ log: ApplyLog, seeds: [RedisEndpoint], batch: Int, until stop: Flag? = nil) -> (
+        Thread, Outcome
+    ) {
         let outcome = Outcome()
         let thread = Thread {
             do {
@@ -47,21 +50,27 @@ final class ApplyMigrationTests: LiveClusterTestCase {
         let cluster = try liveCluster()
         let client = try client()
         let log = ApplyLog(prefix: "reshard:", keys: 4000, versions: 8)
-        let from = try XCTUnwrap(client.masters.first), to = try XCTUnwrap(client.masters.last)
+        let from = try XCTUnwrap(client.masters.first)
+        let to = try XCTUnwrap(client.masters.last)
         let stop = Flag()
         let (thread, outcome) = applyInBackground(log, seeds: cluster.seeds, batch: 400, until: stop)
         while outcome.rows < 2000 && !outcome.done { usleep(5_000) }
-        let out = try cluster.cli(from.port, ["--cluster", "reshard", from.description, "--cluster-from", try cluster.nodeID(port: from.port),
-                                              "--cluster-to", try cluster.nodeID(port: to.port), "--cluster-slots", "600",
-                                              "--cluster-yes", "--cluster-pipeline", "20"], timeout: 120)
+        let out = try cluster.cli(
+            from.port,
+            [
+                "--cluster", "reshard", from.description, "--cluster-from", try cluster.nodeID(port: from.port),
+                "--cluster-to", try cluster.nodeID(port: to.port), "--cluster-slots", "600",
+                "--cluster-yes", "--cluster-pipeline", "20",
+            ], timeout: 120)
         XCTAssertTrue(out.contains("Moving slot"), out)
         stop.set()
         while !thread.isFinished { usleep(10_000) }
         XCTAssertNil(outcome.error)
         XCTAssertGreaterThan(outcome.stats?.rerouted ?? 0, 0, "some rows must have met a migrating slot")
         let fresh = try self.client()
-        XCTAssertEqual(fresh.slotMap.ranges(of: from).reduce(0) { $0 + $1.count } + 600,
-                       client.slotMap.ranges(of: from).reduce(0) { $0 + $1.count })
+        XCTAssertEqual(
+            fresh.slotMap.ranges(of: from).reduce(0) { $0 + $1.count } + 600,
+            client.slotMap.ranges(of: from).reduce(0) { $0 + $1.count })
         try verify(log, fresh)
         print("reshard during apply: \(outcome.stats.map { "rerouted \($0.rerouted), retries \($0.retries)" } ?? "-")")
     }
@@ -77,7 +86,8 @@ final class ApplyMigrationTests: LiveClusterTestCase {
         while !thread.isFinished { usleep(10_000) }
         // The apply rode out the restart (reconnect, reload of the library the node lost).
         XCTAssertNil(outcome.error)
-        XCTAssertGreaterThanOrEqual(outcome.stats?.libraryLoads ?? 0, 4, "the restarted node had to get the library again")
+        XCTAssertGreaterThanOrEqual(
+            outcome.stats?.libraryLoads ?? 0, 4, "the restarted node had to get the library again")
         // The restarted node kept no data (no persistence in the sandbox): replaying the log, as a
         // restart from the checkpoint would, converges to the full state.
         let a = VersionedApplier(client: try self.client(), tombstoneTTLSeconds: 3600)
@@ -93,10 +103,36 @@ final class Outcome: @unchecked Sendable {
     private var finished = false
     private var message: String?
     private var finalStats: ApplyStats?
-    func progress(_ n: Int) { lock.lock(); rowCount = n; lock.unlock() }
-    func finish(stats: ApplyStats?, error: String?) { lock.lock(); finalStats = stats; message = error; finished = true; lock.unlock() }
-    var rows: Int { lock.lock(); defer { lock.unlock() }; return rowCount }
-    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
-    var error: String? { lock.lock(); defer { lock.unlock() }; return message }
-    var stats: ApplyStats? { lock.lock(); defer { lock.unlock() }; return finalStats }
+    func progress(_ n: Int) {
+        lock.lock()
+        rowCount = n
+        lock.unlock()
+    }
+    func finish(stats: ApplyStats?, error: String?) {
+        lock.lock()
+        finalStats = stats
+        message = error
+        finished = true
+        lock.unlock()
+    }
+    var rows: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return rowCount
+    }
+    var done: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished
+    }
+    var error: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return message
+    }
+    var stats: ApplyStats? {
+        lock.lock()
+        defer { lock.unlock() }
+        return finalStats
+    }
 }

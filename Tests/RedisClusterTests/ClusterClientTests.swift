@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RedisCluster
 
 final class ClusterClientTests: LiveClusterTestCase {
@@ -22,19 +23,23 @@ final class ClusterClientTests: LiveClusterTestCase {
         let replies = try client.pipeline(sets)
         XCTAssertEqual(replies.count, n)
         XCTAssertTrue(replies.allSatisfy { $0 == .status("OK") })
-        let gets = try client.pipeline((0..<n).map { (RedisCommand("GET", "pipe:\($0)"), HashSlot.slot(of: "pipe:\($0)")) })
+        let gets = try client.pipeline(
+            (0..<n).map { (RedisCommand("GET", "pipe:\($0)"), HashSlot.slot(of: "pipe:\($0)")) })
         XCTAssertEqual(gets.map { $0.text ?? "" }, (0..<n).map { "v\($0)" })
     }
 
     func testStaleSlotMapFollowsMoved() throws {
         let client = try client()
         let first = client.masters[0]
-        let key = try XCTUnwrap((0..<100).map { "moved:\($0)" }.first { client.slotMap.master(forSlot: HashSlot.slot(of: $0)) != first })
+        let key = try XCTUnwrap(
+            (0..<100).map { "moved:\($0)" }.first { client.slotMap.master(forSlot: HashSlot.slot(of: $0)) != first })
         // A map that wrongly says one node owns everything must still land the key (MOVED).
         let stale = try RedisClusterClient(topology: .cluster(seeds: [first]))
         stale.slotMap = SlotMap(single: first)
         XCTAssertEqual(try stale.send(RedisCommand("SET", key, "1"), key: key), .status("OK"))
-        XCTAssertEqual(stale.slotMap.master(forSlot: HashSlot.slot(of: key)), client.slotMap.master(forSlot: HashSlot.slot(of: key)))
+        XCTAssertEqual(
+            stale.slotMap.master(forSlot: HashSlot.slot(of: key)),
+            client.slotMap.master(forSlot: HashSlot.slot(of: key)))
         XCTAssertEqual(try client.send(RedisCommand("GET", key), key: key).text, "1")
     }
 
@@ -45,7 +50,8 @@ final class ClusterClientTests: LiveClusterTestCase {
         let slot = HashSlot.slot(of: key)
         let source = try XCTUnwrap(client.slotMap.master(forSlot: slot))
         let target = try XCTUnwrap(client.masters.first { $0 != source })
-        let sourceID = try cluster.nodeID(port: source.port), targetID = try cluster.nodeID(port: target.port)
+        let sourceID = try cluster.nodeID(port: source.port)
+        let targetID = try cluster.nodeID(port: target.port)
         _ = try cluster.cli(target.port, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID])
         _ = try cluster.cli(source.port, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetID])
         // The key is absent on the source, so the source answers ASK; the client sends ASKING + SET.
@@ -67,8 +73,11 @@ final class ClusterClientTests: LiveClusterTestCase {
     }
 
     func testConnectFailureNamesTheNode() {
-        XCTAssertThrowsError(try RedisClusterClient(topology: .standalone(RedisEndpoint(host: "127.0.0.1", port: 1)),
-                                                    options: RedisOptions(connectTimeout: 0.5))) { e in
+        XCTAssertThrowsError(
+            try RedisClusterClient(
+                topology: .standalone(RedisEndpoint(host: "127.0.0.1", port: 1)),
+                options: RedisOptions(connectTimeout: 0.5))
+        ) { e in
             let err = e as? RedisError
             XCTAssertEqual(err?.code, .connect)
             XCTAssertEqual(err?.node, "127.0.0.1:1")

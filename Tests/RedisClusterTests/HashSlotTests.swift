@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RedisCluster
 
 final class HashSlotTests: XCTestCase {

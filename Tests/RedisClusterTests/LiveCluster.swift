@@ -10,8 +10,9 @@ final class LiveCluster: @unchecked Sendable {
     init(label: String, masters: Int = 3, replicasPerMaster: Int = 0) throws {
         folder = try SandboxFolder(label: label)
         do {
-            sandbox = try RedisClusterSandbox(in: folder, ports: PortAllocator(), name: "primary", masters: masters,
-                                              replicasPerMaster: replicasPerMaster)
+            sandbox = try RedisClusterSandbox(
+                in: folder, ports: PortAllocator(), name: "primary", masters: masters,
+                replicasPerMaster: replicasPerMaster)
         } catch {
             folder.close()
             throw error
@@ -43,7 +44,8 @@ class LiveClusterTestCase: XCTestCase {
         // One retry: a port picked as free can be taken by another process before the node binds it.
         for attempt in 1...2 where clusters[ObjectIdentifier(self)] == nil {
             do {
-                clusters[ObjectIdentifier(self)] = try LiveCluster(label: "redis-\(self)", replicasPerMaster: replicasPerMaster)
+                clusters[ObjectIdentifier(self)] = try LiveCluster(
+                    label: "redis-\(self)", replicasPerMaster: replicasPerMaster)
             } catch {
                 failures[ObjectIdentifier(self)] = "attempt \(attempt): \(error)"
             }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RedisCluster
 
 final class SlotMapTests: XCTestCase {
@@ -60,8 +61,11 @@ final class SlotMapTests: XCTestCase {
         XCTAssertEqual(second.byNode[b]?.map(\.index), [1, 2])
         XCTAssertEqual(second.byNode[b]?.last?.askTarget, b)
         // TRYAGAIN keeps the request pending and asks for a pause; a final error reply is done.
-        let again = plan.record([(plan.pending[0], .success(.error("TRYAGAIN later")), b),
-                                 (plan.pending[1], .success(.error("ERR wrong")), b)], map: &map)
+        let again = plan.record(
+            [
+                (plan.pending[0], .success(.error("TRYAGAIN later")), b),
+                (plan.pending[1], .success(.error("ERR wrong")), b),
+            ], map: &map)
         XCTAssertEqual(again.map(\.0), [2])
         XCTAssertTrue(plan.needsPause)
         XCTAssertEqual(plan.round, 2)

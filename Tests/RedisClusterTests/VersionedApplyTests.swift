@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RedisCluster
 
 final class VersionedApplyTests: LiveClusterTestCase {
@@ -13,7 +14,10 @@ final class VersionedApplyTests: LiveClusterTestCase {
         let items = (r.elements ?? []).compactMap(\.text)
         var out: [String: String] = [:]
         var i = 0
-        while i + 1 < items.count { out[items[i]] = items[i + 1]; i += 2 }
+        while i + 1 < items.count {
+            out[items[i]] = items[i + 1]
+            i += 2
+        }
         return out
     }
 
@@ -24,9 +28,11 @@ final class VersionedApplyTests: LiveClusterTestCase {
     func testEachShapeAppliesAndReadsBack() throws {
         let a = try applier()
         let writes = [
-            VersionedWrite(key: "account:1", version: "5", value: .hash([.init("id", "1"), .init("balance", "10.50")])),
+            VersionedWrite(
+                key: "account:1", version: "5", value: .hash([.init("id", "1"), .init("balance", "10.50")])),
             VersionedWrite(key: "json:1", version: "5", value: .string(Array(#"{"id":1}"#.utf8))),
-            VersionedWrite(key: "balance:{1}", version: "5", value: .string(Array("10.50".utf8)), ttlMilliseconds: 60_000),
+            VersionedWrite(
+                key: "balance:{1}", version: "5", value: .string(Array("10.50".utf8)), ttlMilliseconds: 60_000),
         ]
         XCTAssertEqual(try a.apply(writes), [.applied, .applied, .applied])
         XCTAssertEqual(try hash(a, "account:1"), ["id": "1", "balance": "10.50"])
@@ -37,44 +43,61 @@ final class VersionedApplyTests: LiveClusterTestCase {
         XCTAssertEqual(try get(a, "sluice:v:{account:1}"), "5")
         XCTAssertEqual(try get(a, "sluice:v:balance:{1}"), "5")
         // A column gone NULL loses its field.
-        XCTAssertEqual(try a.apply([VersionedWrite(key: "account:1", version: "6", value: .hash([.init("id", "1")], removing: [Array("balance".utf8)]))]), [.applied])
+        XCTAssertEqual(
+            try a.apply([
+                VersionedWrite(
+                    key: "account:1", version: "6", value: .hash([.init("id", "1")], removing: [Array("balance".utf8)]))
+            ]), [.applied])
         XCTAssertEqual(try hash(a, "account:1"), ["id": "1"])
         // All mapped columns NULL: no key, version advanced.
-        XCTAssertEqual(try a.apply([VersionedWrite(key: "account:1", version: "7", value: .hash([], removing: [Array("id".utf8)]))]), [.applied])
+        XCTAssertEqual(
+            try a.apply([VersionedWrite(key: "account:1", version: "7", value: .hash([], removing: [Array("id".utf8)]))]
+            ), [.applied])
         XCTAssertEqual(try hash(a, "account:1"), [:])
         XCTAssertEqual(try get(a, "sluice:v:{account:1}"), "7")
         // A key of another type (the mapping's shape changed) is replaced.
-        XCTAssertEqual(try a.apply([VersionedWrite(key: "json:1", version: "6", value: .hash([.init("id", "1")]))]), [.applied])
+        XCTAssertEqual(
+            try a.apply([VersionedWrite(key: "json:1", version: "6", value: .hash([.init("id", "1")]))]), [.applied])
         XCTAssertEqual(try hash(a, "json:1"), ["id": "1"])
     }
 
     func testOlderAndEqualVersionsAreRefused() throws {
         let a = try applier()
         let key = "acct:refuse"
-        XCTAssertEqual(try a.apply([VersionedWrite(key: key, version: "100", value: .string(Array("new".utf8)))]), [.applied])
-        XCTAssertEqual(try a.apply([
-            VersionedWrite(key: key, version: "99", value: .string(Array("old".utf8))),
-            VersionedWrite(key: key, version: "100", value: .string(Array("same".utf8))),
-            // Numeric, not lexical: "1000" > "999" although "9" > "1".
-            VersionedWrite(key: key, version: "1000", value: .string(Array("newer".utf8))),
-            VersionedWrite(key: key, version: "999", value: .string(Array("older".utf8))),
-        ]), [.staleRefused, .staleRefused, .applied, .staleRefused])
+        XCTAssertEqual(
+            try a.apply([VersionedWrite(key: key, version: "100", value: .string(Array("new".utf8)))]), [.applied])
+        XCTAssertEqual(
+            try a.apply([
+                VersionedWrite(key: key, version: "99", value: .string(Array("old".utf8))),
+                VersionedWrite(key: key, version: "100", value: .string(Array("same".utf8))),
+                // Numeric, not lexical: "1000" > "999" although "9" > "1".
+                VersionedWrite(key: key, version: "1000", value: .string(Array("newer".utf8))),
+                VersionedWrite(key: key, version: "999", value: .string(Array("older".utf8))),
+            ]), [.staleRefused, .staleRefused, .applied, .staleRefused])
         XCTAssertEqual(try get(a, key), "newer")
         // Versions beyond 2^64 compare exactly (composite binlog versions).
-        XCTAssertEqual(try a.apply([VersionedWrite(key: key, version: "184467440737095516160000000001", value: .string(Array("big".utf8)))]), [.applied])
-        XCTAssertEqual(try a.apply([VersionedWrite(key: key, version: "184467440737095516160000000000", value: .string(Array("less".utf8)))]), [.staleRefused])
+        XCTAssertEqual(
+            try a.apply([
+                VersionedWrite(key: key, version: "184467440737095516160000000001", value: .string(Array("big".utf8)))
+            ]), [.applied])
+        XCTAssertEqual(
+            try a.apply([
+                VersionedWrite(key: key, version: "184467440737095516160000000000", value: .string(Array("less".utf8)))
+            ]), [.staleRefused])
         XCTAssertEqual(try get(a, key), "big")
     }
 
     func testDeleteThenReplayedOldInsertStaysDeleted() throws {
         let a = try applier(tombstoneSeconds: 120)
         let key = "acct:deleted"
-        XCTAssertEqual(try a.apply([VersionedWrite(key: key, version: "1", value: .hash([.init("a", "1")]))]), [.applied])
+        XCTAssertEqual(
+            try a.apply([VersionedWrite(key: key, version: "1", value: .hash([.init("a", "1")]))]), [.applied])
         XCTAssertEqual(try a.apply([VersionedWrite(key: key, version: "2", value: .delete)]), [.applied])
         XCTAssertNil(try get(a, key).flatMap { $0.isEmpty ? nil : $0 })
         XCTAssertEqual(try a.client.send(RedisCommand("EXISTS", key), key: key).int, 0)
         // Replay of the original insert: refused by the tombstone.
-        XCTAssertEqual(try a.apply([VersionedWrite(key: key, version: "1", value: .hash([.init("a", "1")]))]), [.staleRefused])
+        XCTAssertEqual(
+            try a.apply([VersionedWrite(key: key, version: "1", value: .hash([.init("a", "1")]))]), [.staleRefused])
         XCTAssertEqual(try a.client.send(RedisCommand("EXISTS", key), key: key).int, 0)
         let vkey = String(decoding: VersionKey.of(Array(key.utf8)), as: UTF8.self)
         XCTAssertEqual(try get(a, vkey), "2")
@@ -82,7 +105,8 @@ final class VersionedApplyTests: LiveClusterTestCase {
         XCTAssertGreaterThan(ttl, 100_000)
         XCTAssertLessThanOrEqual(ttl, 120_000)
         // A newer insert (the row re-created) brings it back and makes the version key permanent.
-        XCTAssertEqual(try a.apply([VersionedWrite(key: key, version: "3", value: .hash([.init("a", "3")]))]), [.applied])
+        XCTAssertEqual(
+            try a.apply([VersionedWrite(key: key, version: "3", value: .hash([.init("a", "3")]))]), [.applied])
         XCTAssertEqual(try hash(a, key), ["a": "3"])
         XCTAssertEqual(try a.client.send(RedisCommand("PTTL", vkey), key: vkey).int, -1)
     }
@@ -91,7 +115,9 @@ final class VersionedApplyTests: LiveClusterTestCase {
         let a = try applier()
         for m in a.client.masters { _ = try a.client.connection(to: m).command(RedisCommand("FUNCTION", "FLUSH")) }
         let loadsBefore = a.stats.libraryLoads
-        let writes = (0..<300).map { VersionedWrite(key: "reload:\($0)", version: "1", value: .string(Array("x".utf8))) }
+        let writes = (0..<300).map {
+            VersionedWrite(key: "reload:\($0)", version: "1", value: .string(Array("x".utf8)))
+        }
         XCTAssertEqual(try a.apply(writes), Array(repeating: .applied, count: 300))
         XCTAssertEqual(a.stats.libraryLoads - loadsBefore, 3)
     }

@@ -2,6 +2,7 @@ import Binlog
 import Ops
 import RedisCluster
 import XCTest
+
 @testable import Replication
 
 final class MappingTests: XCTestCase {
@@ -17,46 +18,73 @@ final class MappingTests: XCTestCase {
         [.int(id), .decimal(balance), .string("EUR"), .int(version), note]
     }
 
-    private func change(_ kind: RowChange.Kind, before: [ColumnValue]? = nil, after: [ColumnValue]? = nil,
-                        gtid: MariaDBGTID? = MariaDBGTID(domain: 0, serverID: 1, sequence: 42), ordinal: Int = 0) -> RowChange {
-        RowChange(database: "pay", table: "accounts", kind: kind, columns: columns, before: before, after: after,
-                  gtid: gtid, ordinal: ordinal, position: BinlogPosition(file: "bin.000003", offset: 1234))
+    private func change(
+        _ kind: RowChange.Kind, before: [ColumnValue]? = nil, after: [ColumnValue]? = nil,
+        gtid: MariaDBGTID? = MariaDBGTID(domain: 0, serverID: 1, sequence: 42), ordinal: Int = 0
+    ) -> RowChange {
+        RowChange(
+            database: "pay", table: "accounts", kind: kind, columns: columns, before: before, after: after,
+            gtid: gtid, ordinal: ordinal, position: BinlogPosition(file: "bin.000003", offset: 1234))
     }
 
     func testHashOfAllColumnsSkipsNullsAndUsesTheVersionColumn() throws {
-        let m = TableMapping(database: "pay", table: "accounts", key: try template("account:{account_id}"),
-                             shape: .hash(columns: []), version: .column("version"))
+        let m = TableMapping(
+            database: "pay", table: "accounts", key: try template("account:{account_id}"),
+            shape: .hash(columns: []), version: .column("version"))
         let w = try m.writes(for: change(.insert, after: row(7, "10.50", version: 3)))
-        XCTAssertEqual(w, [VersionedWrite(key: "account:7", version: "3", value: .hash([
-            .init("account_id", "7"), .init("balance", "10.50"), .init("currency", "EUR"), .init("version", "3"),
-        ], removing: [Array("note".utf8)]))])
+        XCTAssertEqual(
+            w,
+            [
+                VersionedWrite(
+                    key: "account:7", version: "3",
+                    value: .hash(
+                        [
+                            .init("account_id", "7"), .init("balance", "10.50"), .init("currency", "EUR"),
+                            .init("version", "3"),
+                        ], removing: [Array("note".utf8)]))
+            ])
     }
 
     func testSelectedColumnsJSONAndHashTagLiteralBraces() throws {
-        let m = TableMapping(database: "pay", table: "accounts", key: try template("acct:{{{account_id}}}:json"),
-                             shape: .json(columns: ["balance", "note"]), ttlSeconds: 30, version: .column("version"))
-        let w = try m.writes(for: change(.update, before: row(7, "1.00", version: 3), after: row(7, "2.00", version: 4, note: .string("a \"q\""))))
-        XCTAssertEqual(w, [VersionedWrite(key: "acct:{7}:json", version: "4",
-                                          value: .string(Array(#"{"balance":"2.00","note":"a \"q\""}"#.utf8)), ttlMilliseconds: 30_000)])
+        let m = TableMapping(
+            database: "pay", table: "accounts", key: try template("acct:{{{account_id}}}:json"),
+            shape: .json(columns: ["balance", "note"]), ttlSeconds: 30, version: .column("version"))
+        let w = try m.writes(
+            for: change(
+                .update, before: row(7, "1.00", version: 3), after: row(7, "2.00", version: 4, note: .string("a \"q\""))
+            ))
+        XCTAssertEqual(
+            w,
+            [
+                VersionedWrite(
+                    key: "acct:{7}:json", version: "4",
+                    value: .string(Array(#"{"balance":"2.00","note":"a \"q\""}"#.utf8)), ttlMilliseconds: 30_000)
+            ])
         XCTAssertTrue(HashSlot.hasHashTag(w[0].key))
     }
 
     func testStringShapeAndNullValue() throws {
-        let m = TableMapping(database: "pay", table: "accounts", key: try template("balance:{account_id}"),
-                             shape: .string(column: "balance"), version: .column("version"))
-        XCTAssertEqual(try m.writes(for: change(.insert, after: row(9, "-0.01", version: 1))),
-                       [VersionedWrite(key: "balance:9", version: "1", value: .string(Array("-0.01".utf8)))])
-        let n = TableMapping(database: "pay", table: "accounts", key: try template("note:{account_id}"),
-                             shape: .string(column: "note"), version: .column("version"))
-        XCTAssertEqual(try n.writes(for: change(.insert, after: row(9, "0", version: 1))),
-                       [VersionedWrite(key: "note:9", version: "1", value: .string(nil))])
+        let m = TableMapping(
+            database: "pay", table: "accounts", key: try template("balance:{account_id}"),
+            shape: .string(column: "balance"), version: .column("version"))
+        XCTAssertEqual(
+            try m.writes(for: change(.insert, after: row(9, "-0.01", version: 1))),
+            [VersionedWrite(key: "balance:9", version: "1", value: .string(Array("-0.01".utf8)))])
+        let n = TableMapping(
+            database: "pay", table: "accounts", key: try template("note:{account_id}"),
+            shape: .string(column: "note"), version: .column("version"))
+        XCTAssertEqual(
+            try n.writes(for: change(.insert, after: row(9, "0", version: 1))),
+            [VersionedWrite(key: "note:9", version: "1", value: .string(nil))])
     }
 
     func testDeleteCarriesTheBeforeVersionPlusOne() throws {
-        let m = TableMapping(database: "pay", table: "accounts", key: try template("account:{account_id}"),
-                             shape: .hash(columns: []), version: .column("version"))
-        XCTAssertEqual(try m.writes(for: change(.delete, before: row(7, "1", version: 9))),
-                       [VersionedWrite(key: "account:7", version: "10", value: .delete)])
+        let m = TableMapping(
+            database: "pay", table: "accounts", key: try template("account:{account_id}"),
+            shape: .hash(columns: []), version: .column("version"))
+        XCTAssertEqual(
+            try m.writes(for: change(.delete, before: row(7, "1", version: 9))),
+            [VersionedWrite(key: "account:7", version: "10", value: .delete)])
         var big = row(7, "1", version: 0)
         big[3] = .uint(UInt64.max)
         XCTAssertEqual(try m.writes(for: change(.delete, before: big)).first?.version, "18446744073709551616")
@@ -65,26 +93,38 @@ final class MappingTests: XCTestCase {
     }
 
     func testUpdateThatChangesTheKeyDeletesTheOldKey() throws {
-        let m = TableMapping(database: "pay", table: "accounts", key: try template("account:{account_id}"),
-                             shape: .string(column: "currency"), version: .column("version"))
+        let m = TableMapping(
+            database: "pay", table: "accounts", key: try template("account:{account_id}"),
+            shape: .string(column: "currency"), version: .column("version"))
         let w = try m.writes(for: change(.update, before: row(7, "1", version: 2), after: row(8, "1", version: 3)))
-        XCTAssertEqual(w, [VersionedWrite(key: "account:7", version: "3", value: .delete),
-                           VersionedWrite(key: "account:8", version: "3", value: .string(Array("EUR".utf8)))])
+        XCTAssertEqual(
+            w,
+            [
+                VersionedWrite(key: "account:7", version: "3", value: .delete),
+                VersionedWrite(key: "account:8", version: "3", value: .string(Array("EUR".utf8))),
+            ])
     }
 
     func testBinlogVersionIsSequenceThenOrdinalAndRefusesOtherDomains() throws {
-        let m = TableMapping(database: "pay", table: "accounts", key: try template("account:{account_id}"),
-                             shape: .string(column: "balance"), version: .binlog(domain: 0))
+        let m = TableMapping(
+            database: "pay", table: "accounts", key: try template("account:{account_id}"),
+            shape: .string(column: "balance"), version: .binlog(domain: 0))
         let a = try m.writes(for: change(.insert, after: row(1, "1", version: 0), ordinal: 5))[0].version
         XCTAssertEqual(a, "42000000005")
         // A later transaction beats any ordinal of an earlier one, across file rotation: the file is not involved.
-        var later = change(.insert, after: row(1, "1", version: 0), gtid: MariaDBGTID(domain: 0, serverID: 2, sequence: 43), ordinal: 0)
+        var later = change(
+            .insert, after: row(1, "1", version: 0), gtid: MariaDBGTID(domain: 0, serverID: 2, sequence: 43), ordinal: 0
+        )
         later.position = BinlogPosition(file: "bin.000001", offset: 4)
         let b = try m.writes(for: later)[0].version
         XCTAssertEqual(b, "43000000000")
         XCTAssertTrue(b.count > a.count || (b.count == a.count && b > a))
-        XCTAssertThrowsError(try m.writes(for: change(.insert, after: row(1, "1", version: 0),
-                                                      gtid: MariaDBGTID(domain: 1, serverID: 1, sequence: 50)))) { e in
+        XCTAssertThrowsError(
+            try m.writes(
+                for: change(
+                    .insert, after: row(1, "1", version: 0),
+                    gtid: MariaDBGTID(domain: 1, serverID: 1, sequence: 50)))
+        ) { e in
             XCTAssertEqual((e as? MappingError)?.code, .noBinlogVersion)
             XCTAssertTrue("\(e)".contains("pay.accounts at bin.000003:1234"), "\(e)")
         }
@@ -92,17 +132,20 @@ final class MappingTests: XCTestCase {
     }
 
     func testErrorsNameTheProblem() throws {
-        let m = TableMapping(database: "pay", table: "accounts", key: try template("account:{account_id}"),
-                             shape: .hash(columns: ["missing"]), version: .column("version"))
+        let m = TableMapping(
+            database: "pay", table: "accounts", key: try template("account:{account_id}"),
+            shape: .hash(columns: ["missing"]), version: .column("version"))
         XCTAssertThrowsError(try m.writes(for: change(.insert, after: row(1, "1", version: 1)))) { e in
             XCTAssertEqual((e as? MappingError)?.code, .unknownColumn)
         }
-        let k = TableMapping(database: "pay", table: "accounts", key: try template("account:{note}"),
-                             shape: .hash(columns: []), version: .column("version"))
+        let k = TableMapping(
+            database: "pay", table: "accounts", key: try template("account:{note}"),
+            shape: .hash(columns: []), version: .column("version"))
         XCTAssertThrowsError(try k.writes(for: change(.insert, after: row(1, "1", version: 1)))) { e in
             XCTAssertEqual((e as? MappingError)?.code, .nullKeyColumn)
         }
-        XCTAssertThrowsError(try k.writes(for: change(.insert, after: row(1, "1", version: -3, note: .string("x"))))) { e in
+        XCTAssertThrowsError(try k.writes(for: change(.insert, after: row(1, "1", version: -3, note: .string("x"))))) {
+            e in
             XCTAssertEqual((e as? MappingError)?.code, .badVersion)
         }
         XCTAssertThrowsError(try k.writes(for: change(.delete, after: row(1, "1", version: 1)))) { e in
@@ -116,9 +159,15 @@ final class MappingTests: XCTestCase {
         XCTAssertEqual(RedisValueText.text(.decimal("-12.340")), "-12.340")
         XCTAssertEqual(RedisValueText.text(.double(0.1)), "0.1")
         XCTAssertEqual(RedisValueText.text(.date(MySQLDate(year: 2024, month: 2, day: 29))), "2024-02-29")
-        XCTAssertEqual(RedisValueText.text(.datetime(MySQLDateTime(year: 2024, month: 1, day: 2, hour: 3, minute: 4, second: 5,
-                                                                    microseconds: 120_000, fsp: 3))), "2024-01-02 03:04:05.120")
-        XCTAssertEqual(RedisValueText.text(.timestamp(MySQLTimestamp(seconds: 86_401, microseconds: 0, fsp: 0))), "1970-01-02 00:00:01")
+        XCTAssertEqual(
+            RedisValueText.text(
+                .datetime(
+                    MySQLDateTime(
+                        year: 2024, month: 1, day: 2, hour: 3, minute: 4, second: 5,
+                        microseconds: 120_000, fsp: 3))), "2024-01-02 03:04:05.120")
+        XCTAssertEqual(
+            RedisValueText.text(.timestamp(MySQLTimestamp(seconds: 86_401, microseconds: 0, fsp: 0))),
+            "1970-01-02 00:00:01")
         XCTAssertEqual(RedisValueText.text(.bytes([0, 255, 1])), "AP8B")
         XCTAssertEqual(RedisValueText.text(.enumValue(index: 2, name: "open")), "open")
         XCTAssertEqual(RedisValueText.text(.set(bits: 5, names: ["a", "c"])), "a,c")

@@ -3,6 +3,7 @@ import Ops
 import RedisCluster
 import TestSupport
 import XCTest
+
 @testable import Replication
 
 /// Sinks for two named clusters, built from a configuration file, against real clusters: a
@@ -33,7 +34,9 @@ final class RedisSinkTests: XCTestCase {
     }
 
     private func config(waitReplicas: Int = 0, waitTimeoutMS: Int = 1000) throws -> SluiceConfig {
-        guard let p = Self.primary, let d = Self.dr else { throw SinkTestError(message: "sandbox did not start: \(Self.startError ?? "?")") }
+        guard let p = Self.primary, let d = Self.dr else {
+            throw SinkTestError(message: "sandbox did not start: \(Self.startError ?? "?")")
+        }
         let text = """
             [source]
             host = "127.0.0.1"
@@ -82,20 +85,25 @@ final class RedisSinkTests: XCTestCase {
     }
 
     private func accounts(_ id: Int64, version: Int64, gtid: UInt64, ordinal: Int = 0) -> RowChange {
-        RowChange(database: "pay", table: "accounts", kind: .insert, columns: ["id", "owner", "version"],
-                  after: [.int(id), .string("o\(id)"), .int(version)], gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: gtid),
-                  ordinal: ordinal, position: BinlogPosition(file: "bin.000001", offset: 100 + gtid))
+        RowChange(
+            database: "pay", table: "accounts", kind: .insert, columns: ["id", "owner", "version"],
+            after: [.int(id), .string("o\(id)"), .int(version)],
+            gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: gtid),
+            ordinal: ordinal, position: BinlogPosition(file: "bin.000001", offset: 100 + gtid))
     }
 
     private func balance(_ id: Int64, _ amount: String, gtid: UInt64, ordinal: Int) -> RowChange {
-        RowChange(database: "pay", table: "balances", kind: .update, columns: ["id", "amount"],
-                  before: [.int(id), .decimal("0.00")], after: [.int(id), .decimal(amount)],
-                  gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: gtid), ordinal: ordinal,
-                  position: BinlogPosition(file: "bin.000001", offset: 100 + gtid))
+        RowChange(
+            database: "pay", table: "balances", kind: .update, columns: ["id", "amount"],
+            before: [.int(id), .decimal("0.00")], after: [.int(id), .decimal(amount)],
+            gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: gtid), ordinal: ordinal,
+            position: BinlogPosition(file: "bin.000001", offset: 100 + gtid))
     }
 
     private func checkpoint(_ gtid: UInt64) -> SinkCheckpoint {
-        SinkCheckpoint(position: BinlogPosition(file: "bin.000001", offset: 200 + gtid), gtid: "0-1-\(gtid)", commitTime: 1_700_000_000 + Int64(gtid))
+        SinkCheckpoint(
+            position: BinlogPosition(file: "bin.000001", offset: 200 + gtid), gtid: "0-1-\(gtid)",
+            commitTime: 1_700_000_000 + Int64(gtid))
     }
 
     func testTwoNamedClustersAreIndependentSinksWithTheirOwnCheckpoints() throws {
@@ -105,25 +113,31 @@ final class RedisSinkTests: XCTestCase {
         try p.prepare()
         try d.prepare()
         XCTAssertNil(try p.loadCheckpoint())
-        let tx = [accounts(1, version: 1, gtid: 10), balance(1, "5.00", gtid: 10, ordinal: 1), balance(1, "6.00", gtid: 10, ordinal: 2)]
+        let tx = [
+            accounts(1, version: 1, gtid: 10), balance(1, "5.00", gtid: 10, ordinal: 1),
+            balance(1, "6.00", gtid: 10, ordinal: 2),
+        ]
         XCTAssertEqual(try p.apply(tx, checkpoint: checkpoint(10)), [.applied, .applied, .applied])
-        XCTAssertEqual(try d.apply(tx, checkpoint: checkpoint(9)), [.applied]) // balances are not mapped to dr
+        XCTAssertEqual(try d.apply(tx, checkpoint: checkpoint(9)), [.applied])  // balances are not mapped to dr
         XCTAssertEqual(try p.loadCheckpoint(), checkpoint(10))
         XCTAssertEqual(try d.loadCheckpoint(), checkpoint(9))
         XCTAssertEqual(try p.applier.client.send(RedisCommand("GET", "balance:1"), key: "balance:1").text, "6.00")
         XCTAssertEqual(try d.applier.client.send(RedisCommand("EXISTS", "balance:1"), key: "balance:1").int, 0)
-        XCTAssertEqual(try d.applier.client.send(RedisCommand("HGET", "account:1", "owner"), key: "account:1").text, "o1")
+        XCTAssertEqual(
+            try d.applier.client.send(RedisCommand("HGET", "account:1", "owner"), key: "account:1").text, "o1")
         // A replay of the same transaction is refused and the checkpoint stays put on failure.
         XCTAssertEqual(try p.apply(tx, checkpoint: checkpoint(10)), [.staleRefused, .staleRefused, .staleRefused])
         XCTAssertEqual(p.counters.staleRefused, 3)
-        let bad = RowChange(database: "pay", table: "balances", kind: .insert, columns: ["id", "amount"],
-                            after: [.null, .decimal("1")], gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: 11))
+        let bad = RowChange(
+            database: "pay", table: "balances", kind: .insert, columns: ["id", "amount"],
+            after: [.null, .decimal("1")], gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: 11))
         XCTAssertThrowsError(try p.apply([bad], checkpoint: checkpoint(11))) { e in
             XCTAssertEqual((e as? MappingError)?.code, .nullKeyColumn)
         }
         XCTAssertEqual(try p.loadCheckpoint(), checkpoint(10))
         // A table set to on_error = "skip" counts the row and moves on.
-        let note = RowChange(database: "pay", table: "notes", kind: .insert, columns: ["id", "version"], after: [.int(1), .null])
+        let note = RowChange(
+            database: "pay", table: "notes", kind: .insert, columns: ["id", "version"], after: [.int(1), .null])
         XCTAssertEqual(try d.apply([note], checkpoint: checkpoint(12)), [])
         XCTAssertEqual(d.counters.skippedRows, 1)
         XCTAssertEqual(try d.loadCheckpoint(), checkpoint(12))

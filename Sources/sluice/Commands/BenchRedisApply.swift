@@ -14,7 +14,9 @@ enum BenchRedisApplyCommand {
             per row (the naive way). Keys are prefixed per run. The last line is a JSON object.
             """,
         flags: [
-            .value("seeds", placeholder: "HOST:PORT,...", help: "cluster seed nodes (default: start a 3-master cluster on loopback)"),
+            .value(
+                "seeds", placeholder: "HOST:PORT,...",
+                help: "cluster seed nodes (default: start a 3-master cluster on loopback)"),
             .value("rows", placeholder: "N", help: "row changes to apply", default: "1000000"),
             .value("keys", placeholder: "N", help: "distinct keys", default: "100000"),
             .value("batch", placeholder: "N", help: "rows per apply call", default: "30000"),
@@ -39,25 +41,45 @@ enum BenchRedisApplyCommand {
             sandbox = folder
             let cluster = try RedisClusterSandbox(in: folder, ports: PortAllocator(), name: "bench", masters: 3)
             seeds = cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
-            invocation.console.out("started a 3-master cluster on ports \(cluster.ports.map(String.init).joined(separator: ", "))")
+            invocation.console.out(
+                "started a 3-master cluster on ports \(cluster.ports.map(String.init).joined(separator: ", "))")
         }
         func int(_ name: String) throws -> Int {
-            guard let v = a.value(name).flatMap({ Int($0) }), v > 0 else { throw UsageError("--\(name) must be a positive integer") }
+            guard let v = a.value(name).flatMap({ Int($0) }), v > 0 else {
+                throw UsageError("--\(name) must be a positive integer")
+            }
             return v
         }
-        let settings = ApplyBenchmark.Settings(rows: try int("rows"), keys: try int("keys"), batch: try int("batch"),
-                                               rowsPerCall: try int("rows-per-call"), naiveRows: try int("naive-rows"),
-                                               streams: try int("streams"))
-        let client = try RedisClusterClient(topology: .cluster(seeds: seeds),
-                                            options: RedisOptions(commandTimeout: 30, username: a.value("user"), password: a.value("password")))
-        let bench = ApplyBenchmark(client: client, settings: settings, prefix: "bench:\(Int(Date().timeIntervalSince1970)):")
+        let settings = ApplyBenchmark.Settings(
+            rows: try int("rows"), keys: try int("keys"), batch: try int("batch"),
+            rowsPerCall: try int("rows-per-call"), naiveRows: try int("naive-rows"),
+            streams: try int("streams"))
+        let client = try RedisClusterClient(
+            topology: .cluster(seeds: seeds),
+            options: RedisOptions(commandTimeout: 30, username: a.value("user"), password: a.value("password")))
+        let bench = ApplyBenchmark(
+            client: client, settings: settings, prefix: "bench:\(Int(Date().timeIntervalSince1970)):")
         let r = try bench.run { invocation.console.out($0) }
-        invocation.console.out(String(format: "version-checked apply: %d rows in %.3f s = %.0f rows/s (applied %d, refused %d; batch p50 %.1f ms, p99 %.1f ms)",
-                                      r.rows, r.seconds, r.rowsPerSecond, r.applied, r.staleRefused, r.p50BatchMilliseconds, r.p99BatchMilliseconds))
-        invocation.console.out(String(format: "pipelined HSET (ceiling): %d rows in %.3f s = %.0f rows/s", r.hsetRows, r.hsetSeconds, r.hsetRowsPerSecond))
-        invocation.console.out(String(format: "one EVALSHA per row (naive): %d rows in %.3f s = %.0f rows/s", r.naiveRows, r.naiveSeconds, r.naiveRowsPerSecond))
-        invocation.console.out(String(format: "CPU: apply used %.2f s on the masters and %.2f s in sluice (%.0f rows per master-CPU-second); HSET used %.2f s on the masters",
-                                      r.applyServerCPU, r.applyClientCPU, r.applyServerCPU > 0 ? Double(r.rows) / r.applyServerCPU : 0, r.hsetServerCPU))
+        invocation.console.out(
+            String(
+                format:
+                    "version-checked apply: %d rows in %.3f s = %.0f rows/s (applied %d, refused %d; batch p50 %.1f ms, p99 %.1f ms)",
+                r.rows, r.seconds, r.rowsPerSecond, r.applied, r.staleRefused, r.p50BatchMilliseconds,
+                r.p99BatchMilliseconds))
+        invocation.console.out(
+            String(
+                format: "pipelined HSET (ceiling): %d rows in %.3f s = %.0f rows/s", r.hsetRows, r.hsetSeconds,
+                r.hsetRowsPerSecond))
+        invocation.console.out(
+            String(
+                format: "one EVALSHA per row (naive): %d rows in %.3f s = %.0f rows/s", r.naiveRows, r.naiveSeconds,
+                r.naiveRowsPerSecond))
+        invocation.console.out(
+            String(
+                format:
+                    "CPU: apply used %.2f s on the masters and %.2f s in sluice (%.0f rows per master-CPU-second); HSET used %.2f s on the masters",
+                r.applyServerCPU, r.applyClientCPU, r.applyServerCPU > 0 ? Double(r.rows) / r.applyServerCPU : 0,
+                r.hsetServerCPU))
         invocation.console.out(r.json)
         return .success
     }
