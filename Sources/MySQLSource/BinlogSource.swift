@@ -88,6 +88,8 @@ package final class BinlogSource {
         })
     }
 
+    /// The server_id of the server streamed from (once connected).
+    package var serverID: UInt32? { server?.id }
     /// The replication connection's id on the server (for `KILL`), nil while disconnected.
     package var connectionID: UInt64? { session?.connection.threadID }
     /// Where a restart may begin without losing anything.

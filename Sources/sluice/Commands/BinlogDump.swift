@@ -1,4 +1,5 @@
 import Binlog
+import MySQLSource
 import BinlogCompression
 import Ops
 
@@ -16,10 +17,16 @@ enum BinlogDumpCommand {
             .value("tables", placeholder: "DB.T,...", help: "only these tables (comma separated)"),
             .value("start-position", placeholder: "N", help: "first event position in the first file"),
             .value("stop-position", placeholder: "N", help: "stop before this position in the last file"),
-        ],
+        ] + BinlogDumpFromServer.flags,
         positionals: [Positional("FILE", help: "binlog files, in order", arity: .variadic)]
     ) { invocation in
         let a = invocation.arguments
+        if a.flag("from-server") {
+            guard let format = ServerDump.Format(rawValue: a.value("format") ?? "json") else {
+                throw UsageError("--format must be json or text")
+            }
+            return try BinlogDumpFromServer.run(invocation, format: format)
+        }
         let files = a.variadic("FILE")
         guard !files.isEmpty else { throw UsageError("binlog dump needs at least one FILE") }
         guard let format = BinlogDump.Format(rawValue: a.value("format") ?? "json") else {
