@@ -83,6 +83,18 @@ final class TLSConnectionTests: XCTestCase {
                 "TLS mode verify-ca needs a CA file (ssl_ca) to verify the server's certificate")
         }
 
+        // The replication stream itself over verify-identity TLS.
+        try server.connect().execute("CREATE DATABASE shop")
+        try server.connect().execute("CREATE TABLE shop.t (id INT PRIMARY KEY)")
+        try server.connect().execute("INSERT INTO shop.t VALUES (42)")
+        var secure = server.endpoint
+        secure.tls = MySQLTLS(mode: .verifyIdentity, ca: "\(dir)/ca.crt")
+        let source = BinlogSource(
+            SourceConfiguration(endpoint: secure, replica: ReplicaOptions(serverID: 77, follow: false), start: .earliest))
+        var rows: [RowChange] = []
+        while let transaction = try source.next() { rows += transaction.changes }
+        XCTAssertEqual(rows.map(\.after), [[.int(42)]])
+
         // A server without TLS: preferred falls back to plain, the strict modes refuse.
         let plain = try MariaDBServer(in: folder, ports: ports, name: "plain-db")
         var endpoint = plain.endpoint
