@@ -206,4 +206,63 @@ final class DRApplierTests: XCTestCase {
         XCTAssertTrue(e?.message.contains("past the partition's end 5") ?? false, "\(String(describing: e))")
         XCTAssertEqual(a.counters.messages, 0, "nothing applied")
     }
+
+    /// `sluice status` with only a DR applier configured: lagging before the applier ran (exit 3),
+    /// caught up after (exit 0), and an unreachable DR cluster shown as UNKNOWN (exit 3).
+    func testStatusLaggingCaughtUpAndUnreachable() throws {
+        let s = try services()
+        let executable = try BuiltBinary.path()
+        guard let folder = Self.folder else { throw XCTSkip("no sandbox") }
+        let topic = "dr.status"
+        try s.broker.createTopic(topic, partitions: 2)
+        try produce(s, topic: topic, accounts: 500...514, versions: 1...2)
+        func config(seeds: [Int]) throws -> String {
+            let path = folder.path + "/status-\(seeds.first ?? 0).toml"
+            try """
+                [redis.dr]
+                seeds = [\(seeds.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
+                mode = "cluster"
+                connect_timeout_ms = 500
+
+                [kafka]
+                brokers = ["\(s.broker.bootstrapServers)"]
+
+                [dr_apply]
+                topics = ["\(topic)"]
+
+                [lag]
+                max_seconds = 60
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let good = try config(seeds: s.dr.ports)
+        func status(_ path: String, json: Bool = false) throws -> (status: Int32, output: String) {
+            try folder.run(service: "status", executable: executable,
+                           arguments: ["status", "--config", path] + (json ? ["--json"] : []),
+                           workingDirectory: folder.path, logPath: folder.path + "/status.log", timeout: 30)
+        }
+        var r = try status(good)
+        XCTAssertEqual(r.status, 3, r.output)
+        XCTAssertTrue(r.output.contains("dr.dr"), r.output)
+        XCTAssertTrue(r.output.contains("LAGGING"), r.output)
+        XCTAssertTrue(r.output.contains("0 of 30 messages"), r.output)
+
+        let a = try applier(s, topic: topic, prefix: "sluice:dr:offsets:")
+        try drive(a) { self.storedTotal($0) == 30 }
+        r = try status(good, json: true)
+        XCTAssertEqual(r.status, 0, r.output)
+        let line = r.output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["ok"] as? Bool, true, line)
+        let dr = (object?["components"] as? [[String: Any]])?.first
+        XCTAssertEqual(dr?["component"] as? String, "dr.dr")
+        XCTAssertEqual(dr?["state"] as? String, "ok")
+        XCTAssertEqual(dr?["messages"] as? Int, 0)
+        XCTAssertEqual(dr?["seconds"] as? Double, 0)
+
+        let closed = try PortAllocator().pick()
+        r = try status(try config(seeds: [closed]))
+        XCTAssertEqual(r.status, 3, r.output)
+        XCTAssertTrue(r.output.contains("UNKNOWN (DR cluster unreachable"), r.output)
+    }
 }

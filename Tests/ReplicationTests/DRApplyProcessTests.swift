@@ -12,21 +12,6 @@ import XCTest
 /// last version of every row, the endpoint's metrics must match what the last process applied,
 /// and SIGTERM must end it with status 0.
 final class DRApplyProcessTests: XCTestCase {
-    private static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    private func binary() throws -> String {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("sluice").path,
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sluice").path,
-            Self.packageRoot.appendingPathComponent(".build/debug/sluice").path,
-        ]
-        guard let found = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            throw XCTSkip("no built sluice binary at \(candidates); run `swift build` first")
-        }
-        return found
-    }
-
     private func change(_ id: Int64, version: Int64) -> RowChange {
         RowChange(database: "pay", table: "accounts", kind: .update, columns: ["id", "balance", "version"],
                   before: [.int(id), .decimal("\(version - 1).00"), .int(version - 1)],
@@ -39,7 +24,7 @@ final class DRApplyProcessTests: XCTestCase {
     }
 
     func testKilledTenTimesMidStreamThenEqualAfterCatchUp() throws {
-        let executable = try binary()
+        let executable = try BuiltBinary.path()
         let folder = try SandboxFolder(label: "dr-kill")
         defer { folder.close() }
         let ports = PortAllocator()
@@ -183,4 +168,22 @@ final class LockedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
     func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
     func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+}
+
+/// The `sluice` executable built with the tests.
+enum BuiltBinary {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static func path() throws -> String {
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("sluice").path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sluice").path,
+            packageRoot.appendingPathComponent(".build/debug/sluice").path,
+        ]
+        guard let found = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw XCTSkip("no built sluice binary at \(candidates); run `swift build` first")
+        }
+        return found
+    }
 }

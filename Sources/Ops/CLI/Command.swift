@@ -6,6 +6,8 @@ public enum ExitCode: Int32, Sendable, Equatable {
     case failure = 1
     /// The invocation or the configuration is wrong: unknown command or flag, bad value, config errors.
     case usage = 2
+    /// `sluice status`: some lag is over the `[lag]` thresholds, or a component could not be read.
+    case lagging = 3
 }
 
 /// An error that decides the exit code it causes (all other errors exit with `.failure`).

@@ -31,6 +31,7 @@ enum Registry {
         BinlogDumpCommand.command,
         BenchDecodeCommand.command,
         DRApplyCommand.command,
+        StatusCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
