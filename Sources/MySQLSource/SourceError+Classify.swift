@@ -25,6 +25,13 @@ extension SourceError {
                 return SourceError(.purgedBinlog, text, place: place, mysql: error)
             }
             return SourceError(.binlogDump, "the server ended the binlog dump: \(text)", place: place, mysql: error)
+        case 4052:
+            // ER_SLAVE_SAME_ID (MariaDB 10.6+): sent to the older connection when another replica
+            // registers with its server_id. Reconnecting would only throw the other one out.
+            return SourceError(
+                .serverIDConflict,
+                "another replica connected with the same server_id and the server dropped this one: \(text); give each replica its own server_id",
+                place: place, mysql: error)
         case 2026:
             return SourceError(.configuration, "TLS setup failed: \(text)", place: place, mysql: error)
         case 0:
