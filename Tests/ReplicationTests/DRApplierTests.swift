@@ -78,12 +78,13 @@ final class DRApplierTests: XCTestCase {
     }
 
     private func applier(_ s: Services, topic: String, prefix: String, onGap: DRApplier.GapPolicy = .halt,
-                         metrics: DRMetrics? = nil) throws -> DRApplier {
+                         metrics: DRMetrics? = nil, log: LockedBox<[String]>? = nil) throws -> DRApplier {
         try DRApplier(consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: try client(s),
                       mappings: [try mapping()],
                       settings: .init(topics: [topic], offsetsPrefix: prefix, batchSize: 64, pollMilliseconds: 100,
                                       metadataRefreshSeconds: 0.5, onGap: onGap),
-                      logger: Logger(level: .error, format: .text, sink: { _ in }), metrics: metrics)
+                      logger: Logger(level: .info, format: .text, sink: { line in log?.set((log?.get() ?? []) + [line]) }),
+                      metrics: metrics)
     }
 
     /// Steps until `done` holds (or 30 s pass).
@@ -264,5 +265,40 @@ final class DRApplierTests: XCTestCase {
         r = try status(try config(seeds: [closed]))
         XCTAssertEqual(r.status, 3, r.output)
         XCTAssertTrue(r.output.contains("UNKNOWN (DR cluster unreachable"), r.output)
+    }
+
+    /// The DR cluster down (a master killed, so the cluster refuses writes): the applier holds the
+    /// batch, says why in the log, and applies it once the node is back (its function library
+    /// loaded again if the restart lost it).
+    func testHoldsThroughADRClusterOutageAndCatchesUp() throws {
+        let s = try services()
+        let topic = "dr.outage"
+        try s.broker.createTopic(topic, partitions: 2)
+        try produce(s, topic: topic, accounts: 700...719, versions: 1...3)
+        let port = try s.dr.masterPorts()[1]
+        s.dr.crashNode(port)
+        let restarted = DispatchSemaphore(value: 0)
+        let restartError = LockedBox<String?>(nil)
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 2)
+            do { try Self.dr?.restartNode(port) } catch { restartError.set("\(error)") }
+            restarted.signal()
+        }
+        let log = LockedBox<[String]>([])
+        let a = try applier(s, topic: topic, prefix: "outage:", log: log)
+        let deadline = Date().addingTimeInterval(40)
+        if a.start() {
+            while storedTotal(a) < 60, Date() < deadline { try a.step() }
+        }
+        XCTAssertEqual(restarted.wait(timeout: .now() + 30), .success)
+        XCTAssertNil(restartError.get())
+        XCTAssertEqual(storedTotal(a), 60)
+        XCTAssertEqual(a.counters.applied, 60)
+        let lines = log.get().joined()
+        XCTAssertTrue(lines.contains("holding"), lines)
+        let redis = try client(s)
+        for id in 700...719 {
+            XCTAssertEqual(try redis.send(RedisCommand("HGET", "account:\(id)", "version"), key: "account:\(id)").text, "3")
+        }
     }
 }
