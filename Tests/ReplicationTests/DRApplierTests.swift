@@ -131,6 +131,8 @@ final class DRApplierTests: XCTestCase {
         XCTAssertTrue(text.contains(#"sluice_sink_stale_writes_total{db="pay",sink="dr",table="accounts"} 0"#), text)
         XCTAssertTrue(text.contains(#"sluice_dr_lag_seconds{cluster="dr"} 30"#), text)
         XCTAssertTrue(text.contains(#"sluice_dr_messages_behind{cluster="dr"} 0"#), text)
+        XCTAssertTrue(text.contains(#"sluice_sink_batches_total{sink="dr"} \#(first.counters.batches)"#), text)
+        XCTAssertGreaterThanOrEqual(first.counters.batches, 4, "200 messages in batches of at most 64")
 
         // Resume: only the new messages are read.
         try produce(s, topic: topic, accounts: 1...20, versions: 11...11)
@@ -300,5 +302,29 @@ final class DRApplierTests: XCTestCase {
         for id in 700...719 {
             XCTAssertEqual(try redis.send(RedisCommand("HGET", "account:\(id)", "version"), key: "account:\(id)").text, "3")
         }
+    }
+
+    /// Partitions that appear while the applier runs (here: a whole topic created later) are found
+    /// by the metadata refresh and read from their beginning; the lag metric counts them meanwhile.
+    func testPartitionsAppearingLaterAreAssigned() throws {
+        let s = try services()
+        let existing = "dr.first"
+        let later = "dr.later"
+        try s.broker.createTopic(existing, partitions: 1)
+        try produce(s, topic: existing, accounts: 800...804, versions: 1...1)
+        let a = try DRApplier(consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: try client(s),
+                              mappings: [try mapping()],
+                              settings: .init(topics: [existing, later], offsetsPrefix: "later:", batchSize: 64,
+                                              pollMilliseconds: 100, metadataRefreshSeconds: 0.3),
+                              logger: Logger(level: .error, format: .text, sink: { _ in }))
+        try drive(a) { self.storedTotal($0) == 5 }
+        XCTAssertEqual(a.assigned.count, 1)
+        try s.broker.createTopic(later, partitions: 2)
+        try produce(s, topic: later, accounts: 810...819, versions: 1...1)
+        try drive(a) { self.storedTotal($0) == 15 }
+        XCTAssertEqual(a.assigned.count, 3)
+        XCTAssertEqual(Set(a.offsets.entries.keys.map(\.topic)), [existing, later])
+        let redis = try client(s)
+        XCTAssertEqual(try redis.send(RedisCommand("HGET", "account:815", "version"), key: "account:815").text, "1")
     }
 }

@@ -93,6 +93,7 @@ extension DRApplier {
         for (p, e) in stored { offsets.entries[p] = e }
         counters.messages += changes.count
         counters.batches += 1
+        metrics?.batch()
         if let latest = changes.map({ Int64($0.commitTime) }).max() { lastCommitTime = max(lastCommitTime, latest) }
         if let halt { throw halt }
     }

@@ -35,6 +35,10 @@ package final class DRMetrics {
             (try? registry.gauge(SluiceMetrics.drLagSeconds, [.cluster: cluster]))?.set(max(0, now() - Double(applier.lastCommitTime)))
         }
         (try? registry.gauge(SluiceMetrics.drMessagesBehind, [.cluster: cluster]))?.set(applier.messagesBehind)
-        (try? registry.counter(SluiceMetrics.sinkBatches, [.sink: cluster]))?.increment(by: 0)
+    }
+
+    /// A batch applied and its offsets stored.
+    func batch() {
+        (try? registry.counter(SluiceMetrics.sinkBatches, [.sink: cluster]))?.increment()
     }
 }

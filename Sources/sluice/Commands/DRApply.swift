@@ -31,8 +31,11 @@ enum DRApplyCommand {
         var started = false
         do {
             try applier.run(shouldStop: { stop.isStopping }, afterStep: {
-                let lag = applier.lastCommitTime > 0 ? Date().timeIntervalSince1970 - Double(applier.lastCommitTime) : nil
-                state.update(lag: lag, behind: applier.messagesBehind)
+                // Ready means caught up: nothing behind counts as no lag, however old the last change.
+                let lag: Double? =
+                    applier.messagesBehind == 0 && !applier.ends.isEmpty ? 0
+                    : applier.lastCommitTime > 0 ? Date().timeIntervalSince1970 - Double(applier.lastCommitTime) : nil
+                state.update(lag: lag)
                 if !started {
                     started = true
                     runtime.ready(status: "applying to [redis.\(cluster)]")
@@ -59,7 +62,7 @@ final class DRApplyState: @unchecked Sendable {
     private var halted: String?
     private var lastStep = Date()
 
-    func update(lag: Double?, behind: Int64) {
+    func update(lag: Double?) {
         lock.lock()
         self.lag = lag
         lastStep = Date()
