@@ -58,7 +58,8 @@ package final class ReplicationSession {
         follow = options.follow
         var endpoint = endpoint
         if options.heartbeatSeconds > 0 {
-            endpoint.readTimeoutSeconds = UInt32(min(3600, max(Double(endpoint.readTimeoutSeconds), options.heartbeatSeconds * 3 + 2)))
+            // Three missed heartbeats: the connection is dead even without a FIN (a vanished host).
+            endpoint.readTimeoutSeconds = UInt32(min(3600, max(2, options.heartbeatSeconds * 3 + 2)))
         }
         do {
             connection = try MySQLConnection(endpoint)
