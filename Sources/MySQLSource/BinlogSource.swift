@@ -102,7 +102,9 @@ package final class BinlogSource {
     /// Seconds behind (from event times and heartbeats); bytes behind when `measureBytes`.
     package func lag(measureBytes: Bool = false) -> SourceLag {
         var lag = SourceLag(secondsBehind: lagTracker.secondsBehind(now: clock.now()), bytesBehind: nil)
-        if measureBytes, let position = assembler?.resume.binlog, let logs = try? LagTracker.binaryLogs(on: MySQLConnection(endpoint())) {
+        if measureBytes, let position = assembler?.resume.binlog,
+            let logs = try? LagTracker.binaryLogs(on: MySQLConnection(endpoint()))
+        {
             lag.bytesBehind = LagTracker.bytesBehind(position, logs: logs)
         }
         return lag
@@ -175,7 +177,8 @@ package final class BinlogSource {
             break
         }
         do {
-            let opened = try ReplicationSession(endpoint: endpoint(), options: configuration.replica, start: try resumeStart())
+            let opened = try ReplicationSession(
+                endpoint: endpoint(), options: configuration.replica, start: try resumeStart())
             connections += 1
             server = (opened.settings.serverID, opened.settings.serverUUID)
             if assembler == nil {
@@ -229,7 +232,8 @@ package final class BinlogSource {
                 let text = try MySQLConnection(endpoint()).query(
                     "SELECT BINLOG_GTID_POS('\(sqlString(position.file))', \(position.offset)) AS gtid"
                 ).value("gtid")
-                return SourceCheckpoint(binlog: position, mariadbGTID: text.flatMap { MariaDBGTIDPosition(parsing: $0) })
+                return SourceCheckpoint(
+                    binlog: position, mariadbGTID: text.flatMap { MariaDBGTIDPosition(parsing: $0) })
             } catch {
                 return SourceCheckpoint(binlog: position)
             }
@@ -241,9 +245,12 @@ package final class BinlogSource {
     /// A purged start point: name the earliest place still on the server and the way out.
     private func explainPurged(_ error: SourceError) -> SourceError {
         var earliest = "unknown (SHOW BINARY LOGS failed)"
-        if let connection = try? MySQLConnection(endpoint()), let first = try? LagTracker.binaryLogs(on: connection).first {
+        if let connection = try? MySQLConnection(endpoint()),
+            let first = try? LagTracker.binaryLogs(on: connection).first
+        {
             earliest = "\(first.name):4"
-            if let gtid = try? connection.query("SELECT BINLOG_GTID_POS('\(sqlString(first.name))', 4) AS g").value("g"),
+            if let gtid = try? connection.query("SELECT BINLOG_GTID_POS('\(sqlString(first.name))', 4) AS g").value(
+                "g"),
                 !gtid.isEmpty
             {
                 earliest += " (GTID position \(gtid))"

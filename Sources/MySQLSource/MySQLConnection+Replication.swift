@@ -23,7 +23,8 @@ extension MySQLConnection {
     func send(_ command: enum_server_command, _ body: [UInt8], expectOK: Bool, context: String) throws(MySQLError) {
         guard let methods = handle.pointee.methods, let dbCommand = methods.pointee.db_command else {
             throw MySQLError(
-                operation: .query, code: 0, sqlState: "HY000", message: "libmariadb has no db_command method", context: context)
+                operation: .query, code: 0, sqlState: "HY000", message: "libmariadb has no db_command method",
+                context: context)
         }
         let status = body.withUnsafeBufferPointer { buffer in
             UnsafeRawBufferPointer(buffer).withMemoryRebound(to: CChar.self) { chars in
@@ -43,7 +44,8 @@ extension MySQLConnection {
             throw Self.error(of: handle, operation: .fetch, context: context)
         }
         guard let start = handle.pointee.net.read_pos else {
-            throw MySQLError(operation: .fetch, code: 2027, sqlState: "HY000", message: "no packet buffer", context: context)
+            throw MySQLError(
+                operation: .fetch, code: 2027, sqlState: "HY000", message: "no packet buffer", context: context)
         }
         let packet = UnsafeBufferPointer(start: start, count: Int(length))
         switch packet[0] {

@@ -6,7 +6,8 @@ import Binlog
 enum ReplicationCommand {
     /// COM_REGISTER_SLAVE (0x15): server_id (4), hostname (1-byte length + bytes), user (same),
     /// password (same), port (2), replication rank (4, unused), master id (4, 0 = the server fills it).
-    static func registerReplica(serverID: UInt32, host: String, user: String, password: String, port: UInt16) -> [UInt8] {
+    static func registerReplica(serverID: UInt32, host: String, user: String, password: String, port: UInt16) -> [UInt8]
+    {
         var body: [UInt8] = []
         append(&body, UInt64(serverID), 4)
         for text in [host, user, password] {
@@ -42,7 +43,9 @@ enum ReplicationCommand {
     /// file name, position (8), then with BINLOG_THROUGH_GTID the encoded GTID set's length (4) and
     /// the set: number of sids (8), per sid its uuid (16), number of intervals (8) and each
     /// interval as start (8) and exclusive end (8).
-    static func binlogDumpGTID(gtids: MySQLGTIDSet, flags: UInt16, serverID: UInt32, file: String = "", position: UInt64 = 4)
+    static func binlogDumpGTID(
+        gtids: MySQLGTIDSet, flags: UInt16, serverID: UInt32, file: String = "", position: UInt64 = 4
+    )
         -> [UInt8]
     {
         var body: [UInt8] = []

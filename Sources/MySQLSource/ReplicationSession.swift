@@ -100,7 +100,8 @@ package final class ReplicationSession {
             switch start {
             case .current:
                 let status = try connection.query("SHOW MASTER STATUS")
-                guard let file = status.value("File"), let position = status.value("Position").flatMap(UInt64.init) else {
+                guard let file = status.value("File"), let position = status.value("Position").flatMap(UInt64.init)
+                else {
                     throw SourceError(.prerequisite, "SHOW MASTER STATUS returned nothing: is the binary log on?")
                 }
                 return .position(BinlogPosition(file: file, offset: position))
@@ -124,10 +125,13 @@ package final class ReplicationSession {
 
     private func negotiate(_ options: ReplicaOptions) throws(MySQLError) {
         // The server sends CRC32-checked events only to a replica that says it can read them.
-        try connection.execute("SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum")
+        try connection.execute(
+            "SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum"
+        )
         if options.heartbeatSeconds > 0 {
             let nanoseconds = UInt64(options.heartbeatSeconds * 1_000_000_000)
-            try connection.execute("SET @master_heartbeat_period = \(nanoseconds), @source_heartbeat_period = \(nanoseconds)")
+            try connection.execute(
+                "SET @master_heartbeat_period = \(nanoseconds), @source_heartbeat_period = \(nanoseconds)")
         }
         if settings.flavour == .mariadb {
             // MARIA_SLAVE_CAPABILITY_MINE (4): GTID events as they are, annotate events understood.
@@ -148,7 +152,8 @@ package final class ReplicationSession {
             try connection.send(COM_BINLOG_DUMP, body, expectOK: false, context: "COM_BINLOG_DUMP from GTID \(gtid)")
         case .mysqlGTID(let set):
             let body = ReplicationCommand.binlogDumpGTID(gtids: set, flags: flags, serverID: options.serverID)
-            try connection.send(MySQLConnection.binlogDumpGTID, body, expectOK: false, context: "COM_BINLOG_DUMP_GTID from \(set)")
+            try connection.send(
+                MySQLConnection.binlogDumpGTID, body, expectOK: false, context: "COM_BINLOG_DUMP_GTID from \(set)")
         case .position(let position):
             let body = ReplicationCommand.binlogDump(
                 position: position.offset, flags: flags, serverID: options.serverID, file: position.file)

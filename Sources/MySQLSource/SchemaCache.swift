@@ -65,7 +65,9 @@ package final class SchemaCache {
             WHERE TABLE_SCHEMA = '\(sqlString(name.schema))' AND TABLE_NAME = '\(sqlString(name.table))'
               AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION
             """)
-        let primaryKey = key.rows.indices.compactMap { row in key.value("name", row: row).flatMap { columns.firstIndex(of: $0) } }
+        let primaryKey = key.rows.indices.compactMap { row in
+            key.value("name", row: row).flatMap { columns.firstIndex(of: $0) }
+        }
         return TableSchema(name: name, columns: columns, primaryKey: primaryKey)
     }
 }

@@ -27,7 +27,9 @@ package enum ServerDump {
             var header = "# \(transaction.start)..\(transaction.end)"
             if let gtid = transaction.gtid { header += " gtid \(gtid)" }
             if let xid = transaction.xid { header += " xa \(xid)" }
-            if !transaction.isLast || transaction.chunk > 0 { header += " chunk \(transaction.chunk)\(transaction.isLast ? " (last)" : "")" }
+            if !transaction.isLast || transaction.chunk > 0 {
+                header += " chunk \(transaction.chunk)\(transaction.isLast ? " (last)" : "")"
+            }
             if let statement = transaction.statement { header += " statement: \(statement)" }
             out.append(header)
         }
@@ -38,7 +40,8 @@ package enum ServerDump {
             let event = ChangeEvent(
                 op: change.kind == .write ? .insert : change.kind == .update ? .update : .delete,
                 schema: change.table.name.schema, table: change.table.name.table,
-                before: change.before.map { named($0, change.table) }, after: change.after.map { named($0, change.table) },
+                before: change.before.map { named($0, change.table) },
+                after: change.after.map { named($0, change.table) },
                 source: place)
             out.append(format == .json ? event.jsonLine : "  " + event.jsonLine)
         }

@@ -67,7 +67,7 @@ package struct ServerSettings: Sendable, Equatable {
     private static func optionalVariable(_ name: String, _ connection: MySQLConnection) throws(MySQLError) -> String? {
         do {
             return try connection.query("SELECT @@GLOBAL.\(name) AS value").value("value")
-        } catch where error.code == 1193 {
+        } catch  where error.code == 1193 {
             return nil
         }
     }

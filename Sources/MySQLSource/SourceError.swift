@@ -41,7 +41,9 @@ package struct SourceError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The decoder's error behind it, when there is one.
     package let decode: BinlogError?
 
-    package init(_ code: Code, _ message: String, place: String? = nil, mysql: MySQLError? = nil, decode: BinlogError? = nil) {
+    package init(
+        _ code: Code, _ message: String, place: String? = nil, mysql: MySQLError? = nil, decode: BinlogError? = nil
+    ) {
         self.code = code
         self.message = message
         self.place = place

@@ -49,10 +49,12 @@ package struct LagTracker: Sendable, Equatable {
     }
 
     /// SHOW BINARY LOGS as (name, size) pairs.
-    package static func binaryLogs(on connection: MySQLConnection) throws(MySQLError) -> [(name: String, size: UInt64)] {
+    package static func binaryLogs(on connection: MySQLConnection) throws(MySQLError) -> [(name: String, size: UInt64)]
+    {
         let rows = try connection.query("SHOW BINARY LOGS")
         return rows.rows.indices.compactMap { row in
-            guard let name = rows.value("Log_name", row: row), let size = rows.value("File_size", row: row).flatMap(UInt64.init)
+            guard let name = rows.value("Log_name", row: row),
+                let size = rows.value("File_size", row: row).flatMap(UInt64.init)
             else { return nil }
             return (name, size)
         }

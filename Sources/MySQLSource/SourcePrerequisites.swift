@@ -88,11 +88,16 @@ package enum SourcePrerequisites {
             fail(.prerequisite, "the binary log is off (log_bin=OFF): start the server with --log-bin")
         }
         if settings.binlogFormat.uppercased() != "ROW" {
-            fail(.prerequisite, "binlog_format is \(settings.binlogFormat), sluice needs ROW (SET GLOBAL binlog_format=ROW and restart writers)")
+            fail(
+                .prerequisite,
+                "binlog_format is \(settings.binlogFormat), sluice needs ROW (SET GLOBAL binlog_format=ROW and restart writers)"
+            )
         }
         let image = settings.binlogRowImage.uppercased()
         if image != "FULL" {
-            fail(.prerequisite, "binlog_row_image is \(image), the Redis mapping needs FULL; " + missingColumns(image, tables, facts))
+            fail(
+                .prerequisite,
+                "binlog_row_image is \(image), the Redis mapping needs FULL; " + missingColumns(image, tables, facts))
         }
         if let metadata = settings.binlogRowMetadata, metadata.uppercased() != "FULL" {
             report.warnings.append(
@@ -100,15 +105,18 @@ package enum SourcePrerequisites {
                     + "which can be wrong for events written before a schema change; set binlog_row_metadata=FULL")
         } else if settings.binlogRowMetadata == nil {
             report.warnings.append(
-                "the server has no binlog_row_metadata (MariaDB < 10.5, MySQL < 8.0.1): column names come from information_schema")
+                "the server has no binlog_row_metadata (MariaDB < 10.5, MySQL < 8.0.1): column names come from information_schema"
+            )
         }
         if serverID == 0 {
             fail(.configuration, "the source's server_id must not be 0")
         } else if serverID == settings.serverID {
             fail(.serverIDConflict, "server_id \(serverID) is the server's own server_id; choose another for sluice")
         } else if let replicas = facts.replicaServerIDs, replicas.contains(serverID) {
-            fail(.serverIDConflict,
-                 "server_id \(serverID) is already used by a replica of this server (SHOW SLAVE HOSTS); each replica needs its own")
+            fail(
+                .serverIDConflict,
+                "server_id \(serverID) is already used by a replica of this server (SHOW SLAVE HOSTS); each replica needs its own"
+            )
         }
         var missing: [String] = []
         if !facts.globalPrivileges.contains("REPLICATION SLAVE") { missing.append("REPLICATION SLAVE") }
@@ -119,14 +127,19 @@ package enum SourcePrerequisites {
             if let reason = facts.unreadableTables[table] { missing.append("SELECT on \(table) (\(reason))") }
         }
         if !missing.isEmpty {
-            fail(.privileges, "the account lacks " + missing.joined(separator: ", ")
-                 + "; sluice needs exactly REPLICATION SLAVE, REPLICATION CLIENT/BINLOG MONITOR and SELECT on the mapped tables")
+            fail(
+                .privileges,
+                "the account lacks " + missing.joined(separator: ", ")
+                    + "; sluice needs exactly REPLICATION SLAVE, REPLICATION CLIENT/BINLOG MONITOR and SELECT on the mapped tables"
+            )
         }
         if let sync = settings.syncBinlog, sync != 1 {
-            report.warnings.append("sync_binlog=\(sync): a server crash can lose binlog events that clients saw committed")
+            report.warnings.append(
+                "sync_binlog=\(sync): a server crash can lose binlog events that clients saw committed")
         }
         if let flush = settings.innodbFlushLogAtTrxCommit, flush != 1 {
-            report.warnings.append("innodb_flush_log_at_trx_commit=\(flush): a server crash can lose committed transactions")
+            report.warnings.append(
+                "innodb_flush_log_at_trx_commit=\(flush): a server crash can lose committed transactions")
         }
         return report
     }
@@ -159,7 +172,8 @@ package enum SourcePrerequisites {
         let host = at.map { String(user[user.index(after: $0)...]) } ?? ""
         let grantee = "'\(name)'@'\(host)'"
         let rows = try connection.query(
-            "SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = '\(sqlString(grantee))'")
+            "SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = '\(sqlString(grantee))'"
+        )
         var facts = AccountFacts(globalPrivileges: Set(rows.rows.compactMap { $0.first ?? nil }))
         for table in tables {
             do {
@@ -170,8 +184,10 @@ package enum SourcePrerequisites {
         }
         do {
             let hosts = try connection.query("SHOW SLAVE HOSTS")
-            facts.replicaServerIDs = hosts.rows.indices.compactMap { hosts.value("Server_id", row: $0).flatMap { UInt32($0) } }
-        } catch where error.code == 1227 || error.code == 1045 {
+            facts.replicaServerIDs = hosts.rows.indices.compactMap {
+                hosts.value("Server_id", row: $0).flatMap { UInt32($0) }
+            }
+        } catch  where error.code == 1227 || error.code == 1045 {
             facts.replicaServerIDs = nil
         }
         for table in tables where facts.unreadableTables[table] == nil {
@@ -183,8 +199,10 @@ package enum SourcePrerequisites {
                 """)
             facts.columns[table] = columns.rows.indices.map { row in
                 let type = (columns.value("type", row: row) ?? "").lowercased()
-                return (columns.value("name", row: row) ?? "", type.hasSuffix("blob") || type.hasSuffix("text"),
-                        columns.value("k", row: row) == "PRI")
+                return (
+                    columns.value("name", row: row) ?? "", type.hasSuffix("blob") || type.hasSuffix("text"),
+                    columns.value("k", row: row) == "PRI"
+                )
             }
         }
         return facts

@@ -19,8 +19,12 @@ package enum SourceStart: Sendable, Equatable, CustomStringConvertible {
     package init(parsing text: String) throws(SourceError) {
         let trimmed = text.trimmed(of: " \t")
         switch trimmed.lowercased() {
-        case "current", "now", "end": self = .current; return
-        case "earliest", "beginning", "start": self = .earliest; return
+        case "current", "now", "end":
+            self = .current
+            return
+        case "earliest", "beginning", "start":
+            self = .earliest
+            return
         default: break
         }
         if trimmed.hasPrefix("mysql-gtid:") {
@@ -45,7 +49,9 @@ package enum SourceStart: Sendable, Equatable, CustomStringConvertible {
             self = .position(position)
         } else {
             throw Self.bad(
-                text, "expected current, earliest, FILE:POS, a MariaDB GTID position (0-1-42) or a MySQL GTID set (uuid:1-42)")
+                text,
+                "expected current, earliest, FILE:POS, a MariaDB GTID position (0-1-42) or a MySQL GTID set (uuid:1-42)"
+            )
         }
     }
 

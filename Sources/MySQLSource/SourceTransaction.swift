@@ -78,7 +78,8 @@ package struct SourceTransaction: Sendable, Equatable {
     package var checkpoint: SourceCheckpoint?
 
     package init(
-        gtid: String?, xid: XID? = nil, changes: [RowChange], statement: String? = nil, chunk: Int = 0, isLast: Bool = true,
+        gtid: String?, xid: XID? = nil, changes: [RowChange], statement: String? = nil, chunk: Int = 0,
+        isLast: Bool = true,
         start: BinlogPosition, end: BinlogPosition, timestamp: UInt32, checkpoint: SourceCheckpoint?
     ) {
         self.gtid = gtid

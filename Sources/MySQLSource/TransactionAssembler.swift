@@ -121,18 +121,24 @@ package struct TransactionAssembler: Sendable {
             resume.binlog = BinlogPosition(file: rotate.nextFile, offset: rotate.position)
             return []
         case .incident(let incident):
-            throw SourceError(.binlogDump, "the server logged an incident (\(incident.incident)): \(incident.message)", place: located.place)
+            throw SourceError(
+                .binlogDump, "the server logged an incident (\(incident.incident)): \(incident.message)",
+                place: located.place)
         case .unknown(let type) where event.header.flags & 0x80 == 0:
-            throw SourceError(.decode, "event type \(type) is not understood and not marked ignorable", place: located.place)
+            throw SourceError(
+                .decode, "event type \(type) is not understood and not marked ignorable", place: located.place)
         default:
             return []
         }
     }
 
-    private mutating func open(at start: BinlogPosition, event: Event, standalone: Bool, place: String) throws(SourceError) {
+    private mutating func open(at start: BinlogPosition, event: Event, standalone: Bool, place: String)
+        throws(SourceError)
+    {
         if let group {
             throw SourceError(
-                .transaction, "a new transaction starts while the one from \(group.start) (\(group.gtid ?? "no GTID")) is still open",
+                .transaction,
+                "a new transaction starts while the one from \(group.start) (\(group.gtid ?? "no GTID")) is still open",
                 place: place)
         }
         var opened = Group(
@@ -164,10 +170,12 @@ package struct TransactionAssembler: Sendable {
         case .savepoint:
             return []
         case .xaCommit(let text), .xaRollback(let text):
-            return try decide(text, commit: kind != .xaRollback(text), here: here, after: after, event: event, place: place)
+            return try decide(
+                text, commit: kind != .xaRollback(text), here: here, after: after, event: event, place: place)
         case .statementDML where group?.standalone == false:
             throw SourceError(
-                .transaction, "a data change written as a statement (binlog_format is not ROW for this session): \(sql.prefix(200))",
+                .transaction,
+                "a data change written as a statement (binlog_format is not ROW for this session): \(sql.prefix(200))",
                 place: place)
         case .statementDML, .other:
             if group == nil { try open(at: here, event: event, standalone: true, place: place) }
@@ -177,7 +185,8 @@ package struct TransactionAssembler: Sendable {
     }
 
     private mutating func rows(
-        _ rows: RowsEvent, after: BinlogPosition, place: String, schema: (TableMapEvent) throws(SourceError) -> TableSchema
+        _ rows: RowsEvent, after: BinlogPosition, place: String,
+        schema: (TableMapEvent) throws(SourceError) -> TableSchema
     ) throws(SourceError) -> [SourceTransaction] {
         guard group != nil else {
             throw SourceError(.transaction, "row event outside a transaction", place: place)
@@ -207,7 +216,8 @@ package struct TransactionAssembler: Sendable {
     private static func flushChunk(_ group: inout Group?, end: BinlogPosition) -> SourceTransaction? {
         guard var open = group else { return nil }
         let chunk = SourceTransaction(
-            gtid: open.gtid, xid: nil, changes: open.changes, chunk: open.chunk, isLast: false, start: open.start, end: end,
+            gtid: open.gtid, xid: nil, changes: open.changes, chunk: open.chunk, isLast: false, start: open.start,
+            end: end,
             timestamp: open.timestamp, checkpoint: nil)
         open.handedOut += open.changes.count
         open.changes = []
@@ -232,7 +242,9 @@ package struct TransactionAssembler: Sendable {
         ]
     }
 
-    private mutating func hold(_ xid: XID, after: BinlogPosition, place: String) throws(SourceError) -> [SourceTransaction] {
+    private mutating func hold(_ xid: XID, after: BinlogPosition, place: String) throws(SourceError)
+        -> [SourceTransaction]
+    {
         guard let open = group else {
             throw SourceError(.transaction, "XA PREPARE without a transaction start", place: place)
         }
@@ -273,7 +285,8 @@ package struct TransactionAssembler: Sendable {
         }
         return [
             SourceTransaction(
-                gtid: open.gtid, xid: held?.xid ?? xid, changes: changes, statement: nil, chunk: 0, isLast: true, start: open.start,
+                gtid: open.gtid, xid: held?.xid ?? xid, changes: changes, statement: nil, chunk: 0, isLast: true,
+                start: open.start,
                 end: after, timestamp: open.timestamp, checkpoint: checkpoint)
         ]
     }

@@ -20,7 +20,8 @@ final class DisconnectTests: XCTestCase {
                     try db.execute("BEGIN")
                     for row in 1...4 { try db.execute("INSERT INTO shop.items VALUES (\(round * 4 + row), 'r')") }
                     try db.execute("COMMIT")
-                    let dumps = try db.query("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+                    let dumps = try db.query(
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
                     for row in dumps.rows { if let id = row.first ?? nil { _ = try? db.execute("KILL \(id)") } }
                     usleep(60_000)
                 }
@@ -61,7 +62,8 @@ final class DisconnectTests: XCTestCase {
         expected += try fixture.writeTransactions(5)
         got += try collect(source) { ids(got + $0).count == 15 }
         assertSequence(ids(got), expected)
-        XCTAssertEqual(Set(got.compactMap { $0.changes.isEmpty ? nil : $0.end.file }), ["bin.000001", "bin.000002", "bin.000003"])
+        XCTAssertEqual(
+            Set(got.compactMap { $0.changes.isEmpty ? nil : $0.end.file }), ["bin.000001", "bin.000002", "bin.000003"])
         XCTAssertEqual(source.position?.binlog.file, "bin.000003")
 
         try fixture.admin.execute("PURGE BINARY LOGS TO 'bin.000003'")
@@ -72,10 +74,12 @@ final class DisconnectTests: XCTestCase {
             XCTAssertEqual(error.code, .purgedBinlog)
             XCTAssertEqual(error.mysql?.code, 1236)
             XCTAssertTrue(
-                error.message.hasPrefix("the binlog at bin.000001:4 is no longer on the server (purged): "), error.message)
+                error.message.hasPrefix("the binlog at bin.000001:4 is no longer on the server (purged): "),
+                error.message)
             XCTAssertTrue(
                 error.message.contains(
-                    "The earliest binlog still on the server starts at bin.000003:4 (GTID position 0-1-12). The changes in between cannot be replayed: run `sluice resync`"),
+                    "The earliest binlog still on the server starts at bin.000003:4 (GTID position 0-1-12). The changes in between cannot be replayed: run `sluice resync`"
+                ),
                 error.message)
         }
         // Stopped at once, and stays stopped without touching the server again.

@@ -7,7 +7,8 @@ final class PrerequisiteTests: XCTestCase {
     private let good = ServerSettings(
         version: "10.11.6-MariaDB-log", serverID: 1, logBin: true, binlogFormat: "ROW", binlogRowImage: "FULL",
         binlogRowMetadata: "FULL", binlogChecksum: "CRC32", syncBinlog: 1, innodbFlushLogAtTrxCommit: 1)
-    private let allPrivileges = AccountFacts(globalPrivileges: ["REPLICATION SLAVE", "BINLOG MONITOR", "SELECT"], replicaServerIDs: [7])
+    private let allPrivileges = AccountFacts(
+        globalPrivileges: ["REPLICATION SLAVE", "BINLOG MONITOR", "SELECT"], replicaServerIDs: [7])
 
     func testAGoodServerPassesWithoutWarnings() {
         let report = SourcePrerequisites.evaluate(settings: good, facts: allPrivileges, serverID: 9001, tables: [])
@@ -27,16 +28,19 @@ final class PrerequisiteTests: XCTestCase {
         facts.unreadableTables[TableName("shop", "secret")] = "SELECT command denied"
         let report = SourcePrerequisites.evaluate(
             settings: settings, facts: facts, serverID: 7, tables: [table, TableName("shop", "secret")])
-        XCTAssertEqual(report.errors.map(\.code), [.prerequisite, .prerequisite, .prerequisite, .serverIDConflict, .privileges])
+        XCTAssertEqual(
+            report.errors.map(\.code), [.prerequisite, .prerequisite, .prerequisite, .serverIDConflict, .privileges])
         XCTAssertEqual(report.errors[0].message, "the binary log is off (log_bin=OFF): start the server with --log-bin")
         XCTAssertTrue(report.errors[1].message.hasPrefix("binlog_format is MIXED, sluice needs ROW"))
         XCTAssertEqual(
             report.errors[2].message,
-            "binlog_row_image is MINIMAL, the Redis mapping needs FULL; with MINIMAL, every column outside the primary key can be missing from updates and deletes (shop.orders: total, note)")
+            "binlog_row_image is MINIMAL, the Redis mapping needs FULL; with MINIMAL, every column outside the primary key can be missing from updates and deletes (shop.orders: total, note)"
+        )
         XCTAssertTrue(report.errors[3].message.contains("server_id 7 is already used by a replica"))
         XCTAssertEqual(
             report.errors[4].message,
-            "the account lacks REPLICATION SLAVE, BINLOG MONITOR (REPLICATION CLIENT), SELECT on shop.secret (SELECT command denied); sluice needs exactly REPLICATION SLAVE, REPLICATION CLIENT/BINLOG MONITOR and SELECT on the mapped tables")
+            "the account lacks REPLICATION SLAVE, BINLOG MONITOR (REPLICATION CLIENT), SELECT on shop.secret (SELECT command denied); sluice needs exactly REPLICATION SLAVE, REPLICATION CLIENT/BINLOG MONITOR and SELECT on the mapped tables"
+        )
         XCTAssertEqual(report.warnings.count, 2)
         XCTAssertTrue(report.warnings[0].hasPrefix("binlog_row_metadata is MINIMAL"))
         XCTAssertTrue(report.warnings[1].hasPrefix("sync_binlog=0"))
@@ -77,7 +81,9 @@ final class PrerequisiteTests: XCTestCase {
         XCTAssertEqual(settings.binlogRowMetadata, "FULL")
         XCTAssertEqual(settings.syncBinlog, 1)
         XCTAssertEqual(settings.innodbFlushLogAtTrxCommit, 1)
-        XCTAssertEqual(try SourcePrerequisites.run(on: admin, settings: settings, serverID: 4242, tables: tables), PrerequisiteReport())
+        XCTAssertEqual(
+            try SourcePrerequisites.run(on: admin, settings: settings, serverID: 4242, tables: tables),
+            PrerequisiteReport())
 
         try admin.execute("CREATE USER 'reader'@'%' IDENTIFIED BY 'pw'")
         try admin.execute("GRANT SELECT ON shop.orders TO 'reader'@'%'")
@@ -87,13 +93,16 @@ final class PrerequisiteTests: XCTestCase {
         let reader = try MySQLConnection(endpoint)
         let weak = try SourcePrerequisites.run(on: reader, settings: settings, serverID: 4242, tables: tables)
         XCTAssertEqual(weak.errors.map(\.code), [.privileges])
-        XCTAssertTrue(weak.errors[0].message.hasPrefix(
-            "the account lacks REPLICATION SLAVE, BINLOG MONITOR (REPLICATION CLIENT), SELECT on shop.secret (SELECT command denied to user 'reader'@'127.0.0.1' for table `shop`.`secret`)"),
+        XCTAssertTrue(
+            weak.errors[0].message.hasPrefix(
+                "the account lacks REPLICATION SLAVE, BINLOG MONITOR (REPLICATION CLIENT), SELECT on shop.secret (SELECT command denied to user 'reader'@'127.0.0.1' for table `shop`.`secret`)"
+            ),
             weak.errors[0].message)
 
         try admin.execute("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'reader'@'%'")
         try admin.execute("GRANT SELECT ON shop.secret TO 'reader'@'%'")
-        let enough = try SourcePrerequisites.run(on: try MySQLConnection(endpoint), settings: settings, serverID: 4242, tables: tables)
+        let enough = try SourcePrerequisites.run(
+            on: try MySQLConnection(endpoint), settings: settings, serverID: 4242, tables: tables)
         XCTAssertEqual(enough, PrerequisiteReport())
 
         try admin.execute("SET GLOBAL binlog_format = 'MIXED'")

@@ -86,13 +86,15 @@ final class ReconnectPolicyTests: XCTestCase {
         XCTAssertEqual(code(1927, "Connection was killed"), .connect)
         XCTAssertEqual(code(1236, "Could not find first log file name in binary log index file"), .purgedBinlog)
         XCTAssertEqual(
-            code(1236, "Error: connecting slave requested to start from GTID 0-1-3, which is not in the master's binlog"),
+            code(
+                1236, "Error: connecting slave requested to start from GTID 0-1-3, which is not in the master's binlog"),
             .purgedBinlog)
         XCTAssertEqual(
             code(1236, "A slave with the same server_uuid/server_id as this slave has connected to the master"),
             .serverIDConflict)
         XCTAssertEqual(code(1236, "binlog event checksum mismatch"), .binlogDump)
-        XCTAssertEqual(code(1227, "Access denied; you need (at least one of) the REPLICATION SLAVE privilege(s)"), .privileges)
+        XCTAssertEqual(
+            code(1227, "Access denied; you need (at least one of) the REPLICATION SLAVE privilege(s)"), .privileges)
         let error = SourceError.classify(
             MySQLError(operation: .connect, code: 1045, sqlState: "28000", message: "Access denied", context: "u@h"),
             place: nil)

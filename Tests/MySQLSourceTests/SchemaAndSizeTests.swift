@@ -27,7 +27,8 @@ final class SchemaAndSizeTests: XCTestCase {
         XCTAssertNil(try minimal.poll(until: Date().timeIntervalSince1970 + 0.3))
         let writer = try fixture.server.connect()
         try writer.execute("INSERT INTO shop.items VALUES (3, 'c', 1)")
-        XCTAssertEqual(try collect(minimal) { ids($0).count == 1 }.first?.changes.first?.table.columns, ["id", "name", "price"])
+        XCTAssertEqual(
+            try collect(minimal) { ids($0).count == 1 }.first?.changes.first?.table.columns, ["id", "name", "price"])
         try writer.execute("ALTER TABLE shop.items ADD COLUMN note VARCHAR(10) NULL")
         try writer.execute("INSERT INTO shop.items VALUES (4, 'd', 1, 'n')")
         let after = try collect(minimal) { ids($0).count == 1 }
@@ -43,7 +44,8 @@ final class SchemaAndSizeTests: XCTestCase {
             guard let error = error as? SourceError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.code, .schema)
             XCTAssertTrue(
-                error.message.hasPrefix("`shop`.`items`: the row has 4 columns, the known schema has 3 (id, name, price)"),
+                error.message.hasPrefix(
+                    "`shop`.`items`: the row has 4 columns, the known schema has 3 (id, name, price)"),
                 error.message)
         }
     }
@@ -61,7 +63,9 @@ final class SchemaAndSizeTests: XCTestCase {
         var expectedID = 1
         var last: SourceTransaction?
         while last?.isLast != true {
-            guard let chunk = try source.poll(until: Date().timeIntervalSince1970 + 60) else { return XCTFail("stalled at \(rows)") }
+            guard let chunk = try source.poll(until: Date().timeIntervalSince1970 + 60) else {
+                return XCTFail("stalled at \(rows)")
+            }
             for change in chunk.changes {
                 guard case .int(let id)? = change.after?.first, id == expectedID else {
                     return XCTFail("row \(rows): \(String(describing: change.after)) where id \(expectedID) was due")
@@ -98,7 +102,8 @@ final class SchemaAndSizeTests: XCTestCase {
         XCTAssertLessThan(worst, 2.5, "heartbeats every second keep the lag near zero")
         XCTAssertEqual(lag.bytesBehind, 0)
         try fixture.writeTransactions(1)
-        XCTAssertEqual(source.lag(measureBytes: true).bytesBehind.map { $0 > 0 }, true, "a new transaction not yet read")
+        XCTAssertEqual(
+            source.lag(measureBytes: true).bytesBehind.map { $0 > 0 }, true, "a new transaction not yet read")
     }
 
     /// VmRSS of this process.

@@ -36,7 +36,8 @@ final class ServerIdentityTests: XCTestCase {
         let replica = try MariaDBServer(in: fixture.folder, ports: PortAllocator(), serverID: 2, name: "replica")
         let b = try replica.connect()
         try b.execute(
-            "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=\(fixture.server.port), MASTER_USER='root', MASTER_USE_GTID=slave_pos")
+            "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=\(fixture.server.port), MASTER_USER='root', MASTER_USE_GTID=slave_pos"
+        )
         try b.execute("START SLAVE")
         let target = EndpointBox(fixture.server.endpoint)
         let source = BinlogSource(
@@ -59,7 +60,8 @@ final class ServerIdentityTests: XCTestCase {
         got += try collect(source) { ids(got + $0).count == 5 }
         assertSequence(ids(got), expected)
         XCTAssertEqual(source.serverID, 2)
-        XCTAssertEqual(got.last?.gtid, "0-2-\(try XCTUnwrap(primaryGTID.split(separator: "-").last.flatMap { Int($0) }) + 2)")
+        XCTAssertEqual(
+            got.last?.gtid, "0-2-\(try XCTUnwrap(primaryGTID.split(separator: "-").last.flatMap { Int($0) }) + 2)")
     }
 }
 
@@ -69,7 +71,15 @@ final class EndpointBox: @unchecked Sendable {
     private var current: MySQLEndpoint
     init(_ endpoint: MySQLEndpoint) { current = endpoint }
     var value: MySQLEndpoint {
-        get { lock.lock(); defer { lock.unlock() }; return current }
-        set { lock.lock(); current = newValue; lock.unlock() }
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return current
+        }
+        set {
+            lock.lock()
+            current = newValue
+            lock.unlock()
+        }
     }
 }

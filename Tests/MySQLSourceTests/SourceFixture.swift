@@ -32,14 +32,16 @@ final class SourceFixture {
                 defer { nextID += 1 }
                 return nextID
             }
-            try db.execute("INSERT INTO shop.items VALUES " + batch.map { "(\($0), 'item \($0)')" }.joined(separator: ","))
+            try db.execute(
+                "INSERT INTO shop.items VALUES " + batch.map { "(\($0), 'item \($0)')" }.joined(separator: ","))
             ids += batch
         }
         return ids
     }
 
     func source(
-        _ start: SourceStart, chunkRows: Int = 10_000, heartbeat: Double = 1, serverID: UInt32 = 4001, follow: Bool = true
+        _ start: SourceStart, chunkRows: Int = 10_000, heartbeat: Double = 1, serverID: UInt32 = 4001,
+        follow: Bool = true
     ) -> BinlogSource {
         BinlogSource(
             SourceConfiguration(
@@ -90,7 +92,8 @@ func rowCount(_ transactions: [SourceTransaction]) -> Int {
 /// Reports the first difference only (the arrays can hold a million ids).
 func assertSequence(_ got: [Int], _ expected: [Int], file: StaticString = #filePath, line: UInt = #line) {
     if got == expected { return }
-    let index = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, expected.count)
+    let index =
+        zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, expected.count)
     let repeated = got.count - Set(got).count
     XCTFail(
         "got \(got.count) rows, expected \(expected.count); \(repeated) repeated; first difference at \(index): "

@@ -23,7 +23,9 @@ final class StartKindTests: XCTestCase {
         XCTAssertEqual(byPosition.first?.start, afterTwo)
         XCTAssertEqual(byPosition.first?.gtid, "0-1-5")
 
-        let byGTID = try collect(fixture.source(.mariadbGTID(try XCTUnwrap(MariaDBGTIDPosition(parsing: gtidAfterTwo))))) {
+        let byGTID = try collect(
+            fixture.source(.mariadbGTID(try XCTUnwrap(MariaDBGTIDPosition(parsing: gtidAfterTwo))))
+        ) {
             ids($0).count == 3
         }
         XCTAssertEqual(ids(byGTID), [3, 4, 5])
@@ -37,7 +39,8 @@ final class StartKindTests: XCTestCase {
         // Text forms, and a MySQL GTID set refused by a MariaDB server before anything is sent.
         XCTAssertEqual(try SourceStart(parsing: "current"), .current)
         XCTAssertEqual(try SourceStart(parsing: "earliest"), .earliest)
-        XCTAssertEqual(try SourceStart(parsing: "bin.000002:1234"), .position(BinlogPosition(file: "bin.000002", offset: 1234)))
+        XCTAssertEqual(
+            try SourceStart(parsing: "bin.000002:1234"), .position(BinlogPosition(file: "bin.000002", offset: 1234)))
         XCTAssertEqual(try SourceStart(parsing: "0-1-5,1-2-9").description, "gtid:0-1-5,1-2-9")
         let uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
         XCTAssertEqual(try SourceStart(parsing: "\(uuid):1-5").description, "mysql-gtid:\(uuid):1-5")

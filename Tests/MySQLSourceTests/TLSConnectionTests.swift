@@ -16,15 +16,24 @@ final class TLSConnectionTests: XCTestCase {
     /// Makes `name`.key/.crt signed by `ca`, for the given subjectAltName.
     private func certificate(_ name: String, ca: String, altName: String, in dir: String) throws {
         try "subjectAltName=\(altName)\n".write(toFile: "\(dir)/\(name).ext", atomically: true, encoding: .utf8)
-        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-subj", "/CN=\(name)",
-                     "-out", "\(name).csr"], in: dir)
-        try openssl(["x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key",
-                     "-CAcreateserial", "-days", "2", "-sha256", "-extfile", "\(name).ext", "-out", "\(name).crt"], in: dir)
+        try openssl(
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-subj", "/CN=\(name)",
+                "-out", "\(name).csr",
+            ], in: dir)
+        try openssl(
+            [
+                "x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key",
+                "-CAcreateserial", "-days", "2", "-sha256", "-extfile", "\(name).ext", "-out", "\(name).crt",
+            ], in: dir)
     }
 
     private func authority(_ name: String, in dir: String) throws {
-        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-days", "2",
-                     "-subj", "/CN=\(name)", "-out", "\(name).crt"], in: dir)
+        try openssl(
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-days", "2",
+                "-subj", "/CN=\(name)", "-out", "\(name).crt",
+            ], in: dir)
     }
 
     func testModesAgainstAServerWithACertificate() throws {
@@ -66,12 +75,14 @@ final class TLSConnectionTests: XCTestCase {
         }
         // The certificate names IP 127.0.0.1, not "localhost": only verify-identity objects.
         XCTAssertNotNil(try connect(MySQLTLS(mode: .verifyCA, ca: "\(dir)/ca.crt"), host: "localhost").tlsCipher)
-        XCTAssertThrowsError(try connect(MySQLTLS(mode: .verifyIdentity, ca: "\(dir)/ca.crt"), host: "localhost")) { error in
+        XCTAssertThrowsError(try connect(MySQLTLS(mode: .verifyIdentity, ca: "\(dir)/ca.crt"), host: "localhost")) {
+            error in
             XCTAssertEqual((error as? MySQLError)?.code, 2026, "\(error)")
         }
         // REQUIRE X509: in with the client certificate, refused without it.
         let withCert = try connect(
-            MySQLTLS(mode: .verifyCA, ca: "\(dir)/ca.crt", cert: "\(dir)/client.crt", key: "\(dir)/client.key"), user: "x509")
+            MySQLTLS(mode: .verifyCA, ca: "\(dir)/ca.crt", cert: "\(dir)/client.crt", key: "\(dir)/client.key"),
+            user: "x509")
         XCTAssertEqual(try withCert.query("SELECT CURRENT_USER() AS u").value("u"), "x509@%")
         XCTAssertThrowsError(try connect(MySQLTLS(mode: .required), user: "x509")) { error in
             XCTAssertEqual((error as? MySQLError)?.code, 1045, "\(error)")
@@ -90,7 +101,8 @@ final class TLSConnectionTests: XCTestCase {
         var secure = server.endpoint
         secure.tls = MySQLTLS(mode: .verifyIdentity, ca: "\(dir)/ca.crt")
         let source = BinlogSource(
-            SourceConfiguration(endpoint: secure, replica: ReplicaOptions(serverID: 77, follow: false), start: .earliest))
+            SourceConfiguration(
+                endpoint: secure, replica: ReplicaOptions(serverID: 77, follow: false), start: .earliest))
         var rows: [RowChange] = []
         while let transaction = try source.next() { rows += transaction.changes }
         XCTAssertEqual(rows.map(\.after), [[.int(42)]])

@@ -1,6 +1,7 @@
+import XCTest
+
 @testable import Binlog
 @testable import MySQLSource
-import XCTest
 
 /// The assembler on hand-built events: chunking, a lost connection in the middle of a chunked
 /// transaction (no gap, no repeat), XA holding and the checkpoint floor, and wire encodings.
@@ -15,8 +16,9 @@ final class TransactionAssemblerTests: XCTestCase {
         let header = EventHeader(
             timestamp: 1000, typeCode: 0, serverID: 1, eventSize: UInt32(size), nextPosition: UInt32(position + size),
             flags: standaloneFlags)
-        return SourceEvent(event: Event(header: header, position: position, body: body), file: "bin.000001",
-                           position: position, nextPosition: position + size)
+        return SourceEvent(
+            event: Event(header: header, position: position, body: body), file: "bin.000001",
+            position: position, nextPosition: position + size)
     }
 
     private func gtid(_ sequence: UInt64, flags: UInt8 = 0, xid: XID? = nil) -> SourceEvent {
@@ -33,8 +35,11 @@ final class TransactionAssemblerTests: XCTestCase {
     }
 
     private func query(_ sql: String) -> SourceEvent {
-        event(.query(QueryEvent(threadID: 1, executionTime: 0, errorCode: 0, schema: "shop", status: QueryStatusVariables(),
-                                sql: Array(sql.utf8))))
+        event(
+            .query(
+                QueryEvent(
+                    threadID: 1, executionTime: 0, errorCode: 0, schema: "shop", status: QueryStatusVariables(),
+                    sql: Array(sql.utf8))))
     }
 
     private func feed(_ assembler: inout TransactionAssembler, _ events: [SourceEvent]) throws -> [SourceTransaction] {
@@ -52,9 +57,11 @@ final class TransactionAssemblerTests: XCTestCase {
     }
 
     func testLostConnectionInsideAChunkedTransactionSkipsWhatWasHandedOut() throws {
-        var assembler = TransactionAssembler(from: SourceCheckpoint(binlog: BinlogPosition(file: "bin.000001", offset: 4)), chunkRows: 2)
+        var assembler = TransactionAssembler(
+            from: SourceCheckpoint(binlog: BinlogPosition(file: "bin.000001", offset: 4)), chunkRows: 2)
         let start = position
-        let firstTry = try feed(&assembler, [gtid(5), event(.tableMap(map)), rows([1, 2]), rows([3, 4]), rows([5, 6])])
+        let firstTry = try feed(
+            &assembler, [gtid(5), event(.tableMap(map)), rows([1, 2]), rows([3, 4]), rows([5, 6])])
         XCTAssertEqual(firstTry.map(\.chunk), [0, 1])
         XCTAssertEqual(ids(firstTry), [1, 2, 3, 4])
         XCTAssertEqual(assembler.connectionLost(), 4)
@@ -62,7 +69,8 @@ final class TransactionAssemblerTests: XCTestCase {
 
         // The same group read again from its start: rows 1-4 are not handed out twice.
         position = start
-        let again = try feed(&assembler, [gtid(5), event(.tableMap(map)), rows([1, 2]), rows([3, 4]), rows([5, 6]), event(.xid(9))])
+        let again = try feed(
+            &assembler, [gtid(5), event(.tableMap(map)), rows([1, 2]), rows([3, 4]), rows([5, 6]), event(.xid(9))])
         XCTAssertEqual(ids(again), [5, 6])
         XCTAssertEqual(again.map(\.chunk), [2])
         XCTAssertEqual(again.last?.isLast, true)
@@ -71,20 +79,25 @@ final class TransactionAssemblerTests: XCTestCase {
     }
 
     func testUndecidedXAHoldsTheCheckpointAndCommitHandsOutItsRows() throws {
-        var assembler = TransactionAssembler(from: SourceCheckpoint(binlog: BinlogPosition(file: "bin.000001", offset: 4)))
+        var assembler = TransactionAssembler(
+            from: SourceCheckpoint(binlog: BinlogPosition(file: "bin.000001", offset: 4)))
         let xid = XID(formatID: 1, gtrid: Array("t1".utf8), bqual: [])
         let prepareStart = position
-        var out = try feed(&assembler, [
-            gtid(1, flags: MariaDBGtidEvent.preparedXA, xid: xid), event(.tableMap(map)), rows([10, 11]), query("XA END X'7431',X'',1"),
-            event(.xaPrepare(XAPrepareEvent(onePhase: false, xid: xid))),
-        ])
+        var out = try feed(
+            &assembler,
+            [
+                gtid(1, flags: MariaDBGtidEvent.preparedXA, xid: xid), event(.tableMap(map)), rows([10, 11]),
+                query("XA END X'7431',X'',1"),
+                event(.xaPrepare(XAPrepareEvent(onePhase: false, xid: xid))),
+            ])
         XCTAssertEqual(out, [])
         XCTAssertEqual(assembler.pending.map(\.xid), [xid])
         out = try feed(&assembler, [gtid(2), event(.tableMap(map)), rows([1]), event(.xid(3))])
         XCTAssertEqual(ids(out), [1])
         XCTAssertEqual(out[0].checkpoint?.binlog.offset, prepareStart, "held at the undecided PREPARE")
         XCTAssertEqual(out[0].checkpoint?.mariadbGTID, nil)
-        out = try feed(&assembler, [gtid(3, flags: MariaDBGtidEvent.completedXA | 1, xid: xid), query("XA COMMIT X'7431',X'',1")])
+        out = try feed(
+            &assembler, [gtid(3, flags: MariaDBGtidEvent.completedXA | 1, xid: xid), query("XA COMMIT X'7431',X'',1")])
         XCTAssertEqual(ids(out), [10, 11])
         XCTAssertEqual(out[0].xid, xid)
         XCTAssertEqual(out[0].checkpoint?.binlog, out[0].end)
@@ -92,12 +105,18 @@ final class TransactionAssemblerTests: XCTestCase {
         XCTAssertEqual(assembler.pending, [])
 
         let unknown = XID(formatID: 1, gtrid: Array("zz".utf8), bqual: [])
-        XCTAssertThrowsError(try feed(&assembler, [gtid(4, flags: MariaDBGtidEvent.completedXA | 1, xid: unknown), query("XA COMMIT X'7a7a',X'',1")])) {
+        XCTAssertThrowsError(
+            try feed(
+                &assembler,
+                [gtid(4, flags: MariaDBGtidEvent.completedXA | 1, xid: unknown), query("XA COMMIT X'7a7a',X'',1")])
+        ) {
             XCTAssertEqual(($0 as? SourceError)?.code, .xaRowsMissing)
         }
         var lenient = TransactionAssembler(from: assembler.resume, assumeEmpty: [unknown])
         position -= 20
-        let empty = try feed(&lenient, [gtid(4, flags: MariaDBGtidEvent.completedXA | 1, xid: unknown), query("XA COMMIT X'7a7a',X'',1")])
+        let empty = try feed(
+            &lenient,
+            [gtid(4, flags: MariaDBGtidEvent.completedXA | 1, xid: unknown), query("XA COMMIT X'7a7a',X'',1")])
         XCTAssertEqual(empty.map(\.changes), [[]])
     }
 

@@ -64,7 +64,9 @@ final class XATransactionTests: XCTestCase {
         XCTAssertThrowsError(try late.next()) { error in
             guard let error = error as? SourceError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.code, .xaRowsMissing)
-            XCTAssertTrue(error.message.hasPrefix("XA COMMIT X'7061792d34',X'',1: its XA PREPARE (with the rows) was not read"), error.message)
+            XCTAssertTrue(
+                error.message.hasPrefix("XA COMMIT X'7061792d34',X'',1: its XA PREPARE (with the rows) was not read"),
+                error.message)
         }
     }
 }
