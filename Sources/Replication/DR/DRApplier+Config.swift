@@ -1,3 +1,4 @@
+import Foundation
 import Ops
 import RedisCluster
 
@@ -30,7 +31,9 @@ extension KafkaConfig {
 extension DRApplier {
     /// The applier of `[dr_apply]`: its topics and partitions, the `[redis.NAME]` cluster it
     /// writes, every `[[mapping]]`, the `[kafka]` brokers. Connects to the DR cluster (its slot map).
-    package static func make(config: SluiceConfig, logger: Logger, metrics: DRMetrics?) throws -> DRApplier {
+    /// `sleep` is called for every pause while holding (a liveness sign for the watchdog).
+    package static func make(config: SluiceConfig, logger: Logger, metrics: DRMetrics?,
+                             sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws -> DRApplier {
         guard let dr = config.drApply else {
             throw DRError(.config, "the configuration has no [dr_apply] section", place: "configuration")
         }
@@ -47,6 +50,6 @@ extension DRApplier {
         return try DRApplier(
             consumerProperties: properties, client: client,
             mappings: config.mappings.map { TableMapping(config: $0) }, settings: settings, logger: logger,
-            metrics: metrics)
+            metrics: metrics, sleep: sleep)
     }
 }

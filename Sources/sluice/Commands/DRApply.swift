@@ -22,8 +22,11 @@ enum DRApplyCommand {
         let registry = MetricsRegistry()
         let cluster = config.drApply?.redisCluster ?? "dr"
         let metrics = DRMetrics(registry: registry, cluster: cluster, now: { Date().timeIntervalSince1970 })
-        let applier = try DRApplier.make(config: config, logger: logger, metrics: metrics)
         let state = DRApplyState()
+        let applier = try DRApplier.make(config: config, logger: logger, metrics: metrics, sleep: { seconds in
+            state.alive()
+            Thread.sleep(forTimeInterval: seconds)
+        })
         let runtime = try ServiceRuntime(
             metrics: config.metrics, environment: invocation.environment, registry: registry, logger: logger,
             readiness: { state.readiness }, isHealthy: { state.healthy })
@@ -69,6 +72,13 @@ final class DRApplyState: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// The loop is holding (an outage), not hung.
+    func alive() {
+        lock.lock()
+        lastStep = Date()
+        lock.unlock()
+    }
+
     func halt(_ reason: String) {
         lock.lock()
         halted = reason
@@ -83,7 +93,7 @@ final class DRApplyState: @unchecked Sendable {
         return .lagging(seconds: lag)
     }
 
-    /// Healthy while the loop turns (a step at least every 30 s) and has not halted.
+    /// Healthy while the loop turns (a step or a holding pause at least every 30 s) and has not halted.
     var healthy: Bool {
         lock.lock()
         defer { lock.unlock() }
