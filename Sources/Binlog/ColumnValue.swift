@@ -28,6 +28,9 @@ public enum ColumnValue: Sendable, Equatable, Hashable {
     case bit(UInt64)
     /// JSON as canonical JSON text.
     case json(String)
+    /// A MySQL partial JSON update (PARTIAL_UPDATE_ROWS after image with PARTIAL_JSON): the
+    /// changes to the stored document, not the document itself.
+    case jsonDiff([JSONDiff])
     /// GEOMETRY as its stored bytes (SRID + WKB).
     case geometry([UInt8])
 }

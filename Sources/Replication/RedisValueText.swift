@@ -20,6 +20,8 @@ public enum RedisValueText {
         case .float(let v): return v.description
         case .double(let v): return v.description
         case .decimal(let s), .string(let s), .json(let s): return s
+        // A diff is not the document: this is its change-event JSON text (docs/change-events.md).
+        case .jsonDiff: return value.jsonText
         case .date(let d):
             var s = ""
             d.appendText(into: &s)

@@ -23,7 +23,7 @@ final class DocumentedEventTests: XCTestCase {
             + options + [0x02] + le(8, 4)  // after: doc NULL, id = 8
     }
 
-    func testPartialUpdateRowsWithoutDiffsDecodesAndWithDiffsIsRefused() throws {
+    func testPartialUpdateRowsWithoutDiffsDecodes() throws {
         var d = EventDecoder(file: "mysql-bin.000009")
         _ = try d.decode(EventBytes.event(type: 19, body: tableMap(id: 42)), position: 100)
         let plain = try d.decode(EventBytes.event(type: 39, body: partialUpdate(id: 42, options: [0x00])), position: 200)
@@ -31,16 +31,10 @@ final class DocumentedEventTests: XCTestCase {
         XCTAssertEqual(r.kind, .update)
         XCTAssertEqual(r.before, [.int(7), .null])
         XCTAssertEqual(r.after, [.int(8), .null])
-
-        let diff = EventBytes.event(type: 39, body: partialUpdate(id: 42, options: [0x01, 0x01]))
-        XCTAssertThrowsError(try d.decode(diff, position: 300)) { e in
-            let err = e as? BinlogError
-            XCTAssertEqual(err?.code, .unsupported)
-            XCTAssertEqual(err?.description,
-                           "mysql-bin.000009:300: PARTIAL_UPDATE_ROWS_EVENT: PARTIAL_UPDATE_ROWS with JSON diffs "
-                           + "(binlog_row_value_options=PARTIAL_JSON) not supported; set binlog_row_value_options='' "
-                           + "on the source (at byte 37 of the event)")
-        }
+        // PARTIAL_JSON_UPDATES with the JSON column's bit clear: the after image is a plain one.
+        let noDiff = try d.decode(EventBytes.event(type: 39, body: partialUpdate(id: 42, options: [0x01, 0x00])), position: 300)
+        guard case .rows(let r2) = noDiff.body else { return XCTFail("not rows") }
+        XCTAssertEqual(r2.after, [.int(8), .null])
     }
 
     func testRowsForAnUnknownTableIdFail() {

@@ -115,12 +115,13 @@ public struct RowsEvent: Sendable, Equatable {
     }
 
     private mutating func decodeRows(_ r: inout ByteReader, table: TableMapEvent, partial: Bool) throws(FieldError) {
+        let jsonColumns = partial ? table.columns.indices.filter { table.columns[$0].type == .json } : []
         while !r.isAtEnd {
             let rowStart = r.offset
-            if kind != .write { try Self.decodeImage(&r, table.columns, beforeColumns, into: &before, table: table) }
+            if kind != .write { try Self.decodeImage(&r, table.columns, beforeColumns, into: &before, table: table, diffs: []) }
             if kind != .delete {
-                if partial { try Self.partialOptions(&r, table.columns, afterColumns) }
-                try Self.decodeImage(&r, table.columns, afterColumns, into: &after, table: table)
+                let diffs = partial ? try Self.partialOptions(&r, columnCount: table.columns.count, jsonColumns) : []
+                try Self.decodeImage(&r, table.columns, afterColumns, into: &after, table: table, diffs: diffs)
             }
             guard r.offset > rowStart else {
                 throw FieldError(.invalid, "row images with no columns present cannot hold a row", offset: rowStart)
@@ -129,20 +130,30 @@ public struct RowsEvent: Sendable, Equatable {
         }
     }
 
-    /// PARTIAL_UPDATE_ROWS after image prefix: value options (packed); bit 1 (PARTIAL_JSON_UPDATES)
-    /// adds a bitmap over the image's JSON columns telling which carry diffs. Diffs are refused.
-    private static func partialOptions(_ r: inout ByteReader, _ columns: [ColumnDefinition], _ present: [Int]) throws(FieldError) {
+    /// PARTIAL_UPDATE_ROWS shared image, before the after image (MySQL rpl_record.h): value options
+    /// (packed; only bit 1, PARTIAL_JSON_UPDATES, is defined), then with that bit `partial_bits`:
+    /// one bit per JSON column of the table (present in the images or not), low bit first, set when
+    /// the after image holds that column as a JSON diff vector. Returns, per table column, whether
+    /// its after value is a diff (empty when none is).
+    private static func partialOptions(_ r: inout ByteReader, columnCount: Int, _ jsonColumns: [Int]) throws(FieldError) -> [Bool] {
         let at = r.offset
         let options = try r.readLengthEncodedInt("partial update value options")
-        guard options & 1 != 0 else { return }
-        let jsonCount = present.reduce(0) { $0 + (columns[$1].type == .json ? 1 : 0) }
-        let bits = try r.readSlice((jsonCount + 7) / 8, "partial JSON bitmap")
-        if bits.contains(where: { $0 != 0 }) { throw UnsupportedEvents.partialUpdateRows(at: at) }
+        guard options & ~1 == 0 else {
+            throw FieldError(.invalid, "partial update value options \(options): only bit 1 (PARTIAL_JSON_UPDATES) is defined", offset: at)
+        }
+        guard options & 1 != 0 else { return [] }
+        let bits = try r.readSlice((jsonColumns.count + 7) / 8, "partial JSON bitmap")
+        guard bits.contains(where: { $0 != 0 }) else { return [] }
+        var diffs = [Bool](repeating: false, count: columnCount)
+        for (k, c) in jsonColumns.enumerated() where bits[bits.startIndex + (k >> 3)] & (1 << UInt8(k & 7)) != 0 {
+            diffs[c] = true
+        }
+        return diffs
     }
 
     @inline(__always)
     private static func decodeImage(_ r: inout ByteReader, _ columns: [ColumnDefinition], _ present: [Int],
-                                    into out: inout [ColumnValue], table: TableMapEvent) throws(FieldError) {
+                                    into out: inout [ColumnValue], table: TableMapEvent, diffs: [Bool]) throws(FieldError) {
         let nulls = try r.readSlice((present.count + 7) / 8, "row NULL bitmap")
         let base = nulls.startIndex
         // Borrow the column definitions through a buffer pointer: subscripting the array would copy
@@ -155,7 +166,11 @@ public struct RowsEvent: Sendable, Equatable {
                 }
                 let c = present[k]
                 do throws(FieldError) {
-                    out.append(try cols[c].decodeValue(from: &r))
+                    if !diffs.isEmpty && diffs[c] {
+                        out.append(.jsonDiff(try JSONDiffVector.decode(&r)))
+                    } else {
+                        out.append(try cols[c].decodeValue(from: &r))
+                    }
                 } catch {
                     throw FieldError(error.code, "`\(table.schema)`.`\(table.table)` column \(c + 1) (\(table.columnLabel(c))): \(error.message)",
                                      offset: error.offset)

@@ -42,12 +42,4 @@ enum UnsupportedEvents {
                          "encrypted binlog (START_ENCRYPTION, scheme \(scheme), key version \(key)) not supported; "
                          + "read it through the server (replication) instead", offset: at)
     }
-
-    /// MySQL PARTIAL_UPDATE_ROWS_EVENT (39): updates whose JSON columns carry diffs
-    /// (`binlog_row_value_options=PARTIAL_JSON`); a full after image cannot be rebuilt from them.
-    static func partialUpdateRows(at offset: Int) -> FieldError {
-        FieldError(.unsupported,
-                   "PARTIAL_UPDATE_ROWS with JSON diffs (binlog_row_value_options=PARTIAL_JSON) not supported; "
-                   + "set binlog_row_value_options='' on the source", offset: offset)
-    }
 }

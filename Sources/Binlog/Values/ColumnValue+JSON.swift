@@ -59,6 +59,8 @@ extension ColumnValue {
             out.append(String(v))
         case .json(let text):
             out.append(text)
+        case .jsonDiff(let diffs):
+            diffs.appendJSON(into: &out)
         }
     }
 
