@@ -13,6 +13,8 @@ public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible 
         case noBinlogVersion
         /// The row lacks the image the change kind needs (e.g. a delete without a before image).
         case missingImage
+        /// A mapped column holds only part of its value (a MySQL PARTIAL_JSON diff).
+        case partialValue
     }
 
     public let code: Code

@@ -20,7 +20,8 @@ public enum RedisValueText {
         case .float(let v): return v.description
         case .double(let v): return v.description
         case .decimal(let s), .string(let s), .json(let s): return s
-        // A diff is not the document: this is its change-event JSON text (docs/change-events.md).
+        // A diff is not the document; TableMapping refuses it before any text is made
+        // (MappingError.partialValue). Its change-event JSON text is what a log line shows.
         case .jsonDiff: return value.jsonText
         case .date(let d):
             var s = ""

@@ -104,7 +104,20 @@ public struct TableMapping: Sendable, Equatable {
                 .unknownColumn, "column '\(name)' is not in the table (has: \(change.columns.joined(separator: ", ")))",
                 table: qualifiedTable, position: change.position)
         }
-        return row[i]
+        return try whole(row[i], name, change)
+    }
+
+    /// A mapped value must be the column's whole value: a JSON diff (MySQL PARTIAL_JSON updates)
+    /// can't be applied without the stored document, so it stops the row instead of being written.
+    private func whole(_ value: ColumnValue, _ name: String, _ change: RowChange) throws(MappingError) -> ColumnValue {
+        if case .jsonDiff = value {
+            throw MappingError(
+                .partialValue,
+                "column '\(name)' carries a JSON diff, not the document; run the source with "
+                    + "binlog_row_value_options='' so mapped JSON columns are logged whole",
+                table: qualifiedTable, position: change.position)
+        }
+        return value
     }
 
     func renderKey(_ row: [ColumnValue], _ index: [String: Int], _ change: RowChange) throws(MappingError) -> [UInt8] {
@@ -127,8 +140,11 @@ public struct TableMapping: Sendable, Equatable {
     private func selected(_ names: [String], _ row: [ColumnValue], _ index: [String: Int], _ change: RowChange)
         throws(MappingError) -> [(String, ColumnValue)]
     {
-        if names.isEmpty { return Array(zip(change.columns, row)) }
         var out: [(String, ColumnValue)] = []
+        if names.isEmpty {
+            for (n, v) in zip(change.columns, row) { out.append((n, try whole(v, n, change))) }
+            return out
+        }
         for n in names { out.append((n, try column(n, row, index, change))) }
         return out
     }

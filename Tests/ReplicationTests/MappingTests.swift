@@ -45,6 +45,28 @@ final class MappingTests: XCTestCase {
             ])
     }
 
+    func testJSONDiffInAMappedColumnStopsTheRowButAnUnmappedOneDoesNot() throws {
+        let diff = ColumnValue.jsonDiff([JSONDiff(.replace, path: "$.a", value: "5")])
+        let all = TableMapping(
+            database: "pay", table: "accounts", key: try template("account:{account_id}"),
+            shape: .hash(columns: []), version: .column("version"))
+        XCTAssertThrowsError(try all.writes(for: change(.update, before: row(7, "1.00", version: 3),
+                                                         after: row(7, "1.00", version: 4, note: diff)))) { e in
+            guard let e = e as? MappingError else { return XCTFail("\(e)") }
+            XCTAssertEqual(e.code, .partialValue)
+            XCTAssertEqual(
+                e.description,
+                "mapping of pay.accounts at bin.000003:1234 failed: column 'note' carries a JSON diff, not the document; "
+                    + "run the source with binlog_row_value_options='' so mapped JSON columns are logged whole")
+        }
+        let some = TableMapping(
+            database: "pay", table: "accounts", key: try template("balance:{account_id}"),
+            shape: .string(column: "balance"), version: .column("version"))
+        let w = try some.writes(for: change(.update, before: row(7, "1.00", version: 3),
+                                            after: row(7, "2.00", version: 4, note: diff)))
+        XCTAssertEqual(w, [VersionedWrite(key: "balance:7", version: "4", value: .string(Array("2.00".utf8)))])
+    }
+
     func testSelectedColumnsJSONAndHashTagLiteralBraces() throws {
         let m = TableMapping(
             database: "pay", table: "accounts", key: try template("acct:{{{account_id}}}:json"),
