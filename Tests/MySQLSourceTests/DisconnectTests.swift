@@ -39,6 +39,62 @@ final class DisconnectTests: XCTestCase {
         assertChunksInOrder(got)
     }
 
+    /// Transactions far bigger than the socket buffers (loopback TCP buffers grow to tens of MiB,
+    /// so rows are 1 KiB wide), handed out in many chunks: right after
+    /// the first chunk of each, the consumer KILLs the dump connection, so the connection dies with
+    /// the rest of the transaction still unread. Chunks read again after the reconnect must be
+    /// skipped: every row exactly once, in order.
+    func testKillAfterFirstChunkOfBigTransactionsRepeatsNothing() throws {
+        let fixture = try SourceFixture("source-kill-big")
+        try fixture.admin.execute("CREATE TABLE shop.wide (id INT PRIMARY KEY, pad VARCHAR(1000))")
+        let rowsPerTransaction = 40_000
+        let wantedKills = 10
+        let source = fixture.source(.current, chunkRows: 1_000)
+        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.3))
+        var got: [SourceTransaction] = []
+        var expected: [Int] = []
+        var killsMidTransaction = 0
+        var transactions = 0
+        let started = Date()
+        while killsMidTransaction < wantedKills && transactions < 2 * wantedKills {
+            let base = transactions * rowsPerTransaction
+            try fixture.admin.execute(
+                "INSERT INTO shop.wide SELECT seq + \(base), REPEAT('x', 1000) FROM shop.seq_1_to_\(rowsPerTransaction)"
+            )
+            expected += Array((base + 1)...(base + rowsPerTransaction))
+            transactions += 1
+            let before = source.resumedMidTransaction
+            var killed = false
+            var last = false
+            while !last {
+                guard let chunk = try source.poll(until: Date().timeIntervalSince1970 + 30) else {
+                    return XCTFail("stalled in transaction \(transactions) after \(rowCount(got)) rows")
+                }
+                got.append(chunk)
+                last = chunk.isLast
+                if !killed && !chunk.isLast && chunk.chunk == 0 {
+                    let dumps = try fixture.admin.query(
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+                    XCTAssertEqual(dumps.rows.count, 1)
+                    for row in dumps.rows { if let id = row.first ?? nil { try fixture.admin.execute("KILL \(id)") } }
+                    killed = true
+                }
+            }
+            XCTAssertTrue(killed, "transaction \(transactions) came out in one chunk")
+            killsMidTransaction += source.resumedMidTransaction - before
+        }
+        let seconds = Date().timeIntervalSince(started)
+        print(
+            "big-transaction kills: \(killsMidTransaction) of \(transactions) landed mid-transaction, "
+                + "\(rowCount(got)) rows, \(source.connections) connections, \(String(format: "%.1f", seconds)) s")
+        assertSequence(ids(got), expected)
+        assertChunksInOrder(got)
+        XCTAssertGreaterThanOrEqual(
+            killsMidTransaction, wantedKills, "kills that cut a transaction after its first chunk")
+        XCTAssertEqual(source.interrupted, source.resumedMidTransaction, "every kill came after a chunk was out")
+        XCTAssertTrue(source.failures.allSatisfy { $0.code == .connect }, "\(source.failures.prefix(3))")
+    }
+
     /// Every transaction's chunks arrive in order, the last one alone carrying the checkpoint.
     private func assertChunksInOrder(_ got: [SourceTransaction], line: UInt = #line) {
         var chunkOf: [String: Int] = [:]
