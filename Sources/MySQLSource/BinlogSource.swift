@@ -30,11 +30,18 @@ package struct SourceConfiguration: Sendable {
     package var backoff: Backoff
     /// XIDs of XA transactions known to have changed no rows (see `TransactionAssembler`).
     package var assumeEmptyXIDs: Set<XID>
+    /// A prepared XA transaction with more rows than this is kept in a temp file in
+    /// `spillDirectory` (its raw events) instead of memory until its XA COMMIT.
+    package var spillRows: Int
+    package var spillDirectory: String
 
     package init(
         endpoint: MySQLEndpoint, replica: ReplicaOptions, start: SourceStart, chunkRows: Int = 10_000,
-        backoff: Backoff = Backoff(), assumeEmptyXIDs: Set<XID> = []
+        backoff: Backoff = Backoff(), assumeEmptyXIDs: Set<XID> = [], spillRows: Int = 100_000,
+        spillDirectory: String = NSTemporaryDirectory()
     ) {
+        self.spillRows = spillRows
+        self.spillDirectory = spillDirectory
         self.endpoint = endpoint
         self.replica = replica
         self.start = start
@@ -59,6 +66,11 @@ package final class BinlogSource {
     private var session: ReplicationSession?
     private var assembler: TransactionAssembler?
     private var ready: [SourceTransaction] = []
+    /// The raw events of the XA transaction being prepared; spilled prepared XAs by XID; the
+    /// committed one being handed out.
+    private var spilling: XASpillFile?
+    private var spills: [XID: XASpillFile] = [:]
+    private var drain: XASpillDrain?
     private var lagTracker = LagTracker()
     private var server: (id: UInt32, uuid: String?)?
     private let schemas: SchemaCache
@@ -121,6 +133,14 @@ package final class BinlogSource {
     package func poll(until deadline: Double) throws(SourceError) -> SourceTransaction? {
         while true {
             if !ready.isEmpty { return ready.removeFirst() }
+            if let drain {
+                let chunk = try drain.next { (map: TableMapEvent) throws(SourceError) -> TableSchema in
+                    try schemas.schema(for: map)
+                }
+                if chunk?.isLast != false { self.drain = nil }
+                if let chunk { return chunk }
+                continue
+            }
             if clock.now() >= deadline { return nil }
             if session == nil {
                 try connect()
@@ -131,10 +151,12 @@ package final class BinlogSource {
                 guard let event = try open.next() else { return nil }
                 lagTracker.observe(event.event, now: clock.now())
                 guard var assembler else { continue }
-                let out = try assembler.consume(event) { (map: TableMapEvent) throws(SourceError) -> TableSchema in
+                if assembler.preparing { try keep(event, session: open) }
+                var out = try assembler.consume(event) { (map: TableMapEvent) throws(SourceError) -> TableSchema in
                     try schemas.schema(for: map)
                 }
                 self.assembler = assembler
+                try settleSpills(&out, after: event)
                 if out.contains(where: { $0.statement != nil }) { schemas.invalidate() }
                 if out.contains(where: \.isLast) { machine.progressed() }
                 ready += out
@@ -144,9 +166,45 @@ package final class BinlogSource {
         }
     }
 
+    /// The raw TABLE_MAP and ROWS events of a group being prepared go to its spill file.
+    private func keep(_ event: SourceEvent, session: ReplicationSession) throws(SourceError) {
+        switch event.event.body {
+        case .tableMap, .rows:
+            if spilling == nil {
+                spilling = try XASpillFile(directory: configuration.spillDirectory, decoder: session.decoder)
+            }
+            try spilling?.append(event.raw)
+        default:
+            break
+        }
+    }
+
+    /// After an event: a prepared group's file is kept under its XID when the assembler spilled
+    /// its rows (else deleted); a committed spilled XA is handed out from its file in chunks; the
+    /// files of XAs no longer pending (rolled back) are deleted.
+    private func settleSpills(_ out: inout [SourceTransaction], after event: SourceEvent) throws(SourceError) {
+        guard let assembler else { return }
+        if !assembler.preparing, let file = spilling {
+            spilling = nil
+            if case .xaPrepare = event.event.body, let held = assembler.pending.last, held.spilled {
+                spills[held.xid] = file
+            }
+        }
+        if let xid = assembler.committedSpill, let index = out.lastIndex(where: { $0.xid == xid }) {
+            guard let file = spills.removeValue(forKey: xid) else {
+                throw SourceError(
+                    .spill, "XA COMMIT \(xid): its spilled rows are not on file", place: event.place)
+            }
+            drain = try XASpillDrain(file, commit: out.remove(at: index), chunkRows: configuration.chunkRows)
+        }
+        let waiting = Set(assembler.pending.map(\.xid))
+        spills = spills.filter { waiting.contains($0.key) }
+    }
+
     private func lost(_ error: SourceError) throws(SourceError) {
         if error.code == .purgedBinlog { throw explainPurged(error) }
         session = nil
+        spilling = nil
         if let handedOut = assembler?.connectionLost() {
             interrupted += 1
             if handedOut > 0 { resumedMidTransaction += 1 }
@@ -184,6 +242,7 @@ package final class BinlogSource {
             if assembler == nil {
                 assembler = TransactionAssembler(
                     from: try initialCheckpoint(opened), chunkRows: configuration.chunkRows,
+                    spillRows: configuration.spillRows,
                     assumeEmpty: configuration.assumeEmptyXIDs)
             }
             session = opened

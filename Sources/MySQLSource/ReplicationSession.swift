@@ -28,6 +28,8 @@ package struct SourceEvent: Sendable, Equatable {
     package var file: String
     package var position: UInt64
     package var nextPosition: UInt64
+    /// The event as read (header, body and checksum), for callers that keep it (XA spill files).
+    package var raw: [UInt8] = []
 
     package init(event: Event, file: String, position: UInt64, nextPosition: UInt64) {
         self.event = event
@@ -50,7 +52,8 @@ package final class ReplicationSession {
     package let start: SourceStart
     package private(set) var file: String
     package private(set) var offset: UInt64
-    private var decoder: EventDecoder
+    /// The decoder as it stands (format, checksums, tables): decodes again events read earlier.
+    package private(set) var decoder: EventDecoder
     private var ended = false
     private let follow: Bool
 
@@ -202,6 +205,7 @@ package final class ReplicationSession {
             throw SourceError(.decode, error.description, place: "\(file):\(position)", decode: error)
         }
         var located = SourceEvent(event: event, file: file, position: position, nextPosition: position)
+        located.raw = bytes
         switch event.body {
         case .rotate(let rotate):
             if !artificial { located.nextPosition = UInt64(next) }

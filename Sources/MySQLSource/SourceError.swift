@@ -30,6 +30,8 @@ package struct SourceError: Error, Sendable, Equatable, CustomStringConvertible 
         case serverChanged
         /// Settings given to the source are wrong (start position text, TLS files...).
         case configuration
+        /// The temp file holding a big prepared XA transaction could not be written or read.
+        case spill
     }
 
     package let code: Code

@@ -7,7 +7,9 @@ import Binlog
 ///   a standalone group; it is handed out only when it ends, in chunks of at most `chunkRows` rows
 ///   so a huge transaction needs bounded memory. Only the last chunk carries a checkpoint.
 /// - XA: the rows of a group ending in XA PREPARE are held (by XID) until XA COMMIT, then handed
-///   out as one transaction; XA ROLLBACK drops them. While any prepared XA is undecided, every
+///   out as one transaction; XA ROLLBACK drops them. Above `spillRows` held rows, the group is
+///   marked `spilled` and its rows dropped from memory: the caller keeps them (the raw events, see
+///   `BinlogSource`) and hands them out in chunks when `committedSpill` names the XID. While any prepared XA is undecided, every
 ///   checkpoint stays at the start of the oldest undecided XA PREPARE group, so a restart reads it
 ///   again. An XA COMMIT whose PREPARE was never seen stops with `.xaRowsMissing` naming the XID,
 ///   unless the XID is in `assumeEmpty`.
@@ -16,6 +18,10 @@ import Binlog
 ///   are skipped, so downstream sees neither a gap nor a repeat.
 package struct TransactionAssembler: Sendable {
     package let chunkRows: Int
+    package let spillRows: Int
+    /// The XA transaction whose COMMIT the last `consume` returned with its rows spilled: the
+    /// caller hands out its rows in place of the (empty) transaction returned.
+    package private(set) var committedSpill: XID?
     package var assumeEmpty: Set<XID>
 
     /// End of the last group read to its end: where a new connection resumes.
@@ -30,6 +36,8 @@ package struct TransactionAssembler: Sendable {
     package struct PendingXA: Sendable, Equatable {
         package var xid: XID
         package var changes: [RowChange]
+        /// The rows are not in `changes` but kept by the caller.
+        package var spilled = false
         /// Where the XA PREPARE group starts, and the GTID state before it.
         package var restart: SourceCheckpoint
         package var gtid: String?
@@ -46,6 +54,7 @@ package struct TransactionAssembler: Sendable {
         var standalone: Bool
         /// An XA transaction being prepared: its rows are held whole, never chunked.
         var preparing = false
+        var spilled = false
         var sawBegin = false
         /// Where the previous rows event of the group ended (a chunk's `end`).
         var lastRowsEnd: BinlogPosition?
@@ -62,9 +71,12 @@ package struct TransactionAssembler: Sendable {
         var chunk: Int
     }
 
-    package init(from start: SourceCheckpoint, chunkRows: Int = 10_000, assumeEmpty: Set<XID> = []) {
+    package init(
+        from start: SourceCheckpoint, chunkRows: Int = 10_000, spillRows: Int = 100_000, assumeEmpty: Set<XID> = []
+    ) {
         resume = start
         self.chunkRows = max(1, chunkRows)
+        self.spillRows = max(1, spillRows)
         self.assumeEmpty = assumeEmpty
     }
 
@@ -85,10 +97,13 @@ package struct TransactionAssembler: Sendable {
 
     /// Where a restart may begin without losing anything: `resume`, or the oldest undecided XA.
     package var checkpoint: SourceCheckpoint { pending.first?.restart ?? resume }
+    /// An XA transaction is being prepared (its rows are held, or spilled, never handed out).
+    package var preparing: Bool { group?.preparing == true }
 
     package mutating func consume(
         _ located: SourceEvent, schema: (TableMapEvent) throws(SourceError) -> TableSchema
     ) throws(SourceError) -> [SourceTransaction] {
+        committedSpill = nil
         let event = located.event
         let here = BinlogPosition(file: located.file, offset: located.position)
         let after = BinlogPosition(file: located.file, offset: located.nextPosition)
@@ -210,6 +225,10 @@ package struct TransactionAssembler: Sendable {
             }
             group?.changes.append(change)
         }
+        if let open = group, open.preparing, open.spilled || open.changes.count > spillRows {
+            group?.spilled = true
+            group?.changes = []
+        }
         return out
     }
 
@@ -251,7 +270,9 @@ package struct TransactionAssembler: Sendable {
         group = nil
         replay = nil
         pending.removeAll { $0.xid == xid }
-        pending.append(PendingXA(xid: xid, changes: open.changes, restart: open.before, gtid: open.gtid))
+        pending.append(
+            PendingXA(
+                xid: xid, changes: open.changes, spilled: open.spilled, restart: open.before, gtid: open.gtid))
         advance(open, to: after)
         return []
     }
@@ -272,6 +293,7 @@ package struct TransactionAssembler: Sendable {
         if commit {
             if let held {
                 changes = held.changes
+                if held.spilled { committedSpill = held.xid }
             } else if let xid, assumeEmpty.contains(xid) {
                 changes = []
             } else {

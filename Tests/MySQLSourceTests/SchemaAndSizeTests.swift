@@ -105,13 +105,4 @@ final class SchemaAndSizeTests: XCTestCase {
         XCTAssertEqual(
             source.lag(measureBytes: true).bytesBehind.map { $0 > 0 }, true, "a new transaction not yet read")
     }
-
-    /// VmRSS of this process.
-    private func residentBytes() -> UInt64 {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-        else { return 0 }
-        let kb = line.split(separator: " ").compactMap { UInt64($0) }.first ?? 0
-        return kb * 1024
-    }
 }

@@ -100,3 +100,12 @@ func assertSequence(_ got: [Int], _ expected: [Int], file: StaticString = #fileP
             + "got \(got.dropFirst(index).prefix(5)), expected \(expected.dropFirst(index).prefix(5))",
         file: file, line: line)
 }
+
+/// VmRSS of this process.
+func residentBytes() -> UInt64 {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+    else { return 0 }
+    let kb = line.split(separator: " ").compactMap { UInt64($0) }.first ?? 0
+    return kb * 1024
+}

@@ -69,4 +69,79 @@ final class XATransactionTests: XCTestCase {
                 error.message)
         }
     }
+
+    /// Prepares XA `name` inserting ids `after + 1 ... after + rows`, then commits row `marker` and
+    /// reads it from `source` (so the PREPARE has been read and held); returns the preparing session.
+    private func prepareSequence(
+        _ fixture: SourceFixture, _ source: BinlogSource, _ name: String, rows: Int, after: Int, marker: Int
+    ) throws -> MySQLConnection {
+        let db = try fixture.server.connect()
+        try db.execute("XA START '\(name)'")
+        try db.execute(
+            "INSERT INTO shop.items SELECT seq + \(after), CONCAT('xa item ', seq) FROM shop.seq_1_to_\(rows)")
+        try db.execute("XA END '\(name)'")
+        try db.execute("XA PREPARE '\(name)'")
+        try fixture.admin.execute("INSERT INTO shop.items VALUES (\(marker), 'after the PREPARE')")
+        XCTAssertEqual(ids(try collect(source) { !$0.isEmpty }), [marker], "prepared rows are held")
+        return db
+    }
+
+    /// A prepared XA transaction of 200,000 rows goes to a spill file, comes out at XA COMMIT in
+    /// chunks, every row once and in order, with memory bounded; a rolled back one delivers
+    /// nothing; no spill file is left behind.
+    func testBigPreparedXASpillsToFileAndComesOutInChunks() throws {
+        let fixture = try SourceFixture("source-xa-spill")
+        let spillDirectory = fixture.folder.path + "/spill"
+        try FileManager.default.createDirectory(atPath: spillDirectory, withIntermediateDirectories: true)
+        let source = BinlogSource(
+            SourceConfiguration(
+                endpoint: fixture.server.endpoint, replica: ReplicaOptions(serverID: 4003), start: .current,
+                chunkRows: 10_000, spillRows: 10_000, spillDirectory: spillDirectory))
+        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.3))
+        let spillFiles = { (try? FileManager.default.contentsOfDirectory(atPath: spillDirectory)) ?? [] }
+        let rows = 200_000
+
+        let baseline = residentBytes()
+        var peak = baseline
+        let big = try prepareSequence(fixture, source, "big", rows: rows, after: 0, marker: 900_001)
+        XCTAssertEqual(spillFiles().count, 1, "the prepared rows are on file")
+
+        peak = max(peak, residentBytes())
+        try big.execute("XA COMMIT 'big'")
+        var expectedID = 1
+        var chunks = 0
+        var last: SourceTransaction?
+        while last?.isLast != true {
+            guard let chunk = try source.poll(until: Date().timeIntervalSince1970 + 60) else {
+                return XCTFail("stalled at row \(expectedID)")
+            }
+            XCTAssertEqual(chunk.xid?.gtrid, Array("big".utf8))
+            XCTAssertEqual(chunk.chunk, chunks)
+            XCTAssertEqual(chunk.checkpoint == nil, !chunk.isLast)
+            for change in chunk.changes {
+                guard case .int(let id)? = change.after?.first, id == expectedID else {
+                    return XCTFail("\(String(describing: change.after)) where id \(expectedID) was due")
+                }
+                expectedID += 1
+            }
+            chunks += 1
+            last = chunk
+            peak = max(peak, residentBytes())
+        }
+        XCTAssertEqual(expectedID - 1, rows)
+        XCTAssertEqual(chunks, rows / 10_000)
+        XCTAssertEqual(last?.checkpoint?.binlog, last?.end, "decided: the checkpoint catches up")
+        XCTAssertEqual(spillFiles(), [], "committed: the spill file is gone")
+        let growth = peak > baseline ? peak - baseline : 0
+        print("XA spill: \(rows) rows in \(chunks) chunks, resident memory grew \(growth / 1_048_576) MiB")
+        XCTAssertLessThan(growth, 40 * 1_048_576)
+
+        let undone = try prepareSequence(fixture, source, "undone", rows: rows / 4, after: rows, marker: 900_002)
+        XCTAssertEqual(spillFiles().count, 1)
+        try undone.execute("XA ROLLBACK 'undone'")
+        let rolledBack = try collect(source) { !$0.isEmpty }
+        XCTAssertEqual(rolledBack.map(\.changes.count), [0], "rolled back: no rows")
+        XCTAssertEqual(rolledBack.first?.xid?.gtrid, Array("undone".utf8))
+        XCTAssertEqual(spillFiles(), [], "rolled back: the spill file is gone")
+    }
 }
