@@ -32,6 +32,7 @@ enum Registry {
         BenchDecodeCommand.command,
         DRApplyCommand.command,
         StatusCommand.command,
+        RunCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.

@@ -1,0 +1,216 @@
+import Foundation
+import MySQLSource
+import Ops
+import RedisCluster
+
+/// `sluice run`: startup checks, the resume point, then BinlogSource -> TableFilter -> mapping ->
+/// SinkPipeline (primary Redis + Kafka), the checkpoint moving only when every enabled sink
+/// acknowledged. Stops on a stop signal (drain, checkpoint, exit 0 within
+/// `[daemon] shutdown_timeout_ms`) or on an error retrying cannot fix (exit 1 with the reason and
+/// the checkpoint it stays at). docs/daemon.md.
+package final class Daemon {
+    /// What the command wires to the operating system (systemd notifications, signals, reload).
+    package struct Hooks {
+        package var ready: (String) -> Void
+        package var status: (String) -> Void
+        package var stopping: (String) -> Void
+        /// The first stop signal's name, nil while none came.
+        package var stopSignal: () -> String?
+        /// True once per SIGHUP.
+        package var takeReload: () -> Bool
+        /// The configuration file as it is now.
+        package var reloadConfig: () throws -> SluiceConfig
+
+        package init(
+            ready: @escaping (String) -> Void = { _ in }, status: @escaping (String) -> Void = { _ in },
+            stopping: @escaping (String) -> Void = { _ in }, stopSignal: @escaping () -> String?,
+            takeReload: @escaping () -> Bool = { false }, reloadConfig: @escaping () throws -> SluiceConfig
+        ) {
+            self.ready = ready
+            self.status = status
+            self.stopping = stopping
+            self.stopSignal = stopSignal
+            self.takeReload = takeReload
+            self.reloadConfig = reloadConfig
+        }
+    }
+
+    private let config: SluiceConfig
+    private var logger: Logger
+    private let makeLogger: (LogLevel) -> Logger
+    private let metrics: DaemonMetrics
+    /// Rows of the current transaction's earlier chunks (orders the changes of one big transaction).
+    private var ordinal = 0
+    /// The checkpoint shown by the status line and metrics: advances under the pipeline.
+    package private(set) var lastCommitted: SinkCheckpoint?
+
+    package init(config: SluiceConfig, registry: MetricsRegistry, makeLogger: @escaping (LogLevel) -> Logger) {
+        self.config = config
+        self.makeLogger = makeLogger
+        logger = makeLogger(config.log.level)
+        metrics = DaemonMetrics(registry: registry)
+    }
+
+    /// Runs until stopped; returns the exit code.
+    package func run(_ hooks: Hooks) -> Int32 {
+        do {
+            return try replicate(hooks)
+        } catch {
+            metrics.error("startup")
+            logger.error("sluice run stopped", ["error": "\(error)"])
+            hooks.stopping("failed: \(error)")
+            return 1
+        }
+    }
+
+    private func replicate(_ hooks: Hooks) throws -> Int32 {
+        guard let sourceConfig = config.source else { throw DaemonError("the configuration has no [source] section") }
+        let endpoint = MySQLEndpoint(config: sourceConfig)
+        let settings = try ServerSettings.read(from: MySQLConnection(endpoint))
+        let checks = StartupChecks(settings: settings, checks: sourceConfig.checks, hasMappings: !config.mappings.isEmpty)
+        for line in checks.acceptedText { logger.warning(line) }
+        guard checks.passed else { throw DaemonError(checks.refusalText) }
+
+        let clusterName = config.redis(named: "primary") != nil ? "primary" : (config.redis.first?.name ?? "primary")
+        let redis = try RedisSink.make(config: config, cluster: clusterName)
+        try redis.prepare()
+        var kafka: (sink: KafkaSink, checkpoints: CheckpointStore)?
+        if config.kafka.enabled, let c = config.redis(named: clusterName) {
+            let log = logger
+            let sink = KafkaSink(
+                settings: KafkaSink.Settings(config: config.kafka),
+                mappings: config.mappings.map { TableMapping(config: $0) }, log: { log.warning($0) })
+            let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
+            kafka = (sink, CheckpointStore(client: client, prefix: c.checkpointPrefix))
+        }
+        let redisCheckpoint = try redis.checkpoints.load(sink: redis.name)
+        let kafkaCheckpoint = try kafka.flatMap { k in try k.checkpoints.load(sink: k.sink.name) }
+        let resume = SinkCheckpoint.resumePoint([redisCheckpoint, kafkaCheckpoint])
+        let start = try SourceStart(config: sourceConfig.start, resume: resume)
+        logger.info(
+            "sluice run starting",
+            ["start": "\(start)", "resume": "\(resume.map { "\($0.position)" } ?? "none")", "redis": .string(clusterName),
+             "kafka": .boolean(kafka != nil)])
+        let source = BinlogSource(
+            SourceConfiguration(
+                endpoint: endpoint,
+                replica: ReplicaOptions(
+                    serverID: sourceConfig.serverID, heartbeatSeconds: Double(sourceConfig.heartbeatMS) / 1000,
+                    reportHost: "sluice", follow: true),
+                start: start,
+                backoff: Backoff(
+                    initial: Double(sourceConfig.reconnectMinMS) / 1000,
+                    maximum: Double(sourceConfig.reconnectMaxMS) / 1000)))
+        let log = logger
+        let pipeline = SinkPipeline(
+            redis: redis, kafka: kafka, filter: try TableFilter(config: config.filter), start: resume,
+            settings: SinkPipeline.Settings(queueCapacity: config.daemon.queueCapacity), log: { log.warning($0) })
+        lastCommitted = resume
+        return try loop(source: source, pipeline: pipeline, hooks: hooks)
+    }
+
+    private func loop(source: BinlogSource, pipeline: SinkPipeline, hooks: Hooks) throws -> Int32 {
+        var machine = ShutdownMachine(timeoutSeconds: Double(config.daemon.shutdownTimeoutMS) / 1000)
+        var ready = false
+        var nextStatus = 0.0
+        var nextBytes = 0.0
+        while true {
+            let now = Date().timeIntervalSince1970
+            if let signal = hooks.stopSignal() {
+                if case .stopReading = machine.signal(signal, now: now) {
+                    hooks.stopping("\(signal): draining")
+                    logger.info("stop requested, draining", ["signal": .string(signal), "in_flight": .init(pipeline.inFlight)])
+                }
+                break
+            }
+            if hooks.takeReload() { reload(hooks) }
+            if let error = pipeline.error {
+                return halt(error, pipeline: pipeline, hooks: hooks)
+            }
+            let transaction: SourceTransaction?
+            do {
+                transaction = try source.poll(until: now + 0.25)
+            } catch {
+                metrics.error("source")
+                return halt(error, pipeline: pipeline, hooks: hooks)
+            }
+            if let t = transaction {
+                if t.chunk == 0 { ordinal = 0 }
+                let item = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: ordinal)
+                ordinal += t.changes.count
+                metrics.count(t)
+                if t.statement != nil {
+                    logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(t.statement ?? "")])
+                }
+                if !pipeline.submit(item) {
+                    if let error = pipeline.error { return halt(error, pipeline: pipeline, hooks: hooks) }
+                }
+            }
+            if !ready, source.serverID != nil {
+                ready = true
+                hooks.ready("replicating from \(source.position.map { "\($0.binlog)" } ?? "the start")")
+                logger.info("replicating", ["binlog.pos": "\(source.position.map { "\($0.binlog)" } ?? "?")"])
+            }
+            if now >= nextStatus {
+                nextStatus = now + 1
+                let measure = now >= nextBytes
+                if measure { nextBytes = now + 5 }
+                let lag = source.lag(measureBytes: measure)
+                lastCommitted = pipeline.committed
+                metrics.observe(lag: lag, committed: lastCommitted)
+                hooks.status(statusLine(lag: lag, pipeline: pipeline))
+            }
+        }
+        _ = pipeline.drain(timeoutSeconds: machine.timeoutSeconds)
+        lastCommitted = pipeline.committed
+        metrics.observe(lag: source.lag(), committed: lastCommitted)
+        let action = machine.progress(inFlight: pipeline.inFlight, now: Date().timeIntervalSince1970)
+        let code: Int32
+        let reason: String
+        if case .exit(let c, let r) = action {
+            code = c
+            reason = r
+        } else {
+            code = 1
+            reason = "\(pipeline.inFlight) transaction(s) unacknowledged at the shutdown deadline"
+        }
+        logger.log(
+            code == 0 ? .info : .error, "sluice run stopped",
+            ["reason": .string(reason), "checkpoint": "\(lastCommitted.map { "\($0.position)" } ?? "none")"])
+        return code
+    }
+
+    private func halt(_ error: Error, pipeline: SinkPipeline, hooks: Hooks) -> Int32 {
+        _ = pipeline.drain(timeoutSeconds: 0)
+        lastCommitted = pipeline.committed
+        if error is MappingError { metrics.error("mapping") }
+        let at = lastCommitted.map { "\($0.position)" } ?? "none"
+        hooks.stopping("halted: \(error)")
+        logger.error("sluice run halted; the checkpoint stays before the failing transaction",
+                     ["error": "\(error)", "checkpoint": .string(at)])
+        return 1
+    }
+
+    private func reload(_ hooks: Hooks) {
+        do {
+            let plan = ReloadPlan(running: config, file: try hooks.reloadConfig())
+            if let level = plan.logLevel { logger = makeLogger(level) }
+            logger.notice(plan.summary)
+        } catch {
+            logger.error("configuration reload failed; nothing changed", ["error": "\(error)"])
+        }
+    }
+
+    private func statusLine(lag: SourceLag, pipeline: SinkPipeline) -> String {
+        let seconds = lag.secondsBehind.map { String(format: "%.3f", $0) } ?? "?"
+        let at = pipeline.committed.map { "\($0.position)" } ?? "none"
+        return "checkpoint \(at), lag \(seconds) s, \(pipeline.inFlight) in flight"
+    }
+}
+
+/// A reason `sluice run` cannot start.
+package struct DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
+}

@@ -1,0 +1,39 @@
+import Binlog
+import MySQLSource
+import Ops
+
+/// The source and checkpoint metrics `sluice run` keeps (SluiceMetrics names). Metric failures
+/// are ignored: a daemon must not stop replicating because a sample could not be made.
+final class DaemonMetrics {
+    private let registry: MetricsRegistry
+    private var rows: [LabelValues: Counter] = [:]
+
+    init(registry: MetricsRegistry) { self.registry = registry }
+
+    func count(_ t: SourceTransaction) {
+        for change in t.changes {
+            let kind = change.kind == .write ? "insert" : change.kind.rawValue
+            let labels: LabelValues = [.db: change.table.name.schema, .table: change.table.name.table, .kind: kind]
+            if rows[labels] == nil { rows[labels] = try? registry.counter(SluiceMetrics.sourceRows, labels) }
+            rows[labels]?.increment()
+        }
+        if t.isLast {
+            let kind = t.xid != nil ? "xa_commit" : "commit"
+            (try? registry.counter(SluiceMetrics.sourceTransactions, [.kind: kind]))?.increment()
+        }
+    }
+
+    func error(_ kind: String) {
+        (try? registry.counter(SluiceMetrics.errors, [.kind: kind]))?.increment()
+    }
+
+    func observe(lag: SourceLag, committed: SinkCheckpoint?) {
+        if let s = lag.secondsBehind { (try? registry.gauge(SluiceMetrics.sourceLagSeconds))?.set(s) }
+        if let b = lag.bytesBehind { (try? registry.gauge(SluiceMetrics.sourceLagBytes))?.set(b) }
+        if let c = committed {
+            let number = c.position.file.split(separator: ".").last.flatMap { Int($0) } ?? 0
+            (try? registry.gauge(SluiceMetrics.checkpointFileNumber, [.sink: "all"]))?.set(number)
+            (try? registry.gauge(SluiceMetrics.checkpointPositionBytes, [.sink: "all"]))?.set(c.position.offset)
+        }
+    }
+}
