@@ -3,6 +3,10 @@
 /// Every type's size comes from its type code and TABLE_MAP metadata; a type whose size is not
 /// known throws rather than guessing. On any error the reader is back where the value started.
 extension ColumnDefinition {
+    // Inlined into the row-image loop so the column's fields are read in place through the
+    // caller's buffer pointer instead of copying the definition (and retaining its strings and
+    // arrays) once per value.
+    @inline(__always)
     public func decodeValue(from r: inout ByteReader) throws(FieldError) -> ColumnValue {
         let start = r.offset
         do throws(FieldError) {

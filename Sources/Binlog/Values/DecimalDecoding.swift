@@ -11,9 +11,18 @@ enum PackedDecimal {
 
     @inline(__always)
     private static func pow10(_ digits: Int) -> UInt32 {
-        var p: UInt32 = 1
-        for _ in 0..<digits { p &*= 10 }
-        return p
+        switch digits {
+        case 0: return 1
+        case 1: return 10
+        case 2: return 100
+        case 3: return 1_000
+        case 4: return 10_000
+        case 5: return 100_000
+        case 6: return 1_000_000
+        case 7: return 10_000_000
+        case 8: return 100_000_000
+        default: return 1_000_000_000
+        }
     }
 
     /// Storage size of DECIMAL(precision, scale); nil when the pair is not a legal declaration.
@@ -108,13 +117,16 @@ enum PackedDecimal {
     @inline(__always)
     private static func put(_ value: UInt32, width: Int, into buf: UnsafeMutableBufferPointer<UInt8>, at w: Int) -> Int
     {
-        var digits = 1
-        var t = value
-        while t >= 10 {
-            t /= 10
-            digits += 1
+        // `group` guarantees value < 10^width, so a padded group needs no digit count.
+        var digits = width
+        if width == 0 {
+            digits = 1
+            var t = value
+            while t >= 10 {
+                t /= 10
+                digits += 1
+            }
         }
-        digits = max(digits, width)
         var v = value
         var i = w + digits - 1
         while i >= w {
