@@ -23,40 +23,14 @@ final class DaemonProcessTests: XCTestCase {
         }
         defer { sandbox.close() }
         let folder = sandbox.folder
-        let topic = "sluice.changes"
+        let topic = DemoConfig.topic
         try sandbox.kafka.createTopic(topic, partitions: 1)
         let metricsPort = try PortAllocator().pick()
         let configPath = folder.path + "/run.toml"
-        try """
-            [source]
-            host = "127.0.0.1"
-            port = \(sandbox.mariadb.port)
-            user = "root"
-            server_id = 4242
-            start = "checkpoint-or-earliest"
-
-            [filter]
-            include = ["payments\\\\..*"]
-
-            \(PaymentsWorkload.accountsMapping)
-            clusters = ["primary"]
-
-            [redis.primary]
-            seeds = [\(sandbox.primary.ports.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
-            mode = "cluster"
-
-            [kafka]
-            enabled = true
-            brokers = ["\(sandbox.kafka.bootstrapServers)"]
-            topic_mode = "single"
-            topic = "\(topic)"
-
-            [metrics]
-            listen = "127.0.0.1:\(metricsPort)"
-
-            [daemon]
-            shutdown_timeout_ms = 10000
-            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        try DemoConfig.text(
+            mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers,
+            metricsListen: "127.0.0.1:\(metricsPort)", logLevel: "info"
+        ).write(toFile: configPath, atomically: true, encoding: .utf8)
 
         let db = try sandbox.mariadb.connect()
         let workload = PaymentsWorkload(accounts: 20)
@@ -164,5 +138,22 @@ final class DaemonProcessTests: XCTestCase {
                     + PaymentsWorkload.accountsMapping, file: "m.toml", directory: ".", environment: [:])
         else { return nil }
         return loaded.config.mappings.first
+    }
+}
+
+/// `sluice demo --seconds 3`: the whole demo end to end, consistent, exit 0.
+final class DemoProcessTests: XCTestCase {
+    func testDemoRunsAndReportsConsistency() throws {
+        let executable = try BuiltBinary.path()
+        let folder = try SandboxFolder(label: "demo")
+        defer { folder.close() }
+        let result = try folder.run(
+            service: "demo", executable: executable, arguments: ["demo", "--seconds", "3", "--accounts", "50"],
+            workingDirectory: BuiltBinary.packageRoot.path, logPath: folder.path + "/demo.log", timeout: 120)
+        let output = result.output + LogFile.tail(folder.path + "/demo.log", lines: 60)
+        XCTAssertTrue(output.contains("consistent: 50 row(s) of MySQL equal their Redis keys and versions"), output)
+        XCTAssertTrue(output.contains("daemon caught up to bin."), output)
+        XCTAssertTrue(output.contains("rows/s"), output)
+        XCTAssertEqual(result.status, 0, output)
     }
 }

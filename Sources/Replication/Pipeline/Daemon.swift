@@ -202,9 +202,9 @@ package final class Daemon {
     }
 
     private func statusLine(lag: SourceLag, pipeline: SinkPipeline) -> String {
-        let seconds = lag.secondsBehind.map { String(format: "%.3f", $0) } ?? "?"
+        let ms = lag.secondsBehind.map { String(Int(($0 * 1000).rounded())) } ?? "?"
         let at = pipeline.committed.map { "\($0.position)" } ?? "none"
-        return "checkpoint \(at), lag \(seconds) s, \(pipeline.inFlight) in flight"
+        return "checkpoint \(at), lag \(ms) ms, \(pipeline.inFlight) in flight"
     }
 }
 

@@ -33,6 +33,7 @@ enum Registry {
         DRApplyCommand.command,
         StatusCommand.command,
         RunCommand.command,
+        DemoCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
