@@ -13,7 +13,11 @@ final class DisconnectTests: XCTestCase {
         // Each round commits a transaction of 4 INSERT statements, then KILLs the dump connection.
         let rounds = 30
         let endpoint = fixture.server.endpoint
+        // The writer's last round (its SELECT and KILL) can still run after the consumer has every
+        // row; the test waits for it so that the server is not stopped under its feet.
+        let writerDone = DispatchSemaphore(value: 0)
         let writer = Thread {
+            defer { writerDone.signal() }
             do {
                 let db = try MySQLConnection(endpoint)
                 for round in 0..<rounds {
@@ -33,6 +37,7 @@ final class DisconnectTests: XCTestCase {
         XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.5))
         writer.start()
         let got = try collect(source, timeout: 60) { rowCount($0) >= rounds * 4 }
+        XCTAssertEqual(writerDone.wait(timeout: .now() + 30), .success, "writer finished")
         assertSequence(ids(got), Array(1...(rounds * 4)))
         XCTAssertGreaterThanOrEqual(source.failures.count, 20, "kills seen")
         XCTAssertTrue(source.failures.allSatisfy { $0.code == .connect }, "\(source.failures.prefix(3))")
