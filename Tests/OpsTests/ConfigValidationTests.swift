@@ -121,6 +121,7 @@ final class ConfigValidationTests: ConfigTestCase {
                 start = "position"
                 reconnect_min_ms = 5000
                 reconnect_max_ms = 1000
+                xa_spill_rows = 0
                 [filter]
                 include = ["(unclosed"]
                 [redis.primary]
@@ -146,16 +147,17 @@ final class ConfigValidationTests: ConfigTestCase {
                 "sluice.toml:6: source.start_file: required when start = \"position\"",
                 "sluice.toml:6: source.start_position: required when start = \"position\"",
                 "sluice.toml:7: source.reconnect_min_ms: must not exceed reconnect_max_ms (1000)",
-                "sluice.toml:10: filter.include[0]: invalid regular expression \"(unclosed\"",
-                "sluice.toml:12: redis.primary.seeds[0]: expected \"host:port\", got \"127.0.0.1\"",
-                "sluice.toml:12: redis.primary.seeds[2]: port must be a number between 1 and 65535 in \"h:0\"",
-                "sluice.toml:13: redis.Bad: cluster name \"Bad\" must be lower-case letters, digits, '_' or '-'",
-                "sluice.toml:16: mapping[0].table: expected \"database.table\", got \"payments\"",
-                "sluice.toml:17: mapping[0].key: unclosed '{' in key template \"account:{id\" (write '{{' for a literal brace)",
-                "sluice.toml:18: mapping[0].shape: expected one of \"hash\", \"json\", \"string\", got \"hsah\"; did you mean \"hash\"?",
-                "sluice.toml:21: mapping[1].key: key template \"constant\" uses no {column}, so every row would share one key",
-                "sluice.toml:22: mapping[1].clusters[1]: no [redis.primery] cluster is configured; did you mean \"primary\"?",
-                "sluice.toml:24: metrics.listen: expected \"host:port\", got \"localhost\"",
+                "sluice.toml:9: source.xa_spill_rows: must be between 1 and 100000000, got 0",
+                "sluice.toml:11: filter.include[0]: invalid regular expression \"(unclosed\"",
+                "sluice.toml:13: redis.primary.seeds[0]: expected \"host:port\", got \"127.0.0.1\"",
+                "sluice.toml:13: redis.primary.seeds[2]: port must be a number between 1 and 65535 in \"h:0\"",
+                "sluice.toml:14: redis.Bad: cluster name \"Bad\" must be lower-case letters, digits, '_' or '-'",
+                "sluice.toml:17: mapping[0].table: expected \"database.table\", got \"payments\"",
+                "sluice.toml:18: mapping[0].key: unclosed '{' in key template \"account:{id\" (write '{{' for a literal brace)",
+                "sluice.toml:19: mapping[0].shape: expected one of \"hash\", \"json\", \"string\", got \"hsah\"; did you mean \"hash\"?",
+                "sluice.toml:22: mapping[1].key: key template \"constant\" uses no {column}, so every row would share one key",
+                "sluice.toml:23: mapping[1].clusters[1]: no [redis.primery] cluster is configured; did you mean \"primary\"?",
+                "sluice.toml:25: metrics.listen: expected \"host:port\", got \"localhost\"",
             ])
     }
 

@@ -40,6 +40,8 @@ final class ExampleConfigTests: ConfigTestCase {
             heartbeat_ms = 100
             reconnect_min_ms = 1
             reconnect_max_ms = 1
+            xa_spill_rows = 1
+            xa_spill_directory = "/var/lib/sluice/xa"
             [source.tls]
             mode = "verify-ca"
             ca = "\(pem)"

@@ -100,7 +100,9 @@ package final class Daemon {
                 start: start,
                 backoff: Backoff(
                     initial: Double(sourceConfig.reconnectMinMS) / 1000,
-                    maximum: Double(sourceConfig.reconnectMaxMS) / 1000)))
+                    maximum: Double(sourceConfig.reconnectMaxMS) / 1000),
+                spillRows: sourceConfig.xaSpillRows,
+                spillDirectory: sourceConfig.xaSpillDirectory ?? NSTemporaryDirectory()))
         let log = logger
         let pipeline = SinkPipeline(
             redis: redis, kafka: kafka, filter: try TableFilter(config: config.filter), start: resume,

@@ -65,6 +65,10 @@ public struct SourceConfig: Sendable, Equatable {
     public var heartbeatMS: Int
     public var reconnectMinMS: Int
     public var reconnectMaxMS: Int
+    /// Rows of one undecided XA transaction held in memory; above that its events go to a file.
+    public var xaSpillRows: Int
+    /// Folder of those files; nil means the system's temporary folder.
+    public var xaSpillDirectory: String?
     public var checks: Checks
 
     init?(_ reader: TableReader) {
@@ -92,6 +96,8 @@ public struct SourceConfig: Sendable, Equatable {
         if reconnectMinMS > reconnectMaxMS {
             reader.badValue("reconnect_min_ms", "must not exceed reconnect_max_ms (\(reconnectMaxMS))")
         }
+        xaSpillRows = reader.integer("xa_spill_rows", default: 100_000, range: 1...100_000_000) ?? 100_000
+        xaSpillDirectory = reader.nonEmptyString("xa_spill_directory")
 
         let checksReader = reader.table("checks")
         checks = Checks(
