@@ -161,6 +161,12 @@ public final class KafkaSink {
         problem = nil
     }
 
+    /// Destroys the producer (its connections and threads end now, not when the sink is freed);
+    /// a later `deliver` makes a new one.
+    public func close() {
+        producer = nil
+    }
+
     private func currentProducer() throws(KafkaError) -> KafkaProducer {
         if let producer { return producer }
         let made = try makeProducer(settings.producerProperties)

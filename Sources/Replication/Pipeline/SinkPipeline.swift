@@ -179,6 +179,9 @@ package final class SinkPipeline: @unchecked Sendable {
     }
 
     private func runKafka(_ sink: KafkaSink, _ store: CheckpointStore, _ queue: BoundedQueue<Item>) {
+        // The producer goes when this thread ends, not whenever the sink object is freed: a stopped
+        // daemon leaves no librdkafka threads behind still talking to the broker.
+        defer { sink.close() }
         while let items = batch(from: queue) {
             var messages: [KafkaChangeMessage] = []
             do {
