@@ -1,7 +1,7 @@
 /// A double-quoted string with `\"`, `\\`, `\n`, `\r`, `\t` and `\uXXXX` escapes: valid both as a
 /// JSON string and as a TOML basic string.
-enum QuotedString {
-    static func quote(_ text: String) -> String {
+package enum QuotedString {
+    package static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

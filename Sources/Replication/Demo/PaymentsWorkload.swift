@@ -59,8 +59,11 @@ package final class PaymentsWorkload: @unchecked Sendable {
     package var expectedTotal: String { "\(accounts * initialBalance).00" }
 
     /// One transfer of `cents` from `from` to `to`; false when the debit would go negative (rolled back).
+    /// `record`: also insert the `payments.transfers` row (false: the two account rows only).
     @discardableResult
-    package func transfer(on connection: MySQLConnection, from: Int, to: Int, cents: Int) throws(MySQLError) -> Bool {
+    package func transfer(on connection: MySQLConnection, from: Int, to: Int, cents: Int, record: Bool = true)
+        throws(MySQLError) -> Bool
+    {
         let amount = String(format: "%d.%02d", cents / 100, cents % 100)
         _ = try connection.execute("BEGIN")
         do throws(MySQLError) {
@@ -74,8 +77,10 @@ package final class PaymentsWorkload: @unchecked Sendable {
                     return false
                 }
             }
-            _ = try connection.execute(
-                "INSERT INTO payments.transfers (from_id, to_id, amount) VALUES (\(from), \(to), \(amount))")
+            if record {
+                _ = try connection.execute(
+                    "INSERT INTO payments.transfers (from_id, to_id, amount) VALUES (\(from), \(to), \(amount))")
+            }
             _ = try connection.execute("COMMIT")
             return true
         } catch {

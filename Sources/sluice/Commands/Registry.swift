@@ -34,6 +34,7 @@ enum Registry {
         StatusCommand.command,
         RunCommand.command,
         DemoCommand.command,
+        BenchE2ECommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.

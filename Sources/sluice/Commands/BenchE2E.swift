@@ -1,0 +1,121 @@
+import Foundation
+import MySQLSource
+import Ops
+import RedisCluster
+import Replication
+import TestSupport
+
+enum BenchE2ECommand {
+    static let command = Command(
+        "bench e2e",
+        abstract: "Measure end-to-end lag (MySQL commit to Redis key visible) under a paced transfer workload",
+        discussion: """
+            Starts the local sandbox (as sluice demo does), runs the daemon in this process, and
+            drives 2-row transfer transactions (debit one account, credit another, each
+            version = version + 1) at --tps from several connections. Every rate/samples-th
+            transaction is sampled; a watcher reads the sampled accounts' version keys from Redis
+            every --poll-ms and records the time from COMMIT returning to both keys showing the
+            transaction's versions. A status line per second; the last line is a JSON object.
+            --find-max steps the rate up from --start by --step until p99 lag exceeds --limit-ms or
+            the achieved rate falls below 95% of the target, a row per step.
+            """,
+        flags: [
+            .value("tps", placeholder: "N", help: "target transactions per second", default: "5000"),
+            .value(
+                "seconds", placeholder: "N", help: "how long the load runs (per step with --find-max)", default: "10"),
+            .value("connections", placeholder: "N", help: "MySQL connections driving the load", default: "16"),
+            .value("accounts", placeholder: "N", help: "accounts in the payments table", default: "10000"),
+            .value("samples", placeholder: "N", help: "sampled transactions per second", default: "500"),
+            .value("poll-ms", placeholder: "MS", help: "the watcher's polling interval", default: "1"),
+            .boolean("find-max", help: "step the rate up to the highest one sustained"),
+            .value("start", placeholder: "N", help: "--find-max: first rate", default: "1000"),
+            .value("step", placeholder: "N", help: "--find-max: rate increment", default: "1000"),
+            .value("max-tps", placeholder: "N", help: "--find-max: highest rate tried", default: "50000"),
+            .value("limit-ms", placeholder: "MS", help: "--find-max: p99 lag limit", default: "100"),
+        ]
+    ) { invocation in
+        try run(invocation)
+    }
+
+    static func run(_ invocation: Invocation) throws -> ExitCode {
+        let a = invocation.arguments
+        func number(_ name: String) throws -> Double {
+            guard let v = a.value(name).flatMap({ Double($0) }), v > 0 else {
+                throw UsageError("--\(name) must be a positive number")
+            }
+            return v
+        }
+        let rate = try number("tps")
+        let seconds = try number("seconds")
+        let connections = Int(try number("connections"))
+        let accounts = Int(try number("accounts"))
+        let pollMS = try number("poll-ms")
+        let settings = E2EBenchmark.Settings(
+            samplesPerSecond: try number("samples"), lagLimitMilliseconds: try number("limit-ms"))
+        let out = invocation.console
+
+        out.out("starting the sandbox (MariaDB, two Redis clusters, Tansu)...")
+        let sandbox = try FullSandbox()
+        defer { sandbox.close() }
+        out.out(sandbox.summary)
+        let db = try sandbox.mariadb.connect()
+        let workload = PaymentsWorkload(accounts: accounts)
+        try workload.create(on: db)
+        try sandbox.kafka.createTopic(DemoConfig.topic, partitions: 3)
+        let config = try DemoConfig.load(
+            mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers,
+            path: sandbox.folder.path + "/bench-e2e.toml")
+        let daemon = DaemonThread(config: config)
+        let seeds = sandbox.primary.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
+        let watcher = VisibilityWatcher(
+            client: try RedisClusterClient(topology: .cluster(seeds: seeds)), pollInterval: pollMS / 1000)
+        defer {
+            watcher.stop()
+            // The daemon (and its Kafka producer) stops before the sandbox's servers do.
+            if let code = daemon.stop(reason: "bench end"), code != 0 { out.err("daemon exited with \(code)") }
+        }
+
+        // The daemon has caught up with the schema and the initial rows when the first and last
+        // accounts are visible at version 1.
+        watcher.watch(
+            VisibilityTracker.Sample(
+                keys: [.init("account:1", 1), .init("account:\(workload.accounts)", 1)],
+                committedAt: VisibilityWatcher.now()))
+        guard watcher.settle(timeoutSeconds: 120), watcher.counts.unseen == 0 else {
+            out.err("the daemon did not replicate the initial accounts; daemon: \(daemon.status ?? "no status")")
+            return .failure
+        }
+        let load = try TransferLoad(endpoint: sandbox.mariadb.endpoint, workload: workload, connections: connections)
+        out.out(
+            """
+            load: 2-row transfers over \(workload.accounts) accounts from \(load.connections) connections, paced open-loop
+            lag: from COMMIT returning to both account keys holding the transaction's versions in Redis;
+                 about \(Int(settings.samplesPerSecond)) transactions/s sampled, evenly spread (every (rate/\(Int(settings.samplesPerSecond)))-th one; all below that rate);
+                 the watcher polls the waiting keys every \(pollMS) ms in one pipelined round (a lag is
+                 over-stated by at most one poll interval plus one round trip, never under-stated)
+            """)
+        let bench = E2EBenchmark(
+            load: load, watcher: watcher, settings: settings, daemonStatus: { daemon.status },
+            out: { out.out($0) })
+        let last: E2EBenchmark.Step
+        var extra: [(String, String)] = []
+        if a.flag("find-max") {
+            let found = bench.findMax(
+                start: try number("start"), step: try number("step"), limit: try number("max-tps"), seconds: seconds)
+            guard let final = found.best ?? found.steps.last else { throw UsageError("--start is above --max-tps") }
+            last = final
+            extra.append(("max_sustained_tps", String(format: "%.0f", found.best?.target ?? 0)))
+            out.out(
+                "highest rate sustained (p99 <= \(settings.lagLimitMilliseconds) ms, >= 95% of target): \(found.best.map { "\(Int($0.target)) transactions/s" } ?? "none")"
+            )
+        } else {
+            last = bench.run(rate: rate, seconds: seconds)
+            out.out(
+                "\(last.passes(settings) ? "met" : "NOT met"): p99 lag <= \(settings.lagLimitMilliseconds) ms at >= 95% of \(Int(rate)) transactions/s"
+            )
+        }
+        if let error = last.outcome.error { out.err("workload: \(error)") }
+        out.out(last.json(extra: extra))
+        return last.outcome.error == nil ? .success : .failure
+    }
+}
