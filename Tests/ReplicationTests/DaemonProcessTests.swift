@@ -14,31 +14,14 @@ import XCTest
 /// SIGTERM -> exit 0.
 final class DaemonProcessTests: XCTestCase {
     func testMixedWorkloadReachesRedisAndKafkaAndSigtermExitsZero() throws {
-        let executable = try BuiltBinary.path()
-        let sandbox: FullSandbox
-        do {
-            sandbox = try FullSandbox()
-        } catch {
-            throw XCTSkip("sandbox did not start: \(error)")
-        }
-        defer { sandbox.close() }
-        let folder = sandbox.folder
+        // One partition: the test reads every change back from partition 0.
+        let chain = try ChainFixture(accounts: 20, partitions: 1)  // 20 inserts
+        defer { chain.close() }
+        let folder = chain.folder
+        let db = chain.db
         let topic = DemoConfig.topic
-        try sandbox.kafka.createTopic(topic, partitions: 1)
-        let metricsPort = try PortAllocator().pick()
-        let configPath = folder.path + "/run.toml"
-        try DemoConfig.text(
-            mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers,
-            metricsListen: "127.0.0.1:\(metricsPort)", logLevel: "info"
-        ).write(toFile: configPath, atomically: true, encoding: .utf8)
-
-        let db = try sandbox.mariadb.connect()
-        let workload = PaymentsWorkload(accounts: 20)
-        try workload.create(on: db)  // 20 inserts
-        let logPath = folder.path + "/run.log"
-        let child = try folder.start(
-            service: "sluice-run", executable: executable, arguments: ["run", "--config", configPath],
-            workingDirectory: folder.path, logPath: logPath)
+        let logPath = chain.runLogPath
+        let child = try chain.startDaemon()
 
         var changes = 20
         for id in 21...50 {
@@ -75,26 +58,12 @@ final class DaemonProcessTests: XCTestCase {
         _ = try db.execute("CREATE TABLE other.t (id INT PRIMARY KEY)")
         _ = try db.execute("INSERT INTO other.t VALUES (1)")
 
-        let status = try db.query("SHOW MASTER STATUS")
-        let file = try XCTUnwrap(status.value("File"))
-        let end = try XCTUnwrap(status.value("Position"))
-        let redis = try RedisClusterClient(
-            topology: .cluster(seeds: sandbox.primary.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
-        let store = CheckpointStore(client: redis, prefix: "sluice:checkpoint:")
-        let deadline = Date().addingTimeInterval(60)
-        func caughtUp() throws -> Bool {
-            for sink in ["primary", "kafka"] {
-                guard let c = try store.load(sink: sink), c.position.file == file, String(c.position.offset) == end
-                else { return false }
-            }
-            return true
-        }
-        while try !caughtUp(), Date() < deadline, child.isRunning { Thread.sleep(forTimeInterval: 0.1) }
-        XCTAssertTrue(try caughtUp(), "not caught up to \(file):\(end): \(LogFile.tail(logPath))")
+        let daemonAt = try chain.waitForDaemon(child)
+        XCTAssertTrue(daemonAt.caughtUp, "not caught up to \(daemonAt.end): \(LogFile.tail(logPath))")
+        let redis = try chain.client(chain.sandbox.primary)
 
-        let mapping = TableMapping(config: try XCTUnwrap(Self.mapping()))
         let check = try ConsistencyCheck(
-            mapping: mapping, mysql: db, redis: redis, deletedKeys: (41...50).map { "account:\($0)" })
+            mapping: chain.mapping, mysql: db, redis: redis, deletedKeys: (41...50).map { "account:\($0)" })
         XCTAssertTrue(check.consistent, check.summary)
         XCTAssertEqual(check.rowsChecked, 40 + 3000)
         XCTAssertEqual(
@@ -103,7 +72,7 @@ final class DaemonProcessTests: XCTestCase {
 
         // Kafka holds every change of the filtered tables (and none of other.t).
         let consumer = try KafkaConsumer(settings: [
-            "bootstrap.servers": sandbox.kafka.bootstrapServers, "group.id": "daemon-test",
+            "bootstrap.servers": chain.sandbox.kafka.bootstrapServers, "group.id": "daemon-test",
             "enable.auto.commit": "false",
         ])
         try consumer.assign([KafkaPartitionOffset(topic: topic, partition: 0, offset: 0)])
@@ -118,30 +87,19 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertEqual(keys.filter { $0 == "payments.accounts[2]" }.count, 3, "insert, update, XA COMMIT")
 
         // The metrics endpoint counts what was read.
-        let scrape = try folder.run(
-            service: "curl", executable: "/usr/bin/curl", arguments: ["-s", "http://127.0.0.1:\(metricsPort)/metrics"],
-            workingDirectory: folder.path, logPath: folder.path + "/curl.log", timeout: 10
-        ).output
-        XCTAssertTrue(
-            scrape.contains(#"sluice_source_rows_total{db="payments",kind="insert",table="accounts"} 3050"#), scrape)
+        let scrape = try MetricsScrape(port: chain.runMetricsPort, folder: folder)
+        XCTAssertEqual(
+            scrape.value(#"sluice_source_rows_total{db="payments",kind="insert",table="accounts"}"#), 3050, scrape.text)
 
         child.stop(grace: 15)
         folder.forget(child)
         XCTAssertEqual(child.exitStatusIfExited(), 0, LogFile.tail(logPath))
         XCTAssertTrue(LogFile.tail(logPath).contains("drained"), LogFile.tail(logPath))
     }
-
-    static func mapping() -> MappingConfig? {
-        guard
-            case .success(let loaded) = SluiceConfig.parse(
-                "[source]\nuser = \"u\"\nserver_id = 9\n[redis.primary]\nseeds = [\"127.0.0.1:1\"]\n"
-                    + PaymentsWorkload.accountsMapping, file: "m.toml", directory: ".", environment: [:])
-        else { return nil }
-        return loaded.config.mappings.first
-    }
 }
 
-/// `sluice demo --seconds 3`: the whole demo end to end, consistent, exit 0.
+/// `sluice demo --seconds 3`: the whole demo end to end, both regions consistent, the status
+/// table all caught up, exit 0.
 final class DemoProcessTests: XCTestCase {
     func testDemoRunsAndReportsConsistency() throws {
         let executable = try BuiltBinary.path()
@@ -151,9 +109,20 @@ final class DemoProcessTests: XCTestCase {
             service: "demo", executable: executable, arguments: ["demo", "--seconds", "3", "--accounts", "50"],
             workingDirectory: BuiltBinary.packageRoot.path, logPath: folder.path + "/demo.log", timeout: 120)
         let output = result.output + LogFile.tail(folder.path + "/demo.log", lines: 60)
-        XCTAssertTrue(output.contains("consistent: 50 row(s) of MySQL equal their Redis keys and versions"), output)
+        for cluster in ["primary", "DR"] {
+            XCTAssertTrue(
+                output.contains("\(cluster) cluster: consistent: 50 row(s) of MySQL equal their Redis keys and versions"), output)
+        }
         XCTAssertTrue(output.contains("daemon caught up to bin."), output)
+        XCTAssertTrue(output.contains("DR applier caught up to the topic's end"), output)
         XCTAssertTrue(output.contains("rows/s"), output)
+        XCTAssertTrue(output.contains("DR: lag "), output)
+        // The status table, every row caught up.
+        let table = output.components(separatedBy: "sluice status --config ").last ?? ""
+        for row in ["source", "redis.primary", "dr.dr"] {
+            XCTAssertNotNil(table.split(separator: "\n").first { $0.hasPrefix(row + " ") && $0.contains(" ok ") }, table)
+        }
+        XCTAssertTrue(table.contains("; all under"), table)
         XCTAssertEqual(result.status, 0, output)
     }
 }

@@ -175,7 +175,10 @@ public final class DRApplier {
         do {
             metadata = try consumer.metadata(timeoutMilliseconds: 2_000)
         } catch {
-            hold("kafka", "Kafka metadata: \(error); holding")
+            // The refresh is the applier's only request with a deadline of its own: a broker that
+            // is down or frozen shows here, while fetches just return nothing.
+            metrics?.error("kafka")
+            hold("kafka", "Kafka brokers not answering (metadata request: \(error)); holding until they do")
             return
         }
         var found: [DROffsets.Partition] = []

@@ -1,14 +1,20 @@
 import Foundation
 import Ops
 
-/// The configuration `sluice demo` runs the daemon with: the sandbox's MariaDB, its primary Redis
-/// cluster and its Kafka broker (one topic), the payments accounts mapping.
+/// The configuration `sluice demo` runs the daemon and the DR applier with: the sandbox's MariaDB,
+/// its primary Redis cluster, its Kafka broker (one topic), the payments accounts mapping and,
+/// given the DR cluster's addresses, `[redis.dr]` and `[dr_apply]` (one file serves `sluice run`,
+/// `sluice dr-apply` and `sluice status`).
 package enum DemoConfig {
     package static let topic = "sluice.demo"
+    /// The DR cluster's `[redis.NAME]`.
+    package static let drCluster = "dr"
 
-    /// `metricsListen`: serve metrics there (else none); `logLevel`: the daemon's `[log] level`.
+    /// `dr`: the DR cluster's seeds (else no DR sections); `metricsListen`: serve metrics there
+    /// (else none); `logLevel`: the `[log] level`.
     package static func text(
-        mariadbPort: Int, redis: [String], kafka: String, metricsListen: String? = nil, logLevel: String = "warning"
+        mariadbPort: Int, redis: [String], kafka: String, dr: [String]? = nil, metricsListen: String? = nil,
+        logLevel: String = "warning"
     ) -> String {
         """
         [source]
@@ -27,7 +33,7 @@ package enum DemoConfig {
         [redis.primary]
         seeds = [\(redis.map { "\"\($0)\"" }.joined(separator: ", "))]
         mode = "cluster"
-
+        \(dr.map(drSections) ?? "")
         [kafka]
         enabled = true
         brokers = ["\(kafka)"]
@@ -42,11 +48,26 @@ package enum DemoConfig {
         """
     }
 
+    private static func drSections(_ seeds: [String]) -> String {
+        """
+
+        [redis.\(drCluster)]
+        seeds = [\(seeds.map { "\"\($0)\"" }.joined(separator: ", "))]
+        mode = "cluster"
+
+        [dr_apply]
+        redis_cluster = "\(drCluster)"
+        topics = ["\(topic)"]
+
+        """
+    }
+
     /// Writes the file and loads it as `sluice run` would.
     package static func load(
-        mariadbPort: Int, redis: [String], kafka: String, path: String
+        mariadbPort: Int, redis: [String], kafka: String, dr: [String]? = nil, path: String
     ) throws -> SluiceConfig {
-        try text(mariadbPort: mariadbPort, redis: redis, kafka: kafka).write(toFile: path, atomically: true, encoding: .utf8)
+        try text(mariadbPort: mariadbPort, redis: redis, kafka: kafka, dr: dr)
+            .write(toFile: path, atomically: true, encoding: .utf8)
         switch SluiceConfig.load(path: path, environment: [:]) {
         case .success(let loaded): return loaded.config
         case .failure(let errors): throw errors

@@ -11,9 +11,11 @@ enum DemoCommand {
         abstract: "Start a local sandbox, replicate a live payments workload, check consistency",
         discussion: """
             Starts MariaDB, two Redis clusters and Tansu on loopback, creates the payments schema,
-            runs the transfer workload and the daemon (sluice run, in this process), prints a status
-            line every second, and after --seconds (or Ctrl-C) waits for the daemon to catch up and
-            prints the row-by-row consistency check of MySQL against Redis. Exit 0 only if consistent.
+            runs the transfer workload, the daemon (sluice run) and the DR applier (sluice dr-apply),
+            both in this process, prints a status line every second, and after --seconds (or
+            Ctrl-C) waits for both to catch up, prints the row-by-row consistency check of MySQL
+            against the primary and the DR cluster, and the sluice status table. Exit 0 only if
+            both are consistent.
             """,
         flags: [.value("seconds", placeholder: "N", help: "how long the workload runs", default: "30"),
                 .value("accounts", placeholder: "N", help: "accounts in the payments table", default: "200")]
@@ -37,8 +39,8 @@ enum DemoCommand {
         try sandbox.kafka.createTopic(DemoConfig.topic, partitions: 3)
         let config = try DemoConfig.load(
             mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers,
-            path: sandbox.folder.path + "/demo.toml")
-        out.out("daemon config: \(sandbox.folder.path)/demo.toml")
+            dr: sandbox.dr.addresses, path: sandbox.folder.path + "/demo.toml")
+        out.out("daemon and DR applier config: \(sandbox.folder.path)/demo.toml")
 
         let daemonStop = DemoFlag()
         let daemonStatus = DemoFlag()
@@ -55,6 +57,7 @@ enum DemoCommand {
             daemonCode.set(String(code))
             daemonDone.signal()
         }
+        let dr = DemoDRApplier(config: config)
         let workloadDone = DispatchSemaphore(value: 0)
         let mariadb = sandbox.mariadb
         Thread.detachNewThread {
@@ -69,8 +72,8 @@ enum DemoCommand {
             let committed = workload.progress.committed
             // A transfer changes three rows: two accounts and one transfers row.
             out.out(
-                String(format: "%5.0f s  %6d transfers  %6d rows/s  daemon: %@", Date().timeIntervalSince(started),
-                       committed, (committed - last) * 3, daemonStatus.get() ?? "starting"))
+                String(format: "%5.0f s  %6d transfers  %6d rows/s  daemon: %@  %@", Date().timeIntervalSince(started),
+                       committed, (committed - last) * 3, daemonStatus.get() ?? "starting", dr.status))
             last = committed
         }
         workload.stop()
@@ -93,15 +96,26 @@ enum DemoCommand {
         }
         while !caughtUp(), Date() < deadline, daemonCode.get() == nil { Thread.sleep(forTimeInterval: 0.1) }
         out.out(caughtUp() ? "daemon caught up to \(file):\(end)" : "daemon did NOT catch up to \(file):\(end)")
+        // The DR applier caught up: its stored offsets at the topic's end, as sluice status reads them.
+        let drCaughtUp = dr.waitForCatchUp(config: config)
+        out.out(drCaughtUp.line)
         daemonStop.set("demo end")
+        dr.stop()
         _ = daemonDone.wait(timeout: .now() + 20)
+        if let failed = dr.result, failed != "0" { out.err("DR applier \(failed)") }
 
         let mapping = TableMapping(config: config.mappings[0])
         let check = try ConsistencyCheck(mapping: mapping, mysql: db, redis: redis)
+        let drRedis = try RedisClusterClient(
+            topology: .cluster(seeds: sandbox.dr.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
+        let drCheck = try ConsistencyCheck(mapping: mapping, mysql: db, redis: drRedis)
         let total = try db.query("SELECT SUM(balance) AS t FROM payments.accounts").value("t") ?? "?"
         out.out("\(workload.progress.committed) transfers; total balance \(total) (expected \(workload.expectedTotal))")
-        out.out(check.summary)
-        return check.consistent && caughtUp() && daemonCode.get() == "0" ? .success : .failure
+        out.out("primary cluster: " + check.summary)
+        out.out("DR cluster: " + drCheck.summary)
+        out.out("\nsluice status --config \(sandbox.folder.path)/demo.toml\n" + LagStatus.gather(config: config).text)
+        let allGood = check.consistent && drCheck.consistent && caughtUp() && drCaughtUp.caughtUp
+        return allGood && daemonCode.get() == "0" && dr.result == "0" ? .success : .failure
     }
 }
 

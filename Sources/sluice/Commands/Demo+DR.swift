@@ -1,0 +1,69 @@
+import Foundation
+import Ops
+import Replication
+
+/// The demo's second region: the DR applier (`sluice dr-apply`) on its own thread of this
+/// process, reading the demo topic into the DR cluster, with a status line for the demo's
+/// per-second output.
+final class DemoDRApplier: @unchecked Sendable {
+    private let stopFlag = DemoFlag()
+    private let statusLine = DemoFlag()
+    private let outcome = DemoFlag()
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts the applier of `config`'s `[dr_apply]`, logging at its `[log] level`.
+    init(config: SluiceConfig) {
+        Thread.detachNewThread { [stopFlag, statusLine, outcome, done] in
+            let logger = Logger.standardError(level: config.log.level, format: config.log.format)
+            do {
+                let applier = try DRApplier.make(config: config, logger: logger, metrics: nil)
+                try applier.run(shouldStop: { stopFlag.get() != nil }) {
+                    statusLine.set(Self.line(applier))
+                }
+                outcome.set("0")
+            } catch {
+                outcome.set("failed: \(error)")
+            }
+            done.signal()
+        }
+    }
+
+    /// `DR: lag 850 ms, 0 msg behind` (lag: now minus the source commit time of the last change
+    /// applied, whose timestamps have whole seconds, as the daemon's lag).
+    private static func line(_ applier: DRApplier) -> String {
+        let lag =
+            applier.lastCommitTime > 0
+            ? "\(Int(((Date().timeIntervalSince1970 - Double(applier.lastCommitTime)) * 1000).rounded())) ms" : "?"
+        return "DR: lag \(lag), \(applier.messagesBehind) msg behind"
+    }
+
+    var status: String { statusLine.get() ?? "DR: starting" }
+
+    /// Nil while it runs, "0" when it stopped on request, else why it failed.
+    var result: String? { outcome.get() }
+
+    /// Waits (up to `timeout` s) until `sluice status` shows the stored offsets at the topic's
+    /// end, which is all there is once the daemon caught up; returns whether, and a line saying so.
+    func waitForCatchUp(config: SluiceConfig, timeout: Double = 60) -> (caughtUp: Bool, line: String) {
+        func row() -> LagStatus.Row? {
+            LagStatus.gather(config: config).rows.first { $0.name == "dr.\(DemoConfig.drCluster)" }
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        var current = row()
+        while current?.messages != 0, Date() < deadline, result == nil {
+            Thread.sleep(forTimeInterval: 0.2)
+            current = row()
+        }
+        guard let current, current.messages == 0 else {
+            let behind = current.map { "\($0.messages.map(String.init) ?? "?") message(s) behind" } ?? "no status"
+            return (false, "DR applier did NOT catch up: \(behind)")
+        }
+        return (true, "DR applier caught up to the topic's end (\(current.position))")
+    }
+
+    /// Asks it to stop (it applies the batch in hand first) and waits up to `timeout` s.
+    func stop(timeout: Double = 20) {
+        stopFlag.set("demo end")
+        _ = done.wait(timeout: .now() + timeout)
+    }
+}
