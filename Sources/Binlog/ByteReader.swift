@@ -53,11 +53,17 @@ public struct ByteReader: Sendable {
     public mutating func readUIntLE(_ n: Int, _ what: StaticString = "uint") throws(FieldError) -> UInt64 {
         guard n <= 8 else { throw FieldError(.outOfRange, "\(what): \(n)-byte integer", offset: offset) }
         try need(n, what)
-        var v: UInt64 = 0
-        var i = n - 1
-        while i >= 0 {
-            v = (v << 8) | UInt64(bytes[offset + i])
-            i -= 1
+        // `need` checked offset + n <= end <= bytes.count: the loads below stay inside the array.
+        let at = offset
+        let v = bytes.withUnsafeBytes { raw -> UInt64 in
+            if n == 8 { return UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+            var v: UInt64 = 0
+            var i = n - 1
+            while i >= 0 {
+                v = (v << 8) | UInt64(raw[at + i])
+                i -= 1
+            }
+            return v
         }
         offset += n
         return v
@@ -68,8 +74,13 @@ public struct ByteReader: Sendable {
     public mutating func readUIntBE(_ n: Int, _ what: StaticString = "uint-be") throws(FieldError) -> UInt64 {
         guard n <= 8 else { throw FieldError(.outOfRange, "\(what): \(n)-byte integer", offset: offset) }
         try need(n, what)
-        var v: UInt64 = 0
-        for i in 0..<n { v = (v << 8) | UInt64(bytes[offset + i]) }
+        // `need` checked offset + n <= end <= bytes.count: the loads below stay inside the array.
+        let at = offset
+        let v = bytes.withUnsafeBytes { raw -> UInt64 in
+            var v: UInt64 = 0
+            for i in 0..<n { v = (v << 8) | UInt64(raw[at + i]) }
+            return v
+        }
         offset += n
         return v
     }

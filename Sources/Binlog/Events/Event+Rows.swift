@@ -116,18 +116,34 @@ public struct RowsEvent: Sendable, Equatable {
 
     private mutating func decodeRows(_ r: inout ByteReader, table: TableMapEvent, partial: Bool) throws(FieldError) {
         let jsonColumns = partial ? table.columns.indices.filter { table.columns[$0].type == .json } : []
-        while !r.isAtEnd {
-            let rowStart = r.offset
-            if kind != .write { try Self.decodeImage(&r, table.columns, beforeColumns, into: &before, table: table, diffs: []) }
-            if kind != .delete {
-                let diffs = partial ? try Self.partialOptions(&r, columnCount: table.columns.count, jsonColumns) : []
-                try Self.decodeImage(&r, table.columns, afterColumns, into: &after, table: table, diffs: diffs)
+        let beforePlan = RowImagePlan(table.columns, present: kind == .write ? [] : beforeColumns)
+        let afterPlan = RowImagePlan(table.columns, present: kind == .delete ? [] : afterColumns)
+        let first = r.offset
+        try table.columns.withUnsafeBufferPointer { (defs: UnsafeBufferPointer<ColumnDefinition>) throws(FieldError) in
+            while !r.isAtEnd {
+                let rowStart = r.offset
+                if kind != .write {
+                    try beforePlan.decodeImage(&r, defs, into: &before, table: table, diffs: [])
+                }
+                if kind != .delete {
+                    let diffs = partial ? try Self.partialOptions(&r, columnCount: table.columns.count, jsonColumns) : []
+                    try afterPlan.decodeImage(&r, defs, into: &after, table: table, diffs: diffs)
+                }
+                guard r.offset > rowStart else {
+                    throw FieldError(.invalid, "row images with no columns present cannot hold a row", offset: rowStart)
+                }
+                rowCount += 1
+                if rowCount == 1 { reserveRows(bytesPerRow: r.offset - first, remaining: r.remaining) }
             }
-            guard r.offset > rowStart else {
-                throw FieldError(.invalid, "row images with no columns present cannot hold a row", offset: rowStart)
-            }
-            rowCount += 1
         }
+    }
+
+    /// After the first row: room for as many more rows of the same size as the rest of the event
+    /// holds, so the value arrays grow once instead of doubling (bounded by the event's size).
+    private mutating func reserveRows(bytesPerRow: Int, remaining: Int) {
+        let rows = 1 + remaining / max(bytesPerRow, 1)
+        if !beforeColumns.isEmpty && kind != .write { before.reserveCapacity(rows * beforeColumns.count) }
+        if !afterColumns.isEmpty && kind != .delete { after.reserveCapacity(rows * afterColumns.count) }
     }
 
     /// PARTIAL_UPDATE_ROWS shared image, before the after image (MySQL rpl_record.h): value options
@@ -149,33 +165,5 @@ public struct RowsEvent: Sendable, Equatable {
             diffs[c] = true
         }
         return diffs
-    }
-
-    @inline(__always)
-    private static func decodeImage(_ r: inout ByteReader, _ columns: [ColumnDefinition], _ present: [Int],
-                                    into out: inout [ColumnValue], table: TableMapEvent, diffs: [Bool]) throws(FieldError) {
-        let nulls = try r.readSlice((present.count + 7) / 8, "row NULL bitmap")
-        let base = nulls.startIndex
-        // Borrow the column definitions through a buffer pointer: subscripting the array would copy
-        // each (large) ColumnDefinition per value on the hot path.
-        try columns.withUnsafeBufferPointer { (cols: UnsafeBufferPointer<ColumnDefinition>) throws(FieldError) in
-            for k in 0..<present.count {
-                if nulls[base + (k >> 3)] & (1 << UInt8(k & 7)) != 0 {
-                    out.append(.null)
-                    continue
-                }
-                let c = present[k]
-                do throws(FieldError) {
-                    if !diffs.isEmpty && diffs[c] {
-                        out.append(.jsonDiff(try JSONDiffVector.decode(&r)))
-                    } else {
-                        out.append(try cols[c].decodeValue(from: &r))
-                    }
-                } catch {
-                    throw FieldError(error.code, "`\(table.schema)`.`\(table.table)` column \(c + 1) (\(table.columnLabel(c))): \(error.message)",
-                                     offset: error.offset)
-                }
-            }
-        }
     }
 }

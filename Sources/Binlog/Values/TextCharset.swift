@@ -53,21 +53,45 @@ enum TextCharset: Equatable {
 
     /// The text, or nil when this charset is not decoded or the bytes are invalid in it.
     func decode(_ raw: ArraySlice<UInt8>) -> String? {
+        raw.withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// `.string` when `bytes[range]` decode exactly in this charset, else `.bytes`. The caller has
+    /// checked that `range` lies inside `bytes`.
+    @inline(__always)
+    func value(_ bytes: [UInt8], _ range: Range<Int>) -> ColumnValue {
+        bytes.withUnsafeBufferPointer { all in
+            let b = UnsafeBufferPointer(rebasing: all[range])
+            if let s = decode(b) { return .string(s) }
+            return .bytes(Array(b))
+        }
+    }
+
+    /// The text, or nil when this charset is not decoded or the bytes are invalid in it.
+    @inline(__always)
+    func decode(_ b: UnsafeBufferPointer<UInt8>) -> String? {
         switch self {
         case .utf8:
-            return raw.withUnsafeBufferPointer { b in
-                Self.isASCII(b) ? String(decoding: b, as: UTF8.self) : String(validating: b, as: UTF8.self)
-            }
+            return String(validating: b, as: UTF8.self)
+        case .binary, .other:
+            return nil
+        default:
+            return decodeOther(b)
+        }
+    }
+
+    private func decodeOther(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+        switch self {
         case .ascii:
-            return raw.withUnsafeBufferPointer { b in Self.isASCII(b) ? String(decoding: b, as: UTF8.self) : nil }
+            return Self.isASCII(raw) ? String(decoding: raw, as: UTF8.self) : nil
         case .latin1:
             return Self.decodeLatin1(raw)
         case .utf16BE, .utf16LE:
             guard raw.count % 2 == 0 else { return nil }
             var units: [UInt16] = []
             units.reserveCapacity(raw.count / 2)
-            var i = raw.startIndex
-            while i < raw.endIndex {
+            var i = 0
+            while i < raw.count {
                 let a = UInt16(raw[i])
                 let b = UInt16(raw[i + 1])
                 units.append(self == .utf16BE ? a << 8 | b : b << 8 | a)
@@ -77,16 +101,16 @@ enum TextCharset: Equatable {
         case .utf32:
             guard raw.count % 4 == 0 else { return nil }
             var s = String()
-            var i = raw.startIndex
-            while i < raw.endIndex {
+            var i = 0
+            while i < raw.count {
                 let v = UInt32(raw[i]) << 24 | UInt32(raw[i + 1]) << 16 | UInt32(raw[i + 2]) << 8 | UInt32(raw[i + 3])
                 guard let u = Unicode.Scalar(v) else { return nil }
                 s.unicodeScalars.append(u)
                 i += 4
             }
             return s
-        case .binary, .other:
-            return nil
+        case .utf8, .binary, .other:
+            return decode(raw)
         }
     }
 
@@ -110,9 +134,9 @@ enum TextCharset: Equatable {
         return true
     }
 
-    private static func decodeLatin1(_ raw: ArraySlice<UInt8>) -> String {
-        if raw.withUnsafeBufferPointer(Self.isASCII) {
-            return raw.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+    private static func decodeLatin1(_ raw: UnsafeBufferPointer<UInt8>) -> String {
+        if Self.isASCII(raw) {
+            return String(decoding: raw, as: UTF8.self)
         }
         var s = String()
         s.reserveCapacity(raw.count * 2)
