@@ -20,6 +20,15 @@ public final class CheckpointStore {
         return try SinkCheckpoint.parse(reply, key: key)
     }
 
+    /// Deletes the sink's checkpoint (a rewind to before its first one).
+    public func remove(sink: String) throws(RedisError) {
+        let key = SinkCheckpoint.key(prefix: prefix, sink: sink)
+        let reply = try client.send(RedisCommand("DEL", key), key: key)
+        if let m = reply.errorMessage {
+            throw RedisError(RedisError.code(forServerError: m), "removing checkpoint \(key) failed: \(m)")
+        }
+    }
+
     public func store(_ checkpoint: SinkCheckpoint, sink: String) throws(RedisError) {
         let key = SinkCheckpoint.key(prefix: prefix, sink: sink)
         let reply = try client.send(checkpoint.hsetCommand(key: key), key: key)

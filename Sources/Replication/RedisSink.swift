@@ -35,11 +35,23 @@ public final class RedisSink {
         public init() {}
     }
 
+    /// Writes of one table in one `apply`: written, and refused because Redis held the same or a newer version.
+    public struct TableCounts: Sendable, Equatable {
+        public var applied = 0
+        public var stale = 0
+        public init(applied: Int = 0, stale: Int = 0) {
+            self.applied = applied
+            self.stale = stale
+        }
+    }
+
     public let name: String
     public let settings: Settings
     public let applier: VersionedApplier
     private let mappings: [String: TableMapping]
     public private(set) var counters = Counters()
+    /// Writes applied and refused as stale by the last successful `apply`, by `db.table`.
+    public private(set) var lastApplyByTable: [String: TableCounts] = [:]
     /// The last error of a skipped row, for status output.
     public private(set) var lastSkipped: MappingError?
 
@@ -67,10 +79,14 @@ public final class RedisSink {
     public func apply(_ changes: [RowChange], checkpoint: SinkCheckpoint?) throws -> [WriteOutcome] {
         var writes: [VersionedWrite] = []
         writes.reserveCapacity(changes.count)
+        var tableOfWrite: [String] = []
+        tableOfWrite.reserveCapacity(changes.count)
         for change in changes {
             guard let m = mappings[change.qualifiedTable] else { continue }
             do {
-                writes += try m.writes(for: change)
+                let mapped = try m.writes(for: change)
+                writes += mapped
+                tableOfWrite += repeatElement(m.qualifiedTable, count: mapped.count)
             } catch {
                 guard m.skipOnError else { throw error }
                 counters.skippedRows += 1
@@ -79,9 +95,17 @@ public final class RedisSink {
         }
         applier.resetTouchedNodes()
         let outcomes = try applier.apply(writes)
-        for o in outcomes {
-            if o == .applied { counters.applied += 1 } else { counters.staleRefused += 1 }
+        var byTable: [String: TableCounts] = [:]
+        for (o, table) in zip(outcomes, tableOfWrite) {
+            if o == .applied {
+                counters.applied += 1
+                byTable[table, default: TableCounts()].applied += 1
+            } else {
+                counters.staleRefused += 1
+                byTable[table, default: TableCounts()].stale += 1
+            }
         }
+        lastApplyByTable = byTable
         try waitForReplicas(on: Array(applier.touchedNodes))
         guard let checkpoint else { return outcomes }
         let key = checkpointKey

@@ -65,6 +65,46 @@ final class FailoverWatchTests: XCTestCase {
     }
 }
 
+/// The roles as a cluster client's slot map shows them (CLUSTER SLOTS), and a failover seen there.
+final class FailoverWatchSlotMapTests: XCTestCase {
+    private func node(_ port: Int) -> RedisReply { .array([.bulk(Array("127.0.0.1".utf8)), .integer(Int64(port))]) }
+
+    private func slots(_ shards: [(ClosedRange<Int>, master: Int, replica: Int?)]) throws -> SlotMap {
+        let reply = RedisReply.array(
+            shards.map { shard in
+                .array(
+                    [.integer(Int64(shard.0.lowerBound)), .integer(Int64(shard.0.upperBound)), node(shard.master)]
+                        + (shard.replica.map { [node($0)] } ?? []))
+            })
+        return try SlotMap(clusterSlots: reply, replyingHost: "127.0.0.1")
+    }
+
+    func testSlotMapRolesAndPromotion() throws {
+        let healthy = try slots([(0...5460, 7001, 7004), (5461...10922, 7002, 7005), (10923...16383, 7003, 7006)])
+        let roles = ClusterRoles(slotMap: healthy)
+        XCTAssertEqual(roles.nodes.count, 6)
+        XCTAssertEqual(roles.nodes["127.0.0.1:7002"]?.servesSlots, true)
+        XCTAssertEqual(roles.nodes["127.0.0.1:7005"]?.isMaster, false)
+        var watch = FailoverWatch()
+        XCTAssertEqual(watch.observe(roles), .none)
+        // 7002 died: it is gone from CLUSTER SLOTS, its replica 7005 serves its slots.
+        let failedOver = try slots([(0...5460, 7001, 7004), (5461...10922, 7005, nil), (10923...16383, 7003, 7006)])
+        guard case .rewind(let reason) = watch.observe(ClusterRoles(slotMap: failedOver)) else {
+            return XCTFail("no rewind")
+        }
+        XCTAssertTrue(reason.hasPrefix("primary cluster master change: 127.0.0.1:7005 (was a replica)"), reason)
+        // 7002 back as 7005's replica: no new master, no rewind.
+        let rejoined = try slots([(0...5460, 7001, 7004), (5461...10922, 7005, 7002), (10923...16383, 7003, 7006)])
+        XCTAssertEqual(watch.observe(ClusterRoles(slotMap: rejoined)), .none)
+        // A slot patched after MOVED to a node the map listed as a replica counts as its promotion.
+        var patched = rejoined
+        patched.assign(slot: 100, to: RedisEndpoint(host: "127.0.0.1", port: 7004))
+        let patchedRoles = ClusterRoles(slotMap: patched)
+        XCTAssertEqual(patchedRoles.nodes["127.0.0.1:7004"]?.isMaster, true)
+        guard case .rewind = watch.observe(patchedRoles) else { return XCTFail("no rewind after the MOVED patch") }
+    }
+}
+
 /// On a real primary cluster: killing a master makes its replica take over, and the watch, fed
 /// from `CLUSTER NODES`, asks for a rewind.
 final class FailoverWatchLiveTests: XCTestCase {
@@ -84,15 +124,37 @@ final class FailoverWatchLiveTests: XCTestCase {
         }
         var watch = FailoverWatch()
         XCTAssertEqual(watch.observe(try ClusterRoles(from: client)), .none)
+        // The same watch fed from the client's slot map (CLUSTER SLOTS), as the daemon does it.
+        // CLUSTER SLOTS lists a replica only once the answering node heard it has synced.
+        let listed = Date().addingTimeInterval(20)
+        repeat {
+            try client.refreshSlotMap()
+            if client.slotMap.replicas.allSatisfy({ !$0.isEmpty }) { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        } while Date() < listed
+        var mapWatch = FailoverWatch()
+        XCTAssertEqual(mapWatch.observe(ClusterRoles(slotMap: client.slotMap)), .none)
+        let nodes = try cluster.topology()
+        let killedID = nodes.first { $0.port == masters[0] }?.id
+        let replicaOfKilled = try XCTUnwrap(nodes.first { $0.role == .replica && $0.masterID == killedID }?.port)
         cluster.crashNode(masters[0])
         let deadline = Date().addingTimeInterval(30)
         var decision = FailoverWatch.Decision.none
+        var mapDecision = FailoverWatch.Decision.none
         while Date() < deadline {
-            decision = watch.observe(try ClusterRoles(from: client))
-            if decision != .none { break }
+            if decision == .none { decision = watch.observe(try ClusterRoles(from: client)) }
+            if mapDecision == .none {
+                try? client.refreshSlotMap()
+                mapDecision = mapWatch.observe(ClusterRoles(slotMap: client.slotMap))
+            }
+            if decision != .none, mapDecision != .none { break }
             Thread.sleep(forTimeInterval: 0.2)
         }
         guard case .rewind(let reason) = decision else { return XCTFail("no failover seen within 30 s") }
         XCTAssertTrue(reason.contains("(was a replica) now serves slots"), reason)
+        guard case .rewind(let mapReason) = mapDecision else {
+            return XCTFail("the slot map showed no failover within 30 s")
+        }
+        XCTAssertTrue(mapReason.contains("127.0.0.1:\(replicaOfKilled) (was a replica) now serves slots"), mapReason)
     }
 }

@@ -39,6 +39,11 @@ package enum SluiceMetrics {
         "Row changes a sink refused because the stored version was the same or newer (replays), by sink and table.",
         labels: [.sink, .db, .table])
 
+    package static let rewinds = CounterDefinition(
+        "sluice_rewinds_total",
+        "Times a sink's Redis cluster failed over (a replica now serves slots as a master) and the daemon replayed from the checkpoint its replicas confirmed, by sink.",
+        labels: [.sink])
+
     // MARK: Errors
 
     package static let errors = CounterDefinition(
@@ -82,7 +87,7 @@ package enum SluiceMetrics {
     /// Every definition above, in the order docs/metrics.md lists them.
     package static let all: [any MetricDefinition] = [
         sourceLagSeconds, sourceLagBytes, sourceEvents, sourceRows, sourceTransactions,
-        sinkRowsApplied, sinkBatches, sinkStaleWrites,
+        sinkRowsApplied, sinkBatches, sinkStaleWrites, rewinds,
         errors,
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,

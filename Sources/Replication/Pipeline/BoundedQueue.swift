@@ -71,6 +71,18 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return condition.wait(until: deadline)
     }
 
+    /// Drops every queued item (waking a producer waiting for room); returns how many.
+    @discardableResult
+    public func removeAll() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        let dropped = items.count - head
+        items.removeAll()
+        head = 0
+        condition.broadcast()
+        return dropped
+    }
+
     public func close() {
         condition.lock()
         closed = true

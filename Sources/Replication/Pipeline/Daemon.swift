@@ -39,6 +39,7 @@ package final class Daemon {
     private var logger: Logger
     private let makeLogger: (LogLevel) -> Logger
     private let metrics: DaemonMetrics
+    private let sinkMetrics: SinkMetrics
     /// Rows of the current transaction's earlier chunks (orders the changes of one big transaction).
     private var ordinal = 0
     /// The checkpoint shown by the status line and metrics: advances under the pipeline.
@@ -49,6 +50,7 @@ package final class Daemon {
         self.makeLogger = makeLogger
         logger = makeLogger(config.log.level)
         metrics = DaemonMetrics(registry: registry)
+        sinkMetrics = SinkMetrics(registry: registry)
     }
 
     /// Runs until stopped; returns the exit code.
@@ -91,27 +93,44 @@ package final class Daemon {
             "sluice run starting",
             ["start": "\(start)", "resume": "\(resume.map { "\($0.position)" } ?? "none")", "redis": .string(clusterName),
              "kafka": .boolean(kafka != nil)])
-        let source = BinlogSource(
-            SourceConfiguration(
-                endpoint: endpoint,
-                replica: ReplicaOptions(
-                    serverID: sourceConfig.serverID, heartbeatSeconds: Double(sourceConfig.heartbeatMS) / 1000,
-                    reportHost: "sluice", follow: true),
-                start: start,
-                backoff: Backoff(
-                    initial: Double(sourceConfig.reconnectMinMS) / 1000,
-                    maximum: Double(sourceConfig.reconnectMaxMS) / 1000),
-                spillRows: sourceConfig.xaSpillRows,
-                spillDirectory: sourceConfig.xaSpillDirectory ?? NSTemporaryDirectory()))
+        if redis.settings.waitReplicas == 0, redis.applier.client.isCluster {
+            logger.warning(
+                "wait_replicas = 0 on [redis.\(clusterName)]: after a master failover the daemon replays only from its last checkpoint, so writes the old master acknowledged but its replica lacked stay lost until the rows change again (set wait_replicas >= 1; docs/daemon.md)"
+            )
+        }
+        let makeSource = { (start: SourceStart) in
+            BinlogSource(
+                SourceConfiguration(
+                    endpoint: endpoint,
+                    replica: ReplicaOptions(
+                        serverID: sourceConfig.serverID, heartbeatSeconds: Double(sourceConfig.heartbeatMS) / 1000,
+                        reportHost: "sluice", follow: true),
+                    start: start,
+                    backoff: Backoff(
+                        initial: Double(sourceConfig.reconnectMinMS) / 1000,
+                        maximum: Double(sourceConfig.reconnectMaxMS) / 1000),
+                    spillRows: sourceConfig.xaSpillRows,
+                    spillDirectory: sourceConfig.xaSpillDirectory ?? NSTemporaryDirectory()))
+        }
         let log = logger
         let pipeline = SinkPipeline(
             redis: redis, kafka: kafka, filter: try TableFilter(config: config.filter), start: resume,
-            settings: SinkPipeline.Settings(queueCapacity: config.daemon.queueCapacity), log: { log.warning($0) })
+            settings: SinkPipeline.Settings(queueCapacity: config.daemon.queueCapacity), metrics: sinkMetrics,
+            log: { log.warning($0) })
         lastCommitted = resume
-        return try loop(source: source, pipeline: pipeline, hooks: hooks)
+        return try loop(
+            source: makeSource(start), restart: makeSource, origin: start, pipeline: pipeline, hooks: hooks,
+            waitReplicas: redis.settings.waitReplicas)
     }
 
-    private func loop(source: BinlogSource, pipeline: SinkPipeline, hooks: Hooks) throws -> Int32 {
+    /// `restart` makes a source reading from a new start (after a rewind); `origin` is where the
+    /// first one started, the rewind target while no checkpoint was confirmed.
+    private func loop(
+        source first: BinlogSource, restart: (SourceStart) -> BinlogSource, origin start: SourceStart,
+        pipeline: SinkPipeline, hooks: Hooks, waitReplicas: Int
+    ) throws -> Int32 {
+        var source = first
+        var origin = start
         var machine = ShutdownMachine(timeoutSeconds: Double(config.daemon.shutdownTimeoutMS) / 1000)
         var ready = false
         var nextStatus = 0.0
@@ -128,6 +147,14 @@ package final class Daemon {
             if hooks.takeReload() { reload(hooks) }
             if let error = pipeline.error {
                 return halt(error, pipeline: pipeline, hooks: hooks)
+            }
+            if case .current = origin, let at = source.checkpoint { origin = .position(at.binlog) }
+            if let rewind = pipeline.takeRewind() {
+                let readAt = source.position.map { "\($0.binlog)" } ?? "none"
+                source = restart(rewind.target.map { .position($0.position) } ?? origin)
+                ordinal = 0
+                lastCommitted = pipeline.committed
+                logRewind(rewind, readAt: readAt, waitReplicas: waitReplicas)
             }
             let transaction: SourceTransaction?
             do {
@@ -160,10 +187,15 @@ package final class Daemon {
                 let lag = source.lag(measureBytes: measure)
                 lastCommitted = pipeline.committed
                 metrics.observe(lag: lag, committed: lastCommitted)
+                sinkMetrics.updateAges()
                 hooks.status(statusLine(lag: lag, pipeline: pipeline))
             }
         }
         _ = pipeline.drain(timeoutSeconds: machine.timeoutSeconds)
+        if let rewind = pipeline.takeRewind() {
+            // Decided while draining: the stored checkpoint is rewound, the next start replays.
+            logRewind(rewind, readAt: source.position.map { "\($0.binlog)" } ?? "none", waitReplicas: waitReplicas)
+        }
         lastCommitted = pipeline.committed
         metrics.observe(lag: source.lag(), committed: lastCommitted)
         let action = machine.progress(inFlight: pipeline.inFlight, now: Date().timeIntervalSince1970)
@@ -180,6 +212,21 @@ package final class Daemon {
             code == 0 ? .info : .error, "sluice run stopped",
             ["reason": .string(reason), "checkpoint": "\(lastCommitted.map { "\($0.position)" } ?? "none")"])
         return code
+    }
+
+    /// The one line a rewind leaves: why, where reading was, the checkpoint before, where it
+    /// replays from, what in-flight work was dropped, and whether WAIT protected it.
+    private func logRewind(_ rewind: SinkPipeline.Rewind, readAt: String, waitReplicas: Int) {
+        let protection =
+            waitReplicas > 0
+            ? "wait_replicas = \(waitReplicas): every write before the target was confirmed by replicas"
+            : "wait_replicas = 0: the target is the plain checkpoint; writes before it that the old master acknowledged but its replica lacked stay lost until the rows change again"
+        logger.warning(
+            "Redis failover: rewinding the source to the checkpoint the replicas confirmed and replaying",
+            ["reason": .string(rewind.reason), "read_position": .string(readAt),
+             "checkpoint_before": .string(rewind.committedBefore.map { "\($0.position)" } ?? "none"),
+             "rewind_to": .string(rewind.target.map { "\($0.position)" } ?? "the start"),
+             "dropped_in_flight": .init(rewind.dropped), "protection": .string(protection)])
     }
 
     private func halt(_ error: Error, pipeline: SinkPipeline, hooks: Hooks) -> Int32 {

@@ -29,6 +29,23 @@ package struct ClusterRoles: Sendable, Equatable {
         self.nodes = nodes
     }
 
+    /// The topology as a cluster client's slot map (`CLUSTER SLOTS`, patched by `MOVED`) shows
+    /// it: nodes are named by address, masters serving slots first; a node listed both as a master
+    /// and as a replica (a promotion the map only half knows) counts as the master.
+    package init(slotMap: SlotMap) {
+        var nodes: [String: Node] = [:]
+        for (i, master) in slotMap.masters.enumerated() {
+            let name = master.description
+            nodes[name] = Node(
+                id: name, address: name, servesSlots: !slotMap.ranges(of: master).isEmpty, isMaster: true)
+            for replica in slotMap.replicas[i] where nodes[replica.description] == nil {
+                nodes[replica.description] = Node(
+                    id: replica.description, address: replica.description, servesSlots: false, isMaster: false)
+            }
+        }
+        self.nodes = nodes
+    }
+
     /// Reads the topology from any node of `client`'s cluster.
     package init(from client: RedisClusterClient) throws(RedisError) {
         let reply = try client.send(RedisCommand("CLUSTER", "NODES"), key: nil as [UInt8]?)

@@ -22,21 +22,46 @@ public struct PipelineTransaction: Sendable, Equatable {
 /// the primary cluster), then acknowledges to the `CheckpointCoordinator`. A sink error that
 /// retrying may fix (Redis unreachable, a failover in progress) is retried after a pause, never
 /// skipped; a mapping error of a halting table stops the pipeline with that error.
+///
+/// Redis failover safety (docs/daemon.md): the Redis sink thread compares its client's slot map
+/// with the last one after every batch, after every failed attempt and at least every
+/// `topologyCheckSeconds` (`FailoverWatch`). When a replica took over slots, the pipeline rewinds:
+/// queued transactions are dropped, acknowledgements of earlier tickets no longer count, the
+/// checkpoints fall back to `replicated` (also written to the Redis sink's stored checkpoint, so a
+/// crash before the replay resumes from there too) and `submit` refuses until the daemon took the
+/// rewind (`takeRewind`) and restarted its source from that checkpoint.
 package final class SinkPipeline: @unchecked Sendable {
     package struct Settings: Sendable {
         package var queueCapacity: Int
         /// Transactions a sink takes from its queue at most per batch.
         package var batchTransactions: Int
         package var retryPauseSeconds: Double
+        /// Longest time between two looks at the primary cluster's topology (`CLUSTER SLOTS`).
+        package var topologyCheckSeconds: Double
 
-        package init(queueCapacity: Int = 1024, batchTransactions: Int = 256, retryPauseSeconds: Double = 0.2) {
+        package init(
+            queueCapacity: Int = 1024, batchTransactions: Int = 256, retryPauseSeconds: Double = 0.2,
+            topologyCheckSeconds: Double = 1
+        ) {
             self.queueCapacity = queueCapacity
             self.batchTransactions = batchTransactions
             self.retryPauseSeconds = retryPauseSeconds
+            self.topologyCheckSeconds = topologyCheckSeconds
         }
     }
 
-    private typealias Item = (ticket: CheckpointCoordinator.Ticket, transaction: PipelineTransaction)
+    /// A rewind after a failover of the Redis sink's cluster: why, and the checkpoint reading
+    /// restarts from (nil: nothing was confirmed yet, restart where the daemon started).
+    package struct Rewind: Sendable, Equatable {
+        package var reason: String
+        package var target: SinkCheckpoint?
+        /// `committed` when the rewind was decided, and the tickets in flight it dropped.
+        package var committedBefore: SinkCheckpoint?
+        package var dropped: Int
+    }
+
+    /// `epoch`: the rewinds before this item was handed out; an item of an older epoch is dropped.
+    private typealias Item = (ticket: CheckpointCoordinator.Ticket, epoch: Int, transaction: PipelineTransaction)
 
     private let filter: TableFilter
     private let settings: Settings
@@ -45,6 +70,10 @@ package final class SinkPipeline: @unchecked Sendable {
     private var coordinator: CheckpointCoordinator
     private var failure: Error?
     private var stopping = false
+    private var epoch = 0
+    /// Decided by the Redis sink thread, not yet taken by the daemon.
+    private var pendingRewind: Rewind?
+    private let metrics: SinkMetrics?
     private var queues: [BoundedQueue<Item>] = []
     private var threads: [Thread] = []
     private let finished = DispatchGroup()
@@ -55,10 +84,11 @@ package final class SinkPipeline: @unchecked Sendable {
     package init(
         redis: RedisSink, kafka: (sink: KafkaSink, checkpoints: CheckpointStore)?, filter: TableFilter,
         start: SinkCheckpoint?,
-        settings: Settings = Settings(), log: @escaping (String) -> Void
+        settings: Settings = Settings(), metrics: SinkMetrics? = nil, log: @escaping (String) -> Void
     ) {
         self.filter = filter
         self.settings = settings
+        self.metrics = metrics
         self.log = log
         var sinks = [CheckpointCoordinator.Sink(redis.name, requiresReplicas: redis.settings.waitReplicas > 0)]
         if let kafka { sinks.append(CheckpointCoordinator.Sink(kafka.sink.name)) }
@@ -95,14 +125,24 @@ package final class SinkPipeline: @unchecked Sendable {
         var t = transaction
         t.changes = filter.apply(t.changes)
         lock.lock()
-        if failure != nil || stopping {
+        if failure != nil || stopping || pendingRewind != nil {
             lock.unlock()
             return false
         }
         let ticket = coordinator.dispatch(checkpoint: t.checkpoint)
+        let current = epoch
         lock.unlock()
-        for q in queues where !q.push((ticket, t)) { return false }
+        for q in queues where !q.push((ticket, current, t)) { return false }
         return true
+    }
+
+    /// The rewind the Redis sink decided, once: the caller must restart reading from its
+    /// `target` (until then `submit` refuses every transaction).
+    package func takeRewind() -> Rewind? {
+        locked {
+            defer { pendingRewind = nil }
+            return pendingRewind
+        }
     }
 
     /// Stops taking transactions; the sinks finish what is queued. Returns true when they did
@@ -136,9 +176,14 @@ package final class SinkPipeline: @unchecked Sendable {
         for q in queues { q.close() }
     }
 
-    private func acknowledge(_ sink: String, through ticket: CheckpointCoordinator.Ticket, replicated: Bool) {
+    /// Records that `sink` applied everything through `ticket`; ignored when a rewind happened
+    /// since `epoch` (those tickets no longer count).
+    private func acknowledge(
+        _ sink: String, through ticket: CheckpointCoordinator.Ticket, epoch: Int, replicated: Bool
+    ) {
         lock.lock()
         defer { lock.unlock() }
+        guard epoch == self.epoch else { return }
         do {
             try coordinator.acknowledge(sink: sink, through: ticket, replicated: replicated)
         } catch {
@@ -146,25 +191,81 @@ package final class SinkPipeline: @unchecked Sendable {
         }
     }
 
-    /// Up to `batchTransactions` items: waits for the first, takes the rest only if already queued.
-    private func batch(from queue: BoundedQueue<Item>) -> [Item]? {
-        guard let first = queue.pop() else { return nil }
+    private var currentEpoch: Int { locked { epoch } }
+
+    /// Up to `batchTransactions` items of the current epoch: waits for the first (until
+    /// `deadline`, if any), takes the rest only if already queued. Empty when the deadline passed
+    /// or only items of an earlier epoch came; nil once the queue is closed and drained.
+    private func batch(from queue: BoundedQueue<Item>, deadline: Date? = nil) -> [Item]? {
+        guard let first = queue.pop(deadline: deadline) else { return queue.isClosed ? nil : [] }
         var items = [first]
         while items.count < settings.batchTransactions, let more = queue.pop(deadline: Date()) { items.append(more) }
-        return items
+        let current = currentEpoch
+        return items.filter { $0.epoch == current }
+    }
+
+    /// Decides a rewind (once per failover): drops everything queued, makes earlier tickets no
+    /// longer count and moves the checkpoints back to `replicated`. Returns the target, or nil
+    /// when the pipeline already failed or stopped taking transactions.
+    private func requestRewind(_ reason: String, sink: String) -> Rewind? {
+        lock.lock()
+        guard failure == nil else {
+            lock.unlock()
+            return nil
+        }
+        let before = coordinator.committed
+        let dropped = coordinator.inFlight
+        let target = coordinator.rewind()
+        epoch += 1
+        let rewind = Rewind(reason: reason, target: target, committedBefore: before, dropped: dropped)
+        pendingRewind = rewind
+        // Under the lock: once the daemon took the rewind, what it submits must stay queued.
+        for q in queues { q.removeAll() }
+        lock.unlock()
+        metrics?.rewind(sink: sink)
+        return rewind
     }
 
     private func runRedis(_ sink: RedisSink, _ queue: BoundedQueue<Item>) {
-        while let items = batch(from: queue) {
+        let label = "redis.\(sink.name)"
+        let client = sink.applier.client
+        var watch = FailoverWatch()
+        var seen = client.slotMap
+        _ = watch.observe(ClusterRoles(slotMap: seen))
+        var nextLook = Date().addingTimeInterval(settings.topologyCheckSeconds)
+        /// Looks at the slot map (reloaded first when `reload`); true when it shows a failover,
+        /// after the rewind was decided and the rewound checkpoint stored.
+        func failedOver(reload: Bool) -> Bool {
+            if reload {
+                try? client.refreshSlotMap()
+                nextLook = Date().addingTimeInterval(settings.topologyCheckSeconds)
+            }
+            guard client.slotMap != seen else { return false }
+            seen = client.slotMap
+            guard case .rewind(let reason) = watch.observe(ClusterRoles(slotMap: seen)),
+                let rewind = requestRewind(reason, sink: label)
+            else { return false }
+            storeRewound(rewind.target, sink: sink)
+            return true
+        }
+        while let items = batch(from: queue, deadline: nextLook) {
+            if Date() >= nextLook, failedOver(reload: true) { continue }
+            guard let last = items.last else { continue }
             let changes = items.flatMap(\.transaction.changes)
             let checkpoint = items.last { $0.transaction.checkpoint != nil }?.transaction.checkpoint
             while true {
                 if shouldStop { return }
+                if last.epoch != currentEpoch { break }
                 let shortfalls = sink.counters.waitShortfalls
                 do {
                     try sink.apply(changes, checkpoint: checkpoint)
+                    // Before acknowledging: a batch that reached a promoted replica must not
+                    // move `replicated` past writes its old master may have lost.
+                    if failedOver(reload: false) { break }
                     let replicated = sink.settings.waitReplicas > 0 && sink.counters.waitShortfalls == shortfalls
-                    acknowledge(sink.name, through: items[items.count - 1].ticket, replicated: replicated)
+                    acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: replicated)
+                    metrics?.batch(sink: label, rows: sink.lastApplyByTable)
+                    if let checkpoint { metrics?.checkpoint(sink: label, checkpoint) }
                     break
                 } catch let error as MappingError {
                     log("sink \(sink.name): \(error); stopping (the checkpoint stays before this transaction)")
@@ -172,8 +273,26 @@ package final class SinkPipeline: @unchecked Sendable {
                     return
                 } catch {
                     log("sink \(sink.name): \(error); retrying the batch of \(items.count) transaction(s)")
+                    if failedOver(reload: true) { break }
                     Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
                 }
+            }
+        }
+    }
+
+    /// Writes the rewind target as the Redis sink's stored checkpoint (none: removes it), so a
+    /// restart before the replay got past it also replays from there. Retried until it succeeds
+    /// or the pipeline stops.
+    private func storeRewound(_ target: SinkCheckpoint?, sink: RedisSink) {
+        let store = sink.checkpoints
+        while !shouldStop {
+            do {
+                if let target { try store.store(target, sink: sink.name) } else { try store.remove(sink: sink.name) }
+                if let target { metrics?.checkpoint(sink: "redis.\(sink.name)", target) }
+                return
+            } catch {
+                log("sink \(sink.name): storing the rewound checkpoint failed: \(error); retrying")
+                Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
             }
         }
     }
@@ -183,10 +302,15 @@ package final class SinkPipeline: @unchecked Sendable {
         // daemon leaves no librdkafka threads behind still talking to the broker.
         defer { sink.close() }
         while let items = batch(from: queue) {
+            guard let last = items.last else { continue }
             var messages: [KafkaChangeMessage] = []
+            var byTable: [String: RedisSink.TableCounts] = [:]
             do {
                 for item in items {
                     messages += try sink.messages(for: item.transaction.changes, origin: item.transaction.origin)
+                    for change in item.transaction.changes {
+                        byTable[change.qualifiedTable, default: .init()].applied += 1
+                    }
                 }
                 try sink.deliver(messages, shouldAbort: { self.shouldStop })
             } catch {
@@ -194,7 +318,8 @@ package final class SinkPipeline: @unchecked Sendable {
                 fail(error)
                 return
             }
-            if let checkpoint = items.last(where: { $0.transaction.checkpoint != nil })?.transaction.checkpoint {
+            let checkpoint = items.last(where: { $0.transaction.checkpoint != nil })?.transaction.checkpoint
+            if let checkpoint {
                 while true {
                     if shouldStop { return }
                     do {
@@ -206,7 +331,9 @@ package final class SinkPipeline: @unchecked Sendable {
                     }
                 }
             }
-            acknowledge(sink.name, through: items[items.count - 1].ticket, replicated: true)
+            acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: true)
+            metrics?.batch(sink: sink.name, rows: byTable)
+            if let checkpoint { metrics?.checkpoint(sink: sink.name, checkpoint) }
         }
     }
 }
