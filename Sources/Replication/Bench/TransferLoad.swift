@@ -50,9 +50,9 @@ package final class TransferLoad: @unchecked Sendable {
         return committedCount
     }
 
-    /// Runs `schedule` for `seconds`, every connection taking the next due transaction; returns
-    /// when every connection finished its last one. The window's seconds run from the start to
-    /// the last COMMIT returning.
+    /// Runs `schedule` for `seconds`, every connection taking the next due transaction (none is
+    /// started after `seconds`, however far behind the schedule); returns when every connection
+    /// finished its last one. The window's seconds run from the start to the last COMMIT returning.
     package func run(_ schedule: PacedSchedule, seconds: Double, watcher: VisibilityWatcher) -> Outcome {
         lock.lock()
         let before = (committedCount, refusedCount, sampledCount)
@@ -61,6 +61,7 @@ package final class TransferLoad: @unchecked Sendable {
         let total = schedule.transactions(inSeconds: seconds)
         let next = Counter()
         let start = VisibilityWatcher.now()
+        let end = start + UInt64(seconds * 1e9)
         let group = DispatchGroup()
         for worker in workers {
             group.enter()
@@ -68,7 +69,8 @@ package final class TransferLoad: @unchecked Sendable {
                 defer { group.leave() }
                 while true {
                     let index = next.take()
-                    if index >= total { return }
+                    // Behind schedule at the end of the window: the rest is not run (the rate shows it).
+                    if index >= total || VisibilityWatcher.now() >= end { return }
                     let due = start + schedule.dueOffsetNanoseconds(index)
                     let now = VisibilityWatcher.now()
                     if due > now { Thread.sleep(forTimeInterval: Double(due - now) / 1e9) }

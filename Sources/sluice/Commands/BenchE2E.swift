@@ -32,6 +32,11 @@ enum BenchE2ECommand {
             .value("step", placeholder: "N", help: "--find-max: rate increment", default: "1000"),
             .value("max-tps", placeholder: "N", help: "--find-max: highest rate tried", default: "50000"),
             .value("limit-ms", placeholder: "MS", help: "--find-max: p99 lag limit", default: "100"),
+            .value(
+                "source-durability", placeholder: "durable|relaxed",
+                help: "durable: sync_binlog=1, innodb_flush_log_at_trx_commit=1 (what sluice run requires); "
+                    + "relaxed: 0 and 2, so the source's fsyncs do not cap the rate (the daemon's checks are turned off)",
+                default: "durable"),
         ]
     ) { invocation in
         try run(invocation)
@@ -62,9 +67,27 @@ enum BenchE2ECommand {
         let workload = PaymentsWorkload(accounts: accounts)
         try workload.create(on: db)
         try sandbox.kafka.createTopic(DemoConfig.topic, partitions: 3)
-        let config = try DemoConfig.load(
-            mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers,
-            path: sandbox.folder.path + "/bench-e2e.toml")
+        var configText = DemoConfig.text(
+            mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers)
+        switch a.value("source-durability") {
+        case "durable": break
+        case "relaxed":
+            _ = try db.execute("SET GLOBAL sync_binlog = 0")
+            _ = try db.execute("SET GLOBAL innodb_flush_log_at_trx_commit = 2")
+            configText += "\n\n[source.checks]\nrequire_sync_binlog = false\nrequire_innodb_flush = false\n"
+        default: throw UsageError("--source-durability must be durable or relaxed")
+        }
+        let configPath = sandbox.folder.path + "/bench-e2e.toml"
+        try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let config: SluiceConfig
+        switch SluiceConfig.load(path: configPath, environment: [:]) {
+        case .success(let loaded): config = loaded.config
+        case .failure(let errors): throw errors
+        }
+        let settingsRow = try db.query("SELECT @@sync_binlog AS s, @@innodb_flush_log_at_trx_commit AS f")
+        out.out(
+            "source: sync_binlog=\(settingsRow.value("s") ?? "?"), innodb_flush_log_at_trx_commit=\(settingsRow.value("f") ?? "?")"
+        )
         let daemon = DaemonThread(config: config)
         let seeds = sandbox.primary.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
         let watcher = VisibilityWatcher(
@@ -98,7 +121,7 @@ enum BenchE2ECommand {
             load: load, watcher: watcher, settings: settings, daemonStatus: { daemon.status },
             out: { out.out($0) })
         let last: E2EBenchmark.Step
-        var extra: [(String, String)] = []
+        var extra: [(String, String)] = [("source_durability", QuotedString.quote(a.value("source-durability") ?? ""))]
         if a.flag("find-max") {
             let found = bench.findMax(
                 start: try number("start"), step: try number("step"), limit: try number("max-tps"), seconds: seconds)
