@@ -64,6 +64,14 @@ package final class PaymentsWorkload: @unchecked Sendable {
     package func transfer(on connection: MySQLConnection, from: Int, to: Int, cents: Int, record: Bool = true)
         throws(MySQLError) -> Bool
     {
+        try transfer(on: connection, from: from, to: to, cents: cents, record: record, readVersions: false) != nil
+    }
+
+    /// The transfer; nil when refused, else (with `readVersions`) the version each account got,
+    /// read inside the transaction, whose row locks keep them its own until COMMIT.
+    private func transfer(
+        on connection: MySQLConnection, from: Int, to: Int, cents: Int, record: Bool, readVersions: Bool
+    ) throws(MySQLError) -> [Int: UInt64]? {
         let amount = String(format: "%d.%02d", cents / 100, cents % 100)
         _ = try connection.execute("BEGIN")
         do throws(MySQLError) {
@@ -74,7 +82,19 @@ package final class PaymentsWorkload: @unchecked Sendable {
                     : "UPDATE payments.accounts SET balance = balance + \(amount), version = version + 1 WHERE id = \(id)"
                 if try connection.execute(sql) != 1 {
                     _ = try connection.execute("ROLLBACK")
-                    return false
+                    return nil
+                }
+            }
+            var versions: [Int: UInt64] = [:]
+            if readVersions {
+                let rows = try connection.query(
+                    "SELECT id, version FROM payments.accounts WHERE id IN (\(from), \(to))")
+                for r in rows.rows.indices {
+                    if let id = rows.value("id", row: r).flatMap({ Int($0) }),
+                        let v = rows.value("version", row: r).flatMap({ UInt64($0) })
+                    {
+                        versions[id] = v
+                    }
                 }
             }
             if record {
@@ -82,7 +102,7 @@ package final class PaymentsWorkload: @unchecked Sendable {
                     "INSERT INTO payments.transfers (from_id, to_id, amount) VALUES (\(from), \(to), \(amount))")
             }
             _ = try connection.execute("COMMIT")
-            return true
+            return versions
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
@@ -90,15 +110,35 @@ package final class PaymentsWorkload: @unchecked Sendable {
     }
 
     /// Runs random transfers on `connection` until `stop()`; `pause` seconds between them.
-    /// A database error ends the run; `progress.error` then holds it.
-    package func run(on connection: MySQLConnection, pause: Double = 0) {
+    /// A database error ends the run; `progress.error` then holds it. Every `sampleEvery`-th
+    /// committed transfer goes to `sample` with the versions it gave its two accounts' keys
+    /// (`account:{id}`, as `accountsMapping`) and the time its COMMIT returned, for a
+    /// `VisibilityWatcher`.
+    package func run(
+        on connection: MySQLConnection, pause: Double = 0, sampleEvery: Int = 10,
+        sample: ((VisibilityTracker.Sample) -> Void)? = nil
+    ) {
+        var n = 0
         while !isStopped {
             let from = Int.random(in: 1...accounts)
             var to = Int.random(in: 1..<accounts)
             if to >= from { to += 1 }
+            let sampled = sample != nil && n % max(sampleEvery, 1) == 0
             do {
-                let ok = try transfer(on: connection, from: from, to: to, cents: Int.random(in: 1...5000))
-                count(ok)
+                let versions = try transfer(
+                    on: connection, from: from, to: to, cents: Int.random(in: 1...5000), record: true,
+                    readVersions: sampled)
+                let committedAt = VisibilityWatcher.now()
+                count(versions != nil)
+                if let versions {
+                    if sampled, let sample {
+                        sample(
+                            VisibilityTracker.Sample(
+                                keys: versions.sorted { $0.key < $1.key }.map { .init("account:\($0.key)", $0.value) },
+                                committedAt: committedAt))
+                    }
+                    n += 1
+                }
             } catch {
                 lock.lock()
                 failure = failure ?? error

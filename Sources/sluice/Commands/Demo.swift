@@ -58,10 +58,15 @@ enum DemoCommand {
             daemonDone.signal()
         }
         let dr = DemoDRApplier(config: config)
+        // Lag as a reader of Redis sees it (commit to key visible): every 10th transfer, 1 ms polls.
+        let watcher = VisibilityWatcher(
+            client: try RedisClusterClient(
+                topology: .cluster(seeds: sandbox.primary.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) })))
+        defer { watcher.stop() }
         let workloadDone = DispatchSemaphore(value: 0)
         let mariadb = sandbox.mariadb
         Thread.detachNewThread {
-            if let connection = try? mariadb.connect() { workload.run(on: connection) }
+            if let connection = try? mariadb.connect() { workload.run(on: connection, sample: watcher.watch) }
             workloadDone.signal()
         }
 
@@ -72,8 +77,9 @@ enum DemoCommand {
             let committed = workload.progress.committed
             // A transfer changes three rows: two accounts and one transfers row.
             out.out(
-                String(format: "%5.0f s  %6d transfers  %6d rows/s  daemon: %@  %@", Date().timeIntervalSince(started),
-                       committed, (committed - last) * 3, daemonStatus.get() ?? "starting", dr.status))
+                String(format: "%5.0f s  %6d transfers  %6d rows/s  Redis lag %@  daemon: %@  %@",
+                       Date().timeIntervalSince(started), committed, (committed - last) * 3,
+                       LagSummary(milliseconds: watcher.takeFresh()).text, daemonStatus.get() ?? "starting", dr.status))
             last = committed
         }
         workload.stop()
