@@ -90,6 +90,9 @@ final class DaemonProcessTests: XCTestCase {
         let scrape = try MetricsScrape(port: chain.runMetricsPort, folder: folder)
         XCTAssertEqual(
             scrape.value(#"sluice_source_rows_total{db="payments",kind="insert",table="accounts"}"#), 3050, scrape.text)
+        // Caught up: nothing waits for the broker (the hold gauge is sampled once a second).
+        XCTAssertLessThan(scrape.value(#"sluice_sink_blocked_seconds{sink="kafka"}"#) ?? 99, 1, scrape.text)
+        XCTAssertEqual(scrape.value("sluice_kafka_queue_depth"), 0, scrape.text)
 
         child.stop(grace: 15)
         folder.forget(child)

@@ -126,6 +126,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(q.push(1))
         XCTAssertTrue(q.push(2))
         XCTAssertFalse(q.push(3, deadline: Date().addingTimeInterval(0.05)), "full: the push times out")
+        XCTAssertFalse(q.waitForRoom(deadline: Date().addingTimeInterval(0.05)), "full: no room before the deadline")
         let pushed = expectation(description: "blocked push completes after a pop")
         DispatchQueue.global().async {
             if q.push(3) { pushed.fulfill() }
@@ -135,6 +136,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(q.pop(), 1)
         wait(for: [pushed], timeout: 5)
         XCTAssertEqual(q.pop(), 2)
+        XCTAssertTrue(q.waitForRoom(deadline: Date().addingTimeInterval(0.05)), "one left: room for another")
         XCTAssertEqual(q.pop(), 3)
         XCTAssertNil(q.pop(deadline: Date().addingTimeInterval(0.02)))
     }

@@ -91,7 +91,12 @@ final class SinkPipelineTests: XCTestCase {
         Thread.sleep(forTimeInterval: 2)
         let whileFrozen = submitted.items.count
         let committedWhileFrozen = pipeline.committed
+        let blocked = Dictionary(uniqueKeysWithValues: pipeline.blockedSeconds().map { ($0.label, $0.seconds) })
+        let room = pipeline.waitForRoom(until: Date().addingTimeInterval(0.1))
         kill(pid, SIGCONT)
+        XCTAssertGreaterThan(blocked["kafka"] ?? 0, 1.5, "the Kafka sink's batch waits: \(blocked)")
+        XCTAssertLessThan(blocked["redis.primary"] ?? 99, 1, "the Redis sink keeps up: \(blocked)")
+        XCTAssertFalse(room, "the Kafka queue is full")
         XCTAssertLessThan(whileFrozen, 28, "the source was not held back by the frozen broker")
         XCTAssertNotEqual(committedWhileFrozen, lastRound.last?.checkpoint)
         let deadline = Date().addingTimeInterval(60)

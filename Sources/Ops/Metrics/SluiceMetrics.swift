@@ -44,6 +44,11 @@ package enum SluiceMetrics {
         "Times a sink's Redis cluster failed over (a replica now serves slots as a master) and the daemon replayed from the checkpoint its replicas confirmed, by sink.",
         labels: [.sink])
 
+    package static let sinkBlockedSeconds = GaugeDefinition(
+        "sluice_sink_blocked_seconds",
+        "Seconds a sink's current batch has waited for its acknowledgement (delivery reports, Redis replies); 0 while it keeps up.",
+        labels: [.sink])
+
     // MARK: Errors
 
     package static let errors = CounterDefinition(
@@ -87,7 +92,7 @@ package enum SluiceMetrics {
     /// Every definition above, in the order docs/metrics.md lists them.
     package static let all: [any MetricDefinition] = [
         sourceLagSeconds, sourceLagBytes, sourceEvents, sourceRows, sourceTransactions,
-        sinkRowsApplied, sinkBatches, sinkStaleWrites, rewinds,
+        sinkRowsApplied, sinkBatches, sinkStaleWrites, rewinds, sinkBlockedSeconds,
         errors,
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,

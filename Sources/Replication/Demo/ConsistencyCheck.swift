@@ -57,10 +57,7 @@ package struct ConsistencyCheck: Sendable, Equatable {
                 differences.append(
                     "\(key): \(name) MySQL \(expected[name] ?? "(none)"), Redis \(stored[name] ?? "(none)")")
             }
-            let versionKey = VersionKey.of(Array(key.utf8))
-            var get = RedisCommand("GET")
-            get.append(bytes: versionKey)
-            let version = try redis.send(get, key: versionKey).text
+            let version = try Self.storedVersion(of: key, in: redis)
             if version != rows.value(versionColumn, row: r) {
                 differences.append(
                     "\(key): version MySQL \(rows.value(versionColumn, row: r) ?? "NULL"), Redis \(version ?? "(none)")"
@@ -71,5 +68,15 @@ package struct ConsistencyCheck: Sendable, Equatable {
             let reply = try redis.send(RedisCommand("EXISTS", key), key: key)
             if reply.int != 0 { differences.append("\(key): deleted in MySQL, present in Redis") }
         }
+    }
+
+    /// The row version the sinks stored for `key` (a deleted row's stays as its tombstone), nil
+    /// when none. The one place tests and the demo read versions, so a change of where versions
+    /// live changes here only.
+    package static func storedVersion(of key: String, in redis: RedisClusterClient) throws -> String? {
+        let versionKey = VersionKey.of(Array(key.utf8))
+        var get = RedisCommand("GET")
+        get.append(bytes: versionKey)
+        return try redis.send(get, key: versionKey).text
     }
 }

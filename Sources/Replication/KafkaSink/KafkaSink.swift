@@ -11,8 +11,9 @@ import Kafka
 /// fatal producer error (the idempotent producer's sequence is broken) destroys the producer,
 /// makes a new one and sends the whole batch again, i.e. everything after the checkpoint. While
 /// the brokers are down `deliver` keeps waiting (librdkafka keeps the messages), says why in the
-/// log every `holdLogSeconds`, and returns by itself once they are back. Not thread-safe: one
-/// sink worker thread owns it.
+/// log once after `holdLogSeconds` (again only every `holdRepeatSeconds`), says so when the
+/// messages go through again, and returns by itself once the brokers are back. Not thread-safe:
+/// one sink worker thread owns it; its `Observer` may hand figures to other threads.
 public final class KafkaSink {
     public struct Settings: Sendable, Equatable {
         /// librdkafka properties (bootstrap.servers, client.id, TLS/SASL ...); the sink adds its own.
@@ -22,18 +23,21 @@ public final class KafkaSink {
         public var singleTopic: String?
         /// Pause before producing again after a failed delivery or a lost producer.
         public var retryPauseSeconds: Double
-        /// How often a waiting delivery is reported in the log.
+        /// How long a delivery waits before the log says it is held, and how long before it says
+        /// so again while the hold lasts.
         public var holdLogSeconds: Double
+        public var holdRepeatSeconds: Double
 
         public init(
             properties: [String: String], topicPrefix: String = "sluice.", singleTopic: String? = nil,
-            retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5
+            retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5, holdRepeatSeconds: Double = 60
         ) {
             self.properties = properties
             self.topicPrefix = topicPrefix
             self.singleTopic = singleTopic
             self.retryPauseSeconds = retryPauseSeconds
             self.holdLogSeconds = holdLogSeconds
+            self.holdRepeatSeconds = holdRepeatSeconds
         }
 
         /// What the producer runs with: the given properties, then the sink's guarantees on top.
@@ -59,6 +63,22 @@ public final class KafkaSink {
         public init() {}
     }
 
+    /// Figures for metrics, called on the sink's thread: `undelivered` with the messages of the
+    /// current batch still waiting for their delivery report (about every 100 ms while waiting,
+    /// 0 when the batch is through), `failed` once per failed delivery report or producer error.
+    package struct Observer: Sendable {
+        package var undelivered: @Sendable (Int) -> Void
+        package var failed: @Sendable (KafkaError) -> Void
+
+        package init(
+            undelivered: @escaping @Sendable (Int) -> Void = { _ in },
+            failed: @escaping @Sendable (KafkaError) -> Void = { _ in }
+        ) {
+            self.undelivered = undelivered
+            self.failed = failed
+        }
+    }
+
     /// Why `deliver` gave up: the caller asked it to stop while messages were undelivered.
     public struct Aborted: Error, Sendable, Equatable, CustomStringConvertible {
         public let undelivered: Int
@@ -70,6 +90,7 @@ public final class KafkaSink {
     private let mappings: [String: TableMapping]
     private let log: (String) -> Void
     private let sleep: (Double) -> Void
+    private let observer: Observer
     private let makeProducer: ([String: String]) throws(KafkaError) -> KafkaProducer
     private var producer: KafkaProducer?
     public private(set) var counters = Counters()
@@ -78,7 +99,8 @@ public final class KafkaSink {
 
     package init(
         name: String = "kafka", settings: Settings, mappings: [TableMapping],
-        log: @escaping (String) -> Void, sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
+        log: @escaping (String) -> Void, observer: Observer = Observer(),
+        sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
         makeProducer: @escaping ([String: String]) throws(KafkaError) -> KafkaProducer = {
             (properties: [String: String]) throws(KafkaError) -> KafkaProducer in
             try KafkaProducer(settings: properties, idempotent: true)
@@ -90,6 +112,7 @@ public final class KafkaSink {
         for m in mappings where byTable[m.qualifiedTable] == nil { byTable[m.qualifiedTable] = m }
         self.mappings = byTable
         self.log = log
+        self.observer = observer
         self.sleep = sleep
         self.makeProducer = makeProducer
     }
@@ -133,6 +156,7 @@ public final class KafkaSink {
             do throws(KafkaError) {
                 let producer = try currentProducer()
                 if let failed = try send(messages[from...], with: producer, shouldAbort: shouldAbort) {
+                    observer.failed(failed.error)
                     counters.redelivered += messages.count - failed.index
                     note(
                         "Kafka delivery of \(messages[failed.index].topic) key \(String(decoding: messages[failed.index].key, as: UTF8.self)) failed: \(failed.error); producing it and the \(messages.count - failed.index - 1) message(s) after it again"
@@ -145,6 +169,7 @@ public final class KafkaSink {
                 }
             } catch {
                 if shouldAbort() { throw Aborted(undelivered: messages.count - from) }
+                observer.failed(error)
                 if error.isFatal || error.name == "_FATAL" {
                     note(
                         "Kafka producer failed for good (\(error)); making a new producer and sending the batch again from the checkpoint"
@@ -159,6 +184,7 @@ public final class KafkaSink {
             }
         }
         problem = nil
+        observer.undelivered(0)
     }
 
     /// Destroys the producer (its connections and threads end now, not when the sink is freed);
@@ -200,22 +226,28 @@ public final class KafkaSink {
                 }
             }
         }
-        var waited = 0.0
-        var lastLog = 0.0
+        let started = Date()
+        var nextLog = settings.holdLogSeconds
+        var held = false
         while !indexOf.isEmpty {
             if shouldAbort() {
                 throw KafkaError(code: -1, name: "_ABORTED", message: "stop requested", context: "deliver")
             }
-            let started = Date()
             absorb(try producer.poll(timeoutMilliseconds: 100))
-            waited += Date().timeIntervalSince(started)
-            if waited - lastLog >= settings.holdLogSeconds {
-                lastLog = waited
+            observer.undelivered(indexOf.count)
+            let waited = Date().timeIntervalSince(started)
+            if waited >= nextLog, !indexOf.isEmpty {
+                nextLog = waited + settings.holdRepeatSeconds
+                held = true
                 let why = producer.lastClientError.map { "last broker error: \($0)" } ?? "no broker error reported"
                 note(
                     "Kafka: holding: \(indexOf.count) message(s) undelivered after \(Int(waited)) s (\(why)); the checkpoint waits"
                 )
             }
+        }
+        if held {
+            let seconds = Int(Date().timeIntervalSince(started))
+            log("Kafka: delivering again: the held batch went through after \(seconds) s")
         }
         return failed
     }

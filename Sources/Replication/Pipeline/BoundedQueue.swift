@@ -42,6 +42,17 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return true
     }
 
+    /// Waits until the queue has room for one more item or is closed (true), or `deadline`
+    /// passes first (false). With one producer, a `push` right after `true` does not wait.
+    public func waitForRoom(deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && items.count - head >= capacity {
+            if !wait(until: deadline) { return closed || items.count - head < capacity }
+        }
+        return true
+    }
+
     /// The oldest item, waiting for one (until `deadline`, if any); nil when the deadline passed or the
     /// queue is closed and empty.
     public func pop(deadline: Date? = nil) -> Element? {

@@ -81,7 +81,8 @@ package final class Daemon {
             let log = logger
             let sink = KafkaSink(
                 settings: KafkaSink.Settings(config: config.kafka),
-                mappings: config.mappings.map { TableMapping(config: $0) }, log: { log.warning($0) })
+                mappings: config.mappings.map { TableMapping(config: $0) }, log: { log.warning($0) },
+                observer: sinkMetrics.kafkaObserver())
             let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
             kafka = (sink, CheckpointStore(client: client, prefix: c.checkpointPrefix))
         }
@@ -158,7 +159,10 @@ package final class Daemon {
             }
             let transaction: SourceTransaction?
             do {
-                transaction = try source.poll(until: now + 0.25)
+                // While a sink holds (its queue full), the source is not read and the status
+                // and metrics keep going: the lag grows where it can be seen.
+                let room = pipeline.waitForRoom(until: Date(timeIntervalSince1970: now + 0.25))
+                transaction = room ? try source.poll(until: now + 0.25) : nil
             } catch {
                 metrics.error("source")
                 return halt(error, pipeline: pipeline, hooks: hooks)
@@ -188,6 +192,7 @@ package final class Daemon {
                 lastCommitted = pipeline.committed
                 metrics.observe(lag: lag, committed: lastCommitted)
                 sinkMetrics.updateAges()
+                sinkMetrics.blocked(pipeline.blockedSeconds())
                 hooks.status(statusLine(lag: lag, pipeline: pipeline))
             }
         }
@@ -253,7 +258,8 @@ package final class Daemon {
     private func statusLine(lag: SourceLag, pipeline: SinkPipeline) -> String {
         let ms = lag.secondsBehind.map { String(Int(($0 * 1000).rounded())) } ?? "?"
         let at = pipeline.committed.map { "\($0.position)" } ?? "none"
-        return "checkpoint \(at), lag \(ms) ms, \(pipeline.inFlight) in flight"
+        let held = pipeline.blockedSeconds().filter { $0.seconds >= 1 }.map { "\($0.label) held \(Int($0.seconds)) s" }
+        return "checkpoint \(at), lag \(ms) ms, \(pipeline.inFlight) in flight" + held.map { ", " + $0 }.joined()
     }
 }
 

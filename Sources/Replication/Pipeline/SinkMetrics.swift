@@ -3,8 +3,9 @@ import Ops
 
 /// The per-sink metrics of `sluice run` (SluiceMetrics names), fed by the sink threads of
 /// `SinkPipeline` and read by the metrics endpoint: rows written and refused as stale per table,
-/// batches, each sink's checkpoint (file number, byte position, seconds since it last moved) and
-/// failover rewinds. `sink` labels are `redis.<cluster>` and `kafka`. Thread-safe; a sample that
+/// batches, each sink's checkpoint (file number, byte position, seconds since it last moved),
+/// how long its current batch has waited, retried errors, the Kafka producer's undelivered
+/// messages, and failover rewinds. `sink` labels are `redis.<cluster>` and `kafka`. Thread-safe; a sample that
 /// cannot be made is skipped (a daemon must not stop replicating over a metric).
 package final class SinkMetrics: @unchecked Sendable {
     private let registry: MetricsRegistry
@@ -52,6 +53,24 @@ package final class SinkMetrics: @unchecked Sendable {
         let ages = moved.map { ($0.key, max(0, t - $0.value.at)) }
         lock.unlock()
         for (sink, age) in ages { (try? registry.gauge(SluiceMetrics.checkpointAgeSeconds, [.sink: sink]))?.set(age) }
+    }
+
+    /// How long each sink's current batch has waited (`SinkPipeline.blockedSeconds`).
+    func blocked(_ sinks: [(label: String, seconds: Double)]) {
+        for b in sinks { (try? registry.gauge(SluiceMetrics.sinkBlockedSeconds, [.sink: b.label]))?.set(b.seconds) }
+    }
+
+    /// A failed attempt a sink retries (`redis_apply`, `checkpoint`, `kafka_delivery`).
+    func error(_ kind: String) {
+        counter(SluiceMetrics.errors, [.kind: kind])?.increment()
+    }
+
+    /// What the Kafka sink reports while it delivers: messages waiting for their delivery
+    /// report (`sluice_kafka_queue_depth`), and each failed delivery or producer error.
+    func kafkaObserver() -> KafkaSink.Observer {
+        let depth = try? registry.gauge(SluiceMetrics.kafkaQueueDepth)
+        return KafkaSink.Observer(
+            undelivered: { depth?.set(Double($0)) }, failed: { [self] _ in error("kafka_delivery") })
     }
 
     /// The sink's cluster failed over and the daemon rewound to the replicated checkpoint.

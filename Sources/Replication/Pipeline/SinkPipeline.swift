@@ -76,6 +76,9 @@ package final class SinkPipeline: @unchecked Sendable {
     private let metrics: SinkMetrics?
     private var queues: [BoundedQueue<Item>] = []
     private var threads: [Thread] = []
+    /// Per sink (by name): its metrics label and since when its current batch has waited.
+    private var labels: [(name: String, label: String)] = []
+    private var busySince: [String: Date] = [:]
     private let finished = DispatchGroup()
 
     /// `redis`: the primary cluster's sink; `kafka`: nil when `[kafka] enabled = false`, else with
@@ -90,6 +93,8 @@ package final class SinkPipeline: @unchecked Sendable {
         self.settings = settings
         self.metrics = metrics
         self.log = log
+        labels.append((redis.name, "redis.\(redis.name)"))
+        if let kafka { labels.append((kafka.sink.name, kafka.sink.name)) }
         var sinks = [CheckpointCoordinator.Sink(redis.name, requiresReplicas: redis.settings.waitReplicas > 0)]
         if let kafka { sinks.append(CheckpointCoordinator.Sink(kafka.sink.name)) }
         coordinator = CheckpointCoordinator(sinks: sinks, start: start)
@@ -145,6 +150,20 @@ package final class SinkPipeline: @unchecked Sendable {
         }
     }
 
+    /// Waits until every sink's queue has room for one more transaction (true; `submit` then
+    /// does not wait), or `deadline` passes first (false), so the caller can report while a sink
+    /// holds everything up.
+    package func waitForRoom(until deadline: Date) -> Bool {
+        for q in queues where !q.waitForRoom(deadline: deadline) { return false }
+        return true
+    }
+
+    /// Per sink, its metrics label (`redis.<cluster>`, `kafka`) and how long its current batch
+    /// has waited to be acknowledged (0 while it keeps up): a held sink shows here first.
+    package func blockedSeconds(now: Date = Date()) -> [(label: String, seconds: Double)] {
+        locked { labels.map { ($0.label, busySince[$0.name].map { max(0, now.timeIntervalSince($0)) } ?? 0) } }
+    }
+
     /// Stops taking transactions; the sinks finish what is queued. Returns true when they did
     /// within `timeoutSeconds` (then `committed` covers everything submitted).
     package func drain(timeoutSeconds: Double) -> Bool {
@@ -195,13 +214,19 @@ package final class SinkPipeline: @unchecked Sendable {
 
     /// Up to `batchTransactions` items of the current epoch: waits for the first (until
     /// `deadline`, if any), takes the rest only if already queued. Empty when the deadline passed
-    /// or only items of an earlier epoch came; nil once the queue is closed and drained.
-    private func batch(from queue: BoundedQueue<Item>, deadline: Date? = nil) -> [Item]? {
+    /// or only items of an earlier epoch came; nil once the queue is closed and drained. `sink`
+    /// counts as busy from a non-empty batch until it asks for the next one.
+    private func batch(from queue: BoundedQueue<Item>, for sink: String, deadline: Date? = nil) -> [Item]? {
+        locked { busySince[sink] = nil }
         guard let first = queue.pop(deadline: deadline) else { return queue.isClosed ? nil : [] }
         var items = [first]
         while items.count < settings.batchTransactions, let more = queue.pop(deadline: Date()) { items.append(more) }
-        let current = currentEpoch
-        return items.filter { $0.epoch == current }
+        return locked {
+            let current = epoch
+            let kept = items.filter { $0.epoch == current }
+            if !kept.isEmpty { busySince[sink] = Date() }
+            return kept
+        }
     }
 
     /// Decides a rewind (once per failover): drops everything queued, makes earlier tickets no
@@ -248,7 +273,7 @@ package final class SinkPipeline: @unchecked Sendable {
             storeRewound(rewind.target, sink: sink)
             return true
         }
-        while let items = batch(from: queue, deadline: nextLook) {
+        while let items = batch(from: queue, for: sink.name, deadline: nextLook) {
             if Date() >= nextLook, failedOver(reload: true) { continue }
             guard let last = items.last else { continue }
             let changes = items.flatMap(\.transaction.changes)
@@ -272,6 +297,7 @@ package final class SinkPipeline: @unchecked Sendable {
                     fail(error)
                     return
                 } catch {
+                    metrics?.error("redis_apply")
                     log("sink \(sink.name): \(error); retrying the batch of \(items.count) transaction(s)")
                     if failedOver(reload: true) { break }
                     Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
@@ -301,7 +327,7 @@ package final class SinkPipeline: @unchecked Sendable {
         // The producer goes when this thread ends, not whenever the sink object is freed: a stopped
         // daemon leaves no librdkafka threads behind still talking to the broker.
         defer { sink.close() }
-        while let items = batch(from: queue) {
+        while let items = batch(from: queue, for: sink.name) {
             guard let last = items.last else { continue }
             var messages: [KafkaChangeMessage] = []
             var byTable: [String: RedisSink.TableCounts] = [:]
@@ -326,6 +352,7 @@ package final class SinkPipeline: @unchecked Sendable {
                         try store.store(checkpoint, sink: sink.name)
                         break
                     } catch {
+                        metrics?.error("checkpoint")
                         log("sink \(sink.name): storing its checkpoint failed: \(error); retrying")
                         Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
                     }

@@ -1,0 +1,329 @@
+import Foundation
+import Kafka
+import MySQLSource
+import RedisCluster
+import XCTest
+
+@testable import Replication
+
+/// The payments workload of the fault tests, on one connection and thread: transfers (two
+/// accounts and a transfers row in one transaction, `version = version + 1`), new accounts,
+/// deleted accounts, multi-row transactions mixing the three, and bulk updates of 50 accounts. It records what it committed
+/// that the database no longer shows: the version each deleted account had.
+final class MixedPaymentsWorkload: @unchecked Sendable {
+    let payments: PaymentsWorkload
+    private let lock = NSLock()
+    private var stopRequested = false
+    private var nextID: Int
+    private var live: [Int]
+    private var deletedVersions: [Int: UInt64] = [:]
+    private var counts: [String: Int] = [:]
+    private var failure: Error?
+
+    /// Works on the accounts `payments` created (ids 1 ... `payments.accounts`).
+    init(payments: PaymentsWorkload) {
+        self.payments = payments
+        nextID = payments.accounts + 1
+        live = Array(1...payments.accounts)
+    }
+
+    /// Runs until `stop()`, pausing `pause` s between transactions; a database error ends it.
+    func run(on db: MySQLConnection, pause: Double) {
+        while !isStopped {
+            do {
+                switch Int.random(in: 0..<100) {
+                case 0..<70: try transfer(db)
+                case 70..<82: try insert(db, count: 1)
+                case 82..<90: try delete(db)
+                case 90..<97: try mixed(db)
+                default: try bulk(db)
+                }
+            } catch {
+                _ = try? db.execute("ROLLBACK")
+                return fail(error)
+            }
+            if pause > 0 { Thread.sleep(forTimeInterval: pause) }
+        }
+    }
+
+    private func fail(_ error: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if failure == nil { failure = error }
+        stopRequested = true
+    }
+
+    func stop() {
+        lock.lock()
+        stopRequested = true
+        lock.unlock()
+    }
+
+    var error: Error? { locked { failure } }
+    /// Committed transactions by kind (transfer, insert, delete, mixed).
+    var committed: [String: Int] { locked { counts } }
+    /// Deleted account ids and the version each had when deleted.
+    var deleted: [Int: UInt64] { locked { deletedVersions } }
+    /// The highest account id used so far.
+    var highestID: Int { locked { nextID - 1 } }
+
+    private var isStopped: Bool { locked { stopRequested } }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    private func pick(_ n: Int) -> [Int] {
+        locked { Array(live.shuffled().prefix(n)) }
+    }
+
+    private func count(_ kind: String) {
+        lock.lock()
+        counts[kind, default: 0] += 1
+        lock.unlock()
+    }
+
+    private func transfer(_ db: MySQLConnection) throws {
+        let ids = pick(2)
+        guard ids.count == 2 else { return }
+        if try payments.transfer(on: db, from: ids[0], to: ids[1], cents: Int.random(in: 1...5000)) {
+            count("transfer")
+        }
+    }
+
+    private func insert(_ db: MySQLConnection, count n: Int) throws {
+        _ = try db.execute("BEGIN")
+        let ids = try insertRows(db, n)
+        _ = try db.execute("COMMIT")
+        add(ids)
+        count("insert")
+    }
+
+    private func delete(_ db: MySQLConnection) throws {
+        guard let id = pick(1).first else { return }
+        _ = try db.execute("BEGIN")
+        let version = try deleteRow(db, id)
+        _ = try db.execute("COMMIT")
+        remove(id, version: version)
+        count("delete")
+    }
+
+    /// One transaction: five accounts updated, two inserted, one deleted.
+    private func mixed(_ db: MySQLConnection) throws {
+        let ids = pick(6)
+        guard ids.count == 6 else { return }
+        _ = try db.execute("BEGIN")
+        let updated = ids.prefix(5).sorted().map(String.init).joined(separator: ",")
+        _ = try db.execute(
+            "UPDATE payments.accounts SET balance = balance + 0.01, version = version + 1 WHERE id IN (\(updated))")
+        let added = try insertRows(db, 2)
+        let version = try deleteRow(db, ids[5])
+        _ = try db.execute("COMMIT")
+        add(added)
+        remove(ids[5], version: version)
+        count("mixed")
+    }
+
+    /// One transaction updating 50 accounts.
+    private func bulk(_ db: MySQLConnection) throws {
+        let ids = pick(50).sorted().map(String.init).joined(separator: ",")
+        guard !ids.isEmpty else { return }
+        _ = try db.execute(
+            "UPDATE payments.accounts SET balance = balance + 0.01, version = version + 1 WHERE id IN (\(ids))")
+        count("bulk")
+    }
+
+    private func insertRows(_ db: MySQLConnection, _ n: Int) throws -> [Int] {
+        let ids: [Int] = locked {
+            let first = nextID
+            nextID += n
+            return Array(first..<(first + n))
+        }
+        let values = ids.map { "(\($0), 'owner-\($0)', 10.00, 1)" }.joined(separator: ",")
+        _ = try db.execute("INSERT INTO payments.accounts (id, owner, balance, version) VALUES \(values)")
+        return ids
+    }
+
+    /// Deletes a row in the open transaction; its version at that moment.
+    private func deleteRow(_ db: MySQLConnection, _ id: Int) throws -> UInt64 {
+        let row = try db.query("SELECT version FROM payments.accounts WHERE id = \(id) FOR UPDATE")
+        guard let version = row.value("version").flatMap({ UInt64($0) }) else {
+            throw DaemonError("account \(id) to delete is not there")
+        }
+        _ = try db.execute("DELETE FROM payments.accounts WHERE id = \(id)")
+        return version
+    }
+
+    private func add(_ ids: [Int]) {
+        lock.lock()
+        live += ids
+        lock.unlock()
+    }
+
+    private func remove(_ id: Int, version: UInt64) {
+        lock.lock()
+        live.removeAll { $0 == id }
+        deletedVersions[id] = version
+        lock.unlock()
+    }
+}
+
+/// A thread reading the version of every account key from the primary cluster over and over
+/// (through `ConsistencyCheck.storedVersion`), recording any key whose version went down or
+/// vanished after it was seen.
+final class VersionWatcher: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopRequested = false
+    private var seen: [Int: UInt64] = [:]
+    private var regressions: [String] = []
+    private var sweepCount = 0
+    private var reads = 0
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts reading keys `account:1` ... `account:<highestID()>` with `redis` on a thread of its own.
+    init(redis: RedisClusterClient, highestID: @escaping @Sendable () -> Int) {
+        let client = SendableBox(redis)
+        Thread { [self] in
+            while !isStopped {
+                sweep(client.value, upTo: highestID())
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            finished.signal()
+        }.start()
+    }
+
+    /// Stops the thread; what it found.
+    func stop() -> (sweeps: Int, reads: Int, keys: Int, regressions: [String]) {
+        lock.lock()
+        stopRequested = true
+        lock.unlock()
+        finished.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return (sweepCount, reads, seen.count, regressions)
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopRequested
+    }
+
+    private func sweep(_ redis: RedisClusterClient, upTo highest: Int) {
+        guard highest > 0 else { return }
+        for id in 1...highest {
+            let text: String?
+            do {
+                text = try ConsistencyCheck.storedVersion(of: "account:\(id)", in: redis)
+            } catch {
+                note("account:\(id): reading its version failed: \(error)")
+                continue
+            }
+            let version = text.flatMap { UInt64($0) }
+            lock.lock()
+            reads += 1
+            if let before = seen[id] {
+                if let version, version >= before {
+                    seen[id] = version
+                } else {
+                    regressions.append("account:\(id): version \(before) then \(text ?? "none")")
+                }
+            } else if let version {
+                seen[id] = version
+            } else if text != nil {
+                regressions.append("account:\(id): version \(text ?? "") is not a number")
+            }
+            lock.unlock()
+        }
+        lock.lock()
+        sweepCount += 1
+        lock.unlock()
+    }
+
+    private func note(_ text: String) {
+        lock.lock()
+        regressions.append(text)
+        lock.unlock()
+    }
+}
+
+/// A value handed to the one thread that uses it from then on.
+struct SendableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Whether a topic holds every committed change of `payments.accounts` and `payments.transfers`
+/// at least once and in commit order per key. Per account key, the messages' versions (a delete
+/// written `d<version>`) with repeats removed - replays after a restart repeat a stretch - must
+/// be exactly 1, 2, ..., its last version, then `d<last version + 1>` when the account was deleted
+/// (a delete carries the before image's version plus one, RowVersion). Every
+/// transfers row must have its insert.
+struct KafkaCompleteness {
+    var messages = 0
+    var keys = 0
+    var duplicates = 0
+    var problems: [String] = []
+
+    var complete: Bool { problems.isEmpty }
+
+    /// `live`: account id -> version in MySQL now; `deleted`: account id -> version when deleted;
+    /// `transfers`: ids of the transfers rows in MySQL.
+    init(_ topic: [KafkaMessage], live: [Int: UInt64], deleted: [Int: UInt64], transfers: [Int]) {
+        var history: [String: [String]] = [:]
+        var seen: [String: Set<String>] = [:]
+        for m in topic {
+            messages += 1
+            let key = String(decoding: m.key ?? [], as: UTF8.self)
+            let decoded: DRChange
+            do {
+                decoded = try DRChange(
+                    topic: m.topic, partition: m.partition, offset: m.offset, value: m.value,
+                    headers: m.headers.map { ($0.name, $0.value) })
+            } catch {
+                problems.append("\(key): \(error)")
+                continue
+            }
+            let token = (decoded.change.kind == .delete ? "d" : "") + (decoded.version ?? "?")
+            if seen[key, default: []].insert(token).inserted {
+                history[key, default: []].append(token)
+            } else {
+                duplicates += 1
+            }
+        }
+        keys = history.count
+        for (id, version) in live {
+            expect(history["payments.accounts[\(id)]"], (1...max(version, 1)).map { "\($0)" }, "account \(id)")
+        }
+        for (id, version) in deleted {
+            expect(
+                history["payments.accounts[\(id)]"], (1...max(version, 1)).map { "\($0)" } + ["d\(version + 1)"],
+                "deleted account \(id)")
+        }
+        for id in transfers where history["payments.transfers[\(id)]"] == nil {
+            problems.append("transfer \(id): no message")
+        }
+        let known = Set(live.keys).union(deleted.keys)
+        for key in history.keys where key.hasPrefix("payments.accounts[") {
+            let id = Int(key.dropFirst("payments.accounts[".count).dropLast()) ?? -1
+            if !known.contains(id) { problems.append("\(key): in Kafka, never committed") }
+        }
+    }
+
+    private mutating func expect(_ got: [String]?, _ expected: [String], _ what: String) {
+        guard let got else { return problems.append("\(what): no message") }
+        if got != expected {
+            problems.append(
+                "\(what): versions \(got.suffix(8)) (\(got.count)), committed \(expected.suffix(8)) (\(expected.count))"
+            )
+        }
+    }
+
+    var summary: String {
+        "\(messages) message(s), \(keys) key(s), \(duplicates) repeat(s)"
+            + (complete
+                ? ", complete" : ": \(problems.count) problem(s):\n  " + problems.prefix(20).joined(separator: "\n  "))
+    }
+}
