@@ -69,5 +69,33 @@ extension ChainFixture {
         return messages.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
     }
 
+    /// The end of a fault test: stops `workload`, waits until `daemon` reached the binlog's end,
+    /// checks MySQL against the primary cluster (deleted accounts absent) and the topic against
+    /// what MySQL committed, then stops the daemon with SIGTERM (exit 0 expected).
+    func finishFaultTest(
+        _ workload: MixedPaymentsWorkload, daemon: ChildProcess, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> (check: ConsistencyCheck, kafka: KafkaCompleteness) {
+        workload.finish()
+        XCTAssertNil(
+            workload.error, "the workload failed: \(workload.error.map { "\($0)" } ?? "")", file: file, line: line)
+        let daemonAt = try waitForDaemon(daemon)
+        XCTAssertTrue(daemonAt.caughtUp, "not caught up to \(daemonAt.end): \(runLogTail())", file: file, line: line)
+        let deleted = workload.deleted
+        let check = try ConsistencyCheck(
+            mapping: mapping, mysql: db, redis: try client(sandbox.primary),
+            deletedKeys: deleted.keys.map { "account:\($0)" })
+        XCTAssertTrue(check.consistent, check.summary, file: file, line: line)
+        let truth = try CommittedRows(db)
+        let topic = try readTopic(timeout: 40) {
+            KafkaCompleteness($0, live: truth.accounts, deleted: deleted, transfers: truth.transfers).complete
+        }
+        let kafka = KafkaCompleteness(topic, live: truth.accounts, deleted: deleted, transfers: truth.transfers)
+        XCTAssertTrue(kafka.complete, kafka.summary, file: file, line: line)
+        daemon.stop(grace: 15)
+        folder.forget(daemon)
+        XCTAssertEqual(daemon.exitStatusIfExited(), 0, runLogTail(), file: file, line: line)
+        return (check, kafka)
+    }
+
     func runLogTail(lines: Int = 40) -> String { LogFile.tail(runLogPath, lines: lines) }
 }

@@ -27,6 +27,23 @@ final class MixedPaymentsWorkload: @unchecked Sendable {
         live = Array(1...payments.accounts)
     }
 
+    private let ended = DispatchSemaphore(value: 0)
+
+    /// Runs the workload on a thread of its own over `db` until `finish()`.
+    func start(on db: MySQLConnection, pause: Double) {
+        let connection = SendableBox(db)
+        Thread { [self] in
+            run(on: connection.value, pause: pause)
+            ended.signal()
+        }.start()
+    }
+
+    /// Stops the thread `start` began and waits for its last transaction.
+    func finish() {
+        stop()
+        ended.wait()
+    }
+
     /// Runs until `stop()`, pausing `pause` s between transactions; a database error ends it.
     func run(on db: MySQLConnection, pause: Double) {
         while !isStopped {
@@ -325,5 +342,24 @@ struct KafkaCompleteness {
         "\(messages) message(s), \(keys) key(s), \(duplicates) repeat(s)"
             + (complete
                 ? ", complete" : ": \(problems.count) problem(s):\n  " + problems.prefix(20).joined(separator: "\n  "))
+    }
+}
+
+/// What MySQL holds now: each account's version and the ids of the transfers rows.
+struct CommittedRows {
+    var accounts: [Int: UInt64] = [:]
+    var transfers: [Int] = []
+
+    init(_ db: MySQLConnection) throws {
+        let rows = try db.query("SELECT id, version FROM payments.accounts")
+        for r in rows.rows.indices {
+            if let id = rows.value("id", row: r).flatMap({ Int($0) }),
+                let version = rows.value("version", row: r).flatMap({ UInt64($0) })
+            {
+                accounts[id] = version
+            }
+        }
+        let ids = try db.query("SELECT id FROM payments.transfers")
+        transfers = ids.rows.indices.compactMap { ids.value("id", row: $0).flatMap { Int($0) } }
     }
 }

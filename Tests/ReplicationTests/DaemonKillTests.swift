@@ -18,13 +18,7 @@ final class DaemonKillTests: XCTestCase {
         let chain = try ChainFixture(accounts: 40, partitions: 3)
         defer { chain.close() }
         let workload = MixedPaymentsWorkload(payments: chain.workload)
-        let workloadDB = try chain.sandbox.mariadb.connect()
-        let workloadDone = DispatchSemaphore(value: 0)
-        let connection = SendableBox(workloadDB)
-        Thread {
-            workload.run(on: connection.value, pause: 0)
-            workloadDone.signal()
-        }.start()
+        workload.start(on: try chain.sandbox.mariadb.connect(), pause: 0)
         let watcher = VersionWatcher(redis: try chain.client(chain.sandbox.primary), highestID: { workload.highestID })
 
         // Kill at a random moment 0.3-1.8 s after each start: during startup, the first catch-up,
@@ -45,50 +39,16 @@ final class DaemonKillTests: XCTestCase {
         // Last start: stop the workload, let the daemon reach the binlog's end.
         let child = try chain.startDaemon()
         Thread.sleep(forTimeInterval: 1)
-        workload.stop()
-        workloadDone.wait()
-        XCTAssertNil(workload.error, "the workload failed: \(workload.error.map { "\($0)" } ?? "")")
-        let daemonAt = try chain.waitForDaemon(child)
-        XCTAssertTrue(daemonAt.caughtUp, "not caught up to \(daemonAt.end): \(chain.runLogTail())")
+        let (check, kafka) = try chain.finishFaultTest(workload, daemon: child)
         let watched = watcher.stop()
         XCTAssertEqual(watched.regressions, [], "a version went down")
         XCTAssertGreaterThan(watched.sweeps, 20)
         XCTAssertGreaterThan(positions.count, 5, "the Kafka checkpoint moved between kills")
-
-        // MySQL equals Redis; deleted accounts are gone.
-        let deleted = workload.deleted
-        let check = try ConsistencyCheck(
-            mapping: chain.mapping, mysql: chain.db, redis: try chain.client(chain.sandbox.primary),
-            deletedKeys: deleted.keys.map { "account:\($0)" })
-        XCTAssertTrue(check.consistent, check.summary)
-
-        // Kafka holds every committed change, in order per key.
-        let accounts = try chain.db.query("SELECT id, version FROM payments.accounts")
-        var live: [Int: UInt64] = [:]
-        for r in accounts.rows.indices {
-            if let id = accounts.value("id", row: r).flatMap({ Int($0) }),
-                let version = accounts.value("version", row: r).flatMap({ UInt64($0) })
-            {
-                live[id] = version
-            }
-        }
-        let transfers = try chain.db.query("SELECT id FROM payments.transfers").rows.compactMap {
-            $0.first.flatMap { $0 }.flatMap { Int($0) }
-        }
-        let topic = try chain.readTopic(timeout: 40) {
-            KafkaCompleteness($0, live: live, deleted: deleted, transfers: transfers).complete
-        }
-        let kafka = KafkaCompleteness(topic, live: live, deleted: deleted, transfers: transfers)
-        XCTAssertTrue(kafka.complete, kafka.summary)
-
-        child.stop(grace: 15)
-        chain.folder.forget(child)
-        XCTAssertEqual(child.exitStatusIfExited(), 0, chain.runLogTail())
         let committed = workload.committed
         print(
             "DaemonKillTests: survived \(kills) kill -9 in \(Int(killSeconds)) s; committed \(committed) "
                 + "(\(committed.values.reduce(0, +)) transactions); \(check.rowsChecked) rows equal, "
-                + "\(deleted.count) deleted absent; watcher \(watched.sweeps) sweeps, \(watched.reads) reads, "
+                + "\(workload.deleted.count) deleted absent; watcher \(watched.sweeps) sweeps, \(watched.reads) reads, "
                 + "no regression; Kafka \(kafka.summary); \(positions.count) distinct checkpoints between kills; "
                 + "\(Int(Date().timeIntervalSince(started))) s in all")
     }
