@@ -26,17 +26,22 @@ public struct CRC32: Sendable {
         let lo = max(0, range?.lowerBound ?? 0)
         let hi = min(bytes.count, range?.upperBound ?? bytes.count)
         guard lo < hi else { return 0 }
-        return bytes.withUnsafeBufferPointer { buf in
-            tables.withUnsafeBufferPointer { t in
+        return bytes.withUnsafeBytes { buf in
+            tables.withUnsafeBufferPointer { tb in
+                // Table indices are masked below 8 * 256 = tables.count: reads through the base
+                // pointer stay inside the table (an empty table cannot happen: init fills it).
+                guard let t = tb.baseAddress else { return 0 }
                 var crc: UInt32 = 0xFFFF_FFFF
                 var i = lo
+                // lo..<hi lies inside the array (clamped above): each 8-byte load is within it.
                 while hi - i >= 8 {
-                    let a = crc ^ (UInt32(buf[i]) | UInt32(buf[i + 1]) << 8
-                                   | UInt32(buf[i + 2]) << 16 | UInt32(buf[i + 3]) << 24)
+                    let w = UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    let a = crc ^ UInt32(truncatingIfNeeded: w)
+                    let b = UInt32(truncatingIfNeeded: w >> 32)
                     crc = t[7 * 256 + Int(a & 0xFF)] ^ t[6 * 256 + Int((a >> 8) & 0xFF)]
                         ^ t[5 * 256 + Int((a >> 16) & 0xFF)] ^ t[4 * 256 + Int(a >> 24)]
-                        ^ t[3 * 256 + Int(buf[i + 4])] ^ t[2 * 256 + Int(buf[i + 5])]
-                        ^ t[1 * 256 + Int(buf[i + 6])] ^ t[Int(buf[i + 7])]
+                        ^ t[3 * 256 + Int(b & 0xFF)] ^ t[2 * 256 + Int((b >> 8) & 0xFF)]
+                        ^ t[1 * 256 + Int((b >> 16) & 0xFF)] ^ t[Int(b >> 24)]
                     i += 8
                 }
                 while i < hi {

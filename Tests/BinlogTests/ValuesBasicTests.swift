@@ -14,6 +14,21 @@ final class ValuesBasicTests: XCTestCase {
         return v
     }
 
+    func testColumnValueIsAtMost32BytesAndTemporalFieldsRoundTrip() {
+        // One ColumnValue per column per row: the packed temporal structs keep it at 32 bytes (72 before).
+        XCTAssertLessThanOrEqual(MemoryLayout<ColumnValue>.stride, 32)
+        var t = MySQLDateTime(year: 9999, month: 12, day: 31, hour: 23, minute: 59, second: 59, microseconds: 999_999, fsp: 6)
+        XCTAssertEqual([t.year, t.month, t.day, t.hour, t.minute, t.second, t.microseconds, t.fsp],
+                       [9999, 12, 31, 23, 59, 59, 999_999, 6])
+        t.microseconds = 5
+        XCTAssertEqual(t, MySQLDateTime(year: 9999, month: 12, day: 31, hour: 23, minute: 59, second: 59, microseconds: 5, fsp: 6))
+        let time = MySQLTime(negative: true, hours: 838, minutes: 59, seconds: 58, microseconds: 1, fsp: 6)
+        XCTAssertEqual([time.hours, time.minutes, time.seconds, time.microseconds, time.fsp], [838, 59, 58, 1, 6])
+        let ts = MySQLTimestamp(seconds: 2_147_483_647, microseconds: 999_999, fsp: 6)
+        XCTAssertEqual([Int(ts.seconds), ts.microseconds, ts.fsp], [2_147_483_647, 999_999, 6])
+        XCTAssertEqual(MySQLDate(year: 2024, month: 2, day: 29).day, 29)
+    }
+
     func testIntegersSignedAndUnsigned() throws {
         XCTAssertEqual(try decode(ColumnDefinition(type: .tiny), [0x80]), .int(-128))
         XCTAssertEqual(try decode(ColumnDefinition(type: .tiny, unsigned: true), [0xFF]), .uint(255))

@@ -67,6 +67,17 @@ struct ValuesFixture {
             ranges.append(start..<r.offset)
         }
         XCTAssertTrue(r.isAtEnd, "row image fully consumed, \(r.remaining) bytes left")
+        // The rows-event decoder reads images through its per-event column plan (fast paths for
+        // the common types): the same bytes must give the same values.
+        let table = TableMapEvent(tableID: 1, schema: "s", table: "t", columns: columns)
+        let plan = RowImagePlan(columns, present: Array(columns.indices))
+        var pr = ByteReader(row)
+        var planned: [ColumnValue] = []
+        try columns.withUnsafeBufferPointer { defs in
+            try plan.decodeImage(&pr, defs, into: &planned, table: table, diffs: [])
+        }
+        XCTAssertEqual(planned, values, "row image through RowImagePlan")
+        XCTAssertTrue(pr.isAtEnd, "RowImagePlan consumed the row image, \(pr.remaining) bytes left")
         return (values, ranges)
     }
 

@@ -18,6 +18,8 @@ struct RowImagePlan {
         var width: UInt8
         /// `.decimal`: precision.
         var precision: UInt8
+        /// `.decimal`: storage bytes.
+        var size: UInt8
         /// Table column index.
         var column: Int
         /// `.text`: the field name in a short-data error ("VARCHAR data", "CHAR data", "BLOB data").
@@ -28,6 +30,7 @@ struct RowImagePlan {
             charset = .other
             width = 0
             precision = 0
+            size = 0
             kind = .general
             switch c.type {
             case .tiny: kind = c.unsigned ? .uint8 : .int8
@@ -43,7 +46,8 @@ struct RowImagePlan {
                 kind = c.type == .datetime2 ? .datetime2 : c.type == .timestamp2 ? .timestamp2 : .time2
             case .newdecimal:
                 let p = Int(c.metadata >> 8), s = Int(c.metadata & 0xFF)
-                guard PackedDecimal.size(precision: p, scale: s) != nil else { return }
+                guard let n = PackedDecimal.size(precision: p, scale: s) else { return }
+                size = UInt8(n)
                 precision = UInt8(p)
                 width = UInt8(s)
                 kind = .decimal
@@ -133,7 +137,7 @@ struct RowImagePlan {
         case .timestamp2: return .timestamp(try ColumnDefinition.decodeTimestamp2(Int(p.width), &r))
         case .time2: return .time(try ColumnDefinition.decodeTime2(Int(p.width), &r))
         case .decimal:
-            return .decimal(try PackedDecimal.decode(precision: Int(p.precision), scale: Int(p.width), from: &r))
+            return .decimal(try PackedDecimal.decode(precision: Int(p.precision), scale: Int(p.width), size: Int(p.size), from: &r))
         case .text:
             let n = Int(try r.readUIntLE(Int(p.width), "length prefix"))
             let start = r.offset

@@ -72,7 +72,9 @@ enum TextCharset: Equatable {
     func decode(_ b: UnsafeBufferPointer<UInt8>) -> String? {
         switch self {
         case .utf8:
-            return String(validating: b, as: UTF8.self)
+            // `String(decoding:)` is several times faster than `String(validating:)` on a buffer;
+            // it is exact here because ASCII needs no repair.
+            return Self.isASCII(b) ? String(decoding: b, as: UTF8.self) : String(validating: b, as: UTF8.self)
         case .binary, .other:
             return nil
         default:
