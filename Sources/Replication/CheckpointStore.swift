@@ -20,6 +20,15 @@ public final class CheckpointStore {
         return try SinkCheckpoint.parse(reply, key: key)
     }
 
+    /// True when every one of `sinks` has its checkpoint at `file`:`offset` (the source's end, from
+    /// SHOW MASTER STATUS): they caught up with it. False too while one cannot be read.
+    public func allAt(file: String, offset: UInt64, sinks: [String]) -> Bool {
+        sinks.allSatisfy { sink in
+            guard let c = try? load(sink: sink) else { return false }
+            return c.position.file == file && c.position.offset == offset
+        }
+    }
+
     /// Deletes the sink's checkpoint (a rewind to before its first one).
     public func remove(sink: String) throws(RedisError) {
         let key = SinkCheckpoint.key(prefix: prefix, sink: sink)

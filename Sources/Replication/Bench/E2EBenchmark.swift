@@ -74,14 +74,18 @@ package final class E2EBenchmark {
     private let load: TransferLoad
     private let watcher: VisibilityWatcher
     private let daemonStatus: () -> String?
+    private let waitForCatchUp: () -> Void
     private let settings: Settings
     private let out: (String) -> Void
 
-    /// `daemonStatus`: the daemon's status line for the per-second output.
+    /// `daemonStatus`: the daemon's status line for the per-second output; `waitForCatchUp`:
+    /// returns once every sink reached the source's end (called before each measured rate, so
+    /// no backlog of the setup or of the previous step runs into it).
     package init(
         load: TransferLoad, watcher: VisibilityWatcher, settings: Settings, daemonStatus: @escaping () -> String?,
-        out: @escaping (String) -> Void
+        waitForCatchUp: @escaping () -> Void = {}, out: @escaping (String) -> Void
     ) {
+        self.waitForCatchUp = waitForCatchUp
         self.load = load
         self.watcher = watcher
         self.settings = settings
@@ -92,6 +96,7 @@ package final class E2EBenchmark {
     /// Runs `rate` transactions/s for `seconds`, a status line per second, then waits for the
     /// last samples to become visible.
     package func run(rate: Double, seconds: Double) -> Step {
+        waitForCatchUp()
         _ = watcher.lags(reset: true)
         let unseenBefore = watcher.counts.unseen
         let schedule = PacedSchedule(rate: rate, samplesPerSecond: settings.samplesPerSecond)

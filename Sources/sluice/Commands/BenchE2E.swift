@@ -117,8 +117,24 @@ enum BenchE2ECommand {
                  the watcher polls the waiting keys every \(pollMS) ms in one pipelined round (a lag is
                  over-stated by at most one poll interval plus one round trip, never under-stated)
             """)
+        let checkpoints = CheckpointStore(
+            client: try RedisClusterClient(topology: .cluster(seeds: seeds)),
+            prefix: config.redis(named: "primary")?.checkpointPrefix ?? "sluice:checkpoint:")
+        func waitForCatchUp() {
+            let deadline = Date().addingTimeInterval(120)
+            guard let end = try? db.query("SHOW MASTER STATUS"), let file = end.value("File"),
+                let offset = end.value("Position").flatMap({ UInt64($0) })
+            else { return out.err("SHOW MASTER STATUS failed; starting without waiting for the daemon") }
+            while !checkpoints.allAt(file: file, offset: offset, sinks: ["primary", "kafka"]) {
+                if Date() >= deadline || daemon.exitCode != nil {
+                    return out.err("the daemon did not catch up to \(file):\(offset); daemon: \(daemon.status ?? "-")")
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
         let bench = E2EBenchmark(
             load: load, watcher: watcher, settings: settings, daemonStatus: { daemon.status },
+            waitForCatchUp: waitForCatchUp,
             out: { out.out($0) })
         let last: E2EBenchmark.Step
         var extra: [(String, String)] = [("source_durability", QuotedString.quote(a.value("source-durability") ?? ""))]

@@ -94,12 +94,7 @@ enum DemoCommand {
             topology: .cluster(seeds: sandbox.primary.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
         let store = CheckpointStore(client: redis, prefix: "sluice:checkpoint:")
         let deadline = Date().addingTimeInterval(60)
-        func caughtUp() -> Bool {
-            ["primary", "kafka"].allSatisfy { sink in
-                guard let c = try? store.load(sink: sink) else { return false }
-                return c.position.file == file && String(c.position.offset) == end
-            }
-        }
+        func caughtUp() -> Bool { store.allAt(file: file, offset: UInt64(end) ?? 0, sinks: ["primary", "kafka"]) }
         while !caughtUp(), Date() < deadline, daemonCode.get() == nil { Thread.sleep(forTimeInterval: 0.1) }
         out.out(caughtUp() ? "daemon caught up to \(file):\(end)" : "daemon did NOT catch up to \(file):\(end)")
         // The DR applier caught up: its stored offsets at the topic's end, as sluice status reads them.
