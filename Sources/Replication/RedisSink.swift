@@ -120,17 +120,31 @@ public final class RedisSink {
     /// The stored checkpoint, or nil for a sink that never advanced.
     public func loadCheckpoint() throws(RedisError) -> SinkCheckpoint? { try checkpoints.load(sink: name) }
 
+    /// `WAIT` on the connection of every master serving slots: true when each answered the
+    /// required count, so every write this sink made is on the replicas (e.g. after a batch whose
+    /// `WAIT` fell short, once a replica is back). Does not count shortfalls.
+    public func replicasHaveEverything() throws(RedisError) -> Bool {
+        try waitForReplicas(on: applier.client.masters, counting: false)
+    }
+
     /// `WAIT n timeout` on each node's connection (the one that carried its writes). A node that
-    /// answers fewer replicas counts a shortfall; a failed connection throws.
-    private func waitForReplicas(on nodes: [RedisEndpoint]) throws(RedisError) {
-        guard settings.waitReplicas > 0, !nodes.isEmpty else { return }
+    /// answers fewer replicas counts a shortfall (when `counting`); a failed connection throws.
+    /// Returns whether every node answered enough replicas.
+    @discardableResult
+    private func waitForReplicas(on nodes: [RedisEndpoint], counting: Bool = true) throws(RedisError) -> Bool {
+        guard settings.waitReplicas > 0, !nodes.isEmpty else { return true }
+        var enough = true
         let wait = RedisCommand("WAIT", String(settings.waitReplicas), String(settings.waitTimeoutMilliseconds))
         for (node, result) in applier.client.perNode(Dictionary(uniqueKeysWithValues: nodes.map { ($0, [wait]) })) {
             let reply = try result.get()[0]
             guard let acked = reply.int else {
                 throw RedisError(.server, "WAIT failed: \(reply)", node: node.description)
             }
-            if acked < settings.waitReplicas { counters.waitShortfalls += 1 }
+            if acked < settings.waitReplicas {
+                enough = false
+                if counting { counters.waitShortfalls += 1 }
+            }
         }
+        return enough
     }
 }

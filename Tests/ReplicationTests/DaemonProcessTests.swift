@@ -94,10 +94,54 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertLessThan(scrape.value(#"sluice_sink_blocked_seconds{sink="kafka"}"#) ?? 99, 1, scrape.text)
         XCTAssertEqual(scrape.value("sluice_kafka_queue_depth"), 0, scrape.text)
 
+        try checkSinkMetrics(chain: chain, daemon: child, changes: changes)
+
         child.stop(grace: 15)
         folder.forget(child)
         XCTAssertEqual(child.exitStatusIfExited(), 0, LogFile.tail(logPath))
         XCTAssertTrue(LogFile.tail(logPath).contains("drained"), LogFile.tail(logPath))
+    }
+
+    /// The per-sink metrics after the workload above (`changes` row changes, each written once),
+    /// then three one-row transactions, each waited for: each is one batch of each sink.
+    private func checkSinkMetrics(chain: ChainFixture, daemon: ChildProcess, changes: Int) throws {
+        let rows = #"{db="payments",sink="SINK",table="accounts"}"#
+        func series(_ name: String, _ sink: String, table: Bool = true) -> String {
+            name + (table ? rows.replacingOccurrences(of: "SINK", with: sink) : #"{sink="\#(sink)"}"#)
+        }
+        let before = try MetricsScrape(port: chain.runMetricsPort, folder: chain.folder)
+        for sink in ["redis.primary", "kafka"] {
+            XCTAssertEqual(before.value(series("sluice_sink_rows_applied_total", sink)), Double(changes), before.text)
+            XCTAssertNil(before.value(series("sluice_sink_stale_writes_total", sink)), "nothing was replayed")
+            XCTAssertNotNil(before.value(series("sluice_sink_batches_total", sink, table: false)), before.text)
+        }
+        for round in 1...3 {
+            _ = try chain.db.execute(
+                "UPDATE payments.accounts SET balance = balance + 1, version = version + 1 WHERE id = \(round)")
+            XCTAssertTrue(try chain.waitForDaemon(daemon).caughtUp, LogFile.tail(chain.runLogPath))
+        }
+        let end = try XCTUnwrap(Double(try chain.db.query("SHOW MASTER STATUS").value("Position") ?? ""))
+        // The counters move right after the checkpoint is stored: allow a moment.
+        var after = try MetricsScrape(port: chain.runMetricsPort, folder: chain.folder)
+        let deadline = Date().addingTimeInterval(5)
+        func batches(_ scrape: MetricsScrape, _ sink: String) -> Double {
+            scrape.value(series("sluice_sink_batches_total", sink, table: false)) ?? -1
+        }
+        while ["redis.primary", "kafka"].contains(where: { batches(after, $0) < batches(before, $0) + 3 }),
+            Date() < deadline
+        {
+            Thread.sleep(forTimeInterval: 0.1)
+            after = try MetricsScrape(port: chain.runMetricsPort, folder: chain.folder)
+        }
+        for sink in ["redis.primary", "kafka"] {
+            XCTAssertEqual(batches(after, sink) - batches(before, sink), 3, "\(sink): one batch per transaction")
+            XCTAssertEqual(after.value(series("sluice_sink_rows_applied_total", sink)), Double(changes + 3), sink)
+            XCTAssertEqual(after.value(series("sluice_checkpoint_position_bytes", sink, table: false)), end, sink)
+            XCTAssertEqual(after.value(series("sluice_checkpoint_file_number", sink, table: false)), 1, sink)
+            let age = try XCTUnwrap(after.value(series("sluice_checkpoint_age_seconds", sink, table: false)), sink)
+            XCTAssertTrue((0..<30).contains(age), "\(sink) checkpoint age \(age)")
+        }
+        XCTAssertEqual(after.value(#"sluice_rewinds_total{sink="redis.primary"}"#), nil, "no failover, no rewind")
     }
 }
 

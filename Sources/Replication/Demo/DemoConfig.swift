@@ -10,11 +10,12 @@ package enum DemoConfig {
     /// The DR cluster's `[redis.NAME]`.
     package static let drCluster = "dr"
 
-    /// `dr`: the DR cluster's seeds (else no DR sections); `metricsListen`: serve metrics there
-    /// (else none); `logLevel`: the `[log] level`.
+    /// `kafka`: the broker (nil: no Kafka sink); `dr`: the DR cluster's seeds (else no DR
+    /// sections); `metricsListen`: serve metrics there (else none); `logLevel`: the `[log] level`;
+    /// `primarySettings`: more lines of `[redis.primary]` (e.g. `wait_replicas = 1`).
     package static func text(
-        mariadbPort: Int, redis: [String], kafka: String, dr: [String]? = nil, metricsListen: String? = nil,
-        logLevel: String = "warning"
+        mariadbPort: Int, redis: [String], kafka: String?, dr: [String]? = nil, metricsListen: String? = nil,
+        logLevel: String = "warning", primarySettings: [String] = []
     ) -> String {
         """
         [source]
@@ -33,18 +34,25 @@ package enum DemoConfig {
         [redis.primary]
         seeds = [\(redis.map { "\"\($0)\"" }.joined(separator: ", "))]
         mode = "cluster"
-        \(dr.map(drSections) ?? "")
-        [kafka]
-        enabled = true
-        brokers = ["\(kafka)"]
-        topic_mode = "single"
-        topic = "\(topic)"
+        \(primarySettings.map { $0 + "\n" }.joined())\(dr.map(drSections) ?? "")
+        \(kafka.map(kafkaSection) ?? "[kafka]\nenabled = false\n")
 
         [metrics]
         \(metricsListen.map { "listen = \"\($0)\"" } ?? "enabled = false")
 
         [log]
         level = "\(logLevel)"
+        """
+    }
+
+    private static func kafkaSection(_ broker: String) -> String {
+        """
+        [kafka]
+        enabled = true
+        brokers = ["\(broker)"]
+        topic_mode = "single"
+        topic = "\(topic)"
+
         """
     }
 

@@ -54,6 +54,13 @@ public struct CheckpointCoordinator: Sendable, Equatable {
     /// Tickets handed out and not yet acknowledged (and replicated) by every sink.
     public var inFlight: Int { pending.count }
 
+    /// Tickets handed out and not yet applied by every sink: `inFlight` less those that only
+    /// wait for the Redis replicas to confirm them.
+    public var unapplied: Int {
+        let applied = sinks.map(\.applied).min() ?? lastTicket
+        return pending.reduce(0) { $0 + ($1.ticket > applied ? 1 : 0) }
+    }
+
     /// The last ticket handed out (0 before any).
     public var lastTicket: Ticket { nextTicket - 1 }
 

@@ -203,7 +203,11 @@ package final class Daemon {
         }
         lastCommitted = pipeline.committed
         metrics.observe(lag: source.lag(), committed: lastCommitted)
-        let action = machine.progress(inFlight: pipeline.inFlight, now: Date().timeIntervalSince1970)
+        // Applied and checkpointed by every sink is drained; transactions only waiting for the
+        // Redis replicas' WAIT (a replica down or still syncing) are named, not waited for.
+        let unapplied = pipeline.unapplied
+        let unconfirmed = pipeline.inFlight - unapplied
+        let action = machine.progress(inFlight: unapplied, now: Date().timeIntervalSince1970)
         let code: Int32
         let reason: String
         if case .exit(let c, let r) = action {
@@ -211,11 +215,16 @@ package final class Daemon {
             reason = r
         } else {
             code = 1
-            reason = "\(pipeline.inFlight) transaction(s) unacknowledged at the shutdown deadline"
+            reason = "\(unapplied) transaction(s) unacknowledged at the shutdown deadline"
         }
-        logger.log(
-            code == 0 ? .info : .error, "sluice run stopped",
-            ["reason": .string(reason), "checkpoint": "\(lastCommitted.map { "\($0.position)" } ?? "none")"])
+        var fields: [String: LogValue] = [
+            "reason": .string(reason), "checkpoint": "\(lastCommitted.map { "\($0.position)" } ?? "none")",
+        ]
+        if unconfirmed > 0 {
+            fields["replicated"] = .string(pipeline.replicated.map { "\($0.position)" } ?? "none")
+            fields["unconfirmed_by_replicas"] = .init(unconfirmed)
+        }
+        logger.log(code == 0 ? .info : .error, "sluice run stopped", fields)
         return code
     }
 

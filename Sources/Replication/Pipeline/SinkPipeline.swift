@@ -177,6 +177,8 @@ package final class SinkPipeline: @unchecked Sendable {
     package var committed: SinkCheckpoint? { locked { coordinator.committed } }
     package var replicated: SinkCheckpoint? { locked { coordinator.replicated } }
     package var inFlight: Int { locked { coordinator.inFlight } }
+    /// In flight and not yet applied by every sink (the rest only wait for Redis replicas).
+    package var unapplied: Int { locked { coordinator.unapplied } }
     /// The error that stopped the pipeline, if one did.
     package var error: Error? { locked { failure } }
 
@@ -258,6 +260,20 @@ package final class SinkPipeline: @unchecked Sendable {
         var seen = client.slotMap
         _ = watch.observe(ClusterRoles(slotMap: seen))
         var nextLook = Date().addingTimeInterval(settings.topologyCheckSeconds)
+        /// The last acknowledged batch when its `WAIT` fell short: `replicated` waits for it.
+        var unconfirmed: (ticket: CheckpointCoordinator.Ticket, epoch: Int)?
+        /// Asks the replicas again (`WAIT` on every master) for a batch acknowledged without them.
+        func confirmReplicas() {
+            guard let u = unconfirmed else { return }
+            guard u.epoch == currentEpoch else {
+                unconfirmed = nil
+                return
+            }
+            if (try? sink.replicasHaveEverything()) == true {
+                acknowledge(sink.name, through: u.ticket, epoch: u.epoch, replicated: true)
+                unconfirmed = nil
+            }
+        }
         /// Looks at the slot map (reloaded first when `reload`); true when it shows a failover,
         /// after the rewind was decided and the rewound checkpoint stored.
         func failedOver(reload: Bool) -> Bool {
@@ -274,7 +290,10 @@ package final class SinkPipeline: @unchecked Sendable {
             return true
         }
         while let items = batch(from: queue, for: sink.name, deadline: nextLook) {
-            if Date() >= nextLook, failedOver(reload: true) { continue }
+            if Date() >= nextLook {
+                if failedOver(reload: true) { continue }
+                confirmReplicas()
+            }
             guard let last = items.last else { continue }
             let changes = items.flatMap(\.transaction.changes)
             let checkpoint = items.last { $0.transaction.checkpoint != nil }?.transaction.checkpoint
@@ -289,6 +308,7 @@ package final class SinkPipeline: @unchecked Sendable {
                     if failedOver(reload: false) { break }
                     let replicated = sink.settings.waitReplicas > 0 && sink.counters.waitShortfalls == shortfalls
                     acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: replicated)
+                    unconfirmed = replicated || sink.settings.waitReplicas == 0 ? nil : (last.ticket, last.epoch)
                     metrics?.batch(sink: label, rows: sink.lastApplyByTable)
                     if let checkpoint { metrics?.checkpoint(sink: label, checkpoint) }
                     break
@@ -304,6 +324,8 @@ package final class SinkPipeline: @unchecked Sendable {
                 }
             }
         }
+        // Drained: one more chance for the replicas to confirm the last batch.
+        confirmReplicas()
     }
 
     /// Writes the rewind target as the Redis sink's stored checkpoint (none: removes it), so a

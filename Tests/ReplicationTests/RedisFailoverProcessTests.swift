@@ -1,0 +1,253 @@
+import Foundation
+import MySQLSource
+import Ops
+import RedisCluster
+import TestSupport
+import XCTest
+
+@testable import Replication
+
+/// The built `sluice run` binary streaming a transfer workload into a primary cluster of 3 masters
+/// and 3 replicas with `wait_replicas = 1`; one master is killed with SIGKILL mid-stream and its
+/// replica takes over. The daemon must see the master change, rewind to the WAIT-confirmed
+/// checkpoint and replay; at the end Redis equals MySQL row by row, a watcher reading every
+/// account's version throughout never saw one go down, and the log and metrics show the rewind.
+final class RedisFailoverProcessTests: XCTestCase {
+    private static let accounts = 200
+
+    func testMasterKilledMidStreamRewindsAndConverges() throws {
+        let executable = try BuiltBinary.path()
+        let folder = try SandboxFolder(label: "redis-failover")
+        defer { folder.close() }
+        let ports = PortAllocator()
+        let services = try Self.start(in: folder, ports: ports)
+        let (mariadb, cluster) = (services.mariadb, services.cluster)
+        let db = try mariadb.connect()
+        let workload = PaymentsWorkload(accounts: Self.accounts)
+        try workload.create(on: db)
+
+        // A replica can take over only once it has synced, and CLUSTER SLOTS lists it only then.
+        let reader = try RedisClusterClient(
+            topology: .cluster(seeds: cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
+        let synced = Date().addingTimeInterval(20)
+        repeat {
+            try reader.refreshSlotMap()
+            if reader.slotMap.replicas.count == 3, reader.slotMap.replicas.allSatisfy({ !$0.isEmpty }) { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        } while Date() < synced
+        XCTAssertTrue(reader.slotMap.replicas.allSatisfy { !$0.isEmpty }, "replicas never synced")
+
+        let metricsPort = try ports.pick()
+        let configPath = folder.path + "/run.toml"
+        try Self.config(mariadbPort: mariadb.port, redis: cluster.addresses, metricsPort: metricsPort)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let logPath = folder.path + "/run.log"
+        let daemon = try folder.start(
+            service: "sluice-run", executable: executable, arguments: ["run", "--config", configPath],
+            workingDirectory: folder.path, logPath: logPath)
+
+        let watcher = try VersionWatcher(
+            seeds: cluster.ports, keys: (1...Self.accounts).map { "account:\($0)" })
+        let loadDone = DispatchSemaphore(value: 0)
+        Thread {
+            if let writer = try? mariadb.connect() { workload.run(on: writer) }
+            loadDone.signal()
+        }.start()
+        watcher.start()
+
+        // Mid-stream: the daemon's checkpoint has moved and transfers keep coming.
+        let store = CheckpointStore(client: reader, prefix: "sluice:checkpoint:")
+        let streaming = Date().addingTimeInterval(20)
+        while (try? store.load(sink: "primary"))?.map({ $0.position.offset }) == nil || workload.progress.committed < 300,
+            Date() < streaming, daemon.isRunning
+        {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTAssertGreaterThanOrEqual(workload.progress.committed, 300, LogFile.tail(logPath))
+
+        // Kill the master holding the daemon's checkpoint: the rewound checkpoint must be
+        // stored on its promoted replica.
+        let checkpointKey = SinkCheckpoint.key(prefix: "sluice:checkpoint:", sink: "primary")
+        let victim = try XCTUnwrap(reader.slotMap.master(forSlot: HashSlot.slot(of: Array(checkpointKey.utf8))))
+        let killedAt = Date()
+        cluster.crashNode(victim.port)
+        let marker = "Redis failover: rewinding"
+        let detectDeadline = Date().addingTimeInterval(30)
+        var rewindLine: String?
+        while rewindLine == nil, Date() < detectDeadline, daemon.isRunning {
+            rewindLine = LogFile.tail(logPath, lines: 400).split(separator: "\n").first { $0.contains(marker) }
+                .map(String.init)
+            if rewindLine == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let detectSeconds = Date().timeIntervalSince(killedAt)
+        let line = try XCTUnwrap(rewindLine, "no rewind logged within 30 s: \(LogFile.tail(logPath))")
+        XCTAssertTrue(line.contains("(was a replica) now serves slots"), line)
+        XCTAssertTrue(line.contains("rewind_to=") && line.contains("read_position="), line)
+        XCTAssertTrue(line.contains("wait_replicas = 1"), line)
+
+        // The old master comes back as a replica of the new one; the stream goes on a little.
+        try cluster.restartNode(victim.port)
+        let committedAtRestart = workload.progress.committed
+        let more = Date().addingTimeInterval(10)
+        while workload.progress.committed < committedAtRestart + 200, Date() < more {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        workload.stop()
+        loadDone.wait()
+        XCTAssertNil(workload.progress.error)
+
+        // Caught up: the checkpoint is at the end of the binlog.
+        let status = try db.query("SHOW MASTER STATUS")
+        let end = "\(status.value("File") ?? ""):\(status.value("Position") ?? "")"
+        let caughtUp = Date().addingTimeInterval(30)
+        var at = ""
+        repeat {
+            at = (try? store.load(sink: "primary"))??.position.description ?? ""
+            if at == end { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        } while Date() < caughtUp && daemon.isRunning
+        XCTAssertEqual(at, end, LogFile.tail(logPath))
+        let regressions = watcher.stop()
+
+        XCTAssertEqual(regressions, [], "a version went down")
+        let redis = try RedisClusterClient(
+            topology: .cluster(seeds: cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
+        guard case .success(let loaded) = SluiceConfig.load(path: configPath, environment: [:]) else {
+            return XCTFail("the test's configuration does not load")
+        }
+        let mapping = TableMapping(config: try XCTUnwrap(loaded.config.mappings.first))
+        let check = try ConsistencyCheck(mapping: mapping, mysql: db, redis: redis)
+        XCTAssertTrue(check.consistent, check.summary)
+        XCTAssertEqual(check.rowsChecked, Self.accounts)
+
+        let scrape = try MetricsScrape(port: metricsPort, folder: folder)
+        let rewinds = scrape.value(#"sluice_rewinds_total{sink="redis.primary"}"#) ?? 0
+        XCTAssertGreaterThanOrEqual(rewinds, 1, scrape.text)
+        // Replayed rows the new master still had were refused (usually a few, not always any).
+        let stale = scrape.value(#"sluice_sink_stale_writes_total{db="payments",sink="redis.primary",table="accounts"}"#)
+        // The replay covers binlog: it restarts behind where reading was.
+        func offset(_ field: String) -> Int? {
+            line.components(separatedBy: " \(field)=bin.").dropFirst().first?.split(separator: " ").first?
+                .split(separator: ":").last.flatMap { Int($0) }
+        }
+        let replayed = (offset("read_position") ?? 0) - (offset("rewind_to") ?? Int.max)
+        XCTAssertGreaterThan(replayed, 0, line)
+        print(
+            "redis failover: rewind logged \(String(format: "%.2f", detectSeconds)) s after the kill, \(Int(rewinds)) rewind(s), "
+                + "\(replayed) binlog bytes replayed, \(Int(stale ?? 0)) replayed write(s) refused as stale, "
+                + "\(workload.progress.committed) transfers, "
+                + "\(watcher.reads) version reads; \(line)")
+
+        // Once the old master has synced as a replica (a full sync, after Redis' 5 s diskless
+        // delay), the daemon's periodic WAIT confirms the last batches: nothing stays in flight.
+        let online = Date().addingTimeInterval(20)
+        while Date() < online {
+            let masters = try cluster.masterPorts()
+            if try masters.allSatisfy({ try cluster.command($0, ["INFO", "replication"]).contains("state=online") }) {
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Thread.sleep(forTimeInterval: 1.5)
+        daemon.stop(grace: 15)
+        folder.forget(daemon)
+        XCTAssertEqual(daemon.exitStatusIfExited(), 0, LogFile.tail(logPath))
+        let stopped = LogFile.tail(logPath).split(separator: "\n").last { $0.contains("sluice run stopped") } ?? ""
+        XCTAssertFalse(stopped.contains("unconfirmed_by_replicas"), String(stopped))
+    }
+
+    /// MariaDB and the 3+3 cluster. A 1 s node timeout makes the replica take over about 2 s
+    /// after its master dies.
+    private static func start(in folder: SandboxFolder, ports: PortAllocator) throws -> (
+        mariadb: MariaDBServer, cluster: RedisClusterSandbox
+    ) {
+        do {
+            let cluster = try RedisClusterSandbox(
+                in: folder, ports: ports, name: "primary", masters: 3, replicasPerMaster: 1,
+                nodeTimeoutMilliseconds: 1000)
+            return (try MariaDBServer(in: folder, ports: ports), cluster)
+        } catch {
+            throw XCTSkip("sandbox did not start: \(error)")
+        }
+    }
+
+    private static func config(mariadbPort: Int, redis: [String], metricsPort: Int) -> String {
+        DemoConfig.text(
+            mariadbPort: mariadbPort, redis: redis, kafka: nil, metricsListen: "127.0.0.1:\(metricsPort)",
+            logLevel: "info",
+            primarySettings: ["wait_replicas = 1", "wait_timeout_ms = 200", "command_timeout_ms = 1000"])
+    }
+}
+
+/// Reads every key's stored version over and over (through `ConsistencyCheck.storedVersion`)
+/// on its own thread and its own cluster client, and records each time one is lower than a
+/// version it read before. Read errors during the failover are retried, not counted.
+final class VersionWatcher: @unchecked Sendable {
+    struct Regression: Equatable, CustomStringConvertible {
+        var key: String
+        var seen: Int64
+        var now: Int64
+        var description: String { "\(key): \(seen) then \(now)" }
+    }
+
+    private let client: RedisClusterClient
+    private let keys: [String]
+    private let lock = NSLock()
+    private var stopping = false
+    private var found: [Regression] = []
+    private var count = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(seeds: [Int], keys: [String]) throws {
+        client = try RedisClusterClient(
+            topology: .cluster(seeds: seeds.map { RedisEndpoint(host: "127.0.0.1", port: $0) }),
+            options: RedisOptions(connectTimeout: 0.5, commandTimeout: 1))
+        self.keys = keys
+    }
+
+    var reads: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+
+    func start() {
+        Thread { [self] in
+            var highest: [String: Int64] = [:]
+            while !isStopping {
+                for key in keys {
+                    do {
+                        guard let text = try ConsistencyCheck.storedVersion(of: key, in: client), let v = Int64(text)
+                        else { continue }
+                        lock.lock()
+                        count += 1
+                        if let seen = highest[key], v < seen { found.append(Regression(key: key, seen: seen, now: v)) }
+                        lock.unlock()
+                        highest[key] = max(highest[key] ?? v, v)
+                    } catch {
+                        try? client.refreshSlotMap()
+                        Thread.sleep(forTimeInterval: 0.02)
+                    }
+                }
+            }
+            done.signal()
+        }.start()
+    }
+
+    /// Stops the watcher and returns what it found.
+    func stop() -> [Regression] {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        done.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return found
+    }
+
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+}
