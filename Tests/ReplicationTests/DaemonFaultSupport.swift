@@ -189,7 +189,8 @@ final class MixedPaymentsWorkload: @unchecked Sendable {
 
 /// A thread reading the version of every account key from the primary cluster over and over
 /// (through `ConsistencyCheck.storedVersion`), recording any key whose version went down or
-/// vanished after it was seen.
+/// vanished after it was seen. A failed read is a finding too, unless `readErrorsExpected` (a
+/// Redis master killed on purpose): then it is only counted, and the key read again next sweep.
 final class VersionWatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var stopRequested = false
@@ -197,10 +198,13 @@ final class VersionWatcher: @unchecked Sendable {
     private var regressions: [String] = []
     private var sweepCount = 0
     private var reads = 0
+    private var readErrors = 0
+    private let readErrorsExpected: Bool
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts reading keys `account:1` ... `account:<highestID()>` with `redis` on a thread of its own.
-    init(redis: RedisClusterClient, highestID: @escaping @Sendable () -> Int) {
+    init(redis: RedisClusterClient, highestID: @escaping @Sendable () -> Int, readErrorsExpected: Bool = false) {
+        self.readErrorsExpected = readErrorsExpected
         let client = SendableBox(redis)
         Thread { [self] in
             while !isStopped {
@@ -209,6 +213,13 @@ final class VersionWatcher: @unchecked Sendable {
             }
             finished.signal()
         }.start()
+    }
+
+    /// Reads that failed (counted only with `readErrorsExpected`).
+    var failedReads: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return readErrors
     }
 
     /// Stops the thread; what it found.
@@ -235,7 +246,14 @@ final class VersionWatcher: @unchecked Sendable {
             do {
                 text = try ConsistencyCheck.storedVersion(of: "account:\(id)", in: redis)
             } catch {
-                note("account:\(id): reading its version failed: \(error)")
+                if readErrorsExpected {
+                    lock.lock()
+                    readErrors += 1
+                    lock.unlock()
+                    Thread.sleep(forTimeInterval: 0.02)
+                } else {
+                    note("account:\(id): reading its version failed: \(error)")
+                }
                 continue
             }
             let version = text.flatMap { UInt64($0) }

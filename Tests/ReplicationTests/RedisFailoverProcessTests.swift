@@ -46,14 +46,16 @@ final class RedisFailoverProcessTests: XCTestCase {
             service: "sluice-run", executable: executable, arguments: ["run", "--config", configPath],
             workingDirectory: folder.path, logPath: logPath)
 
-        let watcher = try VersionWatcher(
-            seeds: cluster.ports, keys: (1...Self.accounts).map { "account:\($0)" })
+        let watcher = VersionWatcher(
+            redis: try RedisClusterClient(
+                topology: .cluster(seeds: cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }),
+                options: RedisOptions(connectTimeout: 0.5, commandTimeout: 1)),
+            highestID: { Self.accounts }, readErrorsExpected: true)
         let loadDone = DispatchSemaphore(value: 0)
         Thread {
             if let writer = try? mariadb.connect() { workload.run(on: writer) }
             loadDone.signal()
         }.start()
-        watcher.start()
 
         // Mid-stream: the daemon's checkpoint has moved and transfers keep coming.
         let store = CheckpointStore(client: reader, prefix: "sluice:checkpoint:")
@@ -107,9 +109,10 @@ final class RedisFailoverProcessTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.1)
         } while Date() < caughtUp && daemon.isRunning
         XCTAssertEqual(at, end, LogFile.tail(logPath))
-        let regressions = watcher.stop()
-
-        XCTAssertEqual(regressions, [], "a version went down")
+        let failedReads = watcher.failedReads
+        let watched = watcher.stop()
+        XCTAssertEqual(watched.regressions, [], "a version went down")
+        XCTAssertEqual(watched.keys, Self.accounts)
         let redis = try RedisClusterClient(
             topology: .cluster(seeds: cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
         guard case .success(let loaded) = SluiceConfig.load(path: configPath, environment: [:]) else {
@@ -136,7 +139,7 @@ final class RedisFailoverProcessTests: XCTestCase {
             "redis failover: rewind logged \(String(format: "%.2f", detectSeconds)) s after the kill, \(Int(rewinds)) rewind(s), "
                 + "\(replayed) binlog bytes replayed, \(Int(stale ?? 0)) replayed write(s) refused as stale, "
                 + "\(workload.progress.committed) transfers, "
-                + "\(watcher.reads) version reads; \(line)")
+                + "\(watched.reads) version reads in \(watched.sweeps) sweeps (\(failedReads) failed during the failover); \(line)")
 
         // Once the old master has synced as a replica (a full sync, after Redis' 5 s diskless
         // delay), the daemon's periodic WAIT confirms the last batches: nothing stays in flight.
@@ -176,78 +179,5 @@ final class RedisFailoverProcessTests: XCTestCase {
             mariadbPort: mariadbPort, redis: redis, kafka: nil, metricsListen: "127.0.0.1:\(metricsPort)",
             logLevel: "info",
             primarySettings: ["wait_replicas = 1", "wait_timeout_ms = 200", "command_timeout_ms = 1000"])
-    }
-}
-
-/// Reads every key's stored version over and over (through `ConsistencyCheck.storedVersion`)
-/// on its own thread and its own cluster client, and records each time one is lower than a
-/// version it read before. Read errors during the failover are retried, not counted.
-final class VersionWatcher: @unchecked Sendable {
-    struct Regression: Equatable, CustomStringConvertible {
-        var key: String
-        var seen: Int64
-        var now: Int64
-        var description: String { "\(key): \(seen) then \(now)" }
-    }
-
-    private let client: RedisClusterClient
-    private let keys: [String]
-    private let lock = NSLock()
-    private var stopping = false
-    private var found: [Regression] = []
-    private var count = 0
-    private let done = DispatchSemaphore(value: 0)
-
-    init(seeds: [Int], keys: [String]) throws {
-        client = try RedisClusterClient(
-            topology: .cluster(seeds: seeds.map { RedisEndpoint(host: "127.0.0.1", port: $0) }),
-            options: RedisOptions(connectTimeout: 0.5, commandTimeout: 1))
-        self.keys = keys
-    }
-
-    var reads: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return count
-    }
-
-    func start() {
-        Thread { [self] in
-            var highest: [String: Int64] = [:]
-            while !isStopping {
-                for key in keys {
-                    do {
-                        guard let text = try ConsistencyCheck.storedVersion(of: key, in: client), let v = Int64(text)
-                        else { continue }
-                        lock.lock()
-                        count += 1
-                        if let seen = highest[key], v < seen { found.append(Regression(key: key, seen: seen, now: v)) }
-                        lock.unlock()
-                        highest[key] = max(highest[key] ?? v, v)
-                    } catch {
-                        try? client.refreshSlotMap()
-                        Thread.sleep(forTimeInterval: 0.02)
-                    }
-                }
-            }
-            done.signal()
-        }.start()
-    }
-
-    /// Stops the watcher and returns what it found.
-    func stop() -> [Regression] {
-        lock.lock()
-        stopping = true
-        lock.unlock()
-        done.wait()
-        lock.lock()
-        defer { lock.unlock() }
-        return found
-    }
-
-    private var isStopping: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopping
     }
 }
