@@ -215,7 +215,7 @@ final class MetricsRegistryTests: XCTestCase {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         check.waitUntilExit()
         XCTAssertEqual(check.terminationStatus, 0, text)
-        XCTAssertEqual(text, "10\n")
+        XCTAssertEqual(text, "11\n")
     }
 
     static var packageRoot: URL {
