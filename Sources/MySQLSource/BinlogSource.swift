@@ -72,6 +72,8 @@ package final class BinlogSource {
     private var spills: [XID: XASpillFile] = [:]
     private var drain: XASpillDrain?
     private var lagTracker = LagTracker()
+    /// Events read so far by type code, for the `sluice_source_events_total` metric.
+    package private(set) var eventCounts: [UInt8: Int] = [:]
     private var server: (id: UInt32, uuid: String?)?
     private let schemas: SchemaCache
     /// Connections made so far (the first, then every reconnect).
@@ -150,6 +152,7 @@ package final class BinlogSource {
             do {
                 guard let event = try open.next() else { return nil }
                 lagTracker.observe(event.event, now: clock.now())
+                eventCounts[event.event.header.typeCode, default: 0] += 1
                 guard var assembler else { continue }
                 if assembler.preparing { try keep(event, session: open) }
                 var out = try assembler.consume(event) { (map: TableMapEvent) throws(SourceError) -> TableSchema in

@@ -197,6 +197,21 @@ struct MetricsScrape {
         }
     }
 
+    /// The metric names that have at least one sample (a histogram's `_bucket`, `_sum` and
+    /// `_count` series count for its name), sorted.
+    var sampledNames: [String] {
+        let declared = Set(names)
+        let sampled = text.split(separator: "\n").compactMap { line -> String? in
+            guard !line.hasPrefix("#"), let end = line.firstIndex(where: { $0 == "{" || $0 == " " }) else { return nil }
+            let series = String(line[..<end])
+            return ["_bucket", "_sum", "_count"].reduce(series) { name, suffix in
+                name.hasSuffix(suffix) && declared.contains(String(name.dropLast(suffix.count)))
+                    ? String(name.dropLast(suffix.count)) : name
+            }
+        }
+        return Set(sampled).sorted()
+    }
+
     /// The metric names exposed (from the `# TYPE` lines).
     var names: [String] {
         text.split(separator: "\n").compactMap { line in

@@ -66,7 +66,8 @@ final class DRApplyProcessTests: XCTestCase {
         let versions: ClosedRange<Int64> = 1...40
         let total = Int64(accounts.count * versions.count)
 
-        // The producer: one transaction per version, spread over a few seconds.
+        // The producer: one transaction per version, 3 released as each applier starts and the last
+        // 10 after the 10th kill, so every kill is mid-stream however slow the machine.
         guard case .success(let key) = KeyTemplate.parse("account:{id}") else { throw XCTSkip("template") }
         let mapping = TableMapping(database: "pay", table: "accounts", key: key, shape: .hash(columns: []),
                                    version: .column("version"), clusters: ["dr"])
@@ -79,13 +80,15 @@ final class DRApplyProcessTests: XCTestCase {
             batches.append(try builder.messages(for: accounts.map { change($0, version: v) }, origin: origin))
         }
         let producerDone = DispatchSemaphore(value: 0)
+        let released = DispatchSemaphore(value: 0)
         let producerError = LockedBox<String?>(nil)
         Thread.detachNewThread { [batches] in
             let sink = KafkaSink(settings: settings, mappings: [mapping], log: { _ in })
             do {
                 for batch in batches {
+                    released.wait()
                     try sink.deliver(batch)
-                    Thread.sleep(forTimeInterval: 0.1)
+                    Thread.sleep(forTimeInterval: 0.05)
                 }
             } catch {
                 producerError.set("\(error)")
@@ -101,7 +104,9 @@ final class DRApplyProcessTests: XCTestCase {
                                  logPath: folder.path + "/dr-apply.log")
             },
             folder: folder, logPath: folder.path + "/dr-apply.log",
-            storedTotal: { try DRKills.storedTotal(redis, key: offsetsKey) }, upTo: total)
+            storedTotal: { try DRKills.storedTotal(redis, key: offsetsKey) }, upTo: total,
+            between: { _ in for _ in 0..<3 { released.signal() } })
+        for _ in 30..<batches.count { released.signal() }
         let lastTotal = totals.last ?? -1
         XCTAssertEqual(totals.count, 10)
         XCTAssertEqual(producerDone.wait(timeout: .now() + 60), .success)

@@ -77,6 +77,24 @@ final class DRChainProcessTests: XCTestCase {
                 + "\(deleted.count) deleted rows absent; caught up \(String(format: "%.1f", equal.seconds)) s after the last start"
         )
 
+
+        // What both endpoints expose after this workload (the names declared, the ones sampled).
+        let runScrape = try MetricsScrape(port: chain.runMetricsPort, folder: chain.folder)
+        let drScrape = try MetricsScrape(port: chain.drMetricsPort, folder: chain.folder)
+        let known = SluiceMetrics.all.map(\.name)
+        for scrape in [runScrape, drScrape] {
+            XCTAssertEqual(scrape.names.sorted(), known.sorted(), scrape.text)
+        }
+        XCTAssertTrue(
+            Set(drScrape.sampledNames).isSuperset(of: [
+                "sluice_dr_lag_seconds", "sluice_dr_messages_behind", "sluice_sink_rows_applied_total",
+                "sluice_sink_batches_total",
+            ]), drScrape.text)
+        // Every metric has samples on one side or the other (errors and rewinds only once one happened).
+        XCTAssertEqual(
+            Set(runScrape.sampledNames).union(drScrape.sampledNames).union(["sluice_errors_total", "sluice_rewinds_total"]), Set(known),
+            runScrape.text + drScrape.text)
+        print("dr-chain metrics: run samples \(runScrape.sampledNames); dr-apply samples \(drScrape.sampledNames)")
         chain.stopAndExpectExitZero(applier: applier, daemon: daemon)
     }
 

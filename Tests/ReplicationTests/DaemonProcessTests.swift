@@ -93,6 +93,12 @@ final class DaemonProcessTests: XCTestCase {
         // Caught up: nothing waits for the broker (the hold gauge is sampled once a second).
         XCTAssertLessThan(scrape.value(#"sluice_sink_blocked_seconds{sink="kafka"}"#) ?? 99, 1, scrape.text)
         XCTAssertEqual(scrape.value("sluice_kafka_queue_depth"), 0, scrape.text)
+        // Every message's delivery report timed (more only if one was delivered again), and the
+        // binlog events by kind: one TABLE_MAP and one ROWS event at least per statement.
+        XCTAssertGreaterThanOrEqual(scrape.value("sluice_kafka_delivery_latency_seconds_count") ?? 0, Double(changes), scrape.text)
+        for kind in ["table_map", "write_rows", "update_rows", "delete_rows", "xid", "mariadb_gtid", "query"] {
+            XCTAssertGreaterThan(scrape.value(#"sluice_source_events_total{kind="\#(kind)"}"#) ?? 0, 0, kind + "\n" + scrape.text)
+        }
 
         try checkSinkMetrics(chain: chain, daemon: child, changes: changes)
 

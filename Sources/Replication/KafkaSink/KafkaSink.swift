@@ -65,17 +65,21 @@ public final class KafkaSink {
 
     /// Figures for metrics, called on the sink's thread: `undelivered` with the messages of the
     /// current batch still waiting for their delivery report (about every 100 ms while waiting,
-    /// 0 when the batch is through), `failed` once per failed delivery report or producer error.
+    /// 0 when the batch is through), `failed` once per failed delivery report or producer error,
+    /// `delivered` with the seconds from producing a message to its successful delivery report.
     package struct Observer: Sendable {
         package var undelivered: @Sendable (Int) -> Void
         package var failed: @Sendable (KafkaError) -> Void
+        package var delivered: (@Sendable (Double) -> Void)?
 
         package init(
             undelivered: @escaping @Sendable (Int) -> Void = { _ in },
-            failed: @escaping @Sendable (KafkaError) -> Void = { _ in }
+            failed: @escaping @Sendable (KafkaError) -> Void = { _ in },
+            delivered: (@Sendable (Double) -> Void)? = nil
         ) {
             self.undelivered = undelivered
             self.failed = failed
+            self.delivered = delivered
         }
     }
 
@@ -205,9 +209,14 @@ public final class KafkaSink {
         throws(KafkaError) -> (index: Int, error: KafkaError)?
     {
         var indexOf: [UInt64: Int] = [:]
+        // Produce times, kept only when latency is observed.
+        var producedAt: [UInt64: Date] = [:]
         var failed: (index: Int, error: KafkaError)?
         func absorb(_ reports: [KafkaDeliveryReport]) {
             for r in reports {
+                if let delivered = observer.delivered, let at = producedAt.removeValue(forKey: r.id), r.error == nil {
+                    delivered(Date().timeIntervalSince(at))
+                }
                 guard let i = indexOf.removeValue(forKey: r.id), let e = r.error else { continue }
                 if failed.map({ i < $0.index }) ?? true { failed = (i, e) }
             }
@@ -220,6 +229,7 @@ public final class KafkaSink {
                         topic: m.topic, key: m.key, value: m.value,
                         headers: m.headers.map { KafkaHeader($0.name, Array($0.value.utf8)) })
                     indexOf[id] = i
+                    if observer.delivered != nil { producedAt[id] = Date() }
                     break
                 } catch  where error.name == "_QUEUE_FULL" {
                     absorb(try producer.poll(timeoutMilliseconds: 100))

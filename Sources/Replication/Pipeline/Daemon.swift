@@ -191,6 +191,7 @@ package final class Daemon {
                 let lag = source.lag(measureBytes: measure)
                 lastCommitted = pipeline.committed
                 metrics.observe(lag: lag, committed: lastCommitted)
+                metrics.observe(events: source.eventCounts)
                 sinkMetrics.updateAges()
                 sinkMetrics.blocked(pipeline.blockedSeconds())
                 hooks.status(statusLine(lag: lag, pipeline: pipeline))
@@ -203,6 +204,7 @@ package final class Daemon {
         }
         lastCommitted = pipeline.committed
         metrics.observe(lag: source.lag(), committed: lastCommitted)
+        metrics.observe(events: source.eventCounts)
         // Applied and checkpointed by every sink is drained; transactions only waiting for the
         // Redis replicas' WAIT (a replica down or still syncing) are named, not waited for.
         let unapplied = pipeline.unapplied

@@ -7,6 +7,7 @@ import Ops
 final class DaemonMetrics {
     private let registry: MetricsRegistry
     private var rows: [LabelValues: Counter] = [:]
+    private var events: [UInt8: (counter: Counter, seen: Int)] = [:]
 
     init(registry: MetricsRegistry) { self.registry = registry }
 
@@ -21,6 +22,36 @@ final class DaemonMetrics {
             let kind = t.xid != nil ? "xa_commit" : "commit"
             (try? registry.counter(SluiceMetrics.sourceTransactions, [.kind: kind]))?.increment()
         }
+    }
+
+    /// Brings `sluice_source_events_total` up to the source's running counts by type code.
+    func observe(events counts: [UInt8: Int]) {
+        for (code, total) in counts {
+            if events[code] == nil,
+                let c = try? registry.counter(SluiceMetrics.sourceEvents, [.kind: Self.eventKind(code)])
+            {
+                events[code] = (c, 0)
+            }
+            guard let cell = events[code], total > cell.seen else { continue }
+            cell.counter.increment(by: UInt64(total - cell.seen))
+            events[code]?.seen = total
+        }
+    }
+
+    /// The `kind` label of an event type: its name in snake case without a row-format version
+    /// (`write_rows`, `table_map`, `mariadb_gtid`), `unknown` for a code we do not know.
+    static func eventKind(_ code: UInt8) -> String {
+        guard let type = EventType(rawValue: code), type != .unknown else { return "unknown" }
+        var snake = ""
+        for ch in String(describing: type) {
+            if ch.isUppercase {
+                snake += "_" + ch.lowercased()
+            } else {
+                snake.append(ch)
+            }
+        }
+        for suffix in ["_v1", "_v2", "_v3"] where snake.hasSuffix(suffix) { snake.removeLast(suffix.count) }
+        return snake
     }
 
     func error(_ kind: String) {

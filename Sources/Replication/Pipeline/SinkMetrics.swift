@@ -66,11 +66,14 @@ package final class SinkMetrics: @unchecked Sendable {
     }
 
     /// What the Kafka sink reports while it delivers: messages waiting for their delivery
-    /// report (`sluice_kafka_queue_depth`), and each failed delivery or producer error.
+    /// report (`sluice_kafka_queue_depth`), each failed delivery or producer error, and each
+    /// message's produce-to-report time (`sluice_kafka_delivery_latency_seconds`).
     func kafkaObserver() -> KafkaSink.Observer {
         let depth = try? registry.gauge(SluiceMetrics.kafkaQueueDepth)
+        let latency = try? registry.histogram(SluiceMetrics.kafkaDeliveryLatencySeconds)
         return KafkaSink.Observer(
-            undelivered: { depth?.set(Double($0)) }, failed: { [self] _ in error("kafka_delivery") })
+            undelivered: { depth?.set(Double($0)) }, failed: { [self] _ in error("kafka_delivery") },
+            delivered: { latency?.observe($0) })
     }
 
     /// The sink's cluster failed over and the daemon rewound to the replicated checkpoint.

@@ -1,0 +1,48 @@
+import Binlog
+import Ops
+import XCTest
+
+@testable import Replication
+
+/// `sluice_source_events_total` and the Kafka delivery latency as `sluice run` keeps them (the live
+/// counts are checked against a known workload in DaemonProcessTests).
+final class SourceEventMetricsTests: XCTestCase {
+    func testEventKindsAreSnakeCaseWithoutRowFormatVersion() {
+        XCTAssertEqual(DaemonMetrics.eventKind(EventType.writeRowsV1.rawValue), "write_rows")
+        XCTAssertEqual(DaemonMetrics.eventKind(EventType.updateRowsV2.rawValue), "update_rows")
+        XCTAssertEqual(DaemonMetrics.eventKind(EventType.tableMap.rawValue), "table_map")
+        XCTAssertEqual(DaemonMetrics.eventKind(EventType.mariadbGtid.rawValue), "mariadb_gtid")
+        XCTAssertEqual(DaemonMetrics.eventKind(EventType.formatDescription.rawValue), "format_description")
+        XCTAssertEqual(DaemonMetrics.eventKind(EventType.xid.rawValue), "xid")
+        XCTAssertEqual(DaemonMetrics.eventKind(EventType.heartbeatV2.rawValue), "heartbeat")
+        XCTAssertEqual(DaemonMetrics.eventKind(0), "unknown")
+        XCTAssertEqual(DaemonMetrics.eventKind(250), "unknown")
+    }
+
+    func testEventCountsAddOnlyWhatIsNew() {
+        let registry = MetricsRegistry()
+        let metrics = DaemonMetrics(registry: registry)
+        metrics.observe(events: [EventType.tableMap.rawValue: 3])
+        metrics.observe(events: [EventType.tableMap.rawValue: 5, EventType.xid.rawValue: 1])
+        metrics.observe(events: [EventType.tableMap.rawValue: 5, EventType.xid.rawValue: 1])
+        let text = registry.render()
+        XCTAssertTrue(text.contains(#"sluice_source_events_total{kind="table_map"} 5"# + "\n"), text)
+        XCTAssertTrue(text.contains(#"sluice_source_events_total{kind="xid"} 1"# + "\n"), text)
+    }
+
+    func testKafkaObserverTimesDeliveries() {
+        let registry = MetricsRegistry()
+        let observer = SinkMetrics(registry: registry).kafkaObserver()
+        observer.delivered?(0.003)
+        observer.delivered?(0.2)
+        let text = registry.render()
+        for line in [
+            #"sluice_kafka_delivery_latency_seconds_bucket{le="0.0025"} 0"#,
+            #"sluice_kafka_delivery_latency_seconds_bucket{le="0.005"} 1"#,
+            #"sluice_kafka_delivery_latency_seconds_bucket{le="0.25"} 2"#,
+            "sluice_kafka_delivery_latency_seconds_count 2",
+        ] {
+            XCTAssertTrue(text.contains(line + "\n"), "\(line) in\n\(text)")
+        }
+    }
+}
