@@ -86,6 +86,13 @@ package final class TansuBroker: @unchecked Sendable {
         if let running = process.current, running.isRunning { kill(running.pid, SIGCONT) }
     }
 
+    /// Stops the broker and starts a new one on the same port: an empty broker (topics and
+    /// producer state gone) that clients reconnect to as if it were the old one.
+    package func restart(timeout: Double = 15) throws(SandboxError) {
+        stop(grace: 5)
+        try launch(timeout: timeout)
+    }
+
     private func launch(timeout: Double) throws(SandboxError) {
         let url = "tcp://\(bootstrapServers)"
         let child = try sandbox.start(

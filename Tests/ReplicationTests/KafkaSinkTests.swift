@@ -187,6 +187,54 @@ final class KafkaSinkTests: XCTestCase {
     }
 }
 
+extension KafkaSinkTests {
+    /// A broker restarted empty on the same port (Tansu keeps everything in memory): it no longer
+    /// knows the idempotent producer's id and refuses every produce with UNKNOWN_PRODUCER_ID.
+    /// librdkafka bumps the epoch locally and retries forever without reporting anything (no
+    /// delivery report, no fatal error), so the sink, seeing the broker answer metadata, makes a
+    /// new producer and sends the batch again.
+    func testBrokerRestartedEmptyGetsANewProducerAndTheBatchAgain() throws {
+        let (folder, broker) = try startBroker("kafka-restart", partitions: 1)
+        defer { folder.close() }
+        let logged = LockedList<String>()
+        let sink = KafkaSink(
+            settings: .init(
+                properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.05,
+                stallSeconds: 3),
+            mappings: [mapping()], log: { logged.append($0) })
+        func round(_ version: Int64) throws {
+            let changes = (Int64(1)...5).map { account($0, version: version, balance: "\(version).00") }
+            try sink.deliver(try sink.messages(for: changes, origin: origin))
+        }
+        for version: Int64 in 1...3 { try round(version) }
+        XCTAssertEqual(sink.counters.producersRecreated, 0)
+
+        try broker.restart()
+        try broker.createTopic("sluice.pay.accounts", partitions: 1)
+        let restarted = Date()
+        try round(4)
+        let stuckFor = Date().timeIntervalSince(restarted)
+        try round(5)
+        XCTAssertEqual(sink.counters.producersRecreated, 1, "\(logged.items)")
+        XCTAssertGreaterThanOrEqual(stuckFor, 3, "the batch waited stallSeconds before the new producer")
+        XCTAssertTrue(
+            logged.items.contains { $0.contains("Kafka producer is stuck") && $0.contains("_STALLED") },
+            "\(logged.items)")
+
+        // The new broker holds rounds 4 and 5 (1-3 went with the old one), in order per key.
+        let consumer = try KafkaConsumer(settings: ["bootstrap.servers": broker.bootstrapServers])
+        try consumer.assign([
+            KafkaPartitionOffset(topic: "sluice.pay.accounts", partition: 0, offset: KafkaPartitionOffset.beginning)
+        ])
+        var got: [String: [String]] = [:]
+        for r in try consumer.poll(count: 10, timeoutMilliseconds: 20_000) {
+            let version = r.headers.first { $0.name == "sluice.version" }?.value.map { String(decoding: $0, as: UTF8.self) }
+            got[String(decoding: r.key ?? [], as: UTF8.self), default: []].append(version ?? "?")
+        }
+        XCTAssertEqual(got, Dictionary(uniqueKeysWithValues: (1...5).map { ("pay.accounts[\($0)]", ["4", "5"]) }))
+    }
+}
+
 /// Items gathered from other threads (log lines, producers made).
 final class LockedList<Item>: @unchecked Sendable {
     private let lock = NSLock()

@@ -9,7 +9,8 @@ import Kafka
 /// Nothing is skipped: a failed delivery is produced again, together with every later message of
 /// the batch (so per-key order holds; the repeats are harmless under versions), after a pause; a
 /// fatal producer error (the idempotent producer's sequence is broken) destroys the producer,
-/// makes a new one and sends the whole batch again, i.e. everything after the checkpoint. While
+/// makes a new one and sends the whole batch again, i.e. everything after the checkpoint; so does
+/// a producer that gets no delivery report for `stallSeconds` while the brokers answer. While
 /// the brokers are down `deliver` keeps waiting (librdkafka keeps the messages), says why in the
 /// log once after `holdLogSeconds` (again only every `holdRepeatSeconds`), says so when the
 /// messages go through again, and returns by itself once the brokers are back. Not thread-safe:
@@ -27,10 +28,17 @@ public final class KafkaSink {
         /// so again while the hold lasts.
         public var holdLogSeconds: Double
         public var holdRepeatSeconds: Double
+        /// A batch without any delivery report for this long while the brokers answer a metadata
+        /// request means the producer is stuck rather than the brokers down: e.g. a broker that
+        /// lost its idempotent-producer state answers every produce with UNKNOWN_PRODUCER_ID,
+        /// which librdkafka retries forever with a locally bumped epoch and never reports. The
+        /// producer is then made anew and the batch sent again.
+        public var stallSeconds: Double
 
         public init(
             properties: [String: String], topicPrefix: String = "sluice.", singleTopic: String? = nil,
-            retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5, holdRepeatSeconds: Double = 60
+            retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5, holdRepeatSeconds: Double = 60,
+            stallSeconds: Double = 60
         ) {
             self.properties = properties
             self.topicPrefix = topicPrefix
@@ -38,6 +46,7 @@ public final class KafkaSink {
             self.retryPauseSeconds = retryPauseSeconds
             self.holdLogSeconds = holdLogSeconds
             self.holdRepeatSeconds = holdRepeatSeconds
+            self.stallSeconds = stallSeconds
         }
 
         /// What the producer runs with: the given properties, then the sink's guarantees on top.
@@ -174,9 +183,10 @@ public final class KafkaSink {
             } catch {
                 if shouldAbort() { throw Aborted(undelivered: messages.count - from) }
                 observer.failed(error)
-                if error.isFatal || error.name == "_FATAL" {
+                if error.isFatal || error.name == "_FATAL" || error.name == Self.stalled {
+                    let what = error.name == Self.stalled ? "is stuck" : "failed for good"
                     note(
-                        "Kafka producer failed for good (\(error)); making a new producer and sending the batch again from the checkpoint"
+                        "Kafka producer \(what) (\(error)); making a new producer and sending the batch again from the checkpoint"
                     )
                     self.producer = nil
                     counters.producersRecreated += 1
@@ -197,6 +207,9 @@ public final class KafkaSink {
         producer = nil
     }
 
+    /// The name of the error `send` throws when the producer is stuck (`Settings.stallSeconds`).
+    static let stalled = "_STALLED"
+
     private func currentProducer() throws(KafkaError) -> KafkaProducer {
         if let producer { return producer }
         let made = try makeProducer(settings.producerProperties)
@@ -212,7 +225,9 @@ public final class KafkaSink {
         // Produce times, kept only when latency is observed.
         var producedAt: [UInt64: Date] = [:]
         var failed: (index: Int, error: KafkaError)?
+        var lastReport = Date()
         func absorb(_ reports: [KafkaDeliveryReport]) {
+            if !reports.isEmpty { lastReport = Date() }
             for r in reports {
                 if let delivered = observer.delivered, let at = producedAt.removeValue(forKey: r.id), r.error == nil {
                     delivered(Date().timeIntervalSince(at))
@@ -239,6 +254,7 @@ public final class KafkaSink {
         let started = Date()
         var nextLog = settings.holdLogSeconds
         var held = false
+        lastReport = started
         while !indexOf.isEmpty {
             if shouldAbort() {
                 throw KafkaError(code: -1, name: "_ABORTED", message: "stop requested", context: "deliver")
@@ -246,6 +262,15 @@ public final class KafkaSink {
             absorb(try producer.poll(timeoutMilliseconds: 100))
             observer.undelivered(indexOf.count)
             let waited = Date().timeIntervalSince(started)
+            let silent = Date().timeIntervalSince(lastReport)
+            if silent >= settings.stallSeconds, !indexOf.isEmpty {
+                lastReport = Date()
+                if (try? producer.metadata(timeoutMilliseconds: 2_000)) != nil {
+                    let what = "\(indexOf.count) message(s) without a delivery report for \(Int(silent)) s"
+                    throw KafkaError(
+                        code: -1, name: Self.stalled, message: what + " while the brokers answer", context: "deliver")
+                }
+            }
             if waited >= nextLog, !indexOf.isEmpty {
                 nextLog = waited + settings.holdRepeatSeconds
                 held = true
