@@ -6,16 +6,26 @@
 /// name/value pairs, then m field names to remove: the mapped columns that are NULL now),
 /// `S` (string: n = 1, or 0 for NULL) or `D` (delete); m = 0 except for hashes.
 ///
-/// Per row, atomically: read the stored version (`vkey`, with `pcall`); when the row's version is
-/// greater (decimal strings compared by length, then bytes: exact for any size) write the value,
-/// then the version; answer 1 (applied) or 0 (refused: stale or equal). The first write to a key
-/// is a `pcall`, so a key this node can't serve (slot moved, or migrating and the key already
-/// gone) is answered `E:<message>` before anything of that row is written, and the rest of the
-/// batch goes on. A hash is updated in place (HSET of the row's fields, HDEL of its NULL ones),
-/// never deleted and re-created, because a key deleted mid-migration could not be written again
-/// on this node; so a hash field whose column is no longer mapped at all (dropped column) stays
-/// until the key is deleted or resynced. Three calls per row in the common case (GET version,
-/// HSET or SET value, SET version): the per-row cost that bounds throughput.
+/// Where the version lives (`VersionKey`): a hash row keeps it in its own field `sluice:v`, so
+/// an update is two calls (`HGET key sluice:v`, one `HSET` of the fields and the version); the
+/// version key `vkey` holds it when there is no hash: a delete's tombstone, a string row, a hash
+/// whose mapped columns are all NULL, and (beside the field) a row with a TTL, so the version
+/// outlives the expired key. Reading: hash and delete rows look at the field first and fall back
+/// to `vkey` when the field is absent (new key, tombstone, or a hash written before the field
+/// existed), and read both when the row will write `vkey` (delete, TTL, all columns NULL);
+/// string rows look at `vkey` first and fall back to the field (a key that was a hash). A hash
+/// recreated over a tombstone leaves the tombstone to expire (older than the field, so unused;
+/// deleting it would let a reader that reads field then key see no version for a moment).
+///
+/// Per row, atomically: read the stored version; when the row's version is greater (decimal
+/// strings compared by length, then bytes: exact for any size) write the value and the version;
+/// answer 1 (applied) or 0 (refused: stale or equal). The first accesses are `pcall`s, so a key
+/// this node can't serve (slot moved, or migrating and the key already gone) is answered
+/// `E:<message>` before anything of that row is written, and the rest of the batch goes on. A
+/// hash is updated in place (HSET of the row's fields, HDEL of its NULL ones), never deleted and
+/// re-created, because a key deleted mid-migration could not be written again on this node; so
+/// a hash field whose column is no longer mapped at all (dropped column) stays until the key is
+/// deleted or resynced. A key of another type (the mapping's shape changed) is replaced.
 ///
 /// `sluice_apply` takes keys in ARGV (keys of several slots on this node: `allow-cross-slot-keys`);
 /// `sluice_apply_one` declares `key` and `vkey` as KEYS so cluster redirects (MOVED, ASK,
@@ -27,20 +37,39 @@ public enum ApplyLibrary {
 
     public static let source = """
         #!lua name=sluice
+        local VF = '\(VersionKey.hashFieldName)'
+
         local function newer(v, cur)
           if not cur then return true end
           if #v ~= #cur then return #v > #cur end
           return v > cur
         end
 
-        local function failure(r)
-          if type(r) == 'table' and r.err then return r.err end
-          return nil
+        -- (value, error message, key holds another type)
+        local function read(cmd, key, field)
+          local r
+          if field then r = redis.pcall(cmd, key, field) else r = redis.pcall(cmd, key) end
+          if type(r) == 'table' and r.err then
+            if string.find(r.err, 'WRONGTYPE', 1, true) then return false, nil, true end
+            return false, r.err, false
+          end
+          return r, nil, false
+        end
+
+        -- Lifetime of the version key after a write: nil = not written (the hash's field holds the
+        -- version), 0 = no expiry. A delete's tombstone lives `tomb`; a row with a TTL keeps its
+        -- version at least as long as a tombstone would, so a late replay is refused after expiry.
+        local function version_key_ttl(op, n, ttl, tomb)
+          if op == 'D' then return tomb end
+          if op == 'H' and n and ttl == 0 then return nil end
+          if ttl > 0 and tomb > 0 then return math.max(ttl, tomb) end
+          return 0
         end
 
         local function apply_rows(argv)
           local tomb = tonumber(argv[1])
           if not tomb then return redis.error_reply('ERR sluice: bad tombstone ttl') end
+          local call = redis.call
           local out = {}
           local i = 2
           local last = #argv
@@ -50,44 +79,53 @@ public enum ApplyLibrary {
             if not (ttl and n and m and ver) or i + 6 + n + m > last then
               return redis.error_reply('ERR sluice: malformed row at argument ' .. i)
             end
+            if op ~= 'H' and op ~= 'S' and op ~= 'D' then
+              return redis.error_reply('ERR sluice: unknown op ' .. tostring(op))
+            end
             local first = i + 7
             i = first + n + m
-            local cur = redis.pcall('GET', vkey)
-            local err = failure(cur)
-            if not err and newer(ver, cur) then
-              -- The first write to `key` is a pcall: if this node can't serve the key, nothing of the
-              -- row has been written and the row is reported for re-routing.
-              if op == 'H' then
-                if n > 0 then
-                  err = failure(redis.pcall('HSET', key, unpack(argv, first, first + n - 1)))
-                  if err and string.find(err, 'WRONGTYPE', 1, true) then
-                    redis.call('DEL', key)
-                    err = failure(redis.pcall('HSET', key, unpack(argv, first, first + n - 1)))
-                  end
-                  if not err and m > 0 then redis.call('HDEL', key, unpack(argv, first + n, first + n + m - 1)) end
-                  if not err and ttl > 0 then redis.call('PEXPIRE', key, ttl) end
-                else
-                  err = failure(redis.pcall('DEL', key))
-                end
-              elseif op == 'S' and n > 0 then
-                if ttl > 0 then err = failure(redis.pcall('SET', key, argv[first], 'PX', ttl))
-                else err = failure(redis.pcall('SET', key, argv[first])) end
-              elseif op == 'S' or op == 'D' then
-                err = failure(redis.pcall('DEL', key))
-              else
-                return redis.error_reply('ERR sluice: unknown op ' .. tostring(op))
+            local cur, err, other
+            if op == 'S' then
+              cur, err = read('GET', vkey)
+              if not err and not cur then cur, err = read('HGET', key, VF) end
+            else
+              cur, err, other = read('HGET', key, VF)
+              -- The version key too when the field is absent, or when the row will write it.
+              if not err and (not cur or op == 'D' or ttl > 0 or n == 0) then
+                local kv
+                kv, err = read('GET', vkey)
+                if kv and newer(kv, cur) then cur = kv end
               end
-              if not err then
-                local vttl = 0
-                if op == 'D' then vttl = tomb
-                elseif ttl > 0 and tomb > 0 then vttl = math.max(ttl, tomb) end
-                if vttl > 0 then redis.call('SET', vkey, ver, 'PX', vttl) else redis.call('SET', vkey, ver) end
+            end
+            if err then
+              out[#out + 1] = 'E:' .. err
+            elseif not newer(ver, cur) then
+              out[#out + 1] = 0
+            else
+              if op == 'H' and n > 0 then
+                if other then call('DEL', key) end
+                call('HSET', key, VF, ver, unpack(argv, first, first + n - 1))
+                if m > 0 then call('HDEL', key, unpack(argv, first + n, first + n + m - 1)) end
+                if ttl > 0 then call('PEXPIRE', key, ttl) end
+              elseif op == 'S' then
+                -- `key` not touched yet: a pcall, so an unreachable key writes nothing of the row.
+                local r
+                if n == 0 then r = redis.pcall('DEL', key)
+                elseif ttl > 0 then r = redis.pcall('SET', key, argv[first], 'PX', ttl)
+                else r = redis.pcall('SET', key, argv[first]) end
+                if type(r) == 'table' and r.err then err = r.err end
+              else
+                call('DEL', key)
+              end
+              if err then
+                out[#out + 1] = 'E:' .. err
+              else
+                local vttl = version_key_ttl(op, n > 0, ttl, tomb)
+                if vttl and vttl > 0 then call('SET', vkey, ver, 'PX', vttl)
+                elseif vttl then call('SET', vkey, ver) end
                 out[#out + 1] = 1
               end
-            elseif not err then
-              out[#out + 1] = 0
             end
-            if err then out[#out + 1] = 'E:' .. err end
           end
           return out
         end

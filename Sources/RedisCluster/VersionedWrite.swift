@@ -58,8 +58,14 @@ public enum WriteOutcome: Sendable, Equatable {
 /// `sluice:v:{` + key + `}` when the key is non-empty and holds no `}` (the tag is then the whole
 /// key); otherwise (empty, or a stray `}` and no valid tag) `sluice:v:{<tag of the same slot>}:` + key, where the
 /// tag is the first short string found that hashes to the key's slot.
+///
+/// A hash row keeps its version in its own field `hashFieldName` instead; the version key then
+/// exists only while there is no such field (tombstone, string row, all-NULL row) or beside it
+/// for a row with a TTL. `StoredVersion` reads either.
 public enum VersionKey {
     public static let prefix: [UInt8] = Array("sluice:v:".utf8)
+    /// The hash field holding a hash row's version (a mapped column may not have this name).
+    public static let hashFieldName = "sluice:v"
 
     public static func of(_ key: [UInt8]) -> [UInt8] {
         if HashSlot.hasHashTag(key) { return prefix + key }

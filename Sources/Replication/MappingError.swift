@@ -15,6 +15,8 @@ public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible 
         case missingImage
         /// A mapped column holds only part of its value (a MySQL PARTIAL_JSON diff).
         case partialValue
+        /// A hash shape would write a column named like the field holding the row's version.
+        case reservedField
     }
 
     public let code: Code

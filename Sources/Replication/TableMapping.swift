@@ -157,6 +157,11 @@ public struct TableMapping: Sendable, Equatable {
             var fields: [VersionedWrite.Field] = []
             var nulls: [[UInt8]] = []
             for (name, value) in try selected(names, row, index, change) {
+                if name == VersionKey.hashFieldName {
+                    throw MappingError(
+                        .reservedField, "column '\(name)' has the name of the hash field holding the row's version",
+                        table: qualifiedTable, position: change.position)
+                }
                 if let text = RedisValueText.text(value) {
                     fields.append(VersionedWrite.Field(name, text))
                 } else {

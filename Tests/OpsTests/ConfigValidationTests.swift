@@ -192,6 +192,14 @@ final class ConfigValidationTests: ConfigTestCase {
             ])
     }
 
+    func testHashColumnNamedLikeTheVersionFieldIsRefused() throws {
+        XCTAssertEqual(
+            try errors(Self.minimal + "[[mapping]]\ntable = \"a.b\"\nkey = \"k:{id}\"\ncolumns = [\"id\", \"sluice:v\"]\n"),
+            [
+                "sluice.toml:10: mapping[0].columns: 'sluice:v' is the hash field sluice keeps the row's version in (docs/redis.md)"
+            ])
+    }
+
     func testSyntaxErrorsThroughTheLoader() throws {
         XCTAssertEqual(try errors("[source]\nuser = \"repl\nserver_id = 1\n"), ["sluice.toml:2: unterminated string"])
         XCTAssertEqual(

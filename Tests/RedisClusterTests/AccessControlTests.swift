@@ -13,7 +13,7 @@ final class AccessControlTests: LiveClusterTestCase {
 
     static let needed =
         "-@all +ping +asking +cluster|slots +cluster|shards +fcall +function|load +function|list +wait "
-        + "+get +set +del +hset +hdel +hgetall +pexpire +persist"
+        + "+get +set +del +hget +hset +hdel +hgetall +pexpire +persist"
 
     private func createUser(_ name: String, keys: [String], commands: String) throws {
         let cluster = try liveCluster()

@@ -40,8 +40,7 @@ final class ApplyConvergenceTests: LiveClusterTestCase {
             var seen = [Int](repeating: 0, count: keys.count)
             while !stop.isSet {
                 for (i, key) in keys.enumerated() where i % 7 == 0 {
-                    let vkey = String(decoding: VersionKey.of(Array(key.utf8)), as: UTF8.self)
-                    guard let v = (try? c.send(RedisCommand("GET", vkey), key: vkey))?.text.flatMap({ Int($0) }) else {
+                    guard let v = (try? StoredVersion.read(c, key: key))?.flatMap({ Int($0) }) else {
                         continue
                     }
                     if v < seen[i] { violations.add("\(key): version \(seen[i]) then \(v)") }

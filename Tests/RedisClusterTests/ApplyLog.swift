@@ -36,8 +36,7 @@ struct ApplyLog {
 
     /// The stored state of key k: (version, value rendered like `expected`).
     static func read(_ client: RedisClusterClient, key: String) throws -> (version: Int?, value: String?) {
-        let vkey = String(decoding: VersionKey.of(Array(key.utf8)), as: UTF8.self)
-        let version = try client.send(RedisCommand("GET", vkey), key: vkey).text.flatMap { Int($0) }
+        let version = try StoredVersion.read(client, key: key).flatMap { Int($0) }
         let type = try client.send(RedisCommand("TYPE", key), key: key).text ?? ""
         switch type {
         case "hash":
@@ -45,7 +44,7 @@ struct ApplyLog {
             var pairs: [String] = []
             var i = 0
             while i + 1 < items.count {
-                pairs.append("\(items[i])=\(items[i + 1])")
+                if items[i] != VersionKey.hashFieldName { pairs.append("\(items[i])=\(items[i + 1])") }
                 i += 2
             }
             return (version, pairs.sorted().joined(separator: ","))

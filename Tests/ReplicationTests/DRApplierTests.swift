@@ -115,7 +115,7 @@ final class DRApplierTests: XCTestCase {
             let reply = try redis.send(RedisCommand("HGETALL", "account:\(id)"), key: "account:\(id)")
             let items = reply.elements?.compactMap(\.text) ?? []
             XCTAssertEqual(Dictionary(uniqueKeysWithValues: stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) }),
-                           ["id": "\(id)", "balance": "10.00", "version": "10"], "account \(id)")
+                           ["id": "\(id)", "balance": "10.00", "version": "10", "sluice:v": "10"], "account \(id)")
         }
         // The stored offsets are what a new applier starts from.
         let stored = try DROffsets.load(from: redis, key: first.offsetsKey)

@@ -140,7 +140,7 @@ final class DRApplyProcessTests: XCTestCase {
             let reply = try redis.send(RedisCommand("HGETALL", "account:\(id)"), key: "account:\(id)")
             let items = reply.elements?.compactMap(\.text) ?? []
             let fields = Dictionary(uniqueKeysWithValues: stride(from: 0, to: items.count - 1, by: 2).map { (items[$0], items[$0 + 1]) })
-            XCTAssertEqual(fields, ["id": "\(id)", "balance": "\(versions.upperBound).00", "version": "\(versions.upperBound)"], "account \(id)")
+            XCTAssertEqual(fields, ["id": "\(id)", "balance": "\(versions.upperBound).00", "version": "\(versions.upperBound)", "sluice:v": "\(versions.upperBound)"], "account \(id)")
         }
     }
 }

@@ -45,6 +45,27 @@ final class MappingTests: XCTestCase {
             ])
     }
 
+    func testAColumnNamedLikeTheVersionFieldStopsAHashRow() throws {
+        let m = TableMapping(
+            database: "pay", table: "odd", key: try template("odd:{id}"), shape: .hash(columns: []),
+            version: .column("version"))
+        let c = RowChange(
+            database: "pay", table: "odd", kind: .insert, columns: ["id", "sluice:v", "version"], before: nil,
+            after: [.int(1), .string("x"), .int(2)], gtid: nil, ordinal: 0,
+            position: BinlogPosition(file: "bin.000003", offset: 99))
+        XCTAssertThrowsError(try m.writes(for: c)) { e in
+            guard let e = e as? MappingError else { return XCTFail("\(e)") }
+            XCTAssertEqual(e.code, .reservedField)
+            XCTAssertEqual(e.table, "pay.odd")
+            XCTAssertTrue(e.message.contains("'sluice:v'"), e.message)
+        }
+        // The same table as a JSON string is fine: the version lives in the version key there.
+        let json = TableMapping(
+            database: "pay", table: "odd", key: try template("odd:{id}"), shape: .json(columns: []),
+            version: .column("version"))
+        XCTAssertEqual(try json.writes(for: c).map(\.key), [Array("odd:1".utf8)])
+    }
+
     func testJSONDiffInAMappedColumnStopsTheRowButAnUnmappedOneDoesNot() throws {
         let diff = ColumnValue.jsonDiff([JSONDiff(.replace, path: "$.a", value: "5")])
         let all = TableMapping(

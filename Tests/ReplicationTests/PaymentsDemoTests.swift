@@ -72,7 +72,7 @@ final class PaymentsDemoTests: XCTestCase {
             try admin.query("SELECT balance FROM payments.accounts WHERE id = 3").value("balance"))
         _ = try redis.send(RedisCommand("HSET", "account:3", "balance", "0.01"), key: "account:3")
         _ = try redis.send(RedisCommand("DEL", "account:5"), key: "account:5")
-        _ = try redis.send(RedisCommand("SET", "sluice:v:{account:6}", "1"), key: "sluice:v:{account:6}")
+        _ = try redis.send(RedisCommand("HSET", "account:6", "sluice:v", "1"), key: "account:6")
         let version6 = try XCTUnwrap(
             try admin.query("SELECT version FROM payments.accounts WHERE id = 6").value("version"))
         let broken = try ConsistencyCheck(

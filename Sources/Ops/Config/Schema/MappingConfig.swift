@@ -81,6 +81,9 @@ public struct MappingConfig: Sendable, Equatable {
         } else if reader.has("value_column") {
             reader.badValue("value_column", "only used with shape \"string\"")
         }
+        if shape == .hash, columns.contains("sluice:v") {
+            reader.badValue("columns", "'sluice:v' is the hash field sluice keeps the row's version in (docs/redis.md)")
+        }
         ttlSeconds = reader.integer("ttl_seconds", default: 0, range: 0...Int(Int32.max)) ?? 0
         let versionSource = reader.choice("version", default: VersionSource.binlog)
         let versionColumn = reader.nonEmptyString("version_column")
