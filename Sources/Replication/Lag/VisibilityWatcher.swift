@@ -3,8 +3,9 @@ import Foundation
 import RedisCluster
 
 /// Replication lag measured from outside the daemon, by reading Redis the way a reader of the
-/// cache would: a thread polls, every `pollInterval`, the version keys (`sluice:v:{key}`) of the
-/// sampled transactions still waiting, in one pipelined round over the cluster, and records for
+/// cache would: a thread polls, every `pollInterval`, the stored versions (`StoredVersion`: the
+/// hash's `sluice:v` field, else the version key) of the sampled transactions' keys still
+/// waiting, in one pipelined round over the cluster, and records for
 /// each transaction the time from its COMMIT returning to the read that found every one of its
 /// keys at its version or later (`VisibilityTracker`). The read time is taken when the round's
 /// replies are in, so a lag is never under-stated; it may be over-stated by up to one poll
@@ -113,18 +114,12 @@ package final class VisibilityWatcher: @unchecked Sendable {
     }
 
     private func poll(_ keys: [String]) {
-        let requests: [(RedisCommand, Int?)] = keys.map { key in
-            let versionKey = VersionKey.of(Array(key.utf8))
-            var get = RedisCommand("GET")
-            get.append(bytes: versionKey)
-            return (get, HashSlot.slot(of: versionKey))
-        }
         var stored: [String: UInt64] = [:]
         var failure: String?
         do {
-            let replies = try client.pipeline(requests)
-            for (key, reply) in zip(keys, replies) {
-                if let v = reply.int, v >= 0 { stored[key] = UInt64(v) }
+            let versions = try StoredVersion.read(client, keys: keys.map { Array($0.utf8) })
+            for (key, version) in zip(keys, versions) {
+                if let v = version.flatMap({ UInt64($0) }) { stored[key] = v }
             }
         } catch {
             failure = "\(error)"
