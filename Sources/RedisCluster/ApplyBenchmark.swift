@@ -45,8 +45,9 @@ public struct ApplyBenchmark {
         /// figure that stays meaningful when other processes compete for the machine.
         public var applyServerCPU: Double
         public var hsetServerCPU: Double
-        /// CPU seconds this process spent during the apply phase.
+        /// CPU seconds this process spent during the apply and HSET phases.
         public var applyClientCPU: Double
+        public var hsetClientCPU: Double
 
         public var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
         public var hsetRowsPerSecond: Double { hsetSeconds > 0 ? Double(hsetRows) / hsetSeconds : 0 }
@@ -60,7 +61,8 @@ public struct ApplyBenchmark {
                 + "\"hset_pipelined_rows_per_s\":\(Int(hsetRowsPerSecond)),\"evalsha_per_row_rows_per_s\":\(Int(naiveRowsPerSecond)),"
                 + "\"p50_batch_ms\":\(f(p50BatchMilliseconds)),\"p99_batch_ms\":\(f(p99BatchMilliseconds)),"
                 + "\"peak_rss_mb\":\(f(peakRSSMegabytes)),\"apply_server_cpu_s\":\(f(applyServerCPU)),"
-                + "\"apply_client_cpu_s\":\(f(applyClientCPU)),\"hset_server_cpu_s\":\(f(hsetServerCPU))}"
+                + "\"apply_client_cpu_s\":\(f(applyClientCPU)),\"hset_server_cpu_s\":\(f(hsetServerCPU)),"
+                + "\"hset_client_cpu_s\":\(f(hsetClientCPU))}"
         }
     }
 
@@ -95,72 +97,34 @@ public struct ApplyBenchmark {
         progress(
             "applying \(all.count) rows over \(settings.keys) keys to \(client.masters.count) master(s) in \(settings.streams) stream(s), \(settings.batch) rows per batch, \(settings.rowsPerCall) rows per FCALL"
         )
-        // Streams: the rows split by slot (so each key's changes stay in one stream, in order),
-        // each stream with its own client and applier on its own thread, so one stream builds
-        // its next batch while the servers work on another's.
-        let streams = max(settings.streams, 1)
-        var parts = [[VersionedWrite]](repeating: [], count: streams)
-        for w in all { parts[HashSlot.slot(of: w.key) % streams].append(w) }
-        let box = StreamResults(count: streams)
-        let batch = max(settings.batch / streams, 1)
-        let cpu0 = try serverCPU()
-        let client0 = Self.processCPU()
-        let start = DispatchTime.now().uptimeNanoseconds
-        let work = parts
-        let topology = client.topology
-        let options = client.options
         let rowsPerCall = settings.rowsPerCall
-        let runStream: @Sendable (Int) -> Void = { n in
-            let rows = work[n]
-            var lat: [Double] = []
-            var i = 0
-            var stats = ApplyStats()
-            do throws(RedisError) {
-                let a = VersionedApplier(
-                    client: try RedisClusterClient(topology: topology, options: options),
-                    tombstoneTTLSeconds: 86_400, rowsPerCall: rowsPerCall)
-                defer { stats = a.stats }
-                while i < rows.count {
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    _ = try a.apply(Array(rows[i..<min(i + batch, rows.count)]))
-                    lat.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-                    i += batch
-                }
-            } catch {
-                box.finish(n, latencies: lat, stats: stats, error: error)
-                return
-            }
-            box.finish(n, latencies: lat, stats: stats, error: nil)
+        let apply = try inStreams(all) { client, rows throws(RedisError) -> ApplyStats in
+            let a = VersionedApplier(client: client, tombstoneTTLSeconds: 86_400, rowsPerCall: rowsPerCall)
+            _ = try a.apply(rows)
+            return a.stats
         }
-        DispatchQueue.concurrentPerform(iterations: streams, execute: runStream)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let cpu1 = try serverCPU()
-        let client1 = Self.processCPU()
-        if let e = box.firstError { throw e }
-        let latencies = box.latencies
-        let applied = box.stats.reduce(0) { $0 + $1.applied }
-        let refused = box.stats.reduce(0) { $0 + $1.staleRefused }
+        progress(String(format: "apply done in %.3f s; now the same rows as pipelined HSET", apply.seconds))
 
-        // Ceiling: the same rows as plain pipelined HSETs (no version check), same batch size.
-        let hsetStart = DispatchTime.now().uptimeNanoseconds
-        var i = 0
-        while i < all.count {
-            let cmds = all[i..<min(i + settings.batch, all.count)].map { w -> (RedisCommand, Int?) in
-                var c = RedisCommand("HSET")
-                c.append(bytes: Array("h".utf8) + w.key)
-                if case .hash(let fields, _) = w.value {
-                    for f in fields {
-                        c.append(bytes: f.name)
-                        c.append(bytes: f.value)
+        // Ceiling: the same rows as plain pipelined HSETs (no version check) to other keys, with the
+        // same streams, batches and per-node parallelism as the apply.
+        let hset = try inStreams(all) { client, rows throws(RedisError) -> ApplyStats in
+            _ = try client.pipeline(
+                rows.map { w -> (RedisCommand, Int?) in
+                    var c = RedisCommand("HSET")
+                    let key = Array("h".utf8) + w.key
+                    c.append(bytes: key)
+                    if case .hash(let fields, _) = w.value {
+                        for f in fields {
+                            c.append(bytes: f.name)
+                            c.append(bytes: f.value)
+                        }
                     }
-                }
-                return (c, HashSlot.slot(of: Array("h".utf8) + w.key))
-            }
-            _ = try client.pipeline(cmds)
-            i += settings.batch
+                    return (c, HashSlot.slot(of: key))
+                })
+            var s = ApplyStats()
+            s.applied = rows.count
+            return s
         }
-        let hsetSeconds = Double(DispatchTime.now().uptimeNanoseconds - hsetStart) / 1e9
-        let cpu2 = try serverCPU()
 
         // Naive: one EVALSHA per row, waiting for each reply.
         let naive = Array(all.prefix(settings.naiveRows)).map { w -> VersionedWrite in
@@ -187,22 +151,84 @@ public struct ApplyBenchmark {
         let naiveSeconds = Double(DispatchTime.now().uptimeNanoseconds - naiveStart) / 1e9
 
         return Report(
-            rows: all.count, seconds: seconds, applied: applied, staleRefused: refused,
-            p50BatchMilliseconds: Self.percentile(latencies, 0.5),
-            p99BatchMilliseconds: Self.percentile(latencies, 0.99),
-            hsetRows: all.count, hsetSeconds: hsetSeconds, naiveRows: naive.count, naiveSeconds: naiveSeconds,
-            peakRSSMegabytes: Self.peakRSSMegabytes(), applyServerCPU: cpu1 - cpu0, hsetServerCPU: cpu2 - cpu1,
-            applyClientCPU: client1 - client0)
+            rows: all.count, seconds: apply.seconds, applied: apply.stats.reduce(0) { $0 + $1.applied },
+            staleRefused: apply.stats.reduce(0) { $0 + $1.staleRefused },
+            p50BatchMilliseconds: Self.percentile(apply.latencies, 0.5),
+            p99BatchMilliseconds: Self.percentile(apply.latencies, 0.99),
+            hsetRows: all.count, hsetSeconds: hset.seconds, naiveRows: naive.count, naiveSeconds: naiveSeconds,
+            peakRSSMegabytes: Self.peakRSSMegabytes(), applyServerCPU: apply.serverCPU, hsetServerCPU: hset.serverCPU,
+            applyClientCPU: apply.clientCPU, hsetClientCPU: hset.clientCPU)
     }
 
-    /// A one-row version-checked hash write as a plain script (KEYS: key, vkey; ARGV: version,
-    /// field/value pairs), loaded on every master; returns its SHA1.
+    /// One measured phase: wall time, the masters' and this process's CPU, batch latencies.
+    struct Phase {
+        var seconds: Double
+        var serverCPU: Double
+        var clientCPU: Double
+        var latencies: [Double]
+        var stats: [ApplyStats]
+    }
+
+    /// Runs `body` over `rows` in `settings.streams` streams (rows split by slot, so each key's
+    /// changes stay in one stream, in order), each with its own client on its own thread, in
+    /// batches of `settings.batch / streams` rows; each batch goes to all masters in parallel. So
+    /// several pipelines are in flight per master and one stream builds its next batch while the
+    /// servers work on another's.
+    func inStreams(
+        _ rows: [VersionedWrite],
+        _ body: @escaping @Sendable (RedisClusterClient, [VersionedWrite]) throws(RedisError) -> ApplyStats
+    ) throws(RedisError) -> Phase {
+        let streams = max(settings.streams, 1)
+        var parts = [[VersionedWrite]](repeating: [], count: streams)
+        for w in rows { parts[HashSlot.slot(of: w.key) % streams].append(w) }
+        let box = StreamResults(count: streams)
+        let batch = max(settings.batch / streams, 1)
+        let work = parts
+        let topology = client.topology
+        let options = client.options
+        let cpu0 = try serverCPU()
+        let client0 = Self.processCPU()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let runStream: @Sendable (Int) -> Void = { n in
+            let rows = work[n]
+            var lat: [Double] = []
+            var stats = ApplyStats()
+            var i = 0
+            do throws(RedisError) {
+                let client = try RedisClusterClient(topology: topology, options: options)
+                while i < rows.count {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let s = try body(client, Array(rows[i..<min(i + batch, rows.count)]))
+                    stats.applied += s.applied
+                    stats.staleRefused += s.staleRefused
+                    lat.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                    i += batch
+                }
+            } catch {
+                box.finish(n, latencies: lat, stats: stats, error: error)
+                return
+            }
+            box.finish(n, latencies: lat, stats: stats, error: nil)
+        }
+        DispatchQueue.concurrentPerform(iterations: streams, execute: runStream)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let client1 = Self.processCPU()
+        let cpu1 = try serverCPU()
+        if let e = box.firstError { throw e }
+        return Phase(
+            seconds: seconds, serverCPU: cpu1 - cpu0, clientCPU: client1 - client0, latencies: box.latencies,
+            stats: box.stats)
+    }
+
+    /// A one-row version-checked hash write as a plain script, the same storage as the library
+    /// (version in the hash's `sluice:v` field, else the version key; KEYS: key, vkey; ARGV:
+    /// version, field/value pairs), loaded on every master; returns its SHA1.
     private func loadNaiveScript() throws(RedisError) -> String {
         let script = """
-            local cur = redis.call('GET', KEYS[2])
+            local cur = redis.call('HGET', KEYS[1], 'sluice:v')
+            if not cur then cur = redis.call('GET', KEYS[2]) end
             if cur and (#cur > #ARGV[1] or (#cur == #ARGV[1] and cur >= ARGV[1])) then return 0 end
-            redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-            redis.call('SET', KEYS[2], ARGV[1])
+            redis.call('HSET', KEYS[1], 'sluice:v', ARGV[1], unpack(ARGV, 2))
             return 1
             """
         var sha = ""

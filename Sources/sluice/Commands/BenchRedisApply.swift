@@ -10,8 +10,9 @@ enum BenchRedisApplyCommand {
         discussion: """
             Writes ROWS row changes (4-field hashes, several versions per key) through the sluice
             function library, grouped per node, many rows per FCALL, nodes in parallel. Then, on the
-            same cluster, the same rows as pipelined HSETs (the ceiling) and a sample as one EVALSHA
-            per row (the naive way). Keys are prefixed per run. The last line is a JSON object.
+            same cluster, the same rows as pipelined HSETs with the same streams and batches (the
+            ceiling) and a sample as one EVALSHA per row (the naive way), with the masters' and
+            sluice's CPU time per phase. Keys are prefixed per run. The last line is a JSON object.
             """,
         flags: [
             .value(
@@ -74,12 +75,21 @@ enum BenchRedisApplyCommand {
             String(
                 format: "one EVALSHA per row (naive): %d rows in %.3f s = %.0f rows/s", r.naiveRows, r.naiveSeconds,
                 r.naiveRowsPerSecond))
+        func perRow(_ cpu: Double, _ rows: Int) -> Double { rows > 0 ? cpu / Double(rows) * 1e6 : 0 }
         invocation.console.out(
             String(
                 format:
-                    "CPU: apply used %.2f s on the masters and %.2f s in sluice (%.0f rows per master-CPU-second); HSET used %.2f s on the masters",
-                r.applyServerCPU, r.applyClientCPU, r.applyServerCPU > 0 ? Double(r.rows) / r.applyServerCPU : 0,
-                r.hsetServerCPU))
+                    "CPU apply: masters %.2f s (%.1f us/row, %.0f rows per master-CPU-second), sluice %.2f s (%.1f us/row)",
+                r.applyServerCPU, perRow(r.applyServerCPU, r.rows),
+                r.applyServerCPU > 0 ? Double(r.rows) / r.applyServerCPU : 0, r.applyClientCPU,
+                perRow(r.applyClientCPU, r.rows)))
+        invocation.console.out(
+            String(
+                format:
+                    "CPU HSET:  masters %.2f s (%.1f us/row, %.0f rows per master-CPU-second), sluice %.2f s (%.1f us/row)",
+                r.hsetServerCPU, perRow(r.hsetServerCPU, r.hsetRows),
+                r.hsetServerCPU > 0 ? Double(r.hsetRows) / r.hsetServerCPU : 0, r.hsetClientCPU,
+                perRow(r.hsetClientCPU, r.hsetRows)))
         invocation.console.out(r.json)
         return .success
     }
