@@ -57,11 +57,10 @@ final class VisibilityWatcherTests: XCTestCase {
         let client = try RedisClusterClient(
             topology: .cluster(seeds: cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
         for r in rows.rows.indices {
-            var set = RedisCommand("SET")
-            let versionKey = VersionKey.of(Array("account:\(rows.value("id", row: r) ?? "")".utf8))
-            set.append(bytes: versionKey)
-            set.append(rows.value("version", row: r) ?? "")
-            XCTAssertEqual(try client.send(set, key: versionKey), .status("OK"))
+            // A hash row's version lives in its `sluice:v` field.
+            let key = "account:\(rows.value("id", row: r) ?? "")"
+            let set = RedisCommand("HSET", key, VersionKey.hashFieldName, rows.value("version", row: r) ?? "")
+            XCTAssertEqual(try client.send(set, key: key), .integer(1))
         }
         let watcher = VisibilityWatcher(client: client, pollInterval: 0.001, timeoutSeconds: 1)
         defer { watcher.stop() }
