@@ -297,12 +297,14 @@ package final class SinkPipeline: @unchecked Sendable {
             guard let last = items.last else { continue }
             let changes = items.flatMap(\.transaction.changes)
             let checkpoint = items.last { $0.transaction.checkpoint != nil }?.transaction.checkpoint
+            var report = RetryReport("sink \(sink.name): applying a batch of \(items.count) transaction(s)")
             while true {
                 if shouldStop { return }
                 if last.epoch != currentEpoch { break }
                 let shortfalls = sink.counters.waitShortfalls
                 do {
                     try sink.apply(changes, checkpoint: checkpoint)
+                    if let line = report.succeeded() { log(line) }
                     // Before acknowledging: a batch that reached a promoted replica must not
                     // move `replicated` past writes its old master may have lost.
                     if failedOver(reload: false) { break }
@@ -318,7 +320,7 @@ package final class SinkPipeline: @unchecked Sendable {
                     return
                 } catch {
                     metrics?.error("redis_apply")
-                    log("sink \(sink.name): \(error); retrying the batch of \(items.count) transaction(s)")
+                    if let line = report.failed(error) { log(line) }
                     if failedOver(reload: true) { break }
                     Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
                 }
@@ -333,13 +335,15 @@ package final class SinkPipeline: @unchecked Sendable {
     /// or the pipeline stops.
     private func storeRewound(_ target: SinkCheckpoint?, sink: RedisSink) {
         let store = sink.checkpoints
+        var report = RetryReport("sink \(sink.name): storing the rewound checkpoint")
         while !shouldStop {
             do {
                 if let target { try store.store(target, sink: sink.name) } else { try store.remove(sink: sink.name) }
                 if let target { metrics?.checkpoint(sink: "redis.\(sink.name)", target) }
+                if let line = report.succeeded() { log(line) }
                 return
             } catch {
-                log("sink \(sink.name): storing the rewound checkpoint failed: \(error); retrying")
+                if let line = report.failed(error) { log(line) }
                 Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
             }
         }
@@ -368,14 +372,16 @@ package final class SinkPipeline: @unchecked Sendable {
             }
             let checkpoint = items.last(where: { $0.transaction.checkpoint != nil })?.transaction.checkpoint
             if let checkpoint {
+                var report = RetryReport("sink \(sink.name): storing its checkpoint")
                 while true {
                     if shouldStop { return }
                     do {
                         try store.store(checkpoint, sink: sink.name)
+                        if let line = report.succeeded() { log(line) }
                         break
                     } catch {
                         metrics?.error("checkpoint")
-                        log("sink \(sink.name): storing its checkpoint failed: \(error); retrying")
+                        if let line = report.failed(error) { log(line) }
                         Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
                     }
                 }
