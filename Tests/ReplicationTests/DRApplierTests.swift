@@ -110,6 +110,10 @@ final class DRApplierTests: XCTestCase {
         XCTAssertEqual(first.counters.applied, 200)
         XCTAssertEqual(first.counters.staleRefused, 0)
         XCTAssertEqual(first.lastCommitTime, 1_700_000_000)
+        // The producer's timestamps (librdkafka's create time): produced during this test.
+        let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+        XCTAssertGreaterThan(first.lastProducedMilliseconds, nowMilliseconds - 120_000)
+        XCTAssertLessThanOrEqual(first.lastProducedMilliseconds, nowMilliseconds)
         let redis = try client(s)
         for id in 1...20 {
             let reply = try redis.send(RedisCommand("HGETALL", "account:\(id)"), key: "account:\(id)")

@@ -170,6 +170,7 @@ final class DemoProcessTests: XCTestCase {
         XCTAssertTrue(output.contains("DR applier caught up to the topic's end"), output)
         XCTAssertTrue(output.contains("rows/s"), output)
         XCTAssertTrue(output.contains("DR: lag "), output)
+        XCTAssertTrue(output.contains(" ms after Kafka), "), output)
         // The status table, every row caught up.
         let table = output.components(separatedBy: "sluice status --config ").last ?? ""
         for row in ["source", "redis.primary", "dr.dr"] {

@@ -9,6 +9,8 @@ extension DRApplier {
     func applyBatch(_ messages: [KafkaMessage], shouldStop: () -> Bool) throws(DRError) {
         var next: [DROffsets.Partition: Int64] = [:]
         var changes: [DRChange] = []
+        // Each change's Kafka timestamp, in step with `changes`.
+        var produced: [Int64] = []
         var halt: DRError?
         for m in messages {
             let p = DROffsets.Partition(topic: m.topic, partition: m.partition)
@@ -38,6 +40,7 @@ extension DRApplier {
             do {
                 changes.append(try DRChange(topic: m.topic, partition: m.partition, offset: m.offset, value: m.value,
                                             headers: m.headers.map { ($0.name, $0.value) }))
+                produced.append(m.timestampMilliseconds ?? 0)
             } catch {
                 metrics?.error(error.code.rawValue)
                 halt = error
@@ -82,6 +85,7 @@ extension DRApplier {
             next = [:]
             for c in kept { next[DROffsets.Partition(topic: c.topic, partition: c.partition)] = c.offset + 1 }
             changes = Array(kept)
+            produced = Array(produced.prefix(usable))
         }
         guard try applyHolding(writes, tables: tables, shouldStop: shouldStop) else { return }
         var stored: [DROffsets.Partition: DROffsets.Entry] = [:]
@@ -95,6 +99,7 @@ extension DRApplier {
         counters.batches += 1
         metrics?.batch()
         if let latest = changes.map({ Int64($0.commitTime) }).max() { lastCommitTime = max(lastCommitTime, latest) }
+        if let latest = produced.max() { lastProducedMilliseconds = max(lastProducedMilliseconds, latest) }
         if let halt { throw halt }
     }
 

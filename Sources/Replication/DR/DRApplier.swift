@@ -81,6 +81,9 @@ public final class DRApplier {
     public internal(set) var ends: [DROffsets.Partition: Int64] = [:]
     /// Commit time of the last change applied (seconds since the epoch), 0 before any.
     public internal(set) var lastCommitTime: Int64 = 0
+    /// Kafka timestamp (milliseconds since the epoch: when the daemon produced it) of the newest
+    /// message applied this run, 0 before any. Unlike commit times it has millisecond resolution.
+    public internal(set) var lastProducedMilliseconds: Int64 = 0
     var assigned: Set<DROffsets.Partition> = []
     var lastRefresh = -Double.infinity
     var lastHoldLog: [String: Double] = [:]
