@@ -84,6 +84,15 @@ package final class KafkaConsumer {
         return messages
     }
 
+    /// Waits up to `timeoutMilliseconds` for a first message, then adds (up to `count` in all)
+    /// only those already fetched, without waiting for more: a batch as large as what is there.
+    package func pollAvailable(count: Int, timeoutMilliseconds: Int32) throws(KafkaError) -> [KafkaMessage] {
+        guard let first = try poll(timeoutMilliseconds: timeoutMilliseconds) else { return [] }
+        var messages = [first]
+        while messages.count < count, let more = try poll(timeoutMilliseconds: 0) { messages.append(more) }
+        return messages
+    }
+
     /// Brokers and topics as the cluster reports them.
     package func metadata(timeoutMilliseconds: Int32 = 5_000) throws(KafkaError) -> KafkaMetadata {
         try client.metadata(timeoutMilliseconds: timeoutMilliseconds)

@@ -150,7 +150,9 @@ public final class DRApplier {
         if now() - lastRefresh >= settings.metadataRefreshSeconds { refreshPartitions() }
         let messages: [KafkaMessage]
         do {
-            messages = try consumer.poll(count: settings.batchSize, timeoutMilliseconds: settings.pollMilliseconds)
+            // What has arrived, at once: waiting for a full batch would add up to the poll time to
+            // the DR lag whenever the stream is slower than a batch per poll.
+            messages = try consumer.pollAvailable(count: settings.batchSize, timeoutMilliseconds: settings.pollMilliseconds)
         } catch {
             metrics?.error("kafka")
             hold("kafka", "Kafka consumer: \(error); holding (librdkafka reconnects)")
