@@ -190,6 +190,21 @@ struct MetricsScrape {
         ).output
     }
 
+    /// Scrapes until `done` holds for a scrape or `timeout` s passed, and returns the last one:
+    /// the daemon samples some metrics once a second and moves its counters just after the
+    /// checkpoint a test waits for, so a test waits for the condition, then asserts on that scrape.
+    static func awaiting(
+        port: Int, folder: SandboxFolder, timeout: Double = 15, until done: (MetricsScrape) -> Bool
+    ) throws -> MetricsScrape {
+        let deadline = Date().addingTimeInterval(timeout)
+        var scrape = try MetricsScrape(port: port, folder: folder)
+        while !done(scrape), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            scrape = try MetricsScrape(port: port, folder: folder)
+        }
+        return scrape
+    }
+
     /// The value of one series, written exactly as exposed (`name{label="v",...}`).
     func value(_ series: String) -> Double? {
         text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {

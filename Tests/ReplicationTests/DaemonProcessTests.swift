@@ -86,18 +86,26 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertTrue(keys.allSatisfy { $0.hasPrefix("payments.accounts[") }, "\(Set(keys).filter { !$0.hasPrefix("payments.accounts[") })")
         XCTAssertEqual(keys.filter { $0 == "payments.accounts[2]" }.count, 3, "insert, update, XA COMMIT")
 
-        // The metrics endpoint counts what was read.
-        let scrape = try MetricsScrape(port: chain.runMetricsPort, folder: folder)
-        XCTAssertEqual(
-            scrape.value(#"sluice_source_rows_total{db="payments",kind="insert",table="accounts"}"#), 3050, scrape.text)
-        // Caught up: nothing waits for the broker (the hold gauge is sampled once a second).
-        XCTAssertLessThan(scrape.value(#"sluice_sink_blocked_seconds{sink="kafka"}"#) ?? 99, 1, scrape.text)
+        // The metrics endpoint counts what was read. Some series are sampled once a second
+        // (events, queue depth, the hold gauge): wait until a scrape shows the whole workload.
+        let inserted = #"sluice_source_rows_total{db="payments",kind="insert",table="accounts"}"#
+        let kinds = ["table_map", "write_rows", "update_rows", "delete_rows", "xid", "mariadb_gtid", "query"]
+        func events(_ kind: String) -> String { #"sluice_source_events_total{kind="\#(kind)"}"# }
+        let blocked = #"sluice_sink_blocked_seconds{sink="kafka"}"#
+        let scrape = try MetricsScrape.awaiting(port: chain.runMetricsPort, folder: folder) { s in
+            s.value(inserted) == 3050 && s.value("sluice_kafka_queue_depth") == 0 && (s.value(blocked) ?? 99) < 1
+                && (s.value("sluice_kafka_delivery_latency_seconds_count") ?? 0) >= Double(changes)
+                && kinds.allSatisfy { (s.value(events($0)) ?? 0) > 0 }
+        }
+        XCTAssertEqual(scrape.value(inserted), 3050, scrape.text)
+        // Caught up: nothing waits for the broker.
+        XCTAssertLessThan(scrape.value(blocked) ?? 99, 1, scrape.text)
         XCTAssertEqual(scrape.value("sluice_kafka_queue_depth"), 0, scrape.text)
         // Every message's delivery report timed (more only if one was delivered again), and the
         // binlog events by kind: one TABLE_MAP and one ROWS event at least per statement.
         XCTAssertGreaterThanOrEqual(scrape.value("sluice_kafka_delivery_latency_seconds_count") ?? 0, Double(changes), scrape.text)
-        for kind in ["table_map", "write_rows", "update_rows", "delete_rows", "xid", "mariadb_gtid", "query"] {
-            XCTAssertGreaterThan(scrape.value(#"sluice_source_events_total{kind="\#(kind)"}"#) ?? 0, 0, kind + "\n" + scrape.text)
+        for kind in kinds {
+            XCTAssertGreaterThan(scrape.value(events(kind)) ?? 0, 0, kind + "\n" + scrape.text)
         }
 
         try checkSinkMetrics(chain: chain, daemon: child, changes: changes)
@@ -115,8 +123,12 @@ final class DaemonProcessTests: XCTestCase {
         func series(_ name: String, _ sink: String, table: Bool = true) -> String {
             name + (table ? rows.replacingOccurrences(of: "SINK", with: sink) : #"{sink="\#(sink)"}"#)
         }
-        let before = try MetricsScrape(port: chain.runMetricsPort, folder: chain.folder)
-        for sink in ["redis.primary", "kafka"] {
+        let sinks = ["redis.primary", "kafka"]
+        // The counters move right after the checkpoint is stored: wait for them.
+        let before = try MetricsScrape.awaiting(port: chain.runMetricsPort, folder: chain.folder) { s in
+            sinks.allSatisfy { s.value(series("sluice_sink_rows_applied_total", $0)) == Double(changes) }
+        }
+        for sink in sinks {
             XCTAssertEqual(before.value(series("sluice_sink_rows_applied_total", sink)), Double(changes), before.text)
             XCTAssertNil(before.value(series("sluice_sink_stale_writes_total", sink)), "nothing was replayed")
             XCTAssertNotNil(before.value(series("sluice_sink_batches_total", sink, table: false)), before.text)
@@ -127,19 +139,18 @@ final class DaemonProcessTests: XCTestCase {
             XCTAssertTrue(try chain.waitForDaemon(daemon).caughtUp, LogFile.tail(chain.runLogPath))
         }
         let end = try XCTUnwrap(Double(try chain.db.query("SHOW MASTER STATUS").value("Position") ?? ""))
-        // The counters move right after the checkpoint is stored: allow a moment.
-        var after = try MetricsScrape(port: chain.runMetricsPort, folder: chain.folder)
-        let deadline = Date().addingTimeInterval(5)
         func batches(_ scrape: MetricsScrape, _ sink: String) -> Double {
             scrape.value(series("sluice_sink_batches_total", sink, table: false)) ?? -1
         }
-        while ["redis.primary", "kafka"].contains(where: { batches(after, $0) < batches(before, $0) + 3 }),
-            Date() < deadline
-        {
-            Thread.sleep(forTimeInterval: 0.1)
-            after = try MetricsScrape(port: chain.runMetricsPort, folder: chain.folder)
+        let after = try MetricsScrape.awaiting(port: chain.runMetricsPort, folder: chain.folder) { s in
+            sinks.allSatisfy {
+                batches(s, $0) >= batches(before, $0) + 3
+                    && s.value(series("sluice_sink_rows_applied_total", $0)) == Double(changes + 3)
+                    && s.value(series("sluice_checkpoint_position_bytes", $0, table: false)) == end
+                    && s.value(series("sluice_checkpoint_age_seconds", $0, table: false)) != nil
+            }
         }
-        for sink in ["redis.primary", "kafka"] {
+        for sink in sinks {
             XCTAssertEqual(batches(after, sink) - batches(before, sink), 3, "\(sink): one batch per transaction")
             XCTAssertEqual(after.value(series("sluice_sink_rows_applied_total", sink)), Double(changes + 3), sink)
             XCTAssertEqual(after.value(series("sluice_checkpoint_position_bytes", sink, table: false)), end, sink)
