@@ -120,7 +120,8 @@ public struct EventDecoder: Sendable {
         case .userVar: return .userVar(try UserVarEvent.decode(body: &r))
         case .xid: return .xid(try r.readUInt64LE("xid"))
         case .xaPrepare: return .xaPrepare(try XAPrepareEvent.decode(body: &r))
-        case .tableMap: return .tableMap(try TableMapEvent.decode(body: &r, postHeaderLength: post(8)))
+        case .tableMap:
+            return .tableMap(try TableMapEvent.decode(body: &r, postHeaderLength: post(8), flavour: format.flavour))
         case .writeRowsV1, .updateRowsV1, .deleteRowsV1, .writeRowsV2, .updateRowsV2, .deleteRowsV2,
              .partialUpdateRows:
             return .rows(try RowsEvent.decode(body: &r, typeCode: code, postHeaderLength: post(code >= 30 ? 10 : 8),

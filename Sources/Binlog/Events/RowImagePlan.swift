@@ -8,7 +8,7 @@ struct RowImagePlan {
     struct Column {
         enum Kind: UInt8 {
             case int8, uint8, int16, uint16, int24, uint24, int32, uint32, int64, uint64
-            case year, date, datetime2, timestamp2, time2, decimal, text, general
+            case year, date, datetime2, timestamp2, time2, decimal, text, binaryChar, general
         }
 
         var kind: Kind
@@ -24,6 +24,8 @@ struct RowImagePlan {
         var column: Int
         /// `.text`: the field name in a short-data error ("VARCHAR data", "CHAR data", "BLOB data").
         var label: StaticString = "data"
+        /// `.binaryChar`: the declared length in bytes the value is padded to with 0x00.
+        var padLength = 0
 
         init(_ c: ColumnDefinition, column: Int) {
             self.column = column
@@ -57,6 +59,10 @@ struct RowImagePlan {
                 let m = StringMetadata(c.metadata)
                 guard m.realType == ColumnType.string.rawValue else { return }
                 setText(c, prefix: m.length < 256 ? 1 : 2, "CHAR data")
+                if charset == .binary {
+                    kind = .binaryChar
+                    padLength = m.length
+                }
             case .tinyBlob, .blob, .mediumBlob, .longBlob:
                 guard c.metadata >= 1, c.metadata <= 4 else { return }
                 setText(c, prefix: UInt8(c.metadata), "BLOB data")
@@ -143,6 +149,8 @@ struct RowImagePlan {
             let start = r.offset
             try r.skip(n, p.label)
             return p.charset.value(r.bytes, start..<(start + n))
+        case .binaryChar:
+            return .bytes(BinaryChar.padded(try r.readSlice(Int(try r.readUIntLE(Int(p.width), "length prefix")), p.label), to: p.padLength))
         case .general:
             return try definitions[p.column].decodeValue(from: &r)
         }

@@ -148,6 +148,9 @@ extension ColumnDefinition {
         case ColumnType.string.rawValue:
             // CHAR: 1-byte length up to 255 bytes, else 2 (e.g. CHAR(255) in utf8mb4 is 1020 bytes).
             let n = try readLength(m.length < 256 ? 1 : 2, &r)
+            if collation == BinaryChar.collation {
+                return .bytes(BinaryChar.padded(try r.readSlice(n, "CHAR data"), to: m.length))
+            }
             return try text(r.readSlice(n, "CHAR data"))
         case ColumnType.enumType.rawValue:
             guard m.length == 1 || m.length == 2 else {
@@ -185,5 +188,19 @@ extension ColumnDefinition {
             i += 1
         }
         return names
+    }
+}
+
+/// BINARY(n) (CHAR with the `binary` collation), and MariaDB's INET6 and UUID stored the same way:
+/// the server strips trailing 0x00 bytes when it writes the row image (`Field_string::pack`
+/// strips the charset's pad character, which is 0x00 for `binary`) and pads them back when it
+/// reads, so the value is the logged bytes padded with 0x00 to the declared length.
+enum BinaryChar {
+    static let collation: UInt32 = 63
+
+    static func padded(_ bytes: ArraySlice<UInt8>, to length: Int) -> [UInt8] {
+        var out = Array(bytes)
+        if out.count < length { out.append(contentsOf: repeatElement(0, count: length - out.count)) }
+        return out
     }
 }
