@@ -22,10 +22,10 @@ let package = Package(
 
         // Pure decoder: Foundation only.
         .target(name: "Binlog", path: "Sources/Binlog"),
-        // Decompression of MariaDB compressed events (zlib), outside the pure decoder.
+        // Decompression of MariaDB compressed events (zlib) and CJK text (glibc iconv), outside the pure decoder.
         .target(name: "BinlogCompression", dependencies: ["Binlog", "CZlib"], path: "Sources/BinlogCompression"),
 
-        .target(name: "MySQLSource", dependencies: ["Binlog", "CMariaDB"], path: "Sources/MySQLSource"),
+        .target(name: "MySQLSource", dependencies: ["Binlog", "BinlogCompression", "CMariaDB"], path: "Sources/MySQLSource"),
         .target(name: "RedisCluster", dependencies: ["CHiredis"], path: "Sources/RedisCluster"),
         .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Sources/Kafka"),
         .target(name: "Ops", path: "Sources/Ops"),
@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "TestSupport"], path: "Tests/ReplicationTests"),
         // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
-        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "TestSupport"],
+        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
                     path: "Tests/MySQLSourceTests"),
         // Against real servers started by TestSupport; also reaches each C library directly.
         .testTarget(name: "IntegrationTests",

@@ -90,7 +90,8 @@ struct RowImagePlan {
     /// `diffs` (PARTIAL_UPDATE_ROWS) marks the table columns whose value is a JSON diff vector.
     @inline(__always)
     func decodeImage(_ r: inout ByteReader, _ definitions: UnsafeBufferPointer<ColumnDefinition>,
-                     into out: inout [ColumnValue], table: TableMapEvent, diffs: [Bool]) throws(FieldError) {
+                     into out: inout [ColumnValue], table: TableMapEvent, diffs: [Bool],
+                     converter: (any TextConverter)?) throws(FieldError) {
         let count = columns.count
         let nullAt = r.offset
         try r.skip((count + 7) / 8, "row NULL bitmap")
@@ -106,7 +107,7 @@ struct RowImagePlan {
                     if !diffs.isEmpty && diffs[p.column] {
                         out.append(.jsonDiff(try JSONDiffVector.decode(&r)))
                     } else {
-                        out.append(try Self.value(p, &r, definitions))
+                        out.append(try Self.value(p, &r, definitions, converter))
                     }
                 } catch {
                     throw FieldError(
@@ -121,7 +122,8 @@ struct RowImagePlan {
     /// One non-NULL value; the same reads, checks and error texts as `ColumnDefinition.decodeValue`.
     @inline(__always)
     private static func value(_ p: Column, _ r: inout ByteReader,
-                              _ definitions: UnsafeBufferPointer<ColumnDefinition>) throws(FieldError) -> ColumnValue {
+                              _ definitions: UnsafeBufferPointer<ColumnDefinition>,
+                              _ converter: (any TextConverter)?) throws(FieldError) -> ColumnValue {
         switch p.kind {
         case .int8: return .int(Int64(Int8(bitPattern: try r.readUInt8("TINYINT"))))
         case .uint8: return .uint(UInt64(try r.readUInt8("TINYINT")))
@@ -148,11 +150,11 @@ struct RowImagePlan {
             let n = Int(try r.readUIntLE(Int(p.width), "length prefix"))
             let start = r.offset
             try r.skip(n, p.label)
-            return p.charset.value(r.bytes, start..<(start + n))
+            return p.charset.value(r.bytes, start..<(start + n), converter: converter)
         case .binaryChar:
             return .bytes(BinaryChar.padded(try r.readSlice(Int(try r.readUIntLE(Int(p.width), "length prefix")), p.label), to: p.padLength))
         case .general:
-            return try definitions[p.column].decodeValue(from: &r)
+            return try definitions[p.column].decodeValue(from: &r, converter: converter)
         }
     }
 }

@@ -39,7 +39,8 @@ enum BinlogDumpCommand {
         options.startPosition = try a.integer("start-position").map { UInt64(max(0, $0)) }
         options.stopPosition = try a.integer("stop-position").map { UInt64(max(0, $0)) }
         let out = BufferedOutput(console: invocation.console)
-        let summary = try BinlogDump(options: options, decompressor: ZlibDecompressor()).run(files: files) { out.line($0) }
+        let dump = BinlogDump(options: options, decompressor: ZlibDecompressor(), textConverter: IconvTextConverter())
+        let summary = try dump.run(files: files) { out.line($0) }
         out.flush()
         if !summary.unknown.isEmpty {
             let list = summary.unknown.sorted { $0.key < $1.key }.map { "\(EventType.name(of: $0.key)) x\($0.value)" }
