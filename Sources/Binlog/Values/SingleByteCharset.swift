@@ -5,7 +5,7 @@
 ///
 /// Taken from MariaDB 10.11.19 itself (`SELECT HEX(CONVERT(CONVERT(X'nn' USING cs) USING utf8mb4))`
 /// for every byte; MySQL 8 has the same tables, `strings/ctype-extra.cc`), not from glibc's
-/// iconv, whose tables differ from the server's in 10 of these charsets (armscii8, cp1256, cp866,
+/// iconv, whose tables differ from the server's in 11 of these charsets (armscii8, cp1256, cp866,
 /// dec8, geostd8, greek, hebrew, koi8u, macroman, swe7, tis620: e.g. koi8u 0x95 is U+2022 for the
 /// server and U+2219 for glibc; keybcs2 is not in glibc at all). The value must be the text the
 /// server itself returns for the column.
