@@ -66,6 +66,25 @@ public struct SluiceConfig: Sendable, Equatable {
             Loaded(config: config, effective: reader.effective.render().trimmingCharacters(in: .newlines) + "\n"))
     }
 
+    /// `version = "binlog"` (the default) derives versions from the MariaDB GTID, whose sequence per
+    /// domain keeps rising across rotation and failover. A MySQL GTID (`uuid:n`) counts per server
+    /// UUID and restarts on a promoted replica, and binlog file:offset restarts with the new
+    /// primary's files, so no binlog-derived version of a MySQL source stays monotonic across a
+    /// failover: refused for `flavor = "mysql"` (with `"auto"` the daemon refuses at the first
+    /// row, MappingError.noBinlogVersion).
+    private static func refuseBinlogVersions(_ mappings: [TableReader]) {
+        for reader in mappings {
+            let value = reader.raw("version")
+            guard value == nil || value?.content == .string("binlog") else { continue }
+            reader.badValue(
+                "version",
+                "\(value == nil ? "defaults to" : "is") \"binlog\", which needs MariaDB GTIDs (a sequence that keeps "
+                    + "rising across binlog rotation and failover); with a MySQL source (flavor = \"mysql\") GTIDs restart "
+                    + "on a promoted replica, so versions could go back and changes be refused: set version = \"column\" "
+                    + "with version_column naming the table's optimistic-lock column")
+        }
+    }
+
     private static func read(_ root: TableReader) -> SluiceConfig? {
         var source: SourceConfig?
         if root.has("source") {
@@ -99,6 +118,7 @@ public struct SluiceConfig: Sendable, Equatable {
         for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
         root.attach("redis", redisReader)
         let kafka = root.section("kafka") { KafkaConfig($0, consumedByDR: drReader != nil) }
+        if source?.flavor == .mysql { refuseBinlogVersions(mappingReaders) }
 
         var drApply: DRApplyConfig?
         if let drReader, let drCluster {
