@@ -2,7 +2,7 @@
 import PackageDescription
 
 // sluice: MySQL/MariaDB ROW binlog -> version-checked Redis Cluster + Kafka.
-// No SwiftPM package dependencies: Foundation, Dispatch, XCTest and three Debian C libraries.
+// No SwiftPM package dependencies: Foundation, Dispatch, XCTest and Debian C libraries.
 let package = Package(
     name: "sluice",
     platforms: [.macOS(.v13)],
@@ -19,11 +19,13 @@ let package = Package(
                        providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
 
         // Pure decoder: Foundation only.
         .target(name: "Binlog", path: "Sources/Binlog"),
-        // Decompression of MariaDB compressed events (zlib) and CJK text (glibc iconv), outside the pure decoder.
-        .target(name: "BinlogCompression", dependencies: ["Binlog", "CZlib"], path: "Sources/BinlogCompression"),
+        // Decompression (MariaDB zlib events, MySQL zstd transactions) and CJK text (glibc iconv), outside the pure decoder.
+        .target(name: "BinlogCompression", dependencies: ["Binlog", "CZlib", "CZstd"], path: "Sources/BinlogCompression"),
 
         .target(name: "MySQLSource", dependencies: ["Binlog", "BinlogCompression", "CMariaDB"], path: "Sources/MySQLSource"),
         .target(name: "RedisCluster", dependencies: ["CHiredis"], path: "Sources/RedisCluster"),

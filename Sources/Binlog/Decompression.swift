@@ -1,8 +1,17 @@
-/// Inflates the zlib stream of a MariaDB compressed event (`log_bin_compress=ON`). The decoder stays
-/// pure: the zlib-backed implementation lives in the BinlogCompression target and is passed in.
+/// Inflates the zlib stream of a MariaDB compressed event (`log_bin_compress=ON`) and the zstd
+/// frames of a MySQL TRANSACTION_PAYLOAD. The decoder stays pure: the implementations over zlib
+/// and libzstd live in the BinlogCompression target and are passed in.
 public protocol BinlogDecompressor: Sendable {
-    /// Inflates `compressed` into exactly `uncompressedLength` bytes, or throws.
+    /// Inflates `compressed` (zlib) into exactly `uncompressedLength` bytes, or throws.
     func inflate(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8]
+    /// Decompresses `compressed` (zstd frames) into exactly `uncompressedLength` bytes, or throws.
+    func zstdDecompress(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8]
+}
+
+extension BinlogDecompressor {
+    public func zstdDecompress(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8] {
+        throw FieldError(.unsupported, "zstd is not available to this decompressor", offset: 0)
+    }
 }
 
 /// MariaDB's compressed-payload framing (`binlog_buf_uncompress`): one header byte `0x80 | n`

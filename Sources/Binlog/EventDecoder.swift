@@ -56,7 +56,10 @@ public struct EventDecoder: Sendable {
             if trailer > 0 && verifyChecksums { try verifyCRC(bytes, type: type, position: position, isFDE: isFDE) }
             // FORMAT_DESCRIPTION reads its own algorithm byte and checksum.
             var body = ByteReader(bytes, offset: headerLength, end: bytes.count - (isFDE ? 0 : trailer))
-            let decoded = try decodeBody(&body, header: header)
+            let decoded =
+                type == EventType.transactionPayload.rawValue
+                ? try decodePayload(&body, header: header, position: position)
+                : try decodeBody(&body, header: header)
             guard body.isAtEnd else {
                 throw BinlogError(.leftoverBytes, "\(body.remaining) bytes left after the last field",
                                   eventType: type, file: file, position: position, offset: body.offset)
@@ -105,6 +108,46 @@ public struct EventDecoder: Sendable {
         }
     }
 
+    /// TRANSACTION_PAYLOAD: the payload's events, decompressed and decoded; no checksum, each at
+    /// the payload event's position; their TABLE_MAPs join this decoder's table map.
+    private mutating func decodePayload(_ body: inout ByteReader, header: EventHeader, position: UInt64) throws
+        -> EventBody
+    {
+        let (compression, bytes) = try TransactionPayloadEvent.payloadBytes(body: &body, decompressor: decompressor)
+        var inner = EventDecoder(file: file, format: format, decompressor: decompressor, textConverter: textConverter)
+        inner.format.checksum = .off
+        inner.tables = tables
+        var events: [Event] = []
+        var r = ByteReader(bytes)
+        while !r.isAtEnd {
+            let at = r.offset
+            let slice: ArraySlice<UInt8>
+            do throws(FieldError) {
+                var h = ByteReader(bytes, offset: at)
+                let size = Int(try EventHeader.decode(from: &h).eventSize)
+                guard size >= EventHeader.length, size <= r.remaining else {
+                    throw FieldError(.short, "inner event of \(size) bytes, \(r.remaining) left in the payload", offset: at)
+                }
+                slice = try r.readSlice(size, "inner event")
+            } catch {
+                throw BinlogError(
+                    .malformed, "TRANSACTION_PAYLOAD: \(error.message) (payload offset \(at))", eventType: header.typeCode,
+                    file: file, position: position, field: error)
+            }
+            do {
+                events.append(try inner.decode(Array(slice), position: position))
+            } catch {
+                throw BinlogError(
+                    error.code, "inside TRANSACTION_PAYLOAD at payload offset \(at): \(error.message)",
+                    eventType: error.eventType, file: file, position: position, offset: error.offset, field: error.field)
+            }
+        }
+        tables = inner.tables
+        for (type, count) in inner.unknownCounts { unknownCounts[type, default: 0] += count }
+        return .transactionPayload(
+            TransactionPayloadEvent(compression: compression, uncompressedSize: bytes.count, events: events))
+    }
+
     private func decodeBody(_ r: inout ByteReader, header: EventHeader) throws(FieldError) -> EventBody {
         let code = header.typeCode
         let post = { (fallback: Int) in format.postHeaderLength(code, fallback: fallback) }
@@ -143,7 +186,9 @@ public struct EventDecoder: Sendable {
         case .gtid, .anonymousGtid:
             return .mysqlGtid(try MySQLGtidEvent.decode(body: &r, anonymous: type == .anonymousGtid))
         case .previousGtids: return .previousGtids(try MySQLGTIDSet.decodeEncoded(from: &r))
-        case .transactionPayload: try UnsupportedEvents.transactionPayload(body: &r)
+        case .transactionPayload:
+            // Decoded by `decode` (`decodePayload`), which owns the table map.
+            throw FieldError(.invalid, "TRANSACTION_PAYLOAD outside decode", offset: r.offset)
         case .gtidTagged: try UnsupportedEvents.taggedGtid(body: &r)
         case .annotateRows: return .annotateRows(r.readRest())
         case .binlogCheckpoint:

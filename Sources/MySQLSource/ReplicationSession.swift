@@ -90,7 +90,7 @@ package final class ReplicationSession {
         let checksum: ChecksumAlgorithm = settings.binlogChecksum.uppercased() == "CRC32" ? .crc32 : .off
         decoder = EventDecoder(
             file: file, format: .assumed(checksum: checksum, flavour: settings.flavour == .mariadb ? .mariadb : .mysql),
-            textConverter: IconvTextConverter())
+            decompressor: StandardDecompressor(), textConverter: IconvTextConverter())
         do {
             try negotiate(options)
             try dump(resolved, options: options, endpoint: endpoint)

@@ -135,6 +135,16 @@ package struct TransactionAssembler: Sendable {
         case .rotate(let rotate) where group == nil && !event.header.isArtificial:
             resume.binlog = BinlogPosition(file: rotate.nextFile, offset: rotate.position)
             return []
+        case .transactionPayload(let payload):
+            // A MySQL compressed transaction: its events, each at the payload event's place, so
+            // the transaction ends (and resumes) after the payload event.
+            var out: [SourceTransaction] = []
+            for inner in payload.events {
+                out += try consume(
+                    SourceEvent(event: inner, file: located.file, position: located.position, nextPosition: located.nextPosition),
+                    schema: schema)
+            }
+            return out
         case .incident(let incident):
             throw SourceError(
                 .binlogDump, "the server logged an incident (\(incident.incident)): \(incident.message)",

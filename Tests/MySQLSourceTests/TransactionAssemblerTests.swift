@@ -56,6 +56,23 @@ final class TransactionAssemblerTests: XCTestCase {
         transactions.flatMap(\.changes).compactMap { if case .int(let v)? = $0.after?.first { Int(v) } else { nil } }
     }
 
+    /// MySQL `binlog_transaction_compression=ON`: GTID, then one TRANSACTION_PAYLOAD holding the
+    /// transaction's events; the transaction ends, and resumes, after the payload event.
+    func testCompressedTransactionIsOneTransactionEndingAfterThePayload() throws {
+        var assembler = TransactionAssembler(from: SourceCheckpoint(binlog: BinlogPosition(file: "bin.000001", offset: 4)))
+        let uuid = ServerUUID(high: 0x1111_2222_3333_4444, low: 0x5555_6666_7777_8888)
+        let gtid = event(.mysqlGtid(MySQLGtidEvent(anonymous: false, flags: 0, uuid: uuid, gno: 42)))
+        let inner = [query("BEGIN"), event(.tableMap(map)), rows([1, 2]), event(.xid(9))].map(\.event)
+        let payload = event(
+            .transactionPayload(TransactionPayloadEvent(compression: .zstd, uncompressedSize: 100, events: inner)), size: 60)
+        let out = try feed(&assembler, [gtid, payload])
+        XCTAssertEqual(ids(out), [1, 2])
+        XCTAssertEqual(out.map(\.isLast), [true])
+        XCTAssertEqual(out.last?.gtid, "11112222-3333-4444-5555-666677778888:42")
+        XCTAssertEqual(out.last?.end, BinlogPosition(file: "bin.000001", offset: payload.nextPosition))
+        XCTAssertEqual(assembler.resume.binlog.offset, payload.nextPosition)
+    }
+
     func testLostConnectionInsideAChunkedTransactionSkipsWhatWasHandedOut() throws {
         var assembler = TransactionAssembler(
             from: SourceCheckpoint(binlog: BinlogPosition(file: "bin.000001", offset: 4)), chunkRows: 2)

@@ -69,25 +69,36 @@ public struct BinlogDump {
                 continue
             }
             first = false
-            summary.events += 1
-            switch event.body {
-            case .mysqlGtid(let g): gtid = g.gtidText
-            case .mariadbGtid(let g): gtid = g.gtid.description
-            case .unknown(let t): summary.unknown[t, default: 0] += 1
-            default: break
+            handle(event, fileName: reader.fileName, gtid: &gtid, decoder: decoder, summary: &summary, write: write)
+            // A compressed transaction: its events, each at the payload event's position.
+            if case .transactionPayload(let payload) = event.body {
+                for inner in payload.events {
+                    handle(inner, fileName: reader.fileName, gtid: &gtid, decoder: decoder, summary: &summary, write: write)
+                }
             }
-            var table: TableMapEvent?
-            if case .rows(let r) = event.body { table = decoder.tables[r.tableID] }
-            if case .tableMap(let t) = event.body, !keep(t) { continue }
-            if let t = table, !keep(t) { continue }
-            if options.format == .text { write(EventText.line(event)) }
-            guard case .rows(let r) = event.body, let t = table else { continue }
-            let source = ChangeEvent.Source(serverID: event.header.serverID, file: reader.fileName, position: pos,
-                                          gtid: gtid, timestamp: event.header.timestamp)
-            for change in ChangeEvent.changes(of: r, table: t, source: source) {
-                summary.rowChanges += 1
-                write(options.format == .json ? change.jsonLine : "  " + change.jsonLine)
-            }
+        }
+    }
+
+    private func handle(_ event: Event, fileName: String, gtid: inout String?, decoder: EventDecoder,
+                        summary: inout Summary, write: (String) -> Void) {
+        summary.events += 1
+        switch event.body {
+        case .mysqlGtid(let g): gtid = g.gtidText
+        case .mariadbGtid(let g): gtid = g.gtid.description
+        case .unknown(let t): summary.unknown[t, default: 0] += 1
+        default: break
+        }
+        var table: TableMapEvent?
+        if case .rows(let r) = event.body { table = decoder.tables[r.tableID] }
+        if case .tableMap(let t) = event.body, !keep(t) { return }
+        if let t = table, !keep(t) { return }
+        if options.format == .text { write(EventText.line(event)) }
+        guard case .rows(let r) = event.body, let t = table else { return }
+        let source = ChangeEvent.Source(serverID: event.header.serverID, file: fileName, position: event.position,
+                                        gtid: gtid, timestamp: event.header.timestamp)
+        for change in ChangeEvent.changes(of: r, table: t, source: source) {
+            summary.rowChanges += 1
+            write(options.format == .json ? change.jsonLine : "  " + change.jsonLine)
         }
     }
 }

@@ -52,6 +52,8 @@ enum EventText {
             return s
         case .mariadbGtidList(let l): return "gtids=\(quoted(MariaDBGTIDPosition(l.gtids).description))"
         case .binlogCheckpoint(let f): return "file=\(quoted(f))"
+        case .transactionPayload(let p):
+            return "compression=\(p.compression == .zstd ? "zstd" : "none") uncompressed=\(p.uncompressedSize) events=\(p.events.count)"
         case .unknown(let t): return "(type \(t): not interpreted, skipped)"
         }
     }

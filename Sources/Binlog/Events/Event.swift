@@ -41,6 +41,8 @@ public enum EventBody: Sendable, Equatable {
     case mariadbGtidList(MariaDBGtidListEvent)
     /// MariaDB BINLOG_CHECKPOINT_EVENT: the oldest binlog file still needed for crash recovery.
     case binlogCheckpoint(file: String)
+    /// MySQL TRANSACTION_PAYLOAD_EVENT: a compressed transaction, with its events decoded.
+    case transactionPayload(TransactionPayloadEvent)
     /// A type this decoder does not interpret (never guessed at); the decoder counts these.
     case unknown(type: UInt8)
 }

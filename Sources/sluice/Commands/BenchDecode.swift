@@ -13,7 +13,7 @@ enum BenchDecodeCommand {
         flags: [.value("file", placeholder: "FILE", help: "the binlog file to decode")]
     ) { invocation in
         guard let file = invocation.arguments.value("file") else { throw UsageError("bench decode needs --file FILE") }
-        let result = try DecodeBenchmark(decompressor: ZlibDecompressor()).run(path: file)
+        let result = try DecodeBenchmark(decompressor: StandardDecompressor()).run(path: file)
         invocation.console.out("decoded \(result.events) events, \(result.rows) row changes, \(result.bytes) bytes")
         invocation.console.out(result.jsonLine)
         return .success

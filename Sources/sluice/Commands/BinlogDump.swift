@@ -39,7 +39,7 @@ enum BinlogDumpCommand {
         options.startPosition = try a.integer("start-position").map { UInt64(max(0, $0)) }
         options.stopPosition = try a.integer("stop-position").map { UInt64(max(0, $0)) }
         let out = BufferedOutput(console: invocation.console)
-        let dump = BinlogDump(options: options, decompressor: ZlibDecompressor(), textConverter: IconvTextConverter())
+        let dump = BinlogDump(options: options, decompressor: StandardDecompressor(), textConverter: IconvTextConverter())
         let summary = try dump.run(files: files) { out.line($0) }
         out.flush()
         if !summary.unknown.isEmpty {
