@@ -33,6 +33,8 @@ public enum ColumnValue: Sendable, Equatable, Hashable {
     case jsonDiff([JSONDiff])
     /// GEOMETRY as its stored bytes (SRID + WKB).
     case geometry([UInt8])
+    /// MySQL 9 VECTOR: its elements.
+    case vector([Float])
 }
 
 // The date and time values keep their fields in the narrowest type that holds every value a

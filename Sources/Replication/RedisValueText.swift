@@ -9,7 +9,8 @@ import Foundation
 /// `YYYY-MM-DD`, TIME `[-]HH:MM:SS[.ffffff]`, DATETIME `YYYY-MM-DD HH:MM:SS[.ffffff]`, TIMESTAMP
 /// the same in UTC; text as UTF-8; binary strings, blobs and GEOMETRY as base64; ENUM as its
 /// member name (its index when the name is unknown); SET as member names joined by `,` (the
-/// bitmask in decimal when names are unknown); JSON as its canonical JSON text. NULL has no text.
+/// bitmask in decimal when names are unknown); JSON as its canonical JSON text; VECTOR as its JSON
+/// array. NULL has no text.
 public enum RedisValueText {
     public static func text(_ value: ColumnValue) -> String? {
         switch value {
@@ -22,7 +23,7 @@ public enum RedisValueText {
         case .decimal(let s), .string(let s), .json(let s): return s
         // A diff is not the document; TableMapping refuses it before any text is made
         // (MappingError.partialValue). Its change-event JSON text is what a log line shows.
-        case .jsonDiff: return value.jsonText
+        case .jsonDiff, .vector: return value.jsonText
         case .date(let d):
             var s = ""
             d.appendText(into: &s)

@@ -114,7 +114,10 @@ extension ColumnDefinition {
             return .bit(try r.readUIntBE(n, "BIT"))
         case .null:
             return .null
-        case .typedArray, .vector:
+        case .vector:
+            let n = try readLength(try blobPrefix(r.offset), &r)
+            return .vector(try Self.decodeVector(try r.readSlice(n, "VECTOR data"), offset: r.offset - n))
+        case .typedArray:
             throw FieldError(.unsupported, "column type \(type) (\(type.rawValue)) is not decoded", offset: r.offset)
         }
     }
@@ -194,6 +197,27 @@ extension ColumnDefinition {
             i += 1
         }
         return names
+    }
+}
+
+extension ColumnDefinition {
+    /// MySQL 9 VECTOR: a BLOB-like value (length prefix of the metadata's size) holding the
+    /// elements as 4-byte little-endian IEEE floats; MySQL refuses NaN and infinity.
+    static func decodeVector(_ bytes: ArraySlice<UInt8>, offset: Int) throws(FieldError) -> [Float] {
+        guard bytes.count % 4 == 0 else {
+            throw FieldError(.invalid, "VECTOR of \(bytes.count) bytes is not a whole number of 4-byte floats", offset: offset)
+        }
+        var out: [Float] = []
+        out.reserveCapacity(bytes.count / 4)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let bits = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+            let v = Float(bitPattern: bits)
+            guard v.isFinite else { throw FieldError(.invalid, "VECTOR element is not finite", offset: offset + i - bytes.startIndex) }
+            out.append(v)
+            i += 4
+        }
+        return out
     }
 }
 

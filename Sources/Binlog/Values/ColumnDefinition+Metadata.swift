@@ -7,7 +7,7 @@
 /// | types | bytes | meaning of the returned `UInt16` |
 /// |---|---|---|
 /// | FLOAT, DOUBLE | 1 | storage size (4 or 8) |
-/// | BLOB (and TINY/MEDIUM/LONG_BLOB), GEOMETRY, JSON | 1 | length-prefix size (1...4) |
+/// | BLOB (and TINY/MEDIUM/LONG_BLOB), GEOMETRY, JSON, VECTOR (MySQL 9) | 1 | length-prefix size (1...4) |
 /// | TIME2, DATETIME2, TIMESTAMP2 | 1 | fractional digits (0...6) |
 /// | VARCHAR, VAR_STRING | 2, little-endian | maximum length in bytes |
 /// | BIT | 2: bits then bytes | `bytes << 8 \| bits` (BIT(M): M/8 whole bytes, M%8 bits) |
@@ -26,7 +26,7 @@ extension ColumnDefinition {
         do throws(FieldError) {
             for type in types {
                 switch type {
-                case .float, .double, .tinyBlob, .blob, .mediumBlob, .longBlob, .geometry, .json,
+                case .float, .double, .tinyBlob, .blob, .mediumBlob, .longBlob, .geometry, .json, .vector,
                     .time2, .datetime2, .timestamp2:
                     out.append(UInt16(try r.readUInt8("column metadata (1 byte)")))
                 case .varchar, .varString, .bit:
@@ -36,7 +36,7 @@ extension ColumnDefinition {
                 case .decimal, .tiny, .short, .long, .null, .timestamp, .longlong, .int24, .date, .time,
                     .datetime, .year, .newdate:
                     out.append(0)
-                case .typedArray, .vector:
+                case .typedArray:
                     throw FieldError(
                         .unsupported,
                         "column type \(type) (\(type.rawValue)) in TABLE_MAP: its metadata size is unknown",

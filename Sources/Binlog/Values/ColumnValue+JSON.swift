@@ -57,6 +57,13 @@ extension ColumnValue {
             out.unicodeScalars.append("]")
         case .bit(let v):
             out.append(String(v))
+        case .vector(let elements):
+            out.unicodeScalars.append("[")
+            for (i, v) in elements.enumerated() {
+                if i > 0 { out.unicodeScalars.append(",") }
+                out.append(v.description)
+            }
+            out.unicodeScalars.append("]")
         case .json(let text):
             out.append(text)
         case .jsonDiff(let diffs):
