@@ -49,11 +49,11 @@ final class ValuesMetadataTests: XCTestCase {
 
     func testUnknownMetadataSizeThrows() {
         var r = ByteReader([0x01, 0x02])
-        XCTAssertThrowsError(try ColumnDefinition.parseMetadata(types: [.vector], from: &r)) { e in
+        XCTAssertThrowsError(try ColumnDefinition.parseMetadata(types: [.typedArray], from: &r)) { e in
             XCTAssertEqual((e as? FieldError)?.code, .unsupported)
             XCTAssertEqual(
                 (e as? FieldError)?.message,
-                "column type vector (242) in TABLE_MAP: its metadata size is unknown")
+                "column type typedArray (20) in TABLE_MAP: its metadata size is unknown")
         }
     }
 }
