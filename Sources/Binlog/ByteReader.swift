@@ -101,6 +101,24 @@ public struct ByteReader: Sendable {
         try readUIntLE(8, what)
     }
 
+    /// MySQL serialization-library variable-length unsigned integer (MySQL 8.3+: tagged GTIDs):
+    /// the trailing one bits of the first byte count the bytes that follow; for 1...8 bytes the
+    /// little-endian value shifted right by the byte count, for 0xFF the 8 bytes that follow.
+    public mutating func readVarlenUInt(_ what: StaticString = "varlen integer") throws(FieldError) -> UInt64 {
+        let start = offset
+        let first = try readUInt8(what)
+        let ones = (~first).trailingZeroBitCount
+        do throws(FieldError) {
+            if ones == 8 { return try readUIntLE(8, what) }
+            try seek(to: start)
+            let n = ones + 1
+            return try readUIntLE(n, what) >> UInt64(n)
+        } catch {
+            try? seek(to: start)
+            throw error
+        }
+    }
+
     /// MySQL length-encoded integer (packed integer): 1, 3, 4 or 9 bytes.
     public mutating func readLengthEncodedInt(_ what: StaticString = "packed integer") throws(FieldError) -> UInt64 {
         let start = offset

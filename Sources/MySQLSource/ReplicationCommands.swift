@@ -41,8 +41,9 @@ enum ReplicationCommand {
 
     /// COM_BINLOG_DUMP_GTID (0x1e, MySQL 5.6+): flags (2), server_id (4), file name length (4),
     /// file name, position (8), then with BINLOG_THROUGH_GTID the encoded GTID set's length (4) and
-    /// the set: number of sids (8), per sid its uuid (16), number of intervals (8) and each
-    /// interval as start (8) and exclusive end (8).
+    /// the set (`MySQLGTIDSet.encoded`: number of sids (8), per sid its uuid (16), number of
+    /// intervals (8) and each interval as start (8) and exclusive end (8); MySQL 8.3+'s tagged
+    /// format when the set has tags).
     static func binlogDumpGTID(
         gtids: MySQLGTIDSet, flags: UInt16, serverID: UInt32, file: String = "", position: UInt64 = 4
     )
@@ -61,28 +62,9 @@ enum ReplicationCommand {
         return body
     }
 
-    static func encode(_ set: MySQLGTIDSet) -> [UInt8] {
-        var out: [UInt8] = []
-        let uuids = set.sets.keys.sorted()
-        append(&out, UInt64(uuids.count), 8)
-        for uuid in uuids {
-            let intervals = set.sets[uuid] ?? []
-            appendBigEndian(&out, uuid.high)
-            appendBigEndian(&out, uuid.low)
-            append(&out, UInt64(intervals.count), 8)
-            for interval in intervals {
-                append(&out, interval.start, 8)
-                append(&out, interval.end &+ 1, 8)
-            }
-        }
-        return out
-    }
+    static func encode(_ set: MySQLGTIDSet) -> [UInt8] { set.encoded }
 
     private static func append(_ out: inout [UInt8], _ value: UInt64, _ width: Int) {
         for index in 0..<width { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
-    }
-
-    private static func appendBigEndian(_ out: inout [UInt8], _ value: UInt64) {
-        for index in (0..<8).reversed() { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
     }
 }
