@@ -66,6 +66,8 @@ final class TransactionPayloadTests: XCTestCase {
         for line in lines {
             XCTAssertTrue(line.contains("\"pos\":457") || line.contains("\"pos\":730"), line)
         }
+        // The payload at 457 holds ROWS_QUERY "insert into b values(1)": its row is that value.
+        XCTAssertTrue(lines[0].hasPrefix("{\"op\":\"insert\",\"db\":\"a\",\"table\":\"b\",\"before\":null,\"after\":{\"@1\":1}"), lines[0])
     }
 
     /// A payload of compression type 255 (none) is the events as they are. Bytes built from the
