@@ -189,7 +189,7 @@ public struct EventDecoder: Sendable {
         case .transactionPayload:
             // Decoded by `decode` (`decodePayload`), which owns the table map.
             throw FieldError(.invalid, "TRANSACTION_PAYLOAD outside decode", offset: r.offset)
-        case .gtidTagged: try UnsupportedEvents.taggedGtid(body: &r)
+        case .gtidTagged: return .mysqlGtid(try GtidTaggedEvent.decode(body: &r))
         case .annotateRows: return .annotateRows(r.readRest())
         case .binlogCheckpoint:
             let n = Int(try r.readUInt32LE("checkpoint file name length"))

@@ -46,7 +46,7 @@ package struct TransactionAssembler: Sendable {
     private struct Group: Sendable {
         var gtid: String?
         var mariadbGTID: MariaDBGTID?
-        var mysqlGTID: (ServerUUID, UInt64)?
+        var mysqlGTID: (MySQLGTIDSet.TSID, UInt64)?
         var xid: XID?
         var start: BinlogPosition
         var before: SourceCheckpoint
@@ -118,7 +118,7 @@ package struct TransactionAssembler: Sendable {
         case .mysqlGtid(let gtid):
             try open(at: here, event: event, standalone: true, place: located.place)
             group?.gtid = gtid.gtidText
-            if !gtid.anonymous { group?.mysqlGTID = (gtid.uuid, gtid.gno) }
+            if !gtid.anonymous { group?.mysqlGTID = (MySQLGTIDSet.TSID(gtid.uuid, tag: gtid.tag), gtid.gno) }
             return []
         case .query(let query):
             return try statement(query, here: here, after: after, event: event, place: located.place)
@@ -331,8 +331,8 @@ package struct TransactionAssembler: Sendable {
             state.update(gtid)
             resume.mariadbGTID = state
         }
-        if let (uuid, gno) = group.mysqlGTID, resume.mysqlGTID != nil {
-            resume.mysqlGTID?.insert(uuid, gno)
+        if let (tsid, gno) = group.mysqlGTID, resume.mysqlGTID != nil {
+            resume.mysqlGTID?.insert(tsid, gno)
         }
     }
 }

@@ -17,9 +17,11 @@ public struct MySQLGtidEvent: Sendable, Equatable {
     public var immediateServerVersion: UInt32?
     public var originalServerVersion: UInt32?
     public var commitGroupTicket: UInt64?
+    /// MySQL 8.3+ GTID tag (GTID_TAGGED_LOG_EVENT); "" when untagged.
+    public var tag: String = ""
 
-    /// `uuid:gno` (nil for anonymous transactions).
-    public var gtidText: String? { anonymous ? nil : "\(uuid):\(gno)" }
+    /// `uuid:gno`, or `uuid:tag:gno` for a tagged GTID (nil for anonymous transactions).
+    public var gtidText: String? { anonymous ? nil : tag.isEmpty ? "\(uuid):\(gno)" : "\(uuid):\(tag):\(gno)" }
 
     static func decode(body r: inout ByteReader, anonymous: Bool) throws(FieldError) -> MySQLGtidEvent {
         var e = MySQLGtidEvent(anonymous: anonymous, flags: try r.readUInt8("gtid flags"),

@@ -1,10 +1,5 @@
 /// Events that are recognised but whose content this decoder refuses, each with a clear error.
 enum UnsupportedEvents {
-    /// MySQL 8.3+ GTID_TAGGED_LOG_EVENT (42): a GTID with a tag, in the new serialization format.
-    static func taggedGtid(body r: inout ByteReader) throws(FieldError) -> Never {
-        throw FieldError(.unsupported, "tagged GTID (MySQL 8.4 GTID_TAGGED_LOG_EVENT) not supported", offset: r.offset)
-    }
-
     /// MariaDB START_ENCRYPTION_EVENT (164): scheme (1), key version (4), nonce (12); every event
     /// after it in the file is encrypted.
     static func startEncryption(body r: inout ByteReader) throws(FieldError) -> Never {
