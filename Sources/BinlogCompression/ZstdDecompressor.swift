@@ -24,7 +24,8 @@ enum ZstdDecompressor {
         }
         if let failure { throw FieldError(.invalid, "zstd: \(failure)", offset: 0) }
         guard produced == uncompressedLength else {
-            throw FieldError(.invalid, "zstd: produced \(produced) bytes, the event announced \(uncompressedLength)", offset: 0)
+            throw FieldError(
+                .invalid, "zstd: produced \(produced) bytes, the event announced \(uncompressedLength)", offset: 0)
         }
         return out
     }

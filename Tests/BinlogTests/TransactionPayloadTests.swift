@@ -50,7 +50,9 @@ final class TransactionPayloadTests: XCTestCase {
             XCTAssertFalse(found.isEmpty, name)
             for (_, p) in found {
                 XCTAssertFalse(p.events.isEmpty, name)
-                guard case .xid = p.events.last?.body else { return XCTFail("\(name): \(p.events.last.map(\.body) as Any)") }
+                guard case .xid = p.events.last?.body else {
+                    return XCTFail("\(name): \(p.events.last.map(\.body) as Any)")
+                }
             }
         }
     }
@@ -67,7 +69,9 @@ final class TransactionPayloadTests: XCTestCase {
             XCTAssertTrue(line.contains("\"pos\":457") || line.contains("\"pos\":730"), line)
         }
         // The payload at 457 holds ROWS_QUERY "insert into b values(1)": its row is that value.
-        XCTAssertTrue(lines[0].hasPrefix("{\"op\":\"insert\",\"db\":\"a\",\"table\":\"b\",\"before\":null,\"after\":{\"@1\":1}"), lines[0])
+        XCTAssertTrue(
+            lines[0].hasPrefix("{\"op\":\"insert\",\"db\":\"a\",\"table\":\"b\",\"before\":null,\"after\":{\"@1\":1}"),
+            lines[0])
     }
 
     /// A payload of compression type 255 (none) is the events as they are. Bytes built from the
@@ -88,18 +92,25 @@ final class TransactionPayloadTests: XCTestCase {
         XCTAssertEqual(p.events.map(\.body), [.xid(7)])
         XCTAssertEqual(p.events.map(\.position), [1000])
 
-        XCTAssertThrowsError(try decoder.decode(payloadEvent([1, 1, 26, 2, 3, 0xFC, 0xFF, 0x00], xid), position: 1000)) { e in
+        XCTAssertThrowsError(try decoder.decode(payloadEvent([1, 1, 26, 2, 3, 0xFC, 0xFF, 0x00], xid), position: 1000))
+        { e in
             XCTAssertTrue("\(e)".contains("payload size 26, but 27 bytes follow"), "\(e)")
         }
-        XCTAssertThrowsError(try decoder.decode(payloadEvent([1, 1, 27, 2, 1, 0, 3, 4, 0xFD, 0xFF, 0xFF, 0xFF], xid), position: 1000)) {
+        XCTAssertThrowsError(
+            try decoder.decode(payloadEvent([1, 1, 27, 2, 1, 0, 3, 4, 0xFD, 0xFF, 0xFF, 0xFF], xid), position: 1000)
+        ) {
             e in XCTAssertTrue("\(e)".contains("uncompressed size 16777215 impossible for 27 zstd bytes"), "\(e)")
         }
-        var withZstd = EventDecoder(format: .assumed(checksum: .off, flavour: .mysql), decompressor: StandardDecompressor())
-        XCTAssertThrowsError(try withZstd.decode(payloadEvent([1, 1, 27, 2, 1, 0, 3, 1, 27], xid), position: 1000)) { e in
+        var withZstd = EventDecoder(
+            format: .assumed(checksum: .off, flavour: .mysql), decompressor: StandardDecompressor())
+        XCTAssertThrowsError(try withZstd.decode(payloadEvent([1, 1, 27, 2, 1, 0, 3, 1, 27], xid), position: 1000)) {
+            e in
             XCTAssertTrue("\(e)".contains("decompressing the transaction payload: zstd: "), "\(e)")
         }
         // A payload whose inner event runs past its end.
-        XCTAssertThrowsError(try decoder.decode(payloadEvent([1, 1, 26, 2, 3, 0xFC, 0xFF, 0x00], Array(xid.dropLast())), position: 1000)) { e in
+        XCTAssertThrowsError(
+            try decoder.decode(payloadEvent([1, 1, 26, 2, 3, 0xFC, 0xFF, 0x00], Array(xid.dropLast())), position: 1000)
+        ) { e in
             XCTAssertTrue("\(e)".contains("TRANSACTION_PAYLOAD: inner event of 27 bytes, 26 left"), "\(e)")
         }
     }

@@ -43,10 +43,14 @@ final class VectorColumnTests: XCTestCase {
     func testMalformedVectorsAreTypedErrors() throws {
         var d = EventDecoder(file: "binlog.000001")
         _ = try d.decode(EventBytes.event(type: 19, body: tableMap(id: 5)), position: 100)
-        XCTAssertThrowsError(try d.decode(EventBytes.event(type: 30, body: write(id: 5, [0, 0, 0, 0, 0])), position: 200)) {
+        XCTAssertThrowsError(
+            try d.decode(EventBytes.event(type: 30, body: write(id: 5, [0, 0, 0, 0, 0])), position: 200)
+        ) {
             XCTAssertTrue("\($0)".contains("VECTOR of 5 bytes is not a whole number of 4-byte floats"), "\($0)")
         }
-        XCTAssertThrowsError(try d.decode(EventBytes.event(type: 30, body: write(id: 5, floats([.nan]))), position: 200)) {
+        XCTAssertThrowsError(
+            try d.decode(EventBytes.event(type: 30, body: write(id: 5, floats([.nan]))), position: 200)
+        ) {
             XCTAssertTrue("\($0)".contains("VECTOR element is not finite"), "\($0)")
         }
     }

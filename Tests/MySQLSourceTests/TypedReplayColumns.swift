@@ -79,7 +79,9 @@ enum ReplayCatalogue {
         "aZ09 _-'\"\\%é€£¥ßøÅñçüŠžČőŁąĞİşΑλΩБжЯїґאשعيกขÀ漢字中文支付商戶名稱測試日本語テストカナ한국어시험ﾃ😀€™—…")
 
     static func integers() -> [ReplayColumn] {
-        let widths: [(String, Int)] = [("TINYINT", 8), ("SMALLINT", 16), ("MEDIUMINT", 24), ("INT", 32), ("BIGINT", 64)]
+        let widths: [(String, Int)] = [
+            ("TINYINT", 8), ("SMALLINT", 16), ("MEDIUMINT", 24), ("INT", 32), ("BIGINT", 64),
+        ]
         var out: [ReplayColumn] = []
         for (type, bits) in widths {
             for unsigned in [false, true] {
@@ -88,12 +90,16 @@ enum ReplayCatalogue {
                         name: "\(type.lowercased())\(unsigned ? "_u" : "")",
                         sqlType: type + (unsigned ? " UNSIGNED" : ""), kind: .integer(bits: bits, unsigned: unsigned)
                     ) { rng, edge in
-                        let max: UInt64 = bits == 64 ? (unsigned ? UInt64.max : UInt64(Int64.max)) : (unsigned ? (1 << bits) - 1 : (1 << (bits - 1)) - 1)
+                        let max: UInt64 =
+                            bits == 64
+                            ? (unsigned ? UInt64.max : UInt64(Int64.max))
+                            : (unsigned ? (1 << bits) - 1 : (1 << (bits - 1)) - 1)
                         let min: Int64 = unsigned ? 0 : (bits == 64 ? Int64.min : -(1 << (bits - 1)))
                         if edge == 0 { return String(min) }
                         if edge == 1 { return String(max) }
                         let r = rng.next() >> UInt64(64 - bits)
-                        return unsigned ? String(r) : String(Int64(bitPattern: r << UInt64(64 - bits)) >> Int64(64 - bits))
+                        return unsigned
+                            ? String(r) : String(Int64(bitPattern: r << UInt64(64 - bits)) >> Int64(64 - bits))
                     })
             }
         }
@@ -135,7 +141,8 @@ enum ReplayCatalogue {
         out.append(
             ReplayColumn(name: "double_c", sqlType: "DOUBLE", kind: .double) { rng, edge in
                 edge == 0
-                    ? "-1.7976931348623157e308" : edge == 1
+                    ? "-1.7976931348623157e308"
+                    : edge == 1
                         ? "2.2250738585072014e-308" : String(Double(rng.int(-999_999_999_999...999_999_999_999)) / 16)
             })
         return out
@@ -145,7 +152,8 @@ enum ReplayCatalogue {
         var out: [ReplayColumn] = [
             ReplayColumn(name: "date_c", sqlType: "DATE", kind: .temporal) { rng, edge in
                 edge == 0
-                    ? "'1000-01-01'" : edge == 1
+                    ? "'1000-01-01'"
+                    : edge == 1
                         ? "'9999-12-31'" : "'\(rng.int(1000...9999))-\(rng.int(1...12))-\(rng.int(1...28))'"
             }
         ]
@@ -160,11 +168,17 @@ enum ReplayCatalogue {
                     if edge == 0 { return "'-838:59:59" + fraction(&rng, edge) + "'" }
                     if edge == 1 { return "'838:59:59" + fraction(&rng, edge) + "'" }
                     let sign = rng.int(0...1) == 0 ? "-" : ""
-                    return "'\(sign)\(rng.int(0...837)):\(rng.int(0...59)):\(rng.int(0...59))" + fraction(&rng, edge) + "'"
+                    return "'\(sign)\(rng.int(0...837)):\(rng.int(0...59)):\(rng.int(0...59))" + fraction(&rng, edge)
+                        + "'"
                 })
-            out.append(dateTime("datetime\(fsp)", "DATETIME(\(fsp))", ("1000-01-01 00:00:00", "9999-12-31 23:59:59"), 1000...9999, fraction))
             out.append(
-                dateTime("timestamp\(fsp)", "TIMESTAMP(\(fsp)) NULL", ("1970-01-01 00:00:01", "2038-01-19 03:14:07"), 1971...2037, fraction))
+                dateTime(
+                    "datetime\(fsp)", "DATETIME(\(fsp))", ("1000-01-01 00:00:00", "9999-12-31 23:59:59"), 1000...9999,
+                    fraction))
+            out.append(
+                dateTime(
+                    "timestamp\(fsp)", "TIMESTAMP(\(fsp)) NULL", ("1970-01-01 00:00:01", "2038-01-19 03:14:07"),
+                    1971...2037, fraction))
         }
         return out
     }
@@ -182,7 +196,8 @@ enum ReplayCatalogue {
 
     /// Text columns: one VARCHAR per charset, then every string size in utf8mb4 and a few others.
     static func strings(alphabets: [String: [Character]]) -> [ReplayColumn] {
-        func text(_ name: String, _ type: String, _ charset: String, maxChars: Int, char: Bool = false) -> ReplayColumn {
+        func text(_ name: String, _ type: String, _ charset: String, maxChars: Int, char: Bool = false) -> ReplayColumn
+        {
             let alphabet = alphabets[charset] ?? Array("abc")
             return ReplayColumn(
                 name: name, sqlType: "\(type) CHARACTER SET \(charset)",
@@ -191,7 +206,10 @@ enum ReplayCatalogue {
                 if edge == 0 { return "''" }
                 let n = edge == 1 ? maxChars : rng.int(0...maxChars)
                 var s = String((0..<n).map { _ in alphabet[rng.int(0...(alphabet.count - 1))] })
-                if edge == 2, !s.isEmpty, rng.int(0...3) == 0 { s.removeLast(); s.append(" ") }
+                if edge == 2, !s.isEmpty, rng.int(0...3) == 0 {
+                    s.removeLast()
+                    s.append(" ")
+                }
                 return utf8Literal(s)
             }
         }
@@ -233,7 +251,8 @@ enum ReplayCatalogue {
         func enumeration(_ name: String, _ members: [String]) -> ReplayColumn {
             ReplayColumn(
                 name: name,
-                sqlType: "ENUM(" + members.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
+                sqlType: "ENUM("
+                    + members.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
                     .joined(separator: ",") + ")", kind: .enumeration
             ) { rng, edge in
                 utf8Literal(members[edge == 0 ? 0 : edge == 1 ? members.count - 1 : rng.int(0...(members.count - 1))])
@@ -248,11 +267,14 @@ enum ReplayCatalogue {
                 name: "set_big", sqlType: "SET(" + setMembers.map { "'\($0)'" }.joined(separator: ",") + ")", kind: .set
             ) { rng, edge in
                 let bits: UInt64 = edge == 0 ? 0 : edge == 1 ? .max : rng.next()
-                return "'" + setMembers.indices.filter { bits >> UInt64($0) & 1 == 1 }.map { setMembers[$0] }
+                return "'"
+                    + setMembers.indices.filter { bits >> UInt64($0) & 1 == 1 }.map { setMembers[$0] }
                     .joined(separator: ",") + "'"
             },
             ReplayColumn(name: "json_c", sqlType: "JSON", kind: .text(charset: "utf8mb4")) { rng, edge in
-                edge == 0 ? "'{}'" : utf8Literal("{\"k\": [\(rng.int(-9...9)), \"支付\", null, true], \"n\": \(rng.next() >> 12)}")
+                edge == 0
+                    ? "'{}'"
+                    : utf8Literal("{\"k\": [\(rng.int(-9...9)), \"支付\", null, true], \"n\": \(rng.next() >> 12)}")
             },
             ReplayColumn(name: "geometry_c", sqlType: "GEOMETRY", kind: .bytes) { rng, edge in
                 edge == 0
@@ -265,7 +287,9 @@ enum ReplayCatalogue {
             ReplayColumn(name: "inet6_c", sqlType: "INET6", kind: .inet6) { rng, edge in
                 if edge == 0 { return "'::'" }
                 if edge == 1 { return "'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'" }
-                if rng.int(0...1) == 0 { return "'::ffff:\(rng.int(0...255)).\(rng.int(0...255)).1.\(rng.int(0...255))'" }
+                if rng.int(0...1) == 0 {
+                    return "'::ffff:\(rng.int(0...255)).\(rng.int(0...255)).1.\(rng.int(0...255))'"
+                }
                 return "'" + (0..<8).map { _ in String(rng.int(0...0xFFFF), radix: 16) }.joined(separator: ":") + "'"
             },
             ReplayColumn(name: "uuid_c", sqlType: "UUID", kind: .uuid) { rng, edge in
@@ -279,7 +303,8 @@ enum ReplayCatalogue {
                 if version > 0 { b[8] = b[8] & 0x3F | 0x80 }
                 let h = b.map { String(format: "%02x", $0) }.joined()
                 let p = Array(h)
-                return "'\(String(p[0..<8]))-\(String(p[8..<12]))-\(String(p[12..<16]))-\(String(p[16..<20]))-\(String(p[20..<32]))'"
+                return
+                    "'\(String(p[0..<8]))-\(String(p[8..<12]))-\(String(p[12..<16]))-\(String(p[16..<20]))-\(String(p[20..<32]))'"
             },
         ]
     }

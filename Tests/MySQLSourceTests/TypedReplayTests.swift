@@ -1,9 +1,10 @@
-@testable import Binlog
 import BinlogCompression
 import Foundation
 import MySQLSource
 import TestSupport
 import XCTest
+
+@testable import Binlog
 
 /// A typed workload replayed through `sluice binlog dump` (`BinlogDump`, the command's decoder
 /// and JSON writer) on a real MariaDB 10.11, compared value by value with what the server returns
@@ -41,7 +42,8 @@ final class TypedReplayTests: XCTestCase {
                 + columns.map { "`\($0.name)` \($0.sqlType)" }.joined(separator: ", ")
                 + ") ROW_FORMAT=DYNAMIC")
         // SLUICE_REPLAY_SEED replays a failing run; SLUICE_REPLAY_REPORT=FILE writes every mismatch.
-        let seed = UInt64(ProcessInfo.processInfo.environment["SLUICE_REPLAY_SEED"] ?? "") ?? UInt64.random(in: 1...9_999_999)
+        let seed =
+            UInt64(ProcessInfo.processInfo.environment["SLUICE_REPLAY_SEED"] ?? "") ?? UInt64.random(in: 1...9_999_999)
         var rng = ReplayRandom(seed: seed)
         var compared = 0
         var mismatches: [String] = []
@@ -60,8 +62,9 @@ final class TypedReplayTests: XCTestCase {
                 var lines: [String] = []
                 _ = try BinlogDump(
                     options: BinlogDump.Options(format: .json, tables: ["typed.t"]),
-                    textConverter: IconvTextConverter())
-                    .run(files: [server.dataDirectory + "/" + file]) { lines.append($0) }
+                    textConverter: IconvTextConverter()
+                )
+                .run(files: [server.dataDirectory + "/" + file]) { lines.append($0) }
                 let place = "seed \(seed), binlog_row_metadata=\(metadata), binlog_row_image=\(image)"
                 XCTAssertEqual(lines.count, expected.count, "row changes in \(file) (\(place))")
                 for (line, want) in zip(lines, expected) {
@@ -94,8 +97,11 @@ final class TypedReplayTests: XCTestCase {
         var out = ids.map { Expected(op: "insert", before: nil, after: rows[$0]) }
         for (k, id) in ids.prefix(12).enumerated() {
             let changed = k % 2 == 0 ? columns : (0..<3).map { _ in columns[rng.int(0...(columns.count - 1))] }
-            let sets = changed.map { "`\($0.name)` = " + (rng.int(0...9) == 0 ? "NULL" : $0.literal(&rng, rng.int(0...4))) }
-            try db.execute("UPDATE typed.t SET counter = counter + 1000, \(sets.joined(separator: ", ")) WHERE id = \(id)")
+            let sets = changed.map {
+                "`\($0.name)` = " + (rng.int(0...9) == 0 ? "NULL" : $0.literal(&rng, rng.int(0...4)))
+            }
+            try db.execute(
+                "UPDATE typed.t SET counter = counter + 1000, \(sets.joined(separator: ", ")) WHERE id = \(id)")
             let after = try read(db, columns, [id])
             out.append(Expected(op: "update", before: rows[id], after: after[id]))
             rows[id] = after[id]
@@ -106,18 +112,21 @@ final class TypedReplayTests: XCTestCase {
         return out
     }
 
-    private func read(_ db: MySQLConnection, _ columns: [ReplayColumn], _ ids: [Int]) throws -> [Int: [String: Stored]] {
+    private func read(_ db: MySQLConnection, _ columns: [ReplayColumn], _ ids: [Int]) throws -> [Int: [String: Stored]]
+    {
         let select =
             ["id", "CAST(counter AS CHAR) AS `f.counter`", "CAST(counter AS CHAR) AS `r.counter`"]
             + columns.flatMap { ["\($0.readBack) AS `f.\($0.name)`", "\($0.rawReadBack) AS `r.\($0.name)`"] }
         let result = try db.query(
-            "SELECT \(select.joined(separator: ", ")) FROM typed.t WHERE id IN (\(ids.map(String.init).joined(separator: ",")))")
+            "SELECT \(select.joined(separator: ", ")) FROM typed.t WHERE id IN (\(ids.map(String.init).joined(separator: ",")))"
+        )
         var out: [Int: [String: Stored]] = [:]
         for row in result.rows.indices {
             guard let id = result.value("id", row: row).flatMap(Int.init) else { continue }
             var values: [String: Stored] = [:]
             for name in ["counter"] + columns.map(\.name) {
-                values[name] = Stored(full: result.value("f.\(name)", row: row), raw: result.value("r.\(name)", row: row))
+                values[name] = Stored(
+                    full: result.value("f.\(name)", row: row), raw: result.value("r.\(name)", row: row))
             }
             out[id] = values
         }
@@ -170,9 +179,12 @@ final class TypedReplayTests: XCTestCase {
                 }
                 if let column = byName[name] {
                     if let problem = Self.mismatch(value, stored, column.kind, fullMetadata: full) {
-                        mismatches.append("\(place): id \(id) \(want.op) \(label) \(name) \(column.sqlType): \(problem)")
+                        mismatches.append(
+                            "\(place): id \(id) \(want.op) \(label) \(name) \(column.sqlType): \(problem)")
                     }
-                } else if let problem = Self.mismatch(value, stored, .integer(bits: 32, unsigned: false), fullMetadata: full) {
+                } else if let problem = Self.mismatch(
+                    value, stored, .integer(bits: 32, unsigned: false), fullMetadata: full)
+                {
                     mismatches.append("\(place): id \(id) \(want.op) \(label) \(name): \(problem)")
                 }
             }
@@ -263,7 +275,8 @@ final class TypedReplayTests: XCTestCase {
             "SELECT ID AS id, CHARACTER_SET_NAME AS cs FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY")
         XCTAssertGreaterThan(rows.rows.count, 500, "collations listed")
         for row in rows.rows.indices {
-            guard let id = rows.value("id", row: row).flatMap(UInt32.init), let charset = rows.value("cs", row: row) else {
+            guard let id = rows.value("id", row: row).flatMap(UInt32.init), let charset = rows.value("cs", row: row)
+            else {
                 continue
             }
             XCTAssertEqual(TextCharset.charsetName(collation: id), charset, "collation \(id)")

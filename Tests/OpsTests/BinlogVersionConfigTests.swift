@@ -37,7 +37,9 @@ final class BinlogVersionConfigTests: ConfigTestCase {
     func testMySQLSourceRefusesBinlogVersionsExplicitOrDefault() throws {
         let found = try errors(config(flavor: "mysql", mappings: mappings))
         XCTAssertEqual(found.count, 2, "\(found)")
-        XCTAssertTrue(found[0].hasPrefix("sluice.toml:11: mapping[0].version: is \"binlog\", which needs MariaDB GTIDs"), found[0])
+        XCTAssertTrue(
+            found[0].hasPrefix("sluice.toml:11: mapping[0].version: is \"binlog\", which needs MariaDB GTIDs"), found[0]
+        )
         XCTAssertTrue(found[1].hasPrefix("sluice.toml:12: mapping[1].version: defaults to \"binlog\""), found[1])
         for message in found {
             XCTAssertTrue(message.contains("set version = \"column\" with version_column"), message)

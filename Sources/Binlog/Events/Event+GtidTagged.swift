@@ -66,13 +66,16 @@ enum GtidTaggedEvent {
             case 10: e.originalServerVersion = try uint32(&r, "original_server_version")
             case 11: e.commitGroupTicket = try r.readVarlenUInt("commit_group_ticket")
             default:
-                throw FieldError(.unsupported, "tagged GTID field \(id) is unknown (its size cannot be known)", offset: at)
+                throw FieldError(
+                    .unsupported, "tagged GTID field \(id) is unknown (its size cannot be known)", offset: at)
             }
         }
         // Fields 7, 10 and 11 are the optional ones; MySQL always writes the others.
         let missing = [0, 1, 2, 3, 4, 5, 6, 8, 9].filter { !seen.contains(UInt64($0)) }
         guard missing.isEmpty else {
-            throw FieldError(.short, "tagged GTID without field(s) \(missing.map(String.init).joined(separator: ", "))", offset: r.offset)
+            throw FieldError(
+                .short, "tagged GTID without field(s) \(missing.map(String.init).joined(separator: ", "))",
+                offset: r.offset)
         }
         if seen.contains(6), !seen.contains(7) { e.originalCommitTimestamp = e.immediateCommitTimestamp }
         if seen.contains(9), !seen.contains(10) { e.originalServerVersion = e.immediateServerVersion }
@@ -89,7 +92,9 @@ enum GtidTaggedEvent {
     private static func uint32(_ r: inout ByteReader, _ what: StaticString) throws(FieldError) -> UInt32 {
         let at = r.offset
         let v = try r.readVarlenUInt(what)
-        guard v <= UInt64(UInt32.max) else { throw FieldError(.outOfRange, "\(what) \(v) does not fit 32 bits", offset: at) }
+        guard v <= UInt64(UInt32.max) else {
+            throw FieldError(.outOfRange, "\(what) \(v) does not fit 32 bits", offset: at)
+        }
         return UInt32(v)
     }
 

@@ -47,7 +47,8 @@ public struct TransactionPayloadEvent: Sendable, Equatable {
             if type == 0 { break }
             let len = try r.readLengthEncodedInt("payload field length")
             guard len <= UInt64(r.remaining) else {
-                throw FieldError(.short, "payload field \(type): expected \(len) bytes, had \(r.remaining)", offset: r.offset)
+                throw FieldError(
+                    .short, "payload field \(type): expected \(len) bytes, had \(r.remaining)", offset: r.offset)
             }
             var f = ByteReader(r.bytes, offset: r.offset, end: r.offset + Int(len))
             switch type {
@@ -79,7 +80,8 @@ public struct TransactionPayloadEvent: Sendable, Equatable {
                     offset: at)
             }
             guard let decompressor else {
-                throw FieldError(.unsupported, "compressed transaction (zstd) but no decompressor was configured", offset: at)
+                throw FieldError(
+                    .unsupported, "compressed transaction (zstd) but no decompressor was configured", offset: at)
             }
             do throws(FieldError) {
                 return (.zstd, try decompressor.zstdDecompress(payload, uncompressedLength: Int(uncompressed)))
