@@ -1,3 +1,4 @@
+import Binlog
 import Foundation
 import MySQLSource
 import Ops
@@ -172,8 +173,9 @@ package final class Daemon {
                 let item = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: ordinal)
                 ordinal += t.changes.count
                 metrics.count(t)
-                if t.statement != nil {
-                    logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(t.statement ?? "")])
+                if let statement = t.statement {
+                    let text = SQLCredentialMask.mask(statement)
+                    logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(text)])
                 }
                 if !pipeline.submit(item) {
                     if let error = pipeline.error { return halt(error, pipeline: pipeline, hooks: hooks) }
