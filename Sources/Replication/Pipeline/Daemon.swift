@@ -14,6 +14,8 @@ package final class Daemon {
     package struct Hooks {
         package var ready: (String) -> Void
         package var status: (String) -> Void
+        /// The readiness lag each status period (see `DaemonReadiness.lag`), nil before the first event.
+        package var lag: (Double?) -> Void
         package var stopping: (String) -> Void
         /// The first stop signal's name, nil while none came.
         package var stopSignal: () -> String?
@@ -24,11 +26,12 @@ package final class Daemon {
 
         package init(
             ready: @escaping (String) -> Void = { _ in }, status: @escaping (String) -> Void = { _ in },
-            stopping: @escaping (String) -> Void = { _ in }, stopSignal: @escaping () -> String?,
+            lag: @escaping (Double?) -> Void = { _ in }, stopping: @escaping (String) -> Void = { _ in }, stopSignal: @escaping () -> String?,
             takeReload: @escaping () -> Bool = { false }, reloadConfig: @escaping () throws -> SluiceConfig
         ) {
             self.ready = ready
             self.status = status
+            self.lag = lag
             self.stopping = stopping
             self.stopSignal = stopSignal
             self.takeReload = takeReload
@@ -195,7 +198,9 @@ package final class Daemon {
                 metrics.observe(lag: lag, committed: lastCommitted)
                 metrics.observe(events: source.eventCounts)
                 sinkMetrics.updateAges()
-                sinkMetrics.blocked(pipeline.blockedSeconds())
+                let held = pipeline.blockedSeconds()
+                sinkMetrics.blocked(held)
+                hooks.lag(DaemonReadiness.lag(source: lag.secondsBehind, sinksHeld: held.map(\.seconds)))
                 hooks.status(statusLine(lag: lag, pipeline: pipeline))
             }
         }
