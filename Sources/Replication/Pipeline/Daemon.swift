@@ -26,7 +26,8 @@ package final class Daemon {
 
         package init(
             ready: @escaping (String) -> Void = { _ in }, status: @escaping (String) -> Void = { _ in },
-            lag: @escaping (Double?) -> Void = { _ in }, stopping: @escaping (String) -> Void = { _ in }, stopSignal: @escaping () -> String?,
+            lag: @escaping (Double?) -> Void = { _ in }, stopping: @escaping (String) -> Void = { _ in },
+            stopSignal: @escaping () -> String?,
             takeReload: @escaping () -> Bool = { false }, reloadConfig: @escaping () throws -> SluiceConfig
         ) {
             self.ready = ready
