@@ -41,9 +41,9 @@ package final class Daemon {
     }
 
     private let config: SluiceConfig
-    private var logger: Logger
+    var logger: Logger
     private let makeLogger: (LogLevel) -> Logger
-    private let metrics: DaemonMetrics
+    let metrics: DaemonMetrics
     private let sinkMetrics: SinkMetrics
     /// Rows of the current transaction's earlier chunks (orders the changes of one big transaction).
     private var ordinal = 0
@@ -130,17 +130,21 @@ package final class Daemon {
     }
 
     /// `restart` makes a source reading from a new start (after a rewind); `origin` is where the
-    /// first one started, the rewind target while no checkpoint was confirmed.
+    /// first one started, the rewind target while no checkpoint was confirmed. The source is read
+    /// on its own thread (`SourcePump`): nothing here waits longer than a quarter second, so the
+    /// status, metrics, readiness and the silence warnings keep going while the source hangs.
     private func loop(
         source first: BinlogSource, restart: (SourceStart) -> BinlogSource, origin start: SourceStart,
         pipeline: SinkPipeline, hooks: Hooks, waitReplicas: Int
     ) throws -> Int32 {
-        var source = first
+        var pump = SourcePump(first, now: Date().timeIntervalSince1970)
+        defer { pump.stop() }
+        var reading = SourceReading()
         var origin = start
         var machine = ShutdownMachine(timeoutSeconds: Double(config.daemon.shutdownTimeoutMS) / 1000)
         var ready = false
         var nextStatus = 0.0
-        var nextBytes = 0.0
+        var watches = DependencyWatches(config: config)
         while true {
             let now = Date().timeIntervalSince1970
             if let signal = hooks.stopSignal() {
@@ -154,53 +158,48 @@ package final class Daemon {
             if let error = pipeline.error {
                 return halt(error, pipeline: pipeline, hooks: hooks)
             }
-            if case .current = origin, let at = source.checkpoint { origin = .position(at.binlog) }
+            if case .current = origin, let at = reading.checkpoint(pump) { origin = .position(at.binlog) }
             if let rewind = pipeline.takeRewind() {
-                let readAt = source.position.map { "\($0.binlog)" } ?? "none"
-                source = restart(rewind.target.map { .position($0.position) } ?? origin)
+                let readAt = reading.position(pump).map { "\($0.binlog)" } ?? "none"
+                pump.stop()
+                pump = SourcePump(restart(rewind.target.map { .position($0.position) } ?? origin), now: now)
+                reading = SourceReading()
                 ordinal = 0
                 lastCommitted = pipeline.committed
                 logRewind(rewind, readAt: readAt, waitReplicas: waitReplicas)
             }
-            let transaction: SourceTransaction?
-            do {
-                // While a sink holds (its queue full), the source is not read and the status
-                // and metrics keep going: the lag grows where it can be seen.
-                let room = pipeline.waitForRoom(until: Date(timeIntervalSince1970: now + 0.25))
-                transaction = room ? try source.poll(until: now + 0.25) : nil
-            } catch {
-                metrics.error("source")
-                return halt(error, pipeline: pipeline, hooks: hooks)
-            }
-            if let t = transaction {
-                if t.chunk == 0 { ordinal = 0 }
-                let item = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: ordinal)
-                ordinal += t.changes.count
-                metrics.count(t)
-                if let statement = t.statement {
-                    let text = SQLCredentialMask.mask(statement)
-                    logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(text)])
-                }
-                if !pipeline.submit(item) {
-                    if let error = pipeline.error { return halt(error, pipeline: pipeline, hooks: hooks) }
+            // While a sink holds (its queue full), the source is not taken from and the status
+            // and metrics keep going: the lag grows where it can be seen.
+            if pipeline.waitForRoom(until: Date(timeIntervalSince1970: now + 0.25)) {
+                if let taken = pump.take(until: Date(timeIntervalSince1970: now + 0.25)) {
+                    reading.took(taken)
+                    let serverID = pump.state.serverID
+                    if let code = handle(taken.transaction, serverID: serverID, pipeline: pipeline, hooks: hooks) {
+                        return code
+                    }
+                } else if let error = pump.error {
+                    metrics.error("source")
+                    return halt(error, pipeline: pipeline, hooks: hooks)
                 }
             }
-            if !ready, source.serverID != nil {
+            let state = pump.state
+            if !ready, state.serverID != nil {
                 ready = true
-                hooks.ready("replicating from \(source.position.map { "\($0.binlog)" } ?? "the start")")
-                logger.info("replicating", ["binlog.pos": "\(source.position.map { "\($0.binlog)" } ?? "?")"])
+                let at = reading.position(pump)
+                hooks.ready("replicating from \(at.map { "\($0.binlog)" } ?? "the start")")
+                logger.info("replicating", ["binlog.pos": "\(at.map { "\($0.binlog)" } ?? "?")"])
             }
             if now >= nextStatus {
                 nextStatus = now + 1
-                let measure = now >= nextBytes
-                if measure { nextBytes = now + 5 }
-                let lag = source.lag(measureBytes: measure)
+                let lag = SourceLag(
+                    secondsBehind: state.lagTracker.secondsBehind(now: now), bytesBehind: state.bytesBehind)
                 lastCommitted = pipeline.committed
                 metrics.observe(lag: lag, committed: lastCommitted)
-                metrics.observe(events: source.eventCounts)
+                metrics.observe(events: state.eventCounts)
                 sinkMetrics.updateAges()
                 let held = pipeline.blockedSeconds()
                 sinkMetrics.blocked(held)
+                watch(&watches, source: state, sinksHeld: held, now: now)
                 hooks.lag(DaemonReadiness.lag(source: lag.secondsBehind, sinksHeld: held.map(\.seconds)))
                 hooks.status(statusLine(lag: lag, pipeline: pipeline))
             }
@@ -208,11 +207,17 @@ package final class Daemon {
         _ = pipeline.drain(timeoutSeconds: machine.timeoutSeconds)
         if let rewind = pipeline.takeRewind() {
             // Decided while draining: the stored checkpoint is rewound, the next start replays.
-            logRewind(rewind, readAt: source.position.map { "\($0.binlog)" } ?? "none", waitReplicas: waitReplicas)
+            let readAt = reading.position(pump).map { "\($0.binlog)" } ?? "none"
+            logRewind(rewind, readAt: readAt, waitReplicas: waitReplicas)
         }
+        let last = pump.state
         lastCommitted = pipeline.committed
-        metrics.observe(lag: source.lag(), committed: lastCommitted)
-        metrics.observe(events: source.eventCounts)
+        metrics.observe(
+            lag: SourceLag(
+                secondsBehind: last.lagTracker.secondsBehind(now: Date().timeIntervalSince1970),
+                bytesBehind: last.bytesBehind),
+            committed: lastCommitted)
+        metrics.observe(events: last.eventCounts)
         // Applied and checkpointed by every sink is drained; transactions only waiting for the
         // Redis replicas' WAIT (a replica down or still syncing) are named, not waited for.
         let unapplied = pipeline.unapplied
@@ -251,6 +256,20 @@ package final class Daemon {
              "checkpoint_before": .string(rewind.committedBefore.map { "\($0.position)" } ?? "none"),
              "rewind_to": .string(rewind.target.map { "\($0.position)" } ?? "the start"),
              "dropped_in_flight": .init(rewind.dropped), "protection": .string(protection)])
+    }
+
+    /// Counts, logs and submits one transaction (or chunk); an exit code when the pipeline failed.
+    private func handle(_ t: SourceTransaction, serverID: UInt32?, pipeline: SinkPipeline, hooks: Hooks) -> Int32? {
+        if t.chunk == 0 { ordinal = 0 }
+        let item = t.pipelineTransaction(serverID: serverID ?? 0, firstOrdinal: ordinal)
+        ordinal += t.changes.count
+        metrics.count(t)
+        if let statement = t.statement {
+            let text = SQLCredentialMask.mask(statement)
+            logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(text)])
+        }
+        if !pipeline.submit(item), let error = pipeline.error { return halt(error, pipeline: pipeline, hooks: hooks) }
+        return nil
     }
 
     private func halt(_ error: Error, pipeline: SinkPipeline, hooks: Hooks) -> Int32 {

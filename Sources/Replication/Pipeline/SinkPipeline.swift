@@ -394,7 +394,7 @@ package final class SinkPipeline: @unchecked Sendable {
 }
 
 /// A value handed to the one thread that uses it from then on.
-private struct Owned<Value>: @unchecked Sendable {
+struct Owned<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
