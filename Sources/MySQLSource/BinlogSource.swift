@@ -254,11 +254,22 @@ package final class BinlogSource {
                     assumeEmpty: configuration.assumeEmptyXIDs)
             }
             session = opened
+            measureClockOffset()
             lastHeardAt = clock.now()
             machine.connected(now: clock.now())
         } catch {
             try lost(error)
         }
+    }
+
+    /// Measures the server's clock against ours (event timestamps are the server's); a failure
+    /// keeps the last offset (0 at first), it only matters for the lag.
+    private func measureClockOffset() {
+        let before = clock.now()
+        guard let text = try? MySQLConnection(endpoint()).query("SELECT UNIX_TIMESTAMP(NOW(6)) AS now").value("now"),
+            let server = Double(text)
+        else { return }
+        lagTracker.clockOffset = LagTracker.clockOffset(server: server, before: before, after: clock.now())
     }
 
     /// Where the next connection starts: the configured start the first time, then right after
