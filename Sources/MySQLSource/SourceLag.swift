@@ -14,6 +14,15 @@ package struct SourceLag: Sendable, Equatable {
     }
 }
 
+extension SourceLag {
+    /// A lag measured from binlog timestamps, at the resolution they have (whole seconds):
+    /// `< 1 s`, `3 s`, or `?` when unknown.
+    package static func text(seconds: Double?) -> String {
+        guard let seconds, seconds.isFinite else { return "?" }
+        return seconds < 1 ? "< 1 s" : "\(Int(seconds)) s"
+    }
+}
+
 /// Keeps the reference time for `secondsBehind` on the server's clock: the timestamp of the last
 /// real event, or the server's "now" at the arrival of a heartbeat (the server sends one only
 /// when it has sent everything it has).

@@ -192,6 +192,15 @@ final class DemoProcessTests: XCTestCase {
         XCTAssertTrue(output.contains("rows/s"), output)
         XCTAssertTrue(output.contains("DR: lag "), output)
         XCTAssertTrue(output.contains(" ms after Kafka), "), output)
+        // Configured as the docs recommend: no warning about its own configuration.
+        XCTAssertFalse(output.contains("wait_replicas = 0"), output)
+        // Lags from whole-second binlog timestamps are shown at a resolution they have.
+        let lags = output.components(separatedBy: "\n").filter { $0.contains("daemon: checkpoint ") }
+        XCTAssertFalse(lags.isEmpty, output)
+        for line in lags {
+            XCTAssertNotNil(line.range(of: #"daemon: checkpoint [^ ]+, lag (< 1|[0-9]+) s, "#, options: .regularExpression), line)
+            XCTAssertNotNil(line.range(of: #"DR: (starting|lag (< 1|[0-9]+) s)"#, options: .regularExpression), line)
+        }
         // The status table, every row caught up.
         let table = output.components(separatedBy: "sluice status --config ").last ?? ""
         for row in ["source", "redis.primary", "dr.dr"] {

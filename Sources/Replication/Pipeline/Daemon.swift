@@ -294,10 +294,10 @@ package final class Daemon {
     }
 
     private func statusLine(lag: SourceLag, pipeline: SinkPipeline) -> String {
-        let ms = lag.secondsBehind.map { String(Int(($0 * 1000).rounded())) } ?? "?"
         let at = pipeline.committed.map { "\($0.position)" } ?? "none"
         let held = pipeline.blockedSeconds().filter { $0.seconds >= 1 }.map { "\($0.label) held \(Int($0.seconds)) s" }
-        return "checkpoint \(at), lag \(ms) ms, \(pipeline.inFlight) in flight" + held.map { ", " + $0 }.joined()
+        let shown = "checkpoint \(at), lag \(SourceLag.text(seconds: lag.secondsBehind)), \(pipeline.inFlight) in flight"
+        return shown + held.map { ", " + $0 }.joined()
     }
 }
 
