@@ -58,7 +58,8 @@ package final class Daemon {
         sinkMetrics = SinkMetrics(registry: registry)
     }
 
-    /// Runs until stopped; returns the exit code.
+    /// Runs until stopped; returns the exit code: 0 stopped by a signal, 3 refused to start by
+    /// the startup checks or prerequisites, 1 any other failure.
     package func run(_ hooks: Hooks) -> Int32 {
         do {
             return try replicate(hooks)
@@ -66,7 +67,7 @@ package final class Daemon {
             metrics.error("startup")
             logger.error("sluice run stopped", ["error": "\(error)"])
             hooks.stopping("failed: \(error)")
-            return 1
+            return error is StartupRefusal ? 3 : 1
         }
     }
 
@@ -76,7 +77,15 @@ package final class Daemon {
         let settings = try ServerSettings.read(from: MySQLConnection(endpoint))
         let checks = StartupChecks(settings: settings, checks: sourceConfig.checks, hasMappings: !config.mappings.isEmpty)
         for line in checks.acceptedText { logger.warning(line) }
-        guard checks.passed else { throw DaemonError(checks.refusalText) }
+        guard checks.passed else { throw StartupRefusal(checks.refusalText) }
+        let tables = config.mappings.map { TableName($0.database, $0.table) }
+        let prerequisites = StartupChecks.beyondChecks(
+            try SourcePrerequisites.run(
+                on: MySQLConnection(endpoint), settings: settings, serverID: sourceConfig.serverID, tables: tables))
+        for line in prerequisites.warnings { logger.warning(line) }
+        if !prerequisites.refusals.isEmpty {
+            throw StartupRefusal("refusing to start: " + prerequisites.refusals.joined(separator: "; "))
+        }
 
         let clusterName = config.redis(named: "primary") != nil ? "primary" : (config.redis.first?.name ?? "primary")
         let redis = try RedisSink.make(config: config, cluster: clusterName)

@@ -47,7 +47,7 @@ enum RunCommand {
                     case .failure(let errors): throw errors
                     }
                 }))
-        return code == 0 ? .success : .failure
+        return code == 0 ? .success : code == 3 ? .lagging : .failure
     }
 }
 

@@ -39,9 +39,11 @@ public struct SluiceConfig: Sendable, Equatable {
                         "cannot read the configuration file", cause: error.reason)
                 ]))
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
+        guard var text = String(validating: data, as: UTF8.self) else {
             return .failure(ConfigErrors([ConfigError(.syntax, file: path, line: 0, "the file is not UTF-8 text")]))
         }
+        // A UTF-8 byte-order mark (some Windows editors write one) is not part of the TOML.
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         let directory = (path as NSString).deletingLastPathComponent
         return parse(text, file: path, directory: directory.isEmpty ? "." : directory, environment: environment)
     }
