@@ -188,6 +188,33 @@ final class KafkaSinkTests: XCTestCase {
 }
 
 extension KafkaSinkTests {
+    /// A broker frozen longer than `stallSeconds` answers nothing, metadata included: that is a
+    /// hold, not a stuck producer. Once it answers, the batch is delivered by the same producer.
+    func testFrozenBrokerLongerThanTheStallIsAHoldNotAStuckProducer() throws {
+        let (folder, broker) = try startBroker("kafka-frozen-stall", partitions: 1)
+        defer { folder.close() }
+        let logged = LockedList<String>()
+        let sink = KafkaSink(
+            settings: .init(
+                properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.05,
+                stallSeconds: 3),
+            mappings: [mapping()], log: { logged.append($0) })
+        func round(_ version: Int64) throws {
+            let changes = (Int64(1)...5).map { account($0, version: version, balance: "\(version).00") }
+            try sink.deliver(try sink.messages(for: changes, origin: origin))
+        }
+        try round(1)
+        guard let pid = broker.pid else { return XCTFail("broker has no pid") }
+        kill(pid, SIGSTOP)
+        let thaw = DispatchWorkItem { kill(pid, SIGCONT) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 8, execute: thaw)
+        defer { kill(pid, SIGCONT) }
+        try round(2)
+        XCTAssertEqual(sink.counters.producersRecreated, 0, "\(logged.items)")
+        XCTAssertFalse(logged.items.contains { $0.contains("is stuck") }, "\(logged.items)")
+        XCTAssertEqual(sink.counters.delivered, 10)
+    }
+
     /// A broker restarted empty on the same port (Tansu keeps everything in memory): it no longer
     /// knows the idempotent producer's id and refuses every produce with UNKNOWN_PRODUCER_ID.
     /// librdkafka bumps the epoch locally and retries forever without reporting anything (no

@@ -255,6 +255,9 @@ public final class KafkaSink {
         var nextLog = settings.holdLogSeconds
         var held = false
         lastReport = started
+        // Since when the brokers have answered metadata without a break: a stall counts only
+        // while they answer (a frozen or unreachable broker is a hold, not a stuck producer).
+        var answeringSince: Date? = started
         while !indexOf.isEmpty {
             if shouldAbort() {
                 throw KafkaError(code: -1, name: "_ABORTED", message: "stop requested", context: "deliver")
@@ -266,9 +269,18 @@ public final class KafkaSink {
             if silent >= settings.stallSeconds, !indexOf.isEmpty {
                 lastReport = Date()
                 if (try? producer.metadata(timeoutMilliseconds: 2_000)) != nil {
-                    let what = "\(indexOf.count) message(s) without a delivery report for \(Int(silent)) s"
-                    throw KafkaError(
-                        code: -1, name: Self.stalled, message: what + " while the brokers answer", context: "deliver")
+                    let now = Date()
+                    let since = answeringSince ?? now
+                    answeringSince = since
+                    let answered = now.timeIntervalSince(since)
+                    if answered >= settings.stallSeconds {
+                        let what = "\(indexOf.count) message(s) without a delivery report for \(Int(silent)) s"
+                        throw KafkaError(
+                            code: -1, name: Self.stalled,
+                            message: what + " while the brokers answered for \(Int(answered)) s", context: "deliver")
+                    }
+                } else {
+                    answeringSince = nil
                 }
             }
             if waited >= nextLog, !indexOf.isEmpty {
