@@ -188,21 +188,27 @@ final class KafkaSinkTests: XCTestCase {
 }
 
 extension KafkaSinkTests {
+    /// A sink with `stallSeconds` 3 logging into `logged`, and a round: accounts 1-5 at one version.
+    private func stallSink(_ broker: TansuBroker, _ logged: LockedList<String>) -> (KafkaSink, (Int64) throws -> Void) {
+        let sink = KafkaSink(
+            settings: .init(
+                properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.05,
+                stallSeconds: 3),
+            mappings: [mapping()], log: { logged.append($0) })
+        let round = { (version: Int64) throws in
+            let changes = (Int64(1)...5).map { self.account($0, version: version, balance: "\(version).00") }
+            try sink.deliver(try sink.messages(for: changes, origin: self.origin))
+        }
+        return (sink, round)
+    }
+
     /// A broker frozen longer than `stallSeconds` answers nothing, metadata included: that is a
     /// hold, not a stuck producer. Once it answers, the batch is delivered by the same producer.
     func testFrozenBrokerLongerThanTheStallIsAHoldNotAStuckProducer() throws {
         let (folder, broker) = try startBroker("kafka-frozen-stall", partitions: 1)
         defer { folder.close() }
         let logged = LockedList<String>()
-        let sink = KafkaSink(
-            settings: .init(
-                properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.05,
-                stallSeconds: 3),
-            mappings: [mapping()], log: { logged.append($0) })
-        func round(_ version: Int64) throws {
-            let changes = (Int64(1)...5).map { account($0, version: version, balance: "\(version).00") }
-            try sink.deliver(try sink.messages(for: changes, origin: origin))
-        }
+        let (sink, round) = stallSink(broker, logged)
         try round(1)
         guard let pid = broker.pid else { return XCTFail("broker has no pid") }
         kill(pid, SIGSTOP)
@@ -224,15 +230,7 @@ extension KafkaSinkTests {
         let (folder, broker) = try startBroker("kafka-restart", partitions: 1)
         defer { folder.close() }
         let logged = LockedList<String>()
-        let sink = KafkaSink(
-            settings: .init(
-                properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.05,
-                stallSeconds: 3),
-            mappings: [mapping()], log: { logged.append($0) })
-        func round(_ version: Int64) throws {
-            let changes = (Int64(1)...5).map { account($0, version: version, balance: "\(version).00") }
-            try sink.deliver(try sink.messages(for: changes, origin: origin))
-        }
+        let (sink, round) = stallSink(broker, logged)
         for version: Int64 in 1...3 { try round(version) }
         XCTAssertEqual(sink.counters.producersRecreated, 0)
 
