@@ -198,7 +198,8 @@ final class DemoProcessTests: XCTestCase {
         let lags = output.components(separatedBy: "\n").filter { $0.contains("daemon: checkpoint ") }
         XCTAssertFalse(lags.isEmpty, output)
         for line in lags {
-            XCTAssertNotNil(line.range(of: #"daemon: checkpoint [^ ]+, lag (< 1|[0-9]+) s, "#, options: .regularExpression), line)
+            let daemonLag = #"daemon: checkpoint [^ ]+, lag (< 1|[0-9]+) s, "#
+            XCTAssertNotNil(line.range(of: daemonLag, options: .regularExpression), line)
             XCTAssertNotNil(line.range(of: #"DR: (starting|lag (< 1|[0-9]+) s)"#, options: .regularExpression), line)
         }
         // The status table, every row caught up.

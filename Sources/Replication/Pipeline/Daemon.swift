@@ -305,7 +305,8 @@ package final class Daemon {
     private func statusLine(lag: SourceLag, pipeline: SinkPipeline) -> String {
         let at = pipeline.committed.map { "\($0.position)" } ?? "none"
         let held = pipeline.blockedSeconds().filter { $0.seconds >= 1 }.map { "\($0.label) held \(Int($0.seconds)) s" }
-        let shown = "checkpoint \(at), lag \(SourceLag.text(seconds: lag.secondsBehind)), \(pipeline.inFlight) in flight"
+        let seconds = SourceLag.text(seconds: lag.secondsBehind)
+        let shown = "checkpoint \(at), lag \(seconds), \(pipeline.inFlight) in flight"
         return shown + held.map { ", " + $0 }.joined()
     }
 }
