@@ -46,7 +46,9 @@ final class SourcePump: @unchecked Sendable {
 
     /// Starts reading `source` on a new thread; `bytesEverySeconds`: how often the bytes behind
     /// are measured (a query on another connection).
-    init(_ source: BinlogSource, capacity: Int = 64, bytesEverySeconds: Double = 5, now: Double) {
+    /// `capacity` is small: a transaction may be a chunk of 10,000 rows, and the sinks' own
+    /// queues are where transactions wait.
+    init(_ source: BinlogSource, capacity: Int = 4, bytesEverySeconds: Double = 5, now: Double) {
         queue = BoundedQueue(capacity: capacity)
         published = State(waitingSince: now)
         let owned = Owned(source)
@@ -103,7 +105,7 @@ final class SourcePump: @unchecked Sendable {
             published.eventCounts = source.eventCounts
             published.failures = source.failures.count
             published.lastFailure = source.failures.last
-            if published.handedOut == 0 {
+            if published.handedOut == 0 && !handingOut {
                 published.initialPosition = source.position
                 published.initialCheckpoint = source.checkpoint
             }
