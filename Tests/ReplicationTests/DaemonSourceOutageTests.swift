@@ -1,3 +1,4 @@
+import Binlog
 import Foundation
 import RedisCluster
 import TestSupport
@@ -56,6 +57,44 @@ final class DaemonSourceOutageTests: XCTestCase {
         XCTAssertTrue(silent.first?.contains("timeout_seconds=5.0") == true, log())
         XCTAssertEqual(lines(backLine).count, 1, log())
         print("DaemonSourceOutageTests: \(silent.first ?? "")\n\(lines(backLine).first ?? "")")
+        child.stop(grace: 15)
+        chain.folder.forget(child)
+        XCTAssertEqual(child.exitStatusIfExited(), 0, chain.runLogTail())
+    }
+
+    /// MariaDB killed with SIGKILL under the daemon, then started again: one warning, every
+    /// refused connection counted, one line when it is back, then caught up.
+    func testKilledSourceIsReportedOnceAndCounted() throws {
+        let chain = try ChainFixture(accounts: 10, partitions: 1)
+        defer { chain.close() }
+        let child = try chain.startDaemon()
+        XCTAssertTrue(try chain.waitForDaemon(child).caughtUp, chain.runLogTail())
+        let logBefore = LogFile.size(chain.runLogPath)
+        func count(_ text: String) -> Int {
+            LogFile.read(chain.runLogPath, from: logBefore).split(separator: "\n").filter { $0.contains(text) }.count
+        }
+        chain.sandbox.mariadb.crash()
+        XCTAssertTrue(
+            repeatedly(timeout: 20, every: 0.2, until: { $0 }) { count("source: the server stopped answering") > 0 },
+            chain.runLogTail())
+        let errors = #"sluice_errors_total{kind="source_connection"}"#
+        let counted = try MetricsScrape.awaiting(port: chain.runMetricsPort, folder: chain.folder, timeout: 20) {
+            ($0.value(errors) ?? 0) >= 2
+        }
+        XCTAssertGreaterThanOrEqual(counted.value(errors) ?? 0, 2, "each refused reconnect: \(counted.text)")
+
+        try chain.sandbox.mariadb.restart()
+        let db = try chain.sandbox.mariadb.connect()
+        _ = try db.execute("UPDATE payments.accounts SET balance = balance + 1, version = version + 1 WHERE id = 1")
+        XCTAssertTrue(
+            repeatedly(timeout: 60, every: 0.2, until: { $0 }) { count("source: the server answers again") > 0 },
+            chain.runLogTail())
+        let status = try db.query("SHOW MASTER STATUS")
+        let end = BinlogPosition(
+            file: status.value("File") ?? "", offset: UInt64(status.value("Position") ?? "") ?? 0)
+        XCTAssertTrue(try chain.waitUntilReached(end, daemon: child), chain.runLogTail())
+        XCTAssertEqual(count("source: the server stopped answering"), 1, chain.runLogTail())
+        XCTAssertEqual(count("source: the server answers again"), 1, chain.runLogTail())
         child.stop(grace: 15)
         chain.folder.forget(child)
         XCTAssertEqual(child.exitStatusIfExited(), 0, chain.runLogTail())
