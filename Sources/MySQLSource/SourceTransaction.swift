@@ -22,12 +22,18 @@ package struct RowChange: Sendable, Equatable {
     package var before: [ColumnValue]?
     /// Write and update.
     package var after: [ColumnValue]?
+    /// The TABLE_MAP column definitions (types and their metadata), one per column.
+    package var columnTypes: [ColumnDefinition]
 
-    package init(kind: RowsEvent.Kind, table: TableSchema, before: [ColumnValue]?, after: [ColumnValue]?) {
+    package init(
+        kind: RowsEvent.Kind, table: TableSchema, before: [ColumnValue]?, after: [ColumnValue]?,
+        columnTypes: [ColumnDefinition] = []
+    ) {
         self.kind = kind
         self.table = table
         self.before = before
         self.after = after
+        self.columnTypes = columnTypes
     }
 }
 

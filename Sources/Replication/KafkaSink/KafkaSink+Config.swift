@@ -25,6 +25,9 @@ extension KafkaSink.Settings {
             if let user = c.sasl.user { p["sasl.username"] = user }
             if let password = c.sasl.password { p["sasl.password"] = password.revealed }
         }
-        self.init(properties: p, topicPrefix: c.topicPrefix, singleTopic: c.topicMode == .single ? c.topic : nil)
+        self.init(
+            properties: p, topicPrefix: c.topicPrefix, singleTopic: c.topicMode == .single ? c.topic : nil,
+            format: c.format, tombstones: c.tombstones, transactionMetadata: c.transactionMetadata,
+            serverName: c.clientID)
     }
 }

@@ -45,7 +45,7 @@ extension SourceTransaction {
                 database: c.table.name.schema, table: c.table.name.table,
                 kind: c.kind == .write ? .insert : c.kind == .update ? .update : .delete,
                 columns: c.table.columns, before: c.before, after: c.after, gtid: mariadbGTID, ordinal: firstOrdinal + i,
-                position: start, primaryKey: c.table.primaryKey)
+                position: start, primaryKey: c.table.primaryKey, columnTypes: c.columnTypes)
         }
         let cp = checkpoint.map {
             SinkCheckpoint(

@@ -8,6 +8,16 @@ public struct KafkaConfig: Sendable, Equatable {
         case single
     }
 
+    /// The change messages' encoding (docs/change-events.md).
+    public enum MessageFormat: String, Sendable, Equatable, CaseIterable {
+        /// sluice's change-event JSON with a `version` member.
+        case sluice
+        /// The Debezium MySQL connector's envelope, schemas disabled.
+        case debezium
+        /// Canal's flatMessage JSON.
+        case canal
+    }
+
     public enum Compression: String, Sendable, Equatable, CaseIterable {
         case none, gzip, snappy, lz4, zstd
     }
@@ -46,6 +56,13 @@ public struct KafkaConfig: Sendable, Equatable {
     /// How long a message may wait for delivery before the daemon halts; 0 = never give up.
     public var deliveryTimeoutMS: Int
     public var compression: Compression
+    /// `format`: how each change message is encoded.
+    public var format: MessageFormat
+    /// `tombstones`: after each delete, a message with the same key and no value (for topics
+    /// with `cleanup.policy=compact`).
+    public var tombstones: Bool
+    /// `transaction_metadata`: the transaction id and the event's order in it in every event.
+    public var transactionMetadata: Bool
     public var tls: TLS
     public var sasl: SASL
 
@@ -74,6 +91,9 @@ public struct KafkaConfig: Sendable, Equatable {
         clientID = reader.nonEmptyString("client_id", default: "sluice") ?? ""
         deliveryTimeoutMS = reader.integer("delivery_timeout_ms", default: 0, range: 0...Int(Int32.max)) ?? 0
         compression = reader.choice("compression", default: Compression.lz4)
+        format = reader.choice("format", default: MessageFormat.sluice)
+        tombstones = reader.bool("tombstones", default: false)
+        transactionMetadata = reader.bool("transaction_metadata", default: false)
 
         let tlsReader = reader.table("tls")
         let tlsMode = tlsReader.choice("mode", default: TLSMode.disabled)
