@@ -217,3 +217,49 @@ final class KafkaFormatTests: XCTestCase {
         XCTAssertEqual(blocks.map { $0["data_collection_order"] as? Int }, [1, 1, 2])
     }
 }
+
+/// Column exclusion, masking and key columns (`KafkaColumnRules`), in every format.
+final class KafkaColumnRulesTests: XCTestCase {
+    func testSHA256KnownVectors() {
+        XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(
+            SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
+    func testExcludedAndMaskedValuesNeverReachTheMessage() throws {
+        let rules = KafkaColumnRules(
+            exclude: ["cvv"], mask: ["pan": .keepLast(4), "email": .hash], keyColumns: ["account_id"], salt: "pepper")
+        let change = RowChange(
+            database: "pay", table: "cards", kind: .update, columns: ["id", "account_id", "pan", "cvv", "email"],
+            before: [.int(1), .int(77), .string("4111111111111111"), .string("123"), .string("a@x.org")],
+            after: [.int(1), .int(77), .string("4111111111111111"), .string("123"), .null],
+            position: BinlogPosition(file: "b.1", offset: 4), primaryKey: [0],
+            columnTypes: [
+                ColumnDefinition(type: .long), ColumnDefinition(type: .long),
+                ColumnDefinition(type: .varchar, collation: 45), ColumnDefinition(type: .varchar, collation: 45),
+                ColumnDefinition(type: .varchar, collation: 45),
+            ])
+        let (shown, key) = rules.apply(to: change)
+        XCTAssertEqual(shown.columns, ["id", "account_id", "pan", "email"])
+        XCTAssertEqual(shown.after?[2], .string("************1111"))
+        XCTAssertEqual(shown.before?[3], .string(SHA256.hex(Array("peppera@x.org".utf8))))
+        XCTAssertEqual(shown.after?[3], .null, "NULL stays NULL")
+        XCTAssertEqual(shown.primaryKey, [0])
+        XCTAssertEqual(key, [1])
+        let origin = KafkaChangeMessage.Origin(serverID: 1, gtid: nil, timestamp: 1, end: BinlogPosition(file: "b.1", offset: 9))
+        for format in KafkaConfig.MessageFormat.allCases {
+            var settings = KafkaSink.Settings(properties: [:], format: format)
+            settings.tables["pay.cards"] = rules
+            let sink = KafkaSink(settings: settings, mappings: [], log: { _ in })
+            let m = try XCTUnwrap(try sink.messages(for: [change], origin: origin).first)
+            let bytes = String(decoding: (m.value ?? []) + m.key + m.headers.flatMap { Array($0.value.utf8) }, as: UTF8.self)
+            for secret in ["4111111111111111", "123", "a@x.org", "cvv"] {
+                XCTAssertFalse(bytes.contains(secret), "\(format): \(secret) reached the message: \(bytes)")
+            }
+            XCTAssertTrue(bytes.contains("************1111"), "\(format)")
+            XCTAssertTrue(String(decoding: m.key, as: UTF8.self).contains("77"), "\(format): keyed on account_id")
+        }
+    }
+}

@@ -43,6 +43,8 @@ public final class KafkaSink {
         public var transactionMetadata: Bool
         /// Debezium `source.name`.
         public var serverName: String
+        /// Column exclusion, masking and key columns per `db.table`.
+        public var tables: [String: KafkaColumnRules] = [:]
 
         public init(
             properties: [String: String], topicPrefix: String = "sluice.", singleTopic: String? = nil,
@@ -177,9 +179,13 @@ public final class KafkaSink {
             } else if let gtid = change.gtid {
                 version = try? VersionSource.binlog(domain: gtid.domain).version(of: change, columnIndex: nil)
             }
+            var context = context(for: change, origin: origin, processedMS: processed)
+            var shown = change
+            if let rules = settings.tables[change.qualifiedTable] {
+                (shown, context.keyColumns) = rules.apply(to: change)
+            }
             let message = KafkaChangeMessage(
-                change: change, origin: origin, version: version, topic: topic(for: change),
-                context: context(for: change, origin: origin, processedMS: processed))
+                change: shown, origin: origin, version: version, topic: topic(for: change), context: context)
             out.append(message)
             if settings.tombstones, change.kind == .delete { out.append(KafkaChangeMessage(tombstoneAfter: message)) }
         }

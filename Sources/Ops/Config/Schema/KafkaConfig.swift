@@ -63,6 +63,9 @@ public struct KafkaConfig: Sendable, Equatable {
     public var tombstones: Bool
     /// `transaction_metadata`: the transaction id and the event's order in it in every event.
     public var transactionMetadata: Bool
+    /// `mask_salt` (or `mask_salt_file`, `mask_salt_credential`): prefixed to a value before a
+    /// `kafka_mask_columns` hash, so the hashes of card numbers can't be looked up in a table.
+    public var maskSalt: Secret?
     public var tls: TLS
     public var sasl: SASL
 
@@ -71,8 +74,10 @@ public struct KafkaConfig: Sendable, Equatable {
         topicMode == .single ? (topic ?? "") : topicPrefix + qualifiedTable
     }
 
-    /// - Parameter consumedByDR: `[dr_apply]` is configured (it consumes from these brokers).
-    init(_ reader: TableReader, consumedByDR: Bool) {
+    /// - Parameters:
+    ///   - consumedByDR: `[dr_apply]` is configured (it consumes from these brokers).
+    ///   - hashMasks: some `[[mapping]]` hashes a column (`kafka_mask_columns` with `hash`).
+    init(_ reader: TableReader, consumedByDR: Bool, hashMasks: Bool = false) {
         enabled = reader.bool("enabled", default: false)
         brokers = reader.hostPortArray("brokers", required: false) ?? []
         if enabled || consumedByDR, !reader.has("brokers") {
@@ -94,6 +99,10 @@ public struct KafkaConfig: Sendable, Equatable {
         format = reader.choice("format", default: MessageFormat.sluice)
         tombstones = reader.bool("tombstones", default: false)
         transactionMetadata = reader.bool("transaction_metadata", default: false)
+        maskSalt = reader.secret("mask_salt")
+        if hashMasks, maskSalt == nil, !["mask_salt", "mask_salt_file", "mask_salt_credential"].contains(where: reader.has) {
+            reader.missing("mask_salt", "required when a [[mapping]] hashes a column (kafka_mask_columns \"column:hash\")")
+        }
 
         let tlsReader = reader.table("tls")
         let tlsMode = tlsReader.choice("mode", default: TLSMode.disabled)

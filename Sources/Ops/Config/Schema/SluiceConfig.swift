@@ -93,12 +93,14 @@ public struct SluiceConfig: Sendable, Equatable {
         let mappings = mappingReaders.enumerated().compactMap { index, reader in
             MappingConfig(
                 index: index, reader, knownClusters: clusterNames,
-                defaultClusters: defaultClusters)
+                defaultClusters: defaultClusters, consumedByDR: drReader != nil)
         }
         root.attach("mapping", mappingReaders)
         for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
         root.attach("redis", redisReader)
-        let kafka = root.section("kafka") { KafkaConfig($0, consumedByDR: drReader != nil) }
+        let kafka = root.section("kafka") { KafkaConfig(
+                $0, consumedByDR: drReader != nil,
+                hashMasks: mappings.contains { $0.kafkaMaskColumns.contains { $0.rule == .hash } }) }
 
         var drApply: DRApplyConfig?
         if let drReader, let drCluster {
