@@ -12,27 +12,16 @@ import XCTest
 /// (with tombstones and a masked column), a real third-party client (Python confluent-kafka)
 /// reads the topic, and the DR applier applies it to a real DR cluster.
 final class KafkaFormatChainTests: XCTestCase {
-    nonisolated(unsafe) private static var folder: SandboxFolder?
-    nonisolated(unsafe) private static var dr: RedisClusterSandbox?
-    nonisolated(unsafe) private static var broker: TansuBroker?
-    nonisolated(unsafe) private static var startError: String?
+    nonisolated(unsafe) private static var sandbox: Result<DRBrokerSandbox, SandboxError>?
 
     override class func setUp() {
         super.setUp()
-        do {
-            let f = try SandboxFolder(label: "kafka-formats")
-            folder = f
-            let ports = PortAllocator()
-            dr = try RedisClusterSandbox(in: f, ports: ports, name: "dr", masters: 3)
-            broker = try TansuBroker(in: f, ports: ports)
-        } catch {
-            startError = "\(error)"
-        }
+        sandbox = DRBrokerSandbox.start(label: "kafka-formats")
     }
 
     override class func tearDown() {
-        folder?.close()
-        folder = nil
+        if case .success(let s)? = sandbox { s.close() }
+        sandbox = nil
         super.tearDown()
     }
 
@@ -104,7 +93,8 @@ final class KafkaFormatChainTests: XCTestCase {
     }
 
     func testEveryFormatReachesAThirdPartyConsumerAndTheDRCluster() throws {
-        guard let dr = Self.dr, let broker = Self.broker else { throw XCTSkip("sandbox did not start: \(Self.startError ?? "?")") }
+        let services = try DRBrokerSandbox.services(Self.sandbox)
+        let (dr, broker) = (services.dr, services.broker)
         let redis = try RedisClusterClient(topology: .cluster(seeds: dr.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
         for format in KafkaConfig.MessageFormat.allCases {
             let topic = "fmt.\(format.rawValue)"
