@@ -71,6 +71,8 @@ package struct SourceTransaction: Sendable, Equatable {
     package var changes: [RowChange]
     /// The statement of a DDL (or other non-row) event group.
     package var statement: String?
+    /// The default database the statement ran in (the query event's schema; "" when none).
+    package var statementDatabase: String?
     package var chunk: Int
     package var isLast: Bool
     /// Where the transaction's first event starts, and where the events of this value end.
@@ -84,7 +86,8 @@ package struct SourceTransaction: Sendable, Equatable {
     package var checkpoint: SourceCheckpoint?
 
     package init(
-        gtid: String?, xid: XID? = nil, changes: [RowChange], statement: String? = nil, chunk: Int = 0,
+        gtid: String?, xid: XID? = nil, changes: [RowChange], statement: String? = nil,
+        statementDatabase: String? = nil, chunk: Int = 0,
         isLast: Bool = true,
         start: BinlogPosition, end: BinlogPosition, timestamp: UInt32, checkpoint: SourceCheckpoint?
     ) {
@@ -92,6 +95,7 @@ package struct SourceTransaction: Sendable, Equatable {
         self.xid = xid
         self.changes = changes
         self.statement = statement
+        self.statementDatabase = statementDatabase
         self.chunk = chunk
         self.isLast = isLast
         self.start = start

@@ -39,8 +39,8 @@ extension DRApplier {
                     break
                 }
             }
-            if DRChange.isTombstone(value: m.value) {
-                counters.tombstones += 1
+            if DRChange.isTombstone(value: m.value) || DRChange.isSchemaChange(headers: m.headers.map { ($0.name, $0.value) }) {
+                if m.value == nil { counters.tombstones += 1 } else { counters.schemaChanges += 1 }
                 next[p] = m.offset + 1
                 continue
             }

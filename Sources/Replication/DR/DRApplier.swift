@@ -68,6 +68,8 @@ public final class DRApplier {
         public var gaps = 0
         /// Tombstones passed over (no value: the delete before each carried the change).
         public var tombstones = 0
+        /// Statement events (DDL) passed over: they change no row.
+        public var schemaChanges = 0
         /// Offsets absent from compacted topics (not gaps: see `Settings.compacted`).
         public var compactedOffsets = 0
         public init() {}

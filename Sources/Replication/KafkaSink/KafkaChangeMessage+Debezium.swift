@@ -26,21 +26,11 @@ enum DebeziumEvent {
         image(change.before, change, into: &out)
         out += ",\"after\":"
         image(change.after, change, into: &out)
-        out += ",\"source\":{\"version\":"
-        quote(context.version, into: &out)
-        out += ",\"connector\":\"mysql\",\"name\":"
-        quote(context.serverName, into: &out)
-        out += ",\"ts_ms\":\(Int64(origin.timestamp) * 1000),\"snapshot\":"
-        out += context.snapshot ? "\"true\"" : "\"false\""
-        out += ",\"db\":"
-        quote(change.database, into: &out)
-        out += ",\"table\":"
-        quote(change.table, into: &out)
-        out += ",\"server_id\":\(origin.serverID),\"gtid\":"
-        if let gtid = origin.gtid { quote(gtid, into: &out) } else { out += "null" }
-        out += ",\"file\":"
-        quote(change.position.file, into: &out)
-        out += ",\"pos\":\(change.position.offset),\"row\":\(change.ordinal)},\"op\":\""
+        out += ",\"source\":"
+        out += source(
+            database: change.database, table: change.table, file: change.position.file, position: change.position.offset,
+            row: change.ordinal, origin: origin, context: context)
+        out += ",\"op\":\""
         out += context.snapshot ? "r" : change.kind == .insert ? "c" : change.kind == .update ? "u" : "d"
         out += "\",\"ts_ms\":\(context.processedMS),\"transaction\":"
         if let t = context.transaction {
@@ -51,6 +41,28 @@ enum DebeziumEvent {
             out += "null"
         }
         return out + "}"
+    }
+
+    /// The `source` block (`table` null for a schema change).
+    static func source(
+        database: String, table: String?, file: String, position: UInt64, row: Int, origin: KafkaChangeMessage.Origin,
+        context: KafkaChangeMessage.Context
+    ) -> String {
+        var out = "{\"version\":"
+        quote(context.version, into: &out)
+        out += ",\"connector\":\"mysql\",\"name\":"
+        quote(context.serverName, into: &out)
+        out += ",\"ts_ms\":\(Int64(origin.timestamp) * 1000),\"snapshot\":"
+        out += context.snapshot ? "\"true\"" : "\"false\""
+        out += ",\"db\":"
+        quote(database, into: &out)
+        out += ",\"table\":"
+        if let table { quote(table, into: &out) } else { out += "null" }
+        out += ",\"server_id\":\(origin.serverID),\"gtid\":"
+        if let gtid = origin.gtid { quote(gtid, into: &out) } else { out += "null" }
+        out += ",\"file\":"
+        quote(file, into: &out)
+        return out + ",\"pos\":\(position),\"row\":\(row)}"
     }
 
     private static func type(_ change: RowChange, _ i: Int) -> String? {

@@ -51,6 +51,11 @@ public struct DRChange: Sendable, Equatable {
     /// compacted topic, which the applier passes over (the delete before it carried the change).
     public static func isTombstone(value: [UInt8]?) -> Bool { value == nil }
 
+    /// Whether a consumed message is a statement event (DDL, header `sluice.ddl`): no row to apply.
+    public static func isSchemaChange(headers: [(String, [UInt8]?)]) -> Bool {
+        headers.contains { $0.0 == "sluice.ddl" }
+    }
+
     /// Decodes one consumed message; every missing or malformed part is a `.badMessage` error.
     public init(topic: String, partition: Int32, offset: Int64, value: [UInt8]?, headers: [(String, [UInt8]?)]) throws(DRError) {
         self.topic = topic

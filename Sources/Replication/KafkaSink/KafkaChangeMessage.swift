@@ -118,6 +118,13 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         self.headers = headers
     }
 
+    init(topic: String, key: [UInt8], value: [UInt8]?, headers: [(name: String, value: String)]) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
     /// The tombstone that follows a delete on a compacted topic: the delete's key, no value.
     public init(tombstoneAfter delete: KafkaChangeMessage) {
         topic = delete.topic

@@ -30,6 +30,7 @@ extension KafkaSink.Settings {
             properties: p, topicPrefix: c.topicPrefix, singleTopic: c.topicMode == .single ? c.topic : nil,
             format: c.format, tombstones: c.tombstones, transactionMetadata: c.transactionMetadata,
             serverName: c.clientID)
+        ddlTopic = c.ddlTopic
         let salt = c.maskSalt?.revealed ?? ""
         for m in mappings where !m.kafkaExcludeColumns.isEmpty || !m.kafkaMaskColumns.isEmpty || !m.kafkaKeyColumns.isEmpty {
             tables[m.qualifiedTable] = KafkaColumnRules(config: m, salt: salt)

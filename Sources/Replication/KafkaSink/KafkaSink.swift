@@ -43,6 +43,8 @@ public final class KafkaSink {
         public var transactionMetadata: Bool
         /// Debezium `source.name`.
         public var serverName: String
+        /// Where statement events (DDL) go; nil: not produced.
+        public var ddlTopic: String?
         /// Column exclusion, masking and key columns per `db.table`.
         public var tables: [String: KafkaColumnRules] = [:]
 
@@ -190,6 +192,15 @@ public final class KafkaSink {
             if settings.tombstones, change.kind == .delete { out.append(KafkaChangeMessage(tombstoneAfter: message)) }
         }
         return out
+    }
+
+    /// The message of a statement event (DDL) for `Settings.ddlTopic`; none when that is unset.
+    public func messages(for statement: KafkaSchemaChange) -> [KafkaChangeMessage] {
+        guard let topic = settings.ddlTopic else { return [] }
+        let processed = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
+        let context = KafkaChangeMessage.Context(
+            format: settings.format, serverName: settings.serverName, processedMS: processed)
+        return [statement.message(topic: topic, context: context)]
     }
 
     private func context(for change: RowChange, origin: KafkaChangeMessage.Origin, processedMS: Int64)

@@ -51,8 +51,12 @@ extension SourceTransaction {
             SinkCheckpoint(
                 position: $0.binlog, gtid: $0.mariadbGTID?.description ?? "", commitTime: Int64(timestamp))
         }
-        return PipelineTransaction(
-            changes: rows, origin: KafkaChangeMessage.Origin(serverID: serverID, gtid: gtid, timestamp: timestamp, end: end),
-            checkpoint: cp)
+        let origin = KafkaChangeMessage.Origin(serverID: serverID, gtid: gtid, timestamp: timestamp, end: end)
+        // Credentials in a statement (CREATE USER ... IDENTIFIED BY) never leave the process.
+        let ddl = statement.map {
+            KafkaSchemaChange(
+                statement: SQLCredentialMask.mask($0), database: statementDatabase ?? "", position: start, origin: origin)
+        }
+        return PipelineTransaction(changes: rows, origin: origin, checkpoint: cp, statement: ddl)
     }
 }

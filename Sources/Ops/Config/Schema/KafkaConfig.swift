@@ -66,6 +66,9 @@ public struct KafkaConfig: Sendable, Equatable {
     /// `mask_salt` (or `mask_salt_file`, `mask_salt_credential`): prefixed to a value before a
     /// `kafka_mask_columns` hash, so the hashes of card numbers can't be looked up in a table.
     public var maskSalt: Secret?
+    /// `ddl_topic`: where statement events (DDL: the statement, database, position, GTID) go;
+    /// nil: not produced.
+    public var ddlTopic: String?
     public var tls: TLS
     public var sasl: SASL
 
@@ -99,6 +102,7 @@ public struct KafkaConfig: Sendable, Equatable {
         format = reader.choice("format", default: MessageFormat.sluice)
         tombstones = reader.bool("tombstones", default: false)
         transactionMetadata = reader.bool("transaction_metadata", default: false)
+        ddlTopic = reader.nonEmptyString("ddl_topic")
         maskSalt = reader.secret("mask_salt")
         if hashMasks, maskSalt == nil, !["mask_salt", "mask_salt_file", "mask_salt_credential"].contains(where: reader.has) {
             reader.missing("mask_salt", "required when a [[mapping]] hashes a column (kafka_mask_columns \"column:hash\")")
