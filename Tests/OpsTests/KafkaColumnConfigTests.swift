@@ -36,6 +36,14 @@ final class KafkaColumnConfigTests: ConfigTestCase {
         XCTAssertEqual(try valid(config()).config.kafka.format, .sluice, "default")
     }
 
+    func testTopicTemplate() throws {
+        let k = try valid(config(kafka: "topic_prefix = \"cdc.\"\ntopic_template = \"{db}-{table}\"\n")).config.kafka
+        XCTAssertEqual(k.topic(database: "pay", table: "cards"), "cdc.pay-cards")
+        XCTAssertEqual(try valid(config()).config.kafka.topic(database: "pay", table: "cards"), "sluice.pay.cards")
+        let bad = try errors(config(kafka: "topic_template = \"{schema}.{table}\"\n"))
+        XCTAssertTrue(bad.contains { $0.contains("only {db} and {table} can be replaced") }, "\(bad)")
+    }
+
     func testRefusedCombinationsSayWhy() throws {
         let unknown = try errors(config(kafka: "format = \"avro\"\n"))
         XCTAssertTrue(unknown.contains { $0.contains("kafka.format") && $0.contains("\"debezium\"") }, "\(unknown)")

@@ -198,6 +198,12 @@ final class KafkaFormatTests: XCTestCase {
         }
     }
 
+    func testTopicTemplate() {
+        var settings = KafkaSink.Settings(properties: [:], topicPrefix: "cdc.")
+        settings.topicTemplate = "{table}.from.{db}"
+        XCTAssertEqual(KafkaSink(settings: settings, mappings: [], log: { _ in }).topic(for: customer(.insert)), "cdc.customers.from.inventory")
+    }
+
     /// Transaction metadata: the transaction id and the event's order in it, and in its table.
     func testTransactionMetadataNumbersEventsAcrossChunks() throws {
         let sink = KafkaSink(

@@ -20,8 +20,10 @@ public final class KafkaSink {
     public struct Settings: Sendable, Equatable {
         /// librdkafka properties (bootstrap.servers, client.id, TLS/SASL ...); the sink adds its own.
         public var properties: [String: String]
-        /// Topic of a table's changes: `topicPrefix` + `db.table`, or `singleTopic` for all.
+        /// Topic of a table's changes: `topicPrefix` + `topicTemplate` (`{db}`, `{table}`
+        /// replaced), or `singleTopic` for all.
         public var topicPrefix: String
+        public var topicTemplate = "{db}.{table}"
         public var singleTopic: String?
         /// Pause before producing again after a failed delivery or a lost producer.
         public var retryPauseSeconds: Double
@@ -156,7 +158,8 @@ public final class KafkaSink {
     }
 
     public func topic(for change: RowChange) -> String {
-        settings.singleTopic ?? settings.topicPrefix + change.qualifiedTable
+        settings.singleTopic
+            ?? settings.topicPrefix + KafkaConfig.render(settings.topicTemplate, database: change.database, table: change.table)
     }
 
     /// The messages of one transaction's changes. The version is the table's mapping's (any

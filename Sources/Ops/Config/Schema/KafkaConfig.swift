@@ -52,6 +52,8 @@ public struct KafkaConfig: Sendable, Equatable {
     public var topicMode: TopicMode
     public var topic: String?
     public var topicPrefix: String
+    /// `topic_template`: the per-table topic after the prefix, `{db}` and `{table}` replaced.
+    public var topicTemplate: String
     public var clientID: String
     /// How long a message may wait for delivery before the daemon halts; 0 = never give up.
     public var deliveryTimeoutMS: Int
@@ -73,8 +75,13 @@ public struct KafkaConfig: Sendable, Equatable {
     public var sasl: SASL
 
     /// The topic of a table's row changes.
-    public func topic(for qualifiedTable: String) -> String {
-        topicMode == .single ? (topic ?? "") : topicPrefix + qualifiedTable
+    public func topic(database: String, table: String) -> String {
+        topicMode == .single ? (topic ?? "") : topicPrefix + Self.render(topicTemplate, database: database, table: table)
+    }
+
+    /// `template` with `{db}` and `{table}` replaced.
+    public static func render(_ template: String, database: String, table: String) -> String {
+        template.replacingOccurrences(of: "{db}", with: database).replacingOccurrences(of: "{table}", with: table)
     }
 
     /// - Parameters:
@@ -96,6 +103,13 @@ public struct KafkaConfig: Sendable, Equatable {
             reader.badValue("topic", "only used with topic_mode = \"single\" (per-table uses topic_prefix)")
         }
         topicPrefix = reader.string("topic_prefix", default: "sluice.") ?? ""
+        topicTemplate =
+            reader.string("topic_template", default: "{db}.{table}") { text in
+                let rest = text.replacingOccurrences(of: "{db}", with: "").replacingOccurrences(of: "{table}", with: "")
+                if text.isEmpty { return "must not be empty" }
+                if rest.contains("{") || rest.contains("}") { return "only {db} and {table} can be replaced, got \"\(text)\"" }
+                return nil
+            } ?? "{db}.{table}"
         clientID = reader.nonEmptyString("client_id", default: "sluice") ?? ""
         deliveryTimeoutMS = reader.integer("delivery_timeout_ms", default: 0, range: 0...Int(Int32.max)) ?? 0
         compression = reader.choice("compression", default: Compression.lz4)

@@ -104,7 +104,7 @@ public struct SluiceConfig: Sendable, Equatable {
 
         var drApply: DRApplyConfig?
         if let drReader, let drCluster {
-            let topics = Array(Set(mappings.map { kafka.topic(for: $0.qualifiedTable) })).sorted()
+            let topics = Array(Set(mappings.map { kafka.topic(database: $0.database, table: $0.table) })).sorted()
             drApply = DRApplyConfig(drReader, redisCluster: drCluster, defaultTopics: topics)
             root.attach("dr_apply", drReader)
         }
