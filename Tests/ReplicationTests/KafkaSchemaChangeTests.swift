@@ -81,3 +81,36 @@ final class KafkaSchemaChangeTests: XCTestCase {
         XCTAssertTrue(p.statement?.statement.hasPrefix("CREATE USER 'app'@'%' IDENTIFIED BY") ?? false)
     }
 }
+
+/// `[kafka] transaction_topic`: BEGIN before a transaction's first chunk, END with the per-table
+/// event counts after its last.
+final class KafkaTransactionRecordTests: XCTestCase {
+    func testBeginAndEndWithPerTableCountsAcrossChunks() throws {
+        var settings = KafkaSink.Settings(properties: [:], singleTopic: "rows")
+        settings.transactionTopic = "tx"
+        let sink = KafkaSink(settings: settings, mappings: [], log: { _ in })
+        let origin = KafkaChangeMessage.Origin(
+            serverID: 1, gtid: "0-1-44", timestamp: 1_700_000_000, end: BinlogPosition(file: "b.1", offset: 990))
+        func change(_ table: String, _ ordinal: Int) -> Replication.RowChange {
+            Replication.RowChange(
+                database: "pay", table: table, kind: .insert, columns: ["id"], after: [.int(Int64(ordinal))], ordinal: ordinal,
+                position: BinlogPosition(file: "b.1", offset: 500), primaryKey: [0])
+        }
+        let first = try sink.messages(
+            for: PipelineTransaction(changes: [change("accounts", 0), change("accounts", 1)], origin: origin, checkpoint: nil))
+        let last = try sink.messages(
+            for: PipelineTransaction(
+                changes: [change("transfers", 2)], origin: origin,
+                checkpoint: SinkCheckpoint(position: origin.end, gtid: "0-1-44", commitTime: 1_700_000_000)))
+        XCTAssertEqual((first + last).map(\.topic), ["tx", "rows", "rows", "rows", "tx"])
+        XCTAssertEqual(
+            String(decoding: first[0].value ?? [], as: UTF8.self),
+            #"{"status":"BEGIN","id":"0-1-44","ts_ms":1700000000000,"event_count":null,"data_collections":null}"#)
+        XCTAssertEqual(
+            String(decoding: last[1].value ?? [], as: UTF8.self),
+            #"{"status":"END","id":"0-1-44","ts_ms":1700000000000,"event_count":3,"data_collections":["#
+                + #"{"data_collection":"pay.accounts","event_count":2},{"data_collection":"pay.transfers","event_count":1}]}"#)
+        XCTAssertEqual(String(decoding: last[1].key, as: UTF8.self), #"{"id":"0-1-44"}"#)
+        XCTAssertTrue(DRChange.isSchemaChange(headers: last[1].headers.map { ($0.name, Array($0.value.utf8)) }))
+    }
+}

@@ -51,9 +51,10 @@ public struct DRChange: Sendable, Equatable {
     /// compacted topic, which the applier passes over (the delete before it carried the change).
     public static func isTombstone(value: [UInt8]?) -> Bool { value == nil }
 
-    /// Whether a consumed message is a statement event (DDL, header `sluice.ddl`): no row to apply.
+    /// Whether a consumed message is a statement event (DDL, header `sluice.ddl`) or a
+    /// transaction's BEGIN/END record (`sluice.transaction`): no row to apply.
     public static func isSchemaChange(headers: [(String, [UInt8]?)]) -> Bool {
-        headers.contains { $0.0 == "sluice.ddl" }
+        headers.contains { $0.0 == "sluice.ddl" || $0.0 == "sluice.transaction" }
     }
 
     /// Decodes one consumed message; every missing or malformed part is a `.badMessage` error.

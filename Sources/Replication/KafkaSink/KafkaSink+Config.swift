@@ -31,6 +31,7 @@ extension KafkaSink.Settings {
             format: c.format, tombstones: c.tombstones, transactionMetadata: c.transactionMetadata,
             serverName: c.clientID)
         ddlTopic = c.ddlTopic
+        transactionTopic = c.transactionTopic
         topicTemplate = c.topicTemplate
         let salt = c.maskSalt?.revealed ?? ""
         for m in mappings where !m.kafkaExcludeColumns.isEmpty || !m.kafkaMaskColumns.isEmpty || !m.kafkaKeyColumns.isEmpty {

@@ -47,6 +47,8 @@ public final class KafkaSink {
         public var serverName: String
         /// Where statement events (DDL) go; nil: not produced.
         public var ddlTopic: String?
+        /// Where the BEGIN/END records of each transaction go; nil: not produced.
+        public var transactionTopic: String?
         /// Column exclusion, masking and key columns per `db.table`.
         public var tables: [String: KafkaColumnRules] = [:]
 
@@ -131,6 +133,8 @@ public final class KafkaSink {
     /// transaction comes in chunks).
     private var transactionID = ""
     private var tableOrder: [String: Int] = [:]
+    /// The transaction whose BEGIN record went out and END did not yet, with its events per table.
+    var openTransaction: (id: String, counts: [String: Int])?
     public private(set) var counters = Counters()
     /// The last delivery or producer problem, for status output (nil once a batch went through).
     public private(set) var problem: String?
@@ -212,7 +216,7 @@ public final class KafkaSink {
         var context = KafkaChangeMessage.Context(
             format: settings.format, serverName: settings.serverName, processedMS: processedMS)
         if settings.transactionMetadata {
-            let id = origin.gtid ?? "\(change.position.file):\(change.position.offset)"
+            let id = Self.transactionID(change, origin)
             if id != transactionID || change.ordinal == 0 {
                 transactionID = id
                 tableOrder = [:]

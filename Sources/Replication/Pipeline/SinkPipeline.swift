@@ -365,8 +365,7 @@ package final class SinkPipeline: @unchecked Sendable {
             var byTable: [String: RedisSink.TableCounts] = [:]
             do {
                 for item in items {
-                    messages += try sink.messages(for: item.transaction.changes, origin: item.transaction.origin)
-                    if let statement = item.transaction.statement { messages += sink.messages(for: statement) }
+                    messages += try sink.messages(for: item.transaction)
                     for change in item.transaction.changes {
                         byTable[change.qualifiedTable, default: .init()].applied += 1
                     }

@@ -71,6 +71,9 @@ public struct KafkaConfig: Sendable, Equatable {
     /// `ddl_topic`: where statement events (DDL: the statement, database, position, GTID) go;
     /// nil: not produced.
     public var ddlTopic: String?
+    /// `transaction_topic`: where each transaction's BEGIN and END records (with per-table event
+    /// counts) go; nil: not produced.
+    public var transactionTopic: String?
     public var tls: TLS
     public var sasl: SASL
 
@@ -117,6 +120,7 @@ public struct KafkaConfig: Sendable, Equatable {
         tombstones = reader.bool("tombstones", default: false)
         transactionMetadata = reader.bool("transaction_metadata", default: false)
         ddlTopic = reader.nonEmptyString("ddl_topic")
+        transactionTopic = reader.nonEmptyString("transaction_topic")
         maskSalt = reader.secret("mask_salt")
         if hashMasks, maskSalt == nil, !["mask_salt", "mask_salt_file", "mask_salt_credential"].contains(where: reader.has) {
             reader.missing("mask_salt", "required when a [[mapping]] hashes a column (kafka_mask_columns \"column:hash\")")
