@@ -34,6 +34,22 @@ public struct KafkaColumnRules: Sendable, Equatable {
             keyColumns: m.kafkaKeyColumns, salt: salt)
     }
 
+    /// What `config check --source` reports for a mapping whose Kafka column keys name columns
+    /// the table (`columns`, read from the source) does not have: one line per key.
+    public static func unknownColumns(in m: MappingConfig, tableColumns columns: [String]) -> [String] {
+        let known = Set(columns)
+        let keys = [
+            ("kafka_exclude_columns", m.kafkaExcludeColumns), ("kafka_mask_columns", m.kafkaMaskColumns.map(\.column)),
+            ("kafka_key_columns", m.kafkaKeyColumns),
+        ]
+        return keys.compactMap { key, names in
+            let missing = names.filter { !known.contains($0) }
+            guard !missing.isEmpty else { return nil }
+            return "\(key): \(m.qualifiedTable) has no column \(missing.joined(separator: ", ")) "
+                + (columns.isEmpty ? "(the table does not exist on the source)" : "(its columns: \(columns.joined(separator: ", ")))")
+        }
+    }
+
     /// The change as the Kafka messages carry it, and the indexes of its key columns (nil: the
     /// primary key). A key column the change lacks is left out of the key.
     public func apply(to change: RowChange) -> (change: RowChange, keyColumns: [Int]?) {
