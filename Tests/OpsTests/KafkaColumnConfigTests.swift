@@ -14,7 +14,8 @@ final class KafkaColumnConfigTests: ConfigTestCase {
     func testFormatAndMaskKeysAreRead() throws {
         let loaded = try valid(
             config(
-                kafka: "format = \"debezium\"\ntombstones = true\ntransaction_metadata = true\nmask_salt = \"pepper\"\n",
+                kafka:
+                    "format = \"debezium\"\ntombstones = true\ntransaction_metadata = true\nmask_salt = \"pepper\"\n",
                 mapping: """
                     kafka_exclude_columns = ["cvv"]
                     kafka_mask_columns = ["pan:keep-last-4", "email:hash"]

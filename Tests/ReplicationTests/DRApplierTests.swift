@@ -61,11 +61,11 @@ final class DRApplierTests: XCTestCase {
     }
 
     private func applier(_ s: Services, topic: String, prefix: String, onGap: DRApplier.GapPolicy = .halt,
-                         metrics: DRMetrics? = nil, log: LockedBox<[String]>? = nil) throws -> DRApplier {
+                         metrics: DRMetrics? = nil, log: LockedBox<[String]>? = nil, compacted: Bool = false) throws -> DRApplier {
         try DRApplier(consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: try client(s),
                       mappings: [try mapping()],
                       settings: .init(topics: [topic], offsetsPrefix: prefix, batchSize: 64, pollMilliseconds: 100,
-                                      metadataRefreshSeconds: 0.5, onGap: onGap),
+                                      metadataRefreshSeconds: 0.5, onGap: onGap, compacted: compacted),
                       logger: Logger(level: .info, format: .text, sink: { line in log?.set((log?.get() ?? []) + [line]) }),
                       metrics: metrics)
     }
@@ -173,6 +173,22 @@ final class DRApplierTests: XCTestCase {
         XCTAssertEqual(a.counters.gaps, 1)
         XCTAssertEqual(a.counters.missingMessages, 3)
         XCTAssertEqual(a.offsets.entries[DROffsets.Partition(topic: "dr.h", partition: 0)]?.next, 6)
+    }
+
+    /// Compacted topics (`[kafka] tombstones = true`): holes are compaction, not gaps, and a
+    /// tombstone (no value) is passed over.
+    func testHolesInACompactedTopicAreNotGaps() throws {
+        let s = try services()
+        let a = try applier(s, topic: "dr.none", prefix: "compacted:", compacted: true)
+        XCTAssertTrue(a.start())
+        var batch = try messages(topic: "dr.c", offsets: [0, 4, 5])
+        batch.append(KafkaMessage(topic: "dr.c", partition: 0, offset: 6, key: batch[2].key, value: nil, headers: []))
+        try a.applyBatch(batch, shouldStop: { false })
+        XCTAssertEqual(a.counters.gaps, 0)
+        XCTAssertEqual(a.counters.compactedOffsets, 3)
+        XCTAssertEqual(a.counters.tombstones, 1)
+        XCTAssertEqual(a.counters.applied + a.counters.staleRefused, 3, "the three rows reached the apply")
+        XCTAssertEqual(a.offsets.entries[DROffsets.Partition(topic: "dr.c", partition: 0)]?.next, 7)
     }
 
     /// A stored offset past the partition's end: the topic was recreated, so the new messages

@@ -36,7 +36,9 @@ final class KafkaFormatChainTests: XCTestCase {
     private func row(_ id: Int64, _ version: Int64) -> [ColumnValue] {
         [
             .int(id), .decimal("\(10 + version).50"), .string(Self.pan),
-            .datetime(MySQLDateTime(year: 2024, month: 2, day: 29, hour: 23, minute: 59, second: 58, microseconds: 123_000, fsp: 3)),
+            .datetime(
+                MySQLDateTime(
+                    year: 2024, month: 2, day: 29, hour: 23, minute: 59, second: 58, microseconds: 123_000, fsp: 3)),
             .int(version),
         ]
     }
@@ -51,7 +53,8 @@ final class KafkaFormatChainTests: XCTestCase {
 
     private func mapping(_ prefix: String) throws -> TableMapping {
         guard case .success(let key) = KeyTemplate.parse(prefix + "{id}") else { throw XCTSkip("template") }
-        return TableMapping(database: "pay", table: "cards", key: key, shape: .hash(columns: []), version: .column("version"))
+        return TableMapping(
+            database: "pay", table: "cards", key: key, shape: .hash(columns: []), version: .column("version"))
     }
 
     /// The topic as a Python confluent-kafka consumer reads it: one JSON object per message.
@@ -95,7 +98,8 @@ final class KafkaFormatChainTests: XCTestCase {
     func testEveryFormatReachesAThirdPartyConsumerAndTheDRCluster() throws {
         let services = try DRBrokerSandbox.services(Self.sandbox)
         let (dr, broker) = (services.dr, services.broker)
-        let redis = try RedisClusterClient(topology: .cluster(seeds: dr.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
+        let redis = try RedisClusterClient(
+            topology: .cluster(seeds: dr.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
         for format in KafkaConfig.MessageFormat.allCases {
             let topic = "fmt.\(format.rawValue)"
             try broker.createTopic(topic, partitions: 2)
@@ -108,7 +112,8 @@ final class KafkaFormatChainTests: XCTestCase {
             let sink = KafkaSink(settings: settings, mappings: [try mapping(prefix)], log: { _ in })
             defer { sink.close() }
             let origin = KafkaChangeMessage.Origin(
-                serverID: 1, gtid: "0-1-5", timestamp: 1_700_000_000, end: BinlogPosition(file: "bin.000001", offset: 9_999))
+                serverID: 1, gtid: "0-1-5", timestamp: 1_700_000_000,
+                end: BinlogPosition(file: "bin.000001", offset: 9_999))
             // Three inserts, an update of card 1, a delete of card 2 (and its tombstone).
             var messages = try sink.messages(for: (1...3).map { change(.insert, $0, 1) }, origin: origin)
             messages += try sink.messages(for: [change(.update, 1, 2), change(.delete, 2, 3)], origin: origin)
@@ -123,8 +128,12 @@ final class KafkaFormatChainTests: XCTestCase {
             XCTAssertTrue(raw.contains("************1111"), "\(format)")
             XCTAssertEqual(consumed.filter { $0["value"] is NSNull }.count, 1, "\(format): one tombstone")
             let update = try XCTUnwrap(
-                consumed.compactMap { ($0["value"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } }
-                    .first { ["u", "UPDATE", "update"].contains(($0["op"] ?? $0["type"]) as? String ?? "") })
+                consumed.compactMap {
+                    ($0["value"] as? String).flatMap {
+                        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                    }
+                }
+                .first { ["u", "UPDATE", "update"].contains(($0["op"] ?? $0["type"]) as? String ?? "") })
             switch format {
             case .debezium:
                 XCTAssertEqual((update["after"] as? [String: Any])?["balance"] as? String, "12.50")
@@ -139,7 +148,8 @@ final class KafkaFormatChainTests: XCTestCase {
 
             // The DR applier applies every format, passes over the tombstone.
             let applier = try DRApplier(
-                consumerProperties: ["bootstrap.servers": broker.bootstrapServers], client: redis, mappings: [try mapping(prefix)],
+                consumerProperties: ["bootstrap.servers": broker.bootstrapServers], client: redis,
+                mappings: [try mapping(prefix)],
                 settings: .init(
                     topics: [topic], offsetsPrefix: "fmt-\(format.rawValue):", batchSize: 64, pollMilliseconds: 100,
                     metadataRefreshSeconds: 0.5, compacted: true),
@@ -151,12 +161,17 @@ final class KafkaFormatChainTests: XCTestCase {
             XCTAssertEqual(applier.counters.applied, 5, "\(format)")
             let reply = try redis.send(RedisCommand("HGETALL", prefix + "1"), key: prefix + "1")
             let items = reply.elements?.compactMap(\.text) ?? []
-            let fields = Dictionary(uniqueKeysWithValues: stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) })
+            let fields = Dictionary(
+                uniqueKeysWithValues: stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) })
             XCTAssertEqual(
                 fields,
-                ["id": "1", "balance": "12.50", "pan": "************1111", "at": "2024-02-29 23:59:58.123", "version": "2",
-                 "sluice:v": "2"], "\(format)")
-            XCTAssertEqual(try redis.send(RedisCommand("EXISTS", prefix + "2"), key: prefix + "2").int, 0, "\(format): deleted")
+                [
+                    "id": "1", "balance": "12.50", "pan": "************1111", "at": "2024-02-29 23:59:58.123",
+                    "version": "2",
+                    "sluice:v": "2",
+                ], "\(format)")
+            XCTAssertEqual(
+                try redis.send(RedisCommand("EXISTS", prefix + "2"), key: prefix + "2").int, 0, "\(format): deleted")
             XCTAssertEqual(try redis.send(RedisCommand("EXISTS", prefix + "3"), key: prefix + "3").int, 1, "\(format)")
         }
     }

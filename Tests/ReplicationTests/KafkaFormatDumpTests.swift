@@ -6,7 +6,9 @@ import XCTest
 /// binary, as an operator runs it).
 final class KafkaFormatDumpTests: XCTestCase {
     private func dump(_ format: String) throws -> (status: Int32, lines: [String]) {
-        let fixture = BuiltBinary.packageRoot.appendingPathComponent("Tests/BinlogTests/Fixtures/mariadb/events.000001.bin").path
+        let fixture = BuiltBinary.packageRoot.appendingPathComponent(
+            "Tests/BinlogTests/Fixtures/mariadb/events.000001.bin"
+        ).path
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let r = try ChildProcess.run(
@@ -50,6 +52,7 @@ final class KafkaFormatDumpTests: XCTestCase {
 
         let bad = try dump("avro")
         XCTAssertEqual(bad.status, 2)
-        XCTAssertTrue(bad.lines.joined().contains("--format must be json, text, sluice, debezium or canal"), "\(bad.lines)")
+        XCTAssertTrue(
+            bad.lines.joined().contains("--format must be json, text, sluice, debezium or canal"), "\(bad.lines)")
     }
 }

@@ -30,20 +30,26 @@ final class KafkaFormatProcessTests: XCTestCase {
         XCTAssertTrue(equal.check.consistent, equal.check.summary + "\n" + LogFile.tail(chain.drLogPath))
         XCTAssertEqual(equal.check.rowsChecked, 21)
 
-        let messages = try chain.readTopic { all in all.contains { String(decoding: $0.value ?? [], as: UTF8.self).contains("payments.notes") } }
+        let messages = try chain.readTopic { all in
+            all.contains { String(decoding: $0.value ?? [], as: UTF8.self).contains("payments.notes") }
+        }
         let texts = messages.map { String(decoding: $0.value ?? [], as: UTF8.self) }
         XCTAssertFalse(texts.contains { $0.contains("hunter2") }, "a credential reached the topic")
         let ddl = messages.filter { $0.headers.contains { $0.name == "sluice.ddl" } }
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.value ?? [])) as? [String: Any] }
-        XCTAssertTrue(ddl.contains { ($0["ddl"] as? String)?.hasPrefix("CREATE TABLE payments.notes") ?? false }, "\(ddl)")
-        XCTAssertTrue(ddl.contains { ($0["ddl"] as? String)?.hasPrefix("CREATE USER 'reporting'@'%' IDENTIFIED BY") ?? false }, "\(ddl)")
+        XCTAssertTrue(
+            ddl.contains { ($0["ddl"] as? String)?.hasPrefix("CREATE TABLE payments.notes") ?? false }, "\(ddl)")
+        XCTAssertTrue(
+            ddl.contains { ($0["ddl"] as? String)?.hasPrefix("CREATE USER 'reporting'@'%' IDENTIFIED BY") ?? false },
+            "\(ddl)")
         XCTAssertEqual(messages.filter { $0.value == nil }.count, 1, "one tombstone, after the one delete")
         let rows = messages.filter { $0.value != nil && !$0.headers.contains { $0.name == "sluice.ddl" } }
         for m in rows {
             let event = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(m.value ?? [])) as? [String: Any])
             XCTAssertTrue(["c", "u", "d"].contains(event["op"] as? String ?? ""), "\(event)")
             XCTAssertEqual((event["source"] as? [String: Any])?["connector"] as? String, "mysql")
-            XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(m.key ?? [])) as? [String: Any], "a Debezium key object")
+            XCTAssertNotNil(
+                try JSONSerialization.jsonObject(with: Data(m.key ?? [])) as? [String: Any], "a Debezium key object")
         }
         chain.stopAndExpectExitZero(applier: applier, daemon: daemon)
     }

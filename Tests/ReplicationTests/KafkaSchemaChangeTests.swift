@@ -18,9 +18,11 @@ final class KafkaSchemaChangeTests: XCTestCase {
     private func message(_ sql: String, _ format: KafkaConfig.MessageFormat) throws -> KafkaChangeMessage {
         var settings = KafkaSink.Settings(properties: [:], format: format)
         settings.ddlTopic = "ddl"
-        let sink = KafkaSink(settings: settings, mappings: [], log: { _ in }, now: { Date(timeIntervalSince1970: 1_700_000_001) })
+        let sink = KafkaSink(
+            settings: settings, mappings: [], log: { _ in }, now: { Date(timeIntervalSince1970: 1_700_000_001) })
         let change = KafkaSchemaChange(
-            statement: sql, database: "inventory", position: BinlogPosition(file: "bin.000002", offset: 700), origin: origin)
+            statement: sql, database: "inventory", position: BinlogPosition(file: "bin.000002", offset: 700),
+            origin: origin)
         return try XCTUnwrap(sink.messages(for: change).first)
     }
 
@@ -30,7 +32,9 @@ final class KafkaSchemaChangeTests: XCTestCase {
         XCTAssertEqual(sluice["op"] as? String, "ddl")
         XCTAssertEqual(sluice["db"] as? String, "inventory")
         XCTAssertEqual(sluice["statement"] as? String, sql)
-        XCTAssertEqual(sluice["source"] as? NSDictionary, ["server_id": 1, "file": "bin.000002", "pos": 700, "gtid": "0-1-9", "ts": 1_700_000_000])
+        XCTAssertEqual(
+            sluice["source"] as? NSDictionary,
+            ["server_id": 1, "file": "bin.000002", "pos": 700, "gtid": "0-1-9", "ts": 1_700_000_000])
 
         let debezium = try message(sql, .debezium)
         XCTAssertEqual(String(decoding: debezium.key, as: UTF8.self), #"{"databaseName":"inventory"}"#)
@@ -64,8 +68,10 @@ final class KafkaSchemaChangeTests: XCTestCase {
         XCTAssertTrue(headers.contains { $0 == ("sluice.ddl", "1") })
         XCTAssertTrue(DRChange.isSchemaChange(headers: headers.map { ($0.name, Array($0.value.utf8)) }))
         // No ddl_topic: nothing is produced.
-        XCTAssertTrue(KafkaSink(settings: .init(properties: [:]), mappings: [], log: { _ in })
-            .messages(for: KafkaSchemaChange(statement: sql, database: "", position: origin.end, origin: origin)).isEmpty)
+        XCTAssertTrue(
+            KafkaSink(settings: .init(properties: [:]), mappings: [], log: { _ in })
+                .messages(for: KafkaSchemaChange(statement: sql, database: "", position: origin.end, origin: origin))
+                .isEmpty)
     }
 
     /// The statement a transaction carries is masked before it reaches any sink.
@@ -93,11 +99,13 @@ final class KafkaTransactionRecordTests: XCTestCase {
             serverID: 1, gtid: "0-1-44", timestamp: 1_700_000_000, end: BinlogPosition(file: "b.1", offset: 990))
         func change(_ table: String, _ ordinal: Int) -> Replication.RowChange {
             Replication.RowChange(
-                database: "pay", table: table, kind: .insert, columns: ["id"], after: [.int(Int64(ordinal))], ordinal: ordinal,
+                database: "pay", table: table, kind: .insert, columns: ["id"], after: [.int(Int64(ordinal))],
+                ordinal: ordinal,
                 position: BinlogPosition(file: "b.1", offset: 500), primaryKey: [0])
         }
         let first = try sink.messages(
-            for: PipelineTransaction(changes: [change("accounts", 0), change("accounts", 1)], origin: origin, checkpoint: nil))
+            for: PipelineTransaction(
+                changes: [change("accounts", 0), change("accounts", 1)], origin: origin, checkpoint: nil))
         let last = try sink.messages(
             for: PipelineTransaction(
                 changes: [change("transfers", 2)], origin: origin,
@@ -109,7 +117,8 @@ final class KafkaTransactionRecordTests: XCTestCase {
         XCTAssertEqual(
             String(decoding: last[1].value ?? [], as: UTF8.self),
             #"{"status":"END","id":"0-1-44","ts_ms":1700000000000,"event_count":3,"data_collections":["#
-                + #"{"data_collection":"pay.accounts","event_count":2},{"data_collection":"pay.transfers","event_count":1}]}"#)
+                + #"{"data_collection":"pay.accounts","event_count":2},{"data_collection":"pay.transfers","event_count":1}]}"#
+        )
         XCTAssertEqual(String(decoding: last[1].key, as: UTF8.self), #"{"id":"0-1-44"}"#)
         XCTAssertTrue(DRChange.isSchemaChange(headers: last[1].headers.map { ($0.name, Array($0.value.utf8)) }))
     }

@@ -28,7 +28,8 @@ extension DRChange {
         }
         return Parsed(
             kind: kind, database: db, table: table, file: file, position: pos, gtid: gtid, commitTime: ts,
-            before: try image(root["before"], "before", bad, value), after: try image(root["after"], "after", bad, value))
+            before: try image(root["before"], "before", bad, value),
+            after: try image(root["after"], "after", bad, value))
     }
 
     /// A Canal flatMessage of one row (`type` INSERT/INIT/UPDATE/DELETE, `data`, `old`,
@@ -186,7 +187,8 @@ enum DRColumnValue {
     }
 
     private static func set(_ s: String) -> ColumnValue {
-        .set(bits: 0, names: s.isEmpty ? [] : s.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
+        .set(
+            bits: 0, names: s.isEmpty ? [] : s.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
     }
 
     /// The UTC date and time `ms` milliseconds after the epoch, with `fsp` fraction digits.

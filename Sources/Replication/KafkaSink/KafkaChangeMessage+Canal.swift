@@ -45,7 +45,8 @@ enum CanalEvent {
         out += ",\"table\":"
         DebeziumEvent.quote(change.table, into: &out)
         out += ",\"ts\":\(context.processedMS),\"type\":\""
-        out += context.snapshot ? "INIT" : change.kind == .insert ? "INSERT" : change.kind == .update ? "UPDATE" : "DELETE"
+        out +=
+            context.snapshot ? "INIT" : change.kind == .insert ? "INSERT" : change.kind == .update ? "UPDATE" : "DELETE"
         return out + "\"}"
     }
 

@@ -28,7 +28,8 @@ enum DebeziumEvent {
         image(change.after, change, into: &out)
         out += ",\"source\":"
         out += source(
-            database: change.database, table: change.table, file: change.position.file, position: change.position.offset,
+            database: change.database, table: change.table, file: change.position.file,
+            position: change.position.offset,
             row: change.ordinal, origin: origin, context: context)
         out += ",\"op\":\""
         out += context.snapshot ? "r" : change.kind == .insert ? "c" : change.kind == .update ? "u" : "d"
@@ -93,17 +94,15 @@ enum DebeziumEvent {
         switch value {
         case .date(let d):
             // io.debezium.time.Date / connect Date: days since the epoch; a zero date is null.
-            guard d.month > 0, d.day > 0 else { return out += "null" }
-            out += String(days(d.year, d.month, d.day))
+            out += d.month > 0 && d.day > 0 ? String(days(d.year, d.month, d.day)) : "null"
         case .time(let t):
             // connect Time: milliseconds since midnight (negative or over 24 h as MySQL holds it).
             let ms = ((t.hours * 60 + t.minutes) * 60 + t.seconds) * 1000 + t.microseconds / 1000
             out += String(t.negative ? -ms : ms)
         case .datetime(let dt):
             // connect Timestamp: milliseconds since the epoch, the value read as UTC; zero is null.
-            guard dt.month > 0, dt.day > 0 else { return out += "null" }
             let seconds = days(dt.year, dt.month, dt.day) * 86_400 + (dt.hour * 60 + dt.minute) * 60 + dt.second
-            out += String(seconds * 1000 + dt.microseconds / 1000)
+            out += dt.month > 0 && dt.day > 0 ? String(seconds * 1000 + dt.microseconds / 1000) : "null"
         case .timestamp(let ts):
             // io.debezium.time.ZonedTimestamp: ISO-8601 in UTC, the column's fraction digits.
             var text = ""
@@ -115,11 +114,13 @@ enum DebeziumEvent {
             quote(name ?? String(index), into: &out)
         case .bit(let v):
             let width = type.flatMap(ColumnTypeText.parameter) ?? 64
-            if width == 1 { return out += v != 0 ? "true" : "false" }
-            // io.debezium.data.Bits: little-endian bytes, as many as the width needs, base64.
-            let count = (width + 7) / 8
-            out += "\"" + Data((0..<count).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) }).base64EncodedString()
-                + "\""
+            if width == 1 {
+                out += v != 0 ? "true" : "false"
+            } else {
+                // io.debezium.data.Bits: little-endian bytes, as many as the width needs, base64.
+                let bytes = (0..<(width + 7) / 8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) }
+                out += "\"" + Data(bytes).base64EncodedString() + "\""
+            }
         case .json(let text):
             quote(text, into: &out)
         case .jsonDiff:

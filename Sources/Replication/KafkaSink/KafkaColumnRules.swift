@@ -46,7 +46,8 @@ public struct KafkaColumnRules: Sendable, Equatable {
             let missing = names.filter { !known.contains($0) }
             guard !missing.isEmpty else { return nil }
             return "\(key): \(m.qualifiedTable) has no column \(missing.joined(separator: ", ")) "
-                + (columns.isEmpty ? "(the table does not exist on the source)" : "(its columns: \(columns.joined(separator: ", ")))")
+                + (columns.isEmpty
+                    ? "(the table does not exist on the source)" : "(its columns: \(columns.joined(separator: ", ")))")
         }
     }
 
@@ -60,7 +61,9 @@ public struct KafkaColumnRules: Sendable, Equatable {
             out.columns = kept.map { change.columns[$0] }
             out.before = change.before.map { image in kept.compactMap { $0 < image.count ? image[$0] : nil } }
             out.after = change.after.map { image in kept.compactMap { $0 < image.count ? image[$0] : nil } }
-            if change.columnTypes.count == change.columns.count { out.columnTypes = kept.map { change.columnTypes[$0] } }
+            if change.columnTypes.count == change.columns.count {
+                out.columnTypes = kept.map { change.columnTypes[$0] }
+            }
             out.primaryKey = change.primaryKey.compactMap { newIndex[$0] }
         }
         if !mask.isEmpty {

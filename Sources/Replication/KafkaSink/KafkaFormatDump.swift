@@ -42,7 +42,8 @@ package enum KafkaFormatDump {
                 let origin = KafkaChangeMessage.Origin(
                     serverID: event.header.serverID, gtid: gtid, timestamp: event.header.timestamp, end: place)
                 for change in changes(of: rows, table: table, gtid: gtid, at: place, firstOrdinal: ordinal) {
-                    let message = KafkaChangeMessage(change: change, origin: origin, version: nil, topic: "", context: context)
+                    let message = KafkaChangeMessage(
+                        change: change, origin: origin, version: nil, topic: "", context: context)
                     write(String(decoding: message.value ?? [], as: UTF8.self))
                     count += 1
                 }
@@ -53,7 +54,9 @@ package enum KafkaFormatDump {
     }
 
     /// One line per row change of a live server's transaction (or chunk).
-    package static func lines(_ t: PipelineTransaction, format: KafkaConfig.MessageFormat, processedMS: Int64) -> [String] {
+    package static func lines(_ t: PipelineTransaction, format: KafkaConfig.MessageFormat, processedMS: Int64)
+        -> [String]
+    {
         let context = KafkaChangeMessage.Context(format: format, processedMS: processedMS)
         return t.changes.map {
             let message = KafkaChangeMessage(change: $0, origin: t.origin, version: nil, topic: "", context: context)
@@ -64,7 +67,9 @@ package enum KafkaFormatDump {
     /// The changes of one rows event with the TABLE_MAP's column names, types and primary key.
     /// Columns absent from the image (binlog_row_image MINIMAL or NOBLOB) are left out; an update's
     /// before image is aligned to its after image's columns, null where it lacks one.
-    static func changes(of rows: RowsEvent, table: TableMapEvent, gtid: String?, at place: BinlogPosition, firstOrdinal: Int)
+    static func changes(
+        of rows: RowsEvent, table: TableMapEvent, gtid: String?, at place: BinlogPosition, firstOrdinal: Int
+    )
         -> [RowChange]
     {
         let present = rows.kind == .delete ? rows.beforeColumns : rows.afterColumns
@@ -78,11 +83,14 @@ package enum KafkaFormatDump {
                 after: rows.kind == .delete ? nil : Array(rows.afterRow(i)),
                 gtid: gtid.flatMap { MariaDBGTID(parsing: Substring($0)) }, ordinal: firstOrdinal + i, position: place,
                 primaryKey: keyNames.compactMap { names.firstIndex(of: $0) },
-                columnTypes: present.map { $0 < table.columns.count ? table.columns[$0] : ColumnDefinition(type: .null) })
+                columnTypes: present.map {
+                    $0 < table.columns.count ? table.columns[$0] : ColumnDefinition(type: .null)
+                })
         }
     }
 
-    private static func aligned(_ values: ArraySlice<ColumnValue>, _ columns: [Int], to present: [Int]) -> [ColumnValue] {
+    private static func aligned(_ values: ArraySlice<ColumnValue>, _ columns: [Int], to present: [Int]) -> [ColumnValue]
+    {
         guard columns != present else { return Array(values) }
         let row = Array(values)
         return present.map { c in columns.firstIndex(of: c).flatMap { $0 < row.count ? row[$0] : nil } ?? .null }

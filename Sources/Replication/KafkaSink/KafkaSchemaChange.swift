@@ -30,10 +30,12 @@ public struct KafkaSchemaChange: Sendable, Equatable {
         }
         func position(of word: String) -> Int? { upper.firstIndex(of: word) }
         switch upper.first ?? "" {
-        case "CREATE" where upper.contains("INDEX"): return ("CINDEX", position(of: "ON").map { name(after: $0 + 1) } ?? "")
+        case "CREATE" where upper.contains("INDEX"):
+            return ("CINDEX", position(of: "ON").map { name(after: $0 + 1) } ?? "")
         case "CREATE" where upper.contains("TABLE"): return ("CREATE", position(of: "TABLE").map(name) ?? "")
         case "ALTER" where upper.contains("TABLE"): return ("ALTER", position(of: "TABLE").map(name) ?? "")
-        case "DROP" where upper.contains("INDEX"): return ("DINDEX", position(of: "ON").map { name(after: $0 + 1) } ?? "")
+        case "DROP" where upper.contains("INDEX"):
+            return ("DINDEX", position(of: "ON").map { name(after: $0 + 1) } ?? "")
         case "DROP" where upper.contains("TABLE"): return ("ERASE", position(of: "TABLE").map(name) ?? "")
         case "TRUNCATE": return ("TRUNCATE", name(after: 1))
         case "RENAME": return ("RENAME", position(of: "TABLE").map(name) ?? "")
@@ -55,9 +57,12 @@ public struct KafkaSchemaChange: Sendable, Equatable {
             value += ",\"ts\":\(origin.timestamp)}}"
         case .debezium:
             key = "{\"databaseName\":" + quoted(database) + "}"
-            value = "{\"source\":" + DebeziumEvent.source(
-                database: database, table: nil, file: position.file, position: position.offset, row: 0, origin: origin,
-                context: context)
+            value =
+                "{\"source\":"
+                + DebeziumEvent.source(
+                    database: database, table: nil, file: position.file, position: position.offset, row: 0,
+                    origin: origin,
+                    context: context)
             value += ",\"ts_ms\":\(context.processedMS),\"databaseName\":" + quoted(database)
             value += ",\"schemaName\":null,\"ddl\":" + quoted(statement) + ",\"tableChanges\":[]}"
         case .canal:
@@ -70,7 +75,8 @@ public struct KafkaSchemaChange: Sendable, Equatable {
             value += ",\"type\":" + quoted(kind.type) + "}"
         }
         var headers: [(name: String, value: String)] = [
-            ("sluice.file", position.file), ("sluice.pos", String(position.offset)), ("sluice.end", origin.end.description),
+            ("sluice.file", position.file), ("sluice.pos", String(position.offset)),
+            ("sluice.end", origin.end.description),
         ]
         if let gtid = origin.gtid { headers.append(("sluice.gtid", gtid)) }
         headers += [("sluice.format", context.format.rawValue), ("sluice.ddl", "1")]

@@ -51,7 +51,8 @@ extension KafkaSink {
         if let gtid = origin.gtid { headers.append(("sluice.gtid", gtid)) }
         headers.append(("sluice.transaction", status))
         return KafkaChangeMessage(
-            topic: topic, key: Array(("{\"id\":" + ColumnValue.string(id).jsonText + "}").utf8), value: Array(value.utf8),
+            topic: topic, key: Array(("{\"id\":" + ColumnValue.string(id).jsonText + "}").utf8),
+            value: Array(value.utf8),
             headers: headers)
     }
 }
