@@ -2,17 +2,23 @@ import Binlog
 import Ops
 
 /// One Kafka message for one row change. Pure: built from the change, where its transaction came
-/// from, and its version.
+/// from, its version, and the `Context` (format, key columns, transaction order).
 ///
-/// - key: `db.table` followed by the primary key values as a JSON array (`payments.accounts[42]`,
-///   `shop.items[7,"a:b"]`), so every change of one row lands in one partition, in commit order.
-///   A table without a (known) primary key uses `db.table` alone: all its changes share a partition.
-///   The key comes from the after image (insert, update) or the before image (delete).
-/// - value: the change-event JSON of docs/change-events.md with a last member `version` (the row
-///   version as decimal text, as the Redis sinks compare it; null when the table has no mapping and
-///   the transaction no MariaDB GTID).
+/// - key: sluice and Canal: `db.table` followed by the key values as a JSON array
+///   (`payments.accounts[42]`, `shop.items[7,"a:b"]`); Debezium: a JSON object of them
+///   (`{"id":42}`). The key columns are the primary key unless `Context.keyColumns` says otherwise,
+///   so every change of one row lands in one partition, in commit order; a table without a (known)
+///   primary key has one key for all its rows. The values come from the after image (insert,
+///   update) or the before image (delete).
+/// - value: sluice: the change-event JSON of docs/change-events.md with a last member `version`
+///   (the row version as decimal text, as the Redis sinks compare it; null when the table has no
+///   mapping and the transaction no MariaDB GTID); Debezium: its envelope
+///   (`KafkaChangeMessage+Debezium.swift`); Canal: its flatMessage (`KafkaChangeMessage+Canal.swift`).
+///   nil for a tombstone.
 /// - headers: `sluice.file`, `sluice.pos` (the rows event), `sluice.end` (the transaction's end, a
-///   resume point), `sluice.gtid` (when the source has GTIDs), `sluice.version` (when known).
+///   resume point), `sluice.gtid` (when the source has GTIDs), `sluice.version` (when known),
+///   `sluice.types` (Debezium: the column types the DR applier reads the values back with),
+///   `sluice.format`.
 public struct KafkaChangeMessage: Sendable, Equatable {
     /// Where a transaction came from: what the change-event `source` object needs.
     public struct Origin: Sendable, Equatable {
