@@ -14,9 +14,32 @@ import XCTest
 /// delete and the DDL with its credentials masked.
 final class KafkaFormatProcessTests: XCTestCase {
     func testDebeziumTopicWithTombstonesAndDDLKeepsTheDRClusterEqualToMySQL() throws {
+        try runChain(format: "debezium", statementKey: "ddl") { m, event in
+            XCTAssertTrue(["c", "u", "d"].contains(event["op"] as? String ?? ""), "\(event)")
+            XCTAssertEqual((event["source"] as? [String: Any])?["connector"] as? String, "mysql")
+            XCTAssertNotNil(
+                try JSONSerialization.jsonObject(with: Data(m.key ?? [])) as? [String: Any], "a Debezium key object")
+        }
+    }
+
+    func testCanalTopicWithTombstonesAndDDLKeepsTheDRClusterEqualToMySQL() throws {
+        try runChain(format: "canal", statementKey: "sql") { _, event in
+            XCTAssertTrue(["INSERT", "UPDATE", "DELETE"].contains(event["type"] as? String ?? ""), "\(event)")
+            XCTAssertEqual(event["isDdl"] as? Bool, false)
+            XCTAssertEqual(event["database"] as? String, "payments")
+            XCTAssertEqual((event["data"] as? [[String: Any]])?.count, 1)
+        }
+    }
+
+    /// The chain with `[kafka] format`, tombstones and DDL inline: a workload, a CREATE USER with a
+    /// password, a CREATE TABLE, an insert and a delete; the DR cluster must equal MySQL, and every
+    /// row message pass `checkRow`.
+    private func runChain(
+        format: String, statementKey: String, checkRow: (KafkaMessage, [String: Any]) throws -> Void
+    ) throws {
         let chain = try ChainFixture(
             accounts: 20, partitions: 2,
-            kafkaSettings: ["format = \"debezium\"", "tombstones = true", "ddl_topic = \"\(DemoConfig.topic)\""])
+            kafkaSettings: ["format = \"\(format)\"", "tombstones = true", "ddl_topic = \"\(DemoConfig.topic)\""])
         defer { chain.close() }
         let daemon = try chain.startDaemon()
         let applier = try chain.startDRApply()
@@ -38,18 +61,16 @@ final class KafkaFormatProcessTests: XCTestCase {
         let ddl = messages.filter { $0.headers.contains { $0.name == "sluice.ddl" } }
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.value ?? [])) as? [String: Any] }
         XCTAssertTrue(
-            ddl.contains { ($0["ddl"] as? String)?.hasPrefix("CREATE TABLE payments.notes") ?? false }, "\(ddl)")
+            ddl.contains { ($0[statementKey] as? String)?.hasPrefix("CREATE TABLE payments.notes") ?? false }, "\(ddl)")
         XCTAssertTrue(
-            ddl.contains { ($0["ddl"] as? String)?.hasPrefix("CREATE USER 'reporting'@'%' IDENTIFIED BY") ?? false },
-            "\(ddl)")
+            ddl.contains {
+                ($0[statementKey] as? String)?.hasPrefix("CREATE USER 'reporting'@'%' IDENTIFIED BY") ?? false
+            }, "\(ddl)")
         XCTAssertEqual(messages.filter { $0.value == nil }.count, 1, "one tombstone, after the one delete")
         let rows = messages.filter { $0.value != nil && !$0.headers.contains { $0.name == "sluice.ddl" } }
+        XCTAssertGreaterThan(rows.count, 20)
         for m in rows {
-            let event = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(m.value ?? [])) as? [String: Any])
-            XCTAssertTrue(["c", "u", "d"].contains(event["op"] as? String ?? ""), "\(event)")
-            XCTAssertEqual((event["source"] as? [String: Any])?["connector"] as? String, "mysql")
-            XCTAssertNotNil(
-                try JSONSerialization.jsonObject(with: Data(m.key ?? [])) as? [String: Any], "a Debezium key object")
+            try checkRow(m, try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(m.value ?? [])) as? [String: Any]))
         }
         chain.stopAndExpectExitZero(applier: applier, daemon: daemon)
     }
