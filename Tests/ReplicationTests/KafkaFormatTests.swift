@@ -97,6 +97,10 @@ final class KafkaFormatTests: XCTestCase {
         let i = KafkaChangeMessage(
             change: customer(.insert), origin: origin, version: "7", topic: "t", context: context)
         XCTAssertEqual(try json(i.value)["type"] as? String, "INSERT")
+        let snapshot = KafkaChangeMessage(
+            change: customer(.insert), origin: origin, version: "7", topic: "t",
+            context: .init(format: .canal, processedMS: 1, snapshot: true))
+        XCTAssertEqual(try json(snapshot.value)["type"] as? String, "INSERT", "Canal has no snapshot type")
         XCTAssertTrue(try json(i.value)["old"] is NSNull)
         let d = KafkaChangeMessage(
             change: customer(.delete), origin: origin, version: "9", topic: "t", context: context)

@@ -46,7 +46,8 @@ enum CanalEvent {
         DebeziumEvent.quote(change.table, into: &out)
         out += ",\"ts\":\(context.processedMS),\"type\":\""
         out +=
-            context.snapshot ? "INIT" : change.kind == .insert ? "INSERT" : change.kind == .update ? "UPDATE" : "DELETE"
+            // Canal has no snapshot type: its full loads are INSERTs, and so are snapshot rows.
+            change.kind == .insert || context.snapshot ? "INSERT" : change.kind == .update ? "UPDATE" : "DELETE"
         return out + "\"}"
     }
 

@@ -61,7 +61,7 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         public var version: String
         /// When the message was made (Debezium `ts_ms`, Canal `ts`), milliseconds since the epoch.
         public var processedMS: Int64
-        /// A snapshot row (Debezium `op` "r", Canal `type` "INIT").
+        /// A snapshot row (Debezium `op` "r"; Canal, which has no snapshot type, `INSERT`).
         public var snapshot: Bool
         public var transaction: Transaction?
         /// Indexes of the key columns (default: the primary key).
