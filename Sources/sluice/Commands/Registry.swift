@@ -35,6 +35,8 @@ enum Registry {
         RunCommand.command,
         DemoCommand.command,
         BenchE2ECommand.command,
+        SnapshotCommand.command,
+        VerifyCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
