@@ -24,23 +24,23 @@ final class IncidentProcessTests: XCTestCase {
             (["verify", "--cluster", "nope"], "no [redis.nope] section"),
             (["snapshot", "--chunk-rows", "0"], "--chunk-rows must be a positive integer"),
         ] {
-            let r = try sluice(chain, args)
+            let r = try chain.sluice(args)
             XCTAssertEqual(r.status, 2, r.output)
             XCTAssertTrue(r.output.contains(reason), "\(args): \(r.output)")
         }
-        XCTAssertEqual(try keyCount(redis), 0, "a refused invocation wrote nothing")
+        XCTAssertEqual(try chain.keyCount(redis), 0, "a refused invocation wrote nothing")
 
         // An empty cluster is different from MySQL: 300 keys missing.
-        let empty = try sluice(chain, ["verify", "--settle-seconds", "0"])
+        let empty = try chain.sluice(["verify", "--settle-seconds", "0"])
         XCTAssertEqual(empty.status, 3, empty.output)
         XCTAssertTrue(empty.output.contains("DIFFERENT: 300 difference(s)"), empty.output)
         XCTAssertTrue(empty.output.contains("account:1: missing in Redis"), empty.output)
 
         // Snapshot: every row, checkpoint at the snapshot position (the binlog's end: no writes).
         let end = try chain.masterPosition()
-        let loaded = try sluice(chain, ["snapshot", "--chunk-rows", "64"])
+        let loaded = try chain.sluice(["snapshot", "--chunk-rows", "64"])
         XCTAssertEqual(loaded.status, 0, loaded.output)
-        let json = try lastJSON(loaded.output)
+        let json = try chain.lastJSON(loaded.output)
         XCTAssertEqual(json["rows"] as? Int, 300)
         XCTAssertEqual(json["tables"] as? [String], ["payments.accounts"])
         let position = try XCTUnwrap(json["position"] as? [String: Any])
@@ -52,7 +52,7 @@ final class IncidentProcessTests: XCTestCase {
         XCTAssertEqual(checkpoint.gtid, try chain.db.query("SELECT @@gtid_binlog_pos AS g").value("g"))
         XCTAssertTrue(loaded.output.contains("checkpoint of primary moved by snapshot from none to \(end)"), loaded.output)
 
-        let equal = try sluice(chain, ["verify"])
+        let equal = try chain.sluice(["verify"])
         XCTAssertEqual(equal.status, 0, equal.output)
         XCTAssertTrue(equal.output.contains("equal: 300 row(s) of payments.accounts and 300 key(s) in cluster primary"), equal.output)
 
@@ -62,9 +62,9 @@ final class IncidentProcessTests: XCTestCase {
         _ = try redis.send(RedisCommand("DEL", "account:5"), key: "account:5")
         _ = try redis.send(RedisCommand("HSET", "account:9999", "owner", "ghost"), key: "account:9999")
         _ = try redis.send(RedisCommand("HSET", "account:6", "sluice:v", "7"), key: "account:6")
-        let found = try sluice(chain, ["verify", "--settle-seconds", "1", "--json"])
+        let found = try chain.sluice(["verify", "--settle-seconds", "1", "--json"])
         XCTAssertEqual(found.status, 3, found.output)
-        let report = try lastJSON(found.output)
+        let report = try chain.lastJSON(found.output)
         XCTAssertEqual(report["equal"] as? Bool, false)
         XCTAssertEqual(report["difference_count"] as? Int, 4, found.output)
         let named = Set(((report["differences"] as? [[String: Any]]) ?? []).map { d in
@@ -79,29 +79,7 @@ final class IncidentProcessTests: XCTestCase {
 
         // Snapshot again: the missing key comes back (the others keep their version: verify
         // still names them; docs/resync.md says to delete such keys before the snapshot).
-        XCTAssertEqual(try sluice(chain, ["snapshot"]).status, 0)
+        XCTAssertEqual(try chain.sluice(["snapshot"]).status, 0)
         XCTAssertEqual(try redis.send(RedisCommand("HGET", "account:5", "owner"), key: "account:5").text, "owner-5")
-    }
-
-    // MARK: - Helpers
-
-    func sluice(_ chain: ChainFixture, _ args: [String], timeout: Double = 120) throws -> (status: Int32, output: String) {
-        try chain.folder.run(
-            service: "sluice-\(args[0])", executable: chain.executable,
-            arguments: args + ["--config", chain.runConfigPath], workingDirectory: chain.folder.path,
-            logPath: chain.folder.path + "/\(args[0]).log", timeout: timeout)
-    }
-
-    func lastJSON(_ output: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
-        let last = output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
-        let object = try? JSONSerialization.jsonObject(with: Data(last.utf8))
-        return try XCTUnwrap(object as? [String: Any], "no JSON line in: \(output)", file: file, line: line)
-    }
-
-    /// Keys in the cluster (every master's DBSIZE).
-    func keyCount(_ redis: RedisClusterClient) throws -> Int64 {
-        var total: Int64 = 0
-        for node in redis.masters { total += try redis.connection(to: node).command(RedisCommand("DBSIZE")).int ?? 0 }
-        return total
     }
 }
