@@ -82,4 +82,65 @@ final class IncidentProcessTests: XCTestCase {
         XCTAssertEqual(try chain.sluice(["snapshot"]).status, 0)
         XCTAssertEqual(try redis.send(RedisCommand("HGET", "account:5", "owner"), key: "account:5").text, "owner-5")
     }
+
+    func testResyncReplaysARangeIntoAFlushedClusterAndRefusesAPurgedStart() throws {
+        let chain = try ChainFixture(accounts: 40, partitions: 1)
+        defer { chain.close() }
+        let redis = try chain.client(chain.sandbox.primary)
+        let db = chain.db
+        let first = try XCTUnwrap(try db.query("SHOW BINARY LOGS").rows.first?[0] ?? nil)
+        let created = try XCTUnwrap(try db.query("SELECT @@gtid_binlog_pos AS g").value("g"))
+        _ = try db.execute("UPDATE payments.accounts SET balance = balance + 1, version = version + 1 WHERE id <= 10")
+        _ = try db.execute("DELETE FROM payments.accounts WHERE id = 40")
+
+        // Up to the inserts only (--to a GTID): the later update is missing, verify names it.
+        let upTo = try chain.sluice(["resync", "--from", "\(first):4", "--to", created])
+        XCTAssertEqual(upTo.status, 0, upTo.output)
+        XCTAssertEqual(try chain.lastJSON(upTo.output)["rows"] as? Int, 40, upTo.output)
+        let behind = try chain.sluice(["verify", "--settle-seconds", "0"])
+        XCTAssertEqual(behind.status, 3, behind.output)
+        // 10 updated rows (balance, version column, stored version) and the deleted row's key.
+        XCTAssertTrue(behind.output.hasPrefix("DIFFERENT: 31 difference(s) in 39 row(s)"), behind.output)
+        XCTAssertTrue(behind.output.contains("account:1: version MySQL 2, Redis 1"), behind.output)
+
+        // The rest from that GTID (the first transaction after it): equal.
+        let rest = try chain.sluice(["resync", "--from", created])
+        XCTAssertEqual(rest.status, 0, rest.output)
+        XCTAssertEqual(try chain.lastJSON(rest.output)["rows"] as? Int, 11, rest.output)
+        XCTAssertEqual(try chain.sluice(["verify"]).status, 0)
+
+        // Every master loses its data: a range replayed from the start brings it all back; no
+        // checkpoint is written by a resync.
+        for node in redis.masters { _ = try redis.connection(to: node).command(RedisCommand("FLUSHALL")) }
+        let all = try chain.sluice(["resync", "--from", "\(first):4"])
+        XCTAssertEqual(all.status, 0, all.output)
+        let equal = try chain.sluice(["verify"])
+        XCTAssertEqual(equal.status, 0, equal.output)
+        XCTAssertNil(try chain.sinkCheckpoints().redis, "resync leaves checkpoints alone")
+
+        // Bad positions: exit 2 with the reason.
+        let malformed = try chain.sluice(["resync", "--from", "bin.x:y"])
+        XCTAssertEqual(malformed.status, 2, malformed.output)
+        XCTAssertTrue(malformed.output.contains("--from bin.x:y: expected FILE:POS"), malformed.output)
+
+        // A purged start is refused with the earliest position still there and `sluice snapshot`.
+        // MariaDB purges a file once its binlog checkpoint moved on: commit in the new file and retry.
+        _ = try db.execute("FLUSH BINARY LOGS")
+        let current = try chain.masterPosition().file
+        let deadline = Date().addingTimeInterval(20)
+        repeat {
+            _ = try db.execute("UPDATE payments.accounts SET owner = owner WHERE id = 1")
+            _ = try db.execute("PURGE BINARY LOGS TO '\(current)'")
+        } while try db.query("SHOW BINARY LOGS").rows.first?[0] != current && Date() < deadline
+        XCTAssertEqual(try db.query("SHOW BINARY LOGS").rows.first?[0], current, "purged")
+        let gtidThere = try XCTUnwrap(try db.query("SELECT BINLOG_GTID_POS('\(current)', 4) AS g").value("g"))
+        let purged = try chain.sluice(["resync", "--from", "\(first):4"])
+        XCTAssertEqual(purged.status, 2, purged.output)
+        XCTAssertTrue(
+            purged.output.contains(
+                "resync from \(first):4 refused: that binlog is no longer on the server (purged); the earliest binlog "
+                    + "still there starts at \(current):4 (GTID position \(gtidThere)). Changes before it can't be "
+                    + "replayed: reload the cluster with `sluice snapshot --config FILE --cluster primary`"),
+            purged.output)
+    }
 }

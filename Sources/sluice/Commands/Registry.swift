@@ -37,6 +37,7 @@ enum Registry {
         BenchE2ECommand.command,
         SnapshotCommand.command,
         VerifyCommand.command,
+        ResyncCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
