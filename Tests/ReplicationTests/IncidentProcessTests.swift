@@ -143,4 +143,57 @@ final class IncidentProcessTests: XCTestCase {
                     + "replayed: reload the cluster with `sluice snapshot --config FILE --cluster primary`"),
             purged.output)
     }
+
+    func testCheckpointShowAndSetRefuseWhatTheSourceDoesNotHave() throws {
+        let chain = try ChainFixture(accounts: 20, partitions: 1)
+        defer { chain.close() }
+        let db = chain.db
+        let afterCreate = try chain.masterPosition()
+        let created = try XCTUnwrap(try db.query("SELECT @@gtid_binlog_pos AS g").value("g"))
+        _ = try db.execute("UPDATE payments.accounts SET version = version + 1 WHERE id = 1")
+        _ = try db.execute("UPDATE payments.accounts SET version = version + 1 WHERE id = 2")
+
+        let none = try chain.sluice(["checkpoint", "show"])
+        XCTAssertEqual(none.status, 0, none.output)
+        XCTAssertTrue(none.output.contains("primary (in redis.primary): no checkpoint"), none.output)
+        XCTAssertTrue(none.output.contains("kafka (in redis.primary): no checkpoint"), none.output)
+
+        // A GTID: its transaction's end is found in the binlog.
+        let byGTID = try chain.sluice(["checkpoint", "set", "--sink", "primary", "--position", created])
+        XCTAssertEqual(byGTID.status, 0, byGTID.output)
+        XCTAssertTrue(
+            byGTID.output.contains("checkpoint of primary moved from none to \(afterCreate) (gtid \(created)) by "),
+            byGTID.output)
+        XCTAssertEqual(try chain.sinkCheckpoints().redis?.position, afterCreate)
+
+        // FILE:POS: its GTID position is read from the source.
+        let end = try chain.masterPosition()
+        let gtidNow = try XCTUnwrap(try db.query("SELECT @@gtid_binlog_pos AS g").value("g"))
+        let byPosition = try chain.sluice(["checkpoint", "set", "--sink", "kafka", "--position", "\(end)"])
+        XCTAssertEqual(byPosition.status, 0, byPosition.output)
+        XCTAssertEqual(try chain.sinkCheckpoints().kafka?.gtid, gtidNow)
+        let shown = try chain.sluice(["checkpoint", "show", "--json"])
+        let sinks = try XCTUnwrap(try chain.lastJSON(shown.output)["sinks"] as? [[String: Any]])
+        XCTAssertEqual(sinks.map { "\($0["sink"] ?? "")=\($0["file"] ?? ""):\($0["pos"] ?? "")" },
+                       ["primary=\(afterCreate)", "kafka=\(end)"])
+
+        // Positions the source does not have: refused (exit 2), nothing moved; --force for FILE:POS.
+        for (position, reason) in [
+            ("bin.000009:4", "bin.000009:4 is not a position the source has"),
+            ("0-1-999", "GTID position 0-1-999 is not in the binlogs the source has"),
+            ("bin.x:y", "--position bin.x:y: expected FILE:POS"),
+        ] {
+            let r = try chain.sluice(["checkpoint", "set", "--sink", "primary", "--position", position])
+            XCTAssertEqual(r.status, 2, r.output)
+            XCTAssertTrue(r.output.contains(reason), r.output)
+        }
+        let unknown = try chain.sluice(["checkpoint", "set", "--sink", "nope", "--position", "\(end)"])
+        XCTAssertEqual(unknown.status, 2, unknown.output)
+        XCTAssertTrue(unknown.output.contains("no sink 'nope' (sinks: primary, kafka)"), unknown.output)
+        XCTAssertEqual(try chain.sinkCheckpoints().redis?.position, afterCreate)
+        let forced = try chain.sluice(["checkpoint", "set", "--sink", "primary", "--position", "bin.000009:4", "--force"])
+        XCTAssertEqual(forced.status, 0, forced.output)
+        XCTAssertTrue(forced.output.contains("with --force"), forced.output)
+        XCTAssertEqual(try chain.sinkCheckpoints().redis?.position, BinlogPosition(file: "bin.000009", offset: 4))
+    }
 }

@@ -38,6 +38,8 @@ enum Registry {
         SnapshotCommand.command,
         VerifyCommand.command,
         ResyncCommand.command,
+        CheckpointShowCommand.command,
+        CheckpointSetCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
@@ -45,6 +47,7 @@ enum Registry {
         "config": "Work with the configuration file",
         "bench": "Measure throughput of sluice's parts on this machine",
         "binlog": "Read binlog files",
+        "checkpoint": "Show or move the sinks' checkpoints",
     ]
 
     static let tool = CommandLineTool(
