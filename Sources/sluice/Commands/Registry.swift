@@ -35,6 +35,7 @@ enum Registry {
         RunCommand.command,
         DemoCommand.command,
         BenchE2ECommand.command,
+        BenchSnapshotCommand.command,
         SnapshotCommand.command,
         VerifyCommand.command,
         ResyncCommand.command,
