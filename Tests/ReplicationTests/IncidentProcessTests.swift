@@ -196,4 +196,37 @@ final class IncidentProcessTests: XCTestCase {
         XCTAssertTrue(forced.output.contains("with --force"), forced.output)
         XCTAssertEqual(try chain.sinkCheckpoints().redis?.position, BinlogPosition(file: "bin.000009", offset: 4))
     }
+
+    func testSnapshotOfTheDRClusterSeedsTheAppliersOffsetsAtTheTopicEnd() throws {
+        let chain = try ChainFixture(accounts: 60, partitions: 1)
+        defer { chain.close() }
+        // The daemon puts the 60 inserts in Kafka; the DR applier never ran.
+        let daemon = try chain.startDaemon()
+        XCTAssertTrue(try chain.waitForDaemon(daemon).caughtUp, chain.runLogTail())
+        let dr = try chain.client(chain.sandbox.dr)
+
+        let snapshot = try chain.folder.run(
+            service: "snapshot-dr", executable: chain.executable,
+            arguments: ["snapshot", "--config", chain.drConfigPath, "--cluster", "dr"],
+            workingDirectory: chain.folder.path, logPath: chain.folder.path + "/snapshot-dr.log", timeout: 120)
+        XCTAssertEqual(snapshot.status, 0, snapshot.output)
+        XCTAssertEqual(try chain.lastJSON(snapshot.output)["rows"] as? Int, 60)
+        XCTAssertTrue(snapshot.output.contains("DR offset of \(DemoConfig.topic)[0] seeded at 60"), snapshot.output)
+        let offsets = try DROffsets.load(from: dr, key: DROffsets.key(prefix: "sluice:dr:offsets:", cluster: "dr"))
+        XCTAssertEqual(offsets.entries[DROffsets.Partition(topic: DemoConfig.topic, partition: 0)]?.next, 60)
+
+        // Changes after the snapshot reach the DR cluster through the applier, from the seeded offset.
+        _ = try chain.db.execute("UPDATE payments.accounts SET balance = 7, version = version + 1 WHERE id <= 5")
+        _ = try chain.db.execute("DELETE FROM payments.accounts WHERE id = 60")
+        XCTAssertTrue(try chain.waitForDaemon(daemon).caughtUp, chain.runLogTail())
+        let applier = try chain.startDRApply()
+        let (check, _) = try chain.waitForDREquality(deletedKeys: ["account:60"])
+        XCTAssertTrue(check.consistent, check.summary + LogFile.tail(chain.drLogPath))
+        let verify = try chain.folder.run(
+            service: "verify-dr", executable: chain.executable,
+            arguments: ["verify", "--config", chain.drConfigPath, "--cluster", "dr", "--settle-seconds", "0"],
+            workingDirectory: chain.folder.path, logPath: chain.folder.path + "/verify-dr.log", timeout: 120)
+        XCTAssertEqual(verify.status, 0, verify.output)
+        chain.stopAndExpectExitZero(applier: applier, daemon: daemon)
+    }
 }

@@ -15,7 +15,9 @@ enum SnapshotCommand {
             it is safe while `sluice run` runs. Then sets the cluster's checkpoint to the
             snapshot's position unless a later one is stored. A progress line on standard error
             when it is a terminal; the last line on standard output is a JSON object (rows,
-            seconds, rows_per_s, tables, position, peak_rss_mb). docs/resync.md.
+            seconds, rows_per_s, tables, position, peak_rss_mb). For the [dr_apply] cluster, the DR
+            applier's Kafka offsets of partitions that have none are set to the topic ends read
+            before the snapshot opened. docs/resync.md.
             """,
         flags: [
             .config,
@@ -35,6 +37,10 @@ enum SnapshotCommand {
         let logger = Logger.standardError(level: config.log.level, format: config.log.format)
         let mysql = try IncidentTarget.source(config)
         let sink = try target.sink()
+        // The DR cluster: its applier's offsets are seeded from the topic ends read now (DROffsetSeed).
+        let seed = try config.drApply.flatMap { dr in
+            target.isDR ? try DROffsetSeed.before(config: config, dr: dr, client: sink.applier.client) : nil
+        }
         let progress = ProgressLine(console: invocation.console)
         let report = try ClusterSnapshot(
             sink: sink, mappings: target.mappings, mysql: mysql, options: options,
@@ -46,6 +52,12 @@ enum SnapshotCommand {
             log: { logger.info($0, ["cluster": .string(target.cluster)]) }
         ).run()
         progress.clear()
+        if let seed {
+            let seeded = try seed.seed(sink.applier.client, commitTime: report.snapshot.checkpoint.commitTime)
+            for (p, offset) in seeded.sorted(by: { $0.key < $1.key }) {
+                logger.info("DR offset of \(p) seeded at \(offset) (the topic's end before the snapshot)", ["cluster": .string(target.cluster)])
+            }
+        }
         invocation.console.out(report.json)
         return .success
     }
