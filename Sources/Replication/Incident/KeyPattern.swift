@@ -17,6 +17,7 @@ package struct KeyPattern: Sendable, Equatable {
 
     package var glob: String {
         var out = ""
+        var wildcard = false
         for part in template.parts {
             switch part {
             case .literal(let text):
@@ -24,7 +25,10 @@ package struct KeyPattern: Sendable, Equatable {
                     if "*?[]\\".contains(ch) { out.append("\\") }
                     out.append(ch)
                 }
-            case .column: if !out.hasSuffix("*") { out.append("*") }
+                wildcard = false
+            case .column:
+                if !wildcard { out.append("*") }
+                wildcard = true
             }
         }
         return out

@@ -32,6 +32,13 @@ package struct SourceTable: Sendable, Equatable {
     package var qualifiedTable: String { "\(database).\(table)" }
     package var quotedName: String { "\(Self.quote(database)).\(Self.quote(table))" }
 
+    package init(database: String, table: String, columns: [Column], primaryKey: [Int]) {
+        self.database = database
+        self.table = table
+        self.columns = columns
+        self.primaryKey = primaryKey
+    }
+
     /// Reads the table's columns and primary key from information_schema; throws `.unknownTable`
     /// when the table does not exist, `.noPrimaryKey` when it has none.
     package init(database: String, table: String, connection: MySQLConnection) throws {
