@@ -19,8 +19,14 @@ final class IncidentProcessTests: XCTestCase {
 
         // Bad input: exit 2 with the reason, nothing written.
         for (args, reason) in [
-            (["snapshot", "--cluster", "nope"], "no [redis.nope] section in the configuration (clusters: dr, primary)"),
-            (["snapshot", "--tables", "payments.nothing"], "table 'payments.nothing' is not mapped to cluster 'primary'"),
+            (
+                ["snapshot", "--cluster", "nope"],
+                "no [redis.nope] section in the configuration (clusters: dr, primary)"
+            ),
+            (
+                ["snapshot", "--tables", "payments.nothing"],
+                "table 'payments.nothing' is not mapped to cluster 'primary'"
+            ),
             (["verify", "--cluster", "nope"], "no [redis.nope] section"),
             (["snapshot", "--chunk-rows", "0"], "--chunk-rows must be a positive integer"),
         ] {
@@ -50,14 +56,18 @@ final class IncidentProcessTests: XCTestCase {
         let checkpoint = try XCTUnwrap(try chain.sinkCheckpoints().redis, "the snapshot set the checkpoint")
         XCTAssertEqual(checkpoint.position, end)
         XCTAssertEqual(checkpoint.gtid, try chain.db.query("SELECT @@gtid_binlog_pos AS g").value("g"))
-        XCTAssertTrue(loaded.output.contains("checkpoint of primary moved by snapshot from none to \(end)"), loaded.output)
+        XCTAssertTrue(
+            loaded.output.contains("checkpoint of primary moved by snapshot from none to \(end)"), loaded.output)
 
         let equal = try chain.sluice(["verify"])
         XCTAssertEqual(equal.status, 0, equal.output)
-        XCTAssertTrue(equal.output.contains("equal: 300 row(s) of payments.accounts and 300 key(s) in cluster primary"), equal.output)
+        XCTAssertTrue(
+            equal.output.contains("equal: 300 row(s) of payments.accounts and 300 key(s) in cluster primary"),
+            equal.output)
 
         // A changed value, a missing key, an extra key, a wrong version: each named, exit 3.
-        let balance3 = try XCTUnwrap(try chain.db.query("SELECT balance FROM payments.accounts WHERE id = 3").value("balance"))
+        let balance3 = try XCTUnwrap(
+            try chain.db.query("SELECT balance FROM payments.accounts WHERE id = 3").value("balance"))
         _ = try redis.send(RedisCommand("HSET", "account:3", "balance", "0.01"), key: "account:3")
         _ = try redis.send(RedisCommand("DEL", "account:5"), key: "account:5")
         _ = try redis.send(RedisCommand("HSET", "account:9999", "owner", "ghost"), key: "account:9999")
@@ -67,9 +77,11 @@ final class IncidentProcessTests: XCTestCase {
         let report = try chain.lastJSON(found.output)
         XCTAssertEqual(report["equal"] as? Bool, false)
         XCTAssertEqual(report["difference_count"] as? Int, 4, found.output)
-        let named = Set(((report["differences"] as? [[String: Any]]) ?? []).map { d in
-            [d["key"], d["kind"], d["column"], d["mysql"], d["redis"]].map { "\($0 as? String ?? "-")" }.joined(separator: "|")
-        })
+        let named = Set(
+            ((report["differences"] as? [[String: Any]]) ?? []).map { d in
+                [d["key"], d["kind"], d["column"], d["mysql"], d["redis"]].map { "\($0 as? String ?? "-")" }.joined(
+                    separator: "|")
+            })
         XCTAssertEqual(
             named,
             [
@@ -174,8 +186,9 @@ final class IncidentProcessTests: XCTestCase {
         XCTAssertEqual(try chain.sinkCheckpoints().kafka?.gtid, gtidNow)
         let shown = try chain.sluice(["checkpoint", "show", "--json"])
         let sinks = try XCTUnwrap(try chain.lastJSON(shown.output)["sinks"] as? [[String: Any]])
-        XCTAssertEqual(sinks.map { "\($0["sink"] ?? "")=\($0["file"] ?? ""):\($0["pos"] ?? "")" },
-                       ["primary=\(afterCreate)", "kafka=\(end)"])
+        XCTAssertEqual(
+            sinks.map { "\($0["sink"] ?? "")=\($0["file"] ?? ""):\($0["pos"] ?? "")" },
+            ["primary=\(afterCreate)", "kafka=\(end)"])
 
         // Positions the source does not have: refused (exit 2), nothing moved; --force for FILE:POS.
         for (position, reason) in [
@@ -191,7 +204,9 @@ final class IncidentProcessTests: XCTestCase {
         XCTAssertEqual(unknown.status, 2, unknown.output)
         XCTAssertTrue(unknown.output.contains("no sink 'nope' (sinks: primary, kafka)"), unknown.output)
         XCTAssertEqual(try chain.sinkCheckpoints().redis?.position, afterCreate)
-        let forced = try chain.sluice(["checkpoint", "set", "--sink", "primary", "--position", "bin.000009:4", "--force"])
+        let forced = try chain.sluice([
+            "checkpoint", "set", "--sink", "primary", "--position", "bin.000009:4", "--force",
+        ])
         XCTAssertEqual(forced.status, 0, forced.output)
         XCTAssertTrue(forced.output.contains("with --force"), forced.output)
         XCTAssertEqual(try chain.sinkCheckpoints().redis?.position, BinlogPosition(file: "bin.000009", offset: 4))
@@ -284,6 +299,7 @@ final class IncidentProcessTests: XCTestCase {
             ["verify", "--tables", "payments.types,payments.types_json", "--settle-seconds", "0"])
         XCTAssertEqual(verify.status, 0, verify.output)
         XCTAssertTrue(
-            verify.output.contains("equal: 6 row(s) of payments.types, payments.types_json and 6 key(s)"), verify.output)
+            verify.output.contains("equal: 6 row(s) of payments.types, payments.types_json and 6 key(s)"), verify.output
+        )
     }
 }

@@ -31,7 +31,8 @@ final class IncidentPureTests: XCTestCase {
         let table = SourceTable(
             database: "db", table: "t",
             columns: [
-                SourceTable.Column(name: "a", kind: .signed), SourceTable.Column(name: "b", kind: .binary(geometry: false)),
+                SourceTable.Column(name: "a", kind: .signed),
+                SourceTable.Column(name: "b", kind: .binary(geometry: false)),
                 SourceTable.Column(name: "c", kind: .float),
             ],
             primaryKey: [0, 1])
@@ -71,7 +72,8 @@ final class IncidentPureTests: XCTestCase {
 
     func testDifferenceLinesNameKeyColumnAndBothValues() {
         XCTAssertEqual(
-            VerifyDifference(key: "account:3", kind: .value, column: "balance", mysql: "10.50", redis: "0.01").description,
+            VerifyDifference(key: "account:3", kind: .value, column: "balance", mysql: "10.50", redis: "0.01")
+                .description,
             "account:3: balance MySQL 10.50, Redis 0.01")
         XCTAssertEqual(
             VerifyDifference(key: "k", kind: .value, column: "owner", mysql: nil, redis: "x").description,

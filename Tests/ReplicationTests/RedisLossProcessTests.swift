@@ -19,8 +19,10 @@ final class RedisLossProcessTests: XCTestCase {
         // The sandbox's DR cluster has no replicas: a restarted master comes back empty for sure.
         let cluster = chain.sandbox.dr
         let configPath = chain.folder.path + "/loss.toml"
-        try DemoConfig.text(mariadbPort: chain.sandbox.mariadb.port, redis: cluster.addresses, kafka: nil, logLevel: "info")
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try DemoConfig.text(
+            mariadbPort: chain.sandbox.mariadb.port, redis: cluster.addresses, kafka: nil, logLevel: "info"
+        )
+        .write(toFile: configPath, atomically: true, encoding: .utf8)
         let logPath = chain.folder.path + "/loss-run.log"
         func startDaemon() throws -> ChildProcess {
             try chain.folder.start(

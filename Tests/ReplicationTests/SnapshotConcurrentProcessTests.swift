@@ -34,7 +34,9 @@ final class SnapshotConcurrentProcessTests: XCTestCase {
         let logPath = chain.folder.path + "/snapshot-killed.log"
         let first = try chain.folder.start(
             service: "snapshot", executable: chain.executable,
-            arguments: ["snapshot", "--config", chain.runConfigPath, "--chunk-rows", "2000", "--max-rows-per-s", "40000"],
+            arguments: [
+                "snapshot", "--config", chain.runConfigPath, "--chunk-rows", "2000", "--max-rows-per-s", "40000",
+            ],
             workingDirectory: chain.folder.path, logPath: logPath)
         let halfWay = "account:\(Self.accounts / 4)"
         let deadline = Date().addingTimeInterval(60)

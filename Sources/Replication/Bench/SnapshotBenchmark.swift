@@ -107,4 +107,3 @@ package enum SnapshotBenchmark {
         return (rows, seconds)
     }
 }
-

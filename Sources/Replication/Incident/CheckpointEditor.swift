@@ -20,7 +20,9 @@ package enum CheckpointEditor {
     package static func sinks(_ config: SluiceConfig) -> [Sink] {
         let dr = config.drApply?.redisCluster
         var out = config.redis.filter { $0.name != dr }.map { Sink(name: $0.name, cluster: $0) }
-        if config.kafka.enabled, let daemon = config.redis(named: "primary") ?? config.redis.first(where: { $0.name != dr }) {
+        if config.kafka.enabled,
+            let daemon = config.redis(named: "primary") ?? config.redis.first(where: { $0.name != dr })
+        {
             out.append(Sink(name: "kafka", cluster: daemon))
         }
         return out
@@ -62,7 +64,8 @@ package enum CheckpointEditor {
                 }
                 return SinkCheckpoint(position: p, gtid: "", commitTime: now)
             }
-            let gtid = try mysql.query("SELECT BINLOG_GTID_POS(\(SourceTable.literal(p.file)), \(p.offset)) AS g").value("g")
+            let gtid = try mysql.query("SELECT BINLOG_GTID_POS(\(SourceTable.literal(p.file)), \(p.offset)) AS g")
+                .value("g")
             return SinkCheckpoint(position: p, gtid: gtid ?? "", commitTime: now)
         case .mariadbGTID(let target):
             guard let p = try locate(target, on: mysql) else {

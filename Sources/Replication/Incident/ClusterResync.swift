@@ -56,7 +56,8 @@ package final class ClusterResync {
     let progress: (Report) -> Void
 
     package init(
-        sink: RedisSink, filter: TableFilter, endpoint: MySQLEndpoint, serverID: UInt32, from: SourceStart, to end: End?,
+        sink: RedisSink, filter: TableFilter, endpoint: MySQLEndpoint, serverID: UInt32, from: SourceStart,
+        to end: End?,
         progress: @escaping (Report) -> Void = { _ in }
     ) {
         self.sink = sink
@@ -74,12 +75,14 @@ package final class ClusterResync {
         do {
             start = try SourceStart(parsing: text)
         } catch {
-            throw IncidentError(.badPosition, "--\(flag) \(text): expected FILE:POS (bin.000003:1234) or a MariaDB GTID (0-1-42)")
+            throw IncidentError(
+                .badPosition, "--\(flag) \(text): expected FILE:POS (bin.000003:1234) or a MariaDB GTID (0-1-42)")
         }
         switch start {
         case .position, .mariadbGTID: return start
         default:
-            throw IncidentError(.badPosition, "--\(flag) \(text): expected FILE:POS (bin.000003:1234) or a MariaDB GTID (0-1-42)")
+            throw IncidentError(
+                .badPosition, "--\(flag) \(text): expected FILE:POS (bin.000003:1234) or a MariaDB GTID (0-1-42)")
         }
     }
 
@@ -96,7 +99,8 @@ package final class ClusterResync {
         var report = Report()
         let source = BinlogSource(
             SourceConfiguration(
-                endpoint: endpoint, replica: ReplicaOptions(serverID: serverID, reportHost: "sluice-resync", follow: false),
+                endpoint: endpoint,
+                replica: ReplicaOptions(serverID: serverID, reportHost: "sluice-resync", follow: false),
                 start: from, backoff: Backoff(initial: 0.2, maximum: 2)))
         var ordinal = 0
         while true {
@@ -152,7 +156,8 @@ package final class ClusterResync {
 
     private func purgedMessage() -> String {
         var earliest = "unknown (SHOW BINARY LOGS failed)"
-        if let connection = try? MySQLConnection(endpoint), let first = try? LagTracker.binaryLogs(on: connection).first {
+        if let connection = try? MySQLConnection(endpoint), let first = try? LagTracker.binaryLogs(on: connection).first
+        {
             earliest = "\(first.name):4"
             if let gtid = try? connection.query("SELECT BINLOG_GTID_POS(\(SourceTable.literal(first.name)), 4) AS g")
                 .value("g"), !gtid.isEmpty

@@ -126,7 +126,9 @@ package final class ClusterSnapshot {
                     + "\(report.previousCheckpoint.map { "\($0.position) (gtid \($0.gtid))" } ?? "none") "
                     + "to \(target.position) (gtid \(target.gtid))")
         } else if let kept = report.previousCheckpoint {
-            log("checkpoint of \(sink.name) kept at \(kept.position) (gtid \(kept.gtid)), past the snapshot's \(target.position)")
+            log(
+                "checkpoint of \(sink.name) kept at \(kept.position) (gtid \(kept.gtid)), past the snapshot's \(target.position)"
+            )
         }
         report.seconds = Date().timeIntervalSince(started)
         report.peakRSSMB = PeakMemory.megabytes

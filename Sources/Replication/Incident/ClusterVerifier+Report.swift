@@ -3,7 +3,8 @@ import Foundation
 extension ClusterVerifier.Report {
     /// What `sluice verify` prints: one line when equal, else the count and the first 20.
     package func text(cluster: String) -> String {
-        let what = "\(rowsChecked) row(s) of \(tables.joined(separator: ", ")) and \(keysScanned) key(s) in cluster \(cluster)"
+        let what =
+            "\(rowsChecked) row(s) of \(tables.joined(separator: ", ")) and \(keysScanned) key(s) in cluster \(cluster)"
         if equal { return "equal: \(what)" }
         var lines = ["DIFFERENT: \(differences.count) difference(s) in \(what):"]
         lines += differences.prefix(20).map { "  \($0)" }

@@ -234,7 +234,8 @@ package final class ClusterVerifier {
     private func write(_ i: Int, _ change: RowChange) throws -> VersionedWrite {
         let writes = try mappings[i].writes(for: change)
         guard let w = writes.last else {
-            throw MappingError(.missingImage, "no write for a row", table: change.qualifiedTable, position: change.position)
+            throw MappingError(
+                .missingImage, "no write for a row", table: change.qualifiedTable, position: change.position)
         }
         return w
     }
@@ -245,9 +246,10 @@ package final class ClusterVerifier {
     }
 
     private func primaryKeyCondition(_ table: SourceTable, _ row: [String?]) -> String {
-        "(" + table.primaryKey.map { k in
-            "\(SourceTable.quote(table.columns[k].name)) = \(SourceTable.literal(row[k], table.columns[k].kind))"
-        }.joined(separator: " AND ") + ")"
+        "("
+            + table.primaryKey.map { k in
+                "\(SourceTable.quote(table.columns[k].name)) = \(SourceTable.literal(row[k], table.columns[k].kind))"
+            }.joined(separator: " AND ") + ")"
     }
 
     /// The condition selecting rows whose key columns have these texts; nil when a text can't be

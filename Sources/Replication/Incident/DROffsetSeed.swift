@@ -14,7 +14,9 @@ package struct DROffsetSeed {
     let key: String
 
     /// Reads the ends of the `[dr_apply]` topics' partitions.
-    package static func before(config: SluiceConfig, dr: DRApplyConfig, client: RedisClusterClient) throws -> DROffsetSeed {
+    package static func before(config: SluiceConfig, dr: DRApplyConfig, client: RedisClusterClient) throws
+        -> DROffsetSeed
+    {
         let key = DROffsets.key(prefix: "sluice:dr:offsets:", cluster: dr.redisCluster)
         let stored = try DROffsets.load(from: client, key: key)
         let ends = try LagStatus.topicEnds(config: config, dr: dr, offsets: stored, waitSeconds: 15)

@@ -1,4 +1,5 @@
 import Binlog
+import Foundation
 import MySQLSource
 
 /// A consistent read of the source and the binlog position it corresponds to.
@@ -31,9 +32,10 @@ package struct SourceSnapshot: Sendable, Equatable {
                 .noBinlogPosition,
                 "the source gave no binlog_snapshot_file/binlog_snapshot_position (is log_bin on, is it MariaDB?)")
         }
-        let gtid = try connection.query(
-            "SELECT BINLOG_GTID_POS(\(SourceTable.literal(file)), \(offset)) AS g"
-        ).value("g") ?? ""
+        let gtid =
+            try connection.query(
+                "SELECT BINLOG_GTID_POS(\(SourceTable.literal(file)), \(offset)) AS g"
+            ).value("g") ?? ""
         return SourceSnapshot(position: BinlogPosition(file: file, offset: offset), gtid: gtid)
     }
 
@@ -59,5 +61,3 @@ package struct SourceSnapshot: Sendable, Equatable {
         SinkCheckpoint(position: position, gtid: gtid, commitTime: Int64(Date().timeIntervalSince1970))
     }
 }
-
-import Foundation

@@ -44,9 +44,9 @@ package struct SourceTable: Sendable, Equatable {
     package init(database: String, table: String, connection: MySQLConnection) throws {
         self.database = database
         self.table = table
-        let where_ = "TABLE_SCHEMA = \(Self.literal(database)) AND TABLE_NAME = \(Self.literal(table))"
+        let condition = "TABLE_SCHEMA = \(Self.literal(database)) AND TABLE_NAME = \(Self.literal(table))"
         let cols = try connection.query(
-            "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS WHERE \(where_) "
+            "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS WHERE \(condition) "
                 + "ORDER BY ORDINAL_POSITION")
         guard !cols.rows.isEmpty else {
             throw IncidentError(.unknownTable, "table `\(database)`.`\(table)` does not exist on the source")
@@ -55,7 +55,7 @@ package struct SourceTable: Sendable, Equatable {
             Column(name: row[0] ?? "", kind: Self.kind(dataType: row[1] ?? "", columnType: row[2] ?? ""))
         }
         let key = try connection.query(
-            "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE \(where_) AND INDEX_NAME = 'PRIMARY' "
+            "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE \(condition) AND INDEX_NAME = 'PRIMARY' "
                 + "ORDER BY SEQ_IN_INDEX")
         let names = columns.map(\.name)
         primaryKey = key.rows.compactMap { row in row[0].flatMap { names.firstIndex(of: $0) } }

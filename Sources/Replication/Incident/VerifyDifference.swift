@@ -76,13 +76,17 @@ package enum StoredRows {
                 }
             case .hash(let fields, _)?:
                 var want: [String: String] = [:]
-                for f in fields { want[String(decoding: f.name, as: UTF8.self)] = String(decoding: f.value, as: UTF8.self) }
+                for f in fields {
+                    want[String(decoding: f.name, as: UTF8.self)] = String(decoding: f.value, as: UTF8.self)
+                }
                 if !want.isEmpty, !stored.exists {
                     diffs.append(VerifyDifference(key: key, kind: .missing))
                 } else {
-                    for name in Set(want.keys).union(stored.fields.keys).sorted() where want[name] != stored.fields[name] {
+                    for name in Set(want.keys).union(stored.fields.keys).sorted()
+                    where want[name] != stored.fields[name] {
                         diffs.append(
-                            VerifyDifference(key: key, kind: .value, column: name, mysql: want[name], redis: stored.fields[name]))
+                            VerifyDifference(
+                                key: key, kind: .value, column: name, mysql: want[name], redis: stored.fields[name]))
                     }
                 }
             }
@@ -90,7 +94,8 @@ package enum StoredRows {
                 let version = versions[i]
                 if let write = expected[i], diffs.allSatisfy({ $0.kind != .missing }), version != write.version {
                     diffs.append(
-                        VerifyDifference(key: key, kind: .version, column: versionColumn, mysql: write.version, redis: version))
+                        VerifyDifference(
+                            key: key, kind: .version, column: versionColumn, mysql: write.version, redis: version))
                 }
             }
             out.append(diffs)

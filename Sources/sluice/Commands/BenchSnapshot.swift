@@ -35,7 +35,10 @@ enum BenchSnapshotCommand {
         let mysql = try mariadb.connect()
         let loadStarted = Date()
         try SnapshotBenchmark.load(rows: rows, on: mysql)
-        out.out(String(format: "loaded %d rows into %@ in %.1f s", rows, SnapshotBenchmark.table, Date().timeIntervalSince(loadStarted)))
+        out.out(
+            String(
+                format: "loaded %d rows into %@ in %.1f s", rows, SnapshotBenchmark.table,
+                Date().timeIntervalSince(loadStarted)))
         let path = folder.path + "/bench-snapshot.toml"
         try SnapshotBenchmark.config(mariadbPort: mariadb.port, redis: cluster.addresses)
             .write(toFile: path, atomically: true, encoding: .utf8)
@@ -53,11 +56,16 @@ enum BenchSnapshotCommand {
             progress: { progress.show("\($0.rows) rows, \(Int($0.rowsPerSecond)) rows/s") }
         ).run()
         progress.clear()
-        out.out(String(format: "snapshot: %d rows in %.2f s = %.0f rows/s", report.rows, report.seconds, report.rowsPerSecond))
+        out.out(
+            String(
+                format: "snapshot: %d rows in %.2f s = %.0f rows/s", report.rows, report.seconds, report.rowsPerSecond))
         let ceiling = try SnapshotBenchmark.hsetCeiling(
             mapping: target.mappings[0], mysql: mysql, redis: try target.client(), chunkRows: chunkRows)
         let hsetRate = ceiling.seconds > 0 ? Double(ceiling.rows) / ceiling.seconds : 0
-        out.out(String(format: "pipelined HSET (ceiling): %d rows in %.2f s of Redis time = %.0f rows/s", ceiling.rows, ceiling.seconds, hsetRate))
+        out.out(
+            String(
+                format: "pipelined HSET (ceiling): %d rows in %.2f s of Redis time = %.0f rows/s", ceiling.rows,
+                ceiling.seconds, hsetRate))
         let ratio = hsetRate > 0 ? report.rowsPerSecond / hsetRate : 0
         out.out(
             "{\"rows\":\(report.rows),\"seconds\":\(String(format: "%.3f", report.seconds)),"

@@ -26,7 +26,9 @@ enum CheckpointShowCommand {
                 ])
                 lines.append(
                     "\(sink.name) (in redis.\(sink.cluster.name)): "
-                        + (c.map { "\($0.position) gtid \($0.gtid.isEmpty ? "-" : $0.gtid) commit time \($0.commitTime)" }
+                        + (c.map {
+                            "\($0.position) gtid \($0.gtid.isEmpty ? "-" : $0.gtid) commit time \($0.commitTime)"
+                        }
                             ?? "no checkpoint"))
             } catch {
                 failed = true
@@ -38,7 +40,7 @@ enum CheckpointShowCommand {
             let data = try JSONSerialization.data(withJSONObject: ["sinks": rows], options: [.sortedKeys])
             invocation.console.out(String(decoding: data, as: UTF8.self))
         } else {
-            lines.forEach { invocation.console.out($0) }
+            for line in lines { invocation.console.out(line) }
         }
         return failed ? .failure : .success
     }
@@ -67,7 +69,8 @@ enum CheckpointSetCommand {
         guard let name = a.value("sink") else { throw UsageError("--sink NAME is required") }
         guard let text = a.value("position") else { throw UsageError("--position FILE:POS|GTID is required") }
         let sink = try CheckpointEditor.sink(config, named: name)
-        let target = try CheckpointEditor.checkpoint(text, on: try IncidentTarget.source(config), force: a.flag("force"))
+        let target = try CheckpointEditor.checkpoint(
+            text, on: try IncidentTarget.source(config), force: a.flag("force"))
         let store = try CheckpointEditor.store(sink)
         let before = try store.load(sink: name)
         try store.store(target, sink: name)

@@ -42,7 +42,8 @@ enum ResyncCommand {
             serverID: serverID, from: from, to: end,
             progress: { r in
                 progress.show(
-                    "\(r.transactions) transactions, \(r.rows) rows, \(Int(r.seconds > 0 ? Double(r.rows) / r.seconds : 0)) rows/s, at \(r.last.map { "\($0)" } ?? "-")")
+                    "\(r.transactions) transactions, \(r.rows) rows, \(Int(r.seconds > 0 ? Double(r.rows) / r.seconds : 0)) rows/s, at \(r.last.map { "\($0)" } ?? "-")"
+                )
             }
         ).run()
         progress.clear()

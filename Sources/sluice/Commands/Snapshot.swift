@@ -33,7 +33,9 @@ enum SnapshotCommand {
             config: config, cluster: a.value("cluster") ?? "primary", tables: IncidentTarget.tables(a.values("tables")))
         var options = ClusterSnapshot.Options()
         options.chunkRows = try VerifyCommand.positive(a, "chunk-rows")
-        if a.value("max-rows-per-s") != nil { options.maxRowsPerSecond = try VerifyCommand.positive(a, "max-rows-per-s") }
+        if a.value("max-rows-per-s") != nil {
+            options.maxRowsPerSecond = try VerifyCommand.positive(a, "max-rows-per-s")
+        }
         let logger = Logger.standardError(level: config.log.level, format: config.log.format)
         let mysql = try IncidentTarget.source(config)
         let sink = try target.sink()
@@ -55,7 +57,9 @@ enum SnapshotCommand {
         if let seed {
             let seeded = try seed.seed(sink.applier.client, commitTime: report.snapshot.checkpoint.commitTime)
             for (p, offset) in seeded.sorted(by: { $0.key < $1.key }) {
-                logger.info("DR offset of \(p) seeded at \(offset) (the topic's end before the snapshot)", ["cluster": .string(target.cluster)])
+                logger.info(
+                    "DR offset of \(p) seeded at \(offset) (the topic's end before the snapshot)",
+                    ["cluster": .string(target.cluster)])
             }
         }
         invocation.console.out(report.json)

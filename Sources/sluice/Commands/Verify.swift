@@ -47,7 +47,8 @@ enum VerifyCommand {
             checkpoint: { try store.load(sink: target.cluster) }, progress: { progress.show($0) }
         ).run()
         progress.clear()
-        invocation.console.out(a.flag("json") ? report.json(cluster: target.cluster) : report.text(cluster: target.cluster))
+        invocation.console.out(
+            a.flag("json") ? report.json(cluster: target.cluster) : report.text(cluster: target.cluster))
         return report.equal ? .success : .lagging
     }
 
