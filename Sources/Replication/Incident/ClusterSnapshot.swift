@@ -96,24 +96,25 @@ package final class ClusterSnapshot {
         defer { SourceSnapshot.end(on: mysql) }
         let snapshot = report.snapshot
         log("snapshot of \(report.tables.joined(separator: ", ")) at \(snapshot.position) (gtid \(snapshot.gtid))")
+        var work: [TableChunks] = []
         for (mapping, table) in zip(mappings, tables) {
             var gtid: MariaDBGTID?
             if case .binlog(let domain) = mapping.version { gtid = snapshot.versionGTID(domain: domain) }
-            var chunks = TableChunks(table: table, chunkRows: options.chunkRows, gtid: gtid)
-            while true {
-                let changes = try chunks.next(on: mysql, at: snapshot.position)
-                if changes.isEmpty { break }
-                let outcomes = try sink.apply(changes, checkpoint: nil)
-                report.applied += outcomes.filter { $0 == .applied }.count
-                report.rows += changes.count
-                pace(rows: report.rows, since: started)
-                let elapsed = Date().timeIntervalSince(started)
-                let rate = elapsed > 0 ? Double(report.rows) / elapsed : 0
-                progress(
-                    Progress(
-                        table: table.qualifiedTable, rows: report.rows, rowsPerSecond: rate,
-                        eta: estimate > report.rows && rate > 0 ? Double(estimate - report.rows) / rate : nil))
-            }
+            work.append(TableChunks(table: table, chunkRows: options.chunkRows, gtid: gtid))
+        }
+        let prefetch = ChunkPrefetch(mysql: mysql, tables: work, position: snapshot.position)
+        defer { prefetch.finish() }
+        while let chunk = try prefetch.next() {
+            let outcomes = try sink.apply(chunk.changes, checkpoint: nil)
+            report.applied += outcomes.filter { $0 == .applied }.count
+            report.rows += chunk.changes.count
+            pace(rows: report.rows, since: started)
+            let elapsed = Date().timeIntervalSince(started)
+            let rate = elapsed > 0 ? Double(report.rows) / elapsed : 0
+            progress(
+                Progress(
+                    table: chunk.table, rows: report.rows, rowsPerSecond: rate,
+                    eta: estimate > report.rows && rate > 0 ? Double(estimate - report.rows) / rate : nil))
         }
         let store = sink.checkpoints
         report.previousCheckpoint = try store.load(sink: sink.name)
