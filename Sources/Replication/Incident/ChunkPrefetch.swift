@@ -12,7 +12,7 @@ final class ChunkPrefetch: @unchecked Sendable {
         var changes: [RowChange]
     }
 
-    private let queue: BoundedQueue<Chunk>
+    private let queue: Handoff
     private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var failure: Error?
@@ -23,7 +23,7 @@ final class ChunkPrefetch: @unchecked Sendable {
     private let position: BinlogPosition
 
     init(mysql: MySQLConnection, tables: [TableChunks], position: BinlogPosition, capacity: Int = 2) {
-        queue = BoundedQueue(capacity: capacity)
+        queue = Handoff(capacity: capacity)
         connection = mysql
         work = tables
         self.position = position
@@ -66,5 +66,44 @@ final class ChunkPrefetch: @unchecked Sendable {
         finished = true
         queue.close()
         done.wait()
+    }
+}
+
+/// The chunks between the reader and the applier: at most `capacity`, and none kept once taken
+/// (a chunk holds thousands of rows; `BoundedQueue` keeps taken items until it compacts).
+private final class Handoff: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var chunks: [ChunkPrefetch.Chunk] = []
+    private var closed = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Waits for room; false (chunk dropped) once closed.
+    func push(_ chunk: ChunkPrefetch.Chunk) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && chunks.count >= capacity { condition.wait() }
+        if closed { return false }
+        chunks.append(chunk)
+        condition.broadcast()
+        return true
+    }
+
+    /// The oldest chunk, waiting for one; nil once closed and empty.
+    func pop() -> ChunkPrefetch.Chunk? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !closed { condition.wait() }
+        if chunks.isEmpty { return nil }
+        condition.broadcast()
+        return chunks.removeFirst()
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
