@@ -9,7 +9,8 @@ import XCTest
 
 /// `sluice snapshot` of a table that existed before the daemon's start position, while a payments
 /// workload writes and `sluice run` streams into the same cluster: killed with SIGKILL half-way,
-/// run again, and then `sluice verify` exits 0 and no key's version ever went down.
+/// run again; then, still under load, `sluice resync` of the whole stream and `sluice verify`
+/// (exit 0), and after the load `sluice verify` exits 0 again; no key's version ever went down.
 final class SnapshotConcurrentProcessTests: XCTestCase {
     static let accounts = 200_000
 
@@ -60,6 +61,15 @@ final class SnapshotConcurrentProcessTests: XCTestCase {
         // The workload inserts and deletes accounts meanwhile: the snapshot holds the rows at its position.
         let rows = json["rows"] as? Int ?? 0
         XCTAssertLessThan(abs(rows - Self.accounts), 2000, "rows of the snapshot: \(second.output)")
+
+        // Still under load: a resync of everything since the daemon's start (a replica of its own,
+        // so the daemon's stream goes on), and a verify whose re-checks wait for the checkpoint.
+        let resync = try chain.sluice(["resync", "--from", "\(end)"], timeout: 240)
+        XCTAssertEqual(resync.status, 0, resync.output)
+        XCTAssertGreaterThan(try chain.lastJSON(resync.output)["transactions"] as? Int ?? 0, 0, resync.output)
+        XCTAssertTrue(daemon.isRunning, chain.runLogTail())
+        let underLoad = try chain.sluice(["verify", "--chunk-rows", "5000", "--settle-seconds", "20"], timeout: 240)
+        XCTAssertEqual(underLoad.status, 0, underLoad.output)
 
         workload.finish()
         XCTAssertNil(workload.error, "the workload failed: \(workload.error.map { "\($0)" } ?? "")")
