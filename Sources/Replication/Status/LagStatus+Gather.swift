@@ -125,7 +125,7 @@ extension LagStatus {
     /// Each partition's high watermark, from fetch responses: the partitions are assigned at their
     /// stored offsets and polled until every one has been fetched (ListOffsets answers are not
     /// trusted; see docs/dr.md). Throws when a partition was not fetched within `waitSeconds`.
-    private static func topicEnds(config: SluiceConfig, dr: DRApplyConfig, offsets: DROffsets,
+    package static func topicEnds(config: SluiceConfig, dr: DRApplyConfig, offsets: DROffsets,
                                   waitSeconds: Double) throws -> [DROffsets.Partition: Int64] {
         var properties = config.kafka.clientProperties
         properties["group.id"] = dr.groupID
