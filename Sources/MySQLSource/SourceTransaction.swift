@@ -62,6 +62,8 @@ package struct SourceTransaction: Sendable, Equatable {
     package var gtid: String?
     /// The XA transaction this was, for XA transactions (emitted at their XA COMMIT).
     package var xid: XID?
+    /// An XA transaction decided by XA ROLLBACK: its prepared rows were dropped (`changes` is empty).
+    package var rolledBack: Bool
     package var changes: [RowChange]
     /// The statement of a DDL (or other non-row) event group.
     package var statement: String?
@@ -78,12 +80,13 @@ package struct SourceTransaction: Sendable, Equatable {
     package var checkpoint: SourceCheckpoint?
 
     package init(
-        gtid: String?, xid: XID? = nil, changes: [RowChange], statement: String? = nil, chunk: Int = 0,
-        isLast: Bool = true,
+        gtid: String?, xid: XID? = nil, rolledBack: Bool = false, changes: [RowChange], statement: String? = nil,
+        chunk: Int = 0, isLast: Bool = true,
         start: BinlogPosition, end: BinlogPosition, timestamp: UInt32, checkpoint: SourceCheckpoint?
     ) {
         self.gtid = gtid
         self.xid = xid
+        self.rolledBack = rolledBack
         self.changes = changes
         self.statement = statement
         self.chunk = chunk

@@ -307,7 +307,8 @@ package struct TransactionAssembler: Sendable {
         }
         return [
             SourceTransaction(
-                gtid: open.gtid, xid: held?.xid ?? xid, changes: changes, statement: nil, chunk: 0, isLast: true,
+                gtid: open.gtid, xid: held?.xid ?? xid, rolledBack: !commit, changes: changes, statement: nil, chunk: 0,
+                isLast: true,
                 start: open.start,
                 end: after, timestamp: open.timestamp, checkpoint: checkpoint)
         ]

@@ -179,6 +179,18 @@ enum DRKills {
     }
 }
 
+/// Takes `answer` until `done` holds for one or `timeout` s passed (pausing `every` s between),
+/// and returns the last.
+func repeatedly<T>(timeout: Double, every: Double, until done: (T) -> Bool, _ answer: () throws -> T) rethrows -> T {
+    let deadline = Date().addingTimeInterval(timeout)
+    var last = try answer()
+    while !done(last), Date() < deadline {
+        Thread.sleep(forTimeInterval: every)
+        last = try answer()
+    }
+    return last
+}
+
 /// One scrape of a metrics endpoint (with curl, as an operator's Prometheus would).
 struct MetricsScrape {
     let text: String
@@ -196,13 +208,7 @@ struct MetricsScrape {
     static func awaiting(
         port: Int, folder: SandboxFolder, timeout: Double = 15, until done: (MetricsScrape) -> Bool
     ) throws -> MetricsScrape {
-        let deadline = Date().addingTimeInterval(timeout)
-        var scrape = try MetricsScrape(port: port, folder: folder)
-        while !done(scrape), Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
-            scrape = try MetricsScrape(port: port, folder: folder)
-        }
-        return scrape
+        try repeatedly(timeout: timeout, every: 0.1, until: done) { try MetricsScrape(port: port, folder: folder) }
     }
 
     /// The value of one series, written exactly as exposed (`name{label="v",...}`).

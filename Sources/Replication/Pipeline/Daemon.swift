@@ -1,3 +1,4 @@
+import Binlog
 import Foundation
 import MySQLSource
 import Ops
@@ -13,6 +14,8 @@ package final class Daemon {
     package struct Hooks {
         package var ready: (String) -> Void
         package var status: (String) -> Void
+        /// The readiness lag each status period (see `DaemonReadiness.lag`), nil before the first event.
+        package var lag: (Double?) -> Void
         package var stopping: (String) -> Void
         /// The first stop signal's name, nil while none came.
         package var stopSignal: () -> String?
@@ -23,11 +26,13 @@ package final class Daemon {
 
         package init(
             ready: @escaping (String) -> Void = { _ in }, status: @escaping (String) -> Void = { _ in },
-            stopping: @escaping (String) -> Void = { _ in }, stopSignal: @escaping () -> String?,
+            lag: @escaping (Double?) -> Void = { _ in }, stopping: @escaping (String) -> Void = { _ in },
+            stopSignal: @escaping () -> String?,
             takeReload: @escaping () -> Bool = { false }, reloadConfig: @escaping () throws -> SluiceConfig
         ) {
             self.ready = ready
             self.status = status
+            self.lag = lag
             self.stopping = stopping
             self.stopSignal = stopSignal
             self.takeReload = takeReload
@@ -172,8 +177,9 @@ package final class Daemon {
                 let item = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: ordinal)
                 ordinal += t.changes.count
                 metrics.count(t)
-                if t.statement != nil {
-                    logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(t.statement ?? "")])
+                if let statement = t.statement {
+                    let text = SQLCredentialMask.mask(statement)
+                    logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(text)])
                 }
                 if !pipeline.submit(item) {
                     if let error = pipeline.error { return halt(error, pipeline: pipeline, hooks: hooks) }
@@ -193,7 +199,9 @@ package final class Daemon {
                 metrics.observe(lag: lag, committed: lastCommitted)
                 metrics.observe(events: source.eventCounts)
                 sinkMetrics.updateAges()
-                sinkMetrics.blocked(pipeline.blockedSeconds())
+                let held = pipeline.blockedSeconds()
+                sinkMetrics.blocked(held)
+                hooks.lag(DaemonReadiness.lag(source: lag.secondsBehind, sinksHeld: held.map(\.seconds)))
                 hooks.status(statusLine(lag: lag, pipeline: pipeline))
             }
         }

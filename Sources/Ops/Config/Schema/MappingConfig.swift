@@ -52,7 +52,11 @@ public struct MappingConfig: Sendable, Equatable {
     /// - Parameters:
     ///   - knownClusters: names of the configured `[redis.*]` clusters.
     ///   - defaultClusters: clusters used when `clusters` is absent.
-    init?(index: Int, _ reader: TableReader, knownClusters: [String], defaultClusters: [String]) {
+    ///   - reservedPrefixes: key prefixes sluice keeps its own data under (`KeyNamespace.reserved`).
+    init?(
+        index: Int, _ reader: TableReader, knownClusters: [String], defaultClusters: [String],
+        reservedPrefixes: [String] = KeyNamespace.reserved(checkpointPrefixes: [])
+    ) {
         self.index = index
         line = reader.line
         let qualified = reader.string("table", required: true) { text in
@@ -65,7 +69,7 @@ public struct MappingConfig: Sendable, Equatable {
             switch KeyTemplate.parse(text) {
             case .success(let parsed):
                 template = parsed
-                return nil
+                return Self.namespaceProblem(parsed, reservedPrefixes)
             case .failure(let problem):
                 return problem.message
             }
@@ -110,5 +114,17 @@ public struct MappingConfig: Sendable, Equatable {
         self.database = String(database)
         self.table = String(table)
         key = template
+    }
+
+    /// Why `template` could write into sluice's own key names, or nil when it can't.
+    static func namespaceProblem(_ template: KeyTemplate, _ reserved: [String]) -> String? {
+        guard let prefix = reserved.first(where: template.canProduce(keyStartingWith:)) else { return nil }
+        let how =
+            template.leadingLiteral.hasPrefix(prefix)
+            ? "its keys start with"
+            : "a key column holding text such as '\(prefix)...' makes a key starting with"
+        return "\(how) '\(prefix)', where sluice keeps its own data (versions, tombstones, checkpoints, "
+            + "DR offsets): start the template with a literal prefix of your own, e.g. \"row:\(template.source)\" "
+            + "(docs/redis.md)"
     }
 }

@@ -111,8 +111,8 @@ public struct SluiceConfig: Sendable, Equatable {
         let mappingReaders = root.arrayOfTables("mapping")
         let mappings = mappingReaders.enumerated().compactMap { index, reader in
             MappingConfig(
-                index: index, reader, knownClusters: clusterNames,
-                defaultClusters: defaultClusters)
+                index: index, reader, knownClusters: clusterNames, defaultClusters: defaultClusters,
+                reservedPrefixes: KeyNamespace.reserved(checkpointPrefixes: redis.map(\.checkpointPrefix)))
         }
         root.attach("mapping", mappingReaders)
         for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
