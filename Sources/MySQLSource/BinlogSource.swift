@@ -322,7 +322,9 @@ package final class BinlogSource {
             .purgedBinlog,
             "the binlog at \(error.place ?? "the start point") is no longer on the server (purged): \(error.mysql?.message ?? error.message). "
                 + "The earliest binlog still on the server starts at \(earliest). The changes in between cannot be replayed: "
-                + "run `sluice resync` to reload the caches from the database, then start the source from the current position",
+                + "reload each Redis cluster from the database with `sluice snapshot --config FILE --cluster NAME` (it sets "
+                + "the cluster's checkpoint to the snapshot's position) and move the Kafka sink's checkpoint there with "
+                + "`sluice checkpoint set --config FILE --sink kafka --position FILE:POS` (docs/resync.md)",
             place: error.place, mysql: error.mysql)
         machine.stop(machineError)
         return machineError

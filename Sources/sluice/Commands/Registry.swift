@@ -35,6 +35,11 @@ enum Registry {
         RunCommand.command,
         DemoCommand.command,
         BenchE2ECommand.command,
+        SnapshotCommand.command,
+        VerifyCommand.command,
+        ResyncCommand.command,
+        CheckpointShowCommand.command,
+        CheckpointSetCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
@@ -42,6 +47,7 @@ enum Registry {
         "config": "Work with the configuration file",
         "bench": "Measure throughput of sluice's parts on this machine",
         "binlog": "Read binlog files",
+        "checkpoint": "Show or move the sinks' checkpoints",
     ]
 
     static let tool = CommandLineTool(
