@@ -35,6 +35,10 @@ enum Registry {
         RunCommand.command,
         DemoCommand.command,
         BenchE2ECommand.command,
+        LedgerCommands.initialize,
+        LedgerCommands.recover,
+        LedgerCommands.serve,
+        JournalShowCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
@@ -42,6 +46,8 @@ enum Registry {
         "config": "Work with the configuration file",
         "bench": "Measure throughput of sluice's parts on this machine",
         "binlog": "Read binlog files",
+        "ledger": "The companion write path: XA transfers across MySQL shards (docs/ledger.md)",
+        "journal": "Read the ledger's journal",
     ]
 
     static let tool = CommandLineTool(
