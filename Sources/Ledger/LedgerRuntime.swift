@@ -46,8 +46,12 @@ package enum LedgerRuntime {
     ) throws(MySQLError) -> [String] {
         let map = ShardMap(count: config.shards.count)
         var lines: [String] = []
-        for (index, pool) in pools(config).enumerated() {
-            let database = config.shards[index].database
+        for (index, shard) in config.shards.enumerated() {
+            let database = shard.database
+            // Without a default database: it may not exist yet.
+            var endpoint = MySQLEndpoint(ledgerShard: shard)
+            endpoint.database = nil
+            let pool = ShardPool(index: index, endpoint: endpoint, capacity: 1)
             let ids = seedAccounts > 0 ? (1...Int64(seedAccounts)).filter { map.shard(ofAccount: $0) == index } : []
             var added: UInt64 = 0
             try pool.with { connection throws(MySQLError) in

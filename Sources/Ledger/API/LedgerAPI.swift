@@ -56,9 +56,9 @@ package struct LedgerAPI: Sendable {
             decoded = try JSONDecoder().decode(TransferBody.self, from: Data(body))
         } catch let DecodingError.keyNotFound(key, _) {
             return .failure(BadInput("field \(key.stringValue) is missing"))
-        } catch let DecodingError.typeMismatch(_, context) {
+        } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
             return .failure(BadInput("field \(Self.field(context)) has the wrong type"))
-        } catch let DecodingError.valueNotFound(_, context) {
+        } catch let DecodingError.valueNotFound(_, context) where !context.codingPath.isEmpty {
             return .failure(BadInput("field \(Self.field(context)) is null"))
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
             return .failure(BadInput("field \(Self.field(context)) is malformed"))
