@@ -12,10 +12,11 @@ package enum LedgerRuntime {
         }
     }
 
-    /// Opens the journal and the service. `redis` (the write-through cluster's client) is nil
-    /// when `[ledger] redis_cluster` is not set.
+    /// Opens the journal and the service. `redis` (makes a client of the write-through cluster)
+    /// is nil when `[ledger] redis_cluster` is not set.
     package static func service(
-        config: LedgerConfig, redis: RedisClusterClient?, tombstoneTTLSeconds: Int64 = 604_800,
+        config: LedgerConfig, redis: (@Sendable () throws(RedisError) -> RedisClusterClient)?,
+        tombstoneTTLSeconds: Int64 = 604_800,
         failpoints: Failpoints = .none, logger: Logger,
         onJournalFailure: @escaping @Sendable (JournalError) -> Void = { _ in }
     ) throws(JournalError) -> LedgerService {
@@ -28,9 +29,7 @@ package enum LedgerRuntime {
             ])
         }
         let writeThrough = redis.map {
-            WriteThrough(
-                applier: VersionedApplier(client: $0, tombstoneTTLSeconds: tombstoneTTLSeconds),
-                keyTemplate: config.accountKey)
+            WriteThrough(keyTemplate: config.accountKey, tombstoneTTLSeconds: tombstoneTTLSeconds, makeClient: $0)
         }
         return LedgerService(
             name: config.name, shards: pools(config), databases: config.shards.map(\.database), journal: journal,

@@ -31,6 +31,8 @@ package final class LedgerService: @unchecked Sendable {
     package let amountScale: Int
     private let failpoints: Failpoints
     private let logger: Logger
+    /// Branches left to finish after a shard was lost mid-transfer (see `Resolver`).
+    package let resolver = Resolver()
     private let sequenceLock = NSLock()
     /// Journal sequence of each decided transfer (answers replays).
     private var decisionSequence: [String: UInt64] = [:]
@@ -140,7 +142,7 @@ package final class LedgerService: @unchecked Sendable {
             case .rollback(let started):
                 for shard in started {
                     guard let branch = branches[shard] else { continue }
-                    if !broken.contains(shard), branch.rollback() { continue }
+                    if branch.rollback() { continue }
                     broken.insert(shard)
                     rollbackOnFreshConnection(branch.xid, shard: shard)
                 }
@@ -164,11 +166,19 @@ package final class LedgerService: @unchecked Sendable {
                 let failure = branch.commit()
                 if let failure {
                     broken.insert(shard)
-                    logger.log(.warning, "ledger: commit failed after the decision; recovery will commit it", [
+                    logger.log(.warning, "ledger: commit failed after the decision; the resolver (or recovery) commits it", [
                         "transfer.id": .string(machine.transferID), "reason": .string(failure),
                     ])
                 }
                 action = machine.committed(failure: failure)
+                if case .finish(.decidedNotCommitted) = action {
+                    for later in machine.shards where later >= shard {
+                        resolver.add(
+                            .init(
+                                shard: later, xid: XID(transferID: machine.transferID, shard: later), commit: true,
+                                accounts: [request.from, request.to]))
+                    }
+                }
             case .writeThrough(let accounts):
                 failpoints.hit(.afterCommit)
                 action = machine.wroteThrough(ok: writeThroughAndMark(accounts, transferID: machine.transferID))
@@ -199,14 +209,17 @@ package final class LedgerService: @unchecked Sendable {
     }
 
     /// A prepared branch outlives its connection: roll it back from another one. When that fails
-    /// too, it stays in doubt until recovery (which rolls it back: no decision was written).
+    /// too, the resolver retries (and recovery would roll it back: no decision was written).
     private func rollbackOnFreshConnection(_ xid: XID, shard: Int) {
         do {
-            try shards[shard].with { connection throws(MySQLError) in
-                _ = try? connection.execute("XA ROLLBACK \(xid.sql)")
+            _ = try shards[shard].with { connection throws(MySQLError) in
+                try connection.execute("XA ROLLBACK \(xid.sql)")
             }
+        } catch where error.code == 1397 {
+            // Unknown XID: the branch was never prepared (the server dropped it with the connection).
         } catch {
-            logger.log(.warning, "ledger: rollback left for recovery", [
+            resolver.add(.init(shard: shard, xid: xid, commit: false, accounts: []))
+            logger.log(.warning, "ledger: rollback pending until the shard answers", [
                 "xid": .string(xid.description), "reason": .string(error.description),
             ])
         }

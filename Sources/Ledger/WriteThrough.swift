@@ -7,14 +7,23 @@ import RedisCluster
 /// shards, writes the same keys with the same versions (its mapping for `accounts` must use the
 /// same key template, shape "hash", these six columns and `version = "column"`), so whichever
 /// writer comes second is a no-op and a lost write-through is repaired by the daemon.
+///
+/// Request threads write concurrently, each through an applier (own cluster client) taken from
+/// an idle list and made on demand by `makeClient`: no thread waits behind another's round trip.
 package final class WriteThrough: @unchecked Sendable {
     package let keyTemplate: String
-    private let applier: VersionedApplier
+    private let makeClient: @Sendable () throws(RedisError) -> RedisClusterClient
+    private let tombstoneTTLSeconds: Int64
     private let lock = NSLock()
+    private var idle: [VersionedApplier] = []
 
-    package init(applier: VersionedApplier, keyTemplate: String) {
-        self.applier = applier
+    package init(
+        keyTemplate: String, tombstoneTTLSeconds: Int64,
+        makeClient: @escaping @Sendable () throws(RedisError) -> RedisClusterClient
+    ) {
         self.keyTemplate = keyTemplate
+        self.tombstoneTTLSeconds = tombstoneTTLSeconds
+        self.makeClient = makeClient
     }
 
     package static let columns = ["id", "owner", "currency", "balance", "version", "status"]
@@ -35,8 +44,14 @@ package final class WriteThrough: @unchecked Sendable {
     @discardableResult
     package func apply(_ accounts: [AccountState]) throws(RedisError) -> [WriteOutcome] {
         let writes = accounts.map(write)
-        lock.lock()
-        defer { lock.unlock() }
-        return try applier.apply(writes)
+        let applier: VersionedApplier
+        if let free = lock.withLock({ idle.popLast() }) {
+            applier = free
+        } else {
+            applier = VersionedApplier(client: try makeClient(), tombstoneTTLSeconds: tombstoneTTLSeconds)
+        }
+        let outcomes = try applier.apply(writes)
+        lock.withLock { idle.append(applier) }
+        return outcomes
     }
 }

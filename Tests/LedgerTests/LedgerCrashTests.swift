@@ -86,6 +86,7 @@ final class TransferLoad: @unchecked Sendable {
     let accounts: Int
     private let lock = NSLock()
     private var acked: [String: (body: String, id: String)] = [:]
+    private var unavailableCount = 0
 
     init(port: Int, prefix: String, accounts: Int) {
         self.port = port
@@ -94,8 +95,11 @@ final class TransferLoad: @unchecked Sendable {
     }
 
     var acknowledged: [String: (body: String, id: String)] { lock.withLock { acked } }
+    /// Answers 503 (nothing done, or decided and pending).
+    var unavailable: Int { lock.withLock { unavailableCount } }
 
-    func run(threads: Int, until deadline: Date) {
+    /// `stopOnError`: a thread ends at the first request without an answer (the server died).
+    func run(threads: Int, until deadline: Date, stopOnError: Bool = true) {
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             var i = 0
             while Date() < deadline {
@@ -105,12 +109,65 @@ final class TransferLoad: @unchecked Sendable {
                 let to = 2 * Int.random(in: 1...(accounts / 2))
                 let body = #"{"idempotency_key":"\#(key)","from":\#(from),"to":\#(to),"amount":"\#(Int.random(in: 1...300)).\#(Int.random(in: 10...99))"}"#
                 guard let answer = try? HTTPClient.request(port: port, "POST", "/v1/transfers", body: body) else {
-                    return
+                    if stopOnError { return }
+                    continue
                 }
+                if answer.status == 503 { lock.withLock { unavailableCount += 1 } }
                 if answer.status == 201, let id = HTTPClient.json(answer.body)["transfer_id"] as? String {
                     lock.withLock { acked[key] = (body, id) }
                 }
             }
+        }
+    }
+}
+
+/// A shard's mariadbd killed with SIGKILL during a burst of transfers, then restarted: the serving
+/// ledger answers 503 meanwhile, resolves what it left in doubt once the shard is back (no XA
+/// lock left held, without a restart), and every acknowledged transfer is there.
+final class LedgerShardCrashTests: XCTestCase {
+    func testAShardKilledDuringABurstIsResolvedOnceItIsBack() throws {
+        let fixture = try LedgerFixture(label: "ledger-shard-crash", accounts: 20, balance: 100_000)
+        defer { fixture.close() }
+        let child = try fixture.startServe()
+        let load = TransferLoad(port: fixture.httpPort, prefix: "burst", accounts: fixture.accounts)
+        let loadDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            load.run(threads: 4, until: Date().addingTimeInterval(6), stopOnError: false)
+            loadDone.signal()
+        }
+        try waitFor("transfers before the crash", timeout: 20) { load.acknowledged.count >= 20 }
+        let beforeCrash = load.acknowledged.count
+        fixture.shards[1].crash()
+        try waitFor("503 answers while the shard is down", timeout: 20) { load.unavailable > 0 }
+        try fixture.shards[1].restart()
+        loadDone.wait()
+        XCTAssertGreaterThan(load.acknowledged.count, beforeCrash, "transfers went on after the restart")
+        // Without restarting the ledger, nothing stays in doubt.
+        try waitFor("no XA left in doubt", timeout: 30) { (try? fixture.inDoubt()) == [] }
+        XCTAssertTrue(child.isRunning, fixture.logTail())
+        fixture.sandbox.stop(child)
+        let (code, output) = try fixture.recover()
+        XCTAssertEqual(code, 0, output)
+        XCTAssertEqual(RecoverSummary(output).committed + RecoverSummary(output).rolledBack, 0, output)
+        try fixture.assertConsistent("after the shard crash")
+        try fixture.assertRedisEqualsMySQL("after the shard crash")
+        let entries = try fixture.entryIDs()
+        for (key, answer) in load.acknowledged {
+            XCTAssertTrue(entries.contains(answer.id), "acknowledged \(key) is missing")
+        }
+        print(
+            "LedgerShardCrashTests: \(load.acknowledged.count) acknowledged (\(beforeCrash) before the crash), "
+                + "\(load.unavailable) answered 503")
+    }
+
+    private func waitFor(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            guard Date() < deadline else {
+                XCTFail("timed out waiting for \(what)")
+                throw XCTSkip(what)
+            }
+            usleep(20_000)
         }
     }
 }

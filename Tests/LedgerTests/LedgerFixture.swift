@@ -75,7 +75,10 @@ final class LedgerFixture: @unchecked Sendable {
 
     /// An in-process service over the fixture's journal (only one may be open at a time).
     func service(logger: Logger = Logger(level: .warning, format: .text, sink: { _ in })) throws -> LedgerService {
-        try LedgerRuntime.service(config: config, redis: try redisClient(), logger: logger)
+        let seeds = redisSeeds
+        return try LedgerRuntime.service(
+            config: config, redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
+            logger: logger)
     }
 
     // MARK: - Checks

@@ -62,7 +62,7 @@ enum LedgerCommands {
         let sluice = try invocation.loadConfig()
         let logger = Logger.standardError(level: sluice.log.level, format: sluice.log.format)
         let service = try LedgerRuntime.service(
-            config: config, redis: try redisClient(sluice, config), logger: logger)
+            config: config, redis: redisClient(sluice, config), logger: logger)
         let report = try LedgerRecovery.run(service: service, logger: logger)
         for line in report.lines { invocation.console.out(line) }
         return report.writeThroughFailures.isEmpty ? .success : .failure
@@ -84,7 +84,7 @@ enum LedgerCommands {
         let logger = Logger.standardError(level: sluice.log.level, format: sluice.log.format)
         let stop = StopSignals()
         let service = try LedgerRuntime.service(
-            config: config, redis: try redisClient(sluice, config),
+            config: config, redis: redisClient(sluice, config),
             failpoints: Failpoints.fromEnvironment(invocation.environment), logger: logger,
             onJournalFailure: { error in
                 logger.log(.error, "ledger journal failed; stopping (recovery decides at the next start)", [
@@ -94,6 +94,7 @@ enum LedgerCommands {
             })
         let report = try LedgerRecovery.run(service: service, logger: logger)
         for line in report.lines { logger.log(.notice, "ledger \(line)") }
+        service.resolver.start(service, logger: logger, isStopping: { stop.isStopping })
         let server = try HTTPServer(
             options: HTTPServerOptions(
                 listen: config.listen, maxConnections: config.maxConnections,
@@ -116,9 +117,13 @@ enum LedgerCommands {
         return ledger
     }
 
-    /// The write-through cluster's client, nil when `[ledger] redis_cluster` is not set.
-    static func redisClient(_ config: SluiceConfig, _ ledger: LedgerConfig) throws -> RedisClusterClient? {
+    /// Makes clients of the write-through cluster; nil when `[ledger] redis_cluster` is not set.
+    static func redisClient(_ config: SluiceConfig, _ ledger: LedgerConfig)
+        -> (@Sendable () throws(RedisError) -> RedisClusterClient)?
+    {
         guard let name = ledger.redisCluster, let redis = config.redis(named: name) else { return nil }
-        return try RedisClusterClient(topology: RedisTopology(config: redis), options: RedisOptions(config: redis))
+        return { () throws(RedisError) in
+            try RedisClusterClient(topology: RedisTopology(config: redis), options: RedisOptions(config: redis))
+        }
     }
 }

@@ -39,6 +39,7 @@ enum Registry {
         LedgerCommands.recover,
         LedgerCommands.serve,
         JournalShowCommand.command,
+        LedgerBenchCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
