@@ -17,11 +17,12 @@ package enum LedgerRuntime {
     package static func service(
         config: LedgerConfig, redis: (@Sendable () throws(RedisError) -> RedisClusterClient)?,
         tombstoneTTLSeconds: Int64 = 604_800,
-        failpoints: Failpoints = .none, logger: Logger,
+        failpoints: Failpoints = .none, metrics: LedgerMetrics? = nil, logger: Logger,
         onJournalFailure: @escaping @Sendable (JournalError) -> Void = { _ in }
     ) throws(JournalError) -> LedgerService {
         let journal = try Journal(
-            directory: config.journalDirectory, segmentBytes: config.journalSegmentBytes, onFailure: onJournalFailure)
+            directory: config.journalDirectory, segmentBytes: config.journalSegmentBytes, onFailure: onJournalFailure,
+            onFsync: { seconds, records in metrics?.fsynced(seconds: seconds, records: records) })
         if let torn = journal.tornTail {
             logger.log(.warning, "ledger journal: torn tail truncated (never acknowledged)", [
                 "journal.segment": .string(torn.segment), "journal.offset": .integer(Int64(torn.offset)),
@@ -34,7 +35,7 @@ package enum LedgerRuntime {
         return LedgerService(
             name: config.name, shards: pools(config), databases: config.shards.map(\.database), journal: journal,
             writeThrough: writeThrough, maxAttempts: config.maxAttempts, amountScale: config.amountScale,
-            failpoints: failpoints, logger: logger)
+            failpoints: failpoints, metrics: metrics, logger: logger)
     }
 
     /// `ledger init`: the schema on every shard, then (optionally) accounts 1...`seedAccounts`

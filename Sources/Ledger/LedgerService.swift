@@ -30,7 +30,11 @@ package final class LedgerService: @unchecked Sendable {
     package let maxAttempts: Int
     package let amountScale: Int
     private let failpoints: Failpoints
+    package let metrics: LedgerMetrics?
     private let logger: Logger
+    /// The risk hook, asked before any shard is touched; a refusal answers 422 `risk_refused`.
+    /// Issue 13 fills it (risk rules with a Redis Lua reserve); today it accepts everything.
+    package var risk: @Sendable (TransferRequest) -> Bool = { _ in true }
     /// Branches left to finish after a shard was lost mid-transfer (see `Resolver`).
     package let resolver = Resolver()
     private let sequenceLock = NSLock()
@@ -39,8 +43,10 @@ package final class LedgerService: @unchecked Sendable {
 
     package init(
         name: String, shards: [ShardPool], databases: [String], journal: Journal, writeThrough: WriteThrough?,
-        maxAttempts: Int, amountScale: Int, failpoints: Failpoints = .none, logger: Logger
+        maxAttempts: Int, amountScale: Int, failpoints: Failpoints = .none, metrics: LedgerMetrics? = nil,
+        logger: Logger
     ) {
+        self.metrics = metrics
         self.name = name
         self.shards = shards
         database = databases
@@ -63,11 +69,19 @@ package final class LedgerService: @unchecked Sendable {
     // MARK: - Transfers
 
     package func transfer(_ request: TransferRequest) -> TransferAnswer {
-        if request.from == request.to { return .refused(.sameAccount) }
-        switch lookUp(request) {
-        case .some(let answer): return answer
-        case .none: break
+        let started = ContinuousClock.now
+        let answer = decide(request)
+        if let metrics {
+            let took = ContinuousClock.now - started
+            metrics.answered(answer, seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
         }
+        return answer
+    }
+
+    private func decide(_ request: TransferRequest) -> TransferAnswer {
+        if request.from == request.to { return .refused(.sameAccount) }
+        if let answer = lookUp(request) { return answer }
+        guard risk(request) else { return .refused(.riskRefused) }
         switch run(request) {
         case .committed(let result): return .created(result)
         case .refused(let refusal): return .refused(refusal)
@@ -140,6 +154,7 @@ package final class LedgerService: @unchecked Sendable {
                 if failure == nil, shard == machine.shards.last { failpoints.hit(.afterPrepare) }
                 action = machine.prepared(failure: failure)
             case .rollback(let started):
+                metrics?.xa("rollback", count: started.count)
                 for shard in started {
                     guard let branch = branches[shard] else { continue }
                     if branch.rollback() { continue }
@@ -164,6 +179,7 @@ package final class LedgerService: @unchecked Sendable {
                 guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
                 if shard != machine.shards.first { failpoints.hit(.betweenCommits) }
                 let failure = branch.commit()
+                if failure == nil { metrics?.xa("commit") }
                 if let failure {
                     broken.insert(shard)
                     logger.log(.warning, "ledger: commit failed after the decision; the resolver (or recovery) commits it", [

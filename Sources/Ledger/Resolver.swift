@@ -44,6 +44,7 @@ package final class Resolver: @unchecked Sendable {
                 continue
             }
             lock.withLock { items.removeAll { $0 == item } }
+            service.metrics?.xa(item.commit ? "resolved_commit" : "resolved_rollback")
             logger.log(.notice, "ledger: in-doubt branch resolved", [
                 "xid": .string(item.xid.description), "action": .string(item.commit ? "commit" : "rollback"),
             ])

@@ -57,6 +57,10 @@ final class LedgerCrashTests: XCTestCase {
             XCTAssertEqual(HTTPClient.json(again.body)["transfer_id"] as? String, answer.id, key)
         }
         try fixture.assertConsistent("after the replays")
+        let metrics = try HTTPClient.request(port: fixture.httpPort, "GET", "/metrics").body
+        XCTAssertTrue(
+            metrics.contains("sluice_ledger_transfers_total{kind=\"replayed\"} \(acknowledged.count)\n"), metrics)
+        XCTAssertTrue(metrics.contains("sluice_ledger_in_doubt 0\n"), metrics)
         print("LedgerCrashTests: " + summary.joined(separator: "; "))
     }
 }

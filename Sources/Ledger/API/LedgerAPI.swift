@@ -18,8 +18,13 @@ package struct LedgerAPI: Sendable {
     }
 
     package let service: LedgerService
+    /// Served at `GET /metrics` when given.
+    package let registry: MetricsRegistry?
 
-    package init(service: LedgerService) { self.service = service }
+    package init(service: LedgerService, registry: MetricsRegistry? = nil) {
+        self.service = service
+        self.registry = registry
+    }
 
     package func handle(_ request: HTTPRequestHead) -> HTTPResponse {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -32,6 +37,9 @@ package struct LedgerAPI: Sendable {
             return getTransfer(parts[2])
         case ("GET", 1, "health", _), ("HEAD", 1, "health", _):
             return health()
+        case ("GET", 1, "metrics", _), ("HEAD", 1, "metrics", _):
+            guard let registry else { return Self.json(.notFound, ["error": "not_found", "detail": "no metrics"]) }
+            return HTTPResponse(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.render())
         case (_, 2, "v1", "transfers"), (_, 3, "v1", "accounts"), (_, 3, "v1", "transfers"), (_, 1, "health", _):
             return Self.json(.methodNotAllowed, ["error": "method_not_allowed", "detail": "\(request.method) is not allowed here"])
         default:

@@ -30,6 +30,7 @@ package final class Journal: @unchecked Sendable {
     package let directory: String
     package let segmentBytes: Int
     private let onFailure: @Sendable (JournalError) -> Void
+    private let onFsync: @Sendable (_ seconds: Double, _ records: Int) -> Void
     private let condition = NSCondition()
     private var fd: Int32
     /// Holds an exclusive `flock` on `LOCK` for the journal's lifetime: a second coordinator (or
@@ -48,11 +49,13 @@ package final class Journal: @unchecked Sendable {
     /// Opens (or creates) the journal in `directory`; `recovered` holds every record already in it.
     package init(
         directory: String, segmentBytes: Int = 64 << 20,
-        onFailure: @escaping @Sendable (JournalError) -> Void = { _ in }
+        onFailure: @escaping @Sendable (JournalError) -> Void = { _ in },
+        onFsync: @escaping @Sendable (_ seconds: Double, _ records: Int) -> Void = { _, _ in }
     ) throws(JournalError) {
         self.directory = directory
         self.segmentBytes = max(segmentBytes, 4096)
         self.onFailure = onFailure
+        self.onFsync = onFsync
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -160,9 +163,11 @@ package final class Journal: @unchecked Sendable {
                 failLocked(error)
                 throw error
             }
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             stats.fsyncs += 1
             stats.syncedRecords += target - durableSequence
-            stats.fsyncSeconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            stats.fsyncSeconds += seconds
+            onFsync(seconds, Int(target - durableSequence))
             durableSequence = target
         }
         return sequence

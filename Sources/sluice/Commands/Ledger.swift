@@ -73,7 +73,7 @@ enum LedgerCommands {
         abstract: "Run the ledger's HTTP API (transfers over XA, journal, write-through)",
         discussion: """
             Recovers first (as `ledger recover`), then serves [ledger] listen: POST /v1/transfers,
-            GET /v1/accounts/{id}, GET /v1/transfers/{id}, GET /health. A journal write or fsync
+            GET /v1/accounts/{id}, GET /v1/transfers/{id}, GET /health, GET /metrics. A journal write or fsync
             failure stops the process (exit 1): nothing unsynced is ever acknowledged, and the next
             start recovers. SIGTERM/SIGINT: stop accepting, finish answers, exit 0.
             """,
@@ -83,9 +83,11 @@ enum LedgerCommands {
         let config = try ledgerConfig(invocation)
         let logger = Logger.standardError(level: sluice.log.level, format: sluice.log.format)
         let stop = StopSignals()
+        let registry = MetricsRegistry()
         let service = try LedgerRuntime.service(
             config: config, redis: redisClient(sluice, config),
-            failpoints: Failpoints.fromEnvironment(invocation.environment), logger: logger,
+            failpoints: Failpoints.fromEnvironment(invocation.environment),
+            metrics: try LedgerMetrics(registry: registry), logger: logger,
             onJournalFailure: { error in
                 logger.log(.error, "ledger journal failed; stopping (recovery decides at the next start)", [
                     "reason": .string(error.description)
@@ -95,12 +97,13 @@ enum LedgerCommands {
         let report = try LedgerRecovery.run(service: service, logger: logger)
         for line in report.lines { logger.log(.notice, "ledger \(line)") }
         service.resolver.start(service, logger: logger, isStopping: { stop.isStopping })
+        registry.onCollect { service.metrics?.inDoubt.set(service.resolver.pending.count) }
         let server = try HTTPServer(
             options: HTTPServerOptions(
                 listen: config.listen, maxConnections: config.maxConnections,
                 requestTimeout: .milliseconds(config.requestTimeoutMS),
                 limits: HTTPParseLimits(maxBodyBytes: config.maxBodyBytes)),
-            logger: logger, handler: LedgerAPI(service: service).handle)
+            logger: logger, handler: LedgerAPI(service: service, registry: registry).handle)
         logger.log(.notice, "ledger serving", [
             "listen": .string("\(config.listen.host):\(server.port)"), "shards": .integer(Int64(config.shards.count)),
         ])
