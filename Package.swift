@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Replication",
                 dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops"],
                 path: "Sources/Replication"),
-        .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster"], path: "Sources/Ledger"),
+        .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster", "Ops"], path: "Sources/Ledger"),
 
         // Starts real MariaDB, Redis Cluster and Tansu on loopback for tests and `sluice demo`.
         .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],
@@ -52,6 +52,9 @@ let package = Package(
         // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
         .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
                     path: "Tests/MySQLSourceTests"),
+        // The ledger: pure protocol/recovery/journal tests, and live ones against two MariaDB shards.
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Ops", "MySQLSource", "RedisCluster", "TestSupport"],
+                    path: "Tests/LedgerTests"),
         // Against real servers started by TestSupport; also reaches each C library directly.
         .testTarget(name: "IntegrationTests",
                     dependencies: ["TestSupport", "MySQLSource", "RedisCluster", "Kafka",

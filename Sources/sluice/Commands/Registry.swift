@@ -40,6 +40,11 @@ enum Registry {
         ResyncCommand.command,
         CheckpointShowCommand.command,
         CheckpointSetCommand.command,
+        LedgerCommands.initialize,
+        LedgerCommands.recover,
+        LedgerCommands.serve,
+        JournalShowCommand.command,
+        LedgerBenchCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
@@ -48,6 +53,8 @@ enum Registry {
         "bench": "Measure throughput of sluice's parts on this machine",
         "binlog": "Read binlog files",
         "checkpoint": "Show or move the sinks' checkpoints",
+        "ledger": "The companion write path: XA transfers across MySQL shards (docs/ledger.md)",
+        "journal": "Read the ledger's journal",
     ]
 
     static let tool = CommandLineTool(

@@ -15,6 +15,8 @@ public struct SluiceConfig: Sendable, Equatable {
     public var lag: LagConfig
     public var log: LogConfig
     public var daemon: DaemonConfig
+    /// The companion write path (`sluice ledger`); absent when this host doesn't run one.
+    public var ledger: LedgerConfig?
 
     /// The `[redis.NAME]` cluster.
     public func redis(named name: String) -> RedisConfig? { redis.first { $0.name == name } }
@@ -127,7 +129,7 @@ public struct SluiceConfig: Sendable, Equatable {
             root.attach("dr_apply", drReader)
         }
 
-        if !root.has("source"), drReader == nil {
+        if !root.has("source"), drReader == nil, !root.has("ledger") {
             root.context.error(
                 .missingRequired, line: 0, keyPath: "",
                 "nothing to run: configure [source] (the binlog daemon) and/or [dr_apply] (the DR applier)")
@@ -137,10 +139,16 @@ public struct SluiceConfig: Sendable, Equatable {
         let lag = root.section("lag", LagConfig.init)
         let log = root.section("log", LogConfig.init)
         let daemon = root.section("daemon", DaemonConfig.init)
+        var ledger: LedgerConfig?
+        if root.has("ledger") {
+            ledger = root.section("ledger") { LedgerConfig($0, clusterNames: clusterNames) }
+        } else {
+            _ = root.raw("ledger")
+        }
 
         if root.has("source"), source == nil { return nil }
         return SluiceConfig(
             source: source, filter: filter, mappings: mappings, redis: redis, kafka: kafka,
-            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon)
+            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon, ledger: ledger)
     }
 }
