@@ -28,8 +28,9 @@ final class ChainFixture {
     var drLogPath: String { folder.path + "/dr-apply.log" }
 
     /// Starts the sandbox (XCTSkip when it cannot), creates the payments schema with `accounts`
-    /// accounts and the topic with `partitions` partitions, writes both config files.
-    init(accounts: Int, partitions: Int = 3) throws {
+    /// accounts and the topic with `partitions` partitions, writes both config files (with
+    /// `kafkaSettings` lines added to their `[kafka]` section).
+    init(accounts: Int, partitions: Int = 3, kafkaSettings: [String] = []) throws {
         executable = try BuiltBinary.path()
         do {
             sandbox = try FullSandbox()
@@ -48,7 +49,8 @@ final class ChainFixture {
                     mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses,
                     kafka: sandbox.kafka.bootstrapServers, dr: sandbox.dr.addresses,
                     metricsListen: "127.0.0.1:\(port)", logLevel: "info"
-                ).write(toFile: path, atomically: true, encoding: .utf8)
+                ).replacingOccurrences(of: "[kafka]\n", with: (["[kafka]"] + kafkaSettings).joined(separator: "\n") + "\n")
+                .write(toFile: path, atomically: true, encoding: .utf8)
             }
             switch SluiceConfig.load(path: drConfigPath, environment: [:]) {
             case .success(let loaded): config = loaded.config

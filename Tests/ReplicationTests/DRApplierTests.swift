@@ -11,39 +11,22 @@ import XCTest
 /// The DR applier against a real Tansu broker and a real 3-master DR cluster: apply, resume from
 /// the stored offsets, replays refused by version, gaps reported, metrics counted.
 final class DRApplierTests: XCTestCase {
-    nonisolated(unsafe) private static var folder: SandboxFolder?
-    nonisolated(unsafe) private static var dr: RedisClusterSandbox?
-    nonisolated(unsafe) private static var broker: TansuBroker?
-    nonisolated(unsafe) private static var startError: String?
+    nonisolated(unsafe) private static var sandbox: Result<DRBrokerSandbox, SandboxError>?
 
     override class func setUp() {
         super.setUp()
-        do {
-            let f = try SandboxFolder(label: "dr-apply")
-            folder = f
-            let ports = PortAllocator()
-            dr = try RedisClusterSandbox(in: f, ports: ports, name: "dr", masters: 3)
-            broker = try TansuBroker(in: f, ports: ports)
-        } catch {
-            startError = "\(error)"
-        }
+        sandbox = DRBrokerSandbox.start(label: "dr-apply")
     }
 
     override class func tearDown() {
-        folder?.close()
-        folder = nil
+        if case .success(let s)? = sandbox { s.close() }
+        sandbox = nil
         super.tearDown()
     }
 
-    private struct Services {
-        let dr: RedisClusterSandbox
-        let broker: TansuBroker
-    }
+    private typealias Services = DRBrokerSandbox
 
-    private func services() throws -> Services {
-        guard let d = Self.dr, let b = Self.broker else { throw XCTSkip("sandbox did not start: \(Self.startError ?? "?")") }
-        return Services(dr: d, broker: b)
-    }
+    private func services() throws -> Services { try DRBrokerSandbox.services(Self.sandbox) }
 
     private func mapping() throws -> TableMapping {
         guard case .success(let key) = KeyTemplate.parse("account:{id}") else { throw XCTSkip("template") }
@@ -219,7 +202,7 @@ final class DRApplierTests: XCTestCase {
     func testStatusLaggingCaughtUpAndUnreachable() throws {
         let s = try services()
         let executable = try BuiltBinary.path()
-        guard let folder = Self.folder else { throw XCTSkip("no sandbox") }
+        let folder = s.folder
         let topic = "dr.status"
         try s.broker.createTopic(topic, partitions: 2)
         try produce(s, topic: topic, accounts: 500...514, versions: 1...2)
@@ -287,7 +270,7 @@ final class DRApplierTests: XCTestCase {
         let restartError = LockedBox<String?>(nil)
         Thread.detachNewThread {
             Thread.sleep(forTimeInterval: 2)
-            do { try Self.dr?.restartNode(port) } catch { restartError.set("\(error)") }
+            do { try s.dr.restartNode(port) } catch { restartError.set("\(error)") }
             restarted.signal()
         }
         let log = LockedBox<[String]>([])

@@ -53,16 +53,16 @@ final class KafkaSinkTests: XCTestCase {
         XCTAssertEqual(
             m.map { String(decoding: $0.key, as: UTF8.self) }, ["pay.accounts[7]", #"pay.log["x:y",2]"#, "pay.nokey"])
         XCTAssertEqual(
-            String(decoding: m[0].value, as: UTF8.self),
+            String(decoding: m[0].value ?? [], as: UTF8.self),
             #"{"op":"update","db":"pay","table":"accounts","before":{"id":7,"balance":"10.50","version":4},"#
                 + #""after":{"id":7,"balance":"10.50","version":5},"source":{"server_id":1,"file":"bin.000003","pos":700,"#
                 + #""gtid":"0-1-42","ts":1700000000},"version":"5"}"#)
         XCTAssertTrue(
-            String(decoding: m[1].value, as: UTF8.self).hasSuffix(#""version":"42000000003"}"#), "GTID-derived")
-        XCTAssertTrue(String(decoding: m[2].value, as: UTF8.self).hasSuffix(#""version":null}"#), "no GTID, no mapping")
+            String(decoding: m[1].value ?? [], as: UTF8.self).hasSuffix(#""version":"42000000003"}"#), "GTID-derived")
+        XCTAssertTrue(String(decoding: m[2].value ?? [], as: UTF8.self).hasSuffix(#""version":null}"#), "no GTID, no mapping")
         XCTAssertEqual(
-            m[0].headers.map(\.name), ["sluice.file", "sluice.pos", "sluice.end", "sluice.gtid", "sluice.version"])
-        XCTAssertEqual(m[0].headers.map(\.value), ["bin.000003", "700", "bin.000003:900", "0-1-42", "5"])
+            m[0].headers.map(\.name), ["sluice.file", "sluice.pos", "sluice.end", "sluice.gtid", "sluice.version", "sluice.format"])
+        XCTAssertEqual(m[0].headers.map(\.value), ["bin.000003", "700", "bin.000003:900", "0-1-42", "5", "sluice"])
         let single = KafkaSink(settings: .init(properties: [:], singleTopic: "all"), mappings: [], log: { _ in })
         XCTAssertEqual(single.topic(for: unmapped), "all")
         // A halting mapping's version error is thrown, never turned into a silent null.

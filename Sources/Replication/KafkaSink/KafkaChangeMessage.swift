@@ -1,4 +1,5 @@
 import Binlog
+import Ops
 
 /// One Kafka message for one row change. Pure: built from the change, where its transaction came
 /// from, and its version.
@@ -31,9 +32,54 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         }
     }
 
+    /// What the encoding needs besides the change and its origin.
+    public struct Context: Sendable, Equatable {
+        /// Transaction metadata of one event (Debezium's `transaction` block).
+        public struct Transaction: Sendable, Equatable {
+            /// The transaction's GTID, else `file:offset` of its end.
+            public var id: String
+            /// 1-based order of the event in its transaction, and among its table's events there.
+            public var totalOrder: Int
+            public var tableOrder: Int
+            public init(id: String, totalOrder: Int, tableOrder: Int) {
+                self.id = id
+                self.totalOrder = totalOrder
+                self.tableOrder = tableOrder
+            }
+        }
+
+        public var format: KafkaConfig.MessageFormat
+        /// Debezium `source.name` (the connector's logical server name).
+        public var serverName: String
+        /// Debezium `source.version`.
+        public var version: String
+        /// When the message was made (Debezium `ts_ms`, Canal `ts`), milliseconds since the epoch.
+        public var processedMS: Int64
+        /// A snapshot row (Debezium `op` "r", Canal `type` "INIT").
+        public var snapshot: Bool
+        public var transaction: Transaction?
+        /// Indexes of the key columns (default: the primary key).
+        public var keyColumns: [Int]?
+
+        public init(
+            format: KafkaConfig.MessageFormat = .sluice, serverName: String = "sluice",
+            version: String = SluiceVersion.current, processedMS: Int64 = 0, snapshot: Bool = false,
+            transaction: Transaction? = nil, keyColumns: [Int]? = nil
+        ) {
+            self.format = format
+            self.serverName = serverName
+            self.version = version
+            self.processedMS = processedMS
+            self.snapshot = snapshot
+            self.transaction = transaction
+            self.keyColumns = keyColumns
+        }
+    }
+
     public var topic: String
     public var key: [UInt8]
-    public var value: [UInt8]
+    /// nil for a tombstone (a delete's second message on a compacted topic).
+    public var value: [UInt8]?
     public var headers: [(name: String, value: String)]
 
     public static func == (a: KafkaChangeMessage, b: KafkaChangeMessage) -> Bool {
@@ -41,9 +87,54 @@ public struct KafkaChangeMessage: Sendable, Equatable {
             && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
     }
 
-    public init(change: RowChange, origin: Origin, version: String?, topic: String) {
+    public init(
+        change: RowChange, origin: Origin, version: String?, topic: String, context: Context = Context()
+    ) {
         self.topic = topic
-        key = Array(Self.key(of: change).utf8)
+        let keyColumns = context.keyColumns ?? change.primaryKey
+        var headers: [(name: String, value: String)] = [
+            ("sluice.file", change.position.file), ("sluice.pos", String(change.position.offset)),
+            ("sluice.end", origin.end.description),
+        ]
+        if let gtid = origin.gtid { headers.append(("sluice.gtid", gtid)) }
+        if let version { headers.append(("sluice.version", version)) }
+        switch context.format {
+        case .sluice:
+            key = Array(Self.key(of: change, columns: keyColumns).utf8)
+            value = Array(Self.sluiceValue(change, origin: origin, version: version, context: context).utf8)
+        case .debezium:
+            key = Array(DebeziumEvent.key(change, keyColumns: keyColumns).utf8)
+            value = Array(DebeziumEvent.value(change, origin: origin, context: context).utf8)
+            // What the DR applier needs to read Debezium's value encodings back exactly.
+            if !change.columnTypes.isEmpty {
+                let pairs = zip(change.columns, change.columnTypes).map { ($0, ColumnValue.string(ColumnTypeText.text($1))) }
+                headers.append(("sluice.types", RedisValueText.jsonObject(pairs)))
+            }
+        case .canal:
+            key = Array(Self.key(of: change, columns: keyColumns).utf8)
+            value = Array(CanalEvent.value(change, origin: origin, context: context).utf8)
+        }
+        headers.append(("sluice.format", context.format.rawValue))
+        self.headers = headers
+    }
+
+    init(topic: String, key: [UInt8], value: [UInt8]?, headers: [(name: String, value: String)]) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
+    /// The tombstone that follows a delete on a compacted topic: the delete's key, no value.
+    public init(tombstoneAfter delete: KafkaChangeMessage) {
+        topic = delete.topic
+        key = delete.key
+        value = nil
+        headers = delete.headers.filter { $0.name != "sluice.types" }
+    }
+
+    /// sluice's change-event JSON with the version as its last member.
+    private static func sluiceValue(_ change: RowChange, origin: Origin, version: String?, context: Context) -> String {
         let event = ChangeEvent(
             op: change.kind == .insert ? .insert : change.kind == .update ? .update : .delete,
             schema: change.database, table: change.table,
@@ -55,27 +146,26 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         var json = event.jsonLine
         // The change-event object always ends with "}": the version goes in as its last member.
         json.removeLast()
+        if let t = context.transaction {
+            json += ",\"transaction\":{\"id\":"
+            ColumnValue.string(t.id).appendJSON(into: &json)
+            json += ",\"total_order\":\(t.totalOrder),\"data_collection_order\":\(t.tableOrder)}"
+        }
         json += ",\"version\":"
         if let version { ColumnValue.string(version).appendJSON(into: &json) } else { json += "null" }
         json += "}"
-        value = Array(json.utf8)
-        var headers: [(name: String, value: String)] = [
-            ("sluice.file", change.position.file), ("sluice.pos", String(change.position.offset)),
-            ("sluice.end", origin.end.description),
-        ]
-        if let gtid = origin.gtid { headers.append(("sluice.gtid", gtid)) }
-        if let version { headers.append(("sluice.version", version)) }
-        self.headers = headers
+        return json
     }
 
     /// `db.table` plus the primary key values as a JSON array.
-    public static func key(of change: RowChange) -> String {
+    public static func key(of change: RowChange, columns: [Int]? = nil) -> String {
         var key = change.qualifiedTable
-        guard !change.primaryKey.isEmpty, let image = change.kind == .delete ? change.before : change.after else {
+        let columns = columns ?? change.primaryKey
+        guard !columns.isEmpty, let image = change.kind == .delete ? change.before : change.after else {
             return key
         }
         key += "["
-        for (n, i) in change.primaryKey.enumerated() {
+        for (n, i) in columns.enumerated() {
             if n > 0 { key += "," }
             if i >= 0 && i < image.count { image[i].appendJSON(into: &key) } else { key += "null" }
         }

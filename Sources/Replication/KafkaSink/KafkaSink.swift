@@ -1,6 +1,7 @@
 import Binlog
 import Foundation
 import Kafka
+import Ops
 
 /// The Kafka sink: one message per row change (`KafkaChangeMessage`), produced by an idempotent
 /// producer with `acks=all` and no delivery timeout, and acknowledged only when every message of
@@ -19,8 +20,10 @@ public final class KafkaSink {
     public struct Settings: Sendable, Equatable {
         /// librdkafka properties (bootstrap.servers, client.id, TLS/SASL ...); the sink adds its own.
         public var properties: [String: String]
-        /// Topic of a table's changes: `topicPrefix` + `db.table`, or `singleTopic` for all.
+        /// Topic of a table's changes: `topicPrefix` + `topicTemplate` (`{db}`, `{table}`
+        /// replaced), or `singleTopic` for all.
         public var topicPrefix: String
+        public var topicTemplate = "{db}.{table}"
         public var singleTopic: String?
         /// Pause before producing again after a failed delivery or a lost producer.
         public var retryPauseSeconds: Double
@@ -34,12 +37,29 @@ public final class KafkaSink {
         /// which librdkafka retries forever with a locally bumped epoch and never reports. The
         /// producer is then made anew and the batch sent again.
         public var stallSeconds: Double
+        /// The messages' encoding (docs/change-events.md).
+        public var format: KafkaConfig.MessageFormat
+        /// A tombstone (same key, no value) after every delete, for compacted topics.
+        public var tombstones: Bool
+        /// The transaction id and order in every event (Debezium's `transaction` block).
+        public var transactionMetadata: Bool
+        /// Debezium `source.name`.
+        public var serverName: String
+        /// Where statement events (DDL) go; nil: not produced.
+        public var ddlTopic: String?
+        /// Column exclusion, masking and key columns per `db.table`.
+        public var tables: [String: KafkaColumnRules] = [:]
 
         public init(
             properties: [String: String], topicPrefix: String = "sluice.", singleTopic: String? = nil,
             retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5, holdRepeatSeconds: Double = 60,
-            stallSeconds: Double = 60
+            stallSeconds: Double = 60, format: KafkaConfig.MessageFormat = .sluice, tombstones: Bool = false,
+            transactionMetadata: Bool = false, serverName: String = "sluice"
         ) {
+            self.format = format
+            self.tombstones = tombstones
+            self.transactionMetadata = transactionMetadata
+            self.serverName = serverName
             self.properties = properties
             self.topicPrefix = topicPrefix
             self.singleTopic = singleTopic
@@ -105,7 +125,12 @@ public final class KafkaSink {
     private let sleep: (Double) -> Void
     private let observer: Observer
     private let makeProducer: ([String: String]) throws(KafkaError) -> KafkaProducer
+    private let now: () -> Date
     private var producer: KafkaProducer?
+    /// The transaction whose events `messages` numbers, and its events so far per table (a big
+    /// transaction comes in chunks).
+    private var transactionID = ""
+    private var tableOrder: [String: Int] = [:]
     public private(set) var counters = Counters()
     /// The last delivery or producer problem, for status output (nil once a batch went through).
     public private(set) var problem: String?
@@ -114,6 +139,7 @@ public final class KafkaSink {
         name: String = "kafka", settings: Settings, mappings: [TableMapping],
         log: @escaping (String) -> Void, observer: Observer = Observer(),
         sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
+        now: @escaping () -> Date = Date.init,
         makeProducer: @escaping ([String: String]) throws(KafkaError) -> KafkaProducer = {
             (properties: [String: String]) throws(KafkaError) -> KafkaProducer in
             try KafkaProducer(settings: properties, idempotent: true)
@@ -128,10 +154,12 @@ public final class KafkaSink {
         self.observer = observer
         self.sleep = sleep
         self.makeProducer = makeProducer
+        self.now = now
     }
 
     public func topic(for change: RowChange) -> String {
-        settings.singleTopic ?? settings.topicPrefix + change.qualifiedTable
+        settings.singleTopic
+            ?? settings.topicPrefix + KafkaConfig.render(settings.topicTemplate, database: change.database, table: change.table)
     }
 
     /// The messages of one transaction's changes. The version is the table's mapping's (any
@@ -141,6 +169,7 @@ public final class KafkaSink {
     {
         var out: [KafkaChangeMessage] = []
         out.reserveCapacity(changes.count)
+        let processed = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
         for change in changes {
             var version: String?
             if let m = mappings[change.qualifiedTable] {
@@ -155,9 +184,44 @@ public final class KafkaSink {
             } else if let gtid = change.gtid {
                 version = try? VersionSource.binlog(domain: gtid.domain).version(of: change, columnIndex: nil)
             }
-            out.append(KafkaChangeMessage(change: change, origin: origin, version: version, topic: topic(for: change)))
+            var context = context(for: change, origin: origin, processedMS: processed)
+            var shown = change
+            if let rules = settings.tables[change.qualifiedTable] {
+                (shown, context.keyColumns) = rules.apply(to: change)
+            }
+            let message = KafkaChangeMessage(
+                change: shown, origin: origin, version: version, topic: topic(for: change), context: context)
+            out.append(message)
+            if settings.tombstones, change.kind == .delete { out.append(KafkaChangeMessage(tombstoneAfter: message)) }
         }
         return out
+    }
+
+    /// The message of a statement event (DDL) for `Settings.ddlTopic`; none when that is unset.
+    public func messages(for statement: KafkaSchemaChange) -> [KafkaChangeMessage] {
+        guard let topic = settings.ddlTopic else { return [] }
+        let processed = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
+        let context = KafkaChangeMessage.Context(
+            format: settings.format, serverName: settings.serverName, processedMS: processed)
+        return [statement.message(topic: topic, context: context)]
+    }
+
+    private func context(for change: RowChange, origin: KafkaChangeMessage.Origin, processedMS: Int64)
+        -> KafkaChangeMessage.Context
+    {
+        var context = KafkaChangeMessage.Context(
+            format: settings.format, serverName: settings.serverName, processedMS: processedMS)
+        if settings.transactionMetadata {
+            let id = origin.gtid ?? "\(change.position.file):\(change.position.offset)"
+            if id != transactionID || change.ordinal == 0 {
+                transactionID = id
+                tableOrder = [:]
+            }
+            tableOrder[change.qualifiedTable, default: 0] += 1
+            context.transaction = .init(
+                id: id, totalOrder: change.ordinal + 1, tableOrder: tableOrder[change.qualifiedTable] ?? 1)
+        }
+        return context
     }
 
     /// Produces `messages` in order and returns once every one has a successful delivery report.

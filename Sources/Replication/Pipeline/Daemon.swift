@@ -85,7 +85,7 @@ package final class Daemon {
         if config.kafka.enabled, let c = config.redis(named: clusterName) {
             let log = logger
             let sink = KafkaSink(
-                settings: KafkaSink.Settings(config: config.kafka),
+                settings: KafkaSink.Settings(config: config.kafka, mappings: config.mappings),
                 mappings: config.mappings.map { TableMapping(config: $0) }, log: { log.warning($0) },
                 observer: sinkMetrics.kafkaObserver())
             let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))

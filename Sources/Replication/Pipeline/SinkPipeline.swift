@@ -7,11 +7,17 @@ public struct PipelineTransaction: Sendable, Equatable {
     public var origin: KafkaChangeMessage.Origin
     /// Where to resume after this transaction; nil for a chunk that is not its transaction's last.
     public var checkpoint: SinkCheckpoint?
+    /// A statement event group (DDL and other statements), credentials masked.
+    public var statement: KafkaSchemaChange?
 
-    public init(changes: [RowChange], origin: KafkaChangeMessage.Origin, checkpoint: SinkCheckpoint?) {
+    public init(
+        changes: [RowChange], origin: KafkaChangeMessage.Origin, checkpoint: SinkCheckpoint?,
+        statement: KafkaSchemaChange? = nil
+    ) {
         self.changes = changes
         self.origin = origin
         self.checkpoint = checkpoint
+        self.statement = statement
     }
 }
 
@@ -360,6 +366,7 @@ package final class SinkPipeline: @unchecked Sendable {
             do {
                 for item in items {
                     messages += try sink.messages(for: item.transaction.changes, origin: item.transaction.origin)
+                    if let statement = item.transaction.statement { messages += sink.messages(for: statement) }
                     for change in item.transaction.changes {
                         byTable[change.qualifiedTable, default: .init()].applied += 1
                     }

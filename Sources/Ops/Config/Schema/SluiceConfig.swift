@@ -114,17 +114,20 @@ public struct SluiceConfig: Sendable, Equatable {
         let mappings = mappingReaders.enumerated().compactMap { index, reader in
             MappingConfig(
                 index: index, reader, knownClusters: clusterNames, defaultClusters: defaultClusters,
-                reservedPrefixes: KeyNamespace.reserved(checkpointPrefixes: redis.map(\.checkpointPrefix)))
+                reservedPrefixes: KeyNamespace.reserved(checkpointPrefixes: redis.map(\.checkpointPrefix)),
+                consumedByDR: drReader != nil)
         }
         root.attach("mapping", mappingReaders)
         for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
         root.attach("redis", redisReader)
-        let kafka = root.section("kafka") { KafkaConfig($0, consumedByDR: drReader != nil) }
+        let kafka = root.section("kafka") { KafkaConfig(
+                $0, consumedByDR: drReader != nil,
+                hashMasks: mappings.contains { $0.kafkaMaskColumns.contains { $0.rule == .hash } }) }
         if source?.flavor == .mysql { refuseBinlogVersions(mappingReaders) }
 
         var drApply: DRApplyConfig?
         if let drReader, let drCluster {
-            let topics = Array(Set(mappings.map { kafka.topic(for: $0.qualifiedTable) })).sorted()
+            let topics = Array(Set(mappings.map { kafka.topic(database: $0.database, table: $0.table) })).sorted()
             drApply = DRApplyConfig(drReader, redisCluster: drCluster, defaultTopics: topics)
             root.attach("dr_apply", drReader)
         }
