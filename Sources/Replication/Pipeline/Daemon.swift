@@ -192,7 +192,7 @@ package final class Daemon {
                 lastCommitted = pipeline.committed
                 metrics.observe(lag: lag, committed: lastCommitted)
                 metrics.observe(events: source.eventCounts)
-                sinkMetrics.updateAges()
+                sinkMetrics.updateAges(source: lag)
                 sinkMetrics.blocked(pipeline.blockedSeconds())
                 hooks.status(statusLine(lag: lag, pipeline: pipeline))
             }

@@ -137,6 +137,7 @@ package final class SinkPipeline: @unchecked Sendable {
         let ticket = coordinator.dispatch(checkpoint: t.checkpoint)
         let current = epoch
         lock.unlock()
+        if let read = t.checkpoint { metrics?.read(read) }
         for q in queues where !q.push((ticket, current, t)) { return false }
         return true
     }
@@ -255,6 +256,7 @@ package final class SinkPipeline: @unchecked Sendable {
 
     private func runRedis(_ sink: RedisSink, _ queue: BoundedQueue<Item>) {
         let label = "redis.\(sink.name)"
+        if sink.settings.waitReplicas > 0 { metrics?.waitShortfalls(sink: label, count: 0) }
         let client = sink.applier.client
         var watch = FailoverWatch()
         var seen = client.slotMap
@@ -309,6 +311,9 @@ package final class SinkPipeline: @unchecked Sendable {
                     // move `replicated` past writes its old master may have lost.
                     if failedOver(reload: false) { break }
                     let replicated = sink.settings.waitReplicas > 0 && sink.counters.waitShortfalls == shortfalls
+                    if sink.settings.waitReplicas > 0 {
+                        metrics?.waitShortfalls(sink: label, count: sink.counters.waitShortfalls - shortfalls)
+                    }
                     acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: replicated)
                     unconfirmed = replicated || sink.settings.waitReplicas == 0 ? nil : (last.ticket, last.epoch)
                     metrics?.batch(sink: label, rows: sink.lastApplyByTable)
