@@ -96,7 +96,7 @@ final class DeployableBinaryTests: XCTestCase {
         for path in [
             "./usr/bin/sluice", "./usr/lib/sluice/librdkafka.so.1", "./lib/systemd/system/sluice.service",
             "./lib/systemd/system/sluice-dr-apply.service", "./etc/sluice/sluice.toml", "./etc/sluice/dr-apply.toml",
-            "./etc/sluice/credentials/", "./usr/share/sluice/sluice-alerts.yml",
+            "./etc/sluice/credentials/", "./usr/share/sluice/sluice-alerts.yml", "./usr/share/sluice/sluice-dashboard.json",
             "./usr/share/man/man1/sluice.1.gz", "./usr/share/doc/sluice/docs/metrics.md",
         ] {
             XCTAssertTrue(result.out.contains(" \(path)"), "\(path) not in the package:\n\(result.out)")
