@@ -1,4 +1,5 @@
 import Foundation
+import Ops
 import RedisCluster
 
 /// A committed transaction, or one chunk of a big one, as the sinks receive it.
@@ -65,7 +66,8 @@ package final class SinkPipeline: @unchecked Sendable {
 
     private let filter: TableFilter
     private let settings: Settings
-    private let log: (String) -> Void
+    /// Receives each line with its level: warning for a retried failure, notice for its recovery, error for a halt.
+    private let log: (LogLevel, String) -> Void
     private let lock = NSLock()
     private var coordinator: CheckpointCoordinator
     private var failure: Error?
@@ -87,7 +89,7 @@ package final class SinkPipeline: @unchecked Sendable {
     package init(
         redis: RedisSink, kafka: (sink: KafkaSink, checkpoints: CheckpointStore)?, filter: TableFilter,
         start: SinkCheckpoint?,
-        settings: Settings = Settings(), metrics: SinkMetrics? = nil, log: @escaping (String) -> Void
+        settings: Settings = Settings(), metrics: SinkMetrics? = nil, log: @escaping (LogLevel, String) -> Void
     ) {
         self.filter = filter
         self.settings = settings
@@ -306,7 +308,7 @@ package final class SinkPipeline: @unchecked Sendable {
                 let shortfalls = sink.counters.waitShortfalls
                 do {
                     try sink.apply(changes, checkpoint: checkpoint)
-                    if let line = report.succeeded() { log(line) }
+                    if let line = report.succeeded() { log(.notice, line) }
                     // Before acknowledging: a batch that reached a promoted replica must not
                     // move `replicated` past writes its old master may have lost.
                     if failedOver(reload: false) { break }
@@ -320,12 +322,12 @@ package final class SinkPipeline: @unchecked Sendable {
                     if let checkpoint { metrics?.checkpoint(sink: label, checkpoint) }
                     break
                 } catch let error as MappingError {
-                    log("sink \(sink.name): \(error); stopping (the checkpoint stays before this transaction)")
+                    log(.error, "sink \(sink.name): \(error); stopping (the checkpoint stays before this transaction)")
                     fail(error)
                     return
                 } catch {
                     metrics?.error("redis_apply")
-                    if let line = report.failed(error) { log(line) }
+                    if let line = report.failed(error) { log(.warning, line) }
                     if failedOver(reload: true) { break }
                     Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
                 }
@@ -345,10 +347,10 @@ package final class SinkPipeline: @unchecked Sendable {
             do {
                 if let target { try store.store(target, sink: sink.name) } else { try store.remove(sink: sink.name) }
                 if let target { metrics?.checkpoint(sink: "redis.\(sink.name)", target) }
-                if let line = report.succeeded() { log(line) }
+                if let line = report.succeeded() { log(.notice, line) }
                 return
             } catch {
-                if let line = report.failed(error) { log(line) }
+                if let line = report.failed(error) { log(.warning, line) }
                 Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
             }
         }
@@ -371,7 +373,7 @@ package final class SinkPipeline: @unchecked Sendable {
                 }
                 try sink.deliver(messages, shouldAbort: { self.shouldStop })
             } catch {
-                log("sink \(sink.name): \(error); stopping")
+                log(.error, "sink \(sink.name): \(error); stopping")
                 fail(error)
                 return
             }
@@ -382,11 +384,11 @@ package final class SinkPipeline: @unchecked Sendable {
                     if shouldStop { return }
                     do {
                         try store.store(checkpoint, sink: sink.name)
-                        if let line = report.succeeded() { log(line) }
+                        if let line = report.succeeded() { log(.notice, line) }
                         break
                     } catch {
                         metrics?.error("checkpoint")
-                        if let line = report.failed(error) { log(line) }
+                        if let line = report.failed(error) { log(.warning, line) }
                         Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
                     }
                 }
