@@ -38,11 +38,18 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],
                 path: "Sources/TestSupport"),
 
+        // Deployable without the Swift toolchain, in every configuration (so the tests check the
+        // debug binary's linkage too): the Swift standard library and Foundation are linked
+        // statically, and the only RUNPATH is the package's private library folder
+        // (/usr/lib/sluice beside /usr/bin/sluice), which carries the tested librdkafka.
         .executableTarget(
             name: "sluice",
             dependencies: ["Binlog", "BinlogCompression", "MySQLSource", "RedisCluster", "Kafka",
                            "Replication", "Ledger", "Ops", "TestSupport"],
-            path: "Sources/sluice"),
+            path: "Sources/sluice",
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-rpath=$ORIGIN/../lib/sluice",
+                                            "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
+                                            "-l_FoundationCollections", "-lswiftSynchronization"])]),
 
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
                     exclude: ["Fixtures"]),

@@ -86,7 +86,7 @@ package final class Daemon {
             let log = logger
             let sink = KafkaSink(
                 settings: KafkaSink.Settings(config: config.kafka, mappings: config.mappings),
-                mappings: config.mappings.map { TableMapping(config: $0) }, log: { log.warning($0) },
+                mappings: config.mappings.map { TableMapping(config: $0) }, log: { log.log($0, $1) },
                 observer: sinkMetrics.kafkaObserver())
             let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
             kafka = (sink, CheckpointStore(client: client, prefix: c.checkpointPrefix))
@@ -122,7 +122,7 @@ package final class Daemon {
         let pipeline = SinkPipeline(
             redis: redis, kafka: kafka, filter: try TableFilter(config: config.filter), start: resume,
             settings: SinkPipeline.Settings(queueCapacity: config.daemon.queueCapacity), metrics: sinkMetrics,
-            log: { log.warning($0) })
+            log: { log.log($0, $1) })
         lastCommitted = resume
         return try loop(
             source: makeSource(start), restart: makeSource, origin: start, pipeline: pipeline, hooks: hooks,
@@ -198,7 +198,7 @@ package final class Daemon {
                 lastCommitted = pipeline.committed
                 metrics.observe(lag: lag, committed: lastCommitted)
                 metrics.observe(events: source.eventCounts)
-                sinkMetrics.updateAges()
+                sinkMetrics.updateAges(source: lag)
                 let held = pipeline.blockedSeconds()
                 sinkMetrics.blocked(held)
                 hooks.lag(DaemonReadiness.lag(source: lag.secondsBehind, sinksHeld: held.map(\.seconds)))

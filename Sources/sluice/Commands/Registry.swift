@@ -60,5 +60,5 @@ enum Registry {
     static let tool = CommandLineTool(
         name: "sluice", version: SluiceVersion.current,
         abstract: "MySQL/MariaDB ROW binlog to version-checked Redis Cluster and Kafka",
-        commands: commands, groups: groups)
+        commands: commands, groups: groups, versionDetails: { Libraries.loaded().map(\.line) })
 }

@@ -18,6 +18,7 @@ enum RunCommand {
         flags: [.config]
     ) { invocation in
         let config = try invocation.loadConfig()
+        if config.kafka.enabled { try Libraries.requireTestedKafka() }
         let path = invocation.arguments.value(Flag.config.name) ?? Flag.config.defaultValue ?? ""
         let format = config.log.format
         let logger = Logger.standardError(level: config.log.level, format: format)
