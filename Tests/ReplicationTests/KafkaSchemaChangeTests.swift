@@ -18,7 +18,7 @@ final class KafkaSchemaChangeTests: XCTestCase {
     private func message(_ sql: String, _ format: KafkaConfig.MessageFormat) throws -> KafkaChangeMessage {
         var settings = KafkaSink.Settings(properties: [:], format: format)
         settings.ddlTopic = "ddl"
-        let sink = KafkaSink(settings: settings, mappings: [], log: { _ in }, now: { Date(timeIntervalSince1970: 1_700_000_001) })
+        let sink = KafkaSink(settings: settings, mappings: [], log: { _, _ in }, now: { Date(timeIntervalSince1970: 1_700_000_001) })
         let change = KafkaSchemaChange(
             statement: sql, database: "inventory", position: BinlogPosition(file: "bin.000002", offset: 700), origin: origin)
         return try XCTUnwrap(sink.messages(for: change).first)
@@ -64,7 +64,7 @@ final class KafkaSchemaChangeTests: XCTestCase {
         XCTAssertTrue(headers.contains { $0 == ("sluice.ddl", "1") })
         XCTAssertTrue(DRChange.isSchemaChange(headers: headers.map { ($0.name, Array($0.value.utf8)) }))
         // No ddl_topic: nothing is produced.
-        XCTAssertTrue(KafkaSink(settings: .init(properties: [:]), mappings: [], log: { _ in })
+        XCTAssertTrue(KafkaSink(settings: .init(properties: [:]), mappings: [], log: { _, _ in })
             .messages(for: KafkaSchemaChange(statement: sql, database: "", position: origin.end, origin: origin)).isEmpty)
     }
 
