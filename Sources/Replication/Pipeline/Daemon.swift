@@ -94,11 +94,14 @@ package final class Daemon {
         let redisCheckpoint = try redis.checkpoints.load(sink: redis.name)
         let kafkaCheckpoint = try kafka.flatMap { k in try k.checkpoints.load(sink: k.sink.name) }
         let resume = SinkCheckpoint.resumePoint([redisCheckpoint, kafkaCheckpoint])
-        let start = try SourceStart(config: sourceConfig.start, resume: resume)
+        let plan = try ResumePlan(configured: sourceConfig.start, resume: resume, server: settings.sourceIdentity)
+        let start = plan.start
         logger.info(
             "sluice run starting",
             ["start": "\(start)", "resume": "\(resume.map { "\($0.position)" } ?? "none")", "redis": .string(clusterName),
-             "kafka": .boolean(kafka != nil)])
+             "kafka": .boolean(kafka != nil), "resume_by": .string(plan.basis.rawValue),
+             "checkpoint_server": .string(resume?.source.map { "\($0)" } ?? "unnamed"),
+             "source_server": .string("\(settings.sourceIdentity)")])
         if redis.settings.waitReplicas == 0, redis.applier.client.isCluster {
             logger.warning(
                 "wait_replicas = 0 on [redis.\(clusterName)]: after a master failover the daemon replays only from its last checkpoint, so writes the old master acknowledged but its replica lacked stay lost until the rows change again (set wait_replicas >= 1; docs/daemon.md)"
@@ -157,7 +160,12 @@ package final class Daemon {
             if case .current = origin, let at = source.checkpoint { origin = .position(at.binlog) }
             if let rewind = pipeline.takeRewind() {
                 let readAt = source.position.map { "\($0.binlog)" } ?? "none"
-                source = restart(rewind.target.map { .position($0.position) } ?? origin)
+                let server = source.sourceIdentity
+                source = restart(
+                    try rewind.target.map { t throws(DaemonError) in
+                        try server.map { s throws(DaemonError) in try ResumePlan(resume: t, server: s).start }
+                            ?? .position(t.position)
+                    } ?? origin)
                 ordinal = 0
                 lastCommitted = pipeline.committed
                 logRewind(rewind, readAt: readAt, waitReplicas: waitReplicas)
@@ -174,7 +182,8 @@ package final class Daemon {
             }
             if let t = transaction {
                 if t.chunk == 0 { ordinal = 0 }
-                let item = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: ordinal)
+                let item = t.pipelineTransaction(
+                    serverID: source.serverID ?? 0, firstOrdinal: ordinal, source: source.sourceIdentity)
                 ordinal += t.changes.count
                 metrics.count(t)
                 if let statement = t.statement {
