@@ -17,6 +17,13 @@ final class GTIDFailoverProcessTests: XCTestCase {
         let (chain, replica) = try failOver(killing: false)
         defer { chain.close() }
 
+        let shown = try chain.folder.run(
+            service: "checkpoint-show", executable: chain.executable,
+            arguments: ["checkpoint", "show", "--config", chain.runConfigPath], workingDirectory: chain.folder.path,
+            logPath: chain.folder.path + "/checkpoint-show.log", timeout: 30
+        ).output
+        XCTAssertTrue(shown.contains("read from mariadb server_id \(replica.serverID)"), shown)
+
         // A checkpoint of the old primary without GTID state: refused, nothing moves.
         let store = CheckpointStore(client: try chain.client(chain.sandbox.primary), prefix: "sluice:checkpoint:")
         let old = SourceIdentity(serverID: 1, flavor: "mariadb")
@@ -87,6 +94,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
             ).write(toFile: chain.runConfigPath, atomically: true, encoding: .utf8)
 
             workload.start(on: try replica.connect(), pause: 0.002)
+            let restarted = Date()
             let daemon = try chain.startDaemon()
             Thread.sleep(forTimeInterval: 1)
             workload.finish()
@@ -97,6 +105,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
                 return r?.gtid == end && k?.gtid == end || !daemon.isRunning
             }
             XCTAssertTrue(caughtUp && daemon.isRunning, "not at \(end): \(chain.runLogTail())")
+            let catchUp = Date().timeIntervalSince(restarted)
             XCTAssertTrue(
                 LogFile.tail(chain.runLogPath, lines: 400).contains("resume_by=gtid"),
                 "not resumed by GTID: \(chain.runLogTail())")
@@ -121,7 +130,8 @@ final class GTIDFailoverProcessTests: XCTestCase {
             print(
                 "GTIDFailoverProcessTests(\(killing ? "kill -9" : "SIGTERM")): stopped at "
                     + "\(stoppedAt.kafka.map { "\($0.position) \($0.gtid)" } ?? "none") on server_id 1, resumed on server_id "
-                    + "\(replica.serverID) up to \(end); \(workload.committed.values.reduce(0, +)) transactions; "
+                    + "\(replica.serverID) up to \(end) "
+                    + "\(String(format: "%.1f", catchUp)) s after its start (1 s of it the workload still writing); \(workload.committed.values.reduce(0, +)) transactions; "
                     + "\(check.rowsChecked) rows equal; Kafka \(kafka.summary); \(Int(Date().timeIntervalSince(started))) s")
             return (chain, replica)
         } catch {
