@@ -32,11 +32,21 @@ public struct SinkCheckpoint: Sendable, Equatable {
 
     public static func key(prefix: String, sink: String) -> String { "\(prefix){\(sink)}" }
 
-    func hsetCommand(key: String) -> RedisCommand {
-        RedisCommand(
-            "HSET", key, "file", position.file, "offset", String(position.offset), "gtid", gtid, "time",
-            String(commitTime), "mysql_gtid", mysqlGTID, "server_id", source.map { String($0.serverID) } ?? "",
-            "server_uuid", source?.serverUUID ?? "", "flavor", source?.flavor ?? "")
+    func hsetCommand(key: String) -> RedisCommand { RedisCommand(["HSET", key] + fields) }
+
+    /// The write of this checkpoint at `key`: fenced by the lease holder's token when there is one
+    /// (refused with `RedisError.Code.fenced` when a newer holder raised the slot's fence).
+    func writeCommand(key: String, fence: Int64?) -> RedisCommand {
+        guard let fence else { return hsetCommand(key: key) }
+        return Fencing.fencedHashWrite(key: key, fields: fields, token: fence)
+    }
+
+    private var fields: [String] {
+        [
+            "file", position.file, "offset", String(position.offset), "gtid", gtid, "time", String(commitTime),
+            "mysql_gtid", mysqlGTID, "server_id", source.map { String($0.serverID) } ?? "", "server_uuid",
+            source?.serverUUID ?? "", "flavor", source?.flavor ?? "",
+        ]
     }
 
     /// Reads the hash written by `hsetCommand`; nil when the key is absent (a new sink).

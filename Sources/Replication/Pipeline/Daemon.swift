@@ -23,13 +23,17 @@ package final class Daemon {
         package var takeReload: () -> Bool
         /// The configuration file as it is now.
         package var reloadConfig: () throws -> SluiceConfig
+        /// Under `[ha]`, while this instance waits for the lease: the standby status text.
+        package var standby: (String) -> Void
 
         package init(
             ready: @escaping (String) -> Void = { _ in }, status: @escaping (String) -> Void = { _ in },
             lag: @escaping (Double?) -> Void = { _ in }, stopping: @escaping (String) -> Void = { _ in },
             stopSignal: @escaping () -> String?,
-            takeReload: @escaping () -> Bool = { false }, reloadConfig: @escaping () throws -> SluiceConfig
+            takeReload: @escaping () -> Bool = { false }, reloadConfig: @escaping () throws -> SluiceConfig,
+            standby: @escaping (String) -> Void = { _ in }
         ) {
+            self.standby = standby
             self.ready = ready
             self.status = status
             self.lag = lag
@@ -40,10 +44,10 @@ package final class Daemon {
         }
     }
 
-    private let config: SluiceConfig
-    private var logger: Logger
+    let config: SluiceConfig
+    var logger: Logger
     private let makeLogger: (LogLevel) -> Logger
-    private let metrics: DaemonMetrics
+    let metrics: DaemonMetrics
     private let sinkMetrics: SinkMetrics
     /// Rows of the current transaction's earlier chunks (orders the changes of one big transaction).
     private var ordinal = 0
@@ -60,8 +64,16 @@ package final class Daemon {
 
     /// Runs until stopped; returns the exit code.
     package func run(_ hooks: Hooks) -> Int32 {
+        var holder: LeaseHolder?
+        defer { try? holder?.lease.release() }
         do {
-            return try replicate(hooks)
+            if let ha = config.ha {
+                guard let won = try waitForLease(ha, hooks: hooks) else { return 0 }
+                holder = won
+            }
+            return try replicate(hooks, holder: holder)
+        } catch let error as RedisError where error.code == .fenced {
+            return refusedByFence(error, hooks: hooks)
         } catch {
             metrics.error("startup")
             logger.error("sluice run stopped", ["error": "\(error)"])
@@ -70,7 +82,7 @@ package final class Daemon {
         }
     }
 
-    private func replicate(_ hooks: Hooks) throws -> Int32 {
+    private func replicate(_ hooks: Hooks, holder: LeaseHolder?) throws -> Int32 {
         guard let sourceConfig = config.source else { throw DaemonError("the configuration has no [source] section") }
         let endpoint = MySQLEndpoint(config: sourceConfig)
         let settings = try ServerSettings.read(from: MySQLConnection(endpoint))
@@ -91,6 +103,7 @@ package final class Daemon {
             let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
             kafka = (sink, CheckpointStore(client: client, prefix: c.checkpointPrefix))
         }
+        try fence(redis, kafkaCheckpoints: kafka?.checkpoints, holder: holder)
         let redisCheckpoint = try redis.checkpoints.load(sink: redis.name)
         let kafkaCheckpoint = try kafka.flatMap { k in try k.checkpoints.load(sink: k.sink.name) }
         let resume = SinkCheckpoint.resumePoint([redisCheckpoint, kafkaCheckpoint])
@@ -129,14 +142,14 @@ package final class Daemon {
         lastCommitted = resume
         return try loop(
             source: makeSource(start), restart: makeSource, origin: start, pipeline: pipeline, hooks: hooks,
-            waitReplicas: redis.settings.waitReplicas)
+            waitReplicas: redis.settings.waitReplicas, holder: holder)
     }
 
     /// `restart` makes a source reading from a new start (after a rewind); `origin` is where the
     /// first one started, the rewind target while no checkpoint was confirmed.
     private func loop(
         source first: BinlogSource, restart: (SourceStart) -> BinlogSource, origin start: SourceStart,
-        pipeline: SinkPipeline, hooks: Hooks, waitReplicas: Int
+        pipeline: SinkPipeline, hooks: Hooks, waitReplicas: Int, holder: LeaseHolder?
     ) throws -> Int32 {
         var source = first
         var origin = start
@@ -154,6 +167,7 @@ package final class Daemon {
                 break
             }
             if hooks.takeReload() { reload(hooks) }
+            if let reason = holder?.check(now: now) { return stepDown(reason, pipeline: pipeline, hooks: hooks) }
             if let error = pipeline.error {
                 return halt(error, pipeline: pipeline, hooks: hooks)
             }

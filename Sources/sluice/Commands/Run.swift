@@ -47,6 +47,10 @@ enum RunCommand {
                     case .success(let loaded): return loaded.config
                     case .failure(let errors): throw errors
                     }
+                },
+                standby: { text in
+                    state.standby(text)
+                    runtime.status(text)
                 }))
         return code == 0 ? .success : .failure
     }

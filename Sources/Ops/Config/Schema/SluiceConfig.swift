@@ -17,6 +17,8 @@ public struct SluiceConfig: Sendable, Equatable {
     public var daemon: DaemonConfig
     /// The companion write path (`sluice ledger`); absent when this host doesn't run one.
     public var ledger: LedgerConfig?
+    /// Active/standby `sluice run`; absent: this instance always runs (no lease).
+    public var ha: HAConfig?
 
     /// The `[redis.NAME]` cluster.
     public func redis(named name: String) -> RedisConfig? { redis.first { $0.name == name } }
@@ -149,9 +151,16 @@ public struct SluiceConfig: Sendable, Equatable {
             _ = root.raw("ledger")
         }
 
+        var ha: HAConfig?
+        if root.has("ha") {
+            ha = root.section("ha") { HAConfig($0, clusterNames: clusterNames) }
+        } else {
+            _ = root.raw("ha")
+        }
+
         if root.has("source"), source == nil { return nil }
         return SluiceConfig(
             source: source, filter: filter, mappings: mappings, redis: redis, kafka: kafka,
-            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon, ledger: ledger)
+            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon, ledger: ledger, ha: ha)
     }
 }
