@@ -9,16 +9,8 @@ public final class FenceToken: @unchecked Sendable {
     public init(_ token: Int64? = nil) { value = token }
 
     public var token: Int64? {
-        get {
-            lock.lock()
-            defer { lock.unlock() }
-            return value
-        }
-        set {
-            lock.lock()
-            value = newValue
-            lock.unlock()
-        }
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }
 

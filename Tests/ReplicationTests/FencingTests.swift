@@ -13,39 +13,14 @@ final class FencingTests: XCTestCase {
         for slot in 0..<HashSlot.count { XCTAssertEqual(HashSlot.slot(of: Fencing.key(forSlot: slot)), slot) }
     }
 
+}
+
+/// Guarantee 7 at the sinks, against the real DR cluster of `RedisSinkTests` (own keys and sink).
+extension RedisSinkTests {
     func testAnOlderTokenWritesNothingAfterANewerHolderRaisedTheFences() throws {
-        let folder = try SandboxFolder(label: "fencing")
-        defer { folder.close() }
-        let cluster: RedisClusterSandbox
-        do {
-            cluster = try RedisClusterSandbox(in: folder, ports: PortAllocator(), name: "primary", masters: 3)
-        } catch {
-            throw XCTSkip("cluster did not start: \(error)")
-        }
-        let text = """
-            [source]
-            host = "127.0.0.1"
-            port = 3306
-            user = "sluice"
-            server_id = 4201
-
-            [[mapping]]
-            table = "pay.accounts"
-            key = "account:{id}"
-            shape = "hash"
-            version = "column"
-            version_column = "version"
-
-            [redis.primary]
-            seeds = ["\(cluster.addresses[0])"]
-            """
-        let config: SluiceConfig
-        switch SluiceConfig.parse(text, file: "test.toml", directory: ".", environment: [:]) {
-        case .success(let loaded): config = loaded.config
-        case .failure(let errors): throw SinkTestError(message: "\(errors)")
-        }
+        let config = try config()
         func sink(token: Int64) throws -> RedisSink {
-            let s = try RedisSink.make(config: config, cluster: "primary")
+            let s = try RedisSink.make(config: config, cluster: "dr")
             try s.prepare()
             try Fencing.raise(to: token, in: s.applier.client)
             s.applier.fence = FenceToken(token)
@@ -62,38 +37,38 @@ final class FencingTests: XCTestCase {
         }
 
         let old = try sink(token: 1)
-        XCTAssertEqual(try old.apply([row(1, version: 1), row(2, version: 1)], checkpoint: checkpoint(10)), [.applied, .applied])
+        XCTAssertEqual(try old.apply([row(9001, version: 1), row(9002, version: 1)], checkpoint: checkpoint(10)), [.applied, .applied])
         let new = try sink(token: 2)
-        XCTAssertEqual(try new.apply([row(1, version: 2)], checkpoint: checkpoint(20)), [.applied])
+        XCTAssertEqual(try new.apply([row(9001, version: 2)], checkpoint: checkpoint(20)), [.applied])
 
         // The old holder, resumed: a newer version, still refused as a whole, checkpoint included.
-        XCTAssertThrowsError(try old.apply([row(1, version: 3), row(2, version: 3)], checkpoint: checkpoint(30))) {
+        XCTAssertThrowsError(try old.apply([row(9001, version: 3), row(9002, version: 3)], checkpoint: checkpoint(30))) {
             guard let e = $0 as? RedisError else { return XCTFail("\($0)") }
             XCTAssertEqual(e.code, .fenced, "\(e)")
             XCTAssertTrue(e.message.contains("FENCED token 1 is older than 2"), e.message)
         }
         let client = new.applier.client
-        XCTAssertEqual(try client.send(RedisCommand("HGET", "account:1", "version"), key: "account:1").text, "2")
-        XCTAssertEqual(try client.send(RedisCommand("HGET", "account:2", "version"), key: "account:2").text, "1")
+        XCTAssertEqual(try client.send(RedisCommand("HGET", "account:9001", "version"), key: "account:9001").text, "2")
+        XCTAssertEqual(try client.send(RedisCommand("HGET", "account:9002", "version"), key: "account:9002").text, "1")
         XCTAssertEqual(try new.loadCheckpoint(), checkpoint(20))
 
         // The re-routed single-row path and a checkpoint written alone are fenced the same way.
-        let write = VersionedWrite(key: "account:2", version: "4", value: .hash([.init("version", "4")]))
+        let write = VersionedWrite(key: "account:9002", version: "4", value: .hash([.init("version", "4")]))
         let single = try client.send(
-            ApplyBatch.singleCommand(write, tombstoneMilliseconds: 0, fence: 1), key: "account:2")
+            ApplyBatch.singleCommand(write, tombstoneMilliseconds: 0, fence: 1), key: "account:9002")
         XCTAssertTrue(single.errorMessage?.hasPrefix("FENCED token 1 is older than 2") ?? false, "\(single)")
         let store = CheckpointStore(client: client, prefix: "sluice:checkpoint:")
         store.fence = FenceToken(1)
-        XCTAssertThrowsError(try store.store(checkpoint(40), sink: "kafka")) {
+        XCTAssertThrowsError(try store.store(checkpoint(40), sink: "fencing")) {
             XCTAssertEqual(($0 as? RedisError)?.code, .fenced, "\($0)")
         }
-        XCTAssertNil(try store.load(sink: "kafka"))
+        XCTAssertNil(try store.load(sink: "fencing"))
         // A holder that finds a newer token while raising must not write either.
         XCTAssertThrowsError(try Fencing.raise(to: 1, in: client)) {
             XCTAssertEqual(($0 as? RedisError)?.code, .fenced, "\($0)")
         }
         store.fence = FenceToken(3)
-        try store.store(checkpoint(50), sink: "kafka")
-        XCTAssertEqual(try store.load(sink: "kafka"), checkpoint(50))
+        try store.store(checkpoint(50), sink: "fencing")
+        XCTAssertEqual(try store.load(sink: "fencing"), checkpoint(50))
     }
 }
