@@ -95,10 +95,16 @@ final class HAProcessTests: XCTestCase {
 
         let daemon = standby.child
         let (check, kafka) = try chain.finishFaultTest(workload, daemon: daemon)
+        let logs = (try FileManager.default.contentsOfDirectory(atPath: chain.folder.path)).filter {
+            $0.hasPrefix("run-") && $0.hasSuffix(".log")
+        }
+        let raised = logs.flatMap { LogFile.tail(chain.folder.path + "/" + $0, lines: 2000).split(separator: "\n") }
+            .filter { $0.contains("fences raised") }.compactMap { $0.split(separator: " ").last { $0.hasPrefix("ms=") } }
         print(
             "HAProcessTests: takeovers after 4 kill -9 and 1 SIGSTOP with ttl_ms = \(ttlMS): "
                 + takeovers.map { String(format: "%.2f s", $0) }.joined(separator: ", ")
                 + "; paused active stepped down (\(fencedRefusal ? "after a write refused by the fence" : "on its lease check, before any write"))"
+                + "; fences raised in \(raised.map { $0.dropFirst(3) + " ms" }.joined(separator: ", "))"
                 + "; \(workload.committed.values.reduce(0, +)) transactions; \(check.rowsChecked) rows equal; Kafka \(kafka.summary); "
                 + "\(Int(Date().timeIntervalSince(started))) s")
         XCTAssertLessThanOrEqual(takeovers.max() ?? 99, Double(ttlMS) / 1000 + 2)
