@@ -1,4 +1,5 @@
 import Foundation
+import Ops
 import TestSupport
 import XCTest
 
@@ -53,6 +54,12 @@ final class HAProcessTests: XCTestCase {
         let ready = try Readyz.awaiting(port: ports["b"]!, folder: chain.folder) { $0.body.contains("standby") }
         XCTAssertEqual(ready.status, 503)
         XCTAssertTrue(ready.body.contains("standby: a is active (fencing token"), ready.body)
+        guard case .success(let loaded) = SluiceConfig.load(path: paths["b"]!, environment: [:]) else {
+            return XCTFail("run-b.toml does not load")
+        }
+        let haRow = LagStatus.gather(config: loaded.config, fetchWaitSeconds: 1).rows.first { $0.name == "ha" }
+        XCTAssertEqual(haRow?.state, .ok)
+        XCTAssertTrue(haRow?.position.hasPrefix("active a (fencing token ") ?? false, "\(String(describing: haRow))")
 
         // kill -9 of the active, alternating hosts: the standby takes over within TTL + 2 s.
         var takeovers: [Double] = []

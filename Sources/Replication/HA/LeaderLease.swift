@@ -67,15 +67,32 @@ package final class LeaderLease {
         guard let text = reply.text else {
             throw RedisError(.protocolViolation, "acquiring lease \(key) answered \(reply)")
         }
-        let parts = text.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 3, let token = Int64(parts[2]) else {
-            throw RedisError(.protocolViolation, "lease \(key) holds \"\(text)\", not instance|nonce|token")
-        }
+        let (holder, token) = try Self.parse(text, key: key)
         if text.hasPrefix(prefix) {
             value = text
             return .held(token: token)
         }
-        return .heldByOther(instance: String(parts[0]), token: token)
+        return .heldByOther(instance: holder, token: token)
+    }
+
+    /// Who holds the lease at `leaseKey` now (for `sluice status`); nil when nobody does.
+    package static func holder(client: RedisClusterClient, leaseKey: String) throws(RedisError) -> (
+        instance: String, token: Int64
+    )? {
+        let key = "{\(leaseKey)}"
+        let reply = try client.send(RedisCommand("GET", key), key: key)
+        if let m = reply.errorMessage { throw RedisError(RedisError.code(forServerError: m), "reading lease \(key): \(m)") }
+        guard let text = reply.text else { return nil }
+        return try parse(text, key: key)
+    }
+
+    /// `instance|nonce|token` as (instance, token).
+    private static func parse(_ text: String, key: String) throws(RedisError) -> (String, Int64) {
+        let parts = text.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 3, let token = Int64(parts[2]) else {
+            throw RedisError(.protocolViolation, "lease \(key) holds \"\(text)\", not instance|nonce|token")
+        }
+        return (String(parts[0]), token)
     }
 
     /// True when this holder still held the lease and its TTL was extended.
