@@ -29,20 +29,25 @@ extension RedisSinkTests {
         func row(_ id: Int64, version: Int64) -> RowChange {
             RowChange(
                 database: "pay", table: "accounts", kind: .insert, columns: ["id", "owner", "version"],
-                after: [.int(id), .string("o\(id)"), .int(version)], gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: 1),
+                after: [.int(id), .string("o\(id)"), .int(version)],
+                gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: 1),
                 ordinal: 0, position: BinlogPosition(file: "bin.000001", offset: 100))
         }
         func checkpoint(_ offset: UInt64) -> SinkCheckpoint {
-            SinkCheckpoint(position: BinlogPosition(file: "bin.000001", offset: offset), gtid: "0-1-\(offset)", commitTime: 1)
+            SinkCheckpoint(
+                position: BinlogPosition(file: "bin.000001", offset: offset), gtid: "0-1-\(offset)", commitTime: 1)
         }
 
         let old = try sink(token: 1)
-        XCTAssertEqual(try old.apply([row(9001, version: 1), row(9002, version: 1)], checkpoint: checkpoint(10)), [.applied, .applied])
+        XCTAssertEqual(
+            try old.apply([row(9001, version: 1), row(9002, version: 1)], checkpoint: checkpoint(10)),
+            [.applied, .applied])
         let new = try sink(token: 2)
         XCTAssertEqual(try new.apply([row(9001, version: 2)], checkpoint: checkpoint(20)), [.applied])
 
         // The old holder, resumed: a newer version, still refused as a whole, checkpoint included.
-        XCTAssertThrowsError(try old.apply([row(9001, version: 3), row(9002, version: 3)], checkpoint: checkpoint(30))) {
+        XCTAssertThrowsError(try old.apply([row(9001, version: 3), row(9002, version: 3)], checkpoint: checkpoint(30)))
+        {
             guard let e = $0 as? RedisError else { return XCTFail("\($0)") }
             XCTAssertEqual(e.code, .fenced, "\(e)")
             XCTAssertTrue(e.message.contains("FENCED token 1 is older than 2"), e.message)

@@ -64,7 +64,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
             let workload = MixedPaymentsWorkload(payments: chain.workload)
             workload.start(on: try chain.sandbox.mariadb.connect(), pause: 0.002)
             let first = try chain.startDaemon()
-            let moved = repeatedly(timeout: 30, every: 0.1, until: { $0 }) {
+            let moved = repeatedly(timeout: 30, every: 0.1, until: \.self) {
                 ((try? chain.sinkCheckpoints().kafka) ?? nil) != nil && first.isRunning
             }
             XCTAssertTrue(moved, "no checkpoint: \(chain.runLogTail())")
@@ -100,7 +100,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
             workload.finish()
             XCTAssertNil(workload.error, "\(workload.error.map { "\($0)" } ?? "")")
             let end = try XCTUnwrap(replicaDB.query("SELECT @@gtid_binlog_pos AS g").value("g"))
-            let caughtUp = repeatedly(timeout: 60, every: 0.1, until: { $0 }) {
+            let caughtUp = repeatedly(timeout: 60, every: 0.1, until: \.self) {
                 guard let (r, k) = try? chain.sinkCheckpoints() else { return false }
                 return r?.gtid == end && k?.gtid == end || !daemon.isRunning
             }
@@ -132,7 +132,8 @@ final class GTIDFailoverProcessTests: XCTestCase {
                     + "\(stoppedAt.kafka.map { "\($0.position) \($0.gtid)" } ?? "none") on server_id 1, resumed on server_id "
                     + "\(replica.serverID) up to \(end) "
                     + "\(String(format: "%.1f", catchUp)) s after its start (1 s of it the workload still writing); \(workload.committed.values.reduce(0, +)) transactions; "
-                    + "\(check.rowsChecked) rows equal; Kafka \(kafka.summary); \(Int(Date().timeIntervalSince(started))) s")
+                    + "\(check.rowsChecked) rows equal; Kafka \(kafka.summary); \(Int(Date().timeIntervalSince(started))) s"
+            )
             return (chain, replica)
         } catch {
             chain.close()

@@ -25,7 +25,8 @@ final class HAProcessTests: XCTestCase {
         var ports: [String: Int] = ["a": chain.runMetricsPort, "b": try PortAllocator().pick()]
         for name in ["a", "b"] {
             let path = chain.folder.path + "/run-\(name).toml"
-            try (base.replacingOccurrences(of: "127.0.0.1:\(chain.runMetricsPort)", with: "127.0.0.1:\(ports[name]!)")
+            try
+                (base.replacingOccurrences(of: "127.0.0.1:\(chain.runMetricsPort)", with: "127.0.0.1:\(ports[name]!)")
                 + "\n[ha]\ncluster = \"primary\"\nttl_ms = \(ttlMS)\ninstance = \"\(name)\"\n")
                 .write(toFile: path, atomically: true, encoding: .utf8)
             paths[name] = path
@@ -40,7 +41,7 @@ final class HAProcessTests: XCTestCase {
             return (child, log)
         }
         func waitForLog(_ path: String, _ text: String, timeout: Double) -> Bool {
-            repeatedly(timeout: timeout, every: 0.02, until: { $0 }) { LogFile.tail(path, lines: 400).contains(text) }
+            repeatedly(timeout: timeout, every: 0.02, until: \.self) { LogFile.tail(path, lines: 400).contains(text) }
         }
 
         let workload = MixedPaymentsWorkload(payments: chain.workload)
@@ -88,12 +89,13 @@ final class HAProcessTests: XCTestCase {
             waitForLog(standby.log, "lease acquired", timeout: Double(ttlMS) / 1000 + 2), LogFile.tail(standby.log))
         takeovers.append(Date().timeIntervalSince(stopped))
         let before = try store.load(sink: "primary")
-        let moved = repeatedly(timeout: 20, every: 0.05, until: { $0 }) {
+        let moved = repeatedly(timeout: 20, every: 0.05, until: \.self) {
             ((try? store.load(sink: "primary")) ?? nil).map { $0 != before } ?? false
         }
         XCTAssertTrue(moved, "the new active did not write: \(LogFile.tail(standby.log))")
         kill(active.child.pid, SIGCONT)
-        XCTAssertTrue(active.child.waitForExit(timeout: 15), "the paused active kept running: \(LogFile.tail(active.log))")
+        XCTAssertTrue(
+            active.child.waitForExit(timeout: 15), "the paused active kept running: \(LogFile.tail(active.log))")
         chain.folder.forget(active.child)
         XCTAssertEqual(active.child.exitStatusIfExited().map { $0 >> 8 }, 1, LogFile.tail(active.log))
         let pausedLog = LogFile.tail(active.log, lines: 400)
@@ -106,7 +108,9 @@ final class HAProcessTests: XCTestCase {
             $0.hasPrefix("run-") && $0.hasSuffix(".log")
         }
         let raised = logs.flatMap { LogFile.tail(chain.folder.path + "/" + $0, lines: 2000).split(separator: "\n") }
-            .filter { $0.contains("fences raised") }.compactMap { $0.split(separator: " ").last { $0.hasPrefix("ms=") } }
+            .filter { $0.contains("fences raised") }.compactMap {
+                $0.split(separator: " ").last { $0.hasPrefix("ms=") }
+            }
         print(
             "HAProcessTests: takeovers after 4 kill -9 and 1 SIGSTOP with ttl_ms = \(ttlMS): "
                 + takeovers.map { String(format: "%.2f s", $0) }.joined(separator: ", ")

@@ -40,7 +40,8 @@ final class ResumePlanTests: XCTestCase {
 
     func testAnotherServerWithoutGTIDIsRefusedWithWhyAndWhatToDo() {
         XCTAssertThrowsError(
-            try ResumePlan(configured: .checkpointOrEarliest, resume: checkpoint(gtid: "", source: primary), server: promoted)
+            try ResumePlan(
+                configured: .checkpointOrEarliest, resume: checkpoint(gtid: "", source: primary), server: promoted)
         ) { error in
             XCTAssertEqual(
                 "\(error)",
@@ -63,7 +64,8 @@ final class ResumePlanTests: XCTestCase {
 
     func testACheckpointNamingNoServerKeepsItsPositionAndNoCheckpointTakesTheConfiguredStart() throws {
         XCTAssertEqual(
-            try ResumePlan(configured: .checkpointOrEarliest, resume: checkpoint(gtid: "", source: nil), server: promoted),
+            try ResumePlan(
+                configured: .checkpointOrEarliest, resume: checkpoint(gtid: "", source: nil), server: promoted),
             ResumePlan(start: .position(at), basis: .unnamedPosition))
         XCTAssertEqual(
             try ResumePlan(configured: .checkpointOrEnd, resume: nil, server: promoted),

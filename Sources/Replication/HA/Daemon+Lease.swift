@@ -46,7 +46,9 @@ extension Daemon {
     /// Under `[ha]`: waits as the standby (not ready; the status names the active instance) until
     /// this instance wins the lease, polling every TTL / 5. Nil when a stop signal came first.
     func waitForLease(_ ha: HAConfig, hooks: Hooks) throws -> LeaseHolder? {
-        guard let c = config.redis(named: ha.cluster) else { throw DaemonError("[ha] cluster: no [redis.\(ha.cluster)]") }
+        guard let c = config.redis(named: ha.cluster) else {
+            throw DaemonError("[ha] cluster: no [redis.\(ha.cluster)]")
+        }
         let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
         let lease = LeaderLease(client: client, leaseKey: ha.leaseKey, instance: ha.instance, ttlMilliseconds: ha.ttlMS)
         let started = Date().timeIntervalSince1970
@@ -64,8 +66,10 @@ extension Daemon {
                 case .held(let token):
                     logger.notice(
                         "lease acquired: this instance is active",
-                        ["instance": .string(ha.instance), "fencing_token": .init(Int(token)),
-                         "waited_ms": .init(Int((now - started) * 1000)), "lease": .string(lease.key)])
+                        [
+                            "instance": .string(ha.instance), "fencing_token": .init(Int(token)),
+                            "waited_ms": .init(Int((now - started) * 1000)), "lease": .string(lease.key),
+                        ])
                     return LeaseHolder(lease: lease, token: token, now: now)
                 case .heldByOther(let instance, let token):
                     text = "standby: \(instance) is active (fencing token \(token))"
@@ -104,7 +108,8 @@ extension Daemon {
     func refusedByFence(_ error: RedisError, hooks: Hooks) -> Int32 {
         metrics.error("fenced")
         hooks.stopping("stepped down: \(error)")
-        logger.error("write refused by the fence, another instance holds the lease; stepping down", ["error": "\(error)"])
+        logger.error(
+            "write refused by the fence, another instance holds the lease; stepping down", ["error": "\(error)"])
         return 1
     }
 

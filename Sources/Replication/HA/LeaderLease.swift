@@ -81,7 +81,9 @@ package final class LeaderLease {
     )? {
         let key = "{\(leaseKey)}"
         let reply = try client.send(RedisCommand("GET", key), key: key)
-        if let m = reply.errorMessage { throw RedisError(RedisError.code(forServerError: m), "reading lease \(key): \(m)") }
+        if let m = reply.errorMessage {
+            throw RedisError(RedisError.code(forServerError: m), "reading lease \(key): \(m)")
+        }
         guard let text = reply.text else { return nil }
         return try parse(text, key: key)
     }

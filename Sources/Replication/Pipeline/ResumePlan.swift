@@ -15,7 +15,9 @@ import Ops
 ///   A file:offset of one server is never applied to another's binlog.
 package struct ResumePlan: Sendable, Equatable {
     package enum Basis: String, Sendable, Equatable {
-        case configured, position, unnamedPosition = "position (checkpoint names no server)", gtid
+        case configured, position
+        case unnamedPosition = "position (checkpoint names no server)"
+        case gtid
     }
 
     package var start: SourceStart
