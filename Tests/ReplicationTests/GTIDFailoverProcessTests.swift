@@ -41,6 +41,28 @@ final class GTIDFailoverProcessTests: XCTestCase {
                     + "and the checkpoint holds no GTID state to resume from"), log)
         XCTAssertTrue(log.contains("sluice will not resume there"), log)
         XCTAssertEqual(try store.load(sink: "primary"), forged, "a refused start writes nothing")
+
+        // The way out the message names: set each sink's checkpoint on the new server; it then
+        // names that server and the daemon starts from it.
+        let end = try XCTUnwrap(replica.connect().query("SELECT @@gtid_binlog_pos AS g").value("g"))
+        for sink in ["primary", "kafka"] {
+            let set = try chain.folder.run(
+                service: "checkpoint-set", executable: chain.executable,
+                arguments: ["checkpoint", "set", "--config", chain.runConfigPath, "--sink", sink, "--position", end],
+                workingDirectory: chain.folder.path, logPath: chain.folder.path + "/checkpoint-set.log", timeout: 30)
+            XCTAssertEqual(set.status, 0, set.output)
+        }
+        let moved = try XCTUnwrap(store.load(sink: "primary"))
+        XCTAssertEqual(moved.source, SourceIdentity(serverID: UInt32(replica.serverID), flavor: "mariadb"))
+        XCTAssertEqual(moved.gtid, end)
+        let resumed = try chain.startDaemon()
+        XCTAssertTrue(
+            repeatedly(timeout: 30, every: 0.1, until: \.self) {
+                LogFile.tail(chain.runLogPath, lines: 50).contains("resume_by=position")
+            }, chain.runLogTail())
+        resumed.stop(grace: 15)
+        chain.folder.forget(resumed)
+        XCTAssertEqual(resumed.exitStatusIfExited(), 0, chain.runLogTail())
     }
 
     func testKilledDaemonResumesByGTIDOnThePromotedReplica() throws {

@@ -7,8 +7,8 @@ import Ops
 /// - No checkpoint, or a start that ignores checkpoints: the configured start.
 /// - The checkpoint's server is this server (same flavour and server_id, same server_uuid when
 ///   both have one): its binlog file:offset, as before.
-/// - The checkpoint names no server (written by an older sluice or by `sluice checkpoint set`):
-///   its file:offset, which the operator vouched for; `note` says so.
+/// - The checkpoint names no server (written by a sluice before checkpoints named it): its
+///   file:offset, as before; `basis` says so in the start line.
 /// - Another server of the same flavour: the checkpoint's GTID state (MariaDB position per
 ///   domain, MySQL executed set), so the new server sends every transaction after it.
 /// - Another server and no GTID state, or another flavour: refused with why and what to do.
