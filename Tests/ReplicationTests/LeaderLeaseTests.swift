@@ -28,7 +28,8 @@ extension RedisSinkTests {
         XCTAssertEqual(try a.acquire(), .heldByOther(instance: "b", token: first + 1))
 
         // b stops renewing: a takes the lease once the TTL ran out.
-        let took = repeatedly(timeout: 5, every: 0.05, until: { $0 != nil }) { () -> Int64? in
+        let taken: (Int64?) -> Bool = { $0 != nil }
+        let took = repeatedly(timeout: 5, every: 0.05, until: taken) { () -> Int64? in
             if case .held(let token) = try? a.acquire() { return token }
             return nil
         }
