@@ -11,8 +11,8 @@ import XCTest
 /// SIGKILL 4 times, alternating (kept small: each takeover waits out the TTL), and the other takes
 /// over within TTL + 2 s each time; then the active is SIGSTOPped past its TTL, the other takes
 /// over and writes, and after SIGCONT the old one steps down (exit 1) having written nothing to
-/// Redis (its writes carry the old fencing token). Redis equals MySQL at the end; Kafka holds
-/// every change (duplicates allowed).
+/// Redis (its writes carry the old fencing token); a SIGTERM of the active hands over at once.
+/// Redis equals MySQL at the end; Kafka holds every change (duplicates allowed).
 final class HAProcessTests: XCTestCase {
     private let ttlMS = 2000
 
@@ -102,7 +102,18 @@ final class HAProcessTests: XCTestCase {
         XCTAssertTrue(pausedLog.contains("stepping down"), pausedLog)
         let fencedRefusal = pausedLog.contains("write refused by the fence")
 
-        let daemon = standby.child
+        // A clean stop (SIGTERM) releases the lease: the standby takes over at once, not after the TTL.
+        let next = try start(activeName)
+        XCTAssertTrue(waitForLog(next.log, "standby: \(standbyName) is active", timeout: 20), LogFile.tail(next.log))
+        let handedOver = Date()
+        standby.child.stop(grace: 15)
+        chain.folder.forget(standby.child)
+        XCTAssertEqual(standby.child.exitStatusIfExited(), 0, LogFile.tail(standby.log))
+        XCTAssertTrue(waitForLog(next.log, "lease acquired", timeout: 10), LogFile.tail(next.log))
+        let handover = Date().timeIntervalSince(handedOver)
+        XCTAssertLessThan(handover, Double(ttlMS) / 1000, "the released lease waited out its TTL")
+
+        let daemon = next.child
         let (check, kafka) = try chain.finishFaultTest(workload, daemon: daemon)
         let logs = (try FileManager.default.contentsOfDirectory(atPath: chain.folder.path)).filter {
             $0.hasPrefix("run-") && $0.hasSuffix(".log")
@@ -115,6 +126,7 @@ final class HAProcessTests: XCTestCase {
             "HAProcessTests: takeovers after 4 kill -9 and 1 SIGSTOP with ttl_ms = \(ttlMS): "
                 + takeovers.map { String(format: "%.2f s", $0) }.joined(separator: ", ")
                 + "; paused active stepped down (\(fencedRefusal ? "after a write refused by the fence" : "on its lease check, before any write"))"
+                + "; handover after SIGTERM \(String(format: "%.2f s", handover))"
                 + "; fences raised in \(raised.map { $0.dropFirst(3) + " ms" }.joined(separator: ", "))"
                 + "; \(workload.committed.values.reduce(0, +)) transactions; \(check.rowsChecked) rows equal; Kafka \(kafka.summary); "
                 + "\(Int(Date().timeIntervalSince(started))) s")
