@@ -5,7 +5,7 @@ import Foundation
 /// standbys and take over within `ttl_ms` after it dies. Each new holder gets a greater fencing
 /// token that the sinks' writes carry, so an old holder paused past its lease writes nothing.
 public struct HAConfig: Sendable, Equatable {
-    /// The `[redis.NAME]` holding the lease (and the fence keys the writes check).
+    /// The `[redis.NAME]` holding the lease (the fence keys live in every cluster written).
     public var cluster: String
     /// The lease key; its token counter is `<lease_key>:token` in the same slot.
     public var leaseKey: String
