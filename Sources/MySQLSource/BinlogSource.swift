@@ -108,6 +108,9 @@ package final class BinlogSource {
 
     /// The server_id of the server streamed from (once connected).
     package var serverID: UInt32? { server?.id }
+    /// Its server_uuid (MySQL; nil on MariaDB) and flavour, once connected.
+    package var serverUUID: String? { server?.uuid }
+    package private(set) var serverFlavour: ServerSettings.Flavour?
     /// The replication connection's id on the server (for `KILL`), nil while disconnected.
     package var connectionID: UInt64? { session?.connection.threadID }
     /// Where a restart may begin without losing anything.
@@ -247,6 +250,7 @@ package final class BinlogSource {
                 endpoint: endpoint(), options: configuration.replica, start: try resumeStart())
             connections += 1
             server = (opened.settings.serverID, opened.settings.serverUUID)
+            serverFlavour = opened.settings.flavour
             if assembler == nil {
                 assembler = TransactionAssembler(
                     from: try initialCheckpoint(opened), chunkRows: configuration.chunkRows,

@@ -29,8 +29,10 @@ final class MixedPaymentsWorkload: @unchecked Sendable {
 
     private let ended = DispatchSemaphore(value: 0)
 
-    /// Runs the workload on a thread of its own over `db` until `finish()`.
+    /// Runs the workload on a thread of its own over `db` until `finish()` (again after a
+    /// `finish()`, e.g. on a promoted replica).
     func start(on db: MySQLConnection, pause: Double) {
+        locked { stopRequested = false }
         let connection = SendableBox(db)
         Thread { [self] in
             run(on: connection.value, pause: pause)

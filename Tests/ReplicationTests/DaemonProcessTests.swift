@@ -158,6 +158,7 @@ final class DaemonProcessTests: XCTestCase {
                     && s.value(series("sluice_sink_rows_applied_total", $0)) == Double(changes + 3)
                     && s.value(series("sluice_checkpoint_position_bytes", $0, table: false)) == end
                     && s.value(series("sluice_checkpoint_age_seconds", $0, table: false)) != nil
+                    && s.value(series("sluice_sink_lag_bytes", $0, table: false)) == 0
             }
         }
         for sink in sinks {
@@ -167,7 +168,14 @@ final class DaemonProcessTests: XCTestCase {
             XCTAssertEqual(after.value(series("sluice_checkpoint_file_number", sink, table: false)), 1, sink)
             let age = try XCTUnwrap(after.value(series("sluice_checkpoint_age_seconds", sink, table: false)), sink)
             XCTAssertTrue((0..<30).contains(age), "\(sink) checkpoint age \(age)")
+            // Caught up: nothing between its checkpoint and the end of the binlog, and no staler
+            // than the source itself.
+            XCTAssertEqual(after.value(series("sluice_sink_lag_bytes", sink, table: false)), 0, sink)
+            let lag = try XCTUnwrap(after.value(series("sluice_sink_lag_seconds", sink, table: false)), after.text)
+            XCTAssertLessThan(lag, 5, sink)
         }
+        XCTAssertEqual(after.value(#"sluice_build_info{version="\#(SluiceVersion.current)"}"#), 1, after.text)
+        XCTAssertGreaterThan(after.value("sluice_process_resident_memory_bytes") ?? 0, 1_000_000, after.text)
         XCTAssertEqual(after.value(#"sluice_rewinds_total{sink="redis.primary"}"#), nil, "no failover, no rewind")
     }
 }

@@ -49,7 +49,14 @@ package enum CheckpointEditor {
     /// GTID's transaction in the binlog. A position the source does not have throws
     /// `.positionNotOnServer`, unless `force` (then a FILE:POS is taken as given; a GTID still needs
     /// its place in the binlog).
+    /// The checkpoint names the server it was checked against (guarantee 8).
     package static func checkpoint(_ text: String, on mysql: MySQLConnection, force: Bool) throws -> SinkCheckpoint {
+        var checkpoint = try located(text, on: mysql, force: force)
+        checkpoint.source = try ServerSettings.read(from: mysql).sourceIdentity
+        return checkpoint
+    }
+
+    private static func located(_ text: String, on mysql: MySQLConnection, force: Bool) throws -> SinkCheckpoint {
         let now = Int64(Date().timeIntervalSince1970)
         switch try ClusterResync.parse(text, flag: "position") {
         case .position(let p):

@@ -106,7 +106,8 @@ package final class ClusterResync {
         while true {
             guard let t = try next(source) else { break }
             if t.chunk == 0 { ordinal = 0 }
-            let item = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: ordinal)
+            let item = t.pipelineTransaction(
+                serverID: source.serverID ?? 0, firstOrdinal: ordinal, source: source.sourceIdentity)
             ordinal += t.changes.count
             let changes = filter.apply(item.changes)
             let outcomes = try sink.apply(changes, checkpoint: nil)

@@ -14,6 +14,8 @@ package struct SourceSnapshot: Sendable, Equatable {
     package var position: BinlogPosition
     /// The GTID position at `position` (`0-1-42`), empty when the source has no GTIDs.
     package var gtid: String
+    /// The server read (its checkpoint's `position` belongs to it).
+    package var source: SourceIdentity?
 
     /// Opens the snapshot on `connection` (leaving its transaction open: read, then `end`).
     /// TIMESTAMPs are read in UTC, as the binlog path stores them.
@@ -36,7 +38,9 @@ package struct SourceSnapshot: Sendable, Equatable {
             try connection.query(
                 "SELECT BINLOG_GTID_POS(\(SourceTable.literal(file)), \(offset)) AS g"
             ).value("g") ?? ""
-        return SourceSnapshot(position: BinlogPosition(file: file, offset: offset), gtid: gtid)
+        return SourceSnapshot(
+            position: BinlogPosition(file: file, offset: offset), gtid: gtid,
+            source: try ServerSettings.read(from: connection).sourceIdentity)
     }
 
     /// Ends the snapshot's transaction.
@@ -58,6 +62,7 @@ package struct SourceSnapshot: Sendable, Equatable {
     }
 
     package var checkpoint: SinkCheckpoint {
-        SinkCheckpoint(position: position, gtid: gtid, commitTime: Int64(Date().timeIntervalSince1970))
+        SinkCheckpoint(
+            position: position, gtid: gtid, commitTime: Int64(Date().timeIntervalSince1970), source: source)
     }
 }

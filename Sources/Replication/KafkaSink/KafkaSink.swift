@@ -1,4 +1,5 @@
 import Binlog
+import Ops
 import Foundation
 import Kafka
 import Ops
@@ -123,7 +124,8 @@ public final class KafkaSink {
     public let name: String
     public let settings: Settings
     private let mappings: [String: TableMapping]
-    private let log: (String) -> Void
+    /// Receives each line with its level: warnings while delivery is held or retried, a notice when it recovers.
+    private let log: (LogLevel, String) -> Void
     private let sleep: (Double) -> Void
     private let observer: Observer
     private let makeProducer: ([String: String]) throws(KafkaError) -> KafkaProducer
@@ -141,7 +143,7 @@ public final class KafkaSink {
 
     package init(
         name: String = "kafka", settings: Settings, mappings: [TableMapping],
-        log: @escaping (String) -> Void, observer: Observer = Observer(),
+        log: @escaping (LogLevel, String) -> Void, observer: Observer = Observer(),
         sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
         now: @escaping () -> Date = Date.init,
         makeProducer: @escaping ([String: String]) throws(KafkaError) -> KafkaProducer = {
@@ -362,13 +364,13 @@ public final class KafkaSink {
         }
         if held {
             let seconds = Int(Date().timeIntervalSince(started))
-            log("Kafka: delivering again: the held batch went through after \(seconds) s")
+            log(.notice, "Kafka: delivering again: the held batch went through after \(seconds) s")
         }
         return failed
     }
 
     private func note(_ text: String) {
         problem = text
-        log(text)
+        log(.warning, text)
     }
 }

@@ -48,6 +48,7 @@ extension LagStatus {
         if let dr = config.drApply {
             rows.append(drRow(config: config, dr: dr, now: now, fetchWaitSeconds: fetchWaitSeconds))
         }
+        if let row = haRow(config: config) { rows.append(row) }
         var status = LagStatus(rows: rows, maxSeconds: Double(config.lag.maxSeconds), maxBytes: UInt64(max(0, config.lag.maxBytes)))
         status.judge()
         return status

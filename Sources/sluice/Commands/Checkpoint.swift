@@ -9,7 +9,8 @@ enum CheckpointShowCommand {
         discussion: """
             One line per sink `sluice run` keeps: each [redis.NAME] that is not the DR cluster,
             and `kafka` (kept in the daemon's cluster) when Kafka is on: the binlog position and
-            GTID position of the last transaction it acknowledged, and its commit time.
+            GTID position of the last transaction it acknowledged, its commit time, and the
+            server it was read from (a position means something only there: docs/failover.md).
             """,
         flags: [.config, .boolean("json", help: "print one JSON object")]
     ) { invocation in
@@ -23,13 +24,16 @@ enum CheckpointShowCommand {
                 rows.append([
                     "sink": sink.name, "cluster": sink.cluster.name, "file": c?.position.file ?? "",
                     "pos": c?.position.offset ?? 0, "gtid": c?.gtid ?? "", "time": c?.commitTime ?? 0,
+                    "mysql_gtid": c?.mysqlGTID ?? "", "server_id": c?.source.map { Int($0.serverID) } ?? 0,
+                    "server_uuid": c?.source?.serverUUID ?? "", "flavor": c?.source?.flavor ?? "",
                 ])
                 lines.append(
                     "\(sink.name) (in redis.\(sink.cluster.name)): "
                         + (c.map {
-                            "\($0.position) gtid \($0.gtid.isEmpty ? "-" : $0.gtid) commit time \($0.commitTime)"
-                        }
-                            ?? "no checkpoint"))
+                            "\($0.position) gtid \($0.gtid.isEmpty ? "-" : $0.gtid)"
+                                + ($0.mysqlGTID.isEmpty ? "" : " mysql gtid \($0.mysqlGTID)")
+                                + " commit time \($0.commitTime), read from \($0.source.map { "\($0)" } ?? "an unnamed server")"
+                        } ?? "no checkpoint"))
             } catch {
                 failed = true
                 rows.append(["sink": sink.name, "cluster": sink.cluster.name, "error": "\(error)"])

@@ -18,6 +18,7 @@ enum RunCommand {
         flags: [.config]
     ) { invocation in
         let config = try invocation.loadConfig()
+        if config.kafka.enabled { try Libraries.requireTestedKafka() }
         let path = invocation.arguments.value(Flag.config.name) ?? Flag.config.defaultValue ?? ""
         let format = config.log.format
         let logger = Logger.standardError(level: config.log.level, format: format)
@@ -46,6 +47,10 @@ enum RunCommand {
                     case .success(let loaded): return loaded.config
                     case .failure(let errors): throw errors
                     }
+                },
+                standby: { text in
+                    state.standby(text)
+                    runtime.status(text)
                 }))
         return code == 0 ? .success : code == 3 ? .lagging : .failure
     }
