@@ -34,17 +34,24 @@ let package = Package(
         .target(name: "Replication",
                 dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops"],
                 path: "Sources/Replication"),
-        .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster"], path: "Sources/Ledger"),
+        .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster", "Ops"], path: "Sources/Ledger"),
 
         // Starts real MariaDB, Redis Cluster and Tansu on loopback for tests and `sluice demo`.
         .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],
                 path: "Sources/TestSupport"),
 
+        // Deployable without the Swift toolchain, in every configuration (so the tests check the
+        // debug binary's linkage too): the Swift standard library and Foundation are linked
+        // statically, and the only RUNPATH is the package's private library folder
+        // (/usr/lib/sluice beside /usr/bin/sluice), which carries the tested librdkafka.
         .executableTarget(
             name: "sluice",
             dependencies: ["Binlog", "BinlogCompression", "MySQLSource", "RedisCluster", "Kafka",
                            "Replication", "Ledger", "Ops", "TestSupport"],
-            path: "Sources/sluice"),
+            path: "Sources/sluice",
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-rpath=$ORIGIN/../lib/sluice",
+                                            "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
+                                            "-l_FoundationCollections", "-lswiftSynchronization"])]),
 
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
                     exclude: ["Fixtures"]),
@@ -54,6 +61,9 @@ let package = Package(
         // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
         .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
                     path: "Tests/MySQLSourceTests"),
+        // The ledger: pure protocol/recovery/journal tests, and live ones against two MariaDB shards.
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Ops", "MySQLSource", "RedisCluster", "TestSupport"],
+                    path: "Tests/LedgerTests"),
         // Against real servers started by TestSupport; also reaches each C library directly.
         .testTarget(name: "IntegrationTests",
                     dependencies: ["TestSupport", "MySQLSource", "RedisCluster", "Kafka",

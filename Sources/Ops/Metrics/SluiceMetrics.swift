@@ -2,7 +2,7 @@
 /// (and only these) with a `MetricsRegistry`; docs/metrics.md documents each one and the alerting
 /// rules in config/sluice-alerts.yml refer to them by name (tests check both stay in step).
 ///
-/// Labels are limited to `MetricLabel` (db, table, kind, sink, cluster): never an account, a key
+/// Labels are limited to `MetricLabel` (db, table, kind, sink, cluster, version): never an account, a key
 /// or a row.
 package enum SluiceMetrics {
     // MARK: Source (binlog reader)
@@ -42,6 +42,18 @@ package enum SluiceMetrics {
     package static let rewinds = CounterDefinition(
         "sluice_rewinds_total",
         "Times a sink's Redis cluster failed over (a replica now serves slots as a master) and the daemon replayed from the checkpoint its replicas confirmed, by sink.",
+        labels: [.sink])
+
+    package static let sinkLagSeconds = GaugeDefinition(
+        "sluice_sink_lag_seconds",
+        "Seconds a sink is behind the source: the source lag plus the commit-time span between the newest transaction read and the sink's checkpoint.",
+        labels: [.sink])
+    package static let sinkLagBytes = GaugeDefinition(
+        "sluice_sink_lag_bytes",
+        "Bytes of binlog between a sink's checkpoint and the end of the source's binlog.", labels: [.sink])
+    package static let redisWaitShortfalls = CounterDefinition(
+        "sluice_redis_wait_shortfalls_total",
+        "Times a Redis sink's WAIT answered fewer replicas than [redis] wait_replicas within wait_timeout_ms (the batch counts as unconfirmed until the replicas catch up), by sink.",
         labels: [.sink])
 
     package static let sinkBlockedSeconds = GaugeDefinition(
@@ -89,13 +101,52 @@ package enum SluiceMetrics {
         "Messages between the DR applier's stored offsets and the ends of its topics' partitions.",
         labels: [.cluster])
 
+    // MARK: Ledger (`sluice ledger serve`)
+
+    package static let ledgerTransfers = CounterDefinition(
+        "sluice_ledger_transfers_total",
+        "Transfer requests by outcome (created, replayed, conflict, refused, unavailable, pending).", labels: [.kind])
+    package static let ledgerTransferSeconds = HistogramDefinition(
+        "sluice_ledger_transfer_seconds",
+        "Seconds from a transfer request to its answer (every outcome).",
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+    package static let ledgerXA = CounterDefinition(
+        "sluice_ledger_xa_total",
+        "XA branches ended, by kind (commit, rollback, resolved_commit, resolved_rollback).", labels: [.kind])
+    package static let ledgerJournalFsyncSeconds = HistogramDefinition(
+        "sluice_ledger_journal_fsync_seconds",
+        "Seconds each journal fsync took.",
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
+    package static let ledgerJournalRecordsPerFsync = HistogramDefinition(
+        "sluice_ledger_journal_records_per_fsync",
+        "Journal records made durable by one fsync (group commit).", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
+    package static let ledgerInDoubt = GaugeDefinition(
+        "sluice_ledger_in_doubt",
+        "XA branches the serving ledger left in doubt (a shard lost mid-transfer) and is still resolving.")
+    // MARK: Process
+
+    package static let buildInfo = GaugeDefinition(
+        "sluice_build_info", "Always 1; the version label names the running sluice.", labels: [.version])
+    package static let processResidentMemoryBytes = GaugeDefinition(
+        "sluice_process_resident_memory_bytes", "Resident memory of the process, in bytes.")
+    package static let processCPUSeconds = CounterDefinition(
+        "sluice_process_cpu_seconds_total", "CPU time the process used, user and system, in seconds.")
+    package static let processStartTimeSeconds = GaugeDefinition(
+        "sluice_process_start_time_seconds", "When the process started, in seconds since the epoch.")
+    package static let processOpenFDs = GaugeDefinition(
+        "sluice_process_open_fds", "File descriptors the process has open (sockets included).")
+
     /// Every definition above, in the order docs/metrics.md lists them.
     package static let all: [any MetricDefinition] = [
         sourceLagSeconds, sourceLagBytes, sourceEvents, sourceRows, sourceTransactions,
-        sinkRowsApplied, sinkBatches, sinkStaleWrites, rewinds, sinkBlockedSeconds,
+        sinkRowsApplied, sinkBatches, sinkStaleWrites, rewinds, sinkLagSeconds, sinkLagBytes, redisWaitShortfalls,
+        sinkBlockedSeconds,
         errors,
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,
         drLagSeconds, drMessagesBehind,
+        ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
+        ledgerInDoubt,
+        buildInfo, processResidentMemoryBytes, processCPUSeconds, processStartTimeSeconds, processOpenFDs,
     ]
 }

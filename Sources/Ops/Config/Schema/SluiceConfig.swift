@@ -15,6 +15,10 @@ public struct SluiceConfig: Sendable, Equatable {
     public var lag: LagConfig
     public var log: LogConfig
     public var daemon: DaemonConfig
+    /// The companion write path (`sluice ledger`); absent when this host doesn't run one.
+    public var ledger: LedgerConfig?
+    /// Active/standby `sluice run`; absent: this instance always runs (no lease).
+    public var ha: HAConfig?
 
     /// The `[redis.NAME]` cluster.
     public func redis(named name: String) -> RedisConfig? { redis.first { $0.name == name } }
@@ -39,9 +43,11 @@ public struct SluiceConfig: Sendable, Equatable {
                         "cannot read the configuration file", cause: error.reason)
                 ]))
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
+        guard var text = String(validating: data, as: UTF8.self) else {
             return .failure(ConfigErrors([ConfigError(.syntax, file: path, line: 0, "the file is not UTF-8 text")]))
         }
+        // A UTF-8 byte-order mark (some Windows editors write one) is not part of the TOML.
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         let directory = (path as NSString).deletingLastPathComponent
         return parse(text, file: path, directory: directory.isEmpty ? "." : directory, environment: environment)
     }
@@ -111,23 +117,26 @@ public struct SluiceConfig: Sendable, Equatable {
         let mappingReaders = root.arrayOfTables("mapping")
         let mappings = mappingReaders.enumerated().compactMap { index, reader in
             MappingConfig(
-                index: index, reader, knownClusters: clusterNames,
-                defaultClusters: defaultClusters)
+                index: index, reader, knownClusters: clusterNames, defaultClusters: defaultClusters,
+                reservedPrefixes: KeyNamespace.reserved(checkpointPrefixes: redis.map(\.checkpointPrefix)),
+                consumedByDR: drReader != nil)
         }
         root.attach("mapping", mappingReaders)
         for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
         root.attach("redis", redisReader)
-        let kafka = root.section("kafka") { KafkaConfig($0, consumedByDR: drReader != nil) }
+        let kafka = root.section("kafka") { KafkaConfig(
+                $0, consumedByDR: drReader != nil,
+                hashMasks: mappings.contains { $0.kafkaMaskColumns.contains { $0.rule == .hash } }) }
         if source?.flavor == .mysql { refuseBinlogVersions(mappingReaders) }
 
         var drApply: DRApplyConfig?
         if let drReader, let drCluster {
-            let topics = Array(Set(mappings.map { kafka.topic(for: $0.qualifiedTable) })).sorted()
+            let topics = Array(Set(mappings.map { kafka.topic(database: $0.database, table: $0.table) })).sorted()
             drApply = DRApplyConfig(drReader, redisCluster: drCluster, defaultTopics: topics)
             root.attach("dr_apply", drReader)
         }
 
-        if !root.has("source"), drReader == nil {
+        if !root.has("source"), drReader == nil, !root.has("ledger") {
             root.context.error(
                 .missingRequired, line: 0, keyPath: "",
                 "nothing to run: configure [source] (the binlog daemon) and/or [dr_apply] (the DR applier)")
@@ -137,10 +146,23 @@ public struct SluiceConfig: Sendable, Equatable {
         let lag = root.section("lag", LagConfig.init)
         let log = root.section("log", LogConfig.init)
         let daemon = root.section("daemon", DaemonConfig.init)
+        var ledger: LedgerConfig?
+        if root.has("ledger") {
+            ledger = root.section("ledger") { LedgerConfig($0, clusterNames: clusterNames) }
+        } else {
+            _ = root.raw("ledger")
+        }
+
+        var ha: HAConfig?
+        if root.has("ha") {
+            ha = root.section("ha") { HAConfig($0, clusterNames: clusterNames) }
+        } else {
+            _ = root.raw("ha")
+        }
 
         if root.has("source"), source == nil { return nil }
         return SluiceConfig(
             source: source, filter: filter, mappings: mappings, redis: redis, kafka: kafka,
-            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon)
+            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon, ledger: ledger, ha: ha)
     }
 }
