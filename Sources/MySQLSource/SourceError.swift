@@ -14,6 +14,9 @@ package struct SourceError: Error, Sendable, Equatable, CustomStringConvertible 
         case authentication
         /// Another replica uses the same server_id.
         case serverIDConflict
+        /// A replica registered on the server (`SHOW SLAVE HOSTS`) has sluice's server_id: another
+        /// instance, or this instance's previous connection that the server has not yet seen close.
+        case serverIDInUse
         /// The requested binlog is no longer on the server.
         case purgedBinlog
         /// The server ended the binlog dump with an error.

@@ -114,7 +114,7 @@ package enum SourcePrerequisites {
             fail(.serverIDConflict, "server_id \(serverID) is the server's own server_id; choose another for sluice")
         } else if let replicas = facts.replicaServerIDs, replicas.contains(serverID) {
             fail(
-                .serverIDConflict,
+                .serverIDInUse,
                 "server_id \(serverID) is already used by a replica of this server (SHOW SLAVE HOSTS); each replica needs its own"
             )
         }

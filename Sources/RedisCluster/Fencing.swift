@@ -51,20 +51,31 @@ public enum Fencing {
         return tonumber(ARGV[1])
         """
 
-    /// Raises every slot's fence key in `client`'s cluster to `token`. Throws `.fenced` when a
-    /// slot already holds a greater token (a newer holder exists: this one must not write).
-    public static func raise(to token: Int64, in client: RedisClusterClient) throws(RedisError) {
-        let requests = (0..<HashSlot.count).map { slot in
-            (RedisCommand("EVAL", raiseScript, "1", key(forSlot: slot), String(token)), Optional(slot))
-        }
-        let replies = try client.pipeline(requests)
-        for (slot, reply) in replies.enumerated() {
-            if let m = reply.errorMessage {
-                throw RedisError(RedisError.code(forServerError: m), "raising fence \(key(forSlot: slot)) failed: \(m)")
+    /// Raises every slot's fence key in `client`'s cluster to `token`, in pipelined rounds of
+    /// `round` slots. Throws `.fenced` when a slot already holds a greater token (a newer holder
+    /// exists: this one must not write), or when `stillHolder`, asked after each round (it renews
+    /// the lease when due: on a slow machine the whole raise can outlast a short TTL), says no.
+    public static func raise(
+        to token: Int64, in client: RedisClusterClient, round: Int = 2048, stillHolder: () -> Bool = { true }
+    ) throws(RedisError) {
+        for first in stride(from: 0, to: HashSlot.count, by: round) {
+            let slots = first..<min(first + round, HashSlot.count)
+            let requests = slots.map { slot in
+                (RedisCommand("EVAL", raiseScript, "1", key(forSlot: slot), String(token)), Optional(slot))
             }
-            if let stored = reply.int, stored > token {
-                throw RedisError(
-                    .fenced, "\(refusalPrefix) token \(token) is older than \(stored) at \(key(forSlot: slot))")
+            let replies = try client.pipeline(requests)
+            for (slot, reply) in zip(slots, replies) {
+                if let m = reply.errorMessage {
+                    throw RedisError(
+                        RedisError.code(forServerError: m), "raising fence \(key(forSlot: slot)) failed: \(m)")
+                }
+                if let stored = reply.int, stored > token {
+                    throw RedisError(
+                        .fenced, "\(refusalPrefix) token \(token) is older than \(stored) at \(key(forSlot: slot))")
+                }
+            }
+            if !stillHolder() {
+                throw RedisError(.fenced, "\(refusalPrefix) the lease was lost while raising the fences to \(token)")
             }
         }
     }

@@ -29,7 +29,7 @@ final class PrerequisiteTests: XCTestCase {
         let report = SourcePrerequisites.evaluate(
             settings: settings, facts: facts, serverID: 7, tables: [table, TableName("shop", "secret")])
         XCTAssertEqual(
-            report.errors.map(\.code), [.prerequisite, .prerequisite, .prerequisite, .serverIDConflict, .privileges])
+            report.errors.map(\.code), [.prerequisite, .prerequisite, .prerequisite, .serverIDInUse, .privileges])
         XCTAssertEqual(report.errors[0].message, "the binary log is off (log_bin=OFF): start the server with --log-bin")
         XCTAssertTrue(report.errors[1].message.hasPrefix("binlog_format is MIXED, sluice needs ROW"))
         XCTAssertEqual(

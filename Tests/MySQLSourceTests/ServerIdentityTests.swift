@@ -26,7 +26,7 @@ final class ServerIdentityTests: XCTestCase {
         // The check before starting sees the registered replica.
         let report = try SourcePrerequisites.run(
             on: fixture.admin, settings: ServerSettings.read(from: fixture.admin), serverID: 5000, tables: [])
-        XCTAssertEqual(report.errors.map(\.code), [.serverIDConflict])
+        XCTAssertEqual(report.errors.map(\.code), [.serverIDInUse])
     }
 
     /// The primary fails over to its replica (another server_id): the source notices on

@@ -91,9 +91,7 @@ package final class Daemon {
         for line in checks.acceptedText { logger.warning(line) }
         guard checks.passed else { throw StartupRefusal(checks.refusalText) }
         let tables = config.mappings.map { TableName($0.database, $0.table) }
-        let prerequisites = StartupChecks.beyondChecks(
-            try SourcePrerequisites.run(
-                on: MySQLConnection(endpoint), settings: settings, serverID: sourceConfig.serverID, tables: tables))
+        let prerequisites = try prerequisites(endpoint: endpoint, settings: settings, source: sourceConfig, tables: tables)
         for line in prerequisites.warnings { logger.warning(line) }
         if !prerequisites.refusals.isEmpty {
             throw StartupRefusal("refusing to start: " + prerequisites.refusals.joined(separator: "; "))
@@ -152,6 +150,42 @@ package final class Daemon {
         return try loop(
             source: makeSource(start), restart: makeSource, origin: start, pipeline: pipeline, hooks: hooks,
             waitReplicas: redis.settings.waitReplicas, holder: holder)
+    }
+
+    /// The source prerequisites, asked again while the only refusal is a replica registered with
+    /// sluice's server_id: right after a restart (systemd, a standby taking over) the server still
+    /// lists the previous connection until its dump thread next writes to it, a heartbeat at most
+    /// `heartbeat_ms` later. Three heartbeats (at least 5 s) are given for it to go; a registration
+    /// still there then is another instance, and the start is refused. Under `[ha]` the lease is
+    /// the guard instead: the registration is a previous holder's, and only a warning.
+    private func prerequisites(
+        endpoint: MySQLEndpoint, settings: ServerSettings, source: SourceConfig, tables: [TableName]
+    ) throws -> (refusals: [String], warnings: [String]) {
+        let deadline = Date().addingTimeInterval(max(5, 3 * Double(source.heartbeatMS) / 1000))
+        var warned = false
+        while true {
+            let report = try SourcePrerequisites.run(
+                on: MySQLConnection(endpoint), settings: settings, serverID: source.serverID, tables: tables)
+            let registered = report.errors.contains { $0.code == .serverIDInUse }
+            let otherRefusals = StartupChecks.beyondChecks(
+                PrerequisiteReport(errors: report.errors.filter { $0.code != .serverIDInUse })).refusals
+            if registered, config.ha != nil, otherRefusals.isEmpty {
+                // Under [ha] the lease decides who reads (both instances share the server_id),
+                // and the server drops the older connection when this one registers.
+                let checks = StartupChecks.beyondChecks(
+                    PrerequisiteReport(errors: [], warnings: report.warnings))
+                let note = "server_id \(source.serverID) is registered on the source by a previous holder's connection; under [ha] the server drops it when this instance registers"
+                return ([], checks.warnings + [note])
+            }
+            guard registered, otherRefusals.isEmpty, Date() < deadline else { return StartupChecks.beyondChecks(report) }
+            if !warned {
+                warned = true
+                logger.warning(
+                    "server_id \(source.serverID) is registered on the source (SHOW SLAVE HOSTS); waiting for a previous connection of this daemon to close",
+                    ["wait_seconds": .init(Int(deadline.timeIntervalSinceNow.rounded(.up)))])
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
     }
 
     /// `restart` makes a source reading from a new start (after a rewind); `origin` is where the

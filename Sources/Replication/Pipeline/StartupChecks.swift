@@ -61,7 +61,7 @@ extension StartupChecks {
     /// the warning about binlog_row_metadata.
     package static func beyondChecks(_ report: PrerequisiteReport) -> (refusals: [String], warnings: [String]) {
         let refusals = report.errors.filter { error in
-            [.serverIDConflict, .privileges, .configuration].contains(error.code)
+            [.serverIDConflict, .serverIDInUse, .privileges, .configuration].contains(error.code)
                 || error.message.hasPrefix("the binary log is off")
         }
         return (refusals.map(\.message), report.warnings.filter { $0.contains("binlog_row_metadata") })
