@@ -78,13 +78,23 @@ package final class LedgerService: @unchecked Sendable {
         return answer
     }
 
+    /// The idempotency key is checked by the entry's unique index inside the transfer, not by a
+    /// look-up before it: the common case (a new key) costs no extra query. A key already used
+    /// makes the entry insert fail (duplicate key), everything rolls back, and the earlier entry
+    /// answers. A refusal is checked the same way before it is answered, so a replay whose
+    /// accounts changed since (now short of funds, frozen) still gets its first answer.
     private func decide(_ request: TransferRequest) -> TransferAnswer {
-        if request.from == request.to { return .refused(.sameAccount) }
-        if let answer = lookUp(request) { return answer }
-        guard risk(request) else { return .refused(.riskRefused) }
-        switch run(request) {
+        let outcome: TransferOutcome
+        if request.from == request.to {
+            outcome = .refused(.sameAccount)
+        } else if !risk(request) {
+            outcome = .refused(.riskRefused)
+        } else {
+            outcome = run(request)
+        }
+        switch outcome {
         case .committed(let result): return .created(result)
-        case .refused(let refusal): return .refused(refusal)
+        case .refused(let refusal): return lookUp(request) ?? .refused(refusal)
         case .unavailable(let reason): return .unavailable(reason)
         case .decidedNotCommitted(let id, _, let reason): return .pending(transferID: id, reason: reason)
         case .duplicateKey:

@@ -120,6 +120,13 @@ final class LedgerServiceTests: XCTestCase {
         XCTAssertEqual(again.from.balanceMinor, first.from.balanceMinor)
         XCTAssertEqual(again.to.version, first.to.version)
         XCTAssertEqual(again.journalSequence, first.journalSequence)
+        guard case .created = service.transfer(Self.request("idem-drain", 7, 8, first.from.balanceMinor)) else {
+            return XCTFail("draining account 7 failed")
+        }
+        guard case .replayed(let later) = service.transfer(Self.request("idem-1", 7, 8, 100)) else {
+            return XCTFail("a replay after the account emptied was not answered with the first transfer")
+        }
+        XCTAssertEqual(later.transferID, first.transferID)
         XCTAssertEqual(service.transfer(Self.request("idem-1", 7, 8, 101)), .conflict(transferID: first.transferID))
         XCTAssertEqual(service.transfer(Self.request("idem-1", 8, 7, 100)), .conflict(transferID: first.transferID))
     }

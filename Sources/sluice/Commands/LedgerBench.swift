@@ -101,7 +101,7 @@ enum LedgerBenchCommand {
             "transfers_per_fsync": round1(fsyncs > 0 ? Double(ledger.transfers) / fsyncs : 0),
             "journal_dir": a.flag("keep-journal") ? journalDir : "", "connections": connections,
             "accounts": accounts, "hot_fraction": hot, "seconds": seconds,
-            "ratio_to_raw_xa": round1(rawXA.tps > 0 ? ledger.tps / rawXA.tps * 100 : 0) / 100,
+            "ratio_to_raw_xa": rawXA.tps > 0 ? (ledger.tps / rawXA.tps * 100).rounded() / 100 : 0,
         ]
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         out.out(String(decoding: data, as: UTF8.self))
