@@ -73,7 +73,8 @@ package final class LedgerService: @unchecked Sendable {
         let answer = decide(request)
         if let metrics {
             let took = ContinuousClock.now - started
-            metrics.answered(answer, seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+            metrics.answered(
+                answer, seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
         }
         return answer
     }
@@ -192,9 +193,11 @@ package final class LedgerService: @unchecked Sendable {
                 if failure == nil { metrics?.xa("commit") }
                 if let failure {
                     broken.insert(shard)
-                    logger.log(.warning, "ledger: commit failed after the decision; the resolver (or recovery) commits it", [
-                        "transfer.id": .string(machine.transferID), "reason": .string(failure),
-                    ])
+                    logger.log(
+                        .warning, "ledger: commit failed after the decision; the resolver (or recovery) commits it",
+                        [
+                            "transfer.id": .string(machine.transferID), "reason": .string(failure),
+                        ])
                 }
                 action = machine.committed(failure: failure)
                 if case .finish(.decidedNotCommitted) = action {
@@ -225,9 +228,11 @@ package final class LedgerService: @unchecked Sendable {
         do {
             try writeThrough.apply(accounts)
         } catch {
-            logger.log(.warning, "ledger: write-through failed; the daemon converges the keys", [
-                "transfer.id": .string(transferID), "reason": .string(error.description),
-            ])
+            logger.log(
+                .warning, "ledger: write-through failed; the daemon converges the keys",
+                [
+                    "transfer.id": .string(transferID), "reason": .string(error.description),
+                ])
             return false
         }
         _ = try? journal.append(.completed(transferID: transferID), durable: false)
@@ -241,13 +246,15 @@ package final class LedgerService: @unchecked Sendable {
             _ = try shards[shard].with { connection throws(MySQLError) in
                 try connection.execute("XA ROLLBACK \(xid.sql)")
             }
-        } catch where error.code == 1397 {
+        } catch  where error.code == 1397 {
             // Unknown XID: the branch was never prepared (the server dropped it with the connection).
         } catch {
             resolver.add(.init(shard: shard, xid: xid, commit: false, accounts: []))
-            logger.log(.warning, "ledger: rollback pending until the shard answers", [
-                "xid": .string(xid.description), "reason": .string(error.description),
-            ])
+            logger.log(
+                .warning, "ledger: rollback pending until the shard answers",
+                [
+                    "xid": .string(xid.description), "reason": .string(error.description),
+                ])
         }
     }
 
@@ -257,7 +264,8 @@ package final class LedgerService: @unchecked Sendable {
         let shard = map.shard(ofAccount: id)
         let rows = try shards[shard].with { connection throws(MySQLError) in
             try connection.query(
-                "SELECT id, owner, currency, balance, version, status FROM `\(database[shard])`.accounts WHERE id = \(id)")
+                "SELECT id, owner, currency, balance, version, status FROM `\(database[shard])`.accounts WHERE id = \(id)"
+            )
         }
         return ShardBranch.accountStates(rows).first
     }
@@ -287,7 +295,8 @@ package final class LedgerService: @unchecked Sendable {
         else { return nil }
         return EntryRow(
             transferID: id, idempotencyKey: key,
-            from: AccountState(id: from, owner: "", currency: "", balanceMinor: fromBalance, version: fromVersion, status: ""),
+            from: AccountState(
+                id: from, owner: "", currency: "", balanceMinor: fromBalance, version: fromVersion, status: ""),
             to: AccountState(id: to, owner: "", currency: "", balanceMinor: toBalance, version: toVersion, status: ""),
             amountMinor: amount)
     }

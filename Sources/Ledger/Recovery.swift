@@ -56,9 +56,11 @@ package enum LedgerRecovery {
             }
             let text = "shard \(step.shard) \(step.xid.gtrid)"
             if step.kind == .commit { report.committed.append(text) } else { report.rolledBack.append(text) }
-            logger.log(.notice, "ledger recovery: \(step.kind.rawValue)", [
-                "xid": .string(step.xid.description), "shard": .integer(Int64(step.shard)),
-            ])
+            logger.log(
+                .notice, "ledger recovery: \(step.kind.rawValue)",
+                [
+                    "xid": .string(step.xid.description), "shard": .integer(Int64(step.shard)),
+                ])
         }
         guard let writeThrough = service.writeThrough else { return report }
         for decision in plan.writeThrough {

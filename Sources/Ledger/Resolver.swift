@@ -38,16 +38,18 @@ package final class Resolver: @unchecked Sendable {
                 _ = try service.shards[item.shard].with { connection throws(MySQLError) in
                     try connection.execute("\(verb) \(item.xid.sql)")
                 }
-            } catch where error.code == 1397 {
+            } catch  where error.code == 1397 {
                 // Already resolved.
             } catch {
                 continue
             }
             lock.withLock { items.removeAll { $0 == item } }
             service.metrics?.xa(item.commit ? "resolved_commit" : "resolved_rollback")
-            logger.log(.notice, "ledger: in-doubt branch resolved", [
-                "xid": .string(item.xid.description), "action": .string(item.commit ? "commit" : "rollback"),
-            ])
+            logger.log(
+                .notice, "ledger: in-doubt branch resolved",
+                [
+                    "xid": .string(item.xid.description), "action": .string(item.commit ? "commit" : "rollback"),
+                ])
             if item.commit, let writeThrough = service.writeThrough {
                 let accounts = item.accounts.compactMap { try? service.account($0) }
                 if (try? writeThrough.apply(accounts)) != nil {

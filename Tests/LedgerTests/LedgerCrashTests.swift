@@ -32,7 +32,8 @@ final class LedgerCrashTests: XCTestCase {
             let counts = RecoverSummary(output)
             switch point {
             case .afterPrepare: XCTAssertGreaterThan(counts.rolledBack, 0, "\(point.rawValue): \(output)")
-            case .afterDecision, .betweenCommits: XCTAssertGreaterThan(counts.committed, 0, "\(point.rawValue): \(output)")
+            case .afterDecision, .betweenCommits:
+                XCTAssertGreaterThan(counts.committed, 0, "\(point.rawValue): \(output)")
             case .afterCommit: XCTAssertGreaterThan(counts.rewritten, 0, "\(point.rawValue): \(output)")
             case .beforePrepare: break
             }
@@ -111,7 +112,8 @@ final class TransferLoad: @unchecked Sendable {
                 let key = "\(prefix)-\(thread)-\(i)"
                 let from = 2 * Int.random(in: 0..<(accounts / 2)) + 1
                 let to = 2 * Int.random(in: 1...(accounts / 2))
-                let body = #"{"idempotency_key":"\#(key)","from":\#(from),"to":\#(to),"amount":"\#(Int.random(in: 1...300)).\#(Int.random(in: 10...99))"}"#
+                let body =
+                    #"{"idempotency_key":"\#(key)","from":\#(from),"to":\#(to),"amount":"\#(Int.random(in: 1...300)).\#(Int.random(in: 10...99))"}"#
                 guard let answer = try? HTTPClient.request(port: port, "POST", "/v1/transfers", body: body) else {
                     if stopOnError { return }
                     continue

@@ -95,6 +95,7 @@ final class LedgerDaemonTests: XCTestCase {
         } while Date() < deadline
         XCTFail(
             "\(label): Redis differs from MySQL: \(differ.prefix(5)); daemon logs: "
-                + LogFile.tail(fixture.sandbox.path + "/run-shard0.log") + LogFile.tail(fixture.sandbox.path + "/run-shard1.log"))
+                + LogFile.tail(fixture.sandbox.path + "/run-shard0.log")
+                + LogFile.tail(fixture.sandbox.path + "/run-shard1.log"))
     }
 }

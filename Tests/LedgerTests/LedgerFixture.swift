@@ -77,7 +77,8 @@ final class LedgerFixture: @unchecked Sendable {
     func service(logger: Logger = Logger(level: .warning, format: .text, sink: { _ in })) throws -> LedgerService {
         let seeds = redisSeeds
         return try LedgerRuntime.service(
-            config: config, redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
+            config: config,
+            redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
             logger: logger)
     }
 
@@ -99,12 +100,17 @@ final class LedgerFixture: @unchecked Sendable {
     }
 
     func inDoubt() throws -> [String] {
-        try shards.indices.flatMap { try query(shard: $0, "XA RECOVER").rows.map { $0.compactMap { $0 }.joined(separator: " ") } }
+        try shards.indices.flatMap {
+            try query(shard: $0, "XA RECOVER").rows.map { $0.compactMap { $0 }.joined(separator: " ") }
+        }
     }
 
     /// Transfer ids of every entry on every shard.
     func entryIDs() throws -> Set<String> {
-        Set(try shards.indices.flatMap { try query(shard: $0, "SELECT transfer_id FROM entries").rows.compactMap { $0[0] } })
+        Set(
+            try shards.indices.flatMap {
+                try query(shard: $0, "SELECT transfer_id FROM entries").rows.compactMap { $0[0] }
+            })
     }
 
     /// Transfer ids of the journal's decisions.
@@ -121,9 +127,14 @@ final class LedgerFixture: @unchecked Sendable {
         XCTAssertEqual(try inDoubt(), [], "\(label): XA transactions left in doubt", file: file, line: line)
         let all = try balances()
         XCTAssertEqual(all.count, accounts, label, file: file, line: line)
-        XCTAssertEqual(all.values.map(\.balance).reduce(0, +), Int64(accounts) * balance, "\(label): total not conserved", file: file, line: line)
-        XCTAssertEqual(all.values.filter { $0.balance < 0 }.count, 0, "\(label): negative balance", file: file, line: line)
-        XCTAssertEqual(try entryIDs(), try journalDecisions(), "\(label): entries differ from the journal's decisions", file: file, line: line)
+        XCTAssertEqual(
+            all.values.map(\.balance).reduce(0, +), Int64(accounts) * balance, "\(label): total not conserved",
+            file: file, line: line)
+        XCTAssertEqual(
+            all.values.filter { $0.balance < 0 }.count, 0, "\(label): negative balance", file: file, line: line)
+        XCTAssertEqual(
+            try entryIDs(), try journalDecisions(), "\(label): entries differ from the journal's decisions", file: file,
+            line: line)
     }
 
     /// Redis holds every account a transfer changed as MySQL has it (balance and version); an
@@ -132,7 +143,8 @@ final class LedgerFixture: @unchecked Sendable {
         let client = try redisClient()
         var differ: [String] = []
         for (id, row) in try balances() {
-            let reply = try client.send(RedisCommand("HMGET", "account:\(id)", "balance", "version"), key: "account:\(id)")
+            let reply = try client.send(
+                RedisCommand("HMGET", "account:\(id)", "balance", "version"), key: "account:\(id)")
             let fields = reply.arrayStrings
             if row.version == 1, fields == ["", ""] { continue }
             if fields != [String(row.balance), String(row.version)] {
@@ -155,7 +167,9 @@ final class LedgerFixture: @unchecked Sendable {
             workingDirectory: sandbox.path, logPath: sandbox.path + "/ledger.log", environment: environment)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if let (status, _) = try? HTTPClient.request(port: httpPort, "GET", "/health"), status == 200 { return child }
+            if let (status, _) = try? HTTPClient.request(port: httpPort, "GET", "/health"), status == 200 {
+                return child
+            }
             guard child.isRunning else { break }
             usleep(50_000)
         }

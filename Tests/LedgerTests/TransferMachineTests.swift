@@ -10,7 +10,8 @@ final class TransferMachineTests: XCTestCase {
     private let to = AccountState(id: 2, owner: "b", currency: "EUR", balanceMinor: 1500, version: 7, status: "active")
 
     private func machine(shards: [Int] = [0, 1], entryShard: Int = 1, attempts: Int = 3) -> TransferMachine {
-        TransferMachine(request: request, shards: shards, entryShard: entryShard, transferID: "ledger.t1", maxAttempts: attempts)
+        TransferMachine(
+            request: request, shards: shards, entryShard: entryShard, transferID: "ledger.t1", maxAttempts: attempts)
     }
 
     func testTwoShardsWorkPrepareDecideCommitWriteThroughInThatOrder() {
@@ -34,7 +35,8 @@ final class TransferMachineTests: XCTestCase {
             m.wroteThrough(ok: true),
             .finish(
                 .committed(
-                    TransferResult(transferID: "ledger.t1", from: from, to: to, journalSequence: 42, wroteThrough: true))))
+                    TransferResult(transferID: "ledger.t1", from: from, to: to, journalSequence: 42, wroteThrough: true)
+                )))
     }
 
     func testARefusalOnTheSecondShardRollsBackBothAndFinishes() {

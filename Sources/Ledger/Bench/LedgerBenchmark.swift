@@ -147,9 +147,11 @@ package struct LedgerBenchmark: Sendable {
                 return false
             }
         }
-        guard let from = states.first(where: { $0.id == request.from }), let to = states.first(where: { $0.id == request.to }),
+        guard let from = states.first(where: { $0.id == request.from }),
+            let to = states.first(where: { $0.id == request.to }),
             let entryBranch = branches.first(where: { $0.shard == map.shard(ofKey: request.idempotencyKey) }),
-            case .done = entryBranch.insertEntry(EntryRow(transferID: request.idempotencyKey, request: request, from: from, to: to))
+            case .done = entryBranch.insertEntry(
+                EntryRow(transferID: request.idempotencyKey, request: request, from: from, to: to))
         else {
             for x in branches { _ = x.rollback() }
             return false

@@ -128,7 +128,8 @@ package enum JournalFrame {
             var shards: [Int] = []
             for _ in 0..<count { shards.append(Int(try r.u8("shard"))) }
             body = .decision(
-                JournalDecision(transferID: id, idempotencyKey: key, from: from, to: to, amountMinor: amount, shards: shards))
+                JournalDecision(
+                    transferID: id, idempotencyKey: key, from: from, to: to, amountMinor: amount, shards: shards))
         case 2:
             body = .completed(transferID: try r.string("transfer id"))
         default:

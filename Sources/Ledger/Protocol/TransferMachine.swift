@@ -46,7 +46,13 @@ package struct TransferMachine: Sendable, Equatable {
     private var journalSequence: UInt64 = 0
 
     private enum Phase: Sendable, Equatable {
-        case idle, working(Int), recordingEntry, preparing(Int), deciding, committing(Int), writingThrough, rollingBack, done
+        case idle
+        case working(Int)
+        case recordingEntry
+        case preparing(Int)
+        case deciding
+        case committing(Int)
+        case writingThrough, rollingBack, done
     }
 
     package init(request: TransferRequest, shards: [Int], entryShard: Int, transferID: String, maxAttempts: Int = 5) {

@@ -89,9 +89,11 @@ enum LedgerCommands {
             failpoints: Failpoints.fromEnvironment(invocation.environment),
             metrics: try LedgerMetrics(registry: registry), logger: logger,
             onJournalFailure: { error in
-                logger.log(.error, "ledger journal failed; stopping (recovery decides at the next start)", [
-                    "reason": .string(error.description)
-                ])
+                logger.log(
+                    .error, "ledger journal failed; stopping (recovery decides at the next start)",
+                    [
+                        "reason": .string(error.description)
+                    ])
                 exit(1)
             })
         let report = try LedgerRecovery.run(service: service, logger: logger)
@@ -104,9 +106,12 @@ enum LedgerCommands {
                 requestTimeout: .milliseconds(config.requestTimeoutMS),
                 limits: HTTPParseLimits(maxBodyBytes: config.maxBodyBytes)),
             logger: logger, handler: LedgerAPI(service: service, registry: registry).handle)
-        logger.log(.notice, "ledger serving", [
-            "listen": .string("\(config.listen.host):\(server.port)"), "shards": .integer(Int64(config.shards.count)),
-        ])
+        logger.log(
+            .notice, "ledger serving",
+            [
+                "listen": .string("\(config.listen.host):\(server.port)"),
+                "shards": .integer(Int64(config.shards.count)),
+            ])
         while !stop.isStopping { try? await Task.sleep(for: .milliseconds(100)) }
         server.stop(timeout: .seconds(10))
         logger.log(.notice, "ledger stopped", ["signal": .string(stop.signalName ?? "")])

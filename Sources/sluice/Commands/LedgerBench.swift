@@ -82,7 +82,8 @@ enum LedgerBenchCommand {
 
         let seeds = redis.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
         let service = try LedgerRuntime.service(
-            config: config, redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
+            config: config,
+            redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
             logger: Logger.standardError(level: .warning, format: .text))
         let before = try totals(service)
         out.out("phase 3/3: the ledger (XA + journal fsync + write-through)...")
@@ -93,7 +94,8 @@ enum LedgerBenchCommand {
         let after = try totals(service)
         let fsyncs = Double(stats.fsyncs - stats0.fsyncs)
         let report: [String: Any] = [
-            "tps": round1(ledger.tps), "p50_ms": round1(ledger.percentile(0.5)), "p99_ms": round1(ledger.percentile(0.99)),
+            "tps": round1(ledger.tps), "p50_ms": round1(ledger.percentile(0.5)),
+            "p99_ms": round1(ledger.percentile(0.99)),
             "max_ms": round1(ledger.percentile(1)), "raw_xa_tps": round1(rawXA.tps), "plain_tps": round1(plain.tps),
             "raw_xa_p99_ms": round1(rawXA.percentile(0.99)), "plain_p99_ms": round1(plain.percentile(0.99)),
             "conserved": before.sum == after.sum && after.negatives == 0, "errors": ledger.errors,
@@ -122,7 +124,8 @@ enum LedgerBenchCommand {
         for (index, pool) in service.shards.enumerated() {
             let rows = try pool.with { c throws(MySQLError) in
                 try c.query(
-                    "SELECT CAST(SUM(balance) AS SIGNED) AS s, SUM(balance < 0) AS n FROM `\(service.database[index])`.accounts")
+                    "SELECT CAST(SUM(balance) AS SIGNED) AS s, SUM(balance < 0) AS n FROM `\(service.database[index])`.accounts"
+                )
             }
             sum += Int64(rows.value("s") ?? "0") ?? 0
             negatives += Int(rows.value("n") ?? "0") ?? 0
