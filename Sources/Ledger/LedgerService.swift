@@ -29,6 +29,7 @@ package final class LedgerService: @unchecked Sendable {
     package let writeThrough: WriteThrough?
     package let maxAttempts: Int
     package let amountScale: Int
+    package let onePhaseSingleShard: Bool
     private let failpoints: Failpoints
     package let metrics: LedgerMetrics?
     private let logger: Logger
@@ -43,9 +44,10 @@ package final class LedgerService: @unchecked Sendable {
 
     package init(
         name: String, shards: [ShardPool], databases: [String], journal: Journal, writeThrough: WriteThrough?,
-        maxAttempts: Int, amountScale: Int, failpoints: Failpoints = .none, metrics: LedgerMetrics? = nil,
-        logger: Logger
+        maxAttempts: Int, amountScale: Int, onePhaseSingleShard: Bool = false, failpoints: Failpoints = .none,
+        metrics: LedgerMetrics? = nil, logger: Logger
     ) {
+        self.onePhaseSingleShard = onePhaseSingleShard
         self.metrics = metrics
         self.name = name
         self.shards = shards
@@ -124,7 +126,7 @@ package final class LedgerService: @unchecked Sendable {
     private func run(_ request: TransferRequest) -> TransferOutcome {
         var machine = TransferMachine(
             request: request, shards: map.shards(for: request), entryShard: map.shard(ofKey: request.idempotencyKey),
-            transferID: newTransferID(), maxAttempts: maxAttempts)
+            transferID: newTransferID(), maxAttempts: maxAttempts, onePhaseSingleShard: onePhaseSingleShard)
         var branches: [Int: ShardBranch] = [:]
         var borrowed: [Int: MySQLConnection] = [:]
         var broken: Set<Int> = []
@@ -164,6 +166,23 @@ package final class LedgerService: @unchecked Sendable {
                 if failure != nil { broken.insert(shard) }
                 if failure == nil, shard == machine.shards.last { failpoints.hit(.afterPrepare) }
                 action = machine.prepared(failure: failure)
+            case .end(let shard):
+                guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
+                let failure = branch.end()
+                if failure != nil { broken.insert(shard) }
+                if failure == nil { failpoints.hit(.afterPrepare) }
+                action = machine.prepared(failure: failure)
+            case .commitOnePhase(let shard):
+                guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
+                let failure = branch.commitOnePhase()
+                if failure == nil { metrics?.xa("commit") } else { broken.insert(shard) }
+                action = machine.committed(failure: failure)
+                if case .finish(.decidedNotCommitted) = action {
+                    resolver.add(
+                        .init(
+                            shard: shard, xid: XID(transferID: machine.transferID, shard: shard), kind: .verify,
+                            accounts: [request.from, request.to]))
+                }
             case .rollback(let started):
                 metrics?.xa("rollback", count: started.count)
                 for shard in started {
@@ -204,7 +223,7 @@ package final class LedgerService: @unchecked Sendable {
                     for later in machine.shards where later >= shard {
                         resolver.add(
                             .init(
-                                shard: later, xid: XID(transferID: machine.transferID, shard: later), commit: true,
+                                shard: later, xid: XID(transferID: machine.transferID, shard: later), kind: .commit,
                                 accounts: [request.from, request.to]))
                     }
                 }
@@ -224,7 +243,10 @@ package final class LedgerService: @unchecked Sendable {
     /// Writes the accounts through; on success appends a `completed` record (not fsync'd: it
     /// only spares recovery a repeat).
     private func writeThroughAndMark(_ accounts: [AccountState], transferID: String) -> Bool {
-        guard let writeThrough else { return true }
+        guard let writeThrough else {
+            _ = try? journal.append(.completed(transferID: transferID), durable: false)
+            return true
+        }
         do {
             try writeThrough.apply(accounts)
         } catch {
@@ -249,13 +271,34 @@ package final class LedgerService: @unchecked Sendable {
         } catch  where error.code == 1397 {
             // Unknown XID: the branch was never prepared (the server dropped it with the connection).
         } catch {
-            resolver.add(.init(shard: shard, xid: xid, commit: false, accounts: []))
+            resolver.add(.init(shard: shard, xid: xid, kind: .rollback, accounts: []))
             logger.log(
                 .warning, "ledger: rollback pending until the shard answers",
                 [
                     "xid": .string(xid.description), "reason": .string(error.description),
                 ])
         }
+    }
+
+    /// Whether a one-phase transfer's commit happened, from its entry row on `shard`. The read
+    /// locks the row (LOCK IN SHARE MODE), so a commit still in progress on the shard (its
+    /// coordinator gone mid-commit) is waited for, never mistaken for absent. When it did not
+    /// happen, an `aborted` record is made durable: recovery will not ask again.
+    package func settleOnePhase(transferID: String, shard: Int) throws(MySQLError) -> Bool {
+        let rows = try shards[shard].with { connection throws(MySQLError) in
+            try connection.query(
+                "SELECT transfer_id FROM `\(database[shard])`.entries WHERE transfer_id = \(transferID.sqlQuoted) "
+                    + "LOCK IN SHARE MODE")
+        }
+        if !rows.rows.isEmpty { return true }
+        do {
+            try journal.append(.aborted(transferID: transferID), durable: true)
+        } catch {
+            throw MySQLError(
+                operation: .query, code: 0, sqlState: "HY000", message: "journal: \(error.message)", context: transferID
+            )
+        }
+        return false
     }
 
     // MARK: - Reads

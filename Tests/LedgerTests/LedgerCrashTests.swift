@@ -93,10 +93,21 @@ final class TransferLoad: @unchecked Sendable {
     private var acked: [String: (body: String, id: String)] = [:]
     private var unavailableCount = 0
 
-    init(port: Int, prefix: String, accounts: Int) {
+    /// Only transfers between odd accounts with keys of shard 1 (one shard touched).
+    let singleShard: Bool
+
+    init(port: Int, prefix: String, accounts: Int, singleShard: Bool = false) {
         self.port = port
         self.prefix = prefix
         self.accounts = accounts
+        self.singleShard = singleShard
+    }
+
+    /// The key `base`, or for single-shard load the first `base-N` whose shard is 1.
+    private func key(_ base: String) -> String {
+        guard singleShard else { return base }
+        let map = ShardMap(count: 2)
+        return (0...).lazy.map { "\(base)-\($0)" }.first { map.shard(ofKey: $0) == 1 } ?? base
     }
 
     var acknowledged: [String: (body: String, id: String)] { lock.withLock { acked } }
@@ -109,9 +120,11 @@ final class TransferLoad: @unchecked Sendable {
             var i = 0
             while Date() < deadline {
                 i += 1
-                let key = "\(prefix)-\(thread)-\(i)"
+                let key = key("\(prefix)-\(thread)-\(i)")
                 let from = 2 * Int.random(in: 0..<(accounts / 2)) + 1
-                let to = 2 * Int.random(in: 1...(accounts / 2))
+                var to =
+                    singleShard ? 2 * Int.random(in: 0..<(accounts / 2)) + 1 : 2 * Int.random(in: 1...(accounts / 2))
+                if to == from { to = from == 1 ? 3 : 1 }
                 let body =
                     #"{"idempotency_key":"\#(key)","from":\#(from),"to":\#(to),"amount":"\#(Int.random(in: 1...300)).\#(Int.random(in: 10...99))"}"#
                 guard let answer = try? HTTPClient.request(port: port, "POST", "/v1/transfers", body: body) else {
@@ -175,5 +188,41 @@ final class LedgerShardCrashTests: XCTestCase {
             }
             usleep(20_000)
         }
+    }
+}
+
+/// `one_phase_single_shard = true` with single-shard transfers: they commit in one phase, and a
+/// crash after the journal decision (so before the one-phase commit) is found by recovery as a
+/// commit that never happened and recorded as aborted; the invariants hold.
+final class LedgerOnePhaseTests: XCTestCase {
+    func testOnePhaseCommitsAndACrashAfterTheDecisionIsRecordedAsAborted() throws {
+        let fixture = try LedgerFixture(label: "ledger-one-phase", ledgerExtra: "one_phase_single_shard = true")
+        defer { fixture.close() }
+        let child = try fixture.startServe(environment: [
+            "SLUICE_LEDGER_FAILPOINT": "after-decision", "SLUICE_LEDGER_FAILPOINT_SKIP": "8",
+        ])
+        let load = TransferLoad(port: fixture.httpPort, prefix: "one", accounts: fixture.accounts, singleShard: true)
+        load.run(threads: 4, until: Date().addingTimeInterval(30))
+        XCTAssertTrue(child.waitForExit(timeout: 30), "the failpoint did not fire")
+        fixture.sandbox.forget(child)
+        XCTAssertGreaterThan(load.acknowledged.count, 0)
+
+        let (code, output) = try fixture.recover()
+        XCTAssertEqual(code, 0, output)
+        XCTAssertTrue(output.contains("aborted one") || output.contains("aborted ledger."), output)
+        try fixture.assertConsistent("one-phase, crash after the decision")
+        try fixture.assertRedisEqualsMySQL("one-phase")
+        let entries = try fixture.entryIDs()
+        for (key, answer) in load.acknowledged {
+            XCTAssertTrue(entries.contains(answer.id), "acknowledged \(key) is missing")
+        }
+        let decisions = try Journal.read(directory: fixture.config.journalDirectory).records.compactMap { record in
+            if case .decision(let d) = record.body { return d }
+            return nil
+        }
+        XCTAssertTrue(decisions.allSatisfy { $0.onePhase && $0.shards == [1] }, "\(decisions.prefix(3))")
+        let again = try fixture.recover()
+        XCTAssertTrue(again.output.contains("recovery: 0 committed, 0 rolled back"), again.output)
+        XCTAssertFalse(again.output.contains("aborted "), "settled once, not again: \(again.output)")
     }
 }

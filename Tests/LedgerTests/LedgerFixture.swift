@@ -26,7 +26,8 @@ final class LedgerFixture: @unchecked Sendable {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    init(label: String, accounts: Int = 20, balance: Int64 = 100_000) throws {
+    /// `ledgerExtra`: more `[ledger]` keys (e.g. `one_phase_single_shard = true`).
+    init(label: String, accounts: Int = 20, balance: Int64 = 100_000, ledgerExtra: String = "") throws {
         sandbox = try SandboxFolder(label: label)
         do {
             let ports = PortAllocator()
@@ -47,6 +48,7 @@ final class LedgerFixture: @unchecked Sendable {
                 listen = "127.0.0.1:\(httpPort)"
                 redis_cluster = "primary"
                 request_timeout_ms = 20000
+                \(ledgerExtra)
                 \(shards.map { "[[ledger.shard]]\nhost = \"127.0.0.1\"\nport = \($0.port)\nuser = \"root\"\n" }.joined())
                 """
             try text.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -113,13 +115,20 @@ final class LedgerFixture: @unchecked Sendable {
             })
     }
 
-    /// Transfer ids of the journal's decisions.
+    /// Transfer ids of the journal's decisions, less those recorded as aborted (one-phase).
     func journalDecisions() throws -> Set<String> {
-        Set(
-            try Journal.read(directory: config.journalDirectory).records.compactMap {
-                if case .decision(let d) = $0.body { return d.transferID }
+        let records = try Journal.read(directory: config.journalDirectory).records
+        let aborted = Set(
+            records.compactMap {
+                if case .aborted(let id) = $0.body { return id }
                 return nil
             })
+        return Set(
+            records.compactMap {
+                if case .decision(let d) = $0.body { return d.transferID }
+                return nil
+            }
+        ).subtracting(aborted)
     }
 
     /// The invariants that hold after any crash and recovery.

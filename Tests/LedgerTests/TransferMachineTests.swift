@@ -120,6 +120,33 @@ final class TransferMachineTests: XCTestCase {
             .insertEntry(shard: 2, EntryRow(transferID: "ledger.t1", request: request, from: from, to: to)))
     }
 
+    func testOnePhaseOnASingleShardEndsDecidesThenCommitsInOnePhase() {
+        var m = TransferMachine(
+            request: request, shards: [0], entryShard: 0, transferID: "ledger.t1", onePhaseSingleShard: true)
+        XCTAssertTrue(m.onePhase)
+        XCTAssertEqual(m.start(), .work(shard: 0))
+        _ = m.worked(.done([from, to]))
+        XCTAssertEqual(m.entryInserted(.done([])), .end(shard: 0))
+        XCTAssertEqual(
+            m.prepared(failure: nil),
+            .writeDecision(
+                JournalDecision(
+                    transferID: "ledger.t1", idempotencyKey: "k1", from: 1, to: 2, amountMinor: 500, shards: [0],
+                    onePhase: true)))
+        XCTAssertEqual(m.decisionWritten(.success(3)), .commitOnePhase(shard: 0))
+        XCTAssertEqual(m.committed(failure: nil), .writeThrough([from, to]))
+    }
+
+    func testOnePhaseIsNeverUsedAcrossShards() {
+        var m = TransferMachine(
+            request: request, shards: [0, 1], entryShard: 1, transferID: "ledger.t1", onePhaseSingleShard: true)
+        XCTAssertFalse(m.onePhase)
+        _ = m.start()
+        _ = m.worked(.done([to]))
+        _ = m.worked(.done([from]))
+        XCTAssertEqual(m.entryInserted(.done([])), .prepare(shard: 0))
+    }
+
     func testResultsOutOfOrderEndTheTransferInsteadOfTrapping() {
         var m = machine()
         XCTAssertEqual(

@@ -112,7 +112,8 @@ package enum SluiceMetrics {
         "sluice_ledger_in_doubt",
         "XA branches the serving ledger left in doubt (a shard lost mid-transfer) and is still resolving.")
 
-    /// Every definition above, in the order docs/metrics.md lists them.
+    /// What `sluice run` and `sluice dr-apply` export: every definition above but the ledger's,
+    /// in the order docs/metrics.md lists them.
     package static let all: [any MetricDefinition] = [
         sourceLagSeconds, sourceLagBytes, sourceEvents, sourceRows, sourceTransactions,
         sinkRowsApplied, sinkBatches, sinkStaleWrites, rewinds, sinkBlockedSeconds,
@@ -120,7 +121,14 @@ package enum SluiceMetrics {
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,
         drLagSeconds, drMessagesBehind,
+    ]
+
+    /// What `sluice ledger serve` exports.
+    package static let ledger: [any MetricDefinition] = [
         ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
         ledgerInDoubt,
     ]
+
+    /// The whole catalogue (docs/metrics.md documents each one).
+    package static var catalogue: [any MetricDefinition] { all + ledger }
 }

@@ -84,6 +84,7 @@ enum LedgerCommands {
         let logger = Logger.standardError(level: sluice.log.level, format: sluice.log.format)
         let stop = StopSignals()
         let registry = MetricsRegistry()
+        try registry.declare(SluiceMetrics.ledger)
         let service = try LedgerRuntime.service(
             config: config, redis: redisClient(sluice, config),
             failpoints: Failpoints.fromEnvironment(invocation.environment),
