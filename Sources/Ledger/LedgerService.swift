@@ -188,7 +188,9 @@ package final class LedgerService: @unchecked Sendable {
                 for shard in started {
                     guard let branch = branches[shard] else { continue }
                     if branch.rollback() { continue }
-                    broken.insert(shard)
+                    // The connection is lost: give its pool slot back before taking a fresh one,
+                    // or many transfers hit by the same shard failure could wait on each other.
+                    if let lost = borrowed.removeValue(forKey: shard) { shards[shard].giveBack(lost, healthy: false) }
                     rollbackOnFreshConnection(branch.xid, shard: shard)
                 }
                 branches = [:]
