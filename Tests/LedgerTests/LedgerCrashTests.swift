@@ -226,3 +226,56 @@ final class LedgerOnePhaseTests: XCTestCase {
         XCTAssertFalse(again.output.contains("aborted "), "settled once, not again: \(again.output)")
     }
 }
+
+/// The journal folder on a small tmpfs that fills up under load: the transfers that meet the full
+/// disk answer 503, `ledger serve` stops with exit 1 (fail-stop), and after `ledger recover`
+/// nothing acknowledged is missing and the invariants hold.
+final class LedgerJournalFullTests: XCTestCase {
+    func testAFullJournalDiskAnswers503StopsAndLosesNothingAcknowledged() throws {
+        // Balances large enough that the load never runs out of funds before the disk is full.
+        let fixture = try LedgerFixture(label: "ledger-full-disk", balance: 100_000_000)
+        defer { fixture.close() }
+        let mountPoint = fixture.config.journalDirectory
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=32k", "tmpfs", mountPoint]) == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root)")
+        }
+        defer { _ = Self.run("/bin/umount", [mountPoint]) }
+
+        let child = try fixture.startServe()
+        let load = TransferLoad(port: fixture.httpPort, prefix: "full", accounts: fixture.accounts)
+        load.run(threads: 4, until: Date().addingTimeInterval(60))
+        guard child.waitForExit(timeout: 30) else {
+            fixture.sandbox.stop(child)
+            return XCTFail(
+                "ledger serve kept running with a full journal disk: \(load.acknowledged.count) acknowledged")
+        }
+        let status = child.exitStatusIfExited() ?? 0
+        XCTAssertEqual((status >> 8) & 0xFF, 1, "exit 1 (fail-stop): \(fixture.logTail())")
+        fixture.sandbox.forget(child)
+        XCTAssertGreaterThan(load.unavailable, 0, "the transfers that met the full disk answered 503")
+        XCTAssertGreaterThan(load.acknowledged.count, 20)
+        XCTAssertTrue(fixture.logTail().contains("the journal failed"), fixture.logTail())
+
+        let (code, output) = try fixture.recover()
+        XCTAssertEqual(code, 0, output)
+        try fixture.assertConsistent("after the journal disk filled up")
+        let entries = try fixture.entryIDs()
+        for (key, answer) in load.acknowledged {
+            XCTAssertTrue(entries.contains(answer.id), "acknowledged \(key) is missing")
+        }
+        print(
+            "LedgerJournalFullTests: \(load.acknowledged.count) acknowledged, \(load.unavailable) answered 503; "
+                + (output.split(separator: "\n").last.map(String.init) ?? ""))
+    }
+
+    private static func run(_ tool: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}

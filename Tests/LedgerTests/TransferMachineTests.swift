@@ -58,7 +58,7 @@ final class TransferMachineTests: XCTestCase {
         XCTAssertEqual(m.rolledBack(), .finish(.unavailable("shard 1 gone")))
     }
 
-    func testAJournalFailureAbortsEverywhere() {
+    func testAJournalThatRefusedTheDecisionAbortsEverywhere() {
         var m = machine()
         _ = m.start()
         _ = m.worked(.done([to]))
@@ -66,9 +66,24 @@ final class TransferMachineTests: XCTestCase {
         _ = m.entryInserted(.done([]))
         _ = m.prepared(failure: nil)
         _ = m.prepared(failure: nil)
-        let error = JournalError(.io, file: "j", "fsync failed: No space left on device")
+        let error = JournalError(.stopped, file: "j", "write failed: No space left on device")
         XCTAssertEqual(m.decisionWritten(.failure(error)), .rollback(shards: [0, 1]))
-        XCTAssertEqual(m.rolledBack(), .finish(.unavailable("journal: fsync failed: No space left on device")))
+        XCTAssertEqual(m.rolledBack(), .finish(.unavailable("journal: write failed: No space left on device")))
+    }
+
+    /// The fsync of the decision failed: it may be on disk, so nothing is rolled back.
+    func testAFailedDecisionWriteLeavesTheBranchesToRecovery() {
+        var m = machine()
+        _ = m.start()
+        _ = m.worked(.done([to]))
+        _ = m.worked(.done([from]))
+        _ = m.entryInserted(.done([]))
+        _ = m.prepared(failure: nil)
+        _ = m.prepared(failure: nil)
+        let error = JournalError(.io, file: "j", "fsync failed: Input/output error")
+        XCTAssertEqual(
+            m.decisionWritten(.failure(error)),
+            .finish(.unavailable("journal failed, recovery decides: fsync failed: Input/output error")))
     }
 
     func testACommitFailureAfterTheDecisionNeverRollsBack() {

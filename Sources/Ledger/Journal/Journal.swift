@@ -11,8 +11,9 @@ import Foundation
 ///   covers it has finished. One caller at a time runs the fsync; every record written before it
 ///   started rides along, and callers that arrive meanwhile wait for the next one. So N concurrent
 ///   decisions cost about one fsync, and none is acknowledged before its bytes are on disk.
-/// - **Fail-stop**: the first write or fsync failure stops the journal for good: that call and
-///   every later one throws `.stopped`, and `onFailure` runs once (the ledger process logs and
+/// - **Fail-stop**: the first write or fsync failure stops the journal for good: that call (and
+///   every call waiting for the failed fsync) throws `.io`: its record may or may not be on disk;
+///   every later call throws `.stopped`: its record was not written. `onFailure` runs once (the ledger process logs and
 ///   exits; recovery decides at the next start). A failed fsync is never retried: after one, the
 ///   kernel may have dropped the dirty pages, so a later "successful" fsync would prove nothing.
 /// - **Rotation**: a record that would take the segment past `segmentBytes` starts a new one,
@@ -147,7 +148,8 @@ package final class Journal: @unchecked Sendable {
         guard durable else { return sequence }
         while durableSequence < sequence {
             if let failure = storedFailure {
-                throw JournalError(.stopped, file: failure.file, offset: failure.offset, failure.message)
+                // Written, but the fsync meant to cover it failed: it may or may not be on disk.
+                throw JournalError(.io, file: failure.file, offset: failure.offset, failure.message)
             }
             if flushing {
                 condition.wait()

@@ -62,9 +62,11 @@ package struct JournalError: Error, Sendable, Equatable, CustomStringConvertible
         /// A bad record with valid bytes after it, a sequence gap, or damage in a sealed segment:
         /// never truncated, an operator must look.
         case corrupt
-        /// A directory, open, write, fsync or truncate failure.
+        /// A directory, open, write, fsync or truncate failure. For an append: the record may or
+        /// may not have reached the disk.
         case io
-        /// The journal stopped after an I/O failure (fail-stop); nothing more is accepted.
+        /// The journal stopped after an I/O failure (fail-stop); nothing more is accepted, and
+        /// the record of the refused append was not written.
         case stopped
         /// Another process holds the journal.
         case locked

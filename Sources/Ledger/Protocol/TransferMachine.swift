@@ -10,7 +10,10 @@
 ///    deadlock or lock-wait timeout retries the whole transfer after a backoff, at most
 ///    `maxAttempts` times in all; a failure finishes as unavailable.
 /// 3. When every branch is prepared, write the decision to the journal (durable). A journal
-///    failure rolls everything back: the decision never existed.
+///    that refused the record (`.stopped`: not written) rolls everything back: the decision never
+///    existed. A write or fsync that failed on the record itself (`.io`) leaves the branches
+///    prepared and finishes unavailable: the record may be on disk or not, so only recovery,
+///    reading what the disk kept, may decide (the process stops: fail-stop).
 /// 4. After the decision: commit every shard. Never roll back from here on: a commit failure
 ///    ends as `decidedNotCommitted` and recovery (XA RECOVER + the journal) finishes the commit.
 /// 5. `onePhase` (`one_phase_single_shard`, a transfer on one shard only): XA END instead of
@@ -150,8 +153,10 @@ package struct TransferMachine: Sendable, Equatable {
     package mutating func decisionWritten(_ result: Result<UInt64, JournalError>) -> Action {
         guard phase == .deciding else { return unexpected("decision result") }
         switch result {
-        case .failure(let error):
+        case .failure(let error) where error.code == .stopped:
             return rollBack(then: .finish(.unavailable("journal: \(error.message)")))
+        case .failure(let error):
+            return finish(.unavailable("journal failed, recovery decides: \(error.message)"))
         case .success(let sequence):
             journalSequence = sequence
             phase = .committing(0)

@@ -95,7 +95,6 @@ enum LedgerCommands {
                     [
                         "reason": .string(error.description)
                     ])
-                exit(1)
             })
         let report = try LedgerRecovery.run(service: service, logger: logger)
         for line in report.lines { logger.log(.notice, "ledger \(line)") }
@@ -113,8 +112,15 @@ enum LedgerCommands {
                 "listen": .string("\(config.listen.host):\(server.port)"),
                 "shards": .integer(Int64(config.shards.count)),
             ])
-        while !stop.isStopping { try? await Task.sleep(for: .milliseconds(100)) }
+        // Fail-stop: once the journal failed, every transfer answers 503 (nothing is acknowledged
+        // that is not durable); stop accepting, let the answers go out, exit 1; the next start
+        // recovers from what the disk kept.
+        while !stop.isStopping, service.journal.failure == nil { try? await Task.sleep(for: .milliseconds(20)) }
         server.stop(timeout: .seconds(10))
+        if let failure = service.journal.failure {
+            logger.log(.error, "ledger stopped: the journal failed", ["reason": .string(failure.description)])
+            return .failure
+        }
         logger.log(.notice, "ledger stopped", ["signal": .string(stop.signalName ?? "")])
         return .success
     }
