@@ -62,6 +62,20 @@ final class LedgerCrashTests: XCTestCase {
         XCTAssertTrue(
             metrics.contains("sluice_ledger_transfers_total{kind=\"replayed\"} \(acknowledged.count)\n"), metrics)
         XCTAssertTrue(metrics.contains("sluice_ledger_in_doubt 0\n"), metrics)
+        // `sluice journal show --json` lists exactly the decisions (read-only, while serve runs).
+        let shown = try fixture.sandbox.run(
+            service: "journal-show", executable: fixture.binary,
+            arguments: ["journal", "show", fixture.config.journalDirectory, "--json", "--from", "3"],
+            workingDirectory: fixture.sandbox.path, logPath: fixture.sandbox.path + "/show.log", timeout: 30)
+        XCTAssertEqual(shown.status, 0, shown.output)
+        let records = shown.output.split(separator: "\n").map { HTTPClient.json(String($0)) }.filter { !$0.isEmpty }
+        XCTAssertEqual(records.first?["seq"] as? Int, 3)
+        let decided = try Journal.read(directory: fixture.config.journalDirectory).records.compactMap { record in
+            if case .decision(let d) = record.body, record.sequence >= 3 { return d.transferID }
+            return nil
+        }
+        XCTAssertEqual(
+            records.filter { $0["kind"] as? String == "decision" }.compactMap { $0["transfer_id"] as? String }, decided)
         print("LedgerCrashTests: " + summary.joined(separator: "; "))
     }
 }
