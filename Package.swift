@@ -22,10 +22,10 @@ let package = Package(
 
         // Pure decoder: Foundation only.
         .target(name: "Binlog", path: "Sources/Binlog"),
-        // Decompression of MariaDB compressed events (zlib), outside the pure decoder.
+        // Decompression of MariaDB compressed events (zlib) and CJK text (glibc iconv), outside the pure decoder.
         .target(name: "BinlogCompression", dependencies: ["Binlog", "CZlib"], path: "Sources/BinlogCompression"),
 
-        .target(name: "MySQLSource", dependencies: ["Binlog", "CMariaDB"], path: "Sources/MySQLSource"),
+        .target(name: "MySQLSource", dependencies: ["Binlog", "BinlogCompression", "CMariaDB"], path: "Sources/MySQLSource"),
         .target(name: "RedisCluster", dependencies: ["CHiredis"], path: "Sources/RedisCluster"),
         .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Sources/Kafka"),
         .target(name: "Ops", path: "Sources/Ops"),
@@ -38,11 +38,18 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],
                 path: "Sources/TestSupport"),
 
+        // Deployable without the Swift toolchain, in every configuration (so the tests check the
+        // debug binary's linkage too): the Swift standard library and Foundation are linked
+        // statically, and the only RUNPATH is the package's private library folder
+        // (/usr/lib/sluice beside /usr/bin/sluice), which carries the tested librdkafka.
         .executableTarget(
             name: "sluice",
             dependencies: ["Binlog", "BinlogCompression", "MySQLSource", "RedisCluster", "Kafka",
                            "Replication", "Ledger", "Ops", "TestSupport"],
-            path: "Sources/sluice"),
+            path: "Sources/sluice",
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-rpath=$ORIGIN/../lib/sluice",
+                                            "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
+                                            "-l_FoundationCollections", "-lswiftSynchronization"])]),
 
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
                     exclude: ["Fixtures"]),
@@ -50,7 +57,7 @@ let package = Package(
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "TestSupport"], path: "Tests/ReplicationTests"),
         // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
-        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "TestSupport"],
+        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
                     path: "Tests/MySQLSourceTests"),
         // The ledger: pure protocol/recovery/journal tests, and live ones against two MariaDB shards.
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Ops", "MySQLSource", "RedisCluster", "TestSupport"],

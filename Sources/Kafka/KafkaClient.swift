@@ -61,10 +61,3 @@ final class KafkaClient {
             })
     }
 }
-
-/// The linked librdkafka's version, e.g. (0x020a0100, "2.10.1"). Tansu needs 2.1 or later.
-package enum KafkaLibrary {
-    package static var version: (number: Int, text: String) {
-        (Int(rd_kafka_version()), String(cString: rd_kafka_version_str()))
-    }
-}

@@ -71,7 +71,11 @@ package final class BinlogSource {
     private var spilling: XASpillFile?
     private var spills: [XID: XASpillFile] = [:]
     private var drain: XASpillDrain?
-    private var lagTracker = LagTracker()
+    /// The reference time of `secondsBehind` (see `LagTracker`).
+    package private(set) var lagTracker = LagTracker()
+    /// When (this source's clock) the last event arrived, or the last connection opened: how long
+    /// the server has been silent.
+    package private(set) var lastHeardAt: Double?
     /// Events read so far by type code, for the `sluice_source_events_total` metric.
     package private(set) var eventCounts: [UInt8: Int] = [:]
     private var server: (id: UInt32, uuid: String?)?
@@ -104,6 +108,9 @@ package final class BinlogSource {
 
     /// The server_id of the server streamed from (once connected).
     package var serverID: UInt32? { server?.id }
+    /// Its server_uuid (MySQL; nil on MariaDB) and flavour, once connected.
+    package var serverUUID: String? { server?.uuid }
+    package private(set) var serverFlavour: ServerSettings.Flavour?
     /// The replication connection's id on the server (for `KILL`), nil while disconnected.
     package var connectionID: UInt64? { session?.connection.threadID }
     /// Where a restart may begin without losing anything.
@@ -151,6 +158,7 @@ package final class BinlogSource {
             guard let open = session else { continue }
             do {
                 guard let event = try open.next() else { return nil }
+                lastHeardAt = clock.now()
                 lagTracker.observe(event.event, now: clock.now())
                 eventCounts[event.event.header.typeCode, default: 0] += 1
                 guard var assembler else { continue }
@@ -242,6 +250,7 @@ package final class BinlogSource {
                 endpoint: endpoint(), options: configuration.replica, start: try resumeStart())
             connections += 1
             server = (opened.settings.serverID, opened.settings.serverUUID)
+            serverFlavour = opened.settings.flavour
             if assembler == nil {
                 assembler = TransactionAssembler(
                     from: try initialCheckpoint(opened), chunkRows: configuration.chunkRows,
@@ -249,10 +258,22 @@ package final class BinlogSource {
                     assumeEmpty: configuration.assumeEmptyXIDs)
             }
             session = opened
+            measureClockOffset()
+            lastHeardAt = clock.now()
             machine.connected(now: clock.now())
         } catch {
             try lost(error)
         }
+    }
+
+    /// Measures the server's clock against ours (event timestamps are the server's); a failure
+    /// keeps the last offset (0 at first), it only matters for the lag.
+    private func measureClockOffset() {
+        let before = clock.now()
+        guard let text = try? MySQLConnection(endpoint()).query("SELECT UNIX_TIMESTAMP(NOW(6)) AS now").value("now"),
+            let server = Double(text)
+        else { return }
+        lagTracker.clockOffset = LagTracker.clockOffset(server: server, before: before, after: clock.now())
     }
 
     /// Where the next connection starts: the configured start the first time, then right after
@@ -322,7 +343,9 @@ package final class BinlogSource {
             .purgedBinlog,
             "the binlog at \(error.place ?? "the start point") is no longer on the server (purged): \(error.mysql?.message ?? error.message). "
                 + "The earliest binlog still on the server starts at \(earliest). The changes in between cannot be replayed: "
-                + "run `sluice resync` to reload the caches from the database, then start the source from the current position",
+                + "reload each Redis cluster from the database with `sluice snapshot --config FILE --cluster NAME` (it sets "
+                + "the cluster's checkpoint to the snapshot's position) and move the Kafka sink's checkpoint there with "
+                + "`sluice checkpoint set --config FILE --sink kafka --position FILE:POS` (docs/resync.md)",
             place: error.place, mysql: error.mysql)
         machine.stop(machineError)
         return machineError

@@ -28,6 +28,7 @@ package final class ServiceRuntime: @unchecked Sendable {
         } catch {
             logger.log(.error, "metrics: cannot declare the product metrics", ["error": "\(error)"])
         }
+        ProcessMetrics.install(on: registry)
         server = try HTTPServer.metrics(config: metrics, registry: registry, logger: logger, readiness: readiness)
         if let server {
             logger.log(.info, "metrics endpoint listening", ["listen": "\(metrics.listen.host):\(server.port)"])

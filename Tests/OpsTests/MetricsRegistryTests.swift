@@ -171,18 +171,23 @@ final class MetricsRegistryTests: XCTestCase {
             })
         XCTAssertFalse(used.isEmpty)
         XCTAssertEqual(used.subtracting(known), [], "alert rules name metrics sluice doesn't export")
-        for name in ["sluice_source_lag_seconds", "sluice_checkpoint_age_seconds", "sluice_dr_lag_seconds"] {
+        for name in [
+            "sluice_source_lag_seconds", "sluice_checkpoint_age_seconds", "sluice_dr_lag_seconds",
+            "sluice_sink_blocked_seconds", "sluice_sink_lag_seconds", "sluice_redis_wait_shortfalls_total",
+        ] {
             XCTAssertTrue(used.contains(name), "no alert uses \(name)")
         }
     }
 
     /// The rules file is YAML Prometheus can load: groups of rules, each with an alert name, an
-    /// expression, a severity and a summary (checked with PyYAML when python3 has it).
+    /// expression, a `for:`, a severity, a summary and a runbook_url whose section exists in
+    /// docs/runbook.md; `absent()` watches both scrape jobs (checked with PyYAML when python3 has it).
     func testAlertRulesAreValidYAML() throws {
         let path = Self.packageRoot.appendingPathComponent("config/sluice-alerts.yml").path
         let script = """
             import sys, yaml
             doc = yaml.safe_load(open(sys.argv[1]))
+            runbook = open(sys.argv[2]).read()
             names = []
             for group in doc["groups"]:
                 assert group["name"] and group["rules"], group
@@ -190,8 +195,15 @@ final class MetricsRegistryTests: XCTestCase {
                     assert set(rule) <= {"alert", "expr", "for", "labels", "annotations"}, rule
                     assert rule["expr"].strip() and rule["labels"]["severity"] in ("warning", "critical"), rule
                     assert rule["annotations"]["summary"], rule
+                    assert "for" in rule, rule
+                    url = rule["annotations"]["runbook_url"]
+                    assert url == "docs/runbook.md#" + rule["alert"].lower(), url
+                    assert "\\n## " + rule["alert"] + "\\n" in runbook, rule["alert"]
                     names.append(rule["alert"])
             assert len(names) == len(set(names)), names
+            exprs = [rule["expr"] for group in doc["groups"] for rule in group["rules"]]
+            for job in ("sluice", "sluice-dr-apply"):
+                assert 'absent(up{job="%s"})' % job in exprs, job
             print(len(names))
             """
         let process = Process()
@@ -207,7 +219,8 @@ final class MetricsRegistryTests: XCTestCase {
         guard process.terminationStatus == 0 else { throw XCTSkip("python3 has no yaml module (PyYAML)") }
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", script, path]
+        let runbook = Self.packageRoot.appendingPathComponent("docs/runbook.md").path
+        check.arguments = ["python3", "-c", script, path, runbook]
         let output = Pipe()
         check.standardOutput = output
         check.standardError = output
@@ -215,7 +228,7 @@ final class MetricsRegistryTests: XCTestCase {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         check.waitUntilExit()
         XCTAssertEqual(check.terminationStatus, 0, text)
-        XCTAssertEqual(text, "11\n")
+        XCTAssertEqual(text, "16\n")
     }
 
     static var packageRoot: URL {

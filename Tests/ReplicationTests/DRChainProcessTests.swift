@@ -90,9 +90,11 @@ final class DRChainProcessTests: XCTestCase {
                 "sluice_dr_lag_seconds", "sluice_dr_messages_behind", "sluice_sink_rows_applied_total",
                 "sluice_sink_batches_total",
             ]), drScrape.text)
-        // Every metric has samples on one side or the other (errors and rewinds only once one happened).
+        // Every metric has samples on one side or the other (errors and rewinds only once one
+        // happened, WAIT shortfalls only with wait_replicas > 0).
+        let conditional = ["sluice_errors_total", "sluice_rewinds_total", "sluice_redis_wait_shortfalls_total"]
         XCTAssertEqual(
-            Set(runScrape.sampledNames).union(drScrape.sampledNames).union(["sluice_errors_total", "sluice_rewinds_total"]), Set(known),
+            Set(runScrape.sampledNames).union(drScrape.sampledNames).union(conditional), Set(known),
             runScrape.text + drScrape.text)
         print("dr-chain metrics: run samples \(runScrape.sampledNames); dr-apply samples \(drScrape.sampledNames)")
         chain.stopAndExpectExitZero(applier: applier, daemon: daemon)

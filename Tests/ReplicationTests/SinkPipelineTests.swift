@@ -41,11 +41,11 @@ final class SinkPipelineTests: XCTestCase {
         let kafka = KafkaSink(
             settings: .init(
                 properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.1, holdLogSeconds: 1),
-            mappings: [mapping], log: { logged.append($0) })
+            mappings: [mapping], log: { logged.append($1) })
         let pipeline = SinkPipeline(
             redis: redis, kafka: (kafka, store),
             filter: try TableFilter(include: [#"pay\..*"#], exclude: [#"pay\.tmp_.*"#]),
-            start: nil, settings: .init(queueCapacity: 4, batchTransactions: 8), log: { logged.append($0) })
+            start: nil, settings: .init(queueCapacity: 4, batchTransactions: 8), log: { logged.append($1) })
 
         var offset: UInt64 = 4
         func transaction(_ round: Int, chunk: (index: Int, last: Bool)? = nil) -> PipelineTransaction {

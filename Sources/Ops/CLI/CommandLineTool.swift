@@ -5,6 +5,8 @@ public struct CommandLineTool: Sendable {
     public let name: String
     public let version: String
     public let abstract: String
+    /// Lines `--version` prints after `NAME VERSION` (the C libraries actually loaded).
+    let versionDetails: @Sendable () -> [String]
     let root: CommandNode
     let groupAbstracts: [String: String]
     /// Registration mistakes found while building the tree (tested to be empty for `sluice`).
@@ -13,8 +15,13 @@ public struct CommandLineTool: Sendable {
     /// - Parameters:
     ///   - commands: every runnable command; groups are implied by their paths.
     ///   - groups: one-line descriptions of groups, keyed by path ("bench", "config").
-    public init(name: String, version: String, abstract: String, commands: [Command], groups: [String: String] = [:]) {
+    ///   - versionDetails: more lines for `--version`.
+    public init(
+        name: String, version: String, abstract: String, commands: [Command], groups: [String: String] = [:],
+        versionDetails: @escaping @Sendable () -> [String] = { [] }
+    ) {
         self.name = name
+        self.versionDetails = versionDetails
         self.version = version
         self.abstract = abstract
         self.groupAbstracts = groups
@@ -57,7 +64,7 @@ public struct CommandLineTool: Sendable {
                 return .success
             }
             if node.path.isEmpty, word == "--version" {
-                console.out("\(name) \(version)")
+                console.out((["\(name) \(version)"] + versionDetails()).joined(separator: "\n"))
                 return .success
             }
             if word.hasPrefix("-") {

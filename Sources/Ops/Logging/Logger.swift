@@ -45,40 +45,52 @@ public struct Logger: Sendable {
     public let format: LogFormat
     /// Metadata added to every event of this logger (see `with`).
     public let metadata: [String: LogValue]
+    /// Start each line with its sd-daemon priority (`<4>`), for a standard error that is the journal.
+    public let journalPriorities: Bool
     private let sink: @Sendable (String) -> Void
     private let clock: @Sendable () -> Date
 
     /// - Parameters:
     ///   - sink: receives each complete line, newline included.
     ///   - clock: the time stamp source (injected so tests are deterministic).
+    ///   - journalPriorities: prefix each line with `<N>`, its syslog priority (see `JournalStream`).
     public init(
-        level: LogLevel, format: LogFormat, metadata: [String: LogValue] = [:],
+        level: LogLevel, format: LogFormat, metadata: [String: LogValue] = [:], journalPriorities: Bool = false,
         clock: @escaping @Sendable () -> Date = { Date() }, sink: @escaping @Sendable (String) -> Void
     ) {
         self.level = level
         self.format = format
         self.metadata = metadata
+        self.journalPriorities = journalPriorities
         self.clock = clock
         self.sink = sink
     }
 
-    /// A logger writing to the process's standard error.
-    public static func standardError(level: LogLevel, format: LogFormat) -> Logger {
-        Logger(level: level, format: format) { FileHandle.standardError.write(Data($0.utf8)) }
+    /// A logger writing to the process's standard error, with priority prefixes when that is the
+    /// journal (`JournalStream`).
+    public static func standardError(
+        level: LogLevel, format: LogFormat, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Logger {
+        Logger(level: level, format: format, journalPriorities: JournalStream.isConnected(environment: environment)) {
+            FileHandle.standardError.write(Data($0.utf8))
+        }
     }
 
     /// The same logger with more metadata on every event (e.g. `["sink": "redis.primary"]`).
     public func with(_ more: [String: LogValue]) -> Logger {
-        Logger(level: level, format: format, metadata: metadata.merging(more) { $1 }, clock: clock, sink: sink)
+        Logger(
+            level: level, format: format, metadata: metadata.merging(more) { $1 },
+            journalPriorities: journalPriorities, clock: clock, sink: sink)
     }
 
     public func log(_ eventLevel: LogLevel, _ message: String, _ eventMetadata: [String: LogValue] = [:]) {
         guard eventLevel >= level else { return }
         let all = metadata.merging(eventMetadata) { $1 }
         let time = LogLine.timestamp(clock())
+        let prefix = journalPriorities ? JournalStream.prefix(eventLevel) : ""
         switch format {
-        case .text: sink(LogLine.text(time: time, level: eventLevel, message: message, metadata: all))
-        case .json: sink(LogLine.json(time: time, level: eventLevel, message: message, metadata: all))
+        case .text: sink(prefix + LogLine.text(time: time, level: eventLevel, message: message, metadata: all))
+        case .json: sink(prefix + LogLine.json(time: time, level: eventLevel, message: message, metadata: all))
         }
     }
 

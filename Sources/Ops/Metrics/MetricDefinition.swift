@@ -12,6 +12,8 @@ package enum MetricLabel: String, Sendable, Equatable, Hashable, CaseIterable, C
     case sink
     /// A Redis cluster name from `[redis.*]`.
     case cluster
+    /// The sluice version (`sluice_build_info` only).
+    case version
 
     package static func < (lhs: MetricLabel, rhs: MetricLabel) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -2,7 +2,7 @@
 /// (and only these) with a `MetricsRegistry`; docs/metrics.md documents each one and the alerting
 /// rules in config/sluice-alerts.yml refer to them by name (tests check both stay in step).
 ///
-/// Labels are limited to `MetricLabel` (db, table, kind, sink, cluster): never an account, a key
+/// Labels are limited to `MetricLabel` (db, table, kind, sink, cluster, version): never an account, a key
 /// or a row.
 package enum SluiceMetrics {
     // MARK: Source (binlog reader)
@@ -42,6 +42,18 @@ package enum SluiceMetrics {
     package static let rewinds = CounterDefinition(
         "sluice_rewinds_total",
         "Times a sink's Redis cluster failed over (a replica now serves slots as a master) and the daemon replayed from the checkpoint its replicas confirmed, by sink.",
+        labels: [.sink])
+
+    package static let sinkLagSeconds = GaugeDefinition(
+        "sluice_sink_lag_seconds",
+        "Seconds a sink is behind the source: the source lag plus the commit-time span between the newest transaction read and the sink's checkpoint.",
+        labels: [.sink])
+    package static let sinkLagBytes = GaugeDefinition(
+        "sluice_sink_lag_bytes",
+        "Bytes of binlog between a sink's checkpoint and the end of the source's binlog.", labels: [.sink])
+    package static let redisWaitShortfalls = CounterDefinition(
+        "sluice_redis_wait_shortfalls_total",
+        "Times a Redis sink's WAIT answered fewer replicas than [redis] wait_replicas within wait_timeout_ms (the batch counts as unconfirmed until the replicas catch up), by sink.",
         labels: [.sink])
 
     package static let sinkBlockedSeconds = GaugeDefinition(
@@ -111,12 +123,25 @@ package enum SluiceMetrics {
     package static let ledgerInDoubt = GaugeDefinition(
         "sluice_ledger_in_doubt",
         "XA branches the serving ledger left in doubt (a shard lost mid-transfer) and is still resolving.")
+    // MARK: Process
+
+    package static let buildInfo = GaugeDefinition(
+        "sluice_build_info", "Always 1; the version label names the running sluice.", labels: [.version])
+    package static let processResidentMemoryBytes = GaugeDefinition(
+        "sluice_process_resident_memory_bytes", "Resident memory of the process, in bytes.")
+    package static let processCPUSeconds = CounterDefinition(
+        "sluice_process_cpu_seconds_total", "CPU time the process used, user and system, in seconds.")
+    package static let processStartTimeSeconds = GaugeDefinition(
+        "sluice_process_start_time_seconds", "When the process started, in seconds since the epoch.")
+    package static let processOpenFDs = GaugeDefinition(
+        "sluice_process_open_fds", "File descriptors the process has open (sockets included).")
 
     /// What `sluice run` and `sluice dr-apply` export: every definition above but the ledger's,
     /// in the order docs/metrics.md lists them.
     package static let all: [any MetricDefinition] = [
         sourceLagSeconds, sourceLagBytes, sourceEvents, sourceRows, sourceTransactions,
-        sinkRowsApplied, sinkBatches, sinkStaleWrites, rewinds, sinkBlockedSeconds,
+        sinkRowsApplied, sinkBatches, sinkStaleWrites, rewinds, sinkLagSeconds, sinkLagBytes, redisWaitShortfalls,
+        sinkBlockedSeconds,
         errors,
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,
@@ -127,6 +152,7 @@ package enum SluiceMetrics {
     package static let ledger: [any MetricDefinition] = [
         ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
         ledgerInDoubt,
+        buildInfo, processResidentMemoryBytes, processCPUSeconds, processStartTimeSeconds, processOpenFDs,
     ]
 
     /// The whole catalogue (docs/metrics.md documents each one).

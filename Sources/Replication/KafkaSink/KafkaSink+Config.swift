@@ -3,7 +3,8 @@ import Ops
 extension KafkaSink.Settings {
     /// From a validated `[kafka]` section: brokers, client id, compression, delivery timeout
     /// (0 = never give up), TLS and SASL as librdkafka properties.
-    public init(config c: KafkaConfig) {
+    /// - Parameter mappings: the `[[mapping]]` tables, for their Kafka column rules.
+    public init(config c: KafkaConfig, mappings: [MappingConfig] = []) {
         var p: [String: String] = [
             "bootstrap.servers": c.brokers.map(\.description).joined(separator: ","),
             "client.id": c.clientID,
@@ -25,6 +26,16 @@ extension KafkaSink.Settings {
             if let user = c.sasl.user { p["sasl.username"] = user }
             if let password = c.sasl.password { p["sasl.password"] = password.revealed }
         }
-        self.init(properties: p, topicPrefix: c.topicPrefix, singleTopic: c.topicMode == .single ? c.topic : nil)
+        self.init(
+            properties: p, topicPrefix: c.topicPrefix, singleTopic: c.topicMode == .single ? c.topic : nil,
+            format: c.format, tombstones: c.tombstones, transactionMetadata: c.transactionMetadata,
+            serverName: c.clientID)
+        ddlTopic = c.ddlTopic
+        transactionTopic = c.transactionTopic
+        topicTemplate = c.topicTemplate
+        let salt = c.maskSalt?.revealed ?? ""
+        for m in mappings where !m.kafkaExcludeColumns.isEmpty || !m.kafkaMaskColumns.isEmpty || !m.kafkaKeyColumns.isEmpty {
+            tables[m.qualifiedTable] = KafkaColumnRules(config: m, salt: salt)
+        }
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
+import MySQLSource
 import Ops
 
 /// The per-sink metrics of `sluice run` (SluiceMetrics names), fed by the sink threads of
 /// `SinkPipeline` and read by the metrics endpoint: rows written and refused as stale per table,
 /// batches, each sink's checkpoint (file number, byte position, seconds since it last moved),
 /// how long its current batch has waited, retried errors, the Kafka producer's undelivered
-/// messages, and failover rewinds. `sink` labels are `redis.<cluster>` and `kafka`. Thread-safe; a sample that
+/// messages, failover rewinds, WAIT shortfalls and each sink's lag behind the source (`SinkLag`). `sink` labels are `redis.<cluster>` and `kafka`. Thread-safe; a sample that
 /// cannot be made is skipped (a daemon must not stop replicating over a metric).
 package final class SinkMetrics: @unchecked Sendable {
     private let registry: MetricsRegistry
@@ -14,6 +15,9 @@ package final class SinkMetrics: @unchecked Sendable {
     private var counters: [CellKey: Counter] = [:]
     /// When each sink's checkpoint last moved, and where to.
     private var moved: [String: (at: Double, checkpoint: SinkCheckpoint)] = [:]
+    private var lag = SinkLag()
+    /// The source's bytes behind, as last measured (it is measured less often than the rest).
+    private var sourceBytes: UInt64?
 
     package init(registry: MetricsRegistry, now: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
         self.registry = registry
@@ -46,13 +50,42 @@ package final class SinkMetrics: @unchecked Sendable {
         (try? registry.gauge(SluiceMetrics.checkpointAgeSeconds, [.sink: sink]))?.set(0)
     }
 
-    /// Sets every sink's checkpoint age to the seconds since it last moved.
-    func updateAges() {
+    /// A transaction read from the source ends at `checkpoint` (the reader's side of `SinkLag`).
+    func read(_ checkpoint: SinkCheckpoint) {
+        lock.lock()
+        lag.observeRead(checkpoint)
+        lock.unlock()
+    }
+
+    /// Sets every sink's checkpoint age to the seconds since it last moved and, given the
+    /// source's lag, each sink's lag in seconds and bytes.
+    func updateAges(source: SourceLag? = nil) {
         lock.lock()
         let t = now()
-        let ages = moved.map { ($0.key, max(0, t - $0.value.at)) }
+        if let bytes = source?.bytesBehind { sourceBytes = bytes }
+        let sinks = moved.map { (sink: $0.key, age: max(0, t - $0.value.at), checkpoint: $0.value.checkpoint) }
+        let lag = lag
+        let bytesBehind = sourceBytes
         lock.unlock()
-        for (sink, age) in ages { (try? registry.gauge(SluiceMetrics.checkpointAgeSeconds, [.sink: sink]))?.set(age) }
+        for sink in sinks {
+            let labels: LabelValues = [.sink: sink.sink]
+            (try? registry.gauge(SluiceMetrics.checkpointAgeSeconds, labels))?.set(sink.age)
+            if let seconds = source?.secondsBehind {
+                let value = lag.seconds(acknowledged: sink.checkpoint, sourceLagSeconds: seconds)
+                (try? registry.gauge(SluiceMetrics.sinkLagSeconds, labels))?.set(value)
+            }
+            if let bytesBehind {
+                let value = lag.bytes(acknowledged: sink.checkpoint, sourceLagBytes: bytesBehind)
+                (try? registry.gauge(SluiceMetrics.sinkLagBytes, labels))?.set(value)
+            }
+        }
+    }
+
+    /// A Redis sink's WAIT answered fewer replicas than required `count` more times; `count` 0
+    /// only shows the series (at 0) for a sink that waits for replicas.
+    func waitShortfalls(sink: String, count: Int) {
+        guard let cell = counter(SluiceMetrics.redisWaitShortfalls, [.sink: sink]), count > 0 else { return }
+        cell.increment(by: UInt64(count))
     }
 
     /// How long each sink's current batch has waited (`SinkPipeline.blockedSeconds`).

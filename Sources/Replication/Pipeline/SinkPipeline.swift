@@ -1,4 +1,5 @@
 import Foundation
+import Ops
 import RedisCluster
 
 /// A committed transaction, or one chunk of a big one, as the sinks receive it.
@@ -7,11 +8,17 @@ public struct PipelineTransaction: Sendable, Equatable {
     public var origin: KafkaChangeMessage.Origin
     /// Where to resume after this transaction; nil for a chunk that is not its transaction's last.
     public var checkpoint: SinkCheckpoint?
+    /// A statement event group (DDL and other statements), credentials masked.
+    public var statement: KafkaSchemaChange?
 
-    public init(changes: [RowChange], origin: KafkaChangeMessage.Origin, checkpoint: SinkCheckpoint?) {
+    public init(
+        changes: [RowChange], origin: KafkaChangeMessage.Origin, checkpoint: SinkCheckpoint?,
+        statement: KafkaSchemaChange? = nil
+    ) {
         self.changes = changes
         self.origin = origin
         self.checkpoint = checkpoint
+        self.statement = statement
     }
 }
 
@@ -65,7 +72,8 @@ package final class SinkPipeline: @unchecked Sendable {
 
     private let filter: TableFilter
     private let settings: Settings
-    private let log: (String) -> Void
+    /// Receives each line with its level: warning for a retried failure, notice for its recovery, error for a halt.
+    private let log: (LogLevel, String) -> Void
     private let lock = NSLock()
     private var coordinator: CheckpointCoordinator
     private var failure: Error?
@@ -87,7 +95,7 @@ package final class SinkPipeline: @unchecked Sendable {
     package init(
         redis: RedisSink, kafka: (sink: KafkaSink, checkpoints: CheckpointStore)?, filter: TableFilter,
         start: SinkCheckpoint?,
-        settings: Settings = Settings(), metrics: SinkMetrics? = nil, log: @escaping (String) -> Void
+        settings: Settings = Settings(), metrics: SinkMetrics? = nil, log: @escaping (LogLevel, String) -> Void
     ) {
         self.filter = filter
         self.settings = settings
@@ -137,6 +145,7 @@ package final class SinkPipeline: @unchecked Sendable {
         let ticket = coordinator.dispatch(checkpoint: t.checkpoint)
         let current = epoch
         lock.unlock()
+        if let read = t.checkpoint { metrics?.read(read) }
         for q in queues where !q.push((ticket, current, t)) { return false }
         return true
     }
@@ -255,6 +264,7 @@ package final class SinkPipeline: @unchecked Sendable {
 
     private func runRedis(_ sink: RedisSink, _ queue: BoundedQueue<Item>) {
         let label = "redis.\(sink.name)"
+        if sink.settings.waitReplicas > 0 { metrics?.waitShortfalls(sink: label, count: 0) }
         let client = sink.applier.client
         var watch = FailoverWatch()
         var seen = client.slotMap
@@ -304,23 +314,29 @@ package final class SinkPipeline: @unchecked Sendable {
                 let shortfalls = sink.counters.waitShortfalls
                 do {
                     try sink.apply(changes, checkpoint: checkpoint)
-                    if let line = report.succeeded() { log(line) }
+                    if let line = report.succeeded() { log(.notice, line) }
                     // Before acknowledging: a batch that reached a promoted replica must not
                     // move `replicated` past writes its old master may have lost.
                     if failedOver(reload: false) { break }
                     let replicated = sink.settings.waitReplicas > 0 && sink.counters.waitShortfalls == shortfalls
+                    if sink.settings.waitReplicas > 0 {
+                        metrics?.waitShortfalls(sink: label, count: sink.counters.waitShortfalls - shortfalls)
+                    }
                     acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: replicated)
                     unconfirmed = replicated || sink.settings.waitReplicas == 0 ? nil : (last.ticket, last.epoch)
                     metrics?.batch(sink: label, rows: sink.lastApplyByTable)
                     if let checkpoint { metrics?.checkpoint(sink: label, checkpoint) }
                     break
                 } catch let error as MappingError {
-                    log("sink \(sink.name): \(error); stopping (the checkpoint stays before this transaction)")
+                    log(.error, "sink \(sink.name): \(error); stopping (the checkpoint stays before this transaction)")
                     fail(error)
+                    return
+                } catch let error as RedisError where error.code == .fenced {
+                    fenced(error, sink: sink.name)
                     return
                 } catch {
                     metrics?.error("redis_apply")
-                    if let line = report.failed(error) { log(line) }
+                    if let line = report.failed(error) { log(.warning, line) }
                     if failedOver(reload: true) { break }
                     Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
                 }
@@ -340,13 +356,21 @@ package final class SinkPipeline: @unchecked Sendable {
             do {
                 if let target { try store.store(target, sink: sink.name) } else { try store.remove(sink: sink.name) }
                 if let target { metrics?.checkpoint(sink: "redis.\(sink.name)", target) }
-                if let line = report.succeeded() { log(line) }
+                if let line = report.succeeded() { log(.notice, line) }
                 return
             } catch {
-                if let line = report.failed(error) { log(line) }
+                if let line = report.failed(error) { log(.warning, line) }
                 Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
             }
         }
+    }
+
+    /// A write refused by the fence (guarantee 7): another instance holds the lease. Never
+    /// retried; the pipeline stops and the daemon steps down.
+    private func fenced(_ error: RedisError, sink: String) {
+        metrics?.error("fenced")
+        log(.error, "sink \(sink): write refused by the fence, another instance holds the lease; stepping down: \(error)")
+        fail(error)
     }
 
     private func runKafka(_ sink: KafkaSink, _ store: CheckpointStore, _ queue: BoundedQueue<Item>) {
@@ -359,14 +383,14 @@ package final class SinkPipeline: @unchecked Sendable {
             var byTable: [String: RedisSink.TableCounts] = [:]
             do {
                 for item in items {
-                    messages += try sink.messages(for: item.transaction.changes, origin: item.transaction.origin)
+                    messages += try sink.messages(for: item.transaction)
                     for change in item.transaction.changes {
                         byTable[change.qualifiedTable, default: .init()].applied += 1
                     }
                 }
                 try sink.deliver(messages, shouldAbort: { self.shouldStop })
             } catch {
-                log("sink \(sink.name): \(error); stopping")
+                log(.error, "sink \(sink.name): \(error); stopping")
                 fail(error)
                 return
             }
@@ -377,11 +401,14 @@ package final class SinkPipeline: @unchecked Sendable {
                     if shouldStop { return }
                     do {
                         try store.store(checkpoint, sink: sink.name)
-                        if let line = report.succeeded() { log(line) }
+                        if let line = report.succeeded() { log(.notice, line) }
                         break
+                    } catch where error.code == .fenced {
+                        fenced(error, sink: sink.name)
+                        return
                     } catch {
                         metrics?.error("checkpoint")
-                        if let line = report.failed(error) { log(line) }
+                        if let line = report.failed(error) { log(.warning, line) }
                         Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
                     }
                 }
@@ -394,7 +421,7 @@ package final class SinkPipeline: @unchecked Sendable {
 }
 
 /// A value handed to the one thread that uses it from then on.
-private struct Owned<Value>: @unchecked Sendable {
+struct Owned<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }

@@ -17,6 +17,7 @@ enum DRApplyCommand {
         flags: [.config]
     ) { invocation in
         let config = try invocation.loadConfig()
+        try Libraries.requireTestedKafka()
         let logger = Logger.standardError(level: config.log.level, format: config.log.format)
         let stop = StopSignals()
         let registry = MetricsRegistry()

@@ -35,6 +35,12 @@ enum Registry {
         RunCommand.command,
         DemoCommand.command,
         BenchE2ECommand.command,
+        BenchSnapshotCommand.command,
+        SnapshotCommand.command,
+        VerifyCommand.command,
+        ResyncCommand.command,
+        CheckpointShowCommand.command,
+        CheckpointSetCommand.command,
         LedgerCommands.initialize,
         LedgerCommands.recover,
         LedgerCommands.serve,
@@ -47,6 +53,7 @@ enum Registry {
         "config": "Work with the configuration file",
         "bench": "Measure throughput of sluice's parts on this machine",
         "binlog": "Read binlog files",
+        "checkpoint": "Show or move the sinks' checkpoints",
         "ledger": "The companion write path: XA transfers across MySQL shards (docs/ledger.md)",
         "journal": "Read the ledger's journal",
     ]
@@ -54,5 +61,5 @@ enum Registry {
     static let tool = CommandLineTool(
         name: "sluice", version: SluiceVersion.current,
         abstract: "MySQL/MariaDB ROW binlog to version-checked Redis Cluster and Kafka",
-        commands: commands, groups: groups)
+        commands: commands, groups: groups, versionDetails: { Libraries.loaded().map(\.line) })
 }

@@ -18,26 +18,28 @@ enum RunCommand {
         flags: [.config]
     ) { invocation in
         let config = try invocation.loadConfig()
+        if config.kafka.enabled { try Libraries.requireTestedKafka() }
         let path = invocation.arguments.value(Flag.config.name) ?? Flag.config.defaultValue ?? ""
         let format = config.log.format
         let logger = Logger.standardError(level: config.log.level, format: format)
         let stop = StopSignals()
         let hangup = HangupSignal()
         let registry = MetricsRegistry()
-        let state = DRApplyState()
+        let state = DaemonReadiness()
         let runtime = try ServiceRuntime(
             metrics: config.metrics, environment: invocation.environment, registry: registry, logger: logger,
-            readiness: { state.readiness }, isHealthy: { state.healthy })
+            readiness: { state.readiness }, isHealthy: { state.healthy() })
         defer { runtime.shutdown() }
         let daemon = Daemon(config: config, registry: registry) { Logger.standardError(level: $0, format: format) }
         let code = daemon.run(
             Daemon.Hooks(
                 ready: { runtime.ready(status: $0) },
-                status: { line in
-                    state.update(lag: 0)
-                    runtime.status(line)
+                status: { runtime.status($0) },
+                lag: { state.update(lag: $0) },
+                stopping: { reason in
+                    state.stop(reason)
+                    runtime.stopping(status: reason)
                 },
-                stopping: { runtime.stopping(status: $0) },
                 stopSignal: { stop.signalName },
                 takeReload: { hangup.take() },
                 reloadConfig: {
@@ -45,8 +47,12 @@ enum RunCommand {
                     case .success(let loaded): return loaded.config
                     case .failure(let errors): throw errors
                     }
+                },
+                standby: { text in
+                    state.standby(text)
+                    runtime.status(text)
                 }))
-        return code == 0 ? .success : .failure
+        return code == 0 ? .success : code == 3 ? .lagging : .failure
     }
 }
 

@@ -17,6 +17,8 @@ public struct SluiceConfig: Sendable, Equatable {
     public var daemon: DaemonConfig
     /// The companion write path (`sluice ledger`); absent when this host doesn't run one.
     public var ledger: LedgerConfig?
+    /// Active/standby `sluice run`; absent: this instance always runs (no lease).
+    public var ha: HAConfig?
 
     /// The `[redis.NAME]` cluster.
     public func redis(named name: String) -> RedisConfig? { redis.first { $0.name == name } }
@@ -41,9 +43,11 @@ public struct SluiceConfig: Sendable, Equatable {
                         "cannot read the configuration file", cause: error.reason)
                 ]))
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
+        guard var text = String(validating: data, as: UTF8.self) else {
             return .failure(ConfigErrors([ConfigError(.syntax, file: path, line: 0, "the file is not UTF-8 text")]))
         }
+        // A UTF-8 byte-order mark (some Windows editors write one) is not part of the TOML.
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         let directory = (path as NSString).deletingLastPathComponent
         return parse(text, file: path, directory: directory.isEmpty ? "." : directory, environment: environment)
     }
@@ -66,6 +70,25 @@ public struct SluiceConfig: Sendable, Equatable {
         guard errors.isEmpty, let config else { return .failure(ConfigErrors(errors)) }
         return .success(
             Loaded(config: config, effective: reader.effective.render().trimmingCharacters(in: .newlines) + "\n"))
+    }
+
+    /// `version = "binlog"` (the default) derives versions from the MariaDB GTID, whose sequence per
+    /// domain keeps rising across rotation and failover. A MySQL GTID (`uuid:n`) counts per server
+    /// UUID and restarts on a promoted replica, and binlog file:offset restarts with the new
+    /// primary's files, so no binlog-derived version of a MySQL source stays monotonic across a
+    /// failover: refused for `flavor = "mysql"` (with `"auto"` the daemon refuses at the first
+    /// row, MappingError.noBinlogVersion).
+    private static func refuseBinlogVersions(_ mappings: [TableReader]) {
+        for reader in mappings {
+            let value = reader.raw("version")
+            guard value == nil || value?.content == .string("binlog") else { continue }
+            reader.badValue(
+                "version",
+                "\(value == nil ? "defaults to" : "is") \"binlog\", which needs MariaDB GTIDs (a sequence that keeps "
+                    + "rising across binlog rotation and failover); with a MySQL source (flavor = \"mysql\") GTIDs restart "
+                    + "on a promoted replica, so versions could go back and changes be refused: set version = \"column\" "
+                    + "with version_column naming the table's optimistic-lock column")
+        }
     }
 
     private static func read(_ root: TableReader) -> SluiceConfig? {
@@ -94,17 +117,21 @@ public struct SluiceConfig: Sendable, Equatable {
         let mappingReaders = root.arrayOfTables("mapping")
         let mappings = mappingReaders.enumerated().compactMap { index, reader in
             MappingConfig(
-                index: index, reader, knownClusters: clusterNames,
-                defaultClusters: defaultClusters)
+                index: index, reader, knownClusters: clusterNames, defaultClusters: defaultClusters,
+                reservedPrefixes: KeyNamespace.reserved(checkpointPrefixes: redis.map(\.checkpointPrefix)),
+                consumedByDR: drReader != nil)
         }
         root.attach("mapping", mappingReaders)
         for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
         root.attach("redis", redisReader)
-        let kafka = root.section("kafka") { KafkaConfig($0, consumedByDR: drReader != nil) }
+        let kafka = root.section("kafka") { KafkaConfig(
+                $0, consumedByDR: drReader != nil,
+                hashMasks: mappings.contains { $0.kafkaMaskColumns.contains { $0.rule == .hash } }) }
+        if source?.flavor == .mysql { refuseBinlogVersions(mappingReaders) }
 
         var drApply: DRApplyConfig?
         if let drReader, let drCluster {
-            let topics = Array(Set(mappings.map { kafka.topic(for: $0.qualifiedTable) })).sorted()
+            let topics = Array(Set(mappings.map { kafka.topic(database: $0.database, table: $0.table) })).sorted()
             drApply = DRApplyConfig(drReader, redisCluster: drCluster, defaultTopics: topics)
             root.attach("dr_apply", drReader)
         }
@@ -126,9 +153,16 @@ public struct SluiceConfig: Sendable, Equatable {
             _ = root.raw("ledger")
         }
 
+        var ha: HAConfig?
+        if root.has("ha") {
+            ha = root.section("ha") { HAConfig($0, clusterNames: clusterNames) }
+        } else {
+            _ = root.raw("ha")
+        }
+
         if root.has("source"), source == nil { return nil }
         return SluiceConfig(
             source: source, filter: filter, mappings: mappings, redis: redis, kafka: kafka,
-            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon, ledger: ledger)
+            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon, ledger: ledger, ha: ha)
     }
 }

@@ -1,0 +1,39 @@
+import Kafka
+import MySQLSource
+import Ops
+import RedisCluster
+
+/// The C libraries sluice runs on, as loaded: `sluice --version` lists them, and the services
+/// refuse a librdkafka older than the tested one before they connect anything.
+enum Libraries {
+    static func loaded() -> [LoadedLibrary] {
+        let hiredisPath = LoadedLibrary.file(defining: HiredisLibrary.symbol)
+        return [
+            LoadedLibrary(
+                name: "libmariadb", version: MariaDBLibrary.version,
+                path: LoadedLibrary.file(defining: MariaDBLibrary.symbol)),
+            LoadedLibrary(
+                name: "hiredis",
+                version: hiredisPath.flatMap(LoadedLibrary.fileNameVersion)
+                    ?? "\(HiredisLibrary.headerVersion) (headers)",
+                path: hiredisPath),
+            LoadedLibrary(
+                name: "librdkafka", version: KafkaLibrary.version.text,
+                path: LoadedLibrary.file(defining: KafkaLibrary.symbol)),
+        ]
+    }
+
+    /// Throws (exit 2: restarting cannot help) when the loaded librdkafka is older than the tested one.
+    static func requireTestedKafka() throws {
+        do {
+            try KafkaLibrary.requireTested(path: LoadedLibrary.file(defining: KafkaLibrary.symbol))
+        } catch {
+            throw Refused(description: error.description)
+        }
+    }
+
+    struct Refused: ExitCodeError, CustomStringConvertible {
+        let description: String
+        var exitCode: ExitCode { .usage }
+    }
+}
