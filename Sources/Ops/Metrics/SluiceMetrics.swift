@@ -146,13 +146,13 @@ package enum SluiceMetrics {
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,
         drLagSeconds, drMessagesBehind,
+        buildInfo, processResidentMemoryBytes, processCPUSeconds, processStartTimeSeconds, processOpenFDs,
     ]
 
     /// What `sluice ledger serve` exports.
     package static let ledger: [any MetricDefinition] = [
         ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
         ledgerInDoubt,
-        buildInfo, processResidentMemoryBytes, processCPUSeconds, processStartTimeSeconds, processOpenFDs,
     ]
 
     /// The whole catalogue (docs/metrics.md documents each one).
