@@ -15,7 +15,9 @@ package struct LedgerMetrics: Sendable {
 
     package init(registry: MetricsRegistry) throws(MetricsError) {
         var transfers: [String: Counter] = [:]
-        for kind in Self.outcomes { transfers[kind] = try registry.counter(SluiceMetrics.ledgerTransfers, [.kind: kind]) }
+        for kind in Self.outcomes {
+            transfers[kind] = try registry.counter(SluiceMetrics.ledgerTransfers, [.kind: kind])
+        }
         var xa: [String: Counter] = [:]
         for kind in Self.xaKinds { xa[kind] = try registry.counter(SluiceMetrics.ledgerXA, [.kind: kind]) }
         self.transfers = transfers

@@ -24,10 +24,12 @@ package enum LedgerRuntime {
             directory: config.journalDirectory, segmentBytes: config.journalSegmentBytes, onFailure: onJournalFailure,
             onFsync: { seconds, records in metrics?.fsynced(seconds: seconds, records: records) })
         if let torn = journal.tornTail {
-            logger.log(.warning, "ledger journal: torn tail truncated (never acknowledged)", [
-                "journal.segment": .string(torn.segment), "journal.offset": .integer(Int64(torn.offset)),
-                "journal.discarded_bytes": .integer(Int64(torn.discarded)),
-            ])
+            logger.log(
+                .warning, "ledger journal: torn tail truncated (never acknowledged)",
+                [
+                    "journal.segment": .string(torn.segment), "journal.offset": .integer(Int64(torn.offset)),
+                    "journal.discarded_bytes": .integer(Int64(torn.discarded)),
+                ])
         }
         let writeThrough = redis.map {
             WriteThrough(keyTemplate: config.accountKey, tombstoneTTLSeconds: tombstoneTTLSeconds, makeClient: $0)
@@ -35,6 +37,7 @@ package enum LedgerRuntime {
         return LedgerService(
             name: config.name, shards: pools(config), databases: config.shards.map(\.database), journal: journal,
             writeThrough: writeThrough, maxAttempts: config.maxAttempts, amountScale: config.amountScale,
+            onePhaseSingleShard: config.onePhaseSingleShard,
             failpoints: failpoints, metrics: metrics, logger: logger)
     }
 
@@ -66,7 +69,8 @@ package enum LedgerRuntime {
                     start += 500
                 }
             }
-            lines.append("shard \(index) (\(pool.endpoint.displayName)/\(database)): schema ready, \(added) account(s) added")
+            lines.append(
+                "shard \(index) (\(pool.endpoint.displayName)/\(database)): schema ready, \(added) account(s) added")
         }
         return lines
     }

@@ -29,6 +29,7 @@ package final class LedgerService: @unchecked Sendable {
     package let writeThrough: WriteThrough?
     package let maxAttempts: Int
     package let amountScale: Int
+    package let onePhaseSingleShard: Bool
     private let failpoints: Failpoints
     package let metrics: LedgerMetrics?
     private let logger: Logger
@@ -43,9 +44,10 @@ package final class LedgerService: @unchecked Sendable {
 
     package init(
         name: String, shards: [ShardPool], databases: [String], journal: Journal, writeThrough: WriteThrough?,
-        maxAttempts: Int, amountScale: Int, failpoints: Failpoints = .none, metrics: LedgerMetrics? = nil,
-        logger: Logger
+        maxAttempts: Int, amountScale: Int, onePhaseSingleShard: Bool = false, failpoints: Failpoints = .none,
+        metrics: LedgerMetrics? = nil, logger: Logger
     ) {
+        self.onePhaseSingleShard = onePhaseSingleShard
         self.metrics = metrics
         self.name = name
         self.shards = shards
@@ -73,18 +75,29 @@ package final class LedgerService: @unchecked Sendable {
         let answer = decide(request)
         if let metrics {
             let took = ContinuousClock.now - started
-            metrics.answered(answer, seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+            metrics.answered(
+                answer, seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
         }
         return answer
     }
 
+    /// The idempotency key is checked by the entry's unique index inside the transfer, not by a
+    /// look-up before it: the common case (a new key) costs no extra query. A key already used
+    /// makes the entry insert fail (duplicate key), everything rolls back, and the earlier entry
+    /// answers. A refusal is checked the same way before it is answered, so a replay whose
+    /// accounts changed since (now short of funds, frozen) still gets its first answer.
     private func decide(_ request: TransferRequest) -> TransferAnswer {
-        if request.from == request.to { return .refused(.sameAccount) }
-        if let answer = lookUp(request) { return answer }
-        guard risk(request) else { return .refused(.riskRefused) }
-        switch run(request) {
+        let outcome: TransferOutcome
+        if request.from == request.to {
+            outcome = .refused(.sameAccount)
+        } else if !risk(request) {
+            outcome = .refused(.riskRefused)
+        } else {
+            outcome = run(request)
+        }
+        switch outcome {
         case .committed(let result): return .created(result)
-        case .refused(let refusal): return .refused(refusal)
+        case .refused(let refusal): return lookUp(request) ?? .refused(refusal)
         case .unavailable(let reason): return .unavailable(reason)
         case .decidedNotCommitted(let id, _, let reason): return .pending(transferID: id, reason: reason)
         case .duplicateKey:
@@ -113,7 +126,7 @@ package final class LedgerService: @unchecked Sendable {
     private func run(_ request: TransferRequest) -> TransferOutcome {
         var machine = TransferMachine(
             request: request, shards: map.shards(for: request), entryShard: map.shard(ofKey: request.idempotencyKey),
-            transferID: newTransferID(), maxAttempts: maxAttempts)
+            transferID: newTransferID(), maxAttempts: maxAttempts, onePhaseSingleShard: onePhaseSingleShard)
         var branches: [Int: ShardBranch] = [:]
         var borrowed: [Int: MySQLConnection] = [:]
         var broken: Set<Int> = []
@@ -153,12 +166,31 @@ package final class LedgerService: @unchecked Sendable {
                 if failure != nil { broken.insert(shard) }
                 if failure == nil, shard == machine.shards.last { failpoints.hit(.afterPrepare) }
                 action = machine.prepared(failure: failure)
+            case .end(let shard):
+                guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
+                let failure = branch.end()
+                if failure != nil { broken.insert(shard) }
+                if failure == nil { failpoints.hit(.afterPrepare) }
+                action = machine.prepared(failure: failure)
+            case .commitOnePhase(let shard):
+                guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
+                let failure = branch.commitOnePhase()
+                if failure == nil { metrics?.xa("commit") } else { broken.insert(shard) }
+                action = machine.committed(failure: failure)
+                if case .finish(.decidedNotCommitted) = action {
+                    resolver.add(
+                        .init(
+                            shard: shard, xid: XID(transferID: machine.transferID, shard: shard), kind: .verify,
+                            accounts: [request.from, request.to]))
+                }
             case .rollback(let started):
                 metrics?.xa("rollback", count: started.count)
                 for shard in started {
                     guard let branch = branches[shard] else { continue }
                     if branch.rollback() { continue }
-                    broken.insert(shard)
+                    // The connection is lost: give its pool slot back before taking a fresh one,
+                    // or many transfers hit by the same shard failure could wait on each other.
+                    if let lost = borrowed.removeValue(forKey: shard) { shards[shard].giveBack(lost, healthy: false) }
                     rollbackOnFreshConnection(branch.xid, shard: shard)
                 }
                 branches = [:]
@@ -182,16 +214,18 @@ package final class LedgerService: @unchecked Sendable {
                 if failure == nil { metrics?.xa("commit") }
                 if let failure {
                     broken.insert(shard)
-                    logger.log(.warning, "ledger: commit failed after the decision; the resolver (or recovery) commits it", [
-                        "transfer.id": .string(machine.transferID), "reason": .string(failure),
-                    ])
+                    logger.log(
+                        .warning, "ledger: commit failed after the decision; the resolver (or recovery) commits it",
+                        [
+                            "transfer.id": .string(machine.transferID), "reason": .string(failure),
+                        ])
                 }
                 action = machine.committed(failure: failure)
                 if case .finish(.decidedNotCommitted) = action {
                     for later in machine.shards where later >= shard {
                         resolver.add(
                             .init(
-                                shard: later, xid: XID(transferID: machine.transferID, shard: later), commit: true,
+                                shard: later, xid: XID(transferID: machine.transferID, shard: later), kind: .commit,
                                 accounts: [request.from, request.to]))
                     }
                 }
@@ -211,13 +245,18 @@ package final class LedgerService: @unchecked Sendable {
     /// Writes the accounts through; on success appends a `completed` record (not fsync'd: it
     /// only spares recovery a repeat).
     private func writeThroughAndMark(_ accounts: [AccountState], transferID: String) -> Bool {
-        guard let writeThrough else { return true }
+        guard let writeThrough else {
+            _ = try? journal.append(.completed(transferID: transferID), durable: false)
+            return true
+        }
         do {
             try writeThrough.apply(accounts)
         } catch {
-            logger.log(.warning, "ledger: write-through failed; the daemon converges the keys", [
-                "transfer.id": .string(transferID), "reason": .string(error.description),
-            ])
+            logger.log(
+                .warning, "ledger: write-through failed; the daemon converges the keys",
+                [
+                    "transfer.id": .string(transferID), "reason": .string(error.description),
+                ])
             return false
         }
         _ = try? journal.append(.completed(transferID: transferID), durable: false)
@@ -231,14 +270,37 @@ package final class LedgerService: @unchecked Sendable {
             _ = try shards[shard].with { connection throws(MySQLError) in
                 try connection.execute("XA ROLLBACK \(xid.sql)")
             }
-        } catch where error.code == 1397 {
+        } catch  where error.code == 1397 {
             // Unknown XID: the branch was never prepared (the server dropped it with the connection).
         } catch {
-            resolver.add(.init(shard: shard, xid: xid, commit: false, accounts: []))
-            logger.log(.warning, "ledger: rollback pending until the shard answers", [
-                "xid": .string(xid.description), "reason": .string(error.description),
-            ])
+            resolver.add(.init(shard: shard, xid: xid, kind: .rollback, accounts: []))
+            logger.log(
+                .warning, "ledger: rollback pending until the shard answers",
+                [
+                    "xid": .string(xid.description), "reason": .string(error.description),
+                ])
         }
+    }
+
+    /// Whether a one-phase transfer's commit happened, from its entry row on `shard`. The read
+    /// locks the row (LOCK IN SHARE MODE), so a commit still in progress on the shard (its
+    /// coordinator gone mid-commit) is waited for, never mistaken for absent. When it did not
+    /// happen, an `aborted` record is made durable: recovery will not ask again.
+    package func settleOnePhase(transferID: String, shard: Int) throws(MySQLError) -> Bool {
+        let rows = try shards[shard].with { connection throws(MySQLError) in
+            try connection.query(
+                "SELECT transfer_id FROM `\(database[shard])`.entries WHERE transfer_id = \(transferID.sqlQuoted) "
+                    + "LOCK IN SHARE MODE")
+        }
+        if !rows.rows.isEmpty { return true }
+        do {
+            try journal.append(.aborted(transferID: transferID), durable: true)
+        } catch {
+            throw MySQLError(
+                operation: .query, code: 0, sqlState: "HY000", message: "journal: \(error.message)", context: transferID
+            )
+        }
+        return false
     }
 
     // MARK: - Reads
@@ -247,7 +309,8 @@ package final class LedgerService: @unchecked Sendable {
         let shard = map.shard(ofAccount: id)
         let rows = try shards[shard].with { connection throws(MySQLError) in
             try connection.query(
-                "SELECT id, owner, currency, balance, version, status FROM `\(database[shard])`.accounts WHERE id = \(id)")
+                "SELECT id, owner, currency, balance, version, status FROM `\(database[shard])`.accounts WHERE id = \(id)"
+            )
         }
         return ShardBranch.accountStates(rows).first
     }
@@ -277,7 +340,8 @@ package final class LedgerService: @unchecked Sendable {
         else { return nil }
         return EntryRow(
             transferID: id, idempotencyKey: key,
-            from: AccountState(id: from, owner: "", currency: "", balanceMinor: fromBalance, version: fromVersion, status: ""),
+            from: AccountState(
+                id: from, owner: "", currency: "", balanceMinor: fromBalance, version: fromVersion, status: ""),
             to: AccountState(id: to, owner: "", currency: "", balanceMinor: toBalance, version: toVersion, status: ""),
             amountMinor: amount)
     }

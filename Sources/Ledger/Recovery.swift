@@ -9,13 +9,21 @@ package struct RecoveryReport: Sendable, Equatable {
     package var foreign: [String] = []
     /// Decided transfers written through again.
     package var rewritten = 0
+    /// One-phase decisions whose commit the shard confirmed.
+    package var verified: [String] = []
+    /// One-phase decisions whose commit never happened (recorded as aborted).
+    package var aborted: [String] = []
     package var writeThroughFailures: [String] = []
 
-    package var nothingToDo: Bool { committed.isEmpty && rolledBack.isEmpty && rewritten == 0 }
+    package var nothingToDo: Bool {
+        committed.isEmpty && rolledBack.isEmpty && rewritten == 0 && verified.isEmpty && aborted.isEmpty
+    }
 
     /// One line per action, then a summary (what `sluice ledger recover` prints).
     package var lines: [String] {
         committed.map { "committed \($0) (decision in the journal)" }
+            + verified.map { "confirmed \($0) (one-phase commit found on its shard)" }
+            + aborted.map { "aborted \($0) (one-phase commit never happened: recorded as aborted)" }
             + rolledBack.map { "rolled back \($0) (no decision: presumed abort)" }
             + foreign.map { "left alone \($0) (not this ledger's)" }
             + writeThroughFailures.map { "write-through failed: \($0) (the daemon converges it)" }
@@ -56,20 +64,33 @@ package enum LedgerRecovery {
             }
             let text = "shard \(step.shard) \(step.xid.gtrid)"
             if step.kind == .commit { report.committed.append(text) } else { report.rolledBack.append(text) }
-            logger.log(.notice, "ledger recovery: \(step.kind.rawValue)", [
-                "xid": .string(step.xid.description), "shard": .integer(Int64(step.shard)),
-            ])
+            logger.log(
+                .notice, "ledger recovery: \(step.kind.rawValue)",
+                [
+                    "xid": .string(step.xid.description), "shard": .integer(Int64(step.shard)),
+                ])
         }
-        guard let writeThrough = service.writeThrough else { return report }
-        for decision in plan.writeThrough {
+        var rewrite = plan.writeThrough
+        for decision in plan.verify {
+            // A one-phase transfer lives on one shard: its entry tells whether it committed.
+            if try service.settleOnePhase(transferID: decision.transferID, shard: decision.shards.first ?? 0) {
+                report.verified.append(decision.transferID)
+                rewrite.append(decision)
+            } else {
+                report.aborted.append(decision.transferID)
+            }
+        }
+        for decision in rewrite {
             do {
-                var accounts: [AccountState] = []
-                for id in [decision.from, decision.to] {
-                    if let account = try service.account(id) { accounts.append(account) }
+                if let writeThrough = service.writeThrough {
+                    var accounts: [AccountState] = []
+                    for id in [decision.from, decision.to] {
+                        if let account = try service.account(id) { accounts.append(account) }
+                    }
+                    try writeThrough.apply(accounts)
+                    report.rewritten += 1
                 }
-                try writeThrough.apply(accounts)
                 _ = try? service.journal.append(.completed(transferID: decision.transferID), durable: false)
-                report.rewritten += 1
             } catch {
                 report.writeThroughFailures.append("\(decision.transferID): \(error)")
             }

@@ -9,13 +9,22 @@ import Ops
 /// - a commit (the decision is durable) is retried until the shard answers, then the transfer
 ///   is written through;
 /// - a rollback (no decision) likewise;
+/// - a one-phase commit whose answer was lost is settled from the shard's entry row;
 /// - "unknown XID" (XAER_NOTA, 1397) means the branch is already resolved (e.g. the shard
 ///   committed it but its answer was lost): done.
 package final class Resolver: @unchecked Sendable {
     package struct Item: Sendable, Equatable {
+        package enum Kind: Sendable, Equatable {
+            /// XA COMMIT a prepared branch (the decision is durable).
+            case commit
+            /// XA ROLLBACK a branch (no decision).
+            case rollback
+            /// A one-phase commit whose answer was lost: ask the shard (`settleOnePhase`).
+            case verify
+        }
         package let shard: Int
         package let xid: XID
-        package let commit: Bool
+        package let kind: Kind
         /// The transfer's accounts, written through after a commit.
         package let accounts: [Int64]
     }
@@ -33,22 +42,27 @@ package final class Resolver: @unchecked Sendable {
     @discardableResult
     package func pass(_ service: LedgerService, logger: Logger) -> Int {
         for item in pending {
-            let verb = item.commit ? "XA COMMIT" : "XA ROLLBACK"
+            var committed = item.kind == .commit
             do {
-                _ = try service.shards[item.shard].with { connection throws(MySQLError) in
-                    try connection.execute("\(verb) \(item.xid.sql)")
+                if item.kind == .verify {
+                    committed = try service.settleOnePhase(transferID: item.xid.gtrid, shard: item.shard)
+                } else {
+                    let verb = item.kind == .commit ? "XA COMMIT" : "XA ROLLBACK"
+                    _ = try service.shards[item.shard].with { connection throws(MySQLError) in
+                        try connection.execute("\(verb) \(item.xid.sql)")
+                    }
                 }
-            } catch where error.code == 1397 {
+            } catch  where error.code == 1397 {
                 // Already resolved.
             } catch {
                 continue
             }
             lock.withLock { items.removeAll { $0 == item } }
-            service.metrics?.xa(item.commit ? "resolved_commit" : "resolved_rollback")
-            logger.log(.notice, "ledger: in-doubt branch resolved", [
-                "xid": .string(item.xid.description), "action": .string(item.commit ? "commit" : "rollback"),
-            ])
-            if item.commit, let writeThrough = service.writeThrough {
+            service.metrics?.xa(committed ? "resolved_commit" : "resolved_rollback")
+            logger.log(
+                .notice, "ledger: in-doubt branch resolved",
+                ["xid": .string(item.xid.description), "action": .string(committed ? "commit" : "rollback")])
+            if committed, let writeThrough = service.writeThrough {
                 let accounts = item.accounts.compactMap { try? service.account($0) }
                 if (try? writeThrough.apply(accounts)) != nil {
                     _ = try? service.journal.append(.completed(transferID: item.xid.gtrid), durable: false)

@@ -8,11 +8,13 @@ final class JournalScanTests: XCTestCase {
         JournalRecord(
             sequence: sequence,
             body: sequence % 3 == 0
-                ? .completed(transferID: "ledger.\(sequence)")
+                ? (sequence % 2 == 0
+                    ? .completed(transferID: "ledger.\(sequence)") : .aborted(transferID: "ledger.\(sequence)"))
                 : .decision(
                     JournalDecision(
                         transferID: "ledger.\(sequence)", idempotencyKey: "key-\(sequence)", from: Int64(sequence),
-                        to: -2, amountMinor: 12_345, shards: [0, 1])))
+                        to: -2, amountMinor: 12_345, shards: sequence % 2 == 0 ? [0, 1] : [1],
+                        onePhase: sequence % 2 == 1)))
     }
 
     private func bytes(_ range: ClosedRange<UInt64>) -> [UInt8] { range.flatMap { JournalFrame.encode(record($0)) } }

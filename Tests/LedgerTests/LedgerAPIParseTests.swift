@@ -14,7 +14,8 @@ final class LedgerAPIParseTests: XCTestCase {
             Array(#"{"idempotency_key":"abc-1","from":7,"to":9,"amount":"10.05","note":"x"}"#.utf8), scale: 2
         ).get()
         XCTAssertEqual(
-            parsed, TransferRequest(idempotencyKey: "abc-1", from: 7, to: 9, amount: Amount(minorUnits: 1005, scale: 2)))
+            parsed, TransferRequest(idempotencyKey: "abc-1", from: 7, to: 9, amount: Amount(minorUnits: 1005, scale: 2))
+        )
     }
 
     func testEachProblemNamesTheField() {
@@ -22,8 +23,10 @@ final class LedgerAPIParseTests: XCTestCase {
         XCTAssertEqual(problem("{"), "the body is not a JSON object")
         XCTAssertEqual(problem("[1]"), "the body is not a JSON object")
         XCTAssertEqual(problem(#"{"from":1,"to":2,"amount":"1"}"#), "field idempotency_key is missing")
-        XCTAssertEqual(problem(#"{"idempotency_key":"k","from":"1","to":2,"amount":"1"}"#), "field from has the wrong type")
-        XCTAssertEqual(problem(#"{"idempotency_key":"k","from":1,"to":2,"amount":1.5}"#), "field amount has the wrong type")
+        XCTAssertEqual(
+            problem(#"{"idempotency_key":"k","from":"1","to":2,"amount":"1"}"#), "field from has the wrong type")
+        XCTAssertEqual(
+            problem(#"{"idempotency_key":"k","from":1,"to":2,"amount":1.5}"#), "field amount has the wrong type")
         XCTAssertEqual(problem(#"{"idempotency_key":"k","from":1,"to":null,"amount":"1"}"#), "field to is null")
         XCTAssertEqual(
             problem(#"{"idempotency_key":"k","from":1,"to":2,"amount":"-5"}"#),
@@ -34,6 +37,8 @@ final class LedgerAPIParseTests: XCTestCase {
         XCTAssertEqual(
             problem(#"{"idempotency_key":"a b","from":1,"to":2,"amount":"1"}"#),
             "field idempotency_key must be 1-128 printable ASCII characters without spaces")
-        XCTAssertEqual(problem(#"{"idempotency_key":"k","from":0,"to":2,"amount":"1"}"#), "field from must be a positive account id")
+        XCTAssertEqual(
+            problem(#"{"idempotency_key":"k","from":0,"to":2,"amount":"1"}"#),
+            "field from must be a positive account id")
     }
 }

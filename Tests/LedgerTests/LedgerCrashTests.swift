@@ -32,7 +32,8 @@ final class LedgerCrashTests: XCTestCase {
             let counts = RecoverSummary(output)
             switch point {
             case .afterPrepare: XCTAssertGreaterThan(counts.rolledBack, 0, "\(point.rawValue): \(output)")
-            case .afterDecision, .betweenCommits: XCTAssertGreaterThan(counts.committed, 0, "\(point.rawValue): \(output)")
+            case .afterDecision, .betweenCommits:
+                XCTAssertGreaterThan(counts.committed, 0, "\(point.rawValue): \(output)")
             case .afterCommit: XCTAssertGreaterThan(counts.rewritten, 0, "\(point.rawValue): \(output)")
             case .beforePrepare: break
             }
@@ -61,6 +62,20 @@ final class LedgerCrashTests: XCTestCase {
         XCTAssertTrue(
             metrics.contains("sluice_ledger_transfers_total{kind=\"replayed\"} \(acknowledged.count)\n"), metrics)
         XCTAssertTrue(metrics.contains("sluice_ledger_in_doubt 0\n"), metrics)
+        // `sluice journal show --json` lists exactly the decisions (read-only, while serve runs).
+        let shown = try fixture.sandbox.run(
+            service: "journal-show", executable: fixture.binary,
+            arguments: ["journal", "show", fixture.config.journalDirectory, "--json", "--from", "3"],
+            workingDirectory: fixture.sandbox.path, logPath: fixture.sandbox.path + "/show.log", timeout: 30)
+        XCTAssertEqual(shown.status, 0, shown.output)
+        let records = shown.output.split(separator: "\n").map { HTTPClient.json(String($0)) }.filter { !$0.isEmpty }
+        XCTAssertEqual(records.first?["seq"] as? Int, 3)
+        let decided = try Journal.read(directory: fixture.config.journalDirectory).records.compactMap { record in
+            if case .decision(let d) = record.body, record.sequence >= 3 { return d.transferID }
+            return nil
+        }
+        XCTAssertEqual(
+            records.filter { $0["kind"] as? String == "decision" }.compactMap { $0["transfer_id"] as? String }, decided)
         print("LedgerCrashTests: " + summary.joined(separator: "; "))
     }
 }
@@ -92,10 +107,21 @@ final class TransferLoad: @unchecked Sendable {
     private var acked: [String: (body: String, id: String)] = [:]
     private var unavailableCount = 0
 
-    init(port: Int, prefix: String, accounts: Int) {
+    /// Only transfers between odd accounts with keys of shard 1 (one shard touched).
+    let singleShard: Bool
+
+    init(port: Int, prefix: String, accounts: Int, singleShard: Bool = false) {
         self.port = port
         self.prefix = prefix
         self.accounts = accounts
+        self.singleShard = singleShard
+    }
+
+    /// The key `base`, or for single-shard load the first `base-N` whose shard is 1.
+    private func key(_ base: String) -> String {
+        guard singleShard else { return base }
+        let map = ShardMap(count: 2)
+        return (0...).lazy.map { "\(base)-\($0)" }.first { map.shard(ofKey: $0) == 1 } ?? base
     }
 
     var acknowledged: [String: (body: String, id: String)] { lock.withLock { acked } }
@@ -108,10 +134,13 @@ final class TransferLoad: @unchecked Sendable {
             var i = 0
             while Date() < deadline {
                 i += 1
-                let key = "\(prefix)-\(thread)-\(i)"
+                let key = key("\(prefix)-\(thread)-\(i)")
                 let from = 2 * Int.random(in: 0..<(accounts / 2)) + 1
-                let to = 2 * Int.random(in: 1...(accounts / 2))
-                let body = #"{"idempotency_key":"\#(key)","from":\#(from),"to":\#(to),"amount":"\#(Int.random(in: 1...300)).\#(Int.random(in: 10...99))"}"#
+                var to =
+                    singleShard ? 2 * Int.random(in: 0..<(accounts / 2)) + 1 : 2 * Int.random(in: 1...(accounts / 2))
+                if to == from { to = from == 1 ? 3 : 1 }
+                let body =
+                    #"{"idempotency_key":"\#(key)","from":\#(from),"to":\#(to),"amount":"\#(Int.random(in: 1...300)).\#(Int.random(in: 10...99))"}"#
                 guard let answer = try? HTTPClient.request(port: port, "POST", "/v1/transfers", body: body) else {
                     if stopOnError { return }
                     continue
@@ -173,5 +202,94 @@ final class LedgerShardCrashTests: XCTestCase {
             }
             usleep(20_000)
         }
+    }
+}
+
+/// `one_phase_single_shard = true` with single-shard transfers: they commit in one phase, and a
+/// crash after the journal decision (so before the one-phase commit) is found by recovery as a
+/// commit that never happened and recorded as aborted; the invariants hold.
+final class LedgerOnePhaseTests: XCTestCase {
+    func testOnePhaseCommitsAndACrashAfterTheDecisionIsRecordedAsAborted() throws {
+        let fixture = try LedgerFixture(label: "ledger-one-phase", ledgerExtra: "one_phase_single_shard = true")
+        defer { fixture.close() }
+        let child = try fixture.startServe(environment: [
+            "SLUICE_LEDGER_FAILPOINT": "after-decision", "SLUICE_LEDGER_FAILPOINT_SKIP": "8",
+        ])
+        let load = TransferLoad(port: fixture.httpPort, prefix: "one", accounts: fixture.accounts, singleShard: true)
+        load.run(threads: 4, until: Date().addingTimeInterval(30))
+        XCTAssertTrue(child.waitForExit(timeout: 30), "the failpoint did not fire")
+        fixture.sandbox.forget(child)
+        XCTAssertGreaterThan(load.acknowledged.count, 0)
+
+        let (code, output) = try fixture.recover()
+        XCTAssertEqual(code, 0, output)
+        XCTAssertTrue(output.contains("aborted one") || output.contains("aborted ledger."), output)
+        try fixture.assertConsistent("one-phase, crash after the decision")
+        try fixture.assertRedisEqualsMySQL("one-phase")
+        let entries = try fixture.entryIDs()
+        for (key, answer) in load.acknowledged {
+            XCTAssertTrue(entries.contains(answer.id), "acknowledged \(key) is missing")
+        }
+        let decisions = try Journal.read(directory: fixture.config.journalDirectory).records.compactMap { record in
+            if case .decision(let d) = record.body { return d }
+            return nil
+        }
+        XCTAssertTrue(decisions.allSatisfy { $0.onePhase && $0.shards == [1] }, "\(decisions.prefix(3))")
+        let again = try fixture.recover()
+        XCTAssertTrue(again.output.contains("recovery: 0 committed, 0 rolled back"), again.output)
+        XCTAssertFalse(again.output.contains("aborted "), "settled once, not again: \(again.output)")
+    }
+}
+
+/// The journal folder on a small tmpfs that fills up under load: the transfers that meet the full
+/// disk answer 503, `ledger serve` stops with exit 1 (fail-stop), and after `ledger recover`
+/// nothing acknowledged is missing and the invariants hold.
+final class LedgerJournalFullTests: XCTestCase {
+    func testAFullJournalDiskAnswers503StopsAndLosesNothingAcknowledged() throws {
+        // Balances large enough that the load never runs out of funds before the disk is full.
+        let fixture = try LedgerFixture(label: "ledger-full-disk", balance: 100_000_000)
+        defer { fixture.close() }
+        let mountPoint = fixture.config.journalDirectory
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=32k", "tmpfs", mountPoint]) == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root)")
+        }
+        defer { _ = Self.run("/bin/umount", [mountPoint]) }
+
+        let child = try fixture.startServe()
+        let load = TransferLoad(port: fixture.httpPort, prefix: "full", accounts: fixture.accounts)
+        load.run(threads: 4, until: Date().addingTimeInterval(60))
+        guard child.waitForExit(timeout: 30) else {
+            fixture.sandbox.stop(child)
+            return XCTFail(
+                "ledger serve kept running with a full journal disk: \(load.acknowledged.count) acknowledged")
+        }
+        let status = child.exitStatusIfExited() ?? 0
+        XCTAssertEqual((status >> 8) & 0xFF, 1, "exit 1 (fail-stop): \(fixture.logTail())")
+        fixture.sandbox.forget(child)
+        XCTAssertGreaterThan(load.unavailable, 0, "the transfers that met the full disk answered 503")
+        XCTAssertGreaterThan(load.acknowledged.count, 20)
+        XCTAssertTrue(fixture.logTail().contains("the journal failed"), fixture.logTail())
+
+        let (code, output) = try fixture.recover()
+        XCTAssertEqual(code, 0, output)
+        try fixture.assertConsistent("after the journal disk filled up")
+        let entries = try fixture.entryIDs()
+        for (key, answer) in load.acknowledged {
+            XCTAssertTrue(entries.contains(answer.id), "acknowledged \(key) is missing")
+        }
+        print(
+            "LedgerJournalFullTests: \(load.acknowledged.count) acknowledged, \(load.unavailable) answered 503; "
+                + (output.split(separator: "\n").last.map(String.init) ?? ""))
+    }
+
+    private static func run(_ tool: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 }

@@ -26,7 +26,8 @@ final class LedgerFixture: @unchecked Sendable {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    init(label: String, accounts: Int = 20, balance: Int64 = 100_000) throws {
+    /// `ledgerExtra`: more `[ledger]` keys (e.g. `one_phase_single_shard = true`).
+    init(label: String, accounts: Int = 20, balance: Int64 = 100_000, ledgerExtra: String = "") throws {
         sandbox = try SandboxFolder(label: label)
         do {
             let ports = PortAllocator()
@@ -47,6 +48,7 @@ final class LedgerFixture: @unchecked Sendable {
                 listen = "127.0.0.1:\(httpPort)"
                 redis_cluster = "primary"
                 request_timeout_ms = 20000
+                \(ledgerExtra)
                 \(shards.map { "[[ledger.shard]]\nhost = \"127.0.0.1\"\nport = \($0.port)\nuser = \"root\"\n" }.joined())
                 """
             try text.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -77,7 +79,8 @@ final class LedgerFixture: @unchecked Sendable {
     func service(logger: Logger = Logger(level: .warning, format: .text, sink: { _ in })) throws -> LedgerService {
         let seeds = redisSeeds
         return try LedgerRuntime.service(
-            config: config, redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
+            config: config,
+            redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
             logger: logger)
     }
 
@@ -99,21 +102,33 @@ final class LedgerFixture: @unchecked Sendable {
     }
 
     func inDoubt() throws -> [String] {
-        try shards.indices.flatMap { try query(shard: $0, "XA RECOVER").rows.map { $0.compactMap { $0 }.joined(separator: " ") } }
+        try shards.indices.flatMap {
+            try query(shard: $0, "XA RECOVER").rows.map { $0.compactMap { $0 }.joined(separator: " ") }
+        }
     }
 
     /// Transfer ids of every entry on every shard.
     func entryIDs() throws -> Set<String> {
-        Set(try shards.indices.flatMap { try query(shard: $0, "SELECT transfer_id FROM entries").rows.compactMap { $0[0] } })
+        Set(
+            try shards.indices.flatMap {
+                try query(shard: $0, "SELECT transfer_id FROM entries").rows.compactMap { $0[0] }
+            })
     }
 
-    /// Transfer ids of the journal's decisions.
+    /// Transfer ids of the journal's decisions, less those recorded as aborted (one-phase).
     func journalDecisions() throws -> Set<String> {
-        Set(
-            try Journal.read(directory: config.journalDirectory).records.compactMap {
-                if case .decision(let d) = $0.body { return d.transferID }
+        let records = try Journal.read(directory: config.journalDirectory).records
+        let aborted = Set(
+            records.compactMap {
+                if case .aborted(let id) = $0.body { return id }
                 return nil
             })
+        return Set(
+            records.compactMap {
+                if case .decision(let d) = $0.body { return d.transferID }
+                return nil
+            }
+        ).subtracting(aborted)
     }
 
     /// The invariants that hold after any crash and recovery.
@@ -121,9 +136,14 @@ final class LedgerFixture: @unchecked Sendable {
         XCTAssertEqual(try inDoubt(), [], "\(label): XA transactions left in doubt", file: file, line: line)
         let all = try balances()
         XCTAssertEqual(all.count, accounts, label, file: file, line: line)
-        XCTAssertEqual(all.values.map(\.balance).reduce(0, +), Int64(accounts) * balance, "\(label): total not conserved", file: file, line: line)
-        XCTAssertEqual(all.values.filter { $0.balance < 0 }.count, 0, "\(label): negative balance", file: file, line: line)
-        XCTAssertEqual(try entryIDs(), try journalDecisions(), "\(label): entries differ from the journal's decisions", file: file, line: line)
+        XCTAssertEqual(
+            all.values.map(\.balance).reduce(0, +), Int64(accounts) * balance, "\(label): total not conserved",
+            file: file, line: line)
+        XCTAssertEqual(
+            all.values.filter { $0.balance < 0 }.count, 0, "\(label): negative balance", file: file, line: line)
+        XCTAssertEqual(
+            try entryIDs(), try journalDecisions(), "\(label): entries differ from the journal's decisions", file: file,
+            line: line)
     }
 
     /// Redis holds every account a transfer changed as MySQL has it (balance and version); an
@@ -132,7 +152,8 @@ final class LedgerFixture: @unchecked Sendable {
         let client = try redisClient()
         var differ: [String] = []
         for (id, row) in try balances() {
-            let reply = try client.send(RedisCommand("HMGET", "account:\(id)", "balance", "version"), key: "account:\(id)")
+            let reply = try client.send(
+                RedisCommand("HMGET", "account:\(id)", "balance", "version"), key: "account:\(id)")
             let fields = reply.arrayStrings
             if row.version == 1, fields == ["", ""] { continue }
             if fields != [String(row.balance), String(row.version)] {
@@ -155,7 +176,9 @@ final class LedgerFixture: @unchecked Sendable {
             workingDirectory: sandbox.path, logPath: sandbox.path + "/ledger.log", environment: environment)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if let (status, _) = try? HTTPClient.request(port: httpPort, "GET", "/health"), status == 200 { return child }
+            if let (status, _) = try? HTTPClient.request(port: httpPort, "GET", "/health"), status == 200 {
+                return child
+            }
             guard child.isRunning else { break }
             usleep(50_000)
         }

@@ -52,7 +52,8 @@ final class LedgerServiceTests: XCTestCase {
         XCTAssertEqual(odd.value("r"), "1")
         XCTAssertEqual(even.value("n"), "20")
         XCTAssertEqual(even.value("r"), "0")
-        XCTAssertEqual(try fixture.query(shard: 1, "SHOW TABLES").rows.compactMap { $0[0] }.sorted(), ["accounts", "entries"])
+        XCTAssertEqual(
+            try fixture.query(shard: 1, "SHOW TABLES").rows.compactMap { $0[0] }.sorted(), ["accounts", "entries"])
     }
 
     func testACrossShardTransferCommitsOnBothShardsAndWritesThrough() throws {
@@ -72,7 +73,8 @@ final class LedgerServiceTests: XCTestCase {
         XCTAssertTrue(try fixture.journalDecisions().contains(result.transferID))
         let client = try fixture.redisClient()
         let fields = try client.send(
-            RedisCommand("HMGET", "account:1", "balance", "version", "currency", "status", "owner", "id"), key: "account:1")
+            RedisCommand("HMGET", "account:1", "balance", "version", "currency", "status", "owner", "id"),
+            key: "account:1")
         XCTAssertEqual(fields.arrayStrings, ["7450", "2", "EUR", "active", "owner-1", "1"])
     }
 
@@ -120,6 +122,13 @@ final class LedgerServiceTests: XCTestCase {
         XCTAssertEqual(again.from.balanceMinor, first.from.balanceMinor)
         XCTAssertEqual(again.to.version, first.to.version)
         XCTAssertEqual(again.journalSequence, first.journalSequence)
+        guard case .created = service.transfer(Self.request("idem-drain", 7, 8, first.from.balanceMinor)) else {
+            return XCTFail("draining account 7 failed")
+        }
+        guard case .replayed(let later) = service.transfer(Self.request("idem-1", 7, 8, 100)) else {
+            return XCTFail("a replay after the account emptied was not answered with the first transfer")
+        }
+        XCTAssertEqual(later.transferID, first.transferID)
         XCTAssertEqual(service.transfer(Self.request("idem-1", 7, 8, 101)), .conflict(transferID: first.transferID))
         XCTAssertEqual(service.transfer(Self.request("idem-1", 8, 7, 100)), .conflict(transferID: first.transferID))
     }
@@ -144,7 +153,8 @@ final class LedgerServiceTests: XCTestCase {
         let after = try fixture.balances()
         XCTAssertEqual(counts.unavailable, [], "every transfer was decided")
         XCTAssertGreaterThan(counts.created, 100)
-        XCTAssertEqual(hot.map { after[$0]?.balance ?? 0 }.reduce(0, +), hot.map { before[$0]?.balance ?? 0 }.reduce(0, +))
+        XCTAssertEqual(
+            hot.map { after[$0]?.balance ?? 0 }.reduce(0, +), hot.map { before[$0]?.balance ?? 0 }.reduce(0, +))
         for id in hot {
             XCTAssertGreaterThanOrEqual(after[id]?.balance ?? -1, 0)
             XCTAssertEqual(after[id]?.version, (before[id]?.version ?? 0) + counts.touches(id), "account \(id)")
@@ -179,13 +189,16 @@ final class LedgerServiceTests: XCTestCase {
             port: port, "POST", "/v1/transfers", body: #"{"idempotency_key":"http-1","from":21,"to":22,"amount":"1"}"#)
         XCTAssertEqual(answer.status, 409)
         answer = try HTTPClient.request(
-            port: port, "POST", "/v1/transfers", body: #"{"idempotency_key":"http-2","from":21,"to":22,"amount":"5000"}"#)
+            port: port, "POST", "/v1/transfers",
+            body: #"{"idempotency_key":"http-2","from":21,"to":22,"amount":"5000"}"#)
         XCTAssertEqual(answer.status, 422)
         XCTAssertEqual(HTTPClient.json(answer.body)["error"] as? String, "insufficient_funds")
         answer = try HTTPClient.request(
-            port: port, "POST", "/v1/transfers", body: #"{"idempotency_key":"http-3","from":21,"to":22,"amount":"1.234"}"#)
+            port: port, "POST", "/v1/transfers",
+            body: #"{"idempotency_key":"http-3","from":21,"to":22,"amount":"1.234"}"#)
         XCTAssertEqual(answer.status, 400)
-        XCTAssertEqual(HTTPClient.json(answer.body)["detail"] as? String, #"field amount: "1.234" has more than 2 decimal places"#)
+        XCTAssertEqual(
+            HTTPClient.json(answer.body)["detail"] as? String, #"field amount: "1.234" has more than 2 decimal places"#)
         answer = try HTTPClient.request(port: port, "POST", "/v1/transfers", body: "{not json")
         XCTAssertEqual(answer.status, 400)
         answer = try HTTPClient.request(port: port, "POST", "/v1/transfers", body: String(repeating: " ", count: 5000))

@@ -33,6 +33,24 @@ final class RecoveryPlanTests: XCTestCase {
         XCTAssertEqual(plan.writeThrough, [decision("ledger.b")], "a completed transfer is not written again")
     }
 
+    func testOnePhaseDecisionsAreVerifiedNotCommitted() {
+        var onePhase = decision("ledger.p")
+        onePhase.onePhase = true
+        onePhase.shards = [1]
+        var settled = onePhase
+        settled.transferID = "ledger.q"
+        let journal = [
+            JournalRecord(sequence: 1, body: .decision(onePhase)),
+            JournalRecord(sequence: 2, body: .decision(settled)),
+            JournalRecord(sequence: 3, body: .aborted(transferID: "ledger.q")),
+            JournalRecord(sequence: 4, body: .decision(decision("ledger.r"))),
+        ]
+        let plan = RecoveryPlan.make(ledgerName: "ledger", inDoubt: [:], journal: journal)
+        XCTAssertEqual(plan.verify, [onePhase])
+        XCTAssertEqual(plan.writeThrough, [decision("ledger.r")])
+        XCTAssertEqual(plan.steps, [])
+    }
+
     func testXARecoverRowsParseAndMalformedOnesAreDropped() {
         XCTAssertEqual(
             XID.fromRecoverRow(formatID: "21324", gtridLength: "8", bqualLength: "2", data: "ledger.as0"),

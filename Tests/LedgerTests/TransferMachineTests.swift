@@ -10,7 +10,8 @@ final class TransferMachineTests: XCTestCase {
     private let to = AccountState(id: 2, owner: "b", currency: "EUR", balanceMinor: 1500, version: 7, status: "active")
 
     private func machine(shards: [Int] = [0, 1], entryShard: Int = 1, attempts: Int = 3) -> TransferMachine {
-        TransferMachine(request: request, shards: shards, entryShard: entryShard, transferID: "ledger.t1", maxAttempts: attempts)
+        TransferMachine(
+            request: request, shards: shards, entryShard: entryShard, transferID: "ledger.t1", maxAttempts: attempts)
     }
 
     func testTwoShardsWorkPrepareDecideCommitWriteThroughInThatOrder() {
@@ -34,7 +35,8 @@ final class TransferMachineTests: XCTestCase {
             m.wroteThrough(ok: true),
             .finish(
                 .committed(
-                    TransferResult(transferID: "ledger.t1", from: from, to: to, journalSequence: 42, wroteThrough: true))))
+                    TransferResult(transferID: "ledger.t1", from: from, to: to, journalSequence: 42, wroteThrough: true)
+                )))
     }
 
     func testARefusalOnTheSecondShardRollsBackBothAndFinishes() {
@@ -56,7 +58,7 @@ final class TransferMachineTests: XCTestCase {
         XCTAssertEqual(m.rolledBack(), .finish(.unavailable("shard 1 gone")))
     }
 
-    func testAJournalFailureAbortsEverywhere() {
+    func testAJournalThatRefusedTheDecisionAbortsEverywhere() {
         var m = machine()
         _ = m.start()
         _ = m.worked(.done([to]))
@@ -64,9 +66,24 @@ final class TransferMachineTests: XCTestCase {
         _ = m.entryInserted(.done([]))
         _ = m.prepared(failure: nil)
         _ = m.prepared(failure: nil)
-        let error = JournalError(.io, file: "j", "fsync failed: No space left on device")
+        let error = JournalError(.stopped, file: "j", "write failed: No space left on device")
         XCTAssertEqual(m.decisionWritten(.failure(error)), .rollback(shards: [0, 1]))
-        XCTAssertEqual(m.rolledBack(), .finish(.unavailable("journal: fsync failed: No space left on device")))
+        XCTAssertEqual(m.rolledBack(), .finish(.unavailable("journal: write failed: No space left on device")))
+    }
+
+    /// The fsync of the decision failed: it may be on disk, so nothing is rolled back.
+    func testAFailedDecisionWriteLeavesTheBranchesToRecovery() {
+        var m = machine()
+        _ = m.start()
+        _ = m.worked(.done([to]))
+        _ = m.worked(.done([from]))
+        _ = m.entryInserted(.done([]))
+        _ = m.prepared(failure: nil)
+        _ = m.prepared(failure: nil)
+        let error = JournalError(.io, file: "j", "fsync failed: Input/output error")
+        XCTAssertEqual(
+            m.decisionWritten(.failure(error)),
+            .finish(.unavailable("journal failed, recovery decides: fsync failed: Input/output error")))
     }
 
     func testACommitFailureAfterTheDecisionNeverRollsBack() {
@@ -116,6 +133,33 @@ final class TransferMachineTests: XCTestCase {
         XCTAssertEqual(
             m.worked(.done([])),
             .insertEntry(shard: 2, EntryRow(transferID: "ledger.t1", request: request, from: from, to: to)))
+    }
+
+    func testOnePhaseOnASingleShardEndsDecidesThenCommitsInOnePhase() {
+        var m = TransferMachine(
+            request: request, shards: [0], entryShard: 0, transferID: "ledger.t1", onePhaseSingleShard: true)
+        XCTAssertTrue(m.onePhase)
+        XCTAssertEqual(m.start(), .work(shard: 0))
+        _ = m.worked(.done([from, to]))
+        XCTAssertEqual(m.entryInserted(.done([])), .end(shard: 0))
+        XCTAssertEqual(
+            m.prepared(failure: nil),
+            .writeDecision(
+                JournalDecision(
+                    transferID: "ledger.t1", idempotencyKey: "k1", from: 1, to: 2, amountMinor: 500, shards: [0],
+                    onePhase: true)))
+        XCTAssertEqual(m.decisionWritten(.success(3)), .commitOnePhase(shard: 0))
+        XCTAssertEqual(m.committed(failure: nil), .writeThrough([from, to]))
+    }
+
+    func testOnePhaseIsNeverUsedAcrossShards() {
+        var m = TransferMachine(
+            request: request, shards: [0, 1], entryShard: 1, transferID: "ledger.t1", onePhaseSingleShard: true)
+        XCTAssertFalse(m.onePhase)
+        _ = m.start()
+        _ = m.worked(.done([to]))
+        _ = m.worked(.done([from]))
+        XCTAssertEqual(m.entryInserted(.done([])), .prepare(shard: 0))
     }
 
     func testResultsOutOfOrderEndTheTransferInsteadOfTrapping() {

@@ -130,6 +130,7 @@ final class ExampleConfigTests: ConfigTestCase {
             account_key = "a:{id}"
             amount_scale = 2
             max_attempts = 1
+            one_phase_single_shard = true
             connections_per_shard = 1
             max_body_bytes = 64
             max_connections = 1

@@ -141,15 +141,15 @@ final class MetricsRegistryTests: XCTestCase {
     /// Product metrics: unique valid names, counters end in _total, and each one is documented in
     /// docs/metrics.md.
     func testCatalogueMatchesDocs() throws {
-        let names = SluiceMetrics.all.map(\.name)
+        let names = SluiceMetrics.catalogue.map(\.name)
         XCTAssertEqual(Set(names).count, names.count)
-        XCTAssertNoThrow(try MetricsRegistry().declare(SluiceMetrics.all))
-        for definition in SluiceMetrics.all {
+        XCTAssertNoThrow(try MetricsRegistry().declare(SluiceMetrics.catalogue))
+        for definition in SluiceMetrics.catalogue {
             XCTAssertTrue(definition.name.hasPrefix("sluice_"), definition.name)
             XCTAssertEqual(definition.type == .counter, definition.name.hasSuffix("_total"), definition.name)
         }
         let docs = try String(contentsOf: Self.packageRoot.appendingPathComponent("docs/metrics.md"), encoding: .utf8)
-        for definition in SluiceMetrics.all {
+        for definition in SluiceMetrics.catalogue {
             let labels = definition.labels.map(\.rawValue).joined(separator: ", ")
             let row = "| `\(definition.name)` | \(definition.type.rawValue) | \(labels.isEmpty ? "-" : labels) |"
             XCTAssertTrue(docs.contains(row), "docs/metrics.md lacks the row starting \(row)")

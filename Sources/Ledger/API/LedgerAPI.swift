@@ -41,7 +41,8 @@ package struct LedgerAPI: Sendable {
             guard let registry else { return Self.json(.notFound, ["error": "not_found", "detail": "no metrics"]) }
             return HTTPResponse(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.render())
         case (_, 2, "v1", "transfers"), (_, 3, "v1", "accounts"), (_, 3, "v1", "transfers"), (_, 1, "health", _):
-            return Self.json(.methodNotAllowed, ["error": "method_not_allowed", "detail": "\(request.method) is not allowed here"])
+            return Self.json(
+                .methodNotAllowed, ["error": "method_not_allowed", "detail": "\(request.method) is not allowed here"])
         default:
             return Self.json(.notFound, ["error": "not_found", "detail": "no route \(request.path)"])
         }
@@ -50,10 +51,15 @@ package struct LedgerAPI: Sendable {
     // MARK: - Transfers
 
     private struct TransferBody: Decodable {
-        let idempotency_key: String
+        let idempotencyKey: String
         let from: Int64
         let to: Int64
         let amount: String
+
+        enum CodingKeys: String, CodingKey {
+            case idempotencyKey = "idempotency_key"
+            case from, to, amount
+        }
     }
 
     /// Parses and validates a transfer body; the error names the field.
@@ -73,9 +79,11 @@ package struct LedgerAPI: Sendable {
         } catch {
             return .failure(BadInput("the body is not a JSON object"))
         }
-        let key = decoded.idempotency_key
+        let key = decoded.idempotencyKey
         guard (1...128).contains(key.utf8.count), key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
-        else { return .failure(BadInput("field idempotency_key must be 1-128 printable ASCII characters without spaces")) }
+        else {
+            return .failure(BadInput("field idempotency_key must be 1-128 printable ASCII characters without spaces"))
+        }
         guard decoded.from > 0 else { return .failure(BadInput("field from must be a positive account id")) }
         guard decoded.to > 0 else { return .failure(BadInput("field to must be a positive account id")) }
         do {
@@ -102,8 +110,10 @@ package struct LedgerAPI: Sendable {
         case .conflict(let id):
             return Self.json(
                 .conflict,
-                ["error": "idempotency_conflict", "transfer_id": id,
-                 "detail": "the idempotency key was used for a transfer with other accounts or amount"])
+                [
+                    "error": "idempotency_conflict", "transfer_id": id,
+                    "detail": "the idempotency key was used for a transfer with other accounts or amount",
+                ])
         case .refused(let refusal): return Self.json(.unprocessableContent, ["error": refusal.rawValue])
         case .unavailable(let reason):
             return Self.json(.serviceUnavailable, ["error": "unavailable", "detail": reason, "state": "aborted"])
@@ -136,7 +146,8 @@ package struct LedgerAPI: Sendable {
 
     private func getAccount(_ text: String) -> HTTPResponse {
         guard let id = Int64(text), id > 0 else {
-            return Self.json(.badRequest, ["error": "bad_request", "detail": "account id \"\(text)\" is not a positive integer"])
+            return Self.json(
+                .badRequest, ["error": "bad_request", "detail": "account id \"\(text)\" is not a positive integer"])
         }
         do {
             guard let account = try service.account(id) else {

@@ -15,12 +15,21 @@ package struct LedgerBenchmark: Sendable {
         package var connections: Int
         package var accounts: Int
         package var hotFraction: Double
+        /// Every transfer on shard 0 only (both accounts and the idempotency key), out of
+        /// `shardCount`: the case `one_phase_single_shard` applies to.
+        package var singleShard: Bool
+        package var shardCount: Int
 
-        package init(seconds: Double, connections: Int, accounts: Int, hotFraction: Double) {
+        package init(
+            seconds: Double, connections: Int, accounts: Int, hotFraction: Double, singleShard: Bool = false,
+            shardCount: Int = 2
+        ) {
             self.seconds = seconds
             self.connections = connections
             self.accounts = accounts
             self.hotFraction = hotFraction
+            self.singleShard = singleShard
+            self.shardCount = max(1, shardCount)
         }
     }
 
@@ -30,6 +39,8 @@ package struct LedgerBenchmark: Sendable {
         package var errors = 0
         package var seconds = 0.0
         package var latencies: [Double] = []
+
+        package init() {}
 
         package var tps: Double { seconds > 0 ? Double(transfers) / seconds : 0 }
         package func percentile(_ p: Double) -> Double {
@@ -44,14 +55,26 @@ package struct LedgerBenchmark: Sendable {
 
     package init(settings: Settings) { self.settings = settings }
 
-    /// A random transfer (from != to).
+    /// A random transfer (from != to); with `singleShard`, two accounts of shard 0.
     func pick() -> (from: Int64, to: Int64, amount: Int64) {
         let hot = Double.random(in: 0..<1) < settings.hotFraction
         let range: ClosedRange<Int64> = hot ? 1...min(10, Int64(settings.accounts)) : 1...Int64(settings.accounts)
-        let from = Int64.random(in: range)
-        var to = Int64.random(in: range)
-        while to == from { to = Int64.random(in: range) }
+        let step = settings.singleShard ? Int64(settings.shardCount) : 1
+        func draw() -> Int64 {
+            let id = Int64.random(in: range)
+            return step == 1 ? id : max(step, id - id % step)
+        }
+        let from = draw()
+        var to = draw()
+        while to == from { to = draw() }
         return (from, to, Int64.random(in: 1...100))
+    }
+
+    /// The idempotency key `base`; with `singleShard`, the first `base-N` that lives on shard 0.
+    func key(_ base: String) -> String {
+        guard settings.singleShard else { return base }
+        let map = ShardMap(count: settings.shardCount)
+        return (0...).lazy.map { "\(base)-\($0)" }.first { map.shard(ofKey: $0) == 0 } ?? base
     }
 
     /// Runs `body` on `connections` threads for `seconds`; `body` returns whether the transfer
@@ -98,7 +121,7 @@ package struct LedgerBenchmark: Sendable {
         measure { thread, index in
             let t = pick()
             let request = TransferRequest(
-                idempotencyKey: "\(run)-\(thread)-\(index)", from: t.from, to: t.to,
+                idempotencyKey: key("\(run)-\(thread)-\(index)"), from: t.from, to: t.to,
                 amount: Amount(minorUnits: t.amount, scale: service.amountScale))
             switch service.transfer(request) {
             case .created: return true
@@ -113,7 +136,7 @@ package struct LedgerBenchmark: Sendable {
         let map = ShardMap(count: pools.count)
         return measure { thread, index in
             let t = pick()
-            let id = "\(run)-\(thread)-\(index)"
+            let id = key("\(run)-\(thread)-\(index)")
             let request = TransferRequest(
                 idempotencyKey: id, from: t.from, to: t.to, amount: Amount(minorUnits: t.amount, scale: 2))
             let shards = map.shards(for: request)
@@ -147,9 +170,11 @@ package struct LedgerBenchmark: Sendable {
                 return false
             }
         }
-        guard let from = states.first(where: { $0.id == request.from }), let to = states.first(where: { $0.id == request.to }),
+        guard let from = states.first(where: { $0.id == request.from }),
+            let to = states.first(where: { $0.id == request.to }),
             let entryBranch = branches.first(where: { $0.shard == map.shard(ofKey: request.idempotencyKey) }),
-            case .done = entryBranch.insertEntry(EntryRow(transferID: request.idempotencyKey, request: request, from: from, to: to))
+            case .done = entryBranch.insertEntry(
+                EntryRow(transferID: request.idempotencyKey, request: request, from: from, to: to))
         else {
             for x in branches { _ = x.rollback() }
             return false

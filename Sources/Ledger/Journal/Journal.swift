@@ -11,8 +11,9 @@ import Foundation
 ///   covers it has finished. One caller at a time runs the fsync; every record written before it
 ///   started rides along, and callers that arrive meanwhile wait for the next one. So N concurrent
 ///   decisions cost about one fsync, and none is acknowledged before its bytes are on disk.
-/// - **Fail-stop**: the first write or fsync failure stops the journal for good: that call and
-///   every later one throws `.stopped`, and `onFailure` runs once (the ledger process logs and
+/// - **Fail-stop**: the first write or fsync failure stops the journal for good: that call (and
+///   every call waiting for the failed fsync) throws `.io`: its record may or may not be on disk;
+///   every later call throws `.stopped`: its record was not written. `onFailure` runs once (the ledger process logs and
 ///   exits; recovery decides at the next start). A failed fsync is never retried: after one, the
 ///   kernel may have dropped the dirty pages, so a later "successful" fsync would prove nothing.
 /// - **Rotation**: a record that would take the segment past `segmentBytes` starts a new one,
@@ -62,7 +63,9 @@ package final class Journal: @unchecked Sendable {
             throw JournalError(.io, file: directory, "cannot create the journal folder: \(error.localizedDescription)")
         }
         lockFD = open(directory + "/LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        guard lockFD >= 0 else { throw JournalError(.io, file: directory + "/LOCK", "cannot open: \(Self.errnoText())") }
+        guard lockFD >= 0 else {
+            throw JournalError(.io, file: directory + "/LOCK", "cannot open: \(Self.errnoText())")
+        }
         guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
             close(lockFD)
             throw JournalError(
@@ -79,7 +82,8 @@ package final class Journal: @unchecked Sendable {
         if let torn = scan.tornTail {
             let path = directory + "/" + torn.segment
             guard truncate(path, off_t(torn.offset)) == 0 else {
-                throw JournalError(.io, file: path, offset: torn.offset, "truncating the torn tail: \(Self.errnoText())")
+                throw JournalError(
+                    .io, file: path, offset: torn.offset, "truncating the torn tail: \(Self.errnoText())")
             }
         }
         let last = scan.records.last?.sequence ?? 0
@@ -125,7 +129,9 @@ package final class Journal: @unchecked Sendable {
     package func append(_ body: JournalRecord.Body, durable: Bool) throws(JournalError) -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
-        if let failure = storedFailure { throw JournalError(.stopped, file: failure.file, offset: failure.offset, failure.message) }
+        if let failure = storedFailure {
+            throw JournalError(.stopped, file: failure.file, offset: failure.offset, failure.message)
+        }
         let sequence = nextSequence
         let frame = JournalFrame.encode(JournalRecord(sequence: sequence, body: body))
         do {
@@ -141,7 +147,10 @@ package final class Journal: @unchecked Sendable {
         stats.records += 1
         guard durable else { return sequence }
         while durableSequence < sequence {
-            if let failure = storedFailure { throw JournalError(.stopped, file: failure.file, offset: failure.offset, failure.message) }
+            if let failure = storedFailure {
+                // Written, but the fsync meant to cover it failed: it may or may not be on disk.
+                throw JournalError(.io, file: failure.file, offset: failure.offset, failure.message)
+            }
             if flushing {
                 condition.wait()
                 continue
@@ -188,7 +197,8 @@ package final class Journal: @unchecked Sendable {
             }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {
-                throw JournalError(.io, file: segmentName, offset: segmentSize + written, "write failed: \(Self.errnoText())")
+                throw JournalError(
+                    .io, file: segmentName, offset: segmentSize + written, "write failed: \(Self.errnoText())")
             }
             written += n
         }
@@ -197,7 +207,8 @@ package final class Journal: @unchecked Sendable {
     private func rotateLocked(first: UInt64) throws(JournalError) {
         while flushing { condition.wait() }
         guard fsync(fd) == 0 else {
-            throw JournalError(.io, file: segmentName, offset: segmentSize, "fsync before rotation: \(Self.errnoText())")
+            throw JournalError(
+                .io, file: segmentName, offset: segmentSize, "fsync before rotation: \(Self.errnoText())")
         }
         durableSequence = writtenSequence
         let name = Self.segmentName(first: first)
@@ -246,9 +257,13 @@ package final class Journal: @unchecked Sendable {
 
     private static func syncDirectory(_ directory: String) throws(JournalError) {
         let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw JournalError(.io, file: directory, "cannot open the folder: \(errnoText())") }
+        guard descriptor >= 0 else {
+            throw JournalError(.io, file: directory, "cannot open the folder: \(errnoText())")
+        }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw JournalError(.io, file: directory, "fsync of the folder: \(errnoText())") }
+        guard fsync(descriptor) == 0 else {
+            throw JournalError(.io, file: directory, "fsync of the folder: \(errnoText())")
+        }
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) + " (errno \(errno))" }

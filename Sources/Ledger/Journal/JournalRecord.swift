@@ -6,8 +6,12 @@ package struct JournalRecord: Sendable, Equatable {
         /// Commit `transferID` on `shards` (the XA branches prepared). Presumed abort: a transfer
         /// without this record is rolled back by recovery.
         case decision(JournalDecision)
-        /// Both accounts of `transferID` were written through to Redis after every shard committed.
+        /// Every shard committed `transferID` and its accounts were written through (or no
+        /// write-through is configured): recovery has nothing left to do for it.
         case completed(transferID: String)
+        /// A one-phase decision whose commit never happened (the shard rolled the transaction
+        /// back when the coordinator's connection died): the transfer did not take place.
+        case aborted(transferID: String)
     }
 
     /// Gapless from 1, across segments.
@@ -34,9 +38,15 @@ package struct JournalDecision: Sendable, Equatable {
     package var amountMinor: Int64
     /// Shard indexes holding a prepared branch, ascending.
     package var shards: [Int]
+    /// Decided before a one-phase commit (`one_phase_single_shard`): nothing was prepared, so
+    /// recovery asks the shard whether the commit happened instead of committing.
+    package var onePhase: Bool
 
-    package init(transferID: String, idempotencyKey: String, from: Int64, to: Int64, amountMinor: Int64, shards: [Int])
-    {
+    package init(
+        transferID: String, idempotencyKey: String, from: Int64, to: Int64, amountMinor: Int64, shards: [Int],
+        onePhase: Bool = false
+    ) {
+        self.onePhase = onePhase
         self.transferID = transferID
         self.idempotencyKey = idempotencyKey
         self.from = from
@@ -52,9 +62,11 @@ package struct JournalError: Error, Sendable, Equatable, CustomStringConvertible
         /// A bad record with valid bytes after it, a sequence gap, or damage in a sealed segment:
         /// never truncated, an operator must look.
         case corrupt
-        /// A directory, open, write, fsync or truncate failure.
+        /// A directory, open, write, fsync or truncate failure. For an append: the record may or
+        /// may not have reached the disk.
         case io
-        /// The journal stopped after an I/O failure (fail-stop); nothing more is accepted.
+        /// The journal stopped after an I/O failure (fail-stop); nothing more is accepted, and
+        /// the record of the refused append was not written.
         case stopped
         /// Another process holds the journal.
         case locked
@@ -77,7 +89,8 @@ package struct JournalError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// The frame: `length u32 LE` (of the payload), `crc32c u32 LE` (of the payload), payload =
 /// `sequence u64 LE`, `chain length u8` + chain bytes, `kind u8`, then the body's fields (strings
-/// as `u16 LE length` + UTF-8, integers little-endian).
+/// as `u16 LE length` + UTF-8, integers little-endian). A decision ends with a flags byte (bit 0:
+/// one-phase).
 package enum JournalFrame {
     package static let headerBytes = 8
     /// No record is larger: a length above it is damage, not a record.
@@ -98,8 +111,12 @@ package enum JournalFrame {
             payload.u64(UInt64(bitPattern: d.amountMinor))
             payload.u8(UInt8(clamping: d.shards.count))
             for shard in d.shards { payload.u8(UInt8(clamping: shard)) }
+            payload.u8(d.onePhase ? 1 : 0)
         case .completed(let id):
             payload.u8(2)
+            payload.string(id)
+        case .aborted(let id):
+            payload.u8(3)
             payload.string(id)
         }
         var frame = ByteWriter()
@@ -127,10 +144,16 @@ package enum JournalFrame {
             let count = Int(try r.u8("shard count"))
             var shards: [Int] = []
             for _ in 0..<count { shards.append(Int(try r.u8("shard"))) }
+            let flags = try r.u8("flags")
+            guard flags <= 1 else { throw FieldError("flags", "unknown decision flags \(flags)") }
             body = .decision(
-                JournalDecision(transferID: id, idempotencyKey: key, from: from, to: to, amountMinor: amount, shards: shards))
+                JournalDecision(
+                    transferID: id, idempotencyKey: key, from: from, to: to, amountMinor: amount, shards: shards,
+                    onePhase: flags == 1))
         case 2:
             body = .completed(transferID: try r.string("transfer id"))
+        case 3:
+            body = .aborted(transferID: try r.string("transfer id"))
         default:
             throw FieldError("kind", "unknown record kind \(kind)")
         }

@@ -62,7 +62,8 @@ package enum JournalScan {
                     break
                 }
                 guard length <= JournalFrame.maxPayloadBytes, length > 0 else {
-                    throw JournalError(.corrupt, file: segment.name, offset: offset, "frame length \(length) is impossible")
+                    throw JournalError(
+                        .corrupt, file: segment.name, offset: offset, "frame length \(length) is impossible")
                 }
                 let payload = bytes[(offset + JournalFrame.headerBytes)..<end]
                 if CRC32C.checksum(payload) != checksum {

@@ -10,10 +10,18 @@
 ///    deadlock or lock-wait timeout retries the whole transfer after a backoff, at most
 ///    `maxAttempts` times in all; a failure finishes as unavailable.
 /// 3. When every branch is prepared, write the decision to the journal (durable). A journal
-///    failure rolls everything back: the decision never existed.
+///    that refused the record (`.stopped`: not written) rolls everything back: the decision never
+///    existed. A write or fsync that failed on the record itself (`.io`) leaves the branches
+///    prepared and finishes unavailable: the record may be on disk or not, so only recovery,
+///    reading what the disk kept, may decide (the process stops: fail-stop).
 /// 4. After the decision: commit every shard. Never roll back from here on: a commit failure
 ///    ends as `decidedNotCommitted` and recovery (XA RECOVER + the journal) finishes the commit.
-/// 5. When every shard committed: write through to Redis, then finish `committed`. A
+/// 5. `onePhase` (`one_phase_single_shard`, a transfer on one shard only): XA END instead of
+///    PREPARE, then the decision, then `XA COMMIT ... ONE PHASE`. Nothing is prepared, so a crash
+///    between the decision and the commit loses the transaction (the shard rolls it back); recovery
+///    then finds no entry row and records the decision as aborted. One round trip and one
+///    prepare-time fsync on the shard fewer.
+/// 6. When every shard committed: write through to Redis, then finish `committed`. A
 ///    write-through failure still finishes `committed` (the daemon converges the keys).
 package struct TransferMachine: Sendable, Equatable {
     package enum Action: Sendable, Equatable {
@@ -21,10 +29,14 @@ package struct TransferMachine: Sendable, Equatable {
         /// Insert the entry row in the (still active) branch on `shard`.
         case insertEntry(shard: Int, EntryRow)
         case prepare(shard: Int)
+        /// XA END only (one-phase path); then call `prepared(failure:)`.
+        case end(shard: Int)
         /// Roll back these branches (started, maybe prepared), then call `rolledBack()`.
         case rollback(shards: [Int])
         case writeDecision(JournalDecision)
         case commit(shard: Int)
+        /// `XA COMMIT ... ONE PHASE` (one-phase path); then call `committed(failure:)`.
+        case commitOnePhase(shard: Int)
         case writeThrough([AccountState])
         /// Wait this long, then call `start()` again (a new XID).
         case retry(afterMilliseconds: Int)
@@ -37,6 +49,8 @@ package struct TransferMachine: Sendable, Equatable {
     /// The shard of the idempotency key (one of `shards`).
     package let entryShard: Int
     package let maxAttempts: Int
+    /// One shard touched and `one_phase_single_shard` on.
+    package let onePhase: Bool
     package private(set) var transferID: String
     package private(set) var attempt = 0
     private var phase = Phase.idle
@@ -46,12 +60,22 @@ package struct TransferMachine: Sendable, Equatable {
     private var journalSequence: UInt64 = 0
 
     private enum Phase: Sendable, Equatable {
-        case idle, working(Int), recordingEntry, preparing(Int), deciding, committing(Int), writingThrough, rollingBack, done
+        case idle
+        case working(Int)
+        case recordingEntry
+        case preparing(Int)
+        case deciding
+        case committing(Int)
+        case writingThrough, rollingBack, done
     }
 
-    package init(request: TransferRequest, shards: [Int], entryShard: Int, transferID: String, maxAttempts: Int = 5) {
+    package init(
+        request: TransferRequest, shards: [Int], entryShard: Int, transferID: String, maxAttempts: Int = 5,
+        onePhaseSingleShard: Bool = false
+    ) {
         self.request = request
         self.shards = Array(Set(shards + [entryShard])).sorted()
+        onePhase = onePhaseSingleShard && self.shards.count == 1
         self.entryShard = entryShard
         self.transferID = transferID
         self.maxAttempts = max(1, maxAttempts)
@@ -90,7 +114,7 @@ package struct TransferMachine: Sendable, Equatable {
         guard phase == .recordingEntry else { return unexpected("entry result") }
         guard case .done = result else { return abort(on: result) }
         phase = .preparing(0)
-        return .prepare(shard: shards[0])
+        return onePhase ? .end(shard: shards[0]) : .prepare(shard: shards[0])
     }
 
     private mutating func abort(on result: ShardWork) -> Action {
@@ -122,19 +146,21 @@ package struct TransferMachine: Sendable, Equatable {
         return .writeDecision(
             JournalDecision(
                 transferID: transferID, idempotencyKey: request.idempotencyKey, from: request.from, to: request.to,
-                amountMinor: request.amount.minorUnits, shards: shards))
+                amountMinor: request.amount.minorUnits, shards: shards, onePhase: onePhase))
     }
 
     /// The decision's journal write: its sequence once durable, or the failure.
     package mutating func decisionWritten(_ result: Result<UInt64, JournalError>) -> Action {
         guard phase == .deciding else { return unexpected("decision result") }
         switch result {
-        case .failure(let error):
+        case .failure(let error) where error.code == .stopped:
             return rollBack(then: .finish(.unavailable("journal: \(error.message)")))
+        case .failure(let error):
+            return finish(.unavailable("journal failed, recovery decides: \(error.message)"))
         case .success(let sequence):
             journalSequence = sequence
             phase = .committing(0)
-            return .commit(shard: shards[0])
+            return onePhase ? .commitOnePhase(shard: shards[0]) : .commit(shard: shards[0])
         }
     }
 

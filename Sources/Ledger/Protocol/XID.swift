@@ -64,6 +64,8 @@ package struct XID: Sendable, Equatable, Hashable, CustomStringConvertible {
 /// - XIDs of other format ids or gtrid prefixes are listed as foreign and left alone.
 /// - Every decided transfer without a `completed` record is written through again (harmless
 ///   when Redis already has it: the write is version-checked).
+/// - A one-phase decision without a `completed` or `aborted` record is in `verify`: only the
+///   shard knows whether its one-phase commit happened (its entry row exists).
 package struct RecoveryPlan: Sendable, Equatable {
     package struct Step: Sendable, Equatable {
         package enum Kind: String, Sendable, Equatable { case commit, rollback }
@@ -76,9 +78,11 @@ package struct RecoveryPlan: Sendable, Equatable {
     package var foreign: [(shard: Int, xid: XID)] = []
     /// Decided transfers to write through again, in journal order.
     package var writeThrough: [JournalDecision] = []
+    /// One-phase decisions whose commit must be checked on the shard.
+    package var verify: [JournalDecision] = []
 
     package static func == (a: RecoveryPlan, b: RecoveryPlan) -> Bool {
-        a.steps == b.steps && a.writeThrough == b.writeThrough
+        a.steps == b.steps && a.writeThrough == b.writeThrough && a.verify == b.verify
             && a.foreign.map { "\($0.shard)\($0.xid)" } == b.foreign.map { "\($0.shard)\($0.xid)" }
     }
 
@@ -91,7 +95,7 @@ package struct RecoveryPlan: Sendable, Equatable {
             case .decision(let d):
                 decided[d.transferID] = d
                 order.append(d.transferID)
-            case .completed(let id):
+            case .completed(let id), .aborted(let id):
                 completed.insert(id)
             }
         }
@@ -105,7 +109,9 @@ package struct RecoveryPlan: Sendable, Equatable {
                 plan.steps.append(Step(kind: decided[xid.gtrid] == nil ? .rollback : .commit, shard: shard, xid: xid))
             }
         }
-        plan.writeThrough = order.filter { !completed.contains($0) }.compactMap { decided[$0] }
+        let open = order.filter { !completed.contains($0) }.compactMap { decided[$0] }
+        plan.writeThrough = open.filter { !$0.onePhase }
+        plan.verify = open.filter(\.onePhase)
         return plan
     }
 }

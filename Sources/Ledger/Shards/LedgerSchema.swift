@@ -64,8 +64,10 @@ package struct ShardMap: Sendable, Equatable {
 
     /// Every shard a transfer touches, ascending.
     package func shards(for request: TransferRequest) -> [Int] {
-        Array(Set([shard(ofAccount: request.from), shard(ofAccount: request.to), shard(ofKey: request.idempotencyKey)]))
-            .sorted()
+        Array(
+            Set([shard(ofAccount: request.from), shard(ofAccount: request.to), shard(ofKey: request.idempotencyKey)])
+        )
+        .sorted()
     }
 }
 

@@ -73,6 +73,26 @@ package struct ShardBranch {
         }
     }
 
+    /// XA END alone (the one-phase path); nil when ended.
+    package func end() -> String? {
+        do {
+            try connection.execute("XA END \(xid.sql)")
+            return nil
+        } catch {
+            return "shard \(shard): \(error)"
+        }
+    }
+
+    /// `XA COMMIT ... ONE PHASE` of an ended, unprepared branch; nil when committed.
+    package func commitOnePhase() -> String? {
+        do {
+            try connection.execute("XA COMMIT \(xid.sql) ONE PHASE")
+            return nil
+        } catch {
+            return "shard \(shard): \(error)"
+        }
+    }
+
     package func commit() -> String? {
         do {
             try connection.execute("XA COMMIT \(xid.sql)")

@@ -136,7 +136,8 @@ package enum SluiceMetrics {
     package static let processOpenFDs = GaugeDefinition(
         "sluice_process_open_fds", "File descriptors the process has open (sockets included).")
 
-    /// Every definition above, in the order docs/metrics.md lists them.
+    /// What `sluice run` and `sluice dr-apply` export: every definition above but the ledger's,
+    /// in the order docs/metrics.md lists them.
     package static let all: [any MetricDefinition] = [
         sourceLagSeconds, sourceLagBytes, sourceEvents, sourceRows, sourceTransactions,
         sinkRowsApplied, sinkBatches, sinkStaleWrites, rewinds, sinkLagSeconds, sinkLagBytes, redisWaitShortfalls,
@@ -145,8 +146,15 @@ package enum SluiceMetrics {
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,
         drLagSeconds, drMessagesBehind,
-        ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
-        ledgerInDoubt,
         buildInfo, processResidentMemoryBytes, processCPUSeconds, processStartTimeSeconds, processOpenFDs,
     ]
+
+    /// What `sluice ledger serve` exports.
+    package static let ledger: [any MetricDefinition] = [
+        ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
+        ledgerInDoubt,
+    ]
+
+    /// The whole catalogue (docs/metrics.md documents each one).
+    package static var catalogue: [any MetricDefinition] { all + ledger }
 }

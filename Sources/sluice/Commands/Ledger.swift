@@ -84,15 +84,17 @@ enum LedgerCommands {
         let logger = Logger.standardError(level: sluice.log.level, format: sluice.log.format)
         let stop = StopSignals()
         let registry = MetricsRegistry()
+        try registry.declare(SluiceMetrics.ledger)
         let service = try LedgerRuntime.service(
             config: config, redis: redisClient(sluice, config),
             failpoints: Failpoints.fromEnvironment(invocation.environment),
             metrics: try LedgerMetrics(registry: registry), logger: logger,
             onJournalFailure: { error in
-                logger.log(.error, "ledger journal failed; stopping (recovery decides at the next start)", [
-                    "reason": .string(error.description)
-                ])
-                exit(1)
+                logger.log(
+                    .error, "ledger journal failed; stopping (recovery decides at the next start)",
+                    [
+                        "reason": .string(error.description)
+                    ])
             })
         let report = try LedgerRecovery.run(service: service, logger: logger)
         for line in report.lines { logger.log(.notice, "ledger \(line)") }
@@ -104,11 +106,21 @@ enum LedgerCommands {
                 requestTimeout: .milliseconds(config.requestTimeoutMS),
                 limits: HTTPParseLimits(maxBodyBytes: config.maxBodyBytes)),
             logger: logger, handler: LedgerAPI(service: service, registry: registry).handle)
-        logger.log(.notice, "ledger serving", [
-            "listen": .string("\(config.listen.host):\(server.port)"), "shards": .integer(Int64(config.shards.count)),
-        ])
-        while !stop.isStopping { try? await Task.sleep(for: .milliseconds(100)) }
+        logger.log(
+            .notice, "ledger serving",
+            [
+                "listen": .string("\(config.listen.host):\(server.port)"),
+                "shards": .integer(Int64(config.shards.count)),
+            ])
+        // Fail-stop: once the journal failed, every transfer answers 503 (nothing is acknowledged
+        // that is not durable); stop accepting, let the answers go out, exit 1; the next start
+        // recovers from what the disk kept.
+        while !stop.isStopping, service.journal.failure == nil { try? await Task.sleep(for: .milliseconds(20)) }
         server.stop(timeout: .seconds(10))
+        if let failure = service.journal.failure {
+            logger.log(.error, "ledger stopped: the journal failed", ["reason": .string(failure.description)])
+            return .failure
+        }
         logger.log(.notice, "ledger stopped", ["signal": .string(stop.signalName ?? "")])
         return .success
     }

@@ -26,6 +26,9 @@ enum LedgerBenchCommand {
             .value("accounts", placeholder: "N", help: "accounts created", default: "10000"),
             .value("hot-fraction", placeholder: "F", help: "share of transfers among accounts 1..10", default: "0"),
             .boolean("keep-journal", help: "keep the journal folder (printed) instead of deleting it"),
+            .boolean(
+                "single-shard",
+                help: "every transfer on one shard; adds a 4th phase with one_phase_single_shard (one_phase_* keys)"),
         ]
     ) { invocation in
         let a = invocation.arguments
@@ -69,41 +72,68 @@ enum LedgerBenchCommand {
             config: config, seedAccounts: accounts, seedBalance: Amount(minorUnits: 1_000_000, scale: 2),
             currency: "EUR")
         let bench = LedgerBenchmark(
-            settings: .init(seconds: seconds, connections: connections, accounts: accounts, hotFraction: hot))
+            settings: .init(
+                seconds: seconds, connections: connections, accounts: accounts, hotFraction: hot,
+                singleShard: a.flag("single-shard"), shardCount: config.shards.count))
+        let phases = a.flag("single-shard") ? 4 : 3
         let databases = config.shards.map(\.database)
         let rawPools = LedgerRuntime.pools(config)
 
-        out.out("phase 1/3: plain transactions (\(connections) connections, \(Int(seconds)) s)...")
+        out.out("phase 1/\(phases): plain transactions (\(connections) connections, \(Int(seconds)) s)...")
         let plain = bench.raw(rawPools, databases: databases, xa: false, run: "plain")
         out.out(line("plain", plain))
-        out.out("phase 2/3: raw XA 2PC...")
+        out.out("phase 2/\(phases): raw XA 2PC...")
         let rawXA = bench.raw(rawPools, databases: databases, xa: true, run: "xa")
         out.out(line("raw XA", rawXA))
 
         let seeds = redis.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
-        let service = try LedgerRuntime.service(
-            config: config, redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
-            logger: Logger.standardError(level: .warning, format: .text))
-        let before = try totals(service)
-        out.out("phase 3/3: the ledger (XA + journal fsync + write-through)...")
-        let stats0 = service.journal.currentStats
-        let ledger = bench.ledger(service, run: "ledger")
-        let stats = service.journal.currentStats
+        /// One ledger phase on its own service (each holds the journal's lock until it is released).
+        func ledgerPhase(_ config: LedgerConfig, _ run: String) throws -> (
+            phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool
+        ) {
+            let service = try LedgerRuntime.service(
+                config: config,
+                redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
+                logger: Logger.standardError(level: .warning, format: .text))
+            let before = try totals(service)
+            let stats0 = service.journal.currentStats
+            let phase = bench.ledger(service, run: run)
+            let stats = service.journal.currentStats
+            let after = try totals(service)
+            return (phase, Double(stats.fsyncs - stats0.fsyncs), before.sum == after.sum && after.negatives == 0)
+        }
+        out.out("phase 3/\(phases): the ledger (XA + journal fsync + write-through)...")
+        let (ledger, fsyncs, conserved) = try ledgerPhase(config, "ledger")
         out.out(line("ledger", ledger))
-        let after = try totals(service)
-        let fsyncs = Double(stats.fsyncs - stats0.fsyncs)
+        var onePhase: (phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool)?
+        if a.flag("single-shard") {
+            out.out("phase 4/4: the ledger with one_phase_single_shard...")
+            var oneConfig = config
+            oneConfig.onePhaseSingleShard = true
+            onePhase = try ledgerPhase(oneConfig, "one")
+            out.out(line("ledger one-phase", onePhase?.phase ?? .init()))
+        }
         let report: [String: Any] = [
-            "tps": round1(ledger.tps), "p50_ms": round1(ledger.percentile(0.5)), "p99_ms": round1(ledger.percentile(0.99)),
+            "tps": round1(ledger.tps), "p50_ms": round1(ledger.percentile(0.5)),
+            "p99_ms": round1(ledger.percentile(0.99)),
             "max_ms": round1(ledger.percentile(1)), "raw_xa_tps": round1(rawXA.tps), "plain_tps": round1(plain.tps),
             "raw_xa_p99_ms": round1(rawXA.percentile(0.99)), "plain_p99_ms": round1(plain.percentile(0.99)),
-            "conserved": before.sum == after.sum && after.negatives == 0, "errors": ledger.errors,
+            "conserved": conserved && (onePhase?.conserved ?? true), "errors": ledger.errors,
             "fsyncs_per_s": round1(fsyncs / max(ledger.seconds, 0.001)),
             "transfers_per_fsync": round1(fsyncs > 0 ? Double(ledger.transfers) / fsyncs : 0),
             "journal_dir": a.flag("keep-journal") ? journalDir : "", "connections": connections,
             "accounts": accounts, "hot_fraction": hot, "seconds": seconds,
-            "ratio_to_raw_xa": round1(rawXA.tps > 0 ? ledger.tps / rawXA.tps * 100 : 0) / 100,
+            "ratio_to_raw_xa": rawXA.tps > 0 ? (ledger.tps / rawXA.tps * 100).rounded() / 100 : 0,
         ]
-        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+        var full = report
+        if let onePhase {
+            full["single_shard"] = true
+            full["one_phase_tps"] = round1(onePhase.phase.tps)
+            full["one_phase_p50_ms"] = round1(onePhase.phase.percentile(0.5))
+            full["one_phase_p99_ms"] = round1(onePhase.phase.percentile(0.99))
+            full["one_phase_errors"] = onePhase.phase.errors
+        }
+        let data = try JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])
         out.out(String(decoding: data, as: UTF8.self))
         return .success
     }
@@ -122,7 +152,8 @@ enum LedgerBenchCommand {
         for (index, pool) in service.shards.enumerated() {
             let rows = try pool.with { c throws(MySQLError) in
                 try c.query(
-                    "SELECT CAST(SUM(balance) AS SIGNED) AS s, SUM(balance < 0) AS n FROM `\(service.database[index])`.accounts")
+                    "SELECT CAST(SUM(balance) AS SIGNED) AS s, SUM(balance < 0) AS n FROM `\(service.database[index])`.accounts"
+                )
             }
             sum += Int64(rows.value("s") ?? "0") ?? 0
             negatives += Int(rows.value("n") ?? "0") ?? 0

@@ -37,10 +37,12 @@ enum JournalText {
             return [
                 ("seq", record.sequence), ("kind", "decision"), ("transfer_id", d.transferID),
                 ("idempotency_key", d.idempotencyKey), ("from", d.from), ("to", d.to), ("amount_minor", d.amountMinor),
-                ("shards", d.shards),
+                ("shards", d.shards), ("one_phase", d.onePhase),
             ]
         case .completed(let id):
             return [("seq", record.sequence), ("kind", "completed"), ("transfer_id", id)]
+        case .aborted(let id):
+            return [("seq", record.sequence), ("kind", "aborted"), ("transfer_id", id)]
         }
     }
 

@@ -44,6 +44,8 @@ public struct LedgerConfig: Sendable, Equatable {
     public var amountScale: Int
     /// Tries of a transfer that meets a deadlock or lock-wait timeout.
     public var maxAttempts: Int
+    /// A transfer on one shard commits in one phase after its journal record (no PREPARE).
+    public var onePhaseSingleShard: Bool
     public var connectionsPerShard: Int
     public var maxBodyBytes: Int
     public var maxConnections: Int
@@ -66,6 +68,7 @@ public struct LedgerConfig: Sendable, Equatable {
             } ?? ""
         amountScale = reader.integer("amount_scale", default: 2, range: 0...6) ?? 2
         maxAttempts = reader.integer("max_attempts", default: 5, range: 1...100) ?? 5
+        onePhaseSingleShard = reader.bool("one_phase_single_shard", default: false)
         connectionsPerShard = reader.integer("connections_per_shard", default: 16, range: 1...1000) ?? 16
         maxBodyBytes = reader.integer("max_body_bytes", default: 4096, range: 64...1_048_576) ?? 4096
         maxConnections = reader.integer("max_connections", default: 64, range: 1...10_000) ?? 64
