@@ -19,6 +19,9 @@ let package = Package(
                        providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // TLS to Redis (hiredis 0.14 has none).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
 
         // Pure decoder: Foundation only.
         .target(name: "Binlog", path: "Sources/Binlog"),
@@ -26,7 +29,7 @@ let package = Package(
         .target(name: "BinlogCompression", dependencies: ["Binlog", "CZlib"], path: "Sources/BinlogCompression"),
 
         .target(name: "MySQLSource", dependencies: ["Binlog", "CMariaDB"], path: "Sources/MySQLSource"),
-        .target(name: "RedisCluster", dependencies: ["CHiredis"], path: "Sources/RedisCluster"),
+        .target(name: "RedisCluster", dependencies: ["CHiredis", "COpenSSL"], path: "Sources/RedisCluster"),
         .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Sources/Kafka"),
         .target(name: "Ops", path: "Sources/Ops"),
         .target(name: "Replication",

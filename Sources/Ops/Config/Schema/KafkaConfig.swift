@@ -12,16 +12,8 @@ public struct KafkaConfig: Sendable, Equatable {
         case none, gzip, snappy, lz4, zstd
     }
 
-    public enum TLSMode: String, Sendable, Equatable, CaseIterable {
-        case disabled, required
-        case verifyCA = "verify-ca"
-        case verifyIdentity = "verify-identity"
-    }
-
-    public struct TLS: Sendable, Equatable {
-        public var mode: TLSMode
-        public var files: TLSFiles
-    }
+    public typealias TLSMode = ClientTLS.Mode
+    public typealias TLS = ClientTLS
 
     public enum SASLMechanism: String, Sendable, Equatable, CaseIterable {
         case none
@@ -76,8 +68,7 @@ public struct KafkaConfig: Sendable, Equatable {
         compression = reader.choice("compression", default: Compression.lz4)
 
         let tlsReader = reader.table("tls")
-        let tlsMode = tlsReader.choice("mode", default: TLSMode.disabled)
-        tls = TLS(mode: tlsMode, files: TLSFiles(tlsReader))
+        tls = ClientTLS(tlsReader, requireCA: false)
         reader.attach("tls", tlsReader)
 
         let saslReader = reader.table("sasl")
