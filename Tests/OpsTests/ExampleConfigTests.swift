@@ -108,6 +108,8 @@ final class ExampleConfigTests: ConfigTestCase {
             mechanism = "PLAIN"
             user = "u"
             password_file = "pw"
+            [kafka.properties]
+            "linger.ms" = 5
             [dr_apply]
             topics = ["t"]
             group_id = "g"

@@ -40,6 +40,35 @@ public struct KafkaConfig: Sendable, Equatable {
     public var compression: Compression
     public var tls: TLS
     public var sasl: SASL
+    /// `[kafka.properties]`: more librdkafka settings, passed through as written (librdkafka
+    /// validates them when `run` or `dr-apply` starts).
+    public var properties: [String: String]
+
+    /// librdkafka settings sluice sets from its own keys (or must keep, like idempotence): a
+    /// `[kafka.properties]` entry for one of them is refused with where it belongs.
+    static let managedProperties: [String: String] = {
+        var managed: [String: String] = [:]
+        let owners: [(String, [String])] = [
+            ("[kafka] brokers", ["bootstrap.servers", "metadata.broker.list"]),
+            ("[kafka] client_id", ["client.id"]),
+            ("[kafka] compression", ["compression.codec", "compression.type"]),
+            ("[kafka] delivery_timeout_ms", ["message.timeout.ms", "delivery.timeout.ms"]),
+            ("[kafka.tls]", [
+                "security.protocol", "ssl.ca.location", "ssl.certificate.location", "ssl.key.location",
+                "enable.ssl.certificate.verification", "ssl.endpoint.identification.algorithm",
+            ]),
+            ("[kafka.sasl]", ["sasl.mechanism", "sasl.mechanisms", "sasl.username", "sasl.password"]),
+            ("sluice itself: the producer is idempotent (acks=all, ordered retries; docs/daemon.md)", [
+                "enable.idempotence", "acks", "request.required.acks", "max.in.flight.requests.per.connection",
+                "max.in.flight", "enable.gapless.guarantee", "group.id", "enable.auto.commit",
+                "enable.auto.offset.store", "isolation.level",
+            ]),
+        ]
+        for (owner, keys) in owners {
+            for key in keys { managed[key] = "set by \(owner), not in [kafka.properties]" }
+        }
+        return managed
+    }()
 
     /// The topic of a table's row changes.
     public func topic(for qualifiedTable: String) -> String {
@@ -88,6 +117,10 @@ public struct KafkaConfig: Sendable, Equatable {
             }
         }
         reader.attach("sasl", saslReader)
+
+        let propertiesReader = reader.table("properties")
+        properties = propertiesReader.textMap(refusing: Self.managedProperties)
+        reader.attach("properties", propertiesReader)
     }
 }
 
