@@ -99,6 +99,9 @@ final class ExampleConfigTests: ConfigTestCase {
             client_id = "c"
             delivery_timeout_ms = 1
             compression = "zstd"
+            create_topics = true
+            topic_partitions = 2
+            topic_replication_factor = 1
             [kafka.tls]
             mode = "required"
             ca = "\(pem)"

@@ -47,6 +47,16 @@ enum Libraries {
         }
     }
 
+    /// `[kafka] create_topics`: creates the missing topics of the mappings; returns their names.
+    static func createKafkaTopics(_ config: SluiceConfig) throws -> [String] {
+        let kafka = config.kafka
+        guard kafka.enabled, kafka.createTopics else { return [] }
+        let topics = Set(config.mappings.map { kafka.topic(for: $0.qualifiedTable) }).sorted()
+        return try KafkaTopics.create(
+            topics, partitions: kafka.topicPartitions, replicationFactor: kafka.topicReplicationFactor,
+            settings: kafka.clientProperties)
+    }
+
     struct Refused: ExitCodeError, CustomStringConvertible {
         let description: String
         var exitCode: ExitCode { .usage }

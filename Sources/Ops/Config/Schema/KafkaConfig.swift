@@ -38,6 +38,10 @@ public struct KafkaConfig: Sendable, Equatable {
     /// How long a message may wait for delivery before the daemon halts; 0 = never give up.
     public var deliveryTimeoutMS: Int
     public var compression: Compression
+    /// `sluice run` creates the missing topics of its mappings at start.
+    public var createTopics: Bool
+    public var topicPartitions: Int
+    public var topicReplicationFactor: Int
     public var tls: TLS
     public var sasl: SASL
     /// `[kafka.properties]`: more librdkafka settings, passed through as written (librdkafka
@@ -95,6 +99,9 @@ public struct KafkaConfig: Sendable, Equatable {
         clientID = reader.nonEmptyString("client_id", default: "sluice") ?? ""
         deliveryTimeoutMS = reader.integer("delivery_timeout_ms", default: 0, range: 0...Int(Int32.max)) ?? 0
         compression = reader.choice("compression", default: Compression.lz4)
+        createTopics = reader.bool("create_topics", default: false)
+        topicPartitions = reader.integer("topic_partitions", default: 6, range: 1...10_000) ?? 6
+        topicReplicationFactor = reader.integer("topic_replication_factor", default: 3, range: 1...32) ?? 3
 
         let tlsReader = reader.table("tls")
         tls = ClientTLS(tlsReader, requireCA: false)
