@@ -71,7 +71,11 @@ package final class BinlogSource {
     private var spilling: XASpillFile?
     private var spills: [XID: XASpillFile] = [:]
     private var drain: XASpillDrain?
-    private var lagTracker = LagTracker()
+    /// The reference time of `secondsBehind` (see `LagTracker`).
+    package private(set) var lagTracker = LagTracker()
+    /// When (this source's clock) the last event arrived, or the last connection opened: how long
+    /// the server has been silent.
+    package private(set) var lastHeardAt: Double?
     /// Events read so far by type code, for the `sluice_source_events_total` metric.
     package private(set) var eventCounts: [UInt8: Int] = [:]
     private var server: (id: UInt32, uuid: String?)?
@@ -151,6 +155,7 @@ package final class BinlogSource {
             guard let open = session else { continue }
             do {
                 guard let event = try open.next() else { return nil }
+                lastHeardAt = clock.now()
                 lagTracker.observe(event.event, now: clock.now())
                 eventCounts[event.event.header.typeCode, default: 0] += 1
                 guard var assembler else { continue }
@@ -249,10 +254,22 @@ package final class BinlogSource {
                     assumeEmpty: configuration.assumeEmptyXIDs)
             }
             session = opened
+            measureClockOffset()
+            lastHeardAt = clock.now()
             machine.connected(now: clock.now())
         } catch {
             try lost(error)
         }
+    }
+
+    /// Measures the server's clock against ours (event timestamps are the server's); a failure
+    /// keeps the last offset (0 at first), it only matters for the lag.
+    private func measureClockOffset() {
+        let before = clock.now()
+        guard let text = try? MySQLConnection(endpoint()).query("SELECT UNIX_TIMESTAMP(NOW(6)) AS now").value("now"),
+            let server = Double(text)
+        else { return }
+        lagTracker.clockOffset = LagTracker.clockOffset(server: server, before: before, after: clock.now())
     }
 
     /// Where the next connection starts: the configured start the first time, then right after

@@ -35,7 +35,7 @@ extension RowChange {
             out.append(
                 RowChange(
                     kind: rows.kind, table: table, before: rows.kind == .write ? nil : Array(rows.beforeRow(index)),
-                    after: rows.kind == .delete ? nil : Array(rows.afterRow(index))))
+                    after: rows.kind == .delete ? nil : Array(rows.afterRow(index)), columnTypes: map.columns))
         }
         return out
     }

@@ -51,7 +51,7 @@ package final class SchemaCache {
         cached = [:]
     }
 
-    static func read(_ name: TableName, on connection: MySQLConnection) throws(MySQLError) -> TableSchema {
+    package static func read(_ name: TableName, on connection: MySQLConnection) throws(MySQLError) -> TableSchema {
         let rows = try connection.query(
             """
             SELECT COLUMN_NAME AS name, COLUMN_KEY AS k FROM information_schema.COLUMNS

@@ -30,7 +30,7 @@ package enum ServerDump {
             if !transaction.isLast || transaction.chunk > 0 {
                 header += " chunk \(transaction.chunk)\(transaction.isLast ? " (last)" : "")"
             }
-            if let statement = transaction.statement { header += " statement: \(statement)" }
+            if let statement = transaction.statement { header += " statement: \(SQLCredentialMask.mask(statement))" }
             out.append(header)
         }
         let place = ChangeEvent.Source(

@@ -14,24 +14,46 @@ package struct SourceLag: Sendable, Equatable {
     }
 }
 
-/// Keeps the reference time for `secondsBehind`: the timestamp of the last real event, or the
-/// arrival of a heartbeat (the server sends one only when it has sent everything it has).
+extension SourceLag {
+    /// A lag measured from binlog timestamps, at the resolution they have (whole seconds):
+    /// `< 1 s`, `3 s`, or `?` when unknown.
+    package static func text(seconds: Double?) -> String {
+        guard let seconds, seconds.isFinite else { return "?" }
+        return seconds < 1 ? "< 1 s" : "\(Int(seconds)) s"
+    }
+}
+
+/// Keeps the reference time for `secondsBehind` on the server's clock: the timestamp of the last
+/// real event, or the server's "now" at the arrival of a heartbeat (the server sends one only
+/// when it has sent everything it has).
+///
+/// Event timestamps are the server's clock and the caller's `now` is this host's: `clockOffset`
+/// (server minus local, measured at connect) turns the local clock into the server's, so a host
+/// clock ahead or behind the server's does not make the lag climb or read zero.
 package struct LagTracker: Sendable, Equatable {
     package private(set) var reference: Double?
+    /// Server clock minus this host's clock, in seconds (0 until measured).
+    package var clockOffset: Double = 0
 
     package init() {}
 
     package mutating func observe(_ event: Event, now: Double) {
+        let serverNow = now + clockOffset
         if case .heartbeat = event.body {
-            reference = now
+            reference = serverNow
         } else if !event.header.isArtificial, event.header.timestamp != 0 {
-            reference = max(reference ?? 0, Double(event.header.timestamp))
-            if reference ?? 0 > now { reference = now }
+            reference = min(max(reference ?? 0, Double(event.header.timestamp)), serverNow)
         }
     }
 
     package func secondsBehind(now: Double) -> Double? {
-        reference.map { max(0, now - $0) }
+        reference.map { max(0, now + clockOffset - $0) }
+    }
+
+    /// Server minus local clock from one `UNIX_TIMESTAMP(NOW(6))` answered between the local
+    /// times `before` and `after` (the round trip's midpoint is taken as the moment it was read).
+    package static func clockOffset(server: Double, before: Double, after: Double) -> Double {
+        server - (before + after) / 2
     }
 
     /// Bytes from `position` to the end of the binlog, from SHOW BINARY LOGS (name, size) rows.

@@ -22,12 +22,18 @@ package struct RowChange: Sendable, Equatable {
     package var before: [ColumnValue]?
     /// Write and update.
     package var after: [ColumnValue]?
+    /// The TABLE_MAP column definitions (types and their metadata), one per column.
+    package var columnTypes: [ColumnDefinition]
 
-    package init(kind: RowsEvent.Kind, table: TableSchema, before: [ColumnValue]?, after: [ColumnValue]?) {
+    package init(
+        kind: RowsEvent.Kind, table: TableSchema, before: [ColumnValue]?, after: [ColumnValue]?,
+        columnTypes: [ColumnDefinition] = []
+    ) {
         self.kind = kind
         self.table = table
         self.before = before
         self.after = after
+        self.columnTypes = columnTypes
     }
 }
 
@@ -62,9 +68,13 @@ package struct SourceTransaction: Sendable, Equatable {
     package var gtid: String?
     /// The XA transaction this was, for XA transactions (emitted at their XA COMMIT).
     package var xid: XID?
+    /// An XA transaction decided by XA ROLLBACK: its prepared rows were dropped (`changes` is empty).
+    package var rolledBack: Bool
     package var changes: [RowChange]
     /// The statement of a DDL (or other non-row) event group.
     package var statement: String?
+    /// The default database the statement ran in (the query event's schema; "" when none).
+    package var statementDatabase: String?
     package var chunk: Int
     package var isLast: Bool
     /// Where the transaction's first event starts, and where the events of this value end.
@@ -78,14 +88,16 @@ package struct SourceTransaction: Sendable, Equatable {
     package var checkpoint: SourceCheckpoint?
 
     package init(
-        gtid: String?, xid: XID? = nil, changes: [RowChange], statement: String? = nil, chunk: Int = 0,
-        isLast: Bool = true,
+        gtid: String?, xid: XID? = nil, rolledBack: Bool = false, changes: [RowChange], statement: String? = nil,
+        statementDatabase: String? = nil, chunk: Int = 0, isLast: Bool = true,
         start: BinlogPosition, end: BinlogPosition, timestamp: UInt32, checkpoint: SourceCheckpoint?
     ) {
         self.gtid = gtid
         self.xid = xid
+        self.rolledBack = rolledBack
         self.changes = changes
         self.statement = statement
+        self.statementDatabase = statementDatabase
         self.chunk = chunk
         self.isLast = isLast
         self.start = start

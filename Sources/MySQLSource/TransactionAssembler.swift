@@ -195,7 +195,7 @@ package struct TransactionAssembler: Sendable {
         case .statementDML, .other:
             if group == nil { try open(at: here, event: event, standalone: true, place: place) }
             guard group?.standalone == true else { return [] }
-            return try close(after: after, place: place, statement: sql)
+            return try close(after: after, place: place, statement: sql, database: query.schema)
         }
     }
 
@@ -245,7 +245,9 @@ package struct TransactionAssembler: Sendable {
         return chunk
     }
 
-    private mutating func close(after: BinlogPosition, place: String, statement: String? = nil) throws(SourceError)
+    private mutating func close(
+        after: BinlogPosition, place: String, statement: String? = nil, database: String? = nil
+    ) throws(SourceError)
         -> [SourceTransaction]
     {
         guard let open = group else {
@@ -256,8 +258,9 @@ package struct TransactionAssembler: Sendable {
         advance(open, to: after)
         return [
             SourceTransaction(
-                gtid: open.gtid, xid: nil, changes: open.changes, statement: statement, chunk: open.chunk, isLast: true,
-                start: open.start, end: after, timestamp: open.timestamp, checkpoint: checkpoint)
+                gtid: open.gtid, xid: nil, changes: open.changes, statement: statement, statementDatabase: database,
+                chunk: open.chunk, isLast: true, start: open.start, end: after, timestamp: open.timestamp,
+                checkpoint: checkpoint)
         ]
     }
 
@@ -307,7 +310,8 @@ package struct TransactionAssembler: Sendable {
         }
         return [
             SourceTransaction(
-                gtid: open.gtid, xid: held?.xid ?? xid, changes: changes, statement: nil, chunk: 0, isLast: true,
+                gtid: open.gtid, xid: held?.xid ?? xid, rolledBack: !commit, changes: changes, statement: nil, chunk: 0,
+                isLast: true,
                 start: open.start,
                 end: after, timestamp: open.timestamp, checkpoint: checkpoint)
         ]

@@ -17,6 +17,8 @@ public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible 
         case partialValue
         /// A hash shape would write a column named like the field holding the row's version.
         case reservedField
+        /// A row's key would land in the names sluice keeps its own data under (`KeyNamespace`).
+        case reservedKey
     }
 
     public let code: Code

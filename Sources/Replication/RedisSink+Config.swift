@@ -56,7 +56,11 @@ extension RedisSink {
         let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
         return RedisSink(
             name: name, client: client,
-            mappings: config.mappings.map { TableMapping(config: $0, binlogDomain: binlogDomain) },
+            mappings: config.mappings.map {
+                TableMapping(
+                    config: $0, binlogDomain: binlogDomain,
+                    reservedPrefixes: KeyNamespace.reserved(checkpointPrefixes: [c.checkpointPrefix]))
+            },
             settings: Settings(config: c))
     }
 }

@@ -24,12 +24,17 @@ public struct RowChange: Sendable, Equatable {
     public var ordinal: Int
     /// Position of the rows event, for error messages.
     public var position: BinlogPosition
+    /// The TABLE_MAP column definitions, one per column (empty when unknown, e.g. a change read
+    /// back from Kafka): the Debezium and Canal encodings and the Canal `mysqlType` need them.
+    public var columnTypes: [ColumnDefinition]
 
     public init(
         database: String, table: String, kind: Kind, columns: [String], before: [ColumnValue]? = nil,
         after: [ColumnValue]? = nil, gtid: MariaDBGTID? = nil, ordinal: Int = 0,
-        position: BinlogPosition = BinlogPosition(file: "", offset: 0), primaryKey: [Int] = []
+        position: BinlogPosition = BinlogPosition(file: "", offset: 0), primaryKey: [Int] = [],
+        columnTypes: [ColumnDefinition] = []
     ) {
+        self.columnTypes = columnTypes
         self.database = database
         self.table = table
         self.kind = kind

@@ -24,10 +24,14 @@ public struct TableMapping: Sendable, Equatable {
     public var version: VersionSource
     public var skipOnError: Bool
     public var clusters: [String]
+    /// Key prefixes no row may write (`KeyNamespace`): a key column holding `sluice:v:...` would
+    /// otherwise overwrite another row's version.
+    public var reservedPrefixes: [String]
 
     public init(
         database: String, table: String, key: KeyTemplate, shape: Shape, ttlSeconds: Int = 0,
-        version: VersionSource, skipOnError: Bool = false, clusters: [String] = ["primary"]
+        version: VersionSource, skipOnError: Bool = false, clusters: [String] = ["primary"],
+        reservedPrefixes: [String] = [KeyNamespace.sluicePrefix]
     ) {
         self.database = database
         self.table = table
@@ -37,10 +41,14 @@ public struct TableMapping: Sendable, Equatable {
         self.version = version
         self.skipOnError = skipOnError
         self.clusters = clusters
+        self.reservedPrefixes = reservedPrefixes
     }
 
-    /// From a validated `[[mapping]]` section. Binlog versions use GTID domain `binlogDomain`.
-    public init(config c: MappingConfig, binlogDomain: UInt32 = 0) {
+    /// From a validated `[[mapping]]` section. Binlog versions use GTID domain `binlogDomain`;
+    /// `reservedPrefixes`: see `KeyNamespace.reserved`.
+    public init(
+        config c: MappingConfig, binlogDomain: UInt32 = 0, reservedPrefixes: [String] = [KeyNamespace.sluicePrefix]
+    ) {
         let shape: Shape
         switch c.shape {
         case .hash: shape = .hash(columns: c.columns)
@@ -54,7 +62,7 @@ public struct TableMapping: Sendable, Equatable {
         }
         self.init(
             database: c.database, table: c.table, key: c.key, shape: shape, ttlSeconds: c.ttlSeconds,
-            version: version, skipOnError: c.onError == .skip, clusters: c.clusters)
+            version: version, skipOnError: c.onError == .skip, clusters: c.clusters, reservedPrefixes: reservedPrefixes)
     }
 
     public var qualifiedTable: String { "\(database).\(table)" }
@@ -133,6 +141,13 @@ public struct TableMapping: Sendable, Equatable {
                 }
                 out.append(contentsOf: text.utf8)
             }
+        }
+        if let prefix = KeyNamespace.reservedPrefix(of: out, in: reservedPrefixes) {
+            throw MappingError(
+                .reservedKey,
+                "key \(QuotedString.quote(String(decoding: out.prefix(200), as: UTF8.self))) (template \(key.source)) "
+                    + "starts with '\(prefix)', where sluice keeps its own data; the row is not written",
+                table: qualifiedTable, position: change.position)
         }
         return out
     }

@@ -23,4 +23,15 @@ final class ServerDumpTests: XCTestCase {
         XCTAssertTrue(text[0].contains("gtid 0-1-1 statement: CREATE DATABASE shop"), text[0])
         XCTAssertEqual(text.count, 6)
     }
+
+    /// The text header of a statement event shows the statement with its credentials masked.
+    func testStatementHeaderMasksCredentials() {
+        let at = BinlogPosition(file: "bin.000001", offset: 4)
+        let t = SourceTransaction(
+            gtid: "0-1-9", changes: [], statement: "CREATE USER 'app'@'%' IDENTIFIED BY 'hunter2'", start: at, end: at,
+            timestamp: 0, checkpoint: nil)
+        let header = ServerDump.lines(t, format: .text, serverID: 1).first ?? ""
+        XCTAssertTrue(header.hasSuffix("statement: CREATE USER 'app'@'%' IDENTIFIED BY '***'"), header)
+        XCTAssertFalse(header.contains("hunter2"), header)
+    }
 }

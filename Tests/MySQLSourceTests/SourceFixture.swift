@@ -41,13 +41,14 @@ final class SourceFixture {
 
     func source(
         _ start: SourceStart, chunkRows: Int = 10_000, heartbeat: Double = 1, serverID: UInt32 = 4001,
-        follow: Bool = true
+        follow: Bool = true, clock: SourceClock = .system
     ) -> BinlogSource {
         BinlogSource(
             SourceConfiguration(
                 endpoint: server.endpoint,
                 replica: ReplicaOptions(serverID: serverID, heartbeatSeconds: heartbeat, follow: follow), start: start,
-                chunkRows: chunkRows, backoff: Backoff(initial: 0.02, maximum: 0.5, jitter: 0.2)))
+                chunkRows: chunkRows, backoff: Backoff(initial: 0.02, maximum: 0.5, jitter: 0.2)),
+            clock: clock)
     }
 
     func masterStatus() throws -> BinlogPosition {

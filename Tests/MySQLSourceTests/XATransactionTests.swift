@@ -37,12 +37,14 @@ final class XATransactionTests: XCTestCase {
         XCTAssertEqual(ids(committed), [100, 101])
         XCTAssertEqual(committed[0].xid?.gtrid, Array("pay-1".utf8))
         XCTAssertEqual(committed[0].checkpoint?.binlog, committed[0].end, "decided: the checkpoint catches up")
+        XCTAssertFalse(committed[0].rolledBack)
 
         let pay2 = try prepare(fixture, "pay-2", ids: [200])
         try pay2.execute("XA ROLLBACK 'pay-2'")
         let rolledBack = try collect(source) { !$0.isEmpty }
         XCTAssertEqual(rolledBack[0].changes, [], "rolled back: no rows")
         XCTAssertEqual(rolledBack[0].xid?.gtrid, Array("pay-2".utf8))
+        XCTAssertTrue(rolledBack[0].rolledBack, "an XA ROLLBACK says so")
 
         // In doubt across a server restart, then committed from a new session.
         _ = try prepare(fixture, "pay-3", ids: [300, 301, 302])

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import Ops
@@ -53,6 +54,25 @@ final class ConfigSecretTests: ConfigTestCase {
             [
                 "sluice.toml:4: source.password_file: \"\(folder)/empty-password\" is empty"
             ])
+    }
+
+    /// A FIFO would block the read until written to, a device gives whatever it gives: both are
+    /// named for what they are, not reported as a permission problem.
+    func testPasswordFileThatIsAFIFOOrADevice() throws {
+        let fifo = folder + "/password-pipe"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertEqual(
+            try errors(withSource("password_file = \"password-pipe\"")),
+            ["sluice.toml:4: source.password_file: cannot read \"\(fifo)\": is a FIFO (named pipe), not a regular file"])
+        XCTAssertEqual(
+            try errors(withSource("password_file = \"/dev/null\"")),
+            ["sluice.toml:4: source.password_file: cannot read \"/dev/null\": is a character device, not a regular file"])
+    }
+
+    /// A UTF-8 byte-order mark at the start of the file (some editors write one) is accepted.
+    func testByteOrderMarkIsAccepted() throws {
+        let loaded = try valid("\u{FEFF}" + Self.minimal)
+        XCTAssertEqual(loaded.config.source?.serverID, 7)
     }
 
     func testUnreadablePermission() throws {

@@ -30,6 +30,35 @@ final class ConfigValidationTests: ConfigTestCase {
         XCTAssertEqual(try errors(Self.minimal + "[log]\ncolour = true\n"), ["sluice.toml:8: log.colour: unknown key"])
     }
 
+    /// A key template that can render into sluice's own key names (a key column holding
+    /// `sluice:v:{victim}` overwrote another row's version) is refused with its line.
+    func testKeyTemplatesThatCanWriteSluiceKeysAreRefused() throws {
+        let mapping = { (key: String) in "[[mapping]]\ntable = \"a.b\"\nkey = \"\(key)\"\n" }
+        let hint = "where sluice keeps its own data (versions, tombstones, checkpoints, DR offsets): start the template"
+        for key in ["{id}", "s{id}", "sluice:{id}", "sluice:v:x{id}", "{id}:{name}"] {
+            let lines = try errors(Self.minimal + mapping(key))
+            XCTAssertEqual(lines.count, 1, "\(key): \(lines)")
+            XCTAssertTrue(lines.first?.hasPrefix("sluice.toml:9: mapping[0].key: ") == true, "\(key): \(lines)")
+            XCTAssertTrue(lines.first?.contains("'sluice:', " + hint) == true, "\(key): \(lines)")
+        }
+        XCTAssertEqual(
+            try errors(Self.minimal + mapping("{id}")),
+            [
+                "sluice.toml:9: mapping[0].key: a key column holding text such as 'sluice:...' makes a key "
+                    + "starting with 'sluice:', " + hint + " with a literal prefix of your own, e.g. \"row:{id}\" "
+                    + "(docs/redis.md)"
+            ])
+        // A cluster's own checkpoint prefix is reserved too.
+        let custom = Self.minimal.replacingOccurrences(
+            of: "seeds = [\"127.0.0.1:7000\"]", with: "seeds = [\"127.0.0.1:7000\"]\ncheckpoint_prefix = \"acct:cp:\"")
+        let refused = try errors(custom + mapping("acct:{id}"))
+        XCTAssertEqual(refused.count, 1, "\(refused)")
+        XCTAssertTrue(refused.first?.contains("makes a key starting with 'acct:cp:'") == true, "\(refused)")
+        for key in ["account:{id}", "{{{id}}}", "acct:{{{id}}}", "x:sluice:{id}"] {
+            XCTAssertEqual(try load(Self.minimal + mapping(key)).1, [], key)
+        }
+    }
+
     func testWrongTypes() throws {
         XCTAssertEqual(
             try errors(

@@ -91,6 +91,8 @@ final class SystemdUnitTests: ConfigTestCase {
             XCTAssertEqual(value("NotifyAccess"), ["main"], name)
             XCTAssertEqual(value("WatchdogSec"), ["30s"], name)
             XCTAssertEqual(value("Restart"), ["on-failure"], name)
+            // 2: configuration error; 3 (sluice run): refused by the startup checks. Never restarted.
+            XCTAssertEqual(value("RestartPreventExitStatus"), [name == "sluice.service" ? "2 3" : "2"], name)
             XCTAssertEqual(value("ExecReload"), ["/bin/kill -HUP $MAINPID"], name)
             XCTAssertEqual(value("CapabilityBoundingSet"), [""], name)
             XCTAssertEqual(value("TimeoutStopSec"), ["\(shutdownSeconds + 5)s"], "\(name): shutdown timeout + 5 s")

@@ -28,8 +28,9 @@ final class ChainFixture {
     var drLogPath: String { folder.path + "/dr-apply.log" }
 
     /// Starts the sandbox (XCTSkip when it cannot), creates the payments schema with `accounts`
-    /// accounts and the topic with `partitions` partitions, writes both config files.
-    init(accounts: Int, partitions: Int = 3) throws {
+    /// accounts and the topic with `partitions` partitions, writes both config files (with
+    /// `kafkaSettings` lines added to their `[kafka]` section).
+    init(accounts: Int, partitions: Int = 3, kafkaSettings: [String] = []) throws {
         executable = try BuiltBinary.path()
         do {
             sandbox = try FullSandbox()
@@ -48,7 +49,8 @@ final class ChainFixture {
                     mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses,
                     kafka: sandbox.kafka.bootstrapServers, dr: sandbox.dr.addresses,
                     metricsListen: "127.0.0.1:\(port)", logLevel: "info"
-                ).write(toFile: path, atomically: true, encoding: .utf8)
+                ).replacingOccurrences(of: "[kafka]\n", with: (["[kafka]"] + kafkaSettings).joined(separator: "\n") + "\n")
+                .write(toFile: path, atomically: true, encoding: .utf8)
             }
             switch SluiceConfig.load(path: drConfigPath, environment: [:]) {
             case .success(let loaded): config = loaded.config
@@ -179,6 +181,18 @@ enum DRKills {
     }
 }
 
+/// Takes `answer` until `done` holds for one or `timeout` s passed (pausing `every` s between),
+/// and returns the last.
+func repeatedly<T>(timeout: Double, every: Double, until done: (T) -> Bool, _ answer: () throws -> T) rethrows -> T {
+    let deadline = Date().addingTimeInterval(timeout)
+    var last = try answer()
+    while !done(last), Date() < deadline {
+        Thread.sleep(forTimeInterval: every)
+        last = try answer()
+    }
+    return last
+}
+
 /// One scrape of a metrics endpoint (with curl, as an operator's Prometheus would).
 struct MetricsScrape {
     let text: String
@@ -196,13 +210,7 @@ struct MetricsScrape {
     static func awaiting(
         port: Int, folder: SandboxFolder, timeout: Double = 15, until done: (MetricsScrape) -> Bool
     ) throws -> MetricsScrape {
-        let deadline = Date().addingTimeInterval(timeout)
-        var scrape = try MetricsScrape(port: port, folder: folder)
-        while !done(scrape), Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
-            scrape = try MetricsScrape(port: port, folder: folder)
-        }
-        return scrape
+        try repeatedly(timeout: timeout, every: 0.1, until: done) { try MetricsScrape(port: port, folder: folder) }
     }
 
     /// The value of one series, written exactly as exposed (`name{label="v",...}`).

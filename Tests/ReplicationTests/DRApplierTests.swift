@@ -11,39 +11,22 @@ import XCTest
 /// The DR applier against a real Tansu broker and a real 3-master DR cluster: apply, resume from
 /// the stored offsets, replays refused by version, gaps reported, metrics counted.
 final class DRApplierTests: XCTestCase {
-    nonisolated(unsafe) private static var folder: SandboxFolder?
-    nonisolated(unsafe) private static var dr: RedisClusterSandbox?
-    nonisolated(unsafe) private static var broker: TansuBroker?
-    nonisolated(unsafe) private static var startError: String?
+    nonisolated(unsafe) private static var sandbox: Result<DRBrokerSandbox, SandboxError>?
 
     override class func setUp() {
         super.setUp()
-        do {
-            let f = try SandboxFolder(label: "dr-apply")
-            folder = f
-            let ports = PortAllocator()
-            dr = try RedisClusterSandbox(in: f, ports: ports, name: "dr", masters: 3)
-            broker = try TansuBroker(in: f, ports: ports)
-        } catch {
-            startError = "\(error)"
-        }
+        sandbox = DRBrokerSandbox.start(label: "dr-apply")
     }
 
     override class func tearDown() {
-        folder?.close()
-        folder = nil
+        if case .success(let s)? = sandbox { s.close() }
+        sandbox = nil
         super.tearDown()
     }
 
-    private struct Services {
-        let dr: RedisClusterSandbox
-        let broker: TansuBroker
-    }
+    private typealias Services = DRBrokerSandbox
 
-    private func services() throws -> Services {
-        guard let d = Self.dr, let b = Self.broker else { throw XCTSkip("sandbox did not start: \(Self.startError ?? "?")") }
-        return Services(dr: d, broker: b)
-    }
+    private func services() throws -> Services { try DRBrokerSandbox.services(Self.sandbox) }
 
     private func mapping() throws -> TableMapping {
         guard case .success(let key) = KeyTemplate.parse("account:{id}") else { throw XCTSkip("template") }
@@ -78,11 +61,11 @@ final class DRApplierTests: XCTestCase {
     }
 
     private func applier(_ s: Services, topic: String, prefix: String, onGap: DRApplier.GapPolicy = .halt,
-                         metrics: DRMetrics? = nil, log: LockedBox<[String]>? = nil) throws -> DRApplier {
+                         metrics: DRMetrics? = nil, log: LockedBox<[String]>? = nil, compacted: Bool = false) throws -> DRApplier {
         try DRApplier(consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: try client(s),
                       mappings: [try mapping()],
                       settings: .init(topics: [topic], offsetsPrefix: prefix, batchSize: 64, pollMilliseconds: 100,
-                                      metadataRefreshSeconds: 0.5, onGap: onGap),
+                                      metadataRefreshSeconds: 0.5, onGap: onGap, compacted: compacted),
                       logger: Logger(level: .info, format: .text, sink: { line in log?.set((log?.get() ?? []) + [line]) }),
                       metrics: metrics)
     }
@@ -192,6 +175,22 @@ final class DRApplierTests: XCTestCase {
         XCTAssertEqual(a.offsets.entries[DROffsets.Partition(topic: "dr.h", partition: 0)]?.next, 6)
     }
 
+    /// Compacted topics (`[kafka] tombstones = true`): holes are compaction, not gaps, and a
+    /// tombstone (no value) is passed over.
+    func testHolesInACompactedTopicAreNotGaps() throws {
+        let s = try services()
+        let a = try applier(s, topic: "dr.none", prefix: "compacted:", compacted: true)
+        XCTAssertTrue(a.start())
+        var batch = try messages(topic: "dr.c", offsets: [0, 4, 5])
+        batch.append(KafkaMessage(topic: "dr.c", partition: 0, offset: 6, key: batch[2].key, value: nil, headers: []))
+        try a.applyBatch(batch, shouldStop: { false })
+        XCTAssertEqual(a.counters.gaps, 0)
+        XCTAssertEqual(a.counters.compactedOffsets, 3)
+        XCTAssertEqual(a.counters.tombstones, 1)
+        XCTAssertEqual(a.counters.applied + a.counters.staleRefused, 3, "the three rows reached the apply")
+        XCTAssertEqual(a.offsets.entries[DROffsets.Partition(topic: "dr.c", partition: 0)]?.next, 7)
+    }
+
     /// A stored offset past the partition's end: the topic was recreated, so the new messages
     /// below the stored offset would be skipped. Reported, never passed over silently.
     func testAStoredOffsetPastThePartitionEndIsAGap() throws {
@@ -219,7 +218,7 @@ final class DRApplierTests: XCTestCase {
     func testStatusLaggingCaughtUpAndUnreachable() throws {
         let s = try services()
         let executable = try BuiltBinary.path()
-        guard let folder = Self.folder else { throw XCTSkip("no sandbox") }
+        let folder = s.folder
         let topic = "dr.status"
         try s.broker.createTopic(topic, partitions: 2)
         try produce(s, topic: topic, accounts: 500...514, versions: 1...2)
@@ -287,7 +286,7 @@ final class DRApplierTests: XCTestCase {
         let restartError = LockedBox<String?>(nil)
         Thread.detachNewThread {
             Thread.sleep(forTimeInterval: 2)
-            do { try Self.dr?.restartNode(port) } catch { restartError.set("\(error)") }
+            do { try s.dr.restartNode(port) } catch { restartError.set("\(error)") }
             restarted.signal()
         }
         let log = LockedBox<[String]>([])

@@ -53,6 +53,8 @@ final class DaemonProcessTests: XCTestCase {
             "XA END 'x-rollback'", "XA PREPARE 'x-rollback'", "XA ROLLBACK 'x-rollback'",
         ] { _ = try db.execute(statement) }
         changes += 1
+        // A statement event with a credential: logged, masked.
+        _ = try db.execute("CREATE USER 'reader'@'%' IDENTIFIED BY 'hunter2-in-the-log'")
         // A table the filter leaves out.
         _ = try db.execute("CREATE DATABASE other")
         _ = try db.execute("CREATE TABLE other.t (id INT PRIMARY KEY)")
@@ -91,12 +93,17 @@ final class DaemonProcessTests: XCTestCase {
         let inserted = #"sluice_source_rows_total{db="payments",kind="insert",table="accounts"}"#
         let kinds = ["table_map", "write_rows", "update_rows", "delete_rows", "xid", "mariadb_gtid", "query"]
         func events(_ kind: String) -> String { #"sluice_source_events_total{kind="\#(kind)"}"# }
+        func transactions(_ kind: String) -> String { #"sluice_source_transactions_total{kind="\#(kind)"}"# }
         let blocked = #"sluice_sink_blocked_seconds{sink="kafka"}"#
         let scrape = try MetricsScrape.awaiting(port: chain.runMetricsPort, folder: folder) { s in
             s.value(inserted) == 3050 && s.value("sluice_kafka_queue_depth") == 0 && (s.value(blocked) ?? 99) < 1
                 && (s.value("sluice_kafka_delivery_latency_seconds_count") ?? 0) >= Double(changes)
                 && kinds.allSatisfy { (s.value(events($0)) ?? 0) > 0 }
+                && s.value(transactions("xa_rollback")) != nil
         }
+        // One XA transaction committed, one rolled back.
+        XCTAssertEqual(scrape.value(transactions("xa_commit")), 1, scrape.text)
+        XCTAssertEqual(scrape.value(transactions("xa_rollback")), 1, scrape.text)
         XCTAssertEqual(scrape.value(inserted), 3050, scrape.text)
         // Caught up: nothing waits for the broker.
         XCTAssertLessThan(scrape.value(blocked) ?? 99, 1, scrape.text)
@@ -113,7 +120,10 @@ final class DaemonProcessTests: XCTestCase {
         child.stop(grace: 15)
         folder.forget(child)
         XCTAssertEqual(child.exitStatusIfExited(), 0, LogFile.tail(logPath))
-        XCTAssertTrue(LogFile.tail(logPath).contains("drained"), LogFile.tail(logPath))
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        XCTAssertTrue(log.contains("drained"), LogFile.tail(logPath))
+        XCTAssertFalse(log.contains("hunter2-in-the-log"), "a password in the daemon log")
+        XCTAssertTrue(log.contains("IDENTIFIED BY '***'"), "the statement event is logged, masked: \(log.suffix(3000))")
     }
 
     /// The per-sink metrics after the workload above (`changes` row changes, each written once),
@@ -190,6 +200,16 @@ final class DemoProcessTests: XCTestCase {
         XCTAssertTrue(output.contains("rows/s"), output)
         XCTAssertTrue(output.contains("DR: lag "), output)
         XCTAssertTrue(output.contains(" ms after Kafka), "), output)
+        // Configured as the docs recommend: no warning about its own configuration.
+        XCTAssertFalse(output.contains("wait_replicas = 0"), output)
+        // Lags from whole-second binlog timestamps are shown at a resolution they have.
+        let lags = output.components(separatedBy: "\n").filter { $0.contains("daemon: checkpoint ") }
+        XCTAssertFalse(lags.isEmpty, output)
+        for line in lags {
+            let daemonLag = #"daemon: checkpoint [^ ]+, lag (< 1|[0-9]+) s, "#
+            XCTAssertNotNil(line.range(of: daemonLag, options: .regularExpression), line)
+            XCTAssertNotNil(line.range(of: #"DR: (starting|lag (< 1|[0-9]+) s)"#, options: .regularExpression), line)
+        }
         // The status table, every row caught up.
         let table = output.components(separatedBy: "sluice status --config ").last ?? ""
         for row in ["source", "redis.primary", "dr.dr"] {

@@ -83,11 +83,11 @@ final class KafkaChangeMessageDecodeTests: XCTestCase {
         let cases: [([UInt8]?, [(String, [UInt8]?)], String)] = [
             (nil, headers, "no value"),
             (Array("{\"op\":".utf8), headers, "not JSON"),
-            (Array(String(decoding: good.value, as: UTF8.self).replacingOccurrences(of: "insert", with: "upsert").utf8), headers, "op"),
-            (good.value, headers.filter { $0.0 != "sluice.end" }, "sluice.end"),
-            (Array(String(decoding: good.value, as: UTF8.self).replacingOccurrences(of: #""version":"1""#, with: #""version":"1x""#).utf8), headers, "version"),
-            (Array(String(decoding: good.value, as: UTF8.self).replacingOccurrences(of: #""after":{"id":2}"#, with: #""after":null"#).utf8), headers, "without a row image"),
-            (good.value + [0x20, 0x7B], headers, "trailing"),
+            (Array(String(decoding: (good.value ?? []), as: UTF8.self).replacingOccurrences(of: "insert", with: "upsert").utf8), headers, "op"),
+            ((good.value ?? []), headers.filter { $0.0 != "sluice.end" }, "sluice.end"),
+            (Array(String(decoding: (good.value ?? []), as: UTF8.self).replacingOccurrences(of: #""version":"1""#, with: #""version":"1x""#).utf8), headers, "version"),
+            (Array(String(decoding: (good.value ?? []), as: UTF8.self).replacingOccurrences(of: #""after":{"id":2}"#, with: #""after":null"#).utf8), headers, "without a row image"),
+            ((good.value ?? []) + [0x20, 0x7B], headers, "trailing"),
         ]
         for (value, hs, expected) in cases {
             let e = failure(value, hs)
@@ -95,7 +95,7 @@ final class KafkaChangeMessageDecodeTests: XCTestCase {
             XCTAssertEqual(e?.place, "t[0]@3")
             XCTAssertTrue(e?.description.contains(expected) ?? false, "\(expected): \(String(describing: e))")
         }
-        XCTAssertNil(failure(good.value, headers))
+        XCTAssertNil(failure((good.value ?? []), headers))
     }
 
     func testJSONParserKeepsRawTextAndRejectsBadInput() throws {

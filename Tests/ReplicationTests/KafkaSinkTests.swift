@@ -53,16 +53,16 @@ final class KafkaSinkTests: XCTestCase {
         XCTAssertEqual(
             m.map { String(decoding: $0.key, as: UTF8.self) }, ["pay.accounts[7]", #"pay.log["x:y",2]"#, "pay.nokey"])
         XCTAssertEqual(
-            String(decoding: m[0].value, as: UTF8.self),
+            String(decoding: m[0].value ?? [], as: UTF8.self),
             #"{"op":"update","db":"pay","table":"accounts","before":{"id":7,"balance":"10.50","version":4},"#
                 + #""after":{"id":7,"balance":"10.50","version":5},"source":{"server_id":1,"file":"bin.000003","pos":700,"#
                 + #""gtid":"0-1-42","ts":1700000000},"version":"5"}"#)
         XCTAssertTrue(
-            String(decoding: m[1].value, as: UTF8.self).hasSuffix(#""version":"42000000003"}"#), "GTID-derived")
-        XCTAssertTrue(String(decoding: m[2].value, as: UTF8.self).hasSuffix(#""version":null}"#), "no GTID, no mapping")
+            String(decoding: m[1].value ?? [], as: UTF8.self).hasSuffix(#""version":"42000000003"}"#), "GTID-derived")
+        XCTAssertTrue(String(decoding: m[2].value ?? [], as: UTF8.self).hasSuffix(#""version":null}"#), "no GTID, no mapping")
         XCTAssertEqual(
-            m[0].headers.map(\.name), ["sluice.file", "sluice.pos", "sluice.end", "sluice.gtid", "sluice.version"])
-        XCTAssertEqual(m[0].headers.map(\.value), ["bin.000003", "700", "bin.000003:900", "0-1-42", "5"])
+            m[0].headers.map(\.name), ["sluice.file", "sluice.pos", "sluice.end", "sluice.gtid", "sluice.version", "sluice.format"])
+        XCTAssertEqual(m[0].headers.map(\.value), ["bin.000003", "700", "bin.000003:900", "0-1-42", "5", "sluice"])
         let single = KafkaSink(settings: .init(properties: [:], singleTopic: "all"), mappings: [], log: { _, _ in })
         XCTAssertEqual(single.topic(for: unmapped), "all")
         // A halting mapping's version error is thrown, never turned into a silent null.
@@ -192,6 +192,39 @@ final class KafkaSinkTests: XCTestCase {
 }
 
 extension KafkaSinkTests {
+    /// A sink with `stallSeconds` 3 logging into `logged`, and a round: accounts 1-5 at one version.
+    private func stallSink(_ broker: TansuBroker, _ logged: LockedList<String>) -> (KafkaSink, (Int64) throws -> Void) {
+        let sink = KafkaSink(
+            settings: .init(
+                properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.05,
+                stallSeconds: 3),
+            mappings: [mapping()], log: { logged.append($1) })
+        let round = { (version: Int64) throws in
+            let changes = (Int64(1)...5).map { self.account($0, version: version, balance: "\(version).00") }
+            try sink.deliver(try sink.messages(for: changes, origin: self.origin))
+        }
+        return (sink, round)
+    }
+
+    /// A broker frozen longer than `stallSeconds` answers nothing, metadata included: that is a
+    /// hold, not a stuck producer. Once it answers, the batch is delivered by the same producer.
+    func testFrozenBrokerLongerThanTheStallIsAHoldNotAStuckProducer() throws {
+        let (folder, broker) = try startBroker("kafka-frozen-stall", partitions: 1)
+        defer { folder.close() }
+        let logged = LockedList<String>()
+        let (sink, round) = stallSink(broker, logged)
+        try round(1)
+        guard let pid = broker.pid else { return XCTFail("broker has no pid") }
+        kill(pid, SIGSTOP)
+        let thaw = DispatchWorkItem { kill(pid, SIGCONT) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 8, execute: thaw)
+        defer { kill(pid, SIGCONT) }
+        try round(2)
+        XCTAssertEqual(sink.counters.producersRecreated, 0, "\(logged.items)")
+        XCTAssertFalse(logged.items.contains { $0.contains("is stuck") }, "\(logged.items)")
+        XCTAssertEqual(sink.counters.delivered, 10)
+    }
+
     /// A broker restarted empty on the same port (Tansu keeps everything in memory): it no longer
     /// knows the idempotent producer's id and refuses every produce with UNKNOWN_PRODUCER_ID.
     /// librdkafka bumps the epoch locally and retries forever without reporting anything (no
@@ -201,15 +234,7 @@ extension KafkaSinkTests {
         let (folder, broker) = try startBroker("kafka-restart", partitions: 1)
         defer { folder.close() }
         let logged = LockedList<String>()
-        let sink = KafkaSink(
-            settings: .init(
-                properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.05,
-                stallSeconds: 3),
-            mappings: [mapping()], log: { logged.append($1) })
-        func round(_ version: Int64) throws {
-            let changes = (Int64(1)...5).map { account($0, version: version, balance: "\(version).00") }
-            try sink.deliver(try sink.messages(for: changes, origin: origin))
-        }
+        let (sink, round) = stallSink(broker, logged)
         for version: Int64 in 1...3 { try round(version) }
         XCTAssertEqual(sink.counters.producersRecreated, 0)
 

@@ -143,6 +143,58 @@ final class RedisSinkTests: XCTestCase {
         XCTAssertEqual(try d.loadCheckpoint(), checkpoint(12))
     }
 
+    /// Hostile key values against a template that starts with a column (which `config check`
+    /// refuses; built here directly): a row may not write sluice's own keys.
+    func testKeyValuesInSluiceNamespaceAreRefused() throws {
+        let cfg = try config()
+        let victimSink = try RedisSink.make(config: cfg, cluster: "primary")
+        try victimSink.prepare()
+        XCTAssertEqual(
+            try victimSink.apply([accounts(9007, version: 5, gtid: 30)], checkpoint: checkpoint(30)), [.applied])
+        let template = try KeyTemplate.parse("{name}").get()
+        func users(skip: Bool) throws -> RedisSink {
+            let mapping = TableMapping(
+                database: "pay", table: "users", key: template, shape: .hash(columns: []), version: .column("version"),
+                skipOnError: skip, clusters: ["primary"],
+                reservedPrefixes: KeyNamespace.reserved(checkpointPrefixes: ["sluice:checkpoint:"]))
+            return RedisSink(name: "primary", client: victimSink.applier.client, mappings: [mapping])
+        }
+        func user(_ name: String, version: Int64, gtid: UInt64) -> RowChange {
+            RowChange(
+                database: "pay", table: "users", kind: .insert, columns: ["name", "version"],
+                after: [.string(name), .int(version)], gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: gtid),
+                position: BinlogPosition(file: "bin.000001", offset: 100 + gtid))
+        }
+        let halting = try users(skip: false)
+        let versionKey = String(decoding: VersionKey.of(Array("account:9007".utf8)), as: UTF8.self)
+        for (hostile, gtid) in [(versionKey, UInt64(31)), (victimSink.checkpointKey, 32), ("sluice:dr:offsets:dr", 33)]
+        {
+            XCTAssertThrowsError(try halting.apply([user(hostile, version: 999_999, gtid: gtid)], checkpoint: nil)) {
+                let error = $0 as? MappingError
+                XCTAssertEqual(error?.code, .reservedKey, "\($0)")
+                XCTAssertEqual(error?.table, "pay.users")
+                XCTAssertTrue(error?.message.contains("where sluice keeps its own data") == true, "\($0)")
+            }
+        }
+        // Nothing was written under the victim's version key; its next update still applies, and
+        // the checkpoint is still a hash that loads.
+        let client = victimSink.applier.client
+        XCTAssertEqual(try client.send(RedisCommand("EXISTS", versionKey), key: versionKey).int, 0)
+        XCTAssertEqual(
+            try victimSink.apply([accounts(9007, version: 6, gtid: 34)], checkpoint: checkpoint(34)), [.applied])
+        XCTAssertEqual(try victimSink.loadCheckpoint(), checkpoint(34))
+        // A table set to skip counts the refused row and writes the rest of the batch.
+        let skipping = try users(skip: true)
+        let batch = [user(versionKey, version: 999_999, gtid: 35), user("alice", version: 1, gtid: 35)]
+        XCTAssertEqual(try skipping.apply(batch, checkpoint: nil), [.applied])
+        XCTAssertEqual(skipping.counters.skippedRows, 1)
+        XCTAssertEqual(skipping.lastSkipped?.code, .reservedKey)
+        XCTAssertEqual(try victimSink.apply([accounts(9007, version: 7, gtid: 36)], checkpoint: nil), [.applied])
+        // The other tests start without a checkpoint.
+        let key = victimSink.checkpointKey
+        _ = try victimSink.applier.client.send(RedisCommand("DEL", key), key: key)
+    }
+
     func testWaitForReplicasAndShortfallCounter() throws {
         let ok = try RedisSink.make(config: try config(waitReplicas: 1, waitTimeoutMS: 2000), cluster: "primary")
         try ok.prepare()

@@ -1,4 +1,5 @@
 import Binlog
+import MySQLSource
 import Ops
 import XCTest
 
@@ -28,6 +29,30 @@ final class SourceEventMetricsTests: XCTestCase {
         let text = registry.render()
         XCTAssertTrue(text.contains(#"sluice_source_events_total{kind="table_map"} 5"# + "\n"), text)
         XCTAssertTrue(text.contains(#"sluice_source_events_total{kind="xid"} 1"# + "\n"), text)
+    }
+
+    func testTransactionsCountedByKindWithXARollbackApart() {
+        let registry = MetricsRegistry()
+        let metrics = DaemonMetrics(registry: registry)
+        let at = BinlogPosition(file: "bin.000001", offset: 4)
+        let xid = XID(formatID: 1, gtrid: Array("t1".utf8), bqual: [])
+        metrics.count(SourceTransaction(gtid: nil, changes: [], start: at, end: at, timestamp: 0, checkpoint: nil))
+        metrics.count(
+            SourceTransaction(gtid: nil, xid: xid, changes: [], start: at, end: at, timestamp: 0, checkpoint: nil))
+        for _ in 0..<2 {
+            metrics.count(
+                SourceTransaction(
+                    gtid: nil, xid: xid, rolledBack: true, changes: [], start: at, end: at, timestamp: 0,
+                    checkpoint: nil))
+        }
+        let text = registry.render()
+        for line in [
+            #"sluice_source_transactions_total{kind="commit"} 1"#,
+            #"sluice_source_transactions_total{kind="xa_commit"} 1"#,
+            #"sluice_source_transactions_total{kind="xa_rollback"} 2"#,
+        ] {
+            XCTAssertTrue(text.contains(line + "\n"), "\(line) in\n\(text)")
+        }
     }
 
     func testKafkaObserverTimesDeliveries() {

@@ -6,7 +6,8 @@ public enum ExitCode: Int32, Sendable, Equatable {
     case failure = 1
     /// The invocation or the configuration is wrong: unknown command or flag, bad value, config errors.
     case usage = 2
-    /// `sluice status`: some lag is over the `[lag]` thresholds, or a component could not be read.
+    /// A check that found a problem: `sluice status` (some lag is over the `[lag]` thresholds, or a
+    /// component could not be read), `sluice run` (the startup checks refused the server or account).
     case lagging = 3
 }
 

@@ -19,6 +19,19 @@ public struct KeyTemplate: Sendable, Equatable, CustomStringConvertible {
         return seen
     }
 
+    /// The literal text every rendered key starts with ("" when the template starts with a column).
+    public var leadingLiteral: String {
+        if case .literal(let text)? = parts.first { return text }
+        return ""
+    }
+
+    /// Whether some row can render a key starting with `prefix`: the leading literal already
+    /// starts with it, or a column value right after the literal can complete it.
+    public func canProduce(keyStartingWith prefix: String) -> Bool {
+        let lead = leadingLiteral
+        return lead.hasPrefix(prefix) || prefix.hasPrefix(lead)
+    }
+
     /// The key for one row; nil when `value(column)` has no value for a column the template uses.
     public func render(_ value: (String) -> String?) -> String? {
         var out = ""
@@ -77,5 +90,26 @@ public struct KeyTemplate: Sendable, Equatable, CustomStringConvertible {
                 ParseError(message: "key template \"\(source)\" uses no {column}, so every row would share one key"))
         }
         return .success(KeyTemplate(parts: parts, source: source))
+    }
+}
+
+/// The key names sluice keeps its own data under in a Redis cluster: everything starting with
+/// `sluice:` (row versions and tombstones `sluice:v:`, checkpoints `sluice:checkpoint:`, DR offsets
+/// `sluice:dr:offsets:`, and any later lease or risk data) plus each cluster's configured
+/// `checkpoint_prefix`. A mapping's keys must never land there: a row whose key column holds
+/// `sluice:v:{victim}` would overwrite another row's version.
+public enum KeyNamespace {
+    public static let sluicePrefix = "sluice:"
+
+    /// The reserved prefixes of a configuration whose clusters use `checkpointPrefixes`.
+    public static func reserved(checkpointPrefixes: [String]) -> [String] {
+        var out = [sluicePrefix]
+        for p in checkpointPrefixes where !p.isEmpty && !out.contains(p) { out.append(p) }
+        return out
+    }
+
+    /// The reserved prefix `key` starts with, if any.
+    public static func reservedPrefix(of key: [UInt8], in reserved: [String]) -> String? {
+        reserved.first { key.starts(with: $0.utf8) }
     }
 }

@@ -29,13 +29,20 @@ extension DRApplier {
                 // Otherwise read again after a re-assignment: already applied.
                 continue
             }
-            if m.offset > expected {
+            if m.offset > expected, settings.compacted {
+                counters.compactedOffsets += Int(clamping: m.offset - expected)
+            } else if m.offset > expected {
                 do {
                     try reportGap(p, expected: expected, got: m.offset, why: "the partition skipped offsets")
                 } catch {
                     halt = error
                     break
                 }
+            }
+            if DRChange.isTombstone(value: m.value) || DRChange.isSchemaChange(headers: m.headers.map { ($0.name, $0.value) }) {
+                if m.value == nil { counters.tombstones += 1 } else { counters.schemaChanges += 1 }
+                next[p] = m.offset + 1
+                continue
             }
             do {
                 changes.append(try DRChange(topic: m.topic, partition: m.partition, offset: m.offset, value: m.value,

@@ -46,7 +46,8 @@ extension DRApplier {
         let settings = Settings(
             topics: dr.topics, partitions: dr.partitions.map { Int32(clamping: $0) }, cluster: dr.redisCluster,
             offsetsPrefix: "sluice:dr:offsets:", batchSize: max(redis.batchRows, 1), onGap: dr.onGap,
-            tombstoneTTLSeconds: Int64(redis.tombstoneTTLSeconds), rowsPerCall: min(max(redis.batchRows, 1), 1000))
+            tombstoneTTLSeconds: Int64(redis.tombstoneTTLSeconds), rowsPerCall: min(max(redis.batchRows, 1), 1000),
+            compacted: config.kafka.tombstones)
         return try DRApplier(
             consumerProperties: properties, client: client,
             mappings: config.mappings.map { TableMapping(config: $0) }, settings: settings, logger: logger,

@@ -32,11 +32,15 @@ public final class DRApplier {
         public var holdLogSeconds: Double
         public var tombstoneTTLSeconds: Int64
         public var rowsPerCall: Int
+        /// The topics are compacted (`[kafka] tombstones = true`): compaction removes messages a
+        /// later one of the same key supersedes, so a hole in the offsets is not a gap.
+        public var compacted: Bool
 
         public init(topics: [String], partitions: [Int32] = [], cluster: String = "dr", offsetsPrefix: String = "sluice:dr:offsets:",
                     batchSize: Int = 500, pollMilliseconds: Int32 = 200, metadataRefreshSeconds: Double = 10,
                     onGap: GapPolicy = .halt, retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5,
-                    tombstoneTTLSeconds: Int64 = 604_800, rowsPerCall: Int = 200) {
+                    tombstoneTTLSeconds: Int64 = 604_800, rowsPerCall: Int = 200, compacted: Bool = false) {
+            self.compacted = compacted
             self.topics = topics
             self.partitions = partitions
             self.cluster = cluster
@@ -62,6 +66,12 @@ public final class DRApplier {
         /// Messages found missing (the sum of every gap's size).
         public var missingMessages = 0
         public var gaps = 0
+        /// Tombstones passed over (no value: the delete before each carried the change).
+        public var tombstones = 0
+        /// Statement events (DDL) passed over: they change no row.
+        public var schemaChanges = 0
+        /// Offsets absent from compacted topics (not gaps: see `Settings.compacted`).
+        public var compactedOffsets = 0
         public init() {}
     }
 

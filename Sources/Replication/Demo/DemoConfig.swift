@@ -72,9 +72,10 @@ package enum DemoConfig {
 
     /// Writes the file and loads it as `sluice run` would.
     package static func load(
-        mariadbPort: Int, redis: [String], kafka: String, dr: [String]? = nil, path: String
+        mariadbPort: Int, redis: [String], kafka: String, dr: [String]? = nil, path: String,
+        primarySettings: [String] = []
     ) throws -> SluiceConfig {
-        try text(mariadbPort: mariadbPort, redis: redis, kafka: kafka, dr: dr)
+        try text(mariadbPort: mariadbPort, redis: redis, kafka: kafka, dr: dr, primarySettings: primarySettings)
             .write(toFile: path, atomically: true, encoding: .utf8)
         switch SluiceConfig.load(path: path, environment: [:]) {
         case .success(let loaded): return loaded.config

@@ -1,17 +1,24 @@
 import Binlog
+import Ops
 
 /// One Kafka message for one row change. Pure: built from the change, where its transaction came
-/// from, and its version.
+/// from, its version, and the `Context` (format, key columns, transaction order).
 ///
-/// - key: `db.table` followed by the primary key values as a JSON array (`payments.accounts[42]`,
-///   `shop.items[7,"a:b"]`), so every change of one row lands in one partition, in commit order.
-///   A table without a (known) primary key uses `db.table` alone: all its changes share a partition.
-///   The key comes from the after image (insert, update) or the before image (delete).
-/// - value: the change-event JSON of docs/change-events.md with a last member `version` (the row
-///   version as decimal text, as the Redis sinks compare it; null when the table has no mapping and
-///   the transaction no MariaDB GTID).
+/// - key: sluice and Canal: `db.table` followed by the key values as a JSON array
+///   (`payments.accounts[42]`, `shop.items[7,"a:b"]`); Debezium: a JSON object of them
+///   (`{"id":42}`). The key columns are the primary key unless `Context.keyColumns` says otherwise,
+///   so every change of one row lands in one partition, in commit order; a table without a (known)
+///   primary key has one key for all its rows. The values come from the after image (insert,
+///   update) or the before image (delete).
+/// - value: sluice: the change-event JSON of docs/change-events.md with a last member `version`
+///   (the row version as decimal text, as the Redis sinks compare it; null when the table has no
+///   mapping and the transaction no MariaDB GTID); Debezium: its envelope
+///   (`KafkaChangeMessage+Debezium.swift`); Canal: its flatMessage (`KafkaChangeMessage+Canal.swift`).
+///   nil for a tombstone.
 /// - headers: `sluice.file`, `sluice.pos` (the rows event), `sluice.end` (the transaction's end, a
-///   resume point), `sluice.gtid` (when the source has GTIDs), `sluice.version` (when known).
+///   resume point), `sluice.gtid` (when the source has GTIDs), `sluice.version` (when known),
+///   `sluice.types` (Debezium: the column types the DR applier reads the values back with),
+///   `sluice.format`.
 public struct KafkaChangeMessage: Sendable, Equatable {
     /// Where a transaction came from: what the change-event `source` object needs.
     public struct Origin: Sendable, Equatable {
@@ -31,9 +38,54 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         }
     }
 
+    /// What the encoding needs besides the change and its origin.
+    public struct Context: Sendable, Equatable {
+        /// Transaction metadata of one event (Debezium's `transaction` block).
+        public struct Transaction: Sendable, Equatable {
+            /// The transaction's GTID, else `file:offset` of its end.
+            public var id: String
+            /// 1-based order of the event in its transaction, and among its table's events there.
+            public var totalOrder: Int
+            public var tableOrder: Int
+            public init(id: String, totalOrder: Int, tableOrder: Int) {
+                self.id = id
+                self.totalOrder = totalOrder
+                self.tableOrder = tableOrder
+            }
+        }
+
+        public var format: KafkaConfig.MessageFormat
+        /// Debezium `source.name` (the connector's logical server name).
+        public var serverName: String
+        /// Debezium `source.version`.
+        public var version: String
+        /// When the message was made (Debezium `ts_ms`, Canal `ts`), milliseconds since the epoch.
+        public var processedMS: Int64
+        /// A snapshot row (Debezium `op` "r"; Canal, which has no snapshot type, `INSERT`).
+        public var snapshot: Bool
+        public var transaction: Transaction?
+        /// Indexes of the key columns (default: the primary key).
+        public var keyColumns: [Int]?
+
+        public init(
+            format: KafkaConfig.MessageFormat = .sluice, serverName: String = "sluice",
+            version: String = SluiceVersion.current, processedMS: Int64 = 0, snapshot: Bool = false,
+            transaction: Transaction? = nil, keyColumns: [Int]? = nil
+        ) {
+            self.format = format
+            self.serverName = serverName
+            self.version = version
+            self.processedMS = processedMS
+            self.snapshot = snapshot
+            self.transaction = transaction
+            self.keyColumns = keyColumns
+        }
+    }
+
     public var topic: String
     public var key: [UInt8]
-    public var value: [UInt8]
+    /// nil for a tombstone (a delete's second message on a compacted topic).
+    public var value: [UInt8]?
     public var headers: [(name: String, value: String)]
 
     public static func == (a: KafkaChangeMessage, b: KafkaChangeMessage) -> Bool {
@@ -41,9 +93,54 @@ public struct KafkaChangeMessage: Sendable, Equatable {
             && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
     }
 
-    public init(change: RowChange, origin: Origin, version: String?, topic: String) {
+    public init(
+        change: RowChange, origin: Origin, version: String?, topic: String, context: Context = Context()
+    ) {
         self.topic = topic
-        key = Array(Self.key(of: change).utf8)
+        let keyColumns = context.keyColumns ?? change.primaryKey
+        var headers: [(name: String, value: String)] = [
+            ("sluice.file", change.position.file), ("sluice.pos", String(change.position.offset)),
+            ("sluice.end", origin.end.description),
+        ]
+        if let gtid = origin.gtid { headers.append(("sluice.gtid", gtid)) }
+        if let version { headers.append(("sluice.version", version)) }
+        switch context.format {
+        case .sluice:
+            key = Array(Self.key(of: change, columns: keyColumns).utf8)
+            value = Array(Self.sluiceValue(change, origin: origin, version: version, context: context).utf8)
+        case .debezium:
+            key = Array(DebeziumEvent.key(change, keyColumns: keyColumns).utf8)
+            value = Array(DebeziumEvent.value(change, origin: origin, context: context).utf8)
+            // What the DR applier needs to read Debezium's value encodings back exactly.
+            if !change.columnTypes.isEmpty {
+                let pairs = zip(change.columns, change.columnTypes).map { ($0, ColumnValue.string(ColumnTypeText.text($1))) }
+                headers.append(("sluice.types", RedisValueText.jsonObject(pairs)))
+            }
+        case .canal:
+            key = Array(Self.key(of: change, columns: keyColumns).utf8)
+            value = Array(CanalEvent.value(change, origin: origin, context: context).utf8)
+        }
+        headers.append(("sluice.format", context.format.rawValue))
+        self.headers = headers
+    }
+
+    init(topic: String, key: [UInt8], value: [UInt8]?, headers: [(name: String, value: String)]) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
+    /// The tombstone that follows a delete on a compacted topic: the delete's key, no value.
+    public init(tombstoneAfter delete: KafkaChangeMessage) {
+        topic = delete.topic
+        key = delete.key
+        value = nil
+        headers = delete.headers.filter { $0.name != "sluice.types" }
+    }
+
+    /// sluice's change-event JSON with the version as its last member.
+    private static func sluiceValue(_ change: RowChange, origin: Origin, version: String?, context: Context) -> String {
         let event = ChangeEvent(
             op: change.kind == .insert ? .insert : change.kind == .update ? .update : .delete,
             schema: change.database, table: change.table,
@@ -55,27 +152,26 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         var json = event.jsonLine
         // The change-event object always ends with "}": the version goes in as its last member.
         json.removeLast()
+        if let t = context.transaction {
+            json += ",\"transaction\":{\"id\":"
+            ColumnValue.string(t.id).appendJSON(into: &json)
+            json += ",\"total_order\":\(t.totalOrder),\"data_collection_order\":\(t.tableOrder)}"
+        }
         json += ",\"version\":"
         if let version { ColumnValue.string(version).appendJSON(into: &json) } else { json += "null" }
         json += "}"
-        value = Array(json.utf8)
-        var headers: [(name: String, value: String)] = [
-            ("sluice.file", change.position.file), ("sluice.pos", String(change.position.offset)),
-            ("sluice.end", origin.end.description),
-        ]
-        if let gtid = origin.gtid { headers.append(("sluice.gtid", gtid)) }
-        if let version { headers.append(("sluice.version", version)) }
-        self.headers = headers
+        return json
     }
 
     /// `db.table` plus the primary key values as a JSON array.
-    public static func key(of change: RowChange) -> String {
+    public static func key(of change: RowChange, columns: [Int]? = nil) -> String {
         var key = change.qualifiedTable
-        guard !change.primaryKey.isEmpty, let image = change.kind == .delete ? change.before : change.after else {
+        let columns = columns ?? change.primaryKey
+        guard !columns.isEmpty, let image = change.kind == .delete ? change.before : change.after else {
             return key
         }
         key += "["
-        for (n, i) in change.primaryKey.enumerated() {
+        for (n, i) in columns.enumerated() {
             if n > 0 { key += "," }
             if i >= 0 && i < image.count { image[i].appendJSON(into: &key) } else { key += "null" }
         }

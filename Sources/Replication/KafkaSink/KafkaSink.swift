@@ -2,6 +2,7 @@ import Binlog
 import Ops
 import Foundation
 import Kafka
+import Ops
 
 /// The Kafka sink: one message per row change (`KafkaChangeMessage`), produced by an idempotent
 /// producer with `acks=all` and no delivery timeout, and acknowledged only when every message of
@@ -20,8 +21,10 @@ public final class KafkaSink {
     public struct Settings: Sendable, Equatable {
         /// librdkafka properties (bootstrap.servers, client.id, TLS/SASL ...); the sink adds its own.
         public var properties: [String: String]
-        /// Topic of a table's changes: `topicPrefix` + `db.table`, or `singleTopic` for all.
+        /// Topic of a table's changes: `topicPrefix` + `topicTemplate` (`{db}`, `{table}`
+        /// replaced), or `singleTopic` for all.
         public var topicPrefix: String
+        public var topicTemplate = "{db}.{table}"
         public var singleTopic: String?
         /// Pause before producing again after a failed delivery or a lost producer.
         public var retryPauseSeconds: Double
@@ -35,12 +38,31 @@ public final class KafkaSink {
         /// which librdkafka retries forever with a locally bumped epoch and never reports. The
         /// producer is then made anew and the batch sent again.
         public var stallSeconds: Double
+        /// The messages' encoding (docs/change-events.md).
+        public var format: KafkaConfig.MessageFormat
+        /// A tombstone (same key, no value) after every delete, for compacted topics.
+        public var tombstones: Bool
+        /// The transaction id and order in every event (Debezium's `transaction` block).
+        public var transactionMetadata: Bool
+        /// Debezium `source.name`.
+        public var serverName: String
+        /// Where statement events (DDL) go; nil: not produced.
+        public var ddlTopic: String?
+        /// Where the BEGIN/END records of each transaction go; nil: not produced.
+        public var transactionTopic: String?
+        /// Column exclusion, masking and key columns per `db.table`.
+        public var tables: [String: KafkaColumnRules] = [:]
 
         public init(
             properties: [String: String], topicPrefix: String = "sluice.", singleTopic: String? = nil,
             retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5, holdRepeatSeconds: Double = 60,
-            stallSeconds: Double = 60
+            stallSeconds: Double = 60, format: KafkaConfig.MessageFormat = .sluice, tombstones: Bool = false,
+            transactionMetadata: Bool = false, serverName: String = "sluice"
         ) {
+            self.format = format
+            self.tombstones = tombstones
+            self.transactionMetadata = transactionMetadata
+            self.serverName = serverName
             self.properties = properties
             self.topicPrefix = topicPrefix
             self.singleTopic = singleTopic
@@ -107,7 +129,14 @@ public final class KafkaSink {
     private let sleep: (Double) -> Void
     private let observer: Observer
     private let makeProducer: ([String: String]) throws(KafkaError) -> KafkaProducer
+    private let now: () -> Date
     private var producer: KafkaProducer?
+    /// The transaction whose events `messages` numbers, and its events so far per table (a big
+    /// transaction comes in chunks).
+    private var transactionID = ""
+    private var tableOrder: [String: Int] = [:]
+    /// The transaction whose BEGIN record went out and END did not yet, with its events per table.
+    var openTransaction: (id: String, counts: [String: Int])?
     public private(set) var counters = Counters()
     /// The last delivery or producer problem, for status output (nil once a batch went through).
     public private(set) var problem: String?
@@ -116,6 +145,7 @@ public final class KafkaSink {
         name: String = "kafka", settings: Settings, mappings: [TableMapping],
         log: @escaping (LogLevel, String) -> Void, observer: Observer = Observer(),
         sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
+        now: @escaping () -> Date = Date.init,
         makeProducer: @escaping ([String: String]) throws(KafkaError) -> KafkaProducer = {
             (properties: [String: String]) throws(KafkaError) -> KafkaProducer in
             try KafkaProducer(settings: properties, idempotent: true)
@@ -130,10 +160,12 @@ public final class KafkaSink {
         self.observer = observer
         self.sleep = sleep
         self.makeProducer = makeProducer
+        self.now = now
     }
 
     public func topic(for change: RowChange) -> String {
-        settings.singleTopic ?? settings.topicPrefix + change.qualifiedTable
+        settings.singleTopic
+            ?? settings.topicPrefix + KafkaConfig.render(settings.topicTemplate, database: change.database, table: change.table)
     }
 
     /// The messages of one transaction's changes. The version is the table's mapping's (any
@@ -143,6 +175,7 @@ public final class KafkaSink {
     {
         var out: [KafkaChangeMessage] = []
         out.reserveCapacity(changes.count)
+        let processed = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
         for change in changes {
             var version: String?
             if let m = mappings[change.qualifiedTable] {
@@ -157,9 +190,44 @@ public final class KafkaSink {
             } else if let gtid = change.gtid {
                 version = try? VersionSource.binlog(domain: gtid.domain).version(of: change, columnIndex: nil)
             }
-            out.append(KafkaChangeMessage(change: change, origin: origin, version: version, topic: topic(for: change)))
+            var context = context(for: change, origin: origin, processedMS: processed)
+            var shown = change
+            if let rules = settings.tables[change.qualifiedTable] {
+                (shown, context.keyColumns) = rules.apply(to: change)
+            }
+            let message = KafkaChangeMessage(
+                change: shown, origin: origin, version: version, topic: topic(for: change), context: context)
+            out.append(message)
+            if settings.tombstones, change.kind == .delete { out.append(KafkaChangeMessage(tombstoneAfter: message)) }
         }
         return out
+    }
+
+    /// The message of a statement event (DDL) for `Settings.ddlTopic`; none when that is unset.
+    public func messages(for statement: KafkaSchemaChange) -> [KafkaChangeMessage] {
+        guard let topic = settings.ddlTopic else { return [] }
+        let processed = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
+        let context = KafkaChangeMessage.Context(
+            format: settings.format, serverName: settings.serverName, processedMS: processed)
+        return [statement.message(topic: topic, context: context)]
+    }
+
+    private func context(for change: RowChange, origin: KafkaChangeMessage.Origin, processedMS: Int64)
+        -> KafkaChangeMessage.Context
+    {
+        var context = KafkaChangeMessage.Context(
+            format: settings.format, serverName: settings.serverName, processedMS: processedMS)
+        if settings.transactionMetadata {
+            let id = Self.transactionID(change, origin)
+            if id != transactionID || change.ordinal == 0 {
+                transactionID = id
+                tableOrder = [:]
+            }
+            tableOrder[change.qualifiedTable, default: 0] += 1
+            context.transaction = .init(
+                id: id, totalOrder: change.ordinal + 1, tableOrder: tableOrder[change.qualifiedTable] ?? 1)
+        }
+        return context
     }
 
     /// Produces `messages` in order and returns once every one has a successful delivery report.
@@ -257,6 +325,9 @@ public final class KafkaSink {
         var nextLog = settings.holdLogSeconds
         var held = false
         lastReport = started
+        // Since when the brokers have answered metadata without a break: a stall counts only
+        // while they answer (a frozen or unreachable broker is a hold, not a stuck producer).
+        var answeringSince: Date? = started
         while !indexOf.isEmpty {
             if shouldAbort() {
                 throw KafkaError(code: -1, name: "_ABORTED", message: "stop requested", context: "deliver")
@@ -268,9 +339,18 @@ public final class KafkaSink {
             if silent >= settings.stallSeconds, !indexOf.isEmpty {
                 lastReport = Date()
                 if (try? producer.metadata(timeoutMilliseconds: 2_000)) != nil {
-                    let what = "\(indexOf.count) message(s) without a delivery report for \(Int(silent)) s"
-                    throw KafkaError(
-                        code: -1, name: Self.stalled, message: what + " while the brokers answer", context: "deliver")
+                    let now = Date()
+                    let since = answeringSince ?? now
+                    answeringSince = since
+                    let answered = now.timeIntervalSince(since)
+                    if answered >= settings.stallSeconds {
+                        let what = "\(indexOf.count) message(s) without a delivery report for \(Int(silent)) s"
+                        throw KafkaError(
+                            code: -1, name: Self.stalled,
+                            message: what + " while the brokers answered for \(Int(answered)) s", context: "deliver")
+                    }
+                } else {
+                    answeringSince = nil
                 }
             }
             if waited >= nextLog, !indexOf.isEmpty {

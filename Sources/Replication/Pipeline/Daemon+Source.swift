@@ -45,14 +45,18 @@ extension SourceTransaction {
                 database: c.table.name.schema, table: c.table.name.table,
                 kind: c.kind == .write ? .insert : c.kind == .update ? .update : .delete,
                 columns: c.table.columns, before: c.before, after: c.after, gtid: mariadbGTID, ordinal: firstOrdinal + i,
-                position: start, primaryKey: c.table.primaryKey)
+                position: start, primaryKey: c.table.primaryKey, columnTypes: c.columnTypes)
         }
         let cp = checkpoint.map {
             SinkCheckpoint(
                 position: $0.binlog, gtid: $0.mariadbGTID?.description ?? "", commitTime: Int64(timestamp))
         }
-        return PipelineTransaction(
-            changes: rows, origin: KafkaChangeMessage.Origin(serverID: serverID, gtid: gtid, timestamp: timestamp, end: end),
-            checkpoint: cp)
+        let origin = KafkaChangeMessage.Origin(serverID: serverID, gtid: gtid, timestamp: timestamp, end: end)
+        // Credentials in a statement (CREATE USER ... IDENTIFIED BY) never leave the process.
+        let ddl = statement.map {
+            KafkaSchemaChange(
+                statement: SQLCredentialMask.mask($0), database: statementDatabase ?? "", position: start, origin: origin)
+        }
+        return PipelineTransaction(changes: rows, origin: origin, checkpoint: cp, statement: ddl)
     }
 }

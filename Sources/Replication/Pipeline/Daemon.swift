@@ -1,3 +1,4 @@
+import Binlog
 import Foundation
 import MySQLSource
 import Ops
@@ -13,6 +14,8 @@ package final class Daemon {
     package struct Hooks {
         package var ready: (String) -> Void
         package var status: (String) -> Void
+        /// The readiness lag each status period (see `DaemonReadiness.lag`), nil before the first event.
+        package var lag: (Double?) -> Void
         package var stopping: (String) -> Void
         /// The first stop signal's name, nil while none came.
         package var stopSignal: () -> String?
@@ -23,11 +26,13 @@ package final class Daemon {
 
         package init(
             ready: @escaping (String) -> Void = { _ in }, status: @escaping (String) -> Void = { _ in },
-            stopping: @escaping (String) -> Void = { _ in }, stopSignal: @escaping () -> String?,
+            lag: @escaping (Double?) -> Void = { _ in }, stopping: @escaping (String) -> Void = { _ in },
+            stopSignal: @escaping () -> String?,
             takeReload: @escaping () -> Bool = { false }, reloadConfig: @escaping () throws -> SluiceConfig
         ) {
             self.ready = ready
             self.status = status
+            self.lag = lag
             self.stopping = stopping
             self.stopSignal = stopSignal
             self.takeReload = takeReload
@@ -36,9 +41,9 @@ package final class Daemon {
     }
 
     private let config: SluiceConfig
-    private var logger: Logger
+    var logger: Logger
     private let makeLogger: (LogLevel) -> Logger
-    private let metrics: DaemonMetrics
+    let metrics: DaemonMetrics
     private let sinkMetrics: SinkMetrics
     /// Rows of the current transaction's earlier chunks (orders the changes of one big transaction).
     private var ordinal = 0
@@ -53,7 +58,8 @@ package final class Daemon {
         sinkMetrics = SinkMetrics(registry: registry)
     }
 
-    /// Runs until stopped; returns the exit code.
+    /// Runs until stopped; returns the exit code: 0 stopped by a signal, 3 refused to start by
+    /// the startup checks or prerequisites, 1 any other failure.
     package func run(_ hooks: Hooks) -> Int32 {
         do {
             return try replicate(hooks)
@@ -61,7 +67,7 @@ package final class Daemon {
             metrics.error("startup")
             logger.error("sluice run stopped", ["error": "\(error)"])
             hooks.stopping("failed: \(error)")
-            return 1
+            return error is StartupRefusal ? 3 : 1
         }
     }
 
@@ -71,7 +77,15 @@ package final class Daemon {
         let settings = try ServerSettings.read(from: MySQLConnection(endpoint))
         let checks = StartupChecks(settings: settings, checks: sourceConfig.checks, hasMappings: !config.mappings.isEmpty)
         for line in checks.acceptedText { logger.warning(line) }
-        guard checks.passed else { throw DaemonError(checks.refusalText) }
+        guard checks.passed else { throw StartupRefusal(checks.refusalText) }
+        let tables = config.mappings.map { TableName($0.database, $0.table) }
+        let prerequisites = StartupChecks.beyondChecks(
+            try SourcePrerequisites.run(
+                on: MySQLConnection(endpoint), settings: settings, serverID: sourceConfig.serverID, tables: tables))
+        for line in prerequisites.warnings { logger.warning(line) }
+        if !prerequisites.refusals.isEmpty {
+            throw StartupRefusal("refusing to start: " + prerequisites.refusals.joined(separator: "; "))
+        }
 
         let clusterName = config.redis(named: "primary") != nil ? "primary" : (config.redis.first?.name ?? "primary")
         let redis = try RedisSink.make(config: config, cluster: clusterName)
@@ -80,7 +94,7 @@ package final class Daemon {
         if config.kafka.enabled, let c = config.redis(named: clusterName) {
             let log = logger
             let sink = KafkaSink(
-                settings: KafkaSink.Settings(config: config.kafka),
+                settings: KafkaSink.Settings(config: config.kafka, mappings: config.mappings),
                 mappings: config.mappings.map { TableMapping(config: $0) }, log: { log.log($0, $1) },
                 observer: sinkMetrics.kafkaObserver())
             let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
@@ -125,17 +139,21 @@ package final class Daemon {
     }
 
     /// `restart` makes a source reading from a new start (after a rewind); `origin` is where the
-    /// first one started, the rewind target while no checkpoint was confirmed.
+    /// first one started, the rewind target while no checkpoint was confirmed. The source is read
+    /// on its own thread (`SourcePump`): nothing here waits longer than a quarter second, so the
+    /// status, metrics, readiness and the silence warnings keep going while the source hangs.
     private func loop(
         source first: BinlogSource, restart: (SourceStart) -> BinlogSource, origin start: SourceStart,
         pipeline: SinkPipeline, hooks: Hooks, waitReplicas: Int
     ) throws -> Int32 {
-        var source = first
+        var pump = SourcePump(first, now: Date().timeIntervalSince1970)
+        defer { pump.stop() }
+        var reading = SourceReading()
         var origin = start
         var machine = ShutdownMachine(timeoutSeconds: Double(config.daemon.shutdownTimeoutMS) / 1000)
         var ready = false
         var nextStatus = 0.0
-        var nextBytes = 0.0
+        var watches = DependencyWatches(config: config)
         while true {
             let now = Date().timeIntervalSince1970
             if let signal = hooks.stopSignal() {
@@ -149,62 +167,66 @@ package final class Daemon {
             if let error = pipeline.error {
                 return halt(error, pipeline: pipeline, hooks: hooks)
             }
-            if case .current = origin, let at = source.checkpoint { origin = .position(at.binlog) }
+            if case .current = origin, let at = reading.checkpoint(pump) { origin = .position(at.binlog) }
             if let rewind = pipeline.takeRewind() {
-                let readAt = source.position.map { "\($0.binlog)" } ?? "none"
-                source = restart(rewind.target.map { .position($0.position) } ?? origin)
+                let readAt = reading.position(pump).map { "\($0.binlog)" } ?? "none"
+                pump.stop()
+                pump = SourcePump(restart(rewind.target.map { .position($0.position) } ?? origin), now: now)
+                reading = SourceReading()
                 ordinal = 0
                 lastCommitted = pipeline.committed
                 logRewind(rewind, readAt: readAt, waitReplicas: waitReplicas)
             }
-            let transaction: SourceTransaction?
-            do {
-                // While a sink holds (its queue full), the source is not read and the status
-                // and metrics keep going: the lag grows where it can be seen.
-                let room = pipeline.waitForRoom(until: Date(timeIntervalSince1970: now + 0.25))
-                transaction = room ? try source.poll(until: now + 0.25) : nil
-            } catch {
-                metrics.error("source")
-                return halt(error, pipeline: pipeline, hooks: hooks)
-            }
-            if let t = transaction {
-                if t.chunk == 0 { ordinal = 0 }
-                let item = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: ordinal)
-                ordinal += t.changes.count
-                metrics.count(t)
-                if t.statement != nil {
-                    logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(t.statement ?? "")])
-                }
-                if !pipeline.submit(item) {
-                    if let error = pipeline.error { return halt(error, pipeline: pipeline, hooks: hooks) }
+            // While a sink holds (its queue full), the source is not taken from and the status
+            // and metrics keep going: the lag grows where it can be seen.
+            if pipeline.waitForRoom(until: Date(timeIntervalSince1970: now + 0.25)) {
+                if let taken = pump.take(until: Date(timeIntervalSince1970: now + 0.25)) {
+                    reading.took(taken)
+                    let serverID = pump.state.serverID
+                    if let code = handle(taken.transaction, serverID: serverID, pipeline: pipeline, hooks: hooks) {
+                        return code
+                    }
+                } else if let error = pump.error {
+                    metrics.error("source")
+                    return halt(error, pipeline: pipeline, hooks: hooks)
                 }
             }
-            if !ready, source.serverID != nil {
+            let state = pump.state
+            if !ready, state.serverID != nil {
                 ready = true
-                hooks.ready("replicating from \(source.position.map { "\($0.binlog)" } ?? "the start")")
-                logger.info("replicating", ["binlog.pos": "\(source.position.map { "\($0.binlog)" } ?? "?")"])
+                let at = reading.position(pump)
+                hooks.ready("replicating from \(at.map { "\($0.binlog)" } ?? "the start")")
+                logger.info("replicating", ["binlog.pos": "\(at.map { "\($0.binlog)" } ?? "?")"])
             }
             if now >= nextStatus {
                 nextStatus = now + 1
-                let measure = now >= nextBytes
-                if measure { nextBytes = now + 5 }
-                let lag = source.lag(measureBytes: measure)
+                let lag = SourceLag(
+                    secondsBehind: state.lagTracker.secondsBehind(now: now), bytesBehind: state.bytesBehind)
                 lastCommitted = pipeline.committed
                 metrics.observe(lag: lag, committed: lastCommitted)
-                metrics.observe(events: source.eventCounts)
+                metrics.observe(events: state.eventCounts)
                 sinkMetrics.updateAges(source: lag)
-                sinkMetrics.blocked(pipeline.blockedSeconds())
+                let held = pipeline.blockedSeconds()
+                sinkMetrics.blocked(held)
+                watch(&watches, source: state, sinksHeld: held, now: now)
+                hooks.lag(DaemonReadiness.lag(source: lag.secondsBehind, sinksHeld: held.map(\.seconds)))
                 hooks.status(statusLine(lag: lag, pipeline: pipeline))
             }
         }
         _ = pipeline.drain(timeoutSeconds: machine.timeoutSeconds)
         if let rewind = pipeline.takeRewind() {
             // Decided while draining: the stored checkpoint is rewound, the next start replays.
-            logRewind(rewind, readAt: source.position.map { "\($0.binlog)" } ?? "none", waitReplicas: waitReplicas)
+            let readAt = reading.position(pump).map { "\($0.binlog)" } ?? "none"
+            logRewind(rewind, readAt: readAt, waitReplicas: waitReplicas)
         }
+        let last = pump.state
         lastCommitted = pipeline.committed
-        metrics.observe(lag: source.lag(), committed: lastCommitted)
-        metrics.observe(events: source.eventCounts)
+        metrics.observe(
+            lag: SourceLag(
+                secondsBehind: last.lagTracker.secondsBehind(now: Date().timeIntervalSince1970),
+                bytesBehind: last.bytesBehind),
+            committed: lastCommitted)
+        metrics.observe(events: last.eventCounts)
         // Applied and checkpointed by every sink is drained; transactions only waiting for the
         // Redis replicas' WAIT (a replica down or still syncing) are named, not waited for.
         let unapplied = pipeline.unapplied
@@ -245,6 +267,20 @@ package final class Daemon {
              "dropped_in_flight": .init(rewind.dropped), "protection": .string(protection)])
     }
 
+    /// Counts, logs and submits one transaction (or chunk); an exit code when the pipeline failed.
+    private func handle(_ t: SourceTransaction, serverID: UInt32?, pipeline: SinkPipeline, hooks: Hooks) -> Int32? {
+        if t.chunk == 0 { ordinal = 0 }
+        let item = t.pipelineTransaction(serverID: serverID ?? 0, firstOrdinal: ordinal)
+        ordinal += t.changes.count
+        metrics.count(t)
+        if let statement = t.statement {
+            let text = SQLCredentialMask.mask(statement)
+            logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(text)])
+        }
+        if !pipeline.submit(item), let error = pipeline.error { return halt(error, pipeline: pipeline, hooks: hooks) }
+        return nil
+    }
+
     private func halt(_ error: Error, pipeline: SinkPipeline, hooks: Hooks) -> Int32 {
         _ = pipeline.drain(timeoutSeconds: 0)
         lastCommitted = pipeline.committed
@@ -267,10 +303,11 @@ package final class Daemon {
     }
 
     private func statusLine(lag: SourceLag, pipeline: SinkPipeline) -> String {
-        let ms = lag.secondsBehind.map { String(Int(($0 * 1000).rounded())) } ?? "?"
         let at = pipeline.committed.map { "\($0.position)" } ?? "none"
         let held = pipeline.blockedSeconds().filter { $0.seconds >= 1 }.map { "\($0.label) held \(Int($0.seconds)) s" }
-        return "checkpoint \(at), lag \(ms) ms, \(pipeline.inFlight) in flight" + held.map { ", " + $0 }.joined()
+        let seconds = SourceLag.text(seconds: lag.secondsBehind)
+        let shown = "checkpoint \(at), lag \(seconds), \(pipeline.inFlight) in flight"
+        return shown + held.map { ", " + $0 }.joined()
     }
 }
 

@@ -19,7 +19,7 @@ final class DaemonMetrics {
             rows[labels]?.increment()
         }
         if t.isLast {
-            let kind = t.xid != nil ? "xa_commit" : "commit"
+            let kind = t.xid == nil ? "commit" : t.rolledBack ? "xa_rollback" : "xa_commit"
             (try? registry.counter(SluiceMetrics.sourceTransactions, [.kind: kind]))?.increment()
         }
     }

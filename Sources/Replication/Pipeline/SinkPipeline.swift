@@ -8,11 +8,17 @@ public struct PipelineTransaction: Sendable, Equatable {
     public var origin: KafkaChangeMessage.Origin
     /// Where to resume after this transaction; nil for a chunk that is not its transaction's last.
     public var checkpoint: SinkCheckpoint?
+    /// A statement event group (DDL and other statements), credentials masked.
+    public var statement: KafkaSchemaChange?
 
-    public init(changes: [RowChange], origin: KafkaChangeMessage.Origin, checkpoint: SinkCheckpoint?) {
+    public init(
+        changes: [RowChange], origin: KafkaChangeMessage.Origin, checkpoint: SinkCheckpoint?,
+        statement: KafkaSchemaChange? = nil
+    ) {
         self.changes = changes
         self.origin = origin
         self.checkpoint = checkpoint
+        self.statement = statement
     }
 }
 
@@ -366,7 +372,7 @@ package final class SinkPipeline: @unchecked Sendable {
             var byTable: [String: RedisSink.TableCounts] = [:]
             do {
                 for item in items {
-                    messages += try sink.messages(for: item.transaction.changes, origin: item.transaction.origin)
+                    messages += try sink.messages(for: item.transaction)
                     for change in item.transaction.changes {
                         byTable[change.qualifiedTable, default: .init()].applied += 1
                     }
@@ -401,7 +407,7 @@ package final class SinkPipeline: @unchecked Sendable {
 }
 
 /// A value handed to the one thread that uses it from then on.
-private struct Owned<Value>: @unchecked Sendable {
+struct Owned<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }

@@ -53,3 +53,26 @@ package struct StartupChecks: Sendable, Equatable {
         accepted.map { "startup check \($0.key) is off: \($0.message)" }
     }
 }
+
+extension StartupChecks {
+    /// What the source prerequisites (`SourcePrerequisites`) add to these checks, which already
+    /// cover the binlog format, row image and durability settings (and let them be turned off):
+    /// refusals for the binary log being off, the server_id and the account's privileges, and
+    /// the warning about binlog_row_metadata.
+    package static func beyondChecks(_ report: PrerequisiteReport) -> (refusals: [String], warnings: [String]) {
+        let refusals = report.errors.filter { error in
+            [.serverIDConflict, .privileges, .configuration].contains(error.code)
+                || error.message.hasPrefix("the binary log is off")
+        }
+        return (refusals.map(\.message), report.warnings.filter { $0.contains("binlog_row_metadata") })
+    }
+}
+
+/// `sluice run` refused to start because of what the server or the account is (startup checks,
+/// prerequisites): exit status 3, which the systemd unit does not restart (it would be refused
+/// the same way until someone changes the server or the configuration).
+package struct StartupRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
+}

@@ -2,6 +2,7 @@ import Binlog
 import MySQLSource
 import BinlogCompression
 import Ops
+import Replication
 
 enum BinlogDumpCommand {
     static let command = Command(
@@ -13,7 +14,10 @@ enum BinlogDumpCommand {
             events are inflated; anything the decoder cannot read stops the dump with its place.
             """,
         flags: [
-            .value("format", placeholder: "json|text", help: "output format", default: "json"),
+            .value(
+                "format", placeholder: "json|text|sluice|debezium|canal",
+                help: "output: change events (json), events as text, or Kafka message values of a [kafka] format",
+                default: "json"),
             .value("tables", placeholder: "DB.T,...", help: "only these tables (comma separated)"),
             .value("start-position", placeholder: "N", help: "first event position in the first file"),
             .value("stop-position", placeholder: "N", help: "stop before this position in the last file"),
@@ -21,24 +25,31 @@ enum BinlogDumpCommand {
         positionals: [Positional("FILE", help: "binlog files, in order", arity: .variadic)]
     ) { invocation in
         let a = invocation.arguments
+        let kafkaFormat = KafkaConfig.MessageFormat(rawValue: a.value("format") ?? "json")
         if a.flag("from-server") {
+            if let kafkaFormat { return try BinlogDumpFromServer.run(invocation, kafkaFormat: kafkaFormat) }
             guard let format = ServerDump.Format(rawValue: a.value("format") ?? "json") else {
-                throw UsageError("--format must be json or text")
+                throw UsageError(formatError)
             }
             return try BinlogDumpFromServer.run(invocation, format: format)
         }
         let files = a.variadic("FILE")
         guard !files.isEmpty else { throw UsageError("binlog dump needs at least one FILE") }
-        guard let format = BinlogDump.Format(rawValue: a.value("format") ?? "json") else {
-            throw UsageError("--format must be json or text")
-        }
-        var options = BinlogDump.Options(format: format)
+        let format = BinlogDump.Format(rawValue: a.value("format") ?? "json")
+        guard format != nil || kafkaFormat != nil else { throw UsageError(formatError) }
+        var options = BinlogDump.Options(format: format ?? .json)
         if let t = a.value("tables") {
             options.tables = Set(t.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         }
         options.startPosition = try a.integer("start-position").map { UInt64(max(0, $0)) }
         options.stopPosition = try a.integer("stop-position").map { UInt64(max(0, $0)) }
         let out = BufferedOutput(console: invocation.console)
+        if let kafkaFormat {
+            _ = try KafkaFormatDump.run(
+                files: files, format: kafkaFormat, options: options, decompressor: ZlibDecompressor()) { out.line($0) }
+            out.flush()
+            return .success
+        }
         let summary = try BinlogDump(options: options, decompressor: ZlibDecompressor()).run(files: files) { out.line($0) }
         out.flush()
         if !summary.unknown.isEmpty {
@@ -48,6 +59,8 @@ enum BinlogDumpCommand {
         return .success
     }
 }
+
+private let formatError = "--format must be json, text, sluice, debezium or canal"
 
 /// Collects output lines and writes them in blocks of about 64 KiB (one write per line is slow).
 final class BufferedOutput: @unchecked Sendable {

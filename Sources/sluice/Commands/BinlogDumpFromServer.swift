@@ -1,6 +1,7 @@
 import Foundation
 import MySQLSource
 import Ops
+import Replication
 
 /// `sluice binlog dump --from-server`: the connection from flags or the `[source]` section of
 /// `--config`, then `ServerDump` on a `BinlogSource` (wiring only).
@@ -28,7 +29,14 @@ enum BinlogDumpFromServer {
         .boolean("follow", help: "keep waiting for new transactions at the end of the binlog"),
     ]
 
-    static func run(_ invocation: Invocation, format: ServerDump.Format) throws -> ExitCode {
+    /// `--format sluice|debezium|canal`: the Kafka message values of that format.
+    static func run(_ invocation: Invocation, kafkaFormat: KafkaConfig.MessageFormat) throws -> ExitCode {
+        try run(invocation, format: .json, kafkaFormat: kafkaFormat)
+    }
+
+    static func run(
+        _ invocation: Invocation, format: ServerDump.Format, kafkaFormat: KafkaConfig.MessageFormat? = nil
+    ) throws -> ExitCode {
         let a = invocation.arguments
         var endpoint: MySQLEndpoint
         var serverID = UInt32(try a.integer("server-id") ?? 4195)
@@ -69,6 +77,17 @@ enum BinlogDumpFromServer {
                 start: start))
         let out = BufferedOutput(console: invocation.console)
         defer { out.flush() }
+        if let kafkaFormat {
+            var ordinal = 0
+            while let t = try source.next() {
+                let transaction = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: ordinal)
+                ordinal = t.isLast ? 0 : ordinal + t.changes.count
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                for line in KafkaFormatDump.lines(transaction, format: kafkaFormat, processedMS: now) { out.line(line) }
+                if a.flag("follow") { out.flush() }
+            }
+            return .success
+        }
         try ServerDump.run(source, format: format) { line in
             out.line(line)
             if a.flag("follow") { out.flush() }

@@ -1,4 +1,5 @@
 import Foundation
+import MySQLSource
 import Ops
 import Replication
 
@@ -28,14 +29,13 @@ final class DemoDRApplier: @unchecked Sendable {
         }
     }
 
-    /// `DR: lag 850 ms (12 ms after Kafka), 0 msg behind`. The lag is now minus the source commit
-    /// time of the last change applied, whose timestamps have whole seconds (as the daemon's lag);
-    /// "after Kafka" is now minus the Kafka timestamp (milliseconds) of the newest message applied,
-    /// the DR applier's own share of it.
+    /// `DR: lag < 1 s (12 ms after Kafka), 0 msg behind`. The lag is now minus the source commit
+    /// time of the last change applied, whose timestamps have whole seconds (as the daemon's lag),
+    /// so it is shown in whole seconds; "after Kafka" is now minus the Kafka timestamp
+    /// (milliseconds) of the newest message applied, the DR applier's own share of it.
     private static func line(_ applier: DRApplier) -> String {
         let now = Date().timeIntervalSince1970
-        let commitLag = Int(((now - Double(applier.lastCommitTime)) * 1000).rounded())
-        var lag = applier.lastCommitTime > 0 ? "\(commitLag) ms" : "?"
+        var lag = SourceLag.text(seconds: applier.lastCommitTime > 0 ? now - Double(applier.lastCommitTime) : nil)
         if applier.lastProducedMilliseconds > 0 {
             lag += " (\(max(0, Int((now * 1000).rounded()) - Int(applier.lastProducedMilliseconds))) ms after Kafka)"
         }

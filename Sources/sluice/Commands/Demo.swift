@@ -39,7 +39,9 @@ enum DemoCommand {
         try sandbox.kafka.createTopic(DemoConfig.topic, partitions: 3)
         let config = try DemoConfig.load(
             mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers,
-            dr: sandbox.dr.addresses, path: sandbox.folder.path + "/demo.toml")
+            dr: sandbox.dr.addresses, path: sandbox.folder.path + "/demo.toml",
+            // The sandbox's primary has a replica per master: wait for it, as docs/daemon.md recommends.
+            primarySettings: ["wait_replicas = 1"])
         out.out("daemon and DR applier config: \(sandbox.folder.path)/demo.toml")
 
         let daemonStop = DemoFlag()

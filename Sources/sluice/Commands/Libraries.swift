@@ -51,7 +51,7 @@ enum Libraries {
     static func createKafkaTopics(_ config: SluiceConfig) throws -> [String] {
         let kafka = config.kafka
         guard kafka.enabled, kafka.createTopics else { return [] }
-        let topics = Set(config.mappings.map { kafka.topic(for: $0.qualifiedTable) }).sorted()
+        let topics = Set(config.mappings.map { kafka.topic(database: $0.database, table: $0.table) }).sorted()
         return try KafkaTopics.create(
             topics, partitions: kafka.topicPartitions, replicationFactor: kafka.topicReplicationFactor,
             settings: kafka.clientProperties)

@@ -32,20 +32,21 @@ enum RunCommand {
         let stop = StopSignals()
         let hangup = HangupSignal()
         let registry = MetricsRegistry()
-        let state = DRApplyState()
+        let state = DaemonReadiness()
         let runtime = try ServiceRuntime(
             metrics: config.metrics, environment: invocation.environment, registry: registry, logger: logger,
-            readiness: { state.readiness }, isHealthy: { state.healthy })
+            readiness: { state.readiness }, isHealthy: { state.healthy() })
         defer { runtime.shutdown() }
         let daemon = Daemon(config: config, registry: registry) { Logger.standardError(level: $0, format: format) }
         let code = daemon.run(
             Daemon.Hooks(
                 ready: { runtime.ready(status: $0) },
-                status: { line in
-                    state.update(lag: 0)
-                    runtime.status(line)
+                status: { runtime.status($0) },
+                lag: { state.update(lag: $0) },
+                stopping: { reason in
+                    state.stop(reason)
+                    runtime.stopping(status: reason)
                 },
-                stopping: { runtime.stopping(status: $0) },
                 stopSignal: { stop.signalName },
                 takeReload: { hangup.take() },
                 reloadConfig: {
@@ -54,7 +55,7 @@ enum RunCommand {
                     case .failure(let errors): throw errors
                     }
                 }))
-        return code == 0 ? .success : .failure
+        return code == 0 ? .success : code == 3 ? .lagging : .failure
     }
 }
 

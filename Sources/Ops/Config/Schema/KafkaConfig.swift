@@ -8,6 +8,16 @@ public struct KafkaConfig: Sendable, Equatable {
         case single
     }
 
+    /// The change messages' encoding (docs/change-events.md).
+    public enum MessageFormat: String, Sendable, Equatable, CaseIterable {
+        /// sluice's change-event JSON with a `version` member.
+        case sluice
+        /// The Debezium MySQL connector's envelope, schemas disabled.
+        case debezium
+        /// Canal's flatMessage JSON.
+        case canal
+    }
+
     public enum Compression: String, Sendable, Equatable, CaseIterable {
         case none, gzip, snappy, lz4, zstd
     }
@@ -34,6 +44,8 @@ public struct KafkaConfig: Sendable, Equatable {
     public var topicMode: TopicMode
     public var topic: String?
     public var topicPrefix: String
+    /// `topic_template`: the per-table topic after the prefix, `{db}` and `{table}` replaced.
+    public var topicTemplate: String
     public var clientID: String
     /// How long a message may wait for delivery before the daemon halts; 0 = never give up.
     public var deliveryTimeoutMS: Int
@@ -42,6 +54,22 @@ public struct KafkaConfig: Sendable, Equatable {
     public var createTopics: Bool
     public var topicPartitions: Int
     public var topicReplicationFactor: Int
+    /// `format`: how each change message is encoded.
+    public var format: MessageFormat
+    /// `tombstones`: after each delete, a message with the same key and no value (for topics
+    /// with `cleanup.policy=compact`).
+    public var tombstones: Bool
+    /// `transaction_metadata`: the transaction id and the event's order in it in every event.
+    public var transactionMetadata: Bool
+    /// `mask_salt` (or `mask_salt_file`, `mask_salt_credential`): prefixed to a value before a
+    /// `kafka_mask_columns` hash, so the hashes of card numbers can't be looked up in a table.
+    public var maskSalt: Secret?
+    /// `ddl_topic`: where statement events (DDL: the statement, database, position, GTID) go;
+    /// nil: not produced.
+    public var ddlTopic: String?
+    /// `transaction_topic`: where each transaction's BEGIN and END records (with per-table event
+    /// counts) go; nil: not produced.
+    public var transactionTopic: String?
     public var tls: TLS
     public var sasl: SASL
     /// `[kafka.properties]`: more librdkafka settings, passed through as written (librdkafka
@@ -75,12 +103,19 @@ public struct KafkaConfig: Sendable, Equatable {
     }()
 
     /// The topic of a table's row changes.
-    public func topic(for qualifiedTable: String) -> String {
-        topicMode == .single ? (topic ?? "") : topicPrefix + qualifiedTable
+    public func topic(database: String, table: String) -> String {
+        topicMode == .single ? (topic ?? "") : topicPrefix + Self.render(topicTemplate, database: database, table: table)
     }
 
-    /// - Parameter consumedByDR: `[dr_apply]` is configured (it consumes from these brokers).
-    init(_ reader: TableReader, consumedByDR: Bool) {
+    /// `template` with `{db}` and `{table}` replaced.
+    public static func render(_ template: String, database: String, table: String) -> String {
+        template.replacingOccurrences(of: "{db}", with: database).replacingOccurrences(of: "{table}", with: table)
+    }
+
+    /// - Parameters:
+    ///   - consumedByDR: `[dr_apply]` is configured (it consumes from these brokers).
+    ///   - hashMasks: some `[[mapping]]` hashes a column (`kafka_mask_columns` with `hash`).
+    init(_ reader: TableReader, consumedByDR: Bool, hashMasks: Bool = false) {
         enabled = reader.bool("enabled", default: false)
         brokers = reader.hostPortArray("brokers", required: false) ?? []
         if enabled || consumedByDR, !reader.has("brokers") {
@@ -96,12 +131,28 @@ public struct KafkaConfig: Sendable, Equatable {
             reader.badValue("topic", "only used with topic_mode = \"single\" (per-table uses topic_prefix)")
         }
         topicPrefix = reader.string("topic_prefix", default: "sluice.") ?? ""
+        topicTemplate =
+            reader.string("topic_template", default: "{db}.{table}") { text in
+                let rest = text.replacingOccurrences(of: "{db}", with: "").replacingOccurrences(of: "{table}", with: "")
+                if text.isEmpty { return "must not be empty" }
+                if rest.contains("{") || rest.contains("}") { return "only {db} and {table} can be replaced, got \"\(text)\"" }
+                return nil
+            } ?? "{db}.{table}"
         clientID = reader.nonEmptyString("client_id", default: "sluice") ?? ""
         deliveryTimeoutMS = reader.integer("delivery_timeout_ms", default: 0, range: 0...Int(Int32.max)) ?? 0
         compression = reader.choice("compression", default: Compression.lz4)
         createTopics = reader.bool("create_topics", default: false)
         topicPartitions = reader.integer("topic_partitions", default: 6, range: 1...10_000) ?? 6
         topicReplicationFactor = reader.integer("topic_replication_factor", default: 3, range: 1...32) ?? 3
+        format = reader.choice("format", default: MessageFormat.sluice)
+        tombstones = reader.bool("tombstones", default: false)
+        transactionMetadata = reader.bool("transaction_metadata", default: false)
+        ddlTopic = reader.nonEmptyString("ddl_topic")
+        transactionTopic = reader.nonEmptyString("transaction_topic")
+        maskSalt = reader.secret("mask_salt")
+        if hashMasks, maskSalt == nil, !["mask_salt", "mask_salt_file", "mask_salt_credential"].contains(where: reader.has) {
+            reader.missing("mask_salt", "required when a [[mapping]] hashes a column (kafka_mask_columns \"column:hash\")")
+        }
 
         let tlsReader = reader.table("tls")
         tls = ClientTLS(tlsReader, requireCA: false)

@@ -45,6 +45,44 @@ public struct MappingConfig: Sendable, Equatable {
     public var onError: OnError
     /// Names of `[redis.*]` clusters this table is written to.
     public var clusters: [String]
+    /// Kafka only: columns left out of this table's Kafka messages (`kafka_exclude_columns`).
+    public var kafkaExcludeColumns: [String]
+    /// Kafka only: columns masked in this table's Kafka messages (`kafka_mask_columns`).
+    public var kafkaMaskColumns: [KafkaMask]
+    /// Kafka only: the message key columns (`kafka_key_columns`); empty = the primary key.
+    public var kafkaKeyColumns: [String]
+
+    /// One `kafka_mask_columns` entry: `"column:hash"` or `"column:keep-last-N"`.
+    public struct KafkaMask: Sendable, Equatable {
+        public enum Rule: Sendable, Equatable {
+            /// SHA-256 of `[kafka] mask_salt` followed by the value's text, as lowercase hex.
+            case hash
+            /// Every character but the last N replaced by `*`.
+            case keepLast(Int)
+        }
+
+        public var column: String
+        public var rule: Rule
+
+        public init(column: String, rule: Rule) {
+            self.column = column
+            self.rule = rule
+        }
+
+        /// The mask, or why the text is not one.
+        static func parse(_ text: String) -> (mask: KafkaMask?, problem: String?) {
+            guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else {
+                return (nil, "expected \"column:hash\" or \"column:keep-last-N\", got \"\(text)\"")
+            }
+            let column = String(text[..<colon])
+            let rule = text[text.index(after: colon)...]
+            if rule == "hash" { return (KafkaMask(column: column, rule: .hash), nil) }
+            if rule.hasPrefix("keep-last-"), let n = Int(rule.dropFirst("keep-last-".count)), n >= 0 {
+                return (KafkaMask(column: column, rule: .keepLast(n)), nil)
+            }
+            return (nil, "unknown mask \"\(rule)\" for column \(column) (use \"hash\" or \"keep-last-N\")")
+        }
+    }
 
     /// `db.table` as written.
     public var qualifiedTable: String { "\(database).\(table)" }
@@ -52,7 +90,13 @@ public struct MappingConfig: Sendable, Equatable {
     /// - Parameters:
     ///   - knownClusters: names of the configured `[redis.*]` clusters.
     ///   - defaultClusters: clusters used when `clusters` is absent.
-    init?(index: Int, _ reader: TableReader, knownClusters: [String], defaultClusters: [String]) {
+    ///   - reservedPrefixes: key prefixes sluice keeps its own data under (`KeyNamespace.reserved`).
+    ///   - consumedByDR: `[dr_apply]` is configured: it applies this mapping to the Kafka messages,
+    ///     so the columns the mapping needs must reach Kafka unmasked.
+    init?(
+        index: Int, _ reader: TableReader, knownClusters: [String], defaultClusters: [String],
+        reservedPrefixes: [String] = KeyNamespace.reserved(checkpointPrefixes: []), consumedByDR: Bool = false
+    ) {
         self.index = index
         line = reader.line
         let qualified = reader.string("table", required: true) { text in
@@ -65,7 +109,7 @@ public struct MappingConfig: Sendable, Equatable {
             switch KeyTemplate.parse(text) {
             case .success(let parsed):
                 template = parsed
-                return nil
+                return Self.namespaceProblem(parsed, reservedPrefixes)
             case .failure(let problem):
                 return problem.message
             }
@@ -105,10 +149,54 @@ public struct MappingConfig: Sendable, Equatable {
                     : "no [redis.\(name)] cluster is configured"
                         + Suggestions.didYouMean(name, in: knownClusters, quote: "\"")
             } ?? []
+        let columnName = { (name: String) -> String? in name.isEmpty ? "column name must not be empty" : nil }
+        let excluded = reader.stringArray("kafka_exclude_columns", check: columnName) ?? []
+        kafkaExcludeColumns = excluded
+        var masks: [KafkaMask] = []
+        _ = reader.stringArray("kafka_mask_columns") { text in
+            let parsed = KafkaMask.parse(text)
+            if let mask = parsed.mask { masks.append(mask) }
+            return parsed.problem
+        }
+        kafkaMaskColumns = masks
+        let keyColumns = reader.stringArray("kafka_key_columns", check: columnName) ?? []
+        kafkaKeyColumns = keyColumns
+        if let both = masks.first(where: { excluded.contains($0.column) }) {
+            reader.badValue("kafka_mask_columns", "\(both.column) is also in kafka_exclude_columns")
+        }
+        let hidden = Set(excluded + masks.map(\.column))
+        if let leaked = keyColumns.first(where: hidden.contains) {
+            reader.badValue("kafka_key_columns", "\(leaked) is excluded or masked: the message key would carry its value")
+        }
+        if consumedByDR {
+            var needed = template?.columns ?? []
+            if let versionColumn, versionSource == .column { needed.append(versionColumn) }
+            if let valueColumn { needed.append(valueColumn) }
+            needed += columns
+            if let column = needed.first(where: hidden.contains) {
+                reader.badValue(
+                    reader.has("kafka_mask_columns") && masks.contains(where: { $0.column == column })
+                        ? "kafka_mask_columns" : "kafka_exclude_columns",
+                    "\(column) is used by this mapping (key, version, value or columns) and [dr_apply] applies the "
+                        + "mapping to the Kafka messages: the DR cluster would get the masked or missing value")
+            }
+        }
         let parts = qualified?.split(separator: ".") ?? []
         guard let database = parts.first, let table = parts.last, parts.count == 2, let template else { return nil }
         self.database = String(database)
         self.table = String(table)
         key = template
+    }
+
+    /// Why `template` could write into sluice's own key names, or nil when it can't.
+    static func namespaceProblem(_ template: KeyTemplate, _ reserved: [String]) -> String? {
+        guard let prefix = reserved.first(where: template.canProduce(keyStartingWith:)) else { return nil }
+        let how =
+            template.leadingLiteral.hasPrefix(prefix)
+            ? "its keys start with"
+            : "a key column holding text such as '\(prefix)...' makes a key starting with"
+        return "\(how) '\(prefix)', where sluice keeps its own data (versions, tombstones, checkpoints, "
+            + "DR offsets): start the template with a literal prefix of your own, e.g. \"row:\(template.source)\" "
+            + "(docs/redis.md)"
     }
 }

@@ -39,9 +39,11 @@ public struct SluiceConfig: Sendable, Equatable {
                         "cannot read the configuration file", cause: error.reason)
                 ]))
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
+        guard var text = String(validating: data, as: UTF8.self) else {
             return .failure(ConfigErrors([ConfigError(.syntax, file: path, line: 0, "the file is not UTF-8 text")]))
         }
+        // A UTF-8 byte-order mark (some Windows editors write one) is not part of the TOML.
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         let directory = (path as NSString).deletingLastPathComponent
         return parse(text, file: path, directory: directory.isEmpty ? "." : directory, environment: environment)
     }
@@ -92,17 +94,20 @@ public struct SluiceConfig: Sendable, Equatable {
         let mappingReaders = root.arrayOfTables("mapping")
         let mappings = mappingReaders.enumerated().compactMap { index, reader in
             MappingConfig(
-                index: index, reader, knownClusters: clusterNames,
-                defaultClusters: defaultClusters)
+                index: index, reader, knownClusters: clusterNames, defaultClusters: defaultClusters,
+                reservedPrefixes: KeyNamespace.reserved(checkpointPrefixes: redis.map(\.checkpointPrefix)),
+                consumedByDR: drReader != nil)
         }
         root.attach("mapping", mappingReaders)
         for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
         root.attach("redis", redisReader)
-        let kafka = root.section("kafka") { KafkaConfig($0, consumedByDR: drReader != nil) }
+        let kafka = root.section("kafka") { KafkaConfig(
+                $0, consumedByDR: drReader != nil,
+                hashMasks: mappings.contains { $0.kafkaMaskColumns.contains { $0.rule == .hash } }) }
 
         var drApply: DRApplyConfig?
         if let drReader, let drCluster {
-            let topics = Array(Set(mappings.map { kafka.topic(for: $0.qualifiedTable) })).sorted()
+            let topics = Array(Set(mappings.map { kafka.topic(database: $0.database, table: $0.table) })).sorted()
             drApply = DRApplyConfig(drReader, redisCluster: drCluster, defaultTopics: topics)
             root.attach("dr_apply", drReader)
         }

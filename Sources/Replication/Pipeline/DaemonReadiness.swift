@@ -1,0 +1,59 @@
+import Foundation
+import Ops
+
+/// What `/readyz` and the watchdog of `sluice run` read while the daemon's loop runs: the lag it
+/// last measured and whether it stopped.
+///
+/// - The readiness lag is the larger of the source lag (how far the last event read is behind the
+///   source) and the longest time a sink has held its current batch unacknowledged: a sink that
+///   stopped answering makes the daemon unready even while the source is read on time.
+/// - Before the first measurement (connecting, nothing read yet) it is not ready; once the loop
+///   stops (halted on an error, a stop signal, a failed start) it is not ready, with the reason.
+/// - Healthy while the loop reports at least every `stallSeconds` and has not stopped.
+package final class DaemonReadiness: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lag: Double?
+    private var stopped: String?
+    private var lastReport: Date
+    private let stallSeconds: Double
+
+    package init(now: Date = Date(), stallSeconds: Double = 30) {
+        lastReport = now
+        self.stallSeconds = stallSeconds
+    }
+
+    /// The readiness lag from a status period's measurements; `sourceLag` nil while no event was read.
+    package static func lag(source sourceLag: Double?, sinksHeld: [Double]) -> Double? {
+        sourceLag.map { max($0, sinksHeld.max() ?? 0) }
+    }
+
+    package func update(lag: Double?, now: Date = Date()) {
+        locked {
+            self.lag = lag
+            lastReport = now
+        }
+    }
+
+    /// The loop stopped or is stopping: `reason` says why (`halted: ...`, `SIGTERM: draining`).
+    package func stop(_ reason: String) {
+        locked { if stopped == nil { stopped = reason } }
+    }
+
+    package var readiness: Readiness {
+        locked {
+            if let stopped { return .notReady(stopped) }
+            guard let lag else { return .notReady("no event read from the source yet") }
+            return .lagging(seconds: lag)
+        }
+    }
+
+    package func healthy(now: Date = Date()) -> Bool {
+        locked { stopped == nil && now.timeIntervalSince(lastReport) < stallSeconds }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import MySQLSource
+import XCTest
+
+/// The lag against a real MariaDB with this host's clock an hour ahead and an hour behind the
+/// server's: event times are the server's, so the lag is measured on the server's clock.
+final class LagClockTests: XCTestCase {
+    func testLagIsTrueWithTheHostClockShiftedAnHour() throws {
+        let fixture = try SourceFixture("source-lag-clock")
+        let writer = try fixture.server.connect()
+        for shift in [3600.0, -3600.0] {
+            let clock = SourceClock(
+                now: { Date().timeIntervalSince1970 + shift },
+                sleep: { if $0 > 0 { Thread.sleep(forTimeInterval: $0) } }, random: { Double.random(in: 0..<1) })
+            // A transaction committed with a timestamp 100 s in the past: 100 s behind when read.
+            // (A new binlog file, whose format event carries the same old time.)
+            try writer.execute("SET TIMESTAMP = UNIX_TIMESTAMP() - 100")
+            try writer.execute("FLUSH BINARY LOGS")
+            try waitForCheckpointEvent(fixture)
+            let before = try fixture.masterStatus()
+            let ids = try fixture.writeTransactions(1, on: writer)
+            try writer.execute("SET TIMESTAMP = DEFAULT")
+            let source = fixture.source(.position(before), serverID: shift > 0 ? 4101 : 4102, clock: clock)
+            var read: SourceTransaction?
+            let readBy = Date().addingTimeInterval(30)
+            while read == nil, Date() < readBy { read = try source.poll(until: clock.now() + 0.5) }
+            XCTAssertEqual(read?.changes.count, ids.count)
+            let behind = try XCTUnwrap(source.lag().secondsBehind)
+            XCTAssertTrue((95...110).contains(behind), "clock shifted \(shift) s: read 100 s old, lag \(behind) s")
+            // Caught up: the heartbeats bring it to about zero, and it stays there.
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline, (source.lag().secondsBehind ?? 99) > 2 {
+                _ = try source.poll(until: clock.now() + 0.2)
+            }
+            for _ in 0..<3 { _ = try source.poll(until: clock.now() + 1.1) }
+            let caughtUp = try XCTUnwrap(source.lag().secondsBehind)
+            XCTAssertLessThan(caughtUp, 2.5, "clock shifted \(shift) s: caught up, lag \(caughtUp) s")
+        }
+    }
+
+    /// MariaDB writes the new file's own BINLOG_CHECKPOINT event (with the current time) from a
+    /// background thread after FLUSH BINARY LOGS: waits for it, so it lies before the test's events.
+    private func waitForCheckpointEvent(_ fixture: SourceFixture) throws {
+        let file = try fixture.masterStatus().file
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let events = try fixture.admin.query("SHOW BINLOG EVENTS IN '\(file)'")
+            let found = events.rows.indices.contains {
+                events.value("Event_type", row: $0) == "Binlog_checkpoint"
+                    && events.value("Info", row: $0)?.contains(file) == true
+            }
+            if found { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTFail("no BINLOG_CHECKPOINT event for \(file)")
+    }
+}
