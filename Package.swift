@@ -25,17 +25,17 @@ let package = Package(
 
         // Pure decoder: Foundation only.
         .target(name: "Binlog", path: "Sources/Binlog"),
-        // Decompression of MariaDB compressed events (zlib), outside the pure decoder.
+        // Decompression of MariaDB compressed events (zlib) and CJK text (glibc iconv), outside the pure decoder.
         .target(name: "BinlogCompression", dependencies: ["Binlog", "CZlib"], path: "Sources/BinlogCompression"),
 
-        .target(name: "MySQLSource", dependencies: ["Binlog", "CMariaDB"], path: "Sources/MySQLSource"),
+        .target(name: "MySQLSource", dependencies: ["Binlog", "BinlogCompression", "CMariaDB"], path: "Sources/MySQLSource"),
         .target(name: "RedisCluster", dependencies: ["CHiredis", "COpenSSL"], path: "Sources/RedisCluster"),
         .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Sources/Kafka"),
         .target(name: "Ops", path: "Sources/Ops"),
         .target(name: "Replication",
                 dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops"],
                 path: "Sources/Replication"),
-        .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster"], path: "Sources/Ledger"),
+        .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster", "Ops"], path: "Sources/Ledger"),
 
         // Starts real MariaDB, Redis Cluster and Tansu on loopback for tests and `sluice demo`.
         .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],
@@ -60,8 +60,11 @@ let package = Package(
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "TestSupport"], path: "Tests/ReplicationTests"),
         // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
-        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "TestSupport"],
+        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
                     path: "Tests/MySQLSourceTests"),
+        // The ledger: pure protocol/recovery/journal tests, and live ones against two MariaDB shards.
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Ops", "MySQLSource", "RedisCluster", "TestSupport"],
+                    path: "Tests/LedgerTests"),
         // Against real servers started by TestSupport; also reaches each C library directly.
         .testTarget(name: "IntegrationTests",
                     dependencies: ["TestSupport", "MySQLSource", "RedisCluster", "Kafka",

@@ -11,12 +11,16 @@ public struct EventDecoder: Sendable {
     public private(set) var unknownCounts: [UInt8: Int] = [:]
     public var verifyChecksums = true
     public var decompressor: (any BinlogDecompressor)?
+    /// Turns text in multi-byte CJK charsets into strings (else such text stays bytes).
+    public var textConverter: (any TextConverter)?
     private let crc = CRC32()
 
-    public init(file: String = "", format: FormatDescription = .assumed(), decompressor: (any BinlogDecompressor)? = nil) {
+    public init(file: String = "", format: FormatDescription = .assumed(), decompressor: (any BinlogDecompressor)? = nil,
+                textConverter: (any TextConverter)? = nil) {
         self.file = file
         self.format = format
         self.decompressor = decompressor
+        self.textConverter = textConverter
     }
 
     public var flavour: ServerFlavour { format.flavour }
@@ -120,15 +124,16 @@ public struct EventDecoder: Sendable {
         case .userVar: return .userVar(try UserVarEvent.decode(body: &r))
         case .xid: return .xid(try r.readUInt64LE("xid"))
         case .xaPrepare: return .xaPrepare(try XAPrepareEvent.decode(body: &r))
-        case .tableMap: return .tableMap(try TableMapEvent.decode(body: &r, postHeaderLength: post(8)))
+        case .tableMap:
+            return .tableMap(try TableMapEvent.decode(body: &r, postHeaderLength: post(8), flavour: format.flavour))
         case .writeRowsV1, .updateRowsV1, .deleteRowsV1, .writeRowsV2, .updateRowsV2, .deleteRowsV2,
              .partialUpdateRows:
             return .rows(try RowsEvent.decode(body: &r, typeCode: code, postHeaderLength: post(code >= 30 ? 10 : 8),
-                                              tables: tables, inflate: nil))
+                                              tables: tables, inflate: nil, converter: textConverter))
         case .writeRowsCompressedV1, .updateRowsCompressedV1, .deleteRowsCompressedV1,
              .writeRowsCompressed, .updateRowsCompressed, .deleteRowsCompressed:
             return .rows(try RowsEvent.decode(body: &r, typeCode: code, postHeaderLength: post(code >= 169 ? 10 : 8),
-                                              tables: tables, inflate: inflater))
+                                              tables: tables, inflate: inflater, converter: textConverter))
         case .incident: return .incident(try IncidentEvent.decode(body: &r))
         case .heartbeat: return .heartbeat(try HeartbeatEvent.decodeV1(body: &r, header: header))
         case .heartbeatV2: return .heartbeat(try HeartbeatEvent.decodeV2(body: &r))

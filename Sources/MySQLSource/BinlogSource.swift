@@ -108,6 +108,9 @@ package final class BinlogSource {
 
     /// The server_id of the server streamed from (once connected).
     package var serverID: UInt32? { server?.id }
+    /// Its server_uuid (MySQL; nil on MariaDB) and flavour, once connected.
+    package var serverUUID: String? { server?.uuid }
+    package private(set) var serverFlavour: ServerSettings.Flavour?
     /// The replication connection's id on the server (for `KILL`), nil while disconnected.
     package var connectionID: UInt64? { session?.connection.threadID }
     /// Where a restart may begin without losing anything.
@@ -247,6 +250,7 @@ package final class BinlogSource {
                 endpoint: endpoint(), options: configuration.replica, start: try resumeStart())
             connections += 1
             server = (opened.settings.serverID, opened.settings.serverUUID)
+            serverFlavour = opened.settings.flavour
             if assembler == nil {
                 assembler = TransactionAssembler(
                     from: try initialCheckpoint(opened), chunkRows: configuration.chunkRows,
@@ -339,7 +343,9 @@ package final class BinlogSource {
             .purgedBinlog,
             "the binlog at \(error.place ?? "the start point") is no longer on the server (purged): \(error.mysql?.message ?? error.message). "
                 + "The earliest binlog still on the server starts at \(earliest). The changes in between cannot be replayed: "
-                + "run `sluice resync` to reload the caches from the database, then start the source from the current position",
+                + "reload each Redis cluster from the database with `sluice snapshot --config FILE --cluster NAME` (it sets "
+                + "the cluster's checkpoint to the snapshot's position) and move the Kafka sink's checkpoint there with "
+                + "`sluice checkpoint set --config FILE --sink kafka --position FILE:POS` (docs/resync.md)",
             place: error.place, mysql: error.mysql)
         machine.stop(machineError)
         return machineError

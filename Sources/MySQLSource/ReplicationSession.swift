@@ -1,4 +1,5 @@
 import Binlog
+import BinlogCompression
 import CMariaDB
 
 /// How the source presents itself to the server as a replica.
@@ -88,7 +89,8 @@ package final class ReplicationSession {
         }
         let checksum: ChecksumAlgorithm = settings.binlogChecksum.uppercased() == "CRC32" ? .crc32 : .off
         decoder = EventDecoder(
-            file: file, format: .assumed(checksum: checksum, flavour: settings.flavour == .mariadb ? .mariadb : .mysql))
+            file: file, format: .assumed(checksum: checksum, flavour: settings.flavour == .mariadb ? .mariadb : .mysql),
+            textConverter: IconvTextConverter())
         do {
             try negotiate(options)
             try dump(resolved, options: options, endpoint: endpoint)

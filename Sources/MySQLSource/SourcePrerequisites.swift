@@ -210,6 +210,6 @@ package enum SourcePrerequisites {
 }
 
 /// The text of a single-quoted SQL string literal (quotes and backslashes escaped).
-func sqlString(_ text: String) -> String {
+package func sqlString(_ text: String) -> String {
     text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''")
 }

@@ -304,7 +304,10 @@ package struct TransactionAssembler: Sendable {
                     .xaRowsMissing,
                     "XA COMMIT \(xid?.description ?? text): its XA PREPARE (with the rows) was not read by this source "
                         + "(it lies before the start point, or its binlog was purged while the transaction was in doubt); "
-                        + "its changes are unknown. Check the rows of this XA transaction, then resync or list the XID as known-empty",
+                        + "its changes are unknown. Check the rows of this XA transaction, then reload its tables with `sluice snapshot "
+                        + "--config FILE --cluster NAME --tables DB.TABLE` (it moves that cluster's checkpoint past it; the Kafka "
+                        + "sink's moves with `sluice checkpoint set`; docs/resync.md), "
+                        + "or list the XID as known-empty",
                     place: place)
             }
         }

@@ -10,27 +10,42 @@ public enum ApplyBatch {
         case failed(String)
     }
 
-    /// `FCALL sluice_apply 0 <tombstone ms> rows...` for the given rows.
-    public static func batchCommand(_ writes: [VersionedWrite], indices: ArraySlice<Int>, tombstoneMilliseconds: Int64)
-        -> RedisCommand
-    {
+    /// `FCALL sluice_apply 0 <tombstone ms> rows...` for the given rows; with a fencing token,
+    /// `FCALL sluice_apply_fenced 0 <token> <n> <fence key of each slot>... <tombstone ms> rows...`.
+    public static func batchCommand(
+        _ writes: [VersionedWrite], indices: ArraySlice<Int>, tombstoneMilliseconds: Int64, fence: Int64? = nil,
+        slots: [Int] = []
+    ) -> RedisCommand {
         var c = RedisCommand()
         c.append("FCALL")
-        c.append(ApplyLibrary.batchFunction)
+        c.append(fence == nil ? ApplyLibrary.batchFunction : ApplyLibrary.fencedBatchFunction)
         c.append("0")
+        if let fence {
+            let fenceSlots = Set(indices.map { slots[$0] }).sorted()
+            c.append(String(fence))
+            c.append(String(fenceSlots.count))
+            for slot in fenceSlots { c.append(Fencing.key(forSlot: slot)) }
+        }
         c.append(String(tombstoneMilliseconds))
         for i in indices { appendRow(writes[i], to: &c) }
         return c
     }
 
-    /// `FCALL sluice_apply_one 2 key vkey <tombstone ms> row`: keys declared, so redirects apply.
-    public static func singleCommand(_ write: VersionedWrite, tombstoneMilliseconds: Int64) -> RedisCommand {
+    /// `FCALL sluice_apply_one 2 key vkey <tombstone ms> row`: keys declared, so redirects apply;
+    /// with a fencing token `FCALL sluice_apply_one_fenced 3 key vkey fencekey <token> ...`.
+    public static func singleCommand(_ write: VersionedWrite, tombstoneMilliseconds: Int64, fence: Int64? = nil)
+        -> RedisCommand
+    {
         var c = RedisCommand()
         c.append("FCALL")
-        c.append(ApplyLibrary.singleFunction)
-        c.append("2")
+        c.append(fence == nil ? ApplyLibrary.singleFunction : ApplyLibrary.fencedSingleFunction)
+        c.append(fence == nil ? "2" : "3")
         c.append(bytes: write.key)
         c.append(bytes: write.versionKey)
+        if let fence {
+            c.append(Fencing.key(forSlot: HashSlot.slot(of: write.key)))
+            c.append(String(fence))
+        }
         c.append(String(tombstoneMilliseconds))
         appendRow(write, to: &c)
         return c

@@ -30,10 +30,17 @@
 /// `sluice_apply` takes keys in ARGV (keys of several slots on this node: `allow-cross-slot-keys`);
 /// `sluice_apply_one` declares `key` and `vkey` as KEYS so cluster redirects (MOVED, ASK,
 /// TRYAGAIN) apply to it: it is the path for a row re-routed alone.
+///
+/// Fenced variants (guarantee 7, `Fencing`): `sluice_apply_fenced` takes `token n fence...` before
+/// the usual arguments (the fence keys of the rows' slots), `sluice_apply_one_fenced` declares the
+/// row's fence key as KEYS[3] and takes `token` first. When a fence key holds a greater token the
+/// call writes nothing and answers `FENCED ...`; otherwise the fence keys are raised to the token.
 public enum ApplyLibrary {
     public static let name = "sluice"
     public static let batchFunction = "sluice_apply"
     public static let singleFunction = "sluice_apply_one"
+    public static let fencedBatchFunction = "sluice_apply_fenced"
+    public static let fencedSingleFunction = "sluice_apply_one_fenced"
 
     public static let source = """
         #!lua name=sluice
@@ -66,12 +73,31 @@ public enum ApplyLibrary {
           return 0
         end
 
-        local function apply_rows(argv)
-          local tomb = tonumber(argv[1])
+        -- nil when `token` is not older than any fence key (then they are raised to it), else the
+        -- error reply; a key this node can't serve answers its error (the batch is re-routed).
+        local function fence(keys, from, to, token)
+          local t = tonumber(token)
+          if not t then return redis.error_reply('ERR sluice: bad fencing token') end
+          for j = from, to do
+            local r = redis.pcall('GET', keys[j])
+            if type(r) == 'table' and r.err then return redis.error_reply(r.err) end
+            if r and tonumber(r) > t then
+              return redis.error_reply('\(Fencing.refusalPrefix) token ' .. token .. ' is older than ' .. r .. ' at ' .. keys[j])
+            end
+          end
+          for j = from, to do
+            local r = redis.call('GET', keys[j])
+            if not r or tonumber(r) < t then redis.call('SET', keys[j], token) end
+          end
+          return nil
+        end
+
+        local function apply_rows(argv, base)
+          local tomb = tonumber(argv[base + 1])
           if not tomb then return redis.error_reply('ERR sluice: bad tombstone ttl') end
           local call = redis.call
           local out = {}
-          local i = 2
+          local i = base + 2
           local last = #argv
           while i <= last do
             local op, key, vkey, ver = argv[i], argv[i + 1], argv[i + 2], argv[i + 3]
@@ -130,8 +156,20 @@ public enum ApplyLibrary {
           return out
         end
 
-        redis.register_function{function_name='sluice_apply', callback=function(keys, argv) return apply_rows(argv) end,
+        redis.register_function{function_name='sluice_apply', callback=function(keys, argv) return apply_rows(argv, 0) end,
           flags={'allow-cross-slot-keys'}}
-        redis.register_function{function_name='sluice_apply_one', callback=function(keys, argv) return apply_rows(argv) end}
+        redis.register_function{function_name='sluice_apply_one', callback=function(keys, argv) return apply_rows(argv, 0) end}
+        redis.register_function{function_name='sluice_apply_fenced', callback=function(keys, argv)
+            local n = tonumber(argv[2])
+            if not n then return redis.error_reply('ERR sluice: bad fence key count') end
+            local refused = fence(argv, 3, 2 + n, argv[1])
+            if refused then return refused end
+            return apply_rows(argv, 2 + n)
+          end, flags={'allow-cross-slot-keys'}}
+        redis.register_function{function_name='sluice_apply_one_fenced', callback=function(keys, argv)
+            local refused = fence(keys, 3, 3, argv[1])
+            if refused then return refused end
+            return apply_rows(argv, 1)
+          end}
         """
 }

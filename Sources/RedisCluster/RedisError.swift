@@ -17,6 +17,9 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case slotUncovered
         /// A usage error: bad option, empty seed list.
         case usage
+        /// A write carried a fencing token older than the one stored: another instance holds the
+        /// lease now (`Fencing`); nothing of it was written.
+        case fenced
     }
 
     public let code: Code
@@ -36,6 +39,7 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `.auth` for permission refusals (`NOPERM`, `WRONGPASS`, and the error a function's inner
     /// call gets when the ACL user may not touch a key or run a command), else `.server`.
     public static func code(forServerError message: String) -> Code {
+        if message.hasPrefix(Fencing.refusalPrefix) { return .fenced }
         if message.hasPrefix("NOPERM") || message.hasPrefix("WRONGPASS")
             || message.contains("The user executing the script can't")
         {

@@ -28,6 +28,9 @@ public final class VersionedApplier {
     }
 
     public func resetTouchedNodes() { touchedNodes = [] }
+    /// The lease holder's fencing token (guarantee 7): when set, every call carries it and a node
+    /// that stored a greater one refuses the call (`RedisError.Code.fenced`), writing nothing.
+    public var fence: FenceToken?
 
     /// `FUNCTION LOAD REPLACE` on the given nodes (default: every master serving slots).
     public func loadLibrary(on nodes: [RedisEndpoint]? = nil) throws(RedisError) {
@@ -69,7 +72,9 @@ public final class VersionedApplier {
                 while start < rows.count {
                     let chunk = rows[start..<min(start + rowsPerCall, rows.count)]
                     work[node, default: []].append(
-                        ApplyBatch.batchCommand(writes, indices: chunk, tombstoneMilliseconds: tombstoneMilliseconds))
+                        ApplyBatch.batchCommand(
+                            writes, indices: chunk, tombstoneMilliseconds: tombstoneMilliseconds, fence: fence?.token,
+                            slots: slots))
                     rowsOf[node, default: []].append(chunk)
                     start += rowsPerCall
                 }
@@ -157,7 +162,10 @@ public final class VersionedApplier {
         while !pending.isEmpty {
             let replies = try client.pipeline(
                 pending.map {
-                    (ApplyBatch.singleCommand(writes[$0], tombstoneMilliseconds: tombstoneMilliseconds), slots[$0])
+                    (
+                        ApplyBatch.singleCommand(
+                            writes[$0], tombstoneMilliseconds: tombstoneMilliseconds, fence: fence?.token), slots[$0]
+                    )
                 })
             var retry: [Int] = []
             var cause: String? = nil

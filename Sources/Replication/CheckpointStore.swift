@@ -6,6 +6,8 @@ import RedisCluster
 public final class CheckpointStore {
     public let client: RedisClusterClient
     public let prefix: String
+    /// The lease holder's fencing token: when set, `store` is refused once a newer holder exists.
+    public var fence: FenceToken?
 
     public init(client: RedisClusterClient, prefix: String) {
         self.client = client
@@ -40,7 +42,7 @@ public final class CheckpointStore {
 
     public func store(_ checkpoint: SinkCheckpoint, sink: String) throws(RedisError) {
         let key = SinkCheckpoint.key(prefix: prefix, sink: sink)
-        let reply = try client.send(checkpoint.hsetCommand(key: key), key: key)
+        let reply = try client.send(checkpoint.writeCommand(key: key, fence: fence?.token), key: key)
         if let m = reply.errorMessage {
             throw RedisError(RedisError.code(forServerError: m), "writing checkpoint \(key) failed: \(m)")
         }

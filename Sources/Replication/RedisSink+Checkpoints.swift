@@ -4,6 +4,8 @@ extension RedisSink {
     /// This sink's cluster as a checkpoint store, over this sink's client: use it only from the
     /// thread that uses the sink.
     public var checkpoints: CheckpointStore {
-        CheckpointStore(client: applier.client, prefix: settings.checkpointPrefix)
+        let store = CheckpointStore(client: applier.client, prefix: settings.checkpointPrefix)
+        store.fence = applier.fence
+        return store
     }
 }

@@ -109,7 +109,7 @@ public final class RedisSink {
         try waitForReplicas(on: Array(applier.touchedNodes))
         guard let checkpoint else { return outcomes }
         let key = checkpointKey
-        let reply = try applier.client.send(checkpoint.hsetCommand(key: key), key: key)
+        let reply = try applier.client.send(checkpoint.writeCommand(key: key, fence: applier.fence?.token), key: key)
         if let m = reply.errorMessage {
             throw RedisError(RedisError.code(forServerError: m), "writing checkpoint \(key) failed: \(m)")
         }

@@ -32,7 +32,9 @@ public enum VersionSource: Sendable, Equatable {
         case .binlog(let domain):
             guard let gtid = change.gtid else {
                 throw MappingError(
-                    .noBinlogVersion, "version = \"binlog\" needs a MariaDB GTID; this transaction has none",
+                    .noBinlogVersion,
+                    "version = \"binlog\" needs a MariaDB GTID; this transaction has none (a MySQL source cannot "
+                        + "give versions that stay monotonic across failover: use version = \"column\" with version_column)",
                     table: change.qualifiedTable, position: change.position)
             }
             guard gtid.domain == domain else {

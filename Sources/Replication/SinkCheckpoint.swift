@@ -3,25 +3,50 @@ import RedisCluster
 
 /// Where a sink stands: the end of the last transaction it has fully applied. Stored in the sink's
 /// own cluster as a hash at `<prefix>{<sink>}` with fields `file`, `offset`, `gtid`, `time`
-/// (the transaction's commit time, seconds since the epoch).
+/// (the transaction's commit time, seconds since the epoch), `mysql_gtid`, and the source's
+/// identity `server_id`, `server_uuid`, `flavor` (empty when unknown: a checkpoint written by an
+/// older sluice or set by hand names no server).
 public struct SinkCheckpoint: Sendable, Equatable {
     public var position: BinlogPosition
-    /// GTID position text (`0-1-100`), empty when the source has no GTIDs.
+    /// MariaDB GTID position text, one GTID per domain (`0-1-100,1-2-7`), empty when unknown.
     public var gtid: String
     public var commitTime: Int64
+    /// MySQL executed GTID set text (`uuid:1-100`), empty when unknown.
+    public var mysqlGTID: String
+    /// The server `position` belongs to; nil when the checkpoint does not say.
+    public var source: SourceIdentity?
 
-    public init(position: BinlogPosition, gtid: String, commitTime: Int64) {
+    public init(
+        position: BinlogPosition, gtid: String, commitTime: Int64, mysqlGTID: String = "",
+        source: SourceIdentity? = nil
+    ) {
         self.position = position
         self.gtid = gtid
         self.commitTime = commitTime
+        self.mysqlGTID = mysqlGTID
+        self.source = source
     }
+
+    /// True when the checkpoint holds a GTID state a server can be asked to resume from.
+    public var hasGTID: Bool { !gtid.isEmpty || !mysqlGTID.isEmpty }
 
     public static func key(prefix: String, sink: String) -> String { "\(prefix){\(sink)}" }
 
-    func hsetCommand(key: String) -> RedisCommand {
-        RedisCommand(
-            "HSET", key, "file", position.file, "offset", String(position.offset), "gtid", gtid, "time",
-            String(commitTime))
+    func hsetCommand(key: String) -> RedisCommand { RedisCommand(["HSET", key] + fields) }
+
+    /// The write of this checkpoint at `key`: fenced by the lease holder's token when there is one
+    /// (refused with `RedisError.Code.fenced` when a newer holder raised the slot's fence).
+    func writeCommand(key: String, fence: Int64?) -> RedisCommand {
+        guard let fence else { return hsetCommand(key: key) }
+        return Fencing.fencedHashWrite(key: key, fields: fields, token: fence)
+    }
+
+    private var fields: [String] {
+        [
+            "file", position.file, "offset", String(position.offset), "gtid", gtid, "time", String(commitTime),
+            "mysql_gtid", mysqlGTID, "server_id", source.map { String($0.serverID) } ?? "", "server_uuid",
+            source?.serverUUID ?? "", "flavor", source?.flavor ?? "",
+        ]
     }
 
     /// Reads the hash written by `hsetCommand`; nil when the key is absent (a new sink).
@@ -41,7 +66,12 @@ public struct SinkCheckpoint: Sendable, Equatable {
         else {
             throw RedisError(.protocolViolation, "checkpoint \(key) is malformed: \(fields)")
         }
+        var source: SourceIdentity?
+        if let id = fields["server_id"].flatMap({ UInt32($0) }), let flavor = fields["flavor"], !flavor.isEmpty {
+            source = SourceIdentity(serverID: id, serverUUID: fields["server_uuid"], flavor: flavor)
+        }
         return SinkCheckpoint(
-            position: BinlogPosition(file: file, offset: offset), gtid: fields["gtid"] ?? "", commitTime: time)
+            position: BinlogPosition(file: file, offset: offset), gtid: fields["gtid"] ?? "", commitTime: time,
+            mysqlGTID: fields["mysql_gtid"] ?? "", source: source)
     }
 }

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import Binlog
+import BinlogCompression
 
 /// Hand-built row-image bytes for the simple layouts (captured MariaDB values: ValuesFixtureTests).
 final class ValuesBasicTests: XCTestCase {
@@ -88,9 +89,59 @@ final class ValuesBasicTests: XCTestCase {
 /// (checked on the live server: utf8mb4_uca1400_ai_ci 2304, utf8mb3_uca1400_ai_ci 2048,
 /// latin1_nopad_bin 1071, ucs2 35, utf16 54, utf32 60, utf16le 56).
 final class ValuesCharsetTests: XCTestCase {
-    private func text(_ collation: UInt32, _ bytes: [UInt8]) throws -> ColumnValue {
+    private func text(_ collation: UInt32, _ bytes: [UInt8], converter: (any TextConverter)? = nil) throws -> ColumnValue {
         var r = ByteReader([UInt8(bytes.count)] + bytes)
-        return try ColumnDefinition(type: .varchar, metadata: 100, collation: collation).decodeValue(from: &r)
+        return try ColumnDefinition(type: .varchar, metadata: 100, collation: collation)
+            .decodeValue(from: &r, converter: converter)
+    }
+
+    /// Single-byte charsets read through the server's own tables (`SingleByteCharset`), where
+    /// glibc's differ; a byte the server has no character for leaves the value as bytes.
+    func testSingleByteCharsetsReadAsTheServerDoes() throws {
+        XCTAssertEqual(try text(51, [0xCF, 0xF0, 0xE8, 0xE2, 0xE5, 0xF2]), .string("Привет"))  // cp1251_general_ci
+        XCTAssertEqual(try text(14, [0x98]), .bytes([0x98]))  // cp1251: 0x98 has no character
+        XCTAssertEqual(try text(22, [0x95]), .string("\u{2022}"))  // koi8u: glibc says U+2219
+        XCTAssertEqual(try text(10, [0x5B, 0x40, 0x7D]), .string("ÄÉå"))  // swe7 is 7-bit Swedish
+        XCTAssertEqual(try text(10, [0x41, 0xC4]), .bytes([0x41, 0xC4]))
+        XCTAssertEqual(try text(37, [0x80, 0x81]), .string("Čü"))  // keybcs2: not in glibc at all
+        XCTAssertEqual(try text(77, [0xA1]), .string("Ą"))  // latin2 (77, nopad 1101)
+        XCTAssertEqual(try text(1101, [0xA1]), .string("Ą"))
+        XCTAssertEqual(try text(18, [0x80]), .string("\u{80}"))  // tis620: C1 controls, glibc refuses
+        XCTAssertEqual(try text(18, [0xA1, 0x41]), .string("กA"))
+    }
+
+    /// Multi-byte CJK charsets go through the injected converter (glibc iconv, corrected where
+    /// the server reads a code differently); without one they stay bytes.
+    func testCJKCharsetsThroughTheConverter() throws {
+        let iconv = IconvTextConverter()
+        let gbk: [UInt8] = [0xD6, 0xA7, 0xB8, 0xB6]
+        XCTAssertEqual(try text(28, gbk), .bytes(gbk))
+        XCTAssertEqual(try text(28, gbk, converter: iconv), .string("支付"))
+        XCTAssertEqual(try text(28, [0x41, 0x81, 0x20], converter: iconv), .bytes([0x41, 0x81, 0x20]))  // invalid
+        XCTAssertEqual(try text(28, [0xD6], converter: iconv), .bytes([0xD6]))  // incomplete
+        XCTAssertEqual(try text(24, [0xD6, 0xD0], converter: iconv), .string("中"))  // gb2312
+        XCTAssertEqual(try text(1, [0xA4, 0xA4, 0xC7, 0xC7, 0xA2, 0x44], converter: iconv), .string("中Я¥"))  // big5
+        XCTAssertEqual(try text(1, [0xF9, 0xFE], converter: iconv), .bytes([0xF9, 0xFE]))  // big5: not MySQL's
+        XCTAssertEqual(try text(13, [0x5C, 0x7E, 0x81, 0x5F, 0x93, 0xFA], converter: iconv), .string("\\~\\日"))  // sjis
+        XCTAssertEqual(try text(95, [0x81, 0x60], converter: iconv), .string("～"))  // cp932
+        XCTAssertEqual(try text(12, [0xC6, 0xFC, 0xF5, 0xA1, 0x8F, 0xF5, 0xA2], converter: iconv),
+                       .string("日\u{E000}\u{E3AD}"))  // ujis, user-defined rows
+        XCTAssertEqual(try text(12, [0x81, 0x41], converter: iconv), .bytes([0x81, 0x41]))  // ujis: no C1 controls
+        XCTAssertEqual(try text(97, [0xC6, 0xFC], converter: iconv), .string("日"))  // eucjpms
+        XCTAssertEqual(try text(19, [0x81, 0x41], converter: iconv), .string("갂"))  // euckr takes CP949's codes
+    }
+
+    /// Every collation id of MariaDB 10.11 and MySQL 8 names a charset (spot checks across the
+    /// blocks; the live replay test checks every id the server lists).
+    func testCollationBlocks() {
+        XCTAssertEqual(TextCharset.charsetName(collation: 28), "gbk")
+        XCTAssertEqual(TextCharset.charsetName(collation: 1052), "gbk")  // gbk_nopad_chinese_ci
+        XCTAssertEqual(TextCharset.charsetName(collation: 248), "gb18030")  // MySQL 8
+        XCTAssertEqual(TextCharset.charsetName(collation: 309), "utf8mb4")  // utf8mb4_0900_bin
+        XCTAssertEqual(TextCharset.charsetName(collation: 2304), "utf8mb4")
+        XCTAssertEqual(TextCharset.charsetName(collation: 95), "cp932")
+        XCTAssertNil(TextCharset.charsetName(collation: 17))
+        XCTAssertNil(TextCharset.charsetName(collation: 4000))
     }
 
     func testUnicodeEncodingsAndLatin1() throws {
@@ -105,7 +156,6 @@ final class ValuesCharsetTests: XCTestCase {
         XCTAssertEqual(try text(54, [0xD8, 0x3D]), .bytes([0xD8, 0x3D]))
         XCTAssertEqual(try text(60, [0x00, 0x11, 0x00, 0x00]), .bytes([0x00, 0x11, 0x00, 0x00]))
         XCTAssertEqual(try text(11, [0x41, 0x80]), .bytes([0x41, 0x80]))
-        XCTAssertEqual(try text(51, [0xE0]), .bytes([0xE0]))  // cp1251: not converted
         XCTAssertEqual(try text(45, Array("0123456789abcdef\u{7F}".utf8)), .string("0123456789abcdef\u{7F}"))
     }
 }

@@ -74,7 +74,7 @@ struct ValuesFixture {
         var pr = ByteReader(row)
         var planned: [ColumnValue] = []
         try columns.withUnsafeBufferPointer { defs in
-            try plan.decodeImage(&pr, defs, into: &planned, table: table, diffs: [])
+            try plan.decodeImage(&pr, defs, into: &planned, table: table, diffs: [], converter: nil)
         }
         XCTAssertEqual(planned, values, "row image through RowImagePlan")
         XCTAssertTrue(pr.isAtEnd, "RowImagePlan consumed the row image, \(pr.remaining) bytes left")

@@ -139,7 +139,7 @@ final class DisconnectTests: XCTestCase {
                 error.message)
             XCTAssertTrue(
                 error.message.contains(
-                    "The earliest binlog still on the server starts at bin.000003:4 (GTID position 0-1-12). The changes in between cannot be replayed: run `sluice resync`"
+                    "The earliest binlog still on the server starts at bin.000003:4 (GTID position 0-1-12). The changes in between cannot be replayed: reload each Redis cluster from the database with `sluice snapshot --config FILE --cluster NAME`"
                 ),
                 error.message)
         }

@@ -131,6 +131,26 @@ final class ExampleConfigTests: ConfigTestCase {
             [daemon]
             shutdown_timeout_ms = 1
             queue_capacity = 1
+            [ledger]
+            name = "l"
+            journal_dir = "/var/lib/sluice/journal"
+            journal_segment_bytes = 4096
+            listen = "h:5"
+            redis_cluster = "primary"
+            account_key = "a:{id}"
+            amount_scale = 2
+            max_attempts = 1
+            connections_per_shard = 1
+            max_body_bytes = 64
+            max_connections = 1
+            request_timeout_ms = 100
+            [[ledger.shard]]
+            host = "h"
+            port = 1
+            socket = "/s"
+            user = "u"
+            password_file = "pw"
+            database = "d"
             """
     }
 

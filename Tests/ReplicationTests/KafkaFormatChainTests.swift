@@ -108,7 +108,7 @@ final class KafkaFormatChainTests: XCTestCase {
                 tombstones: true)
             settings.tables["pay.cards"] = KafkaColumnRules(mask: ["pan": .keepLast(4)])
             // Each format's rows get their own keys in the DR cluster.
-            let prefix = "\(format.rawValue):card:"
+            let prefix = "card-\(format.rawValue):"
             let sink = KafkaSink(settings: settings, mappings: [try mapping(prefix)], log: { _, _ in })
             defer { sink.close() }
             let origin = KafkaChangeMessage.Origin(

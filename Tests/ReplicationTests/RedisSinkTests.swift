@@ -33,7 +33,7 @@ final class RedisSinkTests: XCTestCase {
         super.tearDown()
     }
 
-    private func config(waitReplicas: Int = 0, waitTimeoutMS: Int = 1000) throws -> SluiceConfig {
+    func config(waitReplicas: Int = 0, waitTimeoutMS: Int = 1000) throws -> SluiceConfig {
         guard let p = Self.primary, let d = Self.dr else {
             throw SinkTestError(message: "sandbox did not start: \(Self.startError ?? "?")")
         }

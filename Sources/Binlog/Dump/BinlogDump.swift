@@ -30,10 +30,12 @@ public struct BinlogDump {
 
     public var options: Options
     public var decompressor: (any BinlogDecompressor)?
+    public var textConverter: (any TextConverter)?
 
-    public init(options: Options, decompressor: (any BinlogDecompressor)? = nil) {
+    public init(options: Options, decompressor: (any BinlogDecompressor)? = nil, textConverter: (any TextConverter)? = nil) {
         self.options = options
         self.decompressor = decompressor
+        self.textConverter = textConverter
     }
 
     /// Dumps `files` in order, handing each output line to `write`.
@@ -53,7 +55,7 @@ public struct BinlogDump {
     private func dump(_ path: String, start: UInt64?, stop: UInt64?, summary: inout Summary,
                       write: (String) -> Void) throws(BinlogError) {
         let reader = try BinlogFileReader(path: path)
-        var decoder = EventDecoder(file: reader.fileName, decompressor: decompressor)
+        var decoder = EventDecoder(file: reader.fileName, decompressor: decompressor, textConverter: textConverter)
         var gtid: String?
         var first = true
         while let (pos, bytes) = try reader.next() {

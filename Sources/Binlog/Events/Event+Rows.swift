@@ -51,10 +51,12 @@ public struct RowsEvent: Sendable, Equatable {
 
     static func hasExtraData(_ code: UInt8) -> Bool { (30...32).contains(code) || code == 39 || (169...171).contains(code) }
 
-    /// Decodes the event; `tables` resolves the table id, `inflate` is given for compressed variants.
+    /// Decodes the event; `tables` resolves the table id, `inflate` is given for compressed variants,
+    /// `converter` turns text in multi-byte CJK charsets into strings.
     static func decode(body r: inout ByteReader, typeCode: UInt8, postHeaderLength: Int,
                        tables: [UInt64: TableMapEvent],
-                       inflate: ((ArraySlice<UInt8>) throws(FieldError) -> [UInt8])?) throws(FieldError) -> RowsEvent {
+                       inflate: ((ArraySlice<UInt8>) throws(FieldError) -> [UInt8])?,
+                       converter: (any TextConverter)? = nil) throws(FieldError) -> RowsEvent {
         guard let kind = kind(of: typeCode) else {
             throw FieldError(.invalid, "event type \(typeCode) is not a rows event", offset: r.offset)
         }
@@ -89,9 +91,9 @@ public struct RowsEvent: Sendable, Equatable {
         if let inflate {
             let data = try inflate(try r.readSlice(r.remaining, "compressed rows"))
             var ir = ByteReader(data)
-            try event.decodeRows(&ir, table: table, partial: typeCode == 39)
+            try event.decodeRows(&ir, table: table, partial: typeCode == 39, converter: converter)
         } else {
-            try event.decodeRows(&r, table: table, partial: typeCode == 39)
+            try event.decodeRows(&r, table: table, partial: typeCode == 39, converter: converter)
         }
         return event
     }
@@ -114,7 +116,8 @@ public struct RowsEvent: Sendable, Equatable {
         return out
     }
 
-    private mutating func decodeRows(_ r: inout ByteReader, table: TableMapEvent, partial: Bool) throws(FieldError) {
+    private mutating func decodeRows(_ r: inout ByteReader, table: TableMapEvent, partial: Bool,
+                                     converter: (any TextConverter)?) throws(FieldError) {
         let jsonColumns = partial ? table.columns.indices.filter { table.columns[$0].type == .json } : []
         let beforePlan = RowImagePlan(table.columns, present: kind == .write ? [] : beforeColumns)
         let afterPlan = RowImagePlan(table.columns, present: kind == .delete ? [] : afterColumns)
@@ -123,11 +126,11 @@ public struct RowsEvent: Sendable, Equatable {
             while !r.isAtEnd {
                 let rowStart = r.offset
                 if kind != .write {
-                    try beforePlan.decodeImage(&r, defs, into: &before, table: table, diffs: [])
+                    try beforePlan.decodeImage(&r, defs, into: &before, table: table, diffs: [], converter: converter)
                 }
                 if kind != .delete {
                     let diffs = partial ? try Self.partialOptions(&r, columnCount: table.columns.count, jsonColumns) : []
-                    try afterPlan.decodeImage(&r, defs, into: &after, table: table, diffs: diffs)
+                    try afterPlan.decodeImage(&r, defs, into: &after, table: table, diffs: diffs, converter: converter)
                 }
                 guard r.offset > rowStart else {
                     throw FieldError(.invalid, "row images with no columns present cannot hold a row", offset: rowStart)

@@ -49,7 +49,9 @@ public struct TableMapEvent: Sendable, Equatable {
         postHeaderLength == 6 ? UInt64(try r.readUInt32LE("table id")) : try r.readUInt48LE("table id")
     }
 
-    static func decode(body r: inout ByteReader, postHeaderLength: Int) throws(FieldError) -> TableMapEvent {
+    static func decode(body r: inout ByteReader, postHeaderLength: Int, flavour: ServerFlavour) throws(FieldError)
+        -> TableMapEvent
+    {
         let tableID = try readTableID(&r, postHeaderLength: postHeaderLength)
         let flags = try r.readUInt16LE("table map flags")
         if postHeaderLength > 8 { try r.skip(postHeaderLength - 8, "table map post-header") }
@@ -93,7 +95,7 @@ public struct TableMapEvent: Sendable, Equatable {
             columns.append(ColumnDefinition(type: types[i], metadata: metadata[i], nullable: nullable))
         }
         var event = TableMapEvent(tableID: tableID, flags: flags, schema: schema, table: table, columns: columns)
-        try TableMapOptionalMetadata.apply(from: &r, to: &event)
+        try TableMapOptionalMetadata.apply(from: &r, to: &event, flavour: flavour)
         return event
     }
 }

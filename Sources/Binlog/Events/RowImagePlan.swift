@@ -8,7 +8,7 @@ struct RowImagePlan {
     struct Column {
         enum Kind: UInt8 {
             case int8, uint8, int16, uint16, int24, uint24, int32, uint32, int64, uint64
-            case year, date, datetime2, timestamp2, time2, decimal, text, general
+            case year, date, datetime2, timestamp2, time2, decimal, text, binaryChar, general
         }
 
         var kind: Kind
@@ -24,6 +24,8 @@ struct RowImagePlan {
         var column: Int
         /// `.text`: the field name in a short-data error ("VARCHAR data", "CHAR data", "BLOB data").
         var label: StaticString = "data"
+        /// `.binaryChar`: the declared length in bytes the value is padded to with 0x00.
+        var padLength = 0
 
         init(_ c: ColumnDefinition, column: Int) {
             self.column = column
@@ -57,6 +59,10 @@ struct RowImagePlan {
                 let m = StringMetadata(c.metadata)
                 guard m.realType == ColumnType.string.rawValue else { return }
                 setText(c, prefix: m.length < 256 ? 1 : 2, "CHAR data")
+                if charset == .binary {
+                    kind = .binaryChar
+                    padLength = m.length
+                }
             case .tinyBlob, .blob, .mediumBlob, .longBlob:
                 guard c.metadata >= 1, c.metadata <= 4 else { return }
                 setText(c, prefix: UInt8(c.metadata), "BLOB data")
@@ -84,7 +90,8 @@ struct RowImagePlan {
     /// `diffs` (PARTIAL_UPDATE_ROWS) marks the table columns whose value is a JSON diff vector.
     @inline(__always)
     func decodeImage(_ r: inout ByteReader, _ definitions: UnsafeBufferPointer<ColumnDefinition>,
-                     into out: inout [ColumnValue], table: TableMapEvent, diffs: [Bool]) throws(FieldError) {
+                     into out: inout [ColumnValue], table: TableMapEvent, diffs: [Bool],
+                     converter: (any TextConverter)?) throws(FieldError) {
         let count = columns.count
         let nullAt = r.offset
         try r.skip((count + 7) / 8, "row NULL bitmap")
@@ -100,7 +107,7 @@ struct RowImagePlan {
                     if !diffs.isEmpty && diffs[p.column] {
                         out.append(.jsonDiff(try JSONDiffVector.decode(&r)))
                     } else {
-                        out.append(try Self.value(p, &r, definitions))
+                        out.append(try Self.value(p, &r, definitions, converter))
                     }
                 } catch {
                     throw FieldError(
@@ -115,7 +122,8 @@ struct RowImagePlan {
     /// One non-NULL value; the same reads, checks and error texts as `ColumnDefinition.decodeValue`.
     @inline(__always)
     private static func value(_ p: Column, _ r: inout ByteReader,
-                              _ definitions: UnsafeBufferPointer<ColumnDefinition>) throws(FieldError) -> ColumnValue {
+                              _ definitions: UnsafeBufferPointer<ColumnDefinition>,
+                              _ converter: (any TextConverter)?) throws(FieldError) -> ColumnValue {
         switch p.kind {
         case .int8: return .int(Int64(Int8(bitPattern: try r.readUInt8("TINYINT"))))
         case .uint8: return .uint(UInt64(try r.readUInt8("TINYINT")))
@@ -142,9 +150,11 @@ struct RowImagePlan {
             let n = Int(try r.readUIntLE(Int(p.width), "length prefix"))
             let start = r.offset
             try r.skip(n, p.label)
-            return p.charset.value(r.bytes, start..<(start + n))
+            return p.charset.value(r.bytes, start..<(start + n), converter: converter)
+        case .binaryChar:
+            return .bytes(BinaryChar.padded(try r.readSlice(Int(try r.readUIntLE(Int(p.width), "length prefix")), p.label), to: p.padLength))
         case .general:
-            return try definitions[p.column].decodeValue(from: &r)
+            return try definitions[p.column].decodeValue(from: &r, converter: converter)
         }
     }
 }

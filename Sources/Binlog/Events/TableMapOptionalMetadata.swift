@@ -3,7 +3,7 @@
 ///
 /// | type | field | value |
 /// |---|---|---|
-/// | 1 | SIGNEDNESS | bitmap over numeric columns, most significant bit first |
+/// | 1 | SIGNEDNESS | bitmap over numeric columns (see `isNumeric`), most significant bit first |
 /// | 2 | DEFAULT_CHARSET | default collation, then (character column index, collation) pairs |
 /// | 3 | COLUMN_CHARSET | one collation per character column |
 /// | 4 | COLUMN_NAME | one length-prefixed name per column |
@@ -18,8 +18,8 @@
 /// All integers inside values are packed integers. Unknown field types are skipped by their length
 /// and listed in `TableMapEvent.skippedMetadataTypes`.
 enum TableMapOptionalMetadata {
-    static func apply(from r: inout ByteReader, to e: inout TableMapEvent) throws(FieldError) {
-        let numeric = e.columns.indices.filter { isNumeric(e.columns[$0]) }
+    static func apply(from r: inout ByteReader, to e: inout TableMapEvent, flavour: ServerFlavour) throws(FieldError) {
+        let numeric = e.columns.indices.filter { isNumeric(e.columns[$0], flavour: flavour) }
         let character = e.columns.indices.filter { isCharacter(e.columns[$0]) }
         let enums = e.columns.indices.filter { realType(e.columns[$0]) == .enumType }
         let sets = e.columns.indices.filter { realType(e.columns[$0]) == .set }
@@ -107,9 +107,16 @@ enum TableMapOptionalMetadata {
         return ColumnType(rawValue: b0) ?? .string
     }
 
-    static func isNumeric(_ c: ColumnDefinition) -> Bool {
+    /// The columns SIGNEDNESS has a bit for, which differ by server:
+    /// - MySQL (`is_numeric_type` in `rpl_utility`/`log_event.cc`): TINYINT, SMALLINT, MEDIUMINT,
+    ///   INT, BIGINT, DECIMAL, FLOAT, DOUBLE (by type code).
+    /// - MariaDB 10.5+ (`Binlog_type_info::m_signedness`, set by every `Field_num`): the same plus
+    ///   YEAR (`Field_year` is a `Field_tiny`) and the old DECIMAL (type 0, `Field_decimal`).
+    ///   BIT, temporal and string types have no bit.
+    static func isNumeric(_ c: ColumnDefinition, flavour: ServerFlavour) -> Bool {
         switch c.type {
         case .tiny, .short, .int24, .long, .longlong, .newdecimal, .float, .double: return true
+        case .year, .decimal: return flavour == .mariadb
         default: return false
         }
     }

@@ -7,10 +7,12 @@ extension ColumnDefinition {
     // caller's buffer pointer instead of copying the definition (and retaining its strings and
     // arrays) once per value.
     @inline(__always)
-    public func decodeValue(from r: inout ByteReader) throws(FieldError) -> ColumnValue {
+    public func decodeValue(from r: inout ByteReader, converter: (any TextConverter)? = nil) throws(FieldError)
+        -> ColumnValue
+    {
         let start = r.offset
         do throws(FieldError) {
-            return try decodeValueUnrestored(&r)
+            return try decodeValueUnrestored(&r, converter)
         } catch {
             try? r.seek(to: start)
             throw error
@@ -18,7 +20,9 @@ extension ColumnDefinition {
     }
 
     @inline(__always)
-    private func decodeValueUnrestored(_ r: inout ByteReader) throws(FieldError) -> ColumnValue {
+    private func decodeValueUnrestored(_ r: inout ByteReader, _ converter: (any TextConverter)?) throws(FieldError)
+        -> ColumnValue
+    {
         switch type {
         case .tiny:
             let v = try r.readUInt8("TINYINT")
@@ -81,17 +85,17 @@ extension ColumnDefinition {
             return .timestamp(try Self.decodeTimestamp2(try Self.checkFsp(metadata, type, offset: r.offset), &r))
         case .varchar, .varString:
             let n = try readLength(metadata < 256 ? 1 : 2, &r)
-            return try text(r.readSlice(n, "VARCHAR data"))
+            return text(try r.readSlice(n, "VARCHAR data"), converter)
         case .string:
-            return try decodeString(StringMetadata(metadata), &r)
+            return try decodeString(StringMetadata(metadata), &r, converter)
         case .enumType, .set:
             // Only written this way by old servers; the metadata has the STRING layout.
             var m = StringMetadata(metadata)
             m.realType = type.rawValue
-            return try decodeString(m, &r)
+            return try decodeString(m, &r, converter)
         case .tinyBlob, .blob, .mediumBlob, .longBlob:
             let n = try readLength(try blobPrefix(r.offset), &r)
-            return try text(r.readSlice(n, "BLOB data"))
+            return text(try r.readSlice(n, "BLOB data"), converter)
         case .geometry:
             let n = try readLength(try blobPrefix(r.offset), &r)
             return .geometry(try r.readBytes(n, "GEOMETRY data"))
@@ -138,17 +142,22 @@ extension ColumnDefinition {
 
     /// Text when the collation's charset decodes these bytes exactly, else the bytes.
     @inline(__always)
-    private func text(_ raw: ArraySlice<UInt8>) -> ColumnValue {
-        if let collation, let s = TextCharset(collation: collation).decode(raw) { return .string(s) }
+    private func text(_ raw: ArraySlice<UInt8>, _ converter: (any TextConverter)?) -> ColumnValue {
+        if let collation, let s = TextCharset(collation: collation).decode(raw, converter: converter) { return .string(s) }
         return .bytes(Array(raw))
     }
 
-    private func decodeString(_ m: StringMetadata, _ r: inout ByteReader) throws(FieldError) -> ColumnValue {
+    private func decodeString(_ m: StringMetadata, _ r: inout ByteReader, _ converter: (any TextConverter)?) throws(FieldError)
+        -> ColumnValue
+    {
         switch m.realType {
         case ColumnType.string.rawValue:
             // CHAR: 1-byte length up to 255 bytes, else 2 (e.g. CHAR(255) in utf8mb4 is 1020 bytes).
             let n = try readLength(m.length < 256 ? 1 : 2, &r)
-            return try text(r.readSlice(n, "CHAR data"))
+            if collation == BinaryChar.collation {
+                return .bytes(BinaryChar.padded(try r.readSlice(n, "CHAR data"), to: m.length))
+            }
+            return text(try r.readSlice(n, "CHAR data"), converter)
         case ColumnType.enumType.rawValue:
             guard m.length == 1 || m.length == 2 else {
                 throw FieldError(.invalid, "ENUM storage size \(m.length) (1 or 2)", offset: r.offset)
@@ -185,5 +194,19 @@ extension ColumnDefinition {
             i += 1
         }
         return names
+    }
+}
+
+/// BINARY(n) (CHAR with the `binary` collation), and MariaDB's INET6 and UUID stored the same way:
+/// the server strips trailing 0x00 bytes when it writes the row image (`Field_string::pack`
+/// strips the charset's pad character, which is 0x00 for `binary`) and pads them back when it
+/// reads, so the value is the logged bytes padded with 0x00 to the declared length.
+enum BinaryChar {
+    static let collation: UInt32 = 63
+
+    static func padded(_ bytes: ArraySlice<UInt8>, to length: Int) -> [UInt8] {
+        var out = Array(bytes)
+        if out.count < length { out.append(contentsOf: repeatElement(0, count: length - out.count)) }
+        return out
     }
 }

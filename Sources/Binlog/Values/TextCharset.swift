@@ -1,6 +1,10 @@
 /// How the bytes of a character column turn into text, decided by its collation id
-/// (TABLE_MAP's charset metadata). Only charsets that decode exactly are text; everything else
-/// (and any byte sequence invalid in its charset) stays bytes, so nothing is ever replaced.
+/// (TABLE_MAP's charset metadata). Text in every charset of MariaDB 10.11 and MySQL 8 decodes to a
+/// Swift string when its bytes are valid in the charset; `binary` and invalid bytes stay bytes, so
+/// nothing is ever replaced. Unicode charsets and latin1/ascii are decoded here, single-byte
+/// charsets by the server's own tables (`SingleByteCharset`), multi-byte CJK charsets by the
+/// `TextConverter` given to the decoder (glibc iconv, outside this pure module); without one they
+/// stay bytes.
 enum TextCharset: Equatable {
     /// `binary` (collation 63): BINARY/VARBINARY/BLOB.
     case binary
@@ -17,59 +21,107 @@ enum TextCharset: Equatable {
     case utf16LE
     /// `utf32`: UTF-32 big-endian.
     case utf32
-    /// A charset this decoder does not convert (e.g. cp1251, gbk, sjis): kept as bytes.
+    /// A single-byte charset: index into `SingleByteCharset.names`.
+    case singleByte(UInt8)
+    /// A multi-byte charset converted by the injected `TextConverter`: index into `Self.multiByte`.
+    case converted(UInt8)
+    /// A collation this decoder does not know: kept as bytes.
     case other
 
-    /// Collation ids of MariaDB 10.11 (`information_schema.collation_character_set_applicability`,
-    /// including the UCA 14.0 blocks from 2048) and MySQL 8.0.
-    init(collation: UInt32) {
+    /// The charsets the injected `TextConverter` is asked for (MySQL charset names).
+    static let multiByte = ["big5", "gbk", "gb2312", "gb18030", "sjis", "cp932", "ujis", "eucjpms", "euckr"]
+
+    /// Charset names, indexed by `classic` (1-based; 0 = no such collation).
+    static let names = [
+        "big5", "dec8", "cp850", "hp8", "koi8r", "latin1", "latin2", "swe7", "ascii", "ujis", "sjis", "hebrew", "tis620",
+        "euckr", "koi8u", "gb2312", "greek", "cp1250", "gbk", "latin5", "armscii8", "utf8mb3", "ucs2", "cp866",
+        "keybcs2", "macce", "macroman", "cp852", "latin7", "utf8mb4", "cp1251", "utf16", "utf16le", "cp1256", "cp1257",
+        "utf32", "binary", "geostd8", "cp932", "eucjpms", "gb18030",
+    ]
+
+    /// Collation ids 0...255, shared by MySQL and MariaDB (MariaDB 10.11.19
+    /// `information_schema.COLLATIONS`, plus MySQL 8's 76 utf8mb3_tolower_ci, 248-250 gb18030 and
+    /// 255 utf8mb4_0900_ai_ci): the 1-based index of the charset in `names`.
+    private static let classic: [UInt8] = [
+        0, 1, 7, 2, 3, 6, 4, 5, 6, 7, 8, 9, 10, 11, 31, 6, 12, 0, 13, 14, 29, 7, 15, 31, 16, 17, 18, 7, 19, 35, 20, 6,
+        21, 22, 18, 23, 24, 25, 26, 27, 28, 29, 29, 26, 18, 30, 30, 6, 6, 6, 31, 31, 31, 27, 32, 32, 33, 34, 35, 35, 36,
+        36, 33, 37, 21, 9, 18, 34, 24, 2, 17, 12, 4, 25, 5, 15, 22, 7, 20, 29, 3, 28, 8, 22, 1, 14, 16, 19, 11, 13, 23,
+        10, 38, 38, 6, 39, 39, 40, 40, 18, 0, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+        32, 32, 32, 32, 32, 32, 0, 0, 0, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23,
+        23, 23, 23, 23, 0, 0, 0, 0, 0, 0, 0, 23, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+        36, 36, 36, 36, 36, 36, 0, 0, 0, 0, 0, 0, 0, 0, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22,
+        22, 22, 22, 22, 22, 22, 22, 22, 0, 0, 0, 0, 0, 0, 0, 22, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
+        30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 41, 41, 41, 0, 0, 0, 0, 30,
+    ]
+
+    /// The charset name of a collation id, nil when unknown. Beyond 0...255: MySQL 8's
+    /// utf8mb4 0900 family (256-323); MariaDB's 5xx-7xx Unicode 5.2 collations, its NO PAD
+    /// collations (1024 + the PAD SPACE collation's id) and its UCA 14.0 blocks (2048-3327).
+    static func charsetName(collation: UInt32) -> String? {
+        var id = collation
         switch collation {
-        case 63:
-            self = .binary
-        // utf8mb3: MySQL and MariaDB; 76 utf8mb3_tolower_ci (MySQL 8); 576-578, 1057, 1107, 1216,
-        // 1238 and the uca1400 block 2048-2303 (MariaDB).
-        case 33, 76, 83, 192...215, 223, 576...578, 1057, 1107, 1216, 1238, 2048...2303:
-            self = .utf8
-        // utf8mb4: 45, 46, 224-247 both; 255-323 MySQL 8 (0900 family and later); 608-610, 1069,
-        // 1070, 1248, 1270 and the uca1400 block 2304-2559 (MariaDB).
-        case 45, 46, 224...247, 255...323, 608...610, 1069, 1070, 1248, 1270, 2304...2559:
-            self = .utf8
-        // ucs2 and utf16 (both big-endian).
-        case 35, 90, 128...151, 159, 640...642, 1059, 1114, 1152, 1174, 2560...2815,
-            54, 55, 101...124, 672...674, 1078, 1079, 1125, 1147, 2816...3071:
-            self = .utf16BE
-        case 56, 62, 1080, 1086:
-            self = .utf16LE
-        case 60, 61, 160...183, 736...738, 1084, 1085, 1184, 1206, 3072...3327:
-            self = .utf32
-        case 5, 8, 15, 31, 47, 48, 49, 94, 1032, 1071:
-            self = .latin1
-        case 11, 65, 1035, 1089:
-            self = .ascii
-        default:
+        case 0...255: break
+        case 256...323: return "utf8mb4"
+        case 576...578: return "utf8mb3"
+        case 608...610: return "utf8mb4"
+        case 640...642: return "ucs2"
+        case 672...674: return "utf16"
+        case 736...738: return "utf32"
+        case 1024...1279: id = collation - 1024
+        case 2048...2303: return "utf8mb3"
+        case 2304...2559: return "utf8mb4"
+        case 2560...2815: return "ucs2"
+        case 2816...3071: return "utf16"
+        case 3072...3327: return "utf32"
+        default: return nil
+        }
+        let k = Int(classic[Int(id)])
+        return k == 0 ? nil : names[k - 1]
+    }
+
+    init(collation: UInt32) {
+        guard let name = Self.charsetName(collation: collation) else {
             self = .other
+            return
+        }
+        switch name {
+        case "binary": self = .binary
+        case "utf8mb3", "utf8mb4": self = .utf8
+        case "latin1": self = .latin1
+        case "ascii": self = .ascii
+        case "ucs2", "utf16": self = .utf16BE
+        case "utf16le": self = .utf16LE
+        case "utf32": self = .utf32
+        default:
+            if let k = SingleByteCharset.names.firstIndex(of: name) {
+                self = .singleByte(UInt8(k))
+            } else if let k = Self.multiByte.firstIndex(of: name) {
+                self = .converted(UInt8(k))
+            } else {
+                self = .other
+            }
         }
     }
 
     /// The text, or nil when this charset is not decoded or the bytes are invalid in it.
-    func decode(_ raw: ArraySlice<UInt8>) -> String? {
-        raw.withUnsafeBufferPointer { decode($0) }
+    func decode(_ raw: ArraySlice<UInt8>, converter: (any TextConverter)?) -> String? {
+        raw.withUnsafeBufferPointer { decode($0, converter: converter) }
     }
 
     /// `.string` when `bytes[range]` decode exactly in this charset, else `.bytes`. The caller has
     /// checked that `range` lies inside `bytes`.
     @inline(__always)
-    func value(_ bytes: [UInt8], _ range: Range<Int>) -> ColumnValue {
+    func value(_ bytes: [UInt8], _ range: Range<Int>, converter: (any TextConverter)?) -> ColumnValue {
         bytes.withUnsafeBufferPointer { all in
             let b = UnsafeBufferPointer(rebasing: all[range])
-            if let s = decode(b) { return .string(s) }
+            if let s = decode(b, converter: converter) { return .string(s) }
             return .bytes(Array(b))
         }
     }
 
     /// The text, or nil when this charset is not decoded or the bytes are invalid in it.
     @inline(__always)
-    func decode(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+    func decode(_ b: UnsafeBufferPointer<UInt8>, converter: (any TextConverter)?) -> String? {
         switch self {
         case .utf8:
             // `String(decoding:)` is several times faster than `String(validating:)` on a buffer;
@@ -77,6 +129,9 @@ enum TextCharset: Equatable {
             return Self.isASCII(b) ? String(decoding: b, as: UTF8.self) : String(validating: b, as: UTF8.self)
         case .binary, .other:
             return nil
+        case .converted(let k):
+            guard let converter else { return nil }
+            return converter.text(b, charset: Self.multiByte[Int(k)])
         default:
             return decodeOther(b)
         }
@@ -111,8 +166,10 @@ enum TextCharset: Equatable {
                 i += 4
             }
             return s
-        case .utf8, .binary, .other:
-            return decode(raw)
+        case .singleByte(let k):
+            return Self.isASCII(raw) && k != Self.swe7 ? String(decoding: raw, as: UTF8.self) : Self.decodeTable(raw, Int(k))
+        case .utf8, .binary, .other, .converted:
+            return decode(raw, converter: nil)
         }
     }
 
@@ -134,6 +191,27 @@ enum TextCharset: Equatable {
             i += 1
         }
         return true
+    }
+
+    private static let swe7 = UInt8(SingleByteCharset.names.firstIndex(of: "swe7") ?? 0)
+    private static let tables: [[UInt16]] = SingleByteCharset.names.map { SingleByteCharset.table($0) ?? [] }
+
+    /// Through the charset's table (bytes 0x80...0xFF; swe7: 0x00...0x7F); nil at an unmapped byte.
+    private static func decodeTable(_ raw: UnsafeBufferPointer<UInt8>, _ k: Int) -> String? {
+        let table = tables[k]
+        let offset = k == Int(swe7) ? 0 : 128
+        var s = String()
+        s.reserveCapacity(raw.count * 2)
+        for b in raw {
+            let i = Int(b) - offset
+            if i < 0 {
+                s.unicodeScalars.append(Unicode.Scalar(b))
+                continue
+            }
+            guard i < table.count, table[i] != 0xFFFD, let u = Unicode.Scalar(table[i]) else { return nil }
+            s.unicodeScalars.append(u)
+        }
+        return s
     }
 
     private static func decodeLatin1(_ raw: UnsafeBufferPointer<UInt8>) -> String {

@@ -54,8 +54,15 @@ final class HTTPConnection: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             switch HTTPRequestParser.parse(buffer[...], limits: options.limits) {
-            case .complete(let head, let consumed):
+            case .complete(var head, var consumed):
                 setWaiting(false)
+                if head.hasBody, options.limits.maxBodyBytes > 0 {
+                    if let refusal = readBody(&head, consumed: &consumed, buffer: &buffer, deadline: deadline) {
+                        _ = SocketIO.sendAll(
+                            socket.raw, refusal.serialized(keepAlive: false), until: .now + options.requestTimeout)
+                        return lingeringClose()
+                    }
+                }
                 let response = handler(head)
                 served += 1
                 let keepAlive = head.keepAlive && served < options.maxRequestsPerConnection && !isStopping()
@@ -98,6 +105,36 @@ final class HTTPConnection: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Reads the body announced by `head` into it (the server reads bodies): nil when read, else
+    /// the answer that refuses it (chunked, too large, not all sent in time, connection lost).
+    private func readBody(_ head: inout HTTPRequestHead, consumed: inout Int, buffer: inout [UInt8], deadline: ContinuousClock.Instant)
+        -> HTTPResponse?
+    {
+        guard head.values("transfer-encoding").isEmpty else {
+            return .text(.lengthRequired, "send the body with a Content-Length, not chunked")
+        }
+        let length = head.contentLength
+        guard length <= options.limits.maxBodyBytes else {
+            return .text(.contentTooLarge, "the body is over \(options.limits.maxBodyBytes) bytes")
+        }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while buffer.count < consumed + length {
+            guard SocketIO.wait(socket.raw, events: Int16(POLLIN), until: deadline, stop: stop) == .ready else {
+                return .text(.requestTimeout, "the body did not arrive in time")
+            }
+            let count = chunk.withUnsafeMutableBytes { bytes -> Int in
+                guard let base = bytes.baseAddress else { return -1 }
+                return recv(socket.raw, base, bytes.count, 0)
+            }
+            if count < 0, errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
+            guard count > 0 else { return .text(.badRequest, "the connection ended inside the body") }
+            buffer.append(contentsOf: chunk.prefix(count))
+        }
+        head.body = Array(buffer[consumed..<(consumed + length)])
+        consumed += length
+        return nil
     }
 
     /// Closes the sending side, then reads and discards what the client still sends for a moment,

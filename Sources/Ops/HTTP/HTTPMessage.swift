@@ -4,6 +4,11 @@ package struct HTTPStatus: Sendable, Equatable, CustomStringConvertible {
     package let reason: String
 
     package static let ok = HTTPStatus(code: 200, reason: "OK")
+    package static let created = HTTPStatus(code: 201, reason: "Created")
+    package static let conflict = HTTPStatus(code: 409, reason: "Conflict")
+    package static let lengthRequired = HTTPStatus(code: 411, reason: "Length Required")
+    package static let contentTooLarge = HTTPStatus(code: 413, reason: "Content Too Large")
+    package static let unprocessableContent = HTTPStatus(code: 422, reason: "Unprocessable Content")
     package static let badRequest = HTTPStatus(code: 400, reason: "Bad Request")
     package static let notFound = HTTPStatus(code: 404, reason: "Not Found")
     package static let methodNotAllowed = HTTPStatus(code: 405, reason: "Method Not Allowed")
@@ -21,8 +26,9 @@ package struct HTTPHeader: Sendable, Equatable {
     package let value: String
 }
 
-/// A parsed request head (request line and headers). Bodies are never read: a request that
-/// announces one is answered and its connection closed.
+/// A parsed request head (request line and headers), and its body when the server reads bodies
+/// (`HTTPParseLimits.maxBodyBytes`); otherwise a request that announces one is answered and its
+/// connection closed.
 package struct HTTPRequestHead: Sendable, Equatable {
     package let method: String
     /// The request target as sent, e.g. `/metrics?x=1`.
@@ -37,6 +43,10 @@ package struct HTTPRequestHead: Sendable, Equatable {
     /// Whether the client asked to keep the connection open (HTTP/1.1 default, or 1.0 with
     /// `Connection: keep-alive`), and no body makes it impossible.
     package let keepAlive: Bool
+    /// The Content-Length header's value (0 when absent).
+    package var contentLength = 0
+    /// The body, read only by a server whose `HTTPParseLimits.maxBodyBytes` is above 0.
+    package var body: [UInt8] = []
 
     /// Values of the headers named `name` (case-insensitive), in order.
     package func values(_ name: String) -> [String] {

@@ -6,10 +6,14 @@ package struct HTTPParseLimits: Sendable, Equatable {
     package var maxHeadBytes: Int
     /// Header lines (431 beyond).
     package var maxHeaderCount: Int
+    /// Bodies up to this size (Content-Length only) are read and handed to the handler; larger
+    /// ones get 413. 0 (the default) reads no body.
+    package var maxBodyBytes: Int
 
-    package init(maxHeadBytes: Int = 8192, maxHeaderCount: Int = 100) {
+    package init(maxHeadBytes: Int = 8192, maxHeaderCount: Int = 100, maxBodyBytes: Int = 0) {
         self.maxHeadBytes = maxHeadBytes
         self.maxHeaderCount = maxHeaderCount
+        self.maxBodyBytes = maxBodyBytes
     }
 }
 
@@ -171,10 +175,11 @@ package enum HTTPRequestParser {
         let path =
             parts.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first
             .map(String.init) ?? parts.target
-        return .success(
-            HTTPRequestHead(
-                method: parts.method, target: parts.target, path: path, minorVersion: parts.minor,
-                headers: headers, hasBody: hasBody, keepAlive: keepAlive && !hasBody))
+        var request = HTTPRequestHead(
+            method: parts.method, target: parts.target, path: path, minorVersion: parts.minor,
+            headers: headers, hasBody: hasBody, keepAlive: keepAlive && !hasBody)
+        request.contentLength = length
+        return .success(request)
     }
 
     /// `method SP target SP HTTP/1.x`.

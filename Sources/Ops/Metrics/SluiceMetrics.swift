@@ -101,6 +101,28 @@ package enum SluiceMetrics {
         "Messages between the DR applier's stored offsets and the ends of its topics' partitions.",
         labels: [.cluster])
 
+    // MARK: Ledger (`sluice ledger serve`)
+
+    package static let ledgerTransfers = CounterDefinition(
+        "sluice_ledger_transfers_total",
+        "Transfer requests by outcome (created, replayed, conflict, refused, unavailable, pending).", labels: [.kind])
+    package static let ledgerTransferSeconds = HistogramDefinition(
+        "sluice_ledger_transfer_seconds",
+        "Seconds from a transfer request to its answer (every outcome).",
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+    package static let ledgerXA = CounterDefinition(
+        "sluice_ledger_xa_total",
+        "XA branches ended, by kind (commit, rollback, resolved_commit, resolved_rollback).", labels: [.kind])
+    package static let ledgerJournalFsyncSeconds = HistogramDefinition(
+        "sluice_ledger_journal_fsync_seconds",
+        "Seconds each journal fsync took.",
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
+    package static let ledgerJournalRecordsPerFsync = HistogramDefinition(
+        "sluice_ledger_journal_records_per_fsync",
+        "Journal records made durable by one fsync (group commit).", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
+    package static let ledgerInDoubt = GaugeDefinition(
+        "sluice_ledger_in_doubt",
+        "XA branches the serving ledger left in doubt (a shard lost mid-transfer) and is still resolving.")
     // MARK: Process
 
     package static let buildInfo = GaugeDefinition(
@@ -123,6 +145,8 @@ package enum SluiceMetrics {
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,
         drLagSeconds, drMessagesBehind,
+        ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
+        ledgerInDoubt,
         buildInfo, processResidentMemoryBytes, processCPUSeconds, processStartTimeSeconds, processOpenFDs,
     ]
 }

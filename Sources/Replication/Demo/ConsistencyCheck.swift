@@ -1,10 +1,9 @@
 import MySQLSource
 import RedisCluster
 
-/// Row-by-row comparison of a mapped table in MySQL with its keys in Redis: every row's hash
-/// holds exactly its non-NULL columns as text and its version key the row's version; keys of
-/// rows known to be deleted are absent. For hash mappings whose columns the text protocol prints
-/// as the mapping does (integers, DECIMAL, text: the demo's schema).
+/// The demo's and the tests' one-shot comparison of a mapped table with its keys: `sluice
+/// verify`'s engine (`ClusterVerifier`) without waiting for the daemon and without the key scan,
+/// plus keys of rows known to be deleted, which must be absent.
 package struct ConsistencyCheck: Sendable, Equatable {
     package var rowsChecked = 0
     /// One line per difference, e.g. `account:7: balance MySQL 10.50, Redis 9.50`.
@@ -19,53 +18,18 @@ package struct ConsistencyCheck: Sendable, Equatable {
                 + differences.prefix(20).joined(separator: "\n  ")
     }
 
-    /// Compares `mapping`'s table (`SELECT *`) with `redis`; `deletedKeys` must be absent.
+    /// Compares `mapping`'s table with `redis`; `deletedKeys` must be absent.
     package init(mapping: TableMapping, mysql: MySQLConnection, redis: RedisClusterClient, deletedKeys: [String] = [])
         throws
     {
-        guard case .hash(let mapped) = mapping.shape, case .column(let versionColumn) = mapping.version else {
-            throw MappingError(
-                .unknownColumn, "the consistency check handles hash mappings with a version column",
-                table: mapping.qualifiedTable, position: .init(file: "", offset: 0))
-        }
-        let rows = try mysql.query("SELECT * FROM `\(mapping.database)`.`\(mapping.table)`")
-        for r in rows.rows.indices {
-            rowsChecked += 1
-            var key = ""
-            for part in mapping.key.parts {
-                switch part {
-                case .literal(let text): key += text
-                case .column(let name): key += rows.value(name, row: r) ?? ""
-                }
-            }
-            let columns = mapped.isEmpty ? rows.columns : mapped
-            var expected: [String: String] = [:]
-            for c in columns { if let v = rows.value(c, row: r) { expected[c] = v } }
-            let reply = try redis.send(RedisCommand("HGETALL", key), key: key)
-            var stored: [String: String] = [:]
-            let items = reply.elements ?? []
-            var i = 0
-            while i + 1 < items.count {
-                stored[items[i].text ?? ""] = items[i + 1].text ?? ""
-                i += 2
-            }
-            // The version field is the apply's, not a column (compared below).
-            stored[VersionKey.hashFieldName] = nil
-            if stored.isEmpty {
-                differences.append("\(key): missing in Redis")
-                continue
-            }
-            for name in Set(expected.keys).union(stored.keys).sorted() where expected[name] != stored[name] {
-                differences.append(
-                    "\(key): \(name) MySQL \(expected[name] ?? "(none)"), Redis \(stored[name] ?? "(none)")")
-            }
-            let version = try Self.storedVersion(of: key, in: redis)
-            if version != rows.value(versionColumn, row: r) {
-                differences.append(
-                    "\(key): version MySQL \(rows.value(versionColumn, row: r) ?? "NULL"), Redis \(version ?? "(none)")"
-                )
-            }
-        }
+        var options = ClusterVerifier.Options()
+        options.extraKeys = false
+        options.recheckRounds = 0
+        let report = try ClusterVerifier(
+            mappings: [mapping], mysql: mysql, redis: redis, options: options, checkpoint: { nil }
+        ).run()
+        rowsChecked = report.rowsChecked
+        differences = report.differences.map(\.description)
         for key in deletedKeys {
             let reply = try redis.send(RedisCommand("EXISTS", key), key: key)
             if reply.int != 0 { differences.append("\(key): deleted in MySQL, present in Redis") }

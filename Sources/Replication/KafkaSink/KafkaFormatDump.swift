@@ -10,13 +10,14 @@ package enum KafkaFormatDump {
     /// One line per row change of `files` (positions and table filter as in `BinlogDump`).
     package static func run(
         files: [String], format: KafkaConfig.MessageFormat, options: BinlogDump.Options,
-        decompressor: (any BinlogDecompressor)?, now: () -> Date = Date.init, write: (String) -> Void
+        decompressor: (any BinlogDecompressor)?, textConverter: (any TextConverter)? = nil,
+        now: () -> Date = Date.init, write: (String) -> Void
     ) throws(BinlogError) -> Int {
         var count = 0
         let context = KafkaChangeMessage.Context(format: format, processedMS: Int64(now().timeIntervalSince1970 * 1000))
         for (n, path) in files.enumerated() {
             let reader = try BinlogFileReader(path: path)
-            var decoder = EventDecoder(file: reader.fileName, decompressor: decompressor)
+            var decoder = EventDecoder(file: reader.fileName, decompressor: decompressor, textConverter: textConverter)
             let start = n == 0 ? options.startPosition : nil
             let stop = n == files.count - 1 ? options.stopPosition : nil
             var gtid: String?

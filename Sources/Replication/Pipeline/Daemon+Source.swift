@@ -16,21 +16,28 @@ extension MySQLEndpoint {
 }
 
 extension SourceStart {
-    /// Where `sluice run` starts: the resume point when `[source] start` is a `checkpoint-or-*`
-    /// mode and a sink has a checkpoint, else the configured start.
-    package init(config start: SourceConfig.Start, resume: SinkCheckpoint?) throws(SourceError) {
+    /// The configured start when no checkpoint decides it (see `ResumePlan` for a checkpoint).
+    package init(configured start: SourceConfig.Start) throws(SourceError) {
         switch start {
-        case .checkpointOrEarliest, .checkpointOrEnd:
-            if let resume {
-                self = .position(resume.position)
-            } else {
-                self = start == .checkpointOrEarliest ? .earliest : .current
-            }
-        case .earliest: self = .earliest
-        case .end: self = .current
+        case .checkpointOrEarliest, .earliest: self = .earliest
+        case .checkpointOrEnd, .end: self = .current
         case .position(let file, let offset): self = .position(BinlogPosition(file: file, offset: offset))
         case .gtid(let text): self = try SourceStart(parsing: "gtid:\(text)")
         }
+    }
+}
+
+extension BinlogSource {
+    /// The server streamed from, as checkpoints record it (nil before the first connection).
+    package var sourceIdentity: SourceIdentity? {
+        guard let id = serverID, let flavour = serverFlavour else { return nil }
+        return SourceIdentity(serverID: id, serverUUID: serverUUID, flavor: flavour.rawValue)
+    }
+}
+
+extension ServerSettings {
+    package var sourceIdentity: SourceIdentity {
+        SourceIdentity(serverID: serverID, serverUUID: serverUUID, flavor: flavour.rawValue)
     }
 }
 
@@ -38,7 +45,10 @@ extension SourceTransaction {
     /// This transaction (or chunk) as the sinks take it; the changes carry the transaction's
     /// start as their position (for error messages) and their ordinal within it, counted from
     /// `firstOrdinal` (the rows of the transaction's earlier chunks).
-    package func pipelineTransaction(serverID: UInt32, firstOrdinal: Int) -> PipelineTransaction {
+    /// `source` is the server read from, recorded in the checkpoint (guarantee 8).
+    package func pipelineTransaction(
+        serverID: UInt32, firstOrdinal: Int, source: SourceIdentity? = nil
+    ) -> PipelineTransaction {
         let mariadbGTID = gtid.flatMap { MariaDBGTID(parsing: Substring($0)) }
         let rows = changes.enumerated().map { (i, c) in
             Replication.RowChange(
@@ -49,7 +59,8 @@ extension SourceTransaction {
         }
         let cp = checkpoint.map {
             SinkCheckpoint(
-                position: $0.binlog, gtid: $0.mariadbGTID?.description ?? "", commitTime: Int64(timestamp))
+                position: $0.binlog, gtid: $0.mariadbGTID?.description ?? "", commitTime: Int64(timestamp),
+                mysqlGTID: $0.mysqlGTID?.description ?? "", source: source)
         }
         let origin = KafkaChangeMessage.Origin(serverID: serverID, gtid: gtid, timestamp: timestamp, end: end)
         // Credentials in a statement (CREATE USER ... IDENTIFIED BY) never leave the process.

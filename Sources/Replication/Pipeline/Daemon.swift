@@ -23,13 +23,17 @@ package final class Daemon {
         package var takeReload: () -> Bool
         /// The configuration file as it is now.
         package var reloadConfig: () throws -> SluiceConfig
+        /// Under `[ha]`, while this instance waits for the lease: the standby status text.
+        package var standby: (String) -> Void
 
         package init(
             ready: @escaping (String) -> Void = { _ in }, status: @escaping (String) -> Void = { _ in },
             lag: @escaping (Double?) -> Void = { _ in }, stopping: @escaping (String) -> Void = { _ in },
             stopSignal: @escaping () -> String?,
-            takeReload: @escaping () -> Bool = { false }, reloadConfig: @escaping () throws -> SluiceConfig
+            takeReload: @escaping () -> Bool = { false }, reloadConfig: @escaping () throws -> SluiceConfig,
+            standby: @escaping (String) -> Void = { _ in }
         ) {
+            self.standby = standby
             self.ready = ready
             self.status = status
             self.lag = lag
@@ -40,7 +44,7 @@ package final class Daemon {
         }
     }
 
-    private let config: SluiceConfig
+    let config: SluiceConfig
     var logger: Logger
     private let makeLogger: (LogLevel) -> Logger
     let metrics: DaemonMetrics
@@ -61,8 +65,16 @@ package final class Daemon {
     /// Runs until stopped; returns the exit code: 0 stopped by a signal, 3 refused to start by
     /// the startup checks or prerequisites, 1 any other failure.
     package func run(_ hooks: Hooks) -> Int32 {
+        var holder: LeaseHolder?
+        defer { try? holder?.lease.release() }
         do {
-            return try replicate(hooks)
+            if let ha = config.ha {
+                guard let won = try waitForLease(ha, hooks: hooks) else { return 0 }
+                holder = won
+            }
+            return try replicate(hooks, holder: holder)
+        } catch let error as RedisError where error.code == .fenced {
+            return refusedByFence(error, hooks: hooks)
         } catch {
             metrics.error("startup")
             logger.error("sluice run stopped", ["error": "\(error)"])
@@ -71,7 +83,7 @@ package final class Daemon {
         }
     }
 
-    private func replicate(_ hooks: Hooks) throws -> Int32 {
+    private func replicate(_ hooks: Hooks, holder: LeaseHolder?) throws -> Int32 {
         guard let sourceConfig = config.source else { throw DaemonError("the configuration has no [source] section") }
         let endpoint = MySQLEndpoint(config: sourceConfig)
         let settings = try ServerSettings.read(from: MySQLConnection(endpoint))
@@ -100,14 +112,18 @@ package final class Daemon {
             let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
             kafka = (sink, CheckpointStore(client: client, prefix: c.checkpointPrefix))
         }
+        try fence(redis, kafkaCheckpoints: kafka?.checkpoints, holder: holder)
         let redisCheckpoint = try redis.checkpoints.load(sink: redis.name)
         let kafkaCheckpoint = try kafka.flatMap { k in try k.checkpoints.load(sink: k.sink.name) }
         let resume = SinkCheckpoint.resumePoint([redisCheckpoint, kafkaCheckpoint])
-        let start = try SourceStart(config: sourceConfig.start, resume: resume)
+        let plan = try ResumePlan(configured: sourceConfig.start, resume: resume, server: settings.sourceIdentity)
+        let start = plan.start
         logger.info(
             "sluice run starting",
             ["start": "\(start)", "resume": "\(resume.map { "\($0.position)" } ?? "none")", "redis": .string(clusterName),
-             "kafka": .boolean(kafka != nil)])
+             "kafka": .boolean(kafka != nil), "resume_by": .string(plan.basis.rawValue),
+             "checkpoint_server": .string(resume?.source.map { "\($0)" } ?? "unnamed"),
+             "source_server": .string("\(settings.sourceIdentity)")])
         if redis.settings.waitReplicas == 0, redis.applier.client.isCluster {
             logger.warning(
                 "wait_replicas = 0 on [redis.\(clusterName)]: after a master failover the daemon replays only from its last checkpoint, so writes the old master acknowledged but its replica lacked stay lost until the rows change again (set wait_replicas >= 1; docs/daemon.md)"
@@ -135,7 +151,7 @@ package final class Daemon {
         lastCommitted = resume
         return try loop(
             source: makeSource(start), restart: makeSource, origin: start, pipeline: pipeline, hooks: hooks,
-            waitReplicas: redis.settings.waitReplicas)
+            waitReplicas: redis.settings.waitReplicas, holder: holder)
     }
 
     /// `restart` makes a source reading from a new start (after a rewind); `origin` is where the
@@ -144,7 +160,7 @@ package final class Daemon {
     /// status, metrics, readiness and the silence warnings keep going while the source hangs.
     private func loop(
         source first: BinlogSource, restart: (SourceStart) -> BinlogSource, origin start: SourceStart,
-        pipeline: SinkPipeline, hooks: Hooks, waitReplicas: Int
+        pipeline: SinkPipeline, hooks: Hooks, waitReplicas: Int, holder: LeaseHolder?
     ) throws -> Int32 {
         var pump = SourcePump(first, now: Date().timeIntervalSince1970)
         defer { pump.stop() }
@@ -164,14 +180,20 @@ package final class Daemon {
                 break
             }
             if hooks.takeReload() { reload(hooks) }
+            if let reason = holder?.check(now: now) { return stepDown(reason, pipeline: pipeline, hooks: hooks) }
             if let error = pipeline.error {
                 return halt(error, pipeline: pipeline, hooks: hooks)
             }
             if case .current = origin, let at = reading.checkpoint(pump) { origin = .position(at.binlog) }
             if let rewind = pipeline.takeRewind() {
                 let readAt = reading.position(pump).map { "\($0.binlog)" } ?? "none"
+                let server = pump.state.sourceIdentity
                 pump.stop()
-                pump = SourcePump(restart(rewind.target.map { .position($0.position) } ?? origin), now: now)
+                let target = try rewind.target.map { t throws(DaemonError) in
+                    try server.map { s throws(DaemonError) in try ResumePlan(resume: t, server: s).start }
+                        ?? .position(t.position)
+                }
+                pump = SourcePump(restart(target ?? origin), now: now)
                 reading = SourceReading()
                 ordinal = 0
                 lastCommitted = pipeline.committed
@@ -183,7 +205,7 @@ package final class Daemon {
                 if let taken = pump.take(until: Date(timeIntervalSince1970: now + 0.25)) {
                     reading.took(taken)
                     let serverID = pump.state.serverID
-                    if let code = handle(taken.transaction, serverID: serverID, pipeline: pipeline, hooks: hooks) {
+                    if let code = handle(taken, serverID: serverID, pipeline: pipeline, hooks: hooks) {
                         return code
                     }
                 } else if let error = pump.error {
@@ -268,9 +290,10 @@ package final class Daemon {
     }
 
     /// Counts, logs and submits one transaction (or chunk); an exit code when the pipeline failed.
-    private func handle(_ t: SourceTransaction, serverID: UInt32?, pipeline: SinkPipeline, hooks: Hooks) -> Int32? {
+    private func handle(_ taken: SourcePump.Item, serverID: UInt32?, pipeline: SinkPipeline, hooks: Hooks) -> Int32? {
+        let t = taken.transaction
         if t.chunk == 0 { ordinal = 0 }
-        let item = t.pipelineTransaction(serverID: serverID ?? 0, firstOrdinal: ordinal)
+        let item = t.pipelineTransaction(serverID: serverID ?? 0, firstOrdinal: ordinal, source: taken.source)
         ordinal += t.changes.count
         metrics.count(t)
         if let statement = t.statement {

@@ -14,6 +14,7 @@ package final class DaemonReadiness: @unchecked Sendable {
     private let lock = NSLock()
     private var lag: Double?
     private var stopped: String?
+    private var standbyText: String?
     private var lastReport: Date
     private let stallSeconds: Double
 
@@ -27,8 +28,17 @@ package final class DaemonReadiness: @unchecked Sendable {
         sourceLag.map { max($0, sinksHeld.max() ?? 0) }
     }
 
+    /// Under `[ha]`, waiting for the lease: not ready (with `text`), and healthy while it reports.
+    package func standby(_ text: String, now: Date = Date()) {
+        locked {
+            standbyText = text
+            lastReport = now
+        }
+    }
+
     package func update(lag: Double?, now: Date = Date()) {
         locked {
+            standbyText = nil
             self.lag = lag
             lastReport = now
         }
@@ -42,6 +52,7 @@ package final class DaemonReadiness: @unchecked Sendable {
     package var readiness: Readiness {
         locked {
             if let stopped { return .notReady(stopped) }
+            if let standbyText { return .notReady(standbyText) }
             guard let lag else { return .notReady("no event read from the source yet") }
             return .lagging(seconds: lag)
         }

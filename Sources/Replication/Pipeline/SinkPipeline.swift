@@ -331,6 +331,9 @@ package final class SinkPipeline: @unchecked Sendable {
                     log(.error, "sink \(sink.name): \(error); stopping (the checkpoint stays before this transaction)")
                     fail(error)
                     return
+                } catch let error as RedisError where error.code == .fenced {
+                    fenced(error, sink: sink.name)
+                    return
                 } catch {
                     metrics?.error("redis_apply")
                     if let line = report.failed(error) { log(.warning, line) }
@@ -360,6 +363,14 @@ package final class SinkPipeline: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
             }
         }
+    }
+
+    /// A write refused by the fence (guarantee 7): another instance holds the lease. Never
+    /// retried; the pipeline stops and the daemon steps down.
+    private func fenced(_ error: RedisError, sink: String) {
+        metrics?.error("fenced")
+        log(.error, "sink \(sink): write refused by the fence, another instance holds the lease; stepping down: \(error)")
+        fail(error)
     }
 
     private func runKafka(_ sink: KafkaSink, _ store: CheckpointStore, _ queue: BoundedQueue<Item>) {
@@ -392,6 +403,9 @@ package final class SinkPipeline: @unchecked Sendable {
                         try store.store(checkpoint, sink: sink.name)
                         if let line = report.succeeded() { log(.notice, line) }
                         break
+                    } catch where error.code == .fenced {
+                        fenced(error, sink: sink.name)
+                        return
                     } catch {
                         metrics?.error("checkpoint")
                         if let line = report.failed(error) { log(.warning, line) }

@@ -16,11 +16,14 @@ final class SourcePump: @unchecked Sendable {
         var transaction: SourceTransaction
         var checkpoint: SourceCheckpoint?
         var position: SourceCheckpoint?
+        /// The server the transaction was read from, as checkpoints record it (guarantee 8).
+        var source: SourceIdentity?
     }
 
     /// What the reader last saw, for the loop's status, metrics and silence watch.
     struct State {
         var serverID: UInt32?
+        var sourceIdentity: SourceIdentity?
         var lagTracker = LagTracker()
         var bytesBehind: UInt64?
         var eventCounts: [UInt8: Int] = [:]
@@ -80,7 +83,9 @@ final class SourcePump: @unchecked Sendable {
                 let bytes = measure ? source.lag(measureBytes: true).bytesBehind : nil
                 publish(source, bytes: bytes, handingOut: transaction != nil)
                 guard let transaction else { continue }
-                let item = Item(transaction: transaction, checkpoint: source.checkpoint, position: source.position)
+                let item = Item(
+                    transaction: transaction, checkpoint: source.checkpoint, position: source.position,
+                    source: source.sourceIdentity)
                 locked { published.pushing = true }
                 let pushed = queue.push(item)
                 let resumed = Date().timeIntervalSince1970
@@ -100,6 +105,7 @@ final class SourcePump: @unchecked Sendable {
     private func publish(_ source: BinlogSource, bytes: UInt64?, handingOut: Bool) {
         locked {
             published.serverID = source.serverID
+            published.sourceIdentity = source.sourceIdentity
             published.lagTracker = source.lagTracker
             if let bytes { published.bytesBehind = bytes }
             published.eventCounts = source.eventCounts

@@ -48,6 +48,7 @@ extension LagStatus {
         if let dr = config.drApply {
             rows.append(drRow(config: config, dr: dr, now: now, fetchWaitSeconds: fetchWaitSeconds))
         }
+        if let row = haRow(config: config) { rows.append(row) }
         var status = LagStatus(rows: rows, maxSeconds: Double(config.lag.maxSeconds), maxBytes: UInt64(max(0, config.lag.maxBytes)))
         status.judge()
         return status
@@ -125,7 +126,7 @@ extension LagStatus {
     /// Each partition's high watermark, from fetch responses: the partitions are assigned at their
     /// stored offsets and polled until every one has been fetched (ListOffsets answers are not
     /// trusted; see docs/dr.md). Throws when a partition was not fetched within `waitSeconds`.
-    private static func topicEnds(config: SluiceConfig, dr: DRApplyConfig, offsets: DROffsets,
+    package static func topicEnds(config: SluiceConfig, dr: DRApplyConfig, offsets: DROffsets,
                                   waitSeconds: Double) throws -> [DROffsets.Partition: Int64] {
         var properties = config.kafka.clientProperties
         properties["group.id"] = dr.groupID

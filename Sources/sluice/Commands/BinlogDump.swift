@@ -46,11 +46,13 @@ enum BinlogDumpCommand {
         let out = BufferedOutput(console: invocation.console)
         if let kafkaFormat {
             _ = try KafkaFormatDump.run(
-                files: files, format: kafkaFormat, options: options, decompressor: ZlibDecompressor()) { out.line($0) }
+                files: files, format: kafkaFormat, options: options, decompressor: ZlibDecompressor(),
+                textConverter: IconvTextConverter()) { out.line($0) }
             out.flush()
             return .success
         }
-        let summary = try BinlogDump(options: options, decompressor: ZlibDecompressor()).run(files: files) { out.line($0) }
+        let dump = BinlogDump(options: options, decompressor: ZlibDecompressor(), textConverter: IconvTextConverter())
+        let summary = try dump.run(files: files) { out.line($0) }
         out.flush()
         if !summary.unknown.isEmpty {
             let list = summary.unknown.sorted { $0.key < $1.key }.map { "\(EventType.name(of: $0.key)) x\($0.value)" }

@@ -35,6 +35,17 @@ enum Registry {
         RunCommand.command,
         DemoCommand.command,
         BenchE2ECommand.command,
+        BenchSnapshotCommand.command,
+        SnapshotCommand.command,
+        VerifyCommand.command,
+        ResyncCommand.command,
+        CheckpointShowCommand.command,
+        CheckpointSetCommand.command,
+        LedgerCommands.initialize,
+        LedgerCommands.recover,
+        LedgerCommands.serve,
+        JournalShowCommand.command,
+        LedgerBenchCommand.command,
     ]
 
     /// One-line descriptions of command groups, by path.
@@ -42,6 +53,9 @@ enum Registry {
         "config": "Work with the configuration file",
         "bench": "Measure throughput of sluice's parts on this machine",
         "binlog": "Read binlog files",
+        "checkpoint": "Show or move the sinks' checkpoints",
+        "ledger": "The companion write path: XA transfers across MySQL shards (docs/ledger.md)",
+        "journal": "Read the ledger's journal",
     ]
 
     static let tool = CommandLineTool(

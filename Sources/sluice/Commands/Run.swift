@@ -54,6 +54,10 @@ enum RunCommand {
                     case .success(let loaded): return loaded.config
                     case .failure(let errors): throw errors
                     }
+                },
+                standby: { text in
+                    state.standby(text)
+                    runtime.status(text)
                 }))
         return code == 0 ? .success : code == 3 ? .lagging : .failure
     }

@@ -15,6 +15,10 @@ public struct SluiceConfig: Sendable, Equatable {
     public var lag: LagConfig
     public var log: LogConfig
     public var daemon: DaemonConfig
+    /// The companion write path (`sluice ledger`); absent when this host doesn't run one.
+    public var ledger: LedgerConfig?
+    /// Active/standby `sluice run`; absent: this instance always runs (no lease).
+    public var ha: HAConfig?
 
     /// The `[redis.NAME]` cluster.
     public func redis(named name: String) -> RedisConfig? { redis.first { $0.name == name } }
@@ -68,6 +72,25 @@ public struct SluiceConfig: Sendable, Equatable {
             Loaded(config: config, effective: reader.effective.render().trimmingCharacters(in: .newlines) + "\n"))
     }
 
+    /// `version = "binlog"` (the default) derives versions from the MariaDB GTID, whose sequence per
+    /// domain keeps rising across rotation and failover. A MySQL GTID (`uuid:n`) counts per server
+    /// UUID and restarts on a promoted replica, and binlog file:offset restarts with the new
+    /// primary's files, so no binlog-derived version of a MySQL source stays monotonic across a
+    /// failover: refused for `flavor = "mysql"` (with `"auto"` the daemon refuses at the first
+    /// row, MappingError.noBinlogVersion).
+    private static func refuseBinlogVersions(_ mappings: [TableReader]) {
+        for reader in mappings {
+            let value = reader.raw("version")
+            guard value == nil || value?.content == .string("binlog") else { continue }
+            reader.badValue(
+                "version",
+                "\(value == nil ? "defaults to" : "is") \"binlog\", which needs MariaDB GTIDs (a sequence that keeps "
+                    + "rising across binlog rotation and failover); with a MySQL source (flavor = \"mysql\") GTIDs restart "
+                    + "on a promoted replica, so versions could go back and changes be refused: set version = \"column\" "
+                    + "with version_column naming the table's optimistic-lock column")
+        }
+    }
+
     private static func read(_ root: TableReader) -> SluiceConfig? {
         var source: SourceConfig?
         if root.has("source") {
@@ -104,6 +127,7 @@ public struct SluiceConfig: Sendable, Equatable {
         let kafka = root.section("kafka") { KafkaConfig(
                 $0, consumedByDR: drReader != nil,
                 hashMasks: mappings.contains { $0.kafkaMaskColumns.contains { $0.rule == .hash } }) }
+        if source?.flavor == .mysql { refuseBinlogVersions(mappingReaders) }
 
         var drApply: DRApplyConfig?
         if let drReader, let drCluster {
@@ -112,7 +136,7 @@ public struct SluiceConfig: Sendable, Equatable {
             root.attach("dr_apply", drReader)
         }
 
-        if !root.has("source"), drReader == nil {
+        if !root.has("source"), drReader == nil, !root.has("ledger") {
             root.context.error(
                 .missingRequired, line: 0, keyPath: "",
                 "nothing to run: configure [source] (the binlog daemon) and/or [dr_apply] (the DR applier)")
@@ -122,10 +146,23 @@ public struct SluiceConfig: Sendable, Equatable {
         let lag = root.section("lag", LagConfig.init)
         let log = root.section("log", LogConfig.init)
         let daemon = root.section("daemon", DaemonConfig.init)
+        var ledger: LedgerConfig?
+        if root.has("ledger") {
+            ledger = root.section("ledger") { LedgerConfig($0, clusterNames: clusterNames) }
+        } else {
+            _ = root.raw("ledger")
+        }
+
+        var ha: HAConfig?
+        if root.has("ha") {
+            ha = root.section("ha") { HAConfig($0, clusterNames: clusterNames) }
+        } else {
+            _ = root.raw("ha")
+        }
 
         if root.has("source"), source == nil { return nil }
         return SluiceConfig(
             source: source, filter: filter, mappings: mappings, redis: redis, kafka: kafka,
-            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon)
+            drApply: drApply, metrics: metrics, lag: lag, log: log, daemon: daemon, ledger: ledger, ha: ha)
     }
 }

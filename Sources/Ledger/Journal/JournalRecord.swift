@@ -1,0 +1,209 @@
+/// One journal record. The journal is the coordinator log of the transfer protocol: a transfer's
+/// commit decision is durable exactly when its `decision` record is fsync'd; `completed` records
+/// (written through to Redis) ride along with the next fsync and only save recovery work.
+package struct JournalRecord: Sendable, Equatable {
+    package enum Body: Sendable, Equatable {
+        /// Commit `transferID` on `shards` (the XA branches prepared). Presumed abort: a transfer
+        /// without this record is rolled back by recovery.
+        case decision(JournalDecision)
+        /// Both accounts of `transferID` were written through to Redis after every shard committed.
+        case completed(transferID: String)
+    }
+
+    /// Gapless from 1, across segments.
+    package let sequence: UInt64
+    /// Reserved for the hash chain (issue 13 fills it with the previous record's hash and signs
+    /// it); empty today. It is inside the checksummed payload, so it needs no format change.
+    package let chain: [UInt8]
+    package let body: Body
+
+    package init(sequence: UInt64, chain: [UInt8] = [], body: Body) {
+        self.sequence = sequence
+        self.chain = chain
+        self.body = body
+    }
+}
+
+/// The commit decision for one transfer: enough to re-run its write-through and answer its
+/// idempotency key.
+package struct JournalDecision: Sendable, Equatable {
+    package var transferID: String
+    package var idempotencyKey: String
+    package var from: Int64
+    package var to: Int64
+    package var amountMinor: Int64
+    /// Shard indexes holding a prepared branch, ascending.
+    package var shards: [Int]
+
+    package init(transferID: String, idempotencyKey: String, from: Int64, to: Int64, amountMinor: Int64, shards: [Int])
+    {
+        self.transferID = transferID
+        self.idempotencyKey = idempotencyKey
+        self.from = from
+        self.to = to
+        self.amountMinor = amountMinor
+        self.shards = shards
+    }
+}
+
+/// Why a journal could not be read or written; names the segment file and byte offset.
+package struct JournalError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable, Equatable {
+        /// A bad record with valid bytes after it, a sequence gap, or damage in a sealed segment:
+        /// never truncated, an operator must look.
+        case corrupt
+        /// A directory, open, write, fsync or truncate failure.
+        case io
+        /// The journal stopped after an I/O failure (fail-stop); nothing more is accepted.
+        case stopped
+        /// Another process holds the journal.
+        case locked
+    }
+
+    package let code: Code
+    package let file: String
+    package let offset: Int
+    package let message: String
+
+    package init(_ code: Code, file: String, offset: Int = 0, _ message: String) {
+        self.code = code
+        self.file = file
+        self.offset = offset
+        self.message = message
+    }
+
+    package var description: String { "journal \(file) at byte \(offset): \(message) [\(code.rawValue)]" }
+}
+
+/// The frame: `length u32 LE` (of the payload), `crc32c u32 LE` (of the payload), payload =
+/// `sequence u64 LE`, `chain length u8` + chain bytes, `kind u8`, then the body's fields (strings
+/// as `u16 LE length` + UTF-8, integers little-endian).
+package enum JournalFrame {
+    package static let headerBytes = 8
+    /// No record is larger: a length above it is damage, not a record.
+    package static let maxPayloadBytes = 64 * 1024
+
+    package static func encode(_ record: JournalRecord) -> [UInt8] {
+        var payload = ByteWriter()
+        payload.u64(record.sequence)
+        payload.u8(UInt8(clamping: record.chain.count))
+        payload.bytes(record.chain.prefix(255))
+        switch record.body {
+        case .decision(let d):
+            payload.u8(1)
+            payload.string(d.transferID)
+            payload.string(d.idempotencyKey)
+            payload.u64(UInt64(bitPattern: d.from))
+            payload.u64(UInt64(bitPattern: d.to))
+            payload.u64(UInt64(bitPattern: d.amountMinor))
+            payload.u8(UInt8(clamping: d.shards.count))
+            for shard in d.shards { payload.u8(UInt8(clamping: shard)) }
+        case .completed(let id):
+            payload.u8(2)
+            payload.string(id)
+        }
+        var frame = ByteWriter()
+        frame.u32(UInt32(payload.data.count))
+        frame.u32(CRC32C.checksum(payload.data))
+        frame.bytes(payload.data)
+        return frame.data
+    }
+
+    /// Decodes a payload whose checksum already matched.
+    package static func decodePayload(_ payload: ArraySlice<UInt8>) throws(FieldError) -> JournalRecord {
+        var r = ByteCursor(payload)
+        let sequence = try r.u64("sequence")
+        let chainLength = Int(try r.u8("chain length"))
+        let chain = try r.bytes(chainLength, "chain")
+        let kind = try r.u8("kind")
+        let body: JournalRecord.Body
+        switch kind {
+        case 1:
+            let id = try r.string("transfer id")
+            let key = try r.string("idempotency key")
+            let from = Int64(bitPattern: try r.u64("from"))
+            let to = Int64(bitPattern: try r.u64("to"))
+            let amount = Int64(bitPattern: try r.u64("amount"))
+            let count = Int(try r.u8("shard count"))
+            var shards: [Int] = []
+            for _ in 0..<count { shards.append(Int(try r.u8("shard"))) }
+            body = .decision(
+                JournalDecision(transferID: id, idempotencyKey: key, from: from, to: to, amountMinor: amount, shards: shards))
+        case 2:
+            body = .completed(transferID: try r.string("transfer id"))
+        default:
+            throw FieldError("kind", "unknown record kind \(kind)")
+        }
+        guard r.isAtEnd else { throw FieldError("payload", "\(r.remaining) byte(s) left over after the record") }
+        return JournalRecord(sequence: sequence, chain: chain, body: body)
+    }
+}
+
+/// A field that could not be read from a payload.
+package struct FieldError: Error, Sendable, Equatable {
+    package let field: String
+    package let message: String
+    init(_ field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+}
+
+struct ByteWriter {
+    var data: [UInt8] = []
+    mutating func u8(_ v: UInt8) { data.append(v) }
+    mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+    mutating func bytes<C: Collection>(_ b: C) where C.Element == UInt8 { data.append(contentsOf: b) }
+    mutating func string(_ s: String) {
+        let utf8 = Array(s.utf8.prefix(Int(UInt16.max)))
+        u16(UInt16(utf8.count))
+        data.append(contentsOf: utf8)
+    }
+}
+
+/// Bounds-checked little-endian reads; a short read throws and leaves the cursor where it was.
+struct ByteCursor {
+    private let bytes: ArraySlice<UInt8>
+    private var index: Int
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        index = bytes.startIndex
+    }
+
+    var remaining: Int { bytes.endIndex - index }
+    var isAtEnd: Bool { index == bytes.endIndex }
+
+    mutating func bytes(_ count: Int, _ field: String) throws(FieldError) -> [UInt8] {
+        guard count >= 0, remaining >= count else {
+            throw FieldError(field, "expected \(count) byte(s), had \(remaining)")
+        }
+        defer { index += count }
+        return Array(bytes[index..<index + count])
+    }
+
+    mutating func u8(_ field: String) throws(FieldError) -> UInt8 { try bytes(1, field)[0] }
+
+    mutating func uint(_ width: Int, _ field: String) throws(FieldError) -> UInt64 {
+        let raw = try bytes(width, field)
+        var value: UInt64 = 0
+        for (shift, byte) in raw.enumerated() { value |= UInt64(byte) << (8 * UInt64(shift)) }
+        return value
+    }
+
+    mutating func u32(_ field: String) throws(FieldError) -> UInt32 { UInt32(try uint(4, field)) }
+    mutating func u64(_ field: String) throws(FieldError) -> UInt64 { try uint(8, field) }
+
+    mutating func string(_ field: String) throws(FieldError) -> String {
+        let start = index
+        let length = Int(try uint(2, field + " length"))
+        do {
+            return String(decoding: try bytes(length, field), as: UTF8.self)
+        } catch {
+            index = start
+            throw error
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Ledger module: see ../shared/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,50 @@
+import Ops
+
+/// The ledger's cells of the metrics catalogue (`SluiceMetrics.ledger*`), made once from a
+/// registry; every recording is a lock-free-ish cell update, never an allocation per request.
+package struct LedgerMetrics: Sendable {
+    let transfers: [String: Counter]
+    let transferSeconds: Histogram
+    let xa: [String: Counter]
+    let fsyncSeconds: Histogram
+    let recordsPerFsync: Histogram
+    package let inDoubt: Gauge
+
+    static let outcomes = ["created", "replayed", "conflict", "refused", "unavailable", "pending"]
+    static let xaKinds = ["commit", "rollback", "resolved_commit", "resolved_rollback"]
+
+    package init(registry: MetricsRegistry) throws(MetricsError) {
+        var transfers: [String: Counter] = [:]
+        for kind in Self.outcomes { transfers[kind] = try registry.counter(SluiceMetrics.ledgerTransfers, [.kind: kind]) }
+        var xa: [String: Counter] = [:]
+        for kind in Self.xaKinds { xa[kind] = try registry.counter(SluiceMetrics.ledgerXA, [.kind: kind]) }
+        self.transfers = transfers
+        self.xa = xa
+        transferSeconds = try registry.histogram(SluiceMetrics.ledgerTransferSeconds)
+        fsyncSeconds = try registry.histogram(SluiceMetrics.ledgerJournalFsyncSeconds)
+        recordsPerFsync = try registry.histogram(SluiceMetrics.ledgerJournalRecordsPerFsync)
+        inDoubt = try registry.gauge(SluiceMetrics.ledgerInDoubt)
+    }
+
+    func answered(_ answer: TransferAnswer, seconds: Double) {
+        let kind: String
+        switch answer {
+        case .created: kind = "created"
+        case .replayed: kind = "replayed"
+        case .conflict: kind = "conflict"
+        case .refused: kind = "refused"
+        case .unavailable: kind = "unavailable"
+        case .pending: kind = "pending"
+        }
+        transfers[kind]?.increment()
+        transferSeconds.observe(seconds)
+    }
+
+    func xa(_ kind: String, count: Int = 1) { xa[kind]?.increment(by: UInt64(count)) }
+
+    /// For `Journal`'s `onFsync`.
+    func fsynced(seconds: Double, records: Int) {
+        fsyncSeconds.observe(seconds)
+        recordsPerFsync.observe(Double(records))
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import MySQLSource
+import Ops
+
+/// XA branches the serving coordinator could not finish on the spot (a shard lost in the middle):
+/// a prepared branch outlives its connection and holds its row locks until someone commits or
+/// rolls it back. The serving process retries them every `interval` on fresh connections, so it
+/// does not wait for the next `ledger recover`:
+/// - a commit (the decision is durable) is retried until the shard answers, then the transfer
+///   is written through;
+/// - a rollback (no decision) likewise;
+/// - "unknown XID" (XAER_NOTA, 1397) means the branch is already resolved (e.g. the shard
+///   committed it but its answer was lost): done.
+package final class Resolver: @unchecked Sendable {
+    package struct Item: Sendable, Equatable {
+        package let shard: Int
+        package let xid: XID
+        package let commit: Bool
+        /// The transfer's accounts, written through after a commit.
+        package let accounts: [Int64]
+    }
+
+    private let lock = NSLock()
+    private var items: [Item] = []
+
+    package init() {}
+
+    package func add(_ item: Item) { lock.withLock { if !items.contains(item) { items.append(item) } } }
+
+    package var pending: [Item] { lock.withLock { items } }
+
+    /// One pass; returns what is still pending.
+    @discardableResult
+    package func pass(_ service: LedgerService, logger: Logger) -> Int {
+        for item in pending {
+            let verb = item.commit ? "XA COMMIT" : "XA ROLLBACK"
+            do {
+                _ = try service.shards[item.shard].with { connection throws(MySQLError) in
+                    try connection.execute("\(verb) \(item.xid.sql)")
+                }
+            } catch where error.code == 1397 {
+                // Already resolved.
+            } catch {
+                continue
+            }
+            lock.withLock { items.removeAll { $0 == item } }
+            service.metrics?.xa(item.commit ? "resolved_commit" : "resolved_rollback")
+            logger.log(.notice, "ledger: in-doubt branch resolved", [
+                "xid": .string(item.xid.description), "action": .string(item.commit ? "commit" : "rollback"),
+            ])
+            if item.commit, let writeThrough = service.writeThrough {
+                let accounts = item.accounts.compactMap { try? service.account($0) }
+                if (try? writeThrough.apply(accounts)) != nil {
+                    _ = try? service.journal.append(.completed(transferID: item.xid.gtrid), durable: false)
+                }
+            }
+        }
+        return pending.count
+    }
+
+    /// Runs `pass` every `interval` on a background thread until `isStopping`.
+    package func start(
+        _ service: LedgerService, logger: Logger, interval: Double = 0.5, isStopping: @escaping @Sendable () -> Bool
+    ) {
+        let thread = Thread { [self] in
+            while !isStopping() {
+                Thread.sleep(forTimeInterval: interval)
+                pass(service, logger: logger)
+            }
+        }
+        thread.name = "sluice-ledger-resolver"
+        thread.start()
+    }
+}

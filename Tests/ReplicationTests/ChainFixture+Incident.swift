@@ -1,0 +1,28 @@
+import Foundation
+import RedisCluster
+import TestSupport
+import XCTest
+
+/// What the incident-command tests add to `ChainFixture`: running a `sluice` command to its end
+/// with the run config, its JSON last line, and the cluster's key count.
+extension ChainFixture {
+    /// `sluice ARGS --config <run config>`, its exit status and output (stdout and stderr).
+    func sluice(_ args: [String], timeout: Double = 120) throws -> (status: Int32, output: String) {
+        try folder.run(
+            service: "sluice-\(args[0])", executable: executable, arguments: args + ["--config", runConfigPath],
+            workingDirectory: folder.path, logPath: folder.path + "/\(args[0]).log", timeout: timeout)
+    }
+
+    func lastJSON(_ output: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let last = output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let object = try? JSONSerialization.jsonObject(with: Data(last.utf8))
+        return try XCTUnwrap(object as? [String: Any], "no JSON line in: \(output)", file: file, line: line)
+    }
+
+    /// Keys in the cluster (every master's DBSIZE).
+    func keyCount(_ redis: RedisClusterClient) throws -> Int64 {
+        var total: Int64 = 0
+        for node in redis.masters { total += try redis.connection(to: node).command(RedisCommand("DBSIZE")).int ?? 0 }
+        return total
+    }
+}
