@@ -21,6 +21,9 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        // TLS to Redis (hiredis 0.14 has none).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
 
         // Pure decoder: Foundation only.
         .target(name: "Binlog", path: "Sources/Binlog"),
@@ -28,7 +31,7 @@ let package = Package(
         .target(name: "BinlogCompression", dependencies: ["Binlog", "CZlib", "CZstd"], path: "Sources/BinlogCompression"),
 
         .target(name: "MySQLSource", dependencies: ["Binlog", "BinlogCompression", "CMariaDB"], path: "Sources/MySQLSource"),
-        .target(name: "RedisCluster", dependencies: ["CHiredis"], path: "Sources/RedisCluster"),
+        .target(name: "RedisCluster", dependencies: ["CHiredis", "COpenSSL"], path: "Sources/RedisCluster"),
         .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Sources/Kafka"),
         .target(name: "Ops", path: "Sources/Ops"),
         .target(name: "Replication",

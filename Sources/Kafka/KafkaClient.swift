@@ -13,31 +13,24 @@ final class KafkaClient {
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError(RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE, context: "rd_kafka_conf_new")
         }
-        var errorText = [CChar](repeating: 0, count: 512)
-        for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
-            let result = rd_kafka_conf_set(conf, name, value, &errorText, errorText.count)
-            if result != RD_KAFKA_CONF_OK {
-                rd_kafka_conf_destroy(conf)
-                throw KafkaError(
-                    RD_KAFKA_RESP_ERR__INVALID_ARG, message: Self.text(errorText), context: "setting \(name)")
-            }
+        do {
+            try KafkaLibrary.set(settings, on: conf)
+        } catch {
+            rd_kafka_conf_destroy(conf)
+            throw error
         }
+        var errorText = [CChar](repeating: 0, count: 512)
         configure(conf)
         // On success rd_kafka_new takes the conf; on failure it stays ours.
         guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
-            throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: Self.text(errorText), context: "rd_kafka_new")
+            throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: KafkaLibrary.text(errorText), context: "rd_kafka_new")
         }
         self.handle = handle
     }
 
     deinit {
         rd_kafka_destroy(handle)
-    }
-
-    /// The NUL-terminated text librdkafka wrote into an error buffer.
-    private static func text(_ buffer: [CChar]) -> String {
-        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Asks a broker for the cluster's brokers and all topics with their partition counts.

@@ -27,6 +27,34 @@ package enum KafkaLibrary {
     }
 }
 
+extension KafkaLibrary {
+    /// Sets each of `settings` on a fresh librdkafka configuration, in key order: librdkafka's own
+    /// check of names and values (the first refused one throws, its key in `context`).
+    package static func validate(_ settings: [String: String]) throws(KafkaError) {
+        guard let conf = rd_kafka_conf_new() else {
+            throw KafkaError(RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE, context: "rd_kafka_conf_new")
+        }
+        defer { rd_kafka_conf_destroy(conf) }
+        try set(settings, on: conf)
+    }
+
+    /// Sets `settings` on `conf` in key order; the first one librdkafka refuses throws with its
+    /// explanation and the key.
+    static func set(_ settings: [String: String], on conf: OpaquePointer) throws(KafkaError) {
+        var errorText = [CChar](repeating: 0, count: 512)
+        for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
+            guard rd_kafka_conf_set(conf, name, value, &errorText, errorText.count) == RD_KAFKA_CONF_OK else {
+                throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: text(errorText), context: "setting \(name)")
+            }
+        }
+    }
+
+    /// The NUL-terminated text librdkafka wrote into an error buffer.
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
 /// The process loaded a librdkafka older than the one sluice is tested with.
 package struct KafkaLibraryTooOld: Error, Sendable, Equatable, CustomStringConvertible {
     package let loaded: String

@@ -1,6 +1,7 @@
 import CHiredis
 
-/// One TCP connection to one Redis node through hiredis. Owns its `redisContext` and frees it in
+/// One TCP connection to one Redis node through hiredis (with `RedisOptions.tls`, the bytes go
+/// through OpenSSL: `RedisTLSChannel`). Owns its `redisContext` and frees it in
 /// `deinit`. Not for concurrent use: one thread at a time (the cluster client guarantees this by
 /// giving each node's connection to a single worker per round). Once a read or write fails the
 /// connection is `broken` and every later call throws; the owner replaces it.
@@ -8,6 +9,7 @@ public final class RedisConnection: @unchecked Sendable {
     public let endpoint: RedisEndpoint
     private let context: UnsafeMutablePointer<redisContext>
     public private(set) var broken = false
+    private var tls: RedisTLSChannel?
 
     public init(endpoint: RedisEndpoint, options: RedisOptions) throws(RedisError) {
         self.endpoint = endpoint
@@ -27,6 +29,10 @@ public final class RedisConnection: @unchecked Sendable {
                 .connect, "setting the command timeout failed: \(Self.errorString(ctx))", node: endpoint.description)
         }
         _ = redisEnableKeepAlive(ctx)
+        if let settings = options.tls {
+            tls = try RedisTLSChannel(
+                descriptor: ctx.pointee.fd, host: endpoint.host, settings: settings, node: endpoint.description)
+        }
         if let password = options.password {
             var auth = RedisCommand("AUTH")
             if let user = options.username { auth.append(user) }
@@ -39,7 +45,10 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    deinit { redisFree(context) }
+    deinit {
+        tls = nil  // the TLS session goes before the socket it runs on
+        redisFree(context)
+    }
 
     /// Sends one command and waits for its reply. Error replies are returned, not thrown; only a
     /// broken connection or a timeout throws.
@@ -80,7 +89,11 @@ public final class RedisConnection: @unchecked Sendable {
                 }
                 return argv.withUnsafeMutableBufferPointer { av in
                     lengths.withUnsafeBufferPointer { lens in
-                        redisAppendCommandArgv(context, Int32(argc), av.baseAddress, lens.baseAddress)
+                        if let tls {
+                            return tls.append(argc: Int32(argc), argv: av.baseAddress, lengths: lens.baseAddress)
+                                ? REDIS_OK : REDIS_ERR
+                        }
+                        return redisAppendCommandArgv(context, Int32(argc), av.baseAddress, lens.baseAddress)
                     }
                 }
             }
@@ -95,7 +108,16 @@ public final class RedisConnection: @unchecked Sendable {
     private func readReply(for command: RedisCommand) throws(RedisError) -> RedisReply {
         guard !broken else { throw RedisError(.io, "connection is broken", node: endpoint.description) }
         var raw: UnsafeMutableRawPointer? = nil
-        let rc = redisGetReply(context, &raw)
+        if let tls {
+            do {
+                raw = try tls.readReply()
+            } catch {
+                broken = true
+                throw RedisError(
+                    error.code, "reading the reply to \(command.name) failed: \(error.message)", node: endpoint.description)
+            }
+        }
+        let rc = raw == nil ? redisGetReply(context, &raw) : REDIS_OK
         guard rc == REDIS_OK, let raw else {
             broken = true
             throw RedisError(

@@ -36,11 +36,14 @@ public struct RedisOptions: Sendable, Equatable {
     public var password: String?
     /// Bounded retries for MOVED/ASK/TRYAGAIN/CLUSTERDOWN/connection loss.
     public var retry: RetryPolicy
+    /// TLS to every node; nil: plain TCP.
+    public var tls: RedisTLS?
 
     public init(
         connectTimeout: Double = 2, commandTimeout: Double = 5, username: String? = nil,
-        password: String? = nil, retry: RetryPolicy = RetryPolicy()
+        password: String? = nil, retry: RetryPolicy = RetryPolicy(), tls: RedisTLS? = nil
     ) {
+        self.tls = tls
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.username = username

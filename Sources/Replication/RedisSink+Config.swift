@@ -6,7 +6,21 @@ extension RedisOptions {
     public init(config c: RedisConfig) {
         self.init(
             connectTimeout: Double(c.connectTimeoutMS) / 1000, commandTimeout: Double(c.commandTimeoutMS) / 1000,
-            username: c.user, password: c.password?.revealed)
+            username: c.user, password: c.password?.revealed, tls: RedisTLS(config: c.tls))
+    }
+}
+
+extension RedisTLS {
+    /// nil when `[redis.NAME.tls] mode` is "disabled".
+    public init?(config tls: ClientTLS) {
+        let mode: Mode
+        switch tls.mode {
+        case .disabled: return nil
+        case .required: mode = .required
+        case .verifyCA: mode = .verifyCA
+        case .verifyIdentity: mode = .verifyIdentity
+        }
+        self.init(mode: mode, ca: tls.files.ca, cert: tls.files.cert, key: tls.files.key)
     }
 }
 

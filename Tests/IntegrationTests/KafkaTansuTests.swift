@@ -15,6 +15,28 @@ final class KafkaTansuTests: XCTestCase {
         folder?.close()
     }
 
+    /// `[kafka] create_topics`: the admin API creates the missing topics with the partitions
+    /// asked for, leaves an existing one as it is, and a refused request names the topic.
+    func testCreateTopicsMakesOnlyTheMissingOnes() throws {
+        try broker.createTopic("existing", partitions: 2)
+        let settings = ["bootstrap.servers": broker.bootstrapServers]
+        let created = try KafkaTopics.create(
+            ["sluice.shop.items", "sluice.shop.orders", "existing"], partitions: 4, replicationFactor: 1,
+            settings: settings)
+        XCTAssertEqual(created.sorted(), ["sluice.shop.items", "sluice.shop.orders"])
+        let metadata = try KafkaProducer(settings: settings).metadata()
+        XCTAssertEqual(metadata.topic("sluice.shop.items")?.partitionCount, 4)
+        XCTAssertEqual(metadata.topic("sluice.shop.orders")?.partitionCount, 4)
+        XCTAssertEqual(metadata.topic("existing")?.partitionCount, 2, "an existing topic is left alone")
+        XCTAssertEqual(
+            try KafkaTopics.create(["sluice.shop.items"], partitions: 4, replicationFactor: 1, settings: settings), [])
+        XCTAssertThrowsError(
+            try KafkaTopics.create(["sluice.shop.none"], partitions: -5, replicationFactor: 1, settings: settings)
+        ) { error in
+            XCTAssertTrue("\(error)".contains("[topic sluice.shop.none]"), "\(error)")
+        }
+    }
+
     func testProduceAndConsumeRoundTripKeepsKeyValueAndHeaders() throws {
         try broker.createTopic("orders", partitions: 3)
         let settings = ["bootstrap.servers": broker.bootstrapServers]

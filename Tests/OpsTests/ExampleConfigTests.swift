@@ -82,6 +82,11 @@ final class ExampleConfigTests: ConfigTestCase {
             wait_timeout_ms = 1
             tombstone_ttl_seconds = 1
             checkpoint_prefix = "p"
+            [redis.primary.tls]
+            mode = "verify-identity"
+            ca = "\(pem)"
+            cert = "\(pem)"
+            key = "\(pem)"
             [redis.dr]
             seeds = ["h:2"]
             password = "x"
@@ -94,6 +99,9 @@ final class ExampleConfigTests: ConfigTestCase {
             client_id = "c"
             delivery_timeout_ms = 1
             compression = "zstd"
+            create_topics = true
+            topic_partitions = 2
+            topic_replication_factor = 1
             [kafka.tls]
             mode = "required"
             ca = "\(pem)"
@@ -103,6 +111,8 @@ final class ExampleConfigTests: ConfigTestCase {
             mechanism = "PLAIN"
             user = "u"
             password_file = "pw"
+            [kafka.properties]
+            "linger.ms" = 5
             [dr_apply]
             topics = ["t"]
             group_id = "g"
@@ -167,15 +177,20 @@ final class ExampleConfigTests: ConfigTestCase {
         }
     }
 
-    /// (section header, key) pairs of a rendered configuration; sections of [redis.*] and
-    /// [[mapping]] are folded to their first occurrence's name.
+    /// (section header, key) pairs of a rendered configuration; sections of [redis.*] (and their
+    /// subtables) and [[mapping]] are folded to their first occurrence's name.
     private static func keysBySection(_ text: String) -> [(String, String)] {
         var section = ""
         var pairs: [(String, String)] = []
         for line in text.split(separator: "\n") {
             if line.hasPrefix("[") {
                 section = line.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-                if section.hasPrefix("redis.") { section = "redis.primary" }
+                if section.hasPrefix("redis.") {
+                    // [redis.dr] -> [redis.primary], [redis.dr.tls] -> [redis.primary.tls]
+                    var parts = section.split(separator: ".").map(String.init)
+                    parts[1] = "primary"
+                    section = parts.joined(separator: ".")
+                }
             } else if let equals = line.range(of: " = ") {
                 pairs.append((section, String(line[..<equals.lowerBound])))
             }

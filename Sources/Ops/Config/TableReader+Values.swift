@@ -197,3 +197,34 @@ extension TableReader.Conversion {
         }
     }
 }
+
+extension TableReader {
+    /// A free-form table (`[kafka.properties]`): every key with a string, integer, float or
+    /// boolean value, as text. A key of `refused` is an error giving its reason; a value whose key
+    /// names a password or secret is masked in the effective configuration.
+    func textMap(refusing refused: [String: String]) -> [String: String] {
+        guard let table else { return [:] }
+        var texts: [String: String] = [:]
+        for key in table.keys.sorted() {
+            guard let value = raw(key) else { continue }
+            if let reason = refused[key] {
+                badValue(key, reason)
+                continue
+            }
+            let text: String
+            switch value.content {
+            case .string(let s): text = s
+            case .integer(let i): text = String(i)
+            case .float(let d): text = String(d)
+            case .boolean(let b): text = String(b)
+            default:
+                badValue(key, "expected a string, number or boolean, got \(value.typeName)")
+                continue
+            }
+            texts[key] = text
+            let sensitive = ["password", "secret", "token"].contains { key.lowercased().contains($0) }
+            recordEffective(key, sensitive ? TOMLText.string(Secret.mask) : TOMLText.string(text))
+        }
+        return texts
+    }
+}

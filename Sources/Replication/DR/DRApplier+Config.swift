@@ -3,12 +3,12 @@ import Ops
 import RedisCluster
 
 extension KafkaConfig {
-    /// librdkafka properties every sluice client needs: brokers, client id, TLS and SASL.
+    /// librdkafka properties every sluice client needs: `[kafka.properties]`, then brokers,
+    /// client id, TLS and SASL (the config refuses those keys in `[kafka.properties]`).
     public var clientProperties: [String: String] {
-        var p: [String: String] = [
-            "bootstrap.servers": brokers.map { "\($0.host):\($0.port)" }.joined(separator: ","),
-            "client.id": clientID,
-        ]
+        var p = properties
+        p["bootstrap.servers"] = brokers.map(\.description).joined(separator: ",")
+        p["client.id"] = clientID
         let useTLS = tls.mode != .disabled
         let useSASL = sasl.mechanism != .none
         p["security.protocol"] = useTLS ? (useSASL ? "sasl_ssl" : "ssl") : (useSASL ? "sasl_plaintext" : "plaintext")

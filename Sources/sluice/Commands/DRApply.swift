@@ -18,6 +18,7 @@ enum DRApplyCommand {
     ) { invocation in
         let config = try invocation.loadConfig()
         try Libraries.requireTestedKafka()
+        try Libraries.validateKafka(config, producer: false)
         let logger = Logger.standardError(level: config.log.level, format: config.log.format)
         let stop = StopSignals()
         let registry = MetricsRegistry()

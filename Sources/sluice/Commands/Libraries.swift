@@ -2,6 +2,7 @@ import Kafka
 import MySQLSource
 import Ops
 import RedisCluster
+import Replication
 
 /// The C libraries sluice runs on, as loaded: `sluice --version` lists them, and the services
 /// refuse a librdkafka older than the tested one before they connect anything.
@@ -30,6 +31,30 @@ enum Libraries {
         } catch {
             throw Refused(description: error.description)
         }
+    }
+
+    /// Throws (exit 2) when librdkafka refuses a setting of the configuration's Kafka clients
+    /// (a `[kafka.properties]` entry above all), naming the key.
+    static func validateKafka(_ config: SluiceConfig, producer: Bool) throws {
+        let settings = producer ? KafkaSink.Settings(config: config.kafka).properties : config.kafka.clientProperties
+        do {
+            try KafkaLibrary.validate(settings)
+        } catch {
+            let key = error.context.hasPrefix("setting ") ? String(error.context.dropFirst("setting ".count)) : "?"
+            throw Refused(
+                description: "Kafka setting \"\(key)\" refused by librdkafka: \(error.message) "
+                    + "(from [kafka.properties] or the [kafka] key that sets it)")
+        }
+    }
+
+    /// `[kafka] create_topics`: creates the missing topics of the mappings; returns their names.
+    static func createKafkaTopics(_ config: SluiceConfig) throws -> [String] {
+        let kafka = config.kafka
+        guard kafka.enabled, kafka.createTopics else { return [] }
+        let topics = Set(config.mappings.map { kafka.topic(database: $0.database, table: $0.table) }).sorted()
+        return try KafkaTopics.create(
+            topics, partitions: kafka.topicPartitions, replicationFactor: kafka.topicReplicationFactor,
+            settings: kafka.clientProperties)
     }
 
     struct Refused: ExitCodeError, CustomStringConvertible {

@@ -18,10 +18,17 @@ enum RunCommand {
         flags: [.config]
     ) { invocation in
         let config = try invocation.loadConfig()
-        if config.kafka.enabled { try Libraries.requireTestedKafka() }
+        if config.kafka.enabled {
+            try Libraries.requireTestedKafka()
+            try Libraries.validateKafka(config, producer: true)
+        }
         let path = invocation.arguments.value(Flag.config.name) ?? Flag.config.defaultValue ?? ""
         let format = config.log.format
         let logger = Logger.standardError(level: config.log.level, format: format)
+        let created = try Libraries.createKafkaTopics(config)
+        if !created.isEmpty {
+            logger.notice("created Kafka topics", ["topics": .string(created.joined(separator: ","))])
+        }
         let stop = StopSignals()
         let hangup = HangupSignal()
         let registry = MetricsRegistry()

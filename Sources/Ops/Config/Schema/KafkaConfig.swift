@@ -22,16 +22,8 @@ public struct KafkaConfig: Sendable, Equatable {
         case none, gzip, snappy, lz4, zstd
     }
 
-    public enum TLSMode: String, Sendable, Equatable, CaseIterable {
-        case disabled, required
-        case verifyCA = "verify-ca"
-        case verifyIdentity = "verify-identity"
-    }
-
-    public struct TLS: Sendable, Equatable {
-        public var mode: TLSMode
-        public var files: TLSFiles
-    }
+    public typealias TLSMode = ClientTLS.Mode
+    public typealias TLS = ClientTLS
 
     public enum SASLMechanism: String, Sendable, Equatable, CaseIterable {
         case none
@@ -58,6 +50,10 @@ public struct KafkaConfig: Sendable, Equatable {
     /// How long a message may wait for delivery before the daemon halts; 0 = never give up.
     public var deliveryTimeoutMS: Int
     public var compression: Compression
+    /// `sluice run` creates the missing topics of its mappings at start.
+    public var createTopics: Bool
+    public var topicPartitions: Int
+    public var topicReplicationFactor: Int
     /// `format`: how each change message is encoded.
     public var format: MessageFormat
     /// `tombstones`: after each delete, a message with the same key and no value (for topics
@@ -76,6 +72,35 @@ public struct KafkaConfig: Sendable, Equatable {
     public var transactionTopic: String?
     public var tls: TLS
     public var sasl: SASL
+    /// `[kafka.properties]`: more librdkafka settings, passed through as written (librdkafka
+    /// validates them when `run` or `dr-apply` starts).
+    public var properties: [String: String]
+
+    /// librdkafka settings sluice sets from its own keys (or must keep, like idempotence): a
+    /// `[kafka.properties]` entry for one of them is refused with where it belongs.
+    static let managedProperties: [String: String] = {
+        var managed: [String: String] = [:]
+        let owners: [(String, [String])] = [
+            ("[kafka] brokers", ["bootstrap.servers", "metadata.broker.list"]),
+            ("[kafka] client_id", ["client.id"]),
+            ("[kafka] compression", ["compression.codec", "compression.type"]),
+            ("[kafka] delivery_timeout_ms", ["message.timeout.ms", "delivery.timeout.ms"]),
+            ("[kafka.tls]", [
+                "security.protocol", "ssl.ca.location", "ssl.certificate.location", "ssl.key.location",
+                "enable.ssl.certificate.verification", "ssl.endpoint.identification.algorithm",
+            ]),
+            ("[kafka.sasl]", ["sasl.mechanism", "sasl.mechanisms", "sasl.username", "sasl.password"]),
+            ("sluice itself: the producer is idempotent (acks=all, ordered retries; docs/daemon.md)", [
+                "enable.idempotence", "acks", "request.required.acks", "max.in.flight.requests.per.connection",
+                "max.in.flight", "enable.gapless.guarantee", "group.id", "enable.auto.commit",
+                "enable.auto.offset.store", "isolation.level",
+            ]),
+        ]
+        for (owner, keys) in owners {
+            for key in keys { managed[key] = "set by \(owner), not in [kafka.properties]" }
+        }
+        return managed
+    }()
 
     /// The topic of a table's row changes.
     public func topic(database: String, table: String) -> String {
@@ -116,6 +141,9 @@ public struct KafkaConfig: Sendable, Equatable {
         clientID = reader.nonEmptyString("client_id", default: "sluice") ?? ""
         deliveryTimeoutMS = reader.integer("delivery_timeout_ms", default: 0, range: 0...Int(Int32.max)) ?? 0
         compression = reader.choice("compression", default: Compression.lz4)
+        createTopics = reader.bool("create_topics", default: false)
+        topicPartitions = reader.integer("topic_partitions", default: 6, range: 1...10_000) ?? 6
+        topicReplicationFactor = reader.integer("topic_replication_factor", default: 3, range: 1...32) ?? 3
         format = reader.choice("format", default: MessageFormat.sluice)
         tombstones = reader.bool("tombstones", default: false)
         transactionMetadata = reader.bool("transaction_metadata", default: false)
@@ -127,8 +155,7 @@ public struct KafkaConfig: Sendable, Equatable {
         }
 
         let tlsReader = reader.table("tls")
-        let tlsMode = tlsReader.choice("mode", default: TLSMode.disabled)
-        tls = TLS(mode: tlsMode, files: TLSFiles(tlsReader))
+        tls = ClientTLS(tlsReader, requireCA: false)
         reader.attach("tls", tlsReader)
 
         let saslReader = reader.table("sasl")
@@ -148,6 +175,10 @@ public struct KafkaConfig: Sendable, Equatable {
             }
         }
         reader.attach("sasl", saslReader)
+
+        let propertiesReader = reader.table("properties")
+        properties = propertiesReader.textMap(refusing: Self.managedProperties)
+        reader.attach("properties", propertiesReader)
     }
 }
 

@@ -21,6 +21,8 @@ public struct RedisConfig: Sendable, Equatable {
     public var tombstoneTTLSeconds: Int
     /// Prefix of the checkpoint keys sluice keeps in this cluster.
     public var checkpointPrefix: String
+    /// `[redis.NAME.tls]`: TLS to every node of the deployment.
+    public var tls: ClientTLS
 
     init?(name: String, _ reader: TableReader) {
         self.name = name
@@ -46,6 +48,9 @@ public struct RedisConfig: Sendable, Equatable {
         tombstoneTTLSeconds =
             reader.integer("tombstone_ttl_seconds", default: 604_800, range: 0...Int(Int32.max)) ?? 604_800
         checkpointPrefix = reader.nonEmptyString("checkpoint_prefix", default: "sluice:checkpoint:") ?? ""
+        let tlsReader = reader.table("tls")
+        tls = ClientTLS(tlsReader, requireCA: true)
+        reader.attach("tls", tlsReader)
         guard let seeds else { return nil }
         self.seeds = seeds
     }

@@ -82,10 +82,8 @@ public struct SourceConfig: Sendable, Equatable {
 
         let tlsReader = reader.table("tls")
         let tlsMode = tlsReader.choice("mode", default: TLSMode.preferred)
-        tls = TLS(mode: tlsMode, files: TLSFiles(tlsReader))
-        if tlsMode == .verifyCA || tlsMode == .verifyIdentity, !tlsReader.has("ca") {
-            tlsReader.missing("ca", "required when mode is \"\(tlsMode.rawValue)\"", line: tlsReader.line(of: "mode"))
-        }
+        let verifying = tlsMode == .verifyCA || tlsMode == .verifyIdentity
+        tls = TLS(mode: tlsMode, files: TLSFiles(tlsReader, mode: tlsMode.rawValue, requiresCA: verifying))
         reader.attach("tls", tlsReader)
 
         let start = Self.readStart(reader)

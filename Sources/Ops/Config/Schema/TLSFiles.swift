@@ -12,13 +12,42 @@ public struct TLSFiles: Sendable, Equatable {
         self.key = key
     }
 
-    /// Reads `ca`, `cert` and `key` of a `[*.tls]` table.
-    init(_ reader: TableReader) {
+    /// Reads `ca`, `cert` and `key` of a `[*.tls]` table; `ca` is required when `mode` (named in
+    /// the error) checks the server's certificate against it.
+    init(_ reader: TableReader, mode: String = "", requiresCA: Bool = false) {
+        if requiresCA, !reader.has("ca") {
+            reader.missing("ca", "required when mode is \"\(mode)\"", line: reader.line(of: "mode"))
+        }
         ca = reader.readablePath("ca")
         cert = reader.readablePath("cert")
         key = reader.readablePath("key")
         if reader.has("cert") != reader.has("key") {
             reader.badValue(reader.has("cert") ? "cert" : "key", "cert and key go together: set both or neither")
         }
+    }
+}
+
+/// `[*.tls]` of a client whose server port speaks TLS or not (Kafka, Redis): the modes of
+/// `[source.tls]` less "preferred", since there is nothing to negotiate.
+public struct ClientTLS: Sendable, Equatable {
+    public enum Mode: String, Sendable, Equatable, CaseIterable {
+        case disabled, required
+        case verifyCA = "verify-ca"
+        case verifyIdentity = "verify-identity"
+    }
+
+    public var mode: Mode
+    public var files: TLSFiles
+
+    public init(mode: Mode, files: TLSFiles) {
+        self.mode = mode
+        self.files = files
+    }
+
+    /// Reads the table; `requireCA`: verify-ca and verify-identity need `ca`.
+    init(_ reader: TableReader, requireCA: Bool) {
+        mode = reader.choice("mode", default: Mode.disabled)
+        let verifying = mode == .verifyCA || mode == .verifyIdentity
+        files = TLSFiles(reader, mode: mode.rawValue, requiresCA: requireCA && verifying)
     }
 }
