@@ -18,7 +18,7 @@ enum EventText {
         case .query(let q):
             var s = "thread=\(q.threadID) exec_time=\(q.executionTime) error=\(q.errorCode) db=\(quoted(q.schema))"
             if let c = q.status.charset { s += " charset_client=\(c.client) collation_connection=\(c.connection) collation_server=\(c.server)" }
-            return s + " sql=\(quoted(q.sqlText))"
+            return s + " sql=\(quoted(SQLCredentialMask.mask(q.sqlText)))"
         case .stop: return ""
         case .intvar(let i): return "type=\(i.kind == 1 ? "LAST_INSERT_ID" : i.kind == 2 ? "INSERT_ID" : String(i.kind)) value=\(i.value)"
         case .rand(let r): return "seed1=\(r.seed1) seed2=\(r.seed2)"
