@@ -21,7 +21,8 @@ package enum LedgerRuntime {
         onJournalFailure: @escaping @Sendable (JournalError) -> Void = { _ in }
     ) throws(JournalError) -> LedgerService {
         let journal = try Journal(
-            directory: config.journalDirectory, segmentBytes: config.journalSegmentBytes, onFailure: onJournalFailure,
+            directory: config.journalDirectory, segmentBytes: config.journalSegmentBytes, signer: signer(config),
+            onFailure: onJournalFailure,
             onFsync: { seconds, records in metrics?.fsynced(seconds: seconds, records: records) })
         if let torn = journal.tornTail {
             logger.log(
@@ -39,6 +40,16 @@ package enum LedgerRuntime {
             writeThrough: writeThrough, maxAttempts: config.maxAttempts, amountScale: config.amountScale,
             onePhaseSingleShard: config.onePhaseSingleShard,
             failpoints: failpoints, metrics: metrics, logger: logger)
+    }
+
+    /// The journal's signing key, or nil when `[ledger]` names none.
+    package static func signer(_ config: LedgerConfig) throws(JournalError) -> JournalKey? {
+        guard let pem = config.journalSigningKey else { return nil }
+        do {
+            return try JournalKey(pem: pem.revealed, isPrivate: true, source: "[ledger] journal_signing_key")
+        } catch {
+            throw JournalError(.key, file: error.source, error.message)
+        }
     }
 
     /// `ledger init`: the schema on every shard, then (optionally) accounts 1...`seedAccounts`

@@ -9,24 +9,7 @@ import XCTest
 
 /// The journal on disk: durable appends from many threads, reopening, torn tails, rotation,
 /// the single-coordinator lock, and fail-stop on a full disk.
-final class JournalTests: XCTestCase {
-    private var folder = ""
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "sluice-journal-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: folder)
-    }
-
-    private static func decision(_ n: Int) -> JournalRecord.Body {
-        .decision(
-            JournalDecision(
-                transferID: "ledger.\(n)", idempotencyKey: "k\(n)", from: 1, to: 2, amountMinor: Int64(n), shards: [0]))
-    }
-
+final class JournalTests: JournalTestCase {
     func testConcurrentDurableAppendsShareFsyncsAndAllComeBack() throws {
         let journal = try Journal(directory: folder)
         let threads = 8

@@ -135,6 +135,7 @@ final class ExampleConfigTests: ConfigTestCase {
             name = "l"
             journal_dir = "/var/lib/sluice/journal"
             journal_segment_bytes = 4096
+            journal_signing_key_file = "pw"
             listen = "h:5"
             redis_cluster = "primary"
             account_key = "a:{id}"

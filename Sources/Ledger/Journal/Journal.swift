@@ -19,6 +19,10 @@ import Foundation
 /// - **Rotation**: a record that would take the segment past `segmentBytes` starts a new one,
 ///   after an fsync of the old one and of the folder.
 /// - **Opening** truncates a torn tail (`JournalScan`) and refuses a corrupt journal.
+/// - **Tamper evidence**: every record carries the SHA-256 of the previous record's payload
+///   (`chain`). With a `signer`, the caller that runs a group commit's fsync first appends one
+///   `seal` record (an Ed25519 signature over its sequence and chain, so over everything before
+///   it): one signature per fsync, never one per record; a segment is sealed before rotation.
 package final class Journal: @unchecked Sendable {
     package struct Stats: Sendable, Equatable {
         package var records: UInt64 = 0
@@ -26,12 +30,18 @@ package final class Journal: @unchecked Sendable {
         /// Records made durable by those fsyncs (records per fsync = this / fsyncs).
         package var syncedRecords: UInt64 = 0
         package var fsyncSeconds: Double = 0
+        /// Seal records written (one per signed group commit or rotation).
+        package var seals: UInt64 = 0
     }
 
     package let directory: String
     package let segmentBytes: Int
     private let onFailure: @Sendable (JournalError) -> Void
     private let onFsync: @Sendable (_ seconds: Double, _ records: Int) -> Void
+    private let signer: JournalKey?
+    /// The chain of the next record (the hash of the last one written).
+    private var lastHash: [UInt8]
+    private var lastIsSeal = false
     private let condition = NSCondition()
     private var fd: Int32
     /// Holds an exclusive `flock` on `LOCK` for the journal's lifetime: a second coordinator (or
@@ -49,7 +59,7 @@ package final class Journal: @unchecked Sendable {
 
     /// Opens (or creates) the journal in `directory`; `recovered` holds every record already in it.
     package init(
-        directory: String, segmentBytes: Int = 64 << 20,
+        directory: String, segmentBytes: Int = 64 << 20, signer: JournalKey? = nil,
         onFailure: @escaping @Sendable (JournalError) -> Void = { _ in },
         onFsync: @escaping @Sendable (_ seconds: Double, _ records: Int) -> Void = { _, _ in }
     ) throws(JournalError) {
@@ -57,6 +67,7 @@ package final class Journal: @unchecked Sendable {
         self.segmentBytes = max(segmentBytes, 4096)
         self.onFailure = onFailure
         self.onFsync = onFsync
+        self.signer = signer
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -91,6 +102,8 @@ package final class Journal: @unchecked Sendable {
         writtenSequence = last
         durableSequence = last
         recovered = scan.records
+        lastHash = scan.lastHash
+        if case .seal = scan.records.last?.body { lastIsSeal = true }
         tornTail = scan.tornTail
         if let name = try Self.segmentNames(directory).last {
             segmentName = name
@@ -132,19 +145,7 @@ package final class Journal: @unchecked Sendable {
         if let failure = storedFailure {
             throw JournalError(.stopped, file: failure.file, offset: failure.offset, failure.message)
         }
-        let sequence = nextSequence
-        let frame = JournalFrame.encode(JournalRecord(sequence: sequence, body: body))
-        do {
-            if segmentSize > 0, segmentSize + frame.count > segmentBytes { try rotateLocked(first: sequence) }
-            try writeLocked(frame)
-        } catch {
-            failLocked(error)
-            throw error
-        }
-        nextSequence += 1
-        writtenSequence = sequence
-        segmentSize += frame.count
-        stats.records += 1
+        let sequence = try appendLocked(body)
         guard durable else { return sequence }
         while durableSequence < sequence {
             if let failure = storedFailure {
@@ -155,6 +156,7 @@ package final class Journal: @unchecked Sendable {
                 condition.wait()
                 continue
             }
+            if signer != nil, !lastIsSeal { try sealLocked() }
             flushing = true
             let target = writtenSequence
             let descriptor = fd
@@ -180,6 +182,49 @@ package final class Journal: @unchecked Sendable {
             durableSequence = target
         }
         return sequence
+    }
+
+    /// Writes one record (after a seal and a rotation if it does not fit the segment; a seal
+    /// never rotates, it may pass `segmentBytes`).
+    private func appendLocked(_ body: JournalRecord.Body) throws(JournalError) -> UInt64 {
+        var record = JournalRecord(sequence: nextSequence, chain: lastHash, body: body)
+        var frame = JournalFrame.encode(record)
+        let isSeal: Bool
+        if case .seal = body { isSeal = true } else { isSeal = false }
+        do {
+            if !isSeal, segmentSize > 0, segmentSize + frame.count > segmentBytes {
+                if signer != nil, !lastIsSeal { try sealLocked() }
+                try rotateLocked(first: nextSequence)
+                record = JournalRecord(sequence: nextSequence, chain: lastHash, body: body)
+                frame = JournalFrame.encode(record)
+            }
+            try writeLocked(frame)
+        } catch {
+            failLocked(error)
+            throw error
+        }
+        lastHash = JournalHash.sha256(frame[JournalFrame.headerBytes...])
+        lastIsSeal = isSeal
+        nextSequence += 1
+        writtenSequence = record.sequence
+        segmentSize += frame.count
+        stats.records += 1
+        return record.sequence
+    }
+
+    /// Appends a seal: the signature of the chain so far.
+    private func sealLocked() throws(JournalError) {
+        guard let signer else { return }
+        let signature: [UInt8]
+        do {
+            signature = try signer.sign(JournalHash.sealMessage(sequence: nextSequence, chain: lastHash))
+        } catch {
+            let failure = JournalError(.io, file: segmentName, offset: segmentSize, "\(error)")
+            failLocked(failure)
+            throw failure
+        }
+        _ = try appendLocked(.seal(JournalSeal(keyID: signer.keyID, signature: signature)))
+        stats.seals += 1
     }
 
     private func failLocked(_ error: JournalError) {
@@ -238,7 +283,12 @@ package final class Journal: @unchecked Sendable {
     }
 
     /// Every segment of `directory`, scanned (nothing is changed on disk).
-    package static func read(directory: String) throws(JournalError) -> JournalScan.Result {
+    package static func read(directory: String, details: Bool = false) throws(JournalError) -> JournalScan.Result {
+        try JournalScan.scan(segments(directory), details: details)
+    }
+
+    /// Every segment file of `directory`, in order, as bytes.
+    package static func segments(_ directory: String) throws(JournalError) -> [JournalScan.Segment] {
         var segments: [JournalScan.Segment] = []
         for name in try segmentNames(directory) {
             guard let data = FileManager.default.contents(atPath: directory + "/" + name) else {
@@ -246,7 +296,7 @@ package final class Journal: @unchecked Sendable {
             }
             segments.append(JournalScan.Segment(name: name, bytes: [UInt8](data)))
         }
-        return try JournalScan.scan(segments)
+        return segments
     }
 
     private static func openSegment(_ path: String) throws(JournalError) -> Int32 {

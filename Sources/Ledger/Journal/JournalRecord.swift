@@ -12,12 +12,16 @@ package struct JournalRecord: Sendable, Equatable {
         /// A one-phase decision whose commit never happened (the shard rolled the transaction
         /// back when the coordinator's connection died): the transfer did not take place.
         case aborted(transferID: String)
+        /// A signature over this record's sequence and chain (so over every record before it),
+        /// written once per group commit before its fsync when a signing key is configured.
+        case seal(JournalSeal)
     }
 
     /// Gapless from 1, across segments.
     package let sequence: UInt64
-    /// Reserved for the hash chain (issue 13 fills it with the previous record's hash and signs
-    /// it); empty today. It is inside the checksummed payload, so it needs no format change.
+    /// SHA-256 of the previous record's payload (32 zero bytes for record 1; the first record of
+    /// a segment carries the last hash of the segment before). Empty in journals written before
+    /// the chain existed (`journal verify` refuses those).
     package let chain: [UInt8]
     package let body: Body
 
@@ -56,6 +60,17 @@ package struct JournalDecision: Sendable, Equatable {
     }
 }
 
+/// A checkpoint signature: Ed25519 over `JournalHash.sealMessage(sequence, chain)`.
+package struct JournalSeal: Sendable, Equatable {
+    /// `JournalKey.keyID` of the signing key (a verifier names the key it needs).
+    package var keyID: [UInt8]
+    package var signature: [UInt8]
+    package init(keyID: [UInt8], signature: [UInt8]) {
+        self.keyID = keyID
+        self.signature = signature
+    }
+}
+
 /// Why a journal could not be read or written; names the segment file and byte offset.
 package struct JournalError: Error, Sendable, Equatable, CustomStringConvertible {
     package enum Code: String, Sendable, Equatable {
@@ -70,6 +85,9 @@ package struct JournalError: Error, Sendable, Equatable, CustomStringConvertible
         case stopped
         /// Another process holds the journal.
         case locked
+        /// The signing key (`[ledger] journal_signing_key_file` or `_credential`) is not a usable
+        /// Ed25519 private key.
+        case key
     }
 
     package let code: Code
@@ -90,7 +108,7 @@ package struct JournalError: Error, Sendable, Equatable, CustomStringConvertible
 /// The frame: `length u32 LE` (of the payload), `crc32c u32 LE` (of the payload), payload =
 /// `sequence u64 LE`, `chain length u8` + chain bytes, `kind u8`, then the body's fields (strings
 /// as `u16 LE length` + UTF-8, integers little-endian). A decision ends with a flags byte (bit 0:
-/// one-phase).
+/// one-phase). A seal (kind 4) is `u8 length` + key id, `u8 length` + signature.
 package enum JournalFrame {
     package static let headerBytes = 8
     /// No record is larger: a length above it is damage, not a record.
@@ -118,6 +136,12 @@ package enum JournalFrame {
         case .aborted(let id):
             payload.u8(3)
             payload.string(id)
+        case .seal(let seal):
+            payload.u8(4)
+            payload.u8(UInt8(clamping: seal.keyID.count))
+            payload.bytes(seal.keyID.prefix(255))
+            payload.u8(UInt8(clamping: seal.signature.count))
+            payload.bytes(seal.signature.prefix(255))
         }
         var frame = ByteWriter()
         frame.u32(UInt32(payload.data.count))
@@ -154,6 +178,10 @@ package enum JournalFrame {
             body = .completed(transferID: try r.string("transfer id"))
         case 3:
             body = .aborted(transferID: try r.string("transfer id"))
+        case 4:
+            let keyID = try r.bytes(Int(try r.u8("key id length")), "key id")
+            let signature = try r.bytes(Int(try r.u8("signature length")), "signature")
+            body = .seal(JournalSeal(keyID: keyID, signature: signature))
         default:
             throw FieldError("kind", "unknown record kind \(kind)")
         }

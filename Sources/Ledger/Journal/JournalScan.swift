@@ -32,11 +32,23 @@ package enum JournalScan {
         package var tornTail: TornTail?
         /// Valid bytes of the last segment (where appending continues).
         package var lastSegmentEnd: Int = 0
+        /// SHA-256 of the last record's payload (the next record's chain); genesis when empty.
+        package var lastHash: [UInt8] = JournalHash.genesis
+        /// With `details`: per record, its payload hash and where it starts.
+        package var hashes: [[UInt8]] = []
+        package var locations: [Location] = []
     }
 
-    package static func scan(_ segments: [Segment]) throws(JournalError) -> Result {
+    package struct Location: Sendable, Equatable, CustomStringConvertible {
+        package let segment: String
+        package let offset: Int
+        package var description: String { "\(segment) at byte \(offset)" }
+    }
+
+    package static func scan(_ segments: [Segment], details: Bool = false) throws(JournalError) -> Result {
         var result = Result()
         var expected: UInt64? = nil
+        var lastPayload: ArraySlice<UInt8>? = nil
         for (index, segment) in segments.enumerated() {
             let isLast = index == segments.count - 1
             let bytes = segment.bytes
@@ -89,9 +101,20 @@ package enum JournalScan {
                 }
                 expected = record.sequence + 1
                 result.records.append(record)
+                if details {
+                    result.hashes.append(JournalHash.sha256(payload))
+                    result.locations.append(Location(segment: segment.name, offset: offset))
+                } else {
+                    lastPayload = payload
+                }
                 offset = end
             }
             if isLast { result.lastSegmentEnd = result.tornTail?.offset ?? bytes.count }
+        }
+        if let last = result.hashes.last {
+            result.lastHash = last
+        } else if let lastPayload {
+            result.lastHash = JournalHash.sha256(lastPayload)
         }
         return result
     }

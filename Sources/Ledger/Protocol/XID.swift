@@ -97,6 +97,8 @@ package struct RecoveryPlan: Sendable, Equatable {
                 order.append(d.transferID)
             case .completed(let id), .aborted(let id):
                 completed.insert(id)
+            case .seal:
+                break
             }
         }
         var plan = RecoveryPlan()

@@ -27,6 +27,10 @@ enum LedgerBenchCommand {
             .value("hot-fraction", placeholder: "F", help: "share of transfers among accounts 1..10", default: "0"),
             .boolean("keep-journal", help: "keep the journal folder (printed) instead of deleting it"),
             .boolean(
+                "sign",
+                help: "add a phase with the journal sealed by a new Ed25519 key (signed_* keys; its public "
+                    + "key is kept beside a kept journal)"),
+            .boolean(
                 "single-shard",
                 help: "every transfer on one shard; adds a 4th phase with one_phase_single_shard (one_phase_* keys)"),
         ]
@@ -75,7 +79,7 @@ enum LedgerBenchCommand {
             settings: .init(
                 seconds: seconds, connections: connections, accounts: accounts, hotFraction: hot,
                 singleShard: a.flag("single-shard"), shardCount: config.shards.count))
-        let phases = a.flag("single-shard") ? 4 : 3
+        let phases = 3 + (a.flag("single-shard") ? 1 : 0) + (a.flag("sign") ? 1 : 0)
         let databases = config.shards.map(\.database)
         let rawPools = LedgerRuntime.pools(config)
 
@@ -107,18 +111,32 @@ enum LedgerBenchCommand {
         out.out(line("ledger", ledger))
         var onePhase: (phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool)?
         if a.flag("single-shard") {
-            out.out("phase 4/4: the ledger with one_phase_single_shard...")
+            out.out("phase 4/\(phases): the ledger with one_phase_single_shard...")
             var oneConfig = config
             oneConfig.onePhaseSingleShard = true
             onePhase = try ledgerPhase(oneConfig, "one")
             out.out(line("ledger one-phase", onePhase?.phase ?? .init()))
+        }
+        var signed: (phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool)?
+        if a.flag("sign") {
+            out.out("phase \(phases)/\(phases): the ledger with the journal signed (a seal per group commit)...")
+            var signedConfig = config
+            let pem = JournalKey.generatePrivatePEM()
+            signedConfig.journalSigningKey = Secret(pem)
+            if a.flag("keep-journal") {
+                let publicPEM = try JournalKey(pem: pem, isPrivate: true, source: "bench").publicPEM()
+                try publicPEM.write(toFile: journalDir + ".pub.pem", atomically: true, encoding: .utf8)
+            }
+            signed = try ledgerPhase(signedConfig, "signed")
+            out.out(line("ledger signed", signed?.phase ?? .init()))
         }
         let report: [String: Any] = [
             "tps": round1(ledger.tps), "p50_ms": round1(ledger.percentile(0.5)),
             "p99_ms": round1(ledger.percentile(0.99)),
             "max_ms": round1(ledger.percentile(1)), "raw_xa_tps": round1(rawXA.tps), "plain_tps": round1(plain.tps),
             "raw_xa_p99_ms": round1(rawXA.percentile(0.99)), "plain_p99_ms": round1(plain.percentile(0.99)),
-            "conserved": conserved && (onePhase?.conserved ?? true), "errors": ledger.errors,
+            "conserved": conserved && (onePhase?.conserved ?? true) && (signed?.conserved ?? true),
+            "errors": ledger.errors,
             "fsyncs_per_s": round1(fsyncs / max(ledger.seconds, 0.001)),
             "transfers_per_fsync": round1(fsyncs > 0 ? Double(ledger.transfers) / fsyncs : 0),
             "journal_dir": a.flag("keep-journal") ? journalDir : "", "connections": connections,
@@ -132,6 +150,12 @@ enum LedgerBenchCommand {
             full["one_phase_p50_ms"] = round1(onePhase.phase.percentile(0.5))
             full["one_phase_p99_ms"] = round1(onePhase.phase.percentile(0.99))
             full["one_phase_errors"] = onePhase.phase.errors
+        }
+        if let signed {
+            full["signed_tps"] = round1(signed.phase.tps)
+            full["signed_p99_ms"] = round1(signed.phase.percentile(0.99))
+            full["signed_errors"] = signed.phase.errors
+            full["signed_ratio"] = ledger.tps > 0 ? (signed.phase.tps / ledger.tps * 100).rounded() / 100 : 0
         }
         let data = try JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])
         out.out(String(decoding: data, as: UTF8.self))

@@ -43,6 +43,8 @@ enum JournalText {
             return [("seq", record.sequence), ("kind", "completed"), ("transfer_id", id)]
         case .aborted(let id):
             return [("seq", record.sequence), ("kind", "aborted"), ("transfer_id", id)]
+        case .seal(let seal):
+            return [("seq", record.sequence), ("kind", "seal"), ("key_id", JournalVerify.hex(seal.keyID))]
         }
     }
 

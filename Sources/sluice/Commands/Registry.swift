@@ -45,6 +45,7 @@ enum Registry {
         LedgerCommands.recover,
         LedgerCommands.serve,
         JournalShowCommand.command,
+        JournalVerifyCommand.command,
         LedgerBenchCommand.command,
     ]
 
@@ -55,7 +56,7 @@ enum Registry {
         "binlog": "Read binlog files",
         "checkpoint": "Show or move the sinks' checkpoints",
         "ledger": "The companion write path: XA transfers across MySQL shards (docs/ledger.md)",
-        "journal": "Read the ledger's journal",
+        "journal": "Read and verify the ledger's journal",
     ]
 
     static let tool = CommandLineTool(

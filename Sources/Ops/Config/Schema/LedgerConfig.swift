@@ -35,6 +35,9 @@ public struct LedgerConfig: Sendable, Equatable {
     public var name: String
     public var journalDirectory: String
     public var journalSegmentBytes: Int
+    /// The Ed25519 private key (PEM) that seals the journal, read from `journal_signing_key_file`
+    /// or `journal_signing_key_credential` (never inline); nil = the journal is chained, unsigned.
+    public var journalSigningKey: Secret?
     public var listen: HostPort
     /// The `[redis.NAME]` cluster written through after each commit; nil = no write-through.
     public var redisCluster: String?
@@ -60,6 +63,14 @@ public struct LedgerConfig: Sendable, Equatable {
         let journal = reader.nonEmptyString("journal_dir", required: true)
         journalSegmentBytes =
             reader.integer("journal_segment_bytes", default: 64 << 20, range: 4096...(1 << 40)) ?? (64 << 20)
+        if reader.has("journal_signing_key") {
+            reader.badValue(
+                "journal_signing_key",
+                "a private key never goes in the config text: use journal_signing_key_file (a PEM file) "
+                    + "or journal_signing_key_credential (a systemd credential)")
+        }
+        let signingKey = reader.secret("journal_signing_key")
+        journalSigningKey = reader.has("journal_signing_key") ? nil : signingKey
         listen = reader.hostPort("listen", default: HostPort(host: "127.0.0.1", port: 8480))
         redisCluster = reader.nonEmptyString("redis_cluster") { clusterNames.contains($0) ? nil : "no [redis.\($0)]" }
         accountKey =
