@@ -20,8 +20,9 @@ package enum LedgerRuntime {
         failpoints: Failpoints = .none, metrics: LedgerMetrics? = nil, logger: Logger,
         onJournalFailure: @escaping @Sendable (JournalError) -> Void = { _ in }
     ) throws(JournalError) -> LedgerService {
+        let signer = try signer(config)
         let journal = try Journal(
-            directory: config.journalDirectory, segmentBytes: config.journalSegmentBytes, signer: signer(config),
+            directory: config.journalDirectory, segmentBytes: config.journalSegmentBytes, signer: signer,
             onFailure: onJournalFailure,
             onFsync: { seconds, records in metrics?.fsynced(seconds: seconds, records: records) })
         if let torn = journal.tornTail {
@@ -31,6 +32,11 @@ package enum LedgerRuntime {
                     "journal.segment": .string(torn.segment), "journal.offset": .integer(Int64(torn.offset)),
                     "journal.discarded_bytes": .integer(Int64(torn.discarded)),
                 ])
+        }
+        if let signer {
+            logger.log(
+                .info, "ledger journal: each group commit is sealed (Ed25519)",
+                ["journal.key_id": .string(signer.keyIDText), "journal.records": .integer(Int64(journal.recovered.count))])
         }
         let writeThrough = redis.map {
             WriteThrough(keyTemplate: config.accountKey, tombstoneTTLSeconds: tombstoneTTLSeconds, makeClient: $0)

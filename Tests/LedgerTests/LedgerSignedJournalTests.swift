@@ -1,0 +1,62 @@
+import Foundation
+import Ops
+import XCTest
+
+@testable import Ledger
+
+/// End to end: the ledger with `journal_signing_key_file` seals its journal under concurrent
+/// transfers, and the built `sluice journal verify` accepts it (0), finds a flipped byte (3),
+/// and tells an unreadable folder (1) from a bad invocation (2).
+final class LedgerSignedJournalTests: XCTestCase {
+    func testTheBinaryVerifiesASignedJournalAndFindsTampering() throws {
+        let keys = NSTemporaryDirectory() + "sluice-signing-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        let pem = JournalKey.generatePrivatePEM()
+        try pem.write(toFile: keys + "/journal.pem", atomically: true, encoding: .utf8)
+        try JournalKey(pem: pem, isPrivate: true, source: "test").publicPEM()
+            .write(toFile: keys + "/journal.pub.pem", atomically: true, encoding: .utf8)
+        let fixture = try LedgerFixture(
+            label: "ledger-signed", ledgerExtra: "journal_signing_key_file = \"\(keys)/journal.pem\"")
+        defer { fixture.close() }
+        let created = Tally()
+        do {
+            let service = try fixture.service()
+            DispatchQueue.concurrentPerform(iterations: 4) { thread in
+                for i in 0..<10 {
+                    let request = TransferRequest(
+                        idempotencyKey: "s-\(thread)-\(i)", from: Int64(2 * thread + 1), to: Int64(2 * thread + 2),
+                        amount: Amount(minorUnits: 100, scale: 2))
+                    if case .created = service.transfer(request) { created.add("\(thread)-\(i)") }
+                }
+            }
+            XCTAssertGreaterThan(service.journal.currentStats.seals, 0)
+        }
+        XCTAssertEqual(created.count, 40)
+        let journal = fixture.sandbox.path + "/journal"
+        func verify(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            guard FileManager.default.isExecutableFile(atPath: fixture.binary) else {
+                throw XCTSkip("no built sluice binary at \(fixture.binary); run `swift build` first")
+            }
+            return try fixture.sandbox.run(
+                service: "journal-verify", executable: fixture.binary, arguments: ["journal", "verify"] + arguments,
+                workingDirectory: fixture.sandbox.path, logPath: fixture.sandbox.path + "/verify.log", timeout: 60)
+        }
+        var result = try verify([journal, "--public-key", keys + "/journal.pub.pem"])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("intact: "), result.output)
+        XCTAssertTrue(result.output.contains("verified with key"), result.output)
+
+        let segment = journal + "/" + Journal.segmentName(first: 1)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment)))
+        bytes[bytes.count / 3] ^= 0x40
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        result = try verify([journal, "--public-key", keys + "/journal.pub.pem"])
+        XCTAssertEqual(result.status, 3, result.output)
+        XCTAssertTrue(result.output.contains("TAMPERED: " + Journal.segmentName(first: 1) + " at byte "), result.output)
+
+        XCTAssertEqual(try verify([journal, "--public-key", keys + "/absent.pem"]).status, 1)
+        XCTAssertEqual(try verify([journal, "--public-key", keys + "/journal.pem"]).status, 2, "a private key given")
+        XCTAssertEqual(try verify([]).status, 2)
+    }
+}
