@@ -20,7 +20,7 @@ final class JournalVerifyTests: JournalTestCase {
     }
 
     private func verify(_ key: JournalKey? = publicKey) throws -> JournalVerify.Report {
-        try JournalVerify.verify(directory: folder, publicKey: key)
+        try JournalVerify.verify(directories: [folder], publicKeys: key.map { [$0] } ?? [])
     }
 
     private func records() throws -> [JournalRecord] { try Journal.read(directory: folder).records }
@@ -42,13 +42,16 @@ final class JournalVerifyTests: JournalTestCase {
         try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + Journal.segmentName(first: 1)))
     }
 
-    private func problem() throws -> String { try XCTUnwrap(verify().problem, "tampering not found") }
+    private func problem(keys: [JournalKey] = [publicKey]) throws -> String {
+        try XCTUnwrap(JournalVerify.verify(directories: [folder], publicKeys: keys).problem, "tampering not found")
+    }
 
     /// The problem found starts with `prefix` and contains `text`.
     private func assertProblem(
-        _ prefix: String = "", _ text: String = "", file: StaticString = #filePath, line: UInt = #line
+        _ prefix: String = "", _ text: String = "", keys: [JournalKey] = [publicKey], file: StaticString = #filePath,
+        line: UInt = #line
     ) throws {
-        let found = try problem()
+        let found = try problem(keys: keys)
         XCTAssertTrue(found.hasPrefix(prefix) && (text.isEmpty || found.contains(text)), found, file: file, line: line)
     }
 
@@ -162,11 +165,42 @@ final class JournalVerifyTests: JournalTestCase {
         try write(transfers: 3)
         let other = try JournalKey(pem: JournalKey.generatePrivatePEM(), isPrivate: true, source: "other")
         let otherPublic = try JournalKey(pem: other.publicPEM(), isPrivate: false, source: "other.pub")
-        XCTAssertTrue(try verify(otherPublic).problem?.contains("sealed by key \(Self.signer.keyIDText)") == true)
+        XCTAssertTrue(
+            try verify(otherPublic).problem?.contains(
+                "sealed by key \(Self.signer.keyIDText), which is none of the public keys given") == true)
         try FileManager.default.removeItem(atPath: folder)
         try write(transfers: 3, signer: nil)
         XCTAssertNil(try verify(nil).problem, "an unsigned journal is still chained")
         try assertProblem("", "no seal: it was not signed")
+    }
+
+    func testARotatedKeyKeepsTheOldSealsVerifiable() throws {
+        try write(transfers: 3)
+        let next = try JournalKey(pem: JournalKey.generatePrivatePEM(), isPrivate: true, source: "next")
+        let nextPublic = try JournalKey(pem: next.publicPEM(), isPrivate: false, source: "next.pub")
+        do {
+            let journal = try Journal(directory: folder, signer: next)
+            try journal.append(Self.decision(4), durable: true)
+        }
+        let report = try JournalVerify.verify(directories: [folder], publicKeys: [Self.publicKey, nextPublic])
+        XCTAssertNil(report.problem)
+        XCTAssertEqual(report.verifiedSeals, 2)
+        try assertProblem("record 7 (", "sealed by key \(Self.signer.keyIDText)", keys: [nextPublic])
+    }
+
+    func testSegmentsMovedToAnArchiveFolderStillVerify() throws {
+        try write(transfers: 80, segmentBytes: 4096)
+        let archive = folder + "/archive"
+        try FileManager.default.createDirectory(atPath: archive, withIntermediateDirectories: true)
+        let names = try Journal.segmentNames(folder)
+        for name in names.prefix(2) { try FileManager.default.moveItem(atPath: folder + "/" + name, toPath: archive + "/" + name) }
+        let report = try JournalVerify.verify(directories: [folder, archive], publicKeys: [Self.publicKey])
+        XCTAssertNil(report.problem)
+        XCTAssertEqual(report.records, try records().count + JournalScan.scan(Journal.segments(archive)).records.count)
+        try assertProblem("", "the segments before it are missing")
+        try FileManager.default.copyItem(atPath: archive + "/" + names[0], toPath: folder + "/" + names[0])
+        let twice = try JournalVerify.verify(directories: [folder, archive], publicKeys: [])
+        XCTAssertEqual(twice.problem, "\(names[0]) is both in \(folder) and in \(archive)")
     }
 
     func testTheSigningKeyComesFromAFileNeverTheConfigText() throws {

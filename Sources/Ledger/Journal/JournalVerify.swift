@@ -23,11 +23,27 @@ package enum JournalVerify {
         package var problem: String?
     }
 
-    package static func verify(directory: String, publicKey: JournalKey?) throws(JournalError) -> Report {
-        try verify(Journal.segments(directory), publicKey: publicKey)
+    /// The segments of every folder in `directories`, verified as one journal: closed segments
+    /// moved to an archive folder verify together with the live folder. `publicKeys`: every key
+    /// the journal was sealed with (key rotation: a seal names its key); empty = not checked.
+    package static func verify(directories: [String], publicKeys: [JournalKey]) throws(JournalError) -> Report {
+        var segments: [JournalScan.Segment] = []
+        var seen: [String: String] = [:]
+        for directory in directories {
+            for segment in try Journal.segments(directory) {
+                if let other = seen[segment.name] {
+                    var report = Report()
+                    report.problem = "\(segment.name) is both in \(other) and in \(directory)"
+                    return report
+                }
+                seen[segment.name] = directory
+                segments.append(segment)
+            }
+        }
+        return verify(segments.sorted { $0.name < $1.name }, publicKeys: publicKeys)
     }
 
-    package static func verify(_ segments: [JournalScan.Segment], publicKey: JournalKey?) -> Report {
+    package static func verify(_ segments: [JournalScan.Segment], publicKeys: [JournalKey]) -> Report {
         var report = Report()
         let scan: JournalScan.Result
         do {
@@ -64,10 +80,11 @@ package enum JournalVerify {
             guard case .seal(let seal) = record.body else { continue }
             report.seals += 1
             lastSeal = index
-            guard let publicKey else { continue }
-            guard seal.keyID == publicKey.keyID else {
+            guard !publicKeys.isEmpty else { continue }
+            guard let publicKey = publicKeys.first(where: { $0.keyID == seal.keyID }) else {
                 report.problem =
-                    "\(place): sealed by key \(hex(seal.keyID)), but the public key given is \(publicKey.keyIDText)"
+                    "\(place): sealed by key \(hex(seal.keyID)), which is none of the public keys given ("
+                    + publicKeys.map(\.keyIDText).joined(separator: ", ") + ")"
                 return report
             }
             let message = JournalHash.sealMessage(sequence: record.sequence, chain: record.chain)
@@ -78,7 +95,7 @@ package enum JournalVerify {
             report.verifiedSeals += 1
         }
         report.unsignedTail = scan.records.count - 1 - lastSeal
-        if publicKey != nil, report.seals == 0, report.records > 0 {
+        if !publicKeys.isEmpty, report.seals == 0, report.records > 0 {
             report.problem = "the journal holds \(report.records) record(s) and no seal: it was not signed"
         }
         return report
