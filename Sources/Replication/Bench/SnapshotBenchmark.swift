@@ -70,6 +70,22 @@ package enum SnapshotBenchmark {
         }
     }
 
+    /// The plain HSET standing for one write: its fields and version field (a delete: the version
+    /// field alone, the size of a tombstone), with its slot.
+    package static func hset(_ w: VersionedWrite) -> (RedisCommand, Int?) {
+        var c = RedisCommand("HSET")
+        c.append(bytes: w.key)
+        if case .hash(let fields, _) = w.value {
+            for f in fields {
+                c.append(bytes: f.name)
+                c.append(bytes: f.value)
+            }
+        }
+        c.append(VersionKey.hashFieldName)
+        c.append(w.version)
+        return (c, HashSlot.slot(of: w.key))
+    }
+
     /// The pipelined-HSET ceiling for the table's keys: rows/s of the Redis writes alone.
     package static func hsetCeiling(
         mapping: TableMapping, mysql: MySQLConnection, redis: RedisClusterClient, chunkRows: Int
@@ -85,18 +101,7 @@ package enum SnapshotBenchmark {
             var requests: [(RedisCommand, Int?)] = []
             requests.reserveCapacity(changes.count)
             for change in changes {
-                for w in try mapping.writes(for: change) {
-                    guard case .hash(let fields, _) = w.value else { continue }
-                    var c = RedisCommand("HSET")
-                    c.append(bytes: w.key)
-                    for f in fields {
-                        c.append(bytes: f.name)
-                        c.append(bytes: f.value)
-                    }
-                    c.append(VersionKey.hashFieldName)
-                    c.append(w.version)
-                    requests.append((c, HashSlot.slot(of: w.key)))
-                }
+                for w in try mapping.writes(for: change) { requests.append(hset(w)) }
             }
             let started = Date()
             let replies = try redis.pipeline(requests)

@@ -1,18 +1,39 @@
 import Foundation
 
-/// A first-in first-out queue between two pipeline stages holding at most `capacity` items:
-/// `push` blocks while it is full, so a slow consumer slows the producer instead of growing
-/// memory. `close()` wakes everyone: later pushes are refused, pops drain what is left then
-/// return nil.
+/// A first-in first-out queue between two pipeline stages holding at most `capacity` items and,
+/// given a `byteCapacity`, items whose `cost` adds up to at most that plus one item (an item is
+/// taken while the queue's bytes are below the limit, so one bigger than the limit still passes
+/// alone): `push` blocks while it is full, so a slow consumer slows the producer instead of
+/// growing memory, whatever the size of the items. `close()` wakes everyone: later pushes are
+/// refused, pops drain what is left then return nil.
 public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     public let capacity: Int
+    public let byteCapacity: Int?
+    private let cost: (Element) -> Int
     private let condition = NSCondition()
-    private var items: [Element] = []
+    /// Popped slots hold nil until compacted, so a taken item is freed when its taker is done.
+    private var items: [Element?] = []
+    private var costs: [Int] = []
     private var head = 0
+    private var bytes = 0
     private var closed = false
 
-    public init(capacity: Int) {
+    public init(capacity: Int, byteCapacity: Int? = nil, cost: @escaping (Element) -> Int = { _ in 0 }) {
         self.capacity = max(capacity, 1)
+        self.byteCapacity = byteCapacity.map { max($0, 1) }
+        self.cost = cost
+    }
+
+    /// The queued items' cost.
+    public var queuedBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return bytes
+    }
+
+    /// Full by count, or by bytes (which an empty queue never is).
+    private var isFull: Bool {
+        items.count - head >= capacity || byteCapacity.map { bytes >= $0 } == true
     }
 
     public var count: Int {
@@ -33,11 +54,14 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     public func push(_ item: Element, deadline: Date? = nil) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while !closed && items.count - head >= capacity {
+        while !closed && isFull {
             if !wait(until: deadline) { return false }
         }
         if closed { return false }
+        let c = byteCapacity == nil ? 0 : max(cost(item), 0)
         items.append(item)
+        costs.append(c)
+        bytes += c
         condition.broadcast()
         return true
     }
@@ -47,8 +71,8 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     public func waitForRoom(deadline: Date) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while !closed && items.count - head >= capacity {
-            if !wait(until: deadline) { return closed || items.count - head < capacity }
+        while !closed && isFull {
+            if !wait(until: deadline) { return closed || !isFull }
         }
         return true
     }
@@ -63,9 +87,12 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         }
         guard head < items.count else { return nil }
         let item = items[head]
+        items[head] = nil
+        bytes -= costs[head]
         head += 1
         if head > 64 && head * 2 > items.count {
             items.removeFirst(head)
+            costs.removeFirst(head)
             head = 0
         }
         condition.broadcast()
@@ -89,7 +116,9 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         defer { condition.unlock() }
         let dropped = items.count - head
         items.removeAll()
+        costs.removeAll()
         head = 0
+        bytes = 0
         condition.broadcast()
         return dropped
     }

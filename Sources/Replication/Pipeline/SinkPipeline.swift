@@ -40,6 +40,11 @@ public struct PipelineTransaction: Sendable, Equatable {
 package final class SinkPipeline: @unchecked Sendable {
     package struct Settings: Sendable {
         package var queueCapacity: Int
+        /// Bytes of transactions (`PipelineTransaction.estimatedBytes`) a sink's queue holds at
+        /// most, plus one transaction chunk, and a sink's batch too: memory in flight is bounded
+        /// whatever the backlog and the transaction size. The two queues share the transactions
+        /// they both hold.
+        package var queueBytes: Int
         /// Transactions a sink takes from its queue at most per batch.
         package var batchTransactions: Int
         package var retryPauseSeconds: Double
@@ -47,10 +52,11 @@ package final class SinkPipeline: @unchecked Sendable {
         package var topologyCheckSeconds: Double
 
         package init(
-            queueCapacity: Int = 1024, batchTransactions: Int = 256, retryPauseSeconds: Double = 0.2,
-            topologyCheckSeconds: Double = 1
+            queueCapacity: Int = 1024, queueBytes: Int = 8 << 20, batchTransactions: Int = 256,
+            retryPauseSeconds: Double = 0.2, topologyCheckSeconds: Double = 1
         ) {
             self.queueCapacity = queueCapacity
+            self.queueBytes = queueBytes
             self.batchTransactions = batchTransactions
             self.retryPauseSeconds = retryPauseSeconds
             self.topologyCheckSeconds = topologyCheckSeconds
@@ -106,17 +112,23 @@ package final class SinkPipeline: @unchecked Sendable {
         var sinks = [CheckpointCoordinator.Sink(redis.name, requiresReplicas: redis.settings.waitReplicas > 0)]
         if let kafka { sinks.append(CheckpointCoordinator.Sink(kafka.sink.name)) }
         coordinator = CheckpointCoordinator(sinks: sinks, start: start)
-        let redisQueue = BoundedQueue<Item>(capacity: settings.queueCapacity)
+        let redisQueue = Self.queue(settings)
         queues.append(redisQueue)
         let ownedRedis = Owned(redis)
         spawn("sluice-sink-\(redis.name)") { [self] in runRedis(ownedRedis.value, redisQueue) }
         if let kafka {
-            let kafkaQueue = BoundedQueue<Item>(capacity: settings.queueCapacity)
+            let kafkaQueue = Self.queue(settings)
             queues.append(kafkaQueue)
             let owned = Owned(kafka)
             spawn("sluice-sink-\(kafka.sink.name)") { [self] in
                 runKafka(owned.value.sink, owned.value.checkpoints, kafkaQueue)
             }
+        }
+    }
+
+    private static func queue(_ settings: Settings) -> BoundedQueue<Item> {
+        BoundedQueue(capacity: settings.queueCapacity, byteCapacity: settings.queueBytes) {
+            $0.transaction.estimatedBytes
         }
     }
 
@@ -223,15 +235,21 @@ package final class SinkPipeline: @unchecked Sendable {
 
     private var currentEpoch: Int { locked { epoch } }
 
-    /// Up to `batchTransactions` items of the current epoch: waits for the first (until
-    /// `deadline`, if any), takes the rest only if already queued. Empty when the deadline passed
+    /// Up to `batchTransactions` items of the current epoch, and up to `queueBytes` plus one
+    /// item: waits for the first (until `deadline`, if any), takes the rest only if already queued. Empty when the deadline passed
     /// or only items of an earlier epoch came; nil once the queue is closed and drained. `sink`
     /// counts as busy from a non-empty batch until it asks for the next one.
     private func batch(from queue: BoundedQueue<Item>, for sink: String, deadline: Date? = nil) -> [Item]? {
         locked { busySince[sink] = nil }
         guard let first = queue.pop(deadline: deadline) else { return queue.isClosed ? nil : [] }
         var items = [first]
-        while items.count < settings.batchTransactions, let more = queue.pop(deadline: Date()) { items.append(more) }
+        var bytes = first.transaction.estimatedBytes
+        while items.count < settings.batchTransactions, bytes < settings.queueBytes,
+            let more = queue.pop(deadline: Date())
+        {
+            items.append(more)
+            bytes += more.transaction.estimatedBytes
+        }
         return locked {
             let current = epoch
             let kept = items.filter { $0.epoch == current }
@@ -369,7 +387,9 @@ package final class SinkPipeline: @unchecked Sendable {
     /// retried; the pipeline stops and the daemon steps down.
     private func fenced(_ error: RedisError, sink: String) {
         metrics?.error("fenced")
-        log(.error, "sink \(sink): write refused by the fence, another instance holds the lease; stepping down: \(error)")
+        log(
+            .error,
+            "sink \(sink): write refused by the fence, another instance holds the lease; stepping down: \(error)")
         fail(error)
     }
 
@@ -403,7 +423,7 @@ package final class SinkPipeline: @unchecked Sendable {
                         try store.store(checkpoint, sink: sink.name)
                         if let line = report.succeeded() { log(.notice, line) }
                         break
-                    } catch where error.code == .fenced {
+                    } catch  where error.code == .fenced {
                         fenced(error, sink: sink.name)
                         return
                     } catch {

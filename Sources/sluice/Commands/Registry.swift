@@ -36,6 +36,7 @@ enum Registry {
         DemoCommand.command,
         BenchE2ECommand.command,
         BenchSnapshotCommand.command,
+        BenchCatchupCommand.command,
         SnapshotCommand.command,
         VerifyCommand.command,
         ResyncCommand.command,

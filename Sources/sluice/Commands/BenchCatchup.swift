@@ -1,0 +1,142 @@
+import BinlogCompression
+import Foundation
+import MySQLSource
+import Ops
+import RedisCluster
+import Replication
+import TestSupport
+
+enum BenchCatchupCommand {
+    static let ceilingTopic = "sluice.bench.ceiling"
+
+    static let command = Command(
+        "bench catchup",
+        abstract: "Measure how fast sluice run drains a binlog backlog into Redis Cluster and Kafka",
+        discussion: """
+            Starts MariaDB, a 3-master Redis Cluster and Tansu on loopback. With no daemon running,
+            writes a backlog of about --rows row changes to payments.accounts in 1,000-row
+            transactions (inserts, 1.00 transfers as UPDATEs, deletes). Then starts this binary's
+            `sluice run` and measures the time until the Redis and Kafka checkpoints both reach
+            SHOW MASTER STATUS, and the daemon's peak RSS (VmHWM). In the same run, the ceilings:
+            the binlog decoded on one thread, the same keys and fields as pipelined HSETs on the
+            same cluster, and the daemon's messages read back and produced again with the same
+            producer settings to the same broker. The last line is a JSON object: rows, seconds,
+            rows_per_s, decode_rows_per_s, redis_hset_rows_per_s, kafka_produce_rows_per_s,
+            peak_rss_mb.
+            """,
+        flags: [
+            .value(
+                "rows", placeholder: "N", help: "row changes in the backlog (rounded up to 1,000s)", default: "1000000")
+        ]
+    ) { invocation in
+        let report = try run(rows: try VerifyCommand.positive(invocation.arguments, "rows"), out: invocation.console)
+        invocation.console.out(report.json)
+        return .success
+    }
+
+    static func run(rows: Int, out: Console) throws -> CatchupBenchmark.Report {
+        let folder = try SandboxFolder(label: "bench-catchup")
+        defer { folder.close() }
+        let ports = PortAllocator()
+        let mariadb = try MariaDBServer(in: folder, ports: ports)
+        let cluster = try RedisClusterSandbox(in: folder, ports: ports, name: "bench", masters: 3)
+        let kafka = try TansuBroker(in: folder, ports: ports)
+        try kafka.createTopic(DemoConfig.topic, partitions: 3)
+        try kafka.createTopic(ceilingTopic, partitions: 3)
+        let mysql = try mariadb.connect()
+        for statement in PaymentsWorkload.schema { _ = try mysql.execute(statement) }
+        _ = try mysql.execute("FLUSH BINARY LOGS")
+        let firstFile = try end(of: mysql).file
+
+        let backlog = CatchupBacklog(rows: rows)
+        let loadStarted = Date()
+        let progress = ProgressLine(console: out)
+        for round in 0..<backlog.rounds {
+            _ = try mysql.execute("BEGIN")
+            for statement in CatchupBacklog.statements(round: round) { _ = try mysql.execute(statement) }
+            _ = try mysql.execute("COMMIT")
+            if round % 50 == 0 { progress.show("backlog: \(round) of \(backlog.rounds) transactions") }
+        }
+        progress.clear()
+        let target = try end(of: mysql)
+        out.out(
+            String(
+                format: "backlog: %d row changes in %d transactions written in %.1f s, binlog end %@:%llu",
+                backlog.rows, backlog.rounds, Date().timeIntervalSince(loadStarted), target.file, target.offset))
+
+        let configPath = folder.path + "/bench-catchup.toml"
+        try DemoConfig.text(mariadbPort: mariadb.port, redis: cluster.addresses, kafka: kafka.bootstrapServers)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let config: SluiceConfig
+        switch SluiceConfig.load(path: configPath, environment: [:]) {
+        case .success(let loaded): config = loaded.config
+        case .failure(let errors): throw errors
+        }
+        let seeds = cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
+        let redis = try RedisClusterClient(topology: .cluster(seeds: seeds))
+        let checkpoints = CheckpointStore(
+            client: redis, prefix: config.redis(named: "primary")?.checkpointPrefix ?? "sluice:checkpoint:")
+
+        let logPath = folder.path + "/sluice-run.log"
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let started = Date()
+        let daemon = try folder.start(
+            service: "sluice-run", executable: executable, arguments: ["run", "--config", configPath],
+            workingDirectory: folder.path, logPath: logPath)
+        let deadline = started.addingTimeInterval(120 + Double(backlog.rows) / 2_000)
+        while !checkpoints.allAt(file: target.file, offset: target.offset, sinks: ["primary", "kafka"]) {
+            let log = { (try? String(contentsOfFile: logPath, encoding: .utf8))?.suffix(2_000) ?? "" }
+            if let status = daemon.exitStatusIfExited() {
+                throw CatchupBenchmark.Failure("sluice run exited (status \(status)) before catching up:\n\(log())")
+            }
+            if Date() >= deadline {
+                throw CatchupBenchmark.Failure(
+                    "sluice run did not reach \(target.file):\(target.offset) in \(Int(deadline.timeIntervalSince(started))) s:\n\(log())"
+                )
+            }
+            usleep(10_000)
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let peak = ProcessMemory.peakMegabytes(pid: daemon.pid) ?? 0
+        folder.stop(daemon)
+        out.out(
+            String(
+                format: "sluice run: %d row changes into both sinks in %.2f s = %.0f rows/s, peak RSS %.1f MB",
+                backlog.rows, seconds, Double(backlog.rows) / seconds, peak))
+
+        let logs = try mysql.query("SHOW BINARY LOGS")
+        let files = logs.rows.indices.compactMap { logs.value("Log_name", row: $0) }.filter { $0 >= firstFile }
+        let decoded = try CatchupBenchmark.decode(
+            paths: files.map { mariadb.dataDirectory + "/" + $0 }, decompressor: StandardDecompressor())
+        guard decoded.rows == backlog.rows else {
+            throw CatchupBenchmark.Failure(
+                "the binlog holds \(decoded.rows) row changes, the backlog wrote \(backlog.rows)")
+        }
+        out.out(ceilingLine("decode (one thread)", decoded.rows, decoded.seconds))
+        let mapping = TableMapping(config: config.mappings[0])
+        let hset = try CatchupBenchmark.hsetCeiling(backlog: backlog, mapping: mapping, redis: redis)
+        out.out(ceilingLine("pipelined HSET (same keys and fields)", hset.rows, hset.seconds))
+        let produced = try CatchupBenchmark.produceCeiling(
+            topic: DemoConfig.topic, partitions: 3, ceilingTopic: ceilingTopic,
+            properties: KafkaSink.Settings(config: config.kafka, mappings: config.mappings).properties)
+        out.out(ceilingLine("Kafka produce (the daemon's messages again)", produced.messages, produced.seconds))
+        func rate(_ r: (Int, Double)) -> Double { r.1 > 0 ? Double(r.0) / r.1 : 0 }
+        return CatchupBenchmark.Report(
+            rows: backlog.rows, seconds: seconds, decodeRowsPerSecond: rate(decoded),
+            hsetRowsPerSecond: rate(hset), produceRowsPerSecond: rate(produced), peakRSSMegabytes: peak)
+    }
+
+    private static func ceilingLine(_ name: String, _ rows: Int, _ seconds: Double) -> String {
+        String(
+            format: "%@: %d rows in %.2f s = %.0f rows/s", name, rows, seconds, seconds > 0 ? Double(rows) / seconds : 0
+        )
+    }
+
+    private static func end(of mysql: MySQLConnection) throws -> (file: String, offset: UInt64) {
+        let status = try mysql.query("SHOW MASTER STATUS")
+        guard let file = status.value("File"), let offset = status.value("Position").flatMap({ UInt64($0) }) else {
+            throw CatchupBenchmark.Failure("SHOW MASTER STATUS gave no binlog position (is log_bin on?)")
+        }
+        return (file, offset)
+    }
+}
