@@ -29,13 +29,15 @@ final class DemoDRApplier: @unchecked Sendable {
         }
     }
 
-    /// `DR: lag < 1 s (12 ms after Kafka), 0 msg behind`. The lag is now minus the source commit
+    /// `DR: lag < 1 s (12 ms after Kafka), 0 msg behind` (before the first apply: `DR: nothing
+    /// applied yet, N msg behind`, not a lag of "?"). The lag is now minus the source commit
     /// time of the last change applied, whose timestamps have whole seconds (as the daemon's lag),
     /// so it is shown in whole seconds; "after Kafka" is now minus the Kafka timestamp
     /// (milliseconds) of the newest message applied, the DR applier's own share of it.
     private static func line(_ applier: DRApplier) -> String {
+        guard applier.lastCommitTime > 0 else { return "DR: nothing applied yet, \(applier.messagesBehind) msg behind" }
         let now = Date().timeIntervalSince1970
-        var lag = SourceLag.text(seconds: applier.lastCommitTime > 0 ? now - Double(applier.lastCommitTime) : nil)
+        var lag = SourceLag.text(seconds: now - Double(applier.lastCommitTime))
         if applier.lastProducedMilliseconds > 0 {
             lag += " (\(max(0, Int((now * 1000).rounded()) - Int(applier.lastProducedMilliseconds))) ms after Kafka)"
         }
