@@ -1,8 +1,8 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import RedisCluster
-import TestSupport
 
 final class ApplyConvergenceTests: LiveClusterTestCase {
     private func applier(rowsPerCall: Int = 64) throws -> VersionedApplier {

@@ -1,5 +1,5 @@
-import Foundation
 import Binlog
+import Foundation
 import MySQLSource
 import Ops
 import XCTest
@@ -35,8 +35,10 @@ final class SourceEventMetricsTests: XCTestCase {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let docs = try String(contentsOf: root.appendingPathComponent("docs/metrics.md"), encoding: .utf8)
-        let row = try XCTUnwrap(docs.split(separator: "\n").first { $0.hasPrefix("| `sluice_source_events_total` |") })
-        let documented = try XCTUnwrap(row.split(separator: "|").last).split(separator: "`", omittingEmptySubsequences: false)
+        let row = try XCTUnwrap(
+            docs.split(separator: "\n").first { $0.hasPrefix("| `sluice_source_events_total` |") })
+        let meaning = try XCTUnwrap(row.split(separator: "|").last)
+        let documented = meaning.split(separator: "`", omittingEmptySubsequences: false)
             .enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }.filter { $0 != "kind" }
         XCTAssertGreaterThan(documented.count, 5)
         XCTAssertEqual(documented.filter { !labels.contains($0) }, [])
