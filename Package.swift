@@ -58,7 +58,7 @@ let package = Package(
 
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
                     exclude: ["Fixtures"]),
-        .testTarget(name: "OpsTests", dependencies: ["Ops"], path: "Tests/OpsTests"),
+        .testTarget(name: "OpsTests", dependencies: ["Ops", "TestSupport"], path: "Tests/OpsTests"),
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "TestSupport"], path: "Tests/ReplicationTests"),
         // The replication source: pure state machines, and live tests against MariaDB from TestSupport.

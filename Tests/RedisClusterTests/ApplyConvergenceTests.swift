@@ -63,7 +63,7 @@ final class ApplyConvergenceTests: LiveClusterTestCase {
             }
         }
         stop.set()
-        while !reader.isFinished { usleep(10_000) }
+        try waitUntil("the reader thread ends once stopped", timeout: 60) { reader.isFinished }
         XCTAssertEqual(violations.list, [])
         XCTAssertGreaterThan(violations.rounds, 0, "the reader must have run")
         XCTAssertEqual(try state(a.client, replay), cleanState)
