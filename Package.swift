@@ -39,6 +39,12 @@ let package = Package(
                 path: "Sources/Replication"),
         .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster", "Ops", "COpenSSL"], path: "Sources/Ledger"),
 
+        // Not product code: benchmarks, the demo's workload and consistency check, the lag watcher.
+        // Only the executable (`sluice bench ...`, `sluice demo`) and tests import it; no product module does.
+        .target(name: "SluiceLab",
+                dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops", "Replication"],
+                path: "Sources/SluiceLab"),
+
         // Starts real MariaDB, Redis Cluster and Tansu on loopback for tests and `sluice demo`.
         .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],
                 path: "Sources/TestSupport"),
@@ -50,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: ["Binlog", "BinlogCompression", "MySQLSource", "RedisCluster", "Kafka",
-                           "Replication", "Ledger", "Ops", "TestSupport"],
+                           "Replication", "Ledger", "Ops", "SluiceLab", "TestSupport"],
             path: "Sources/sluice",
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-rpath=$ORIGIN/../lib/sluice",
                                             "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
@@ -60,7 +66,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "OpsTests", dependencies: ["Ops", "TestSupport"], path: "Tests/OpsTests"),
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "TestSupport"], path: "Tests/ReplicationTests"),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "SluiceLab", "TestSupport"], path: "Tests/ReplicationTests"),
         // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
         .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
                     path: "Tests/MySQLSourceTests"),
