@@ -33,7 +33,8 @@ final class GTIDFailoverProcessTests: XCTestCase {
         let refused = try chain.startDaemon()
         XCTAssertTrue(refused.waitForExit(timeout: 30), "the daemon kept running: \(chain.runLogTail())")
         chain.folder.forget(refused)
-        XCTAssertEqual(refused.exitStatusIfExited().map { $0 >> 8 }, 1, "exit code 1 (the wait status's high byte)")
+        // Exit 3, a refusal systemd does not restart (RestartPreventExitStatus), as the startup checks.
+        XCTAssertEqual(refused.exitStatusIfExited().map { $0 >> 8 }, 3, "exit code 3 (the wait status's high byte)")
         let log = chain.runLogTail(lines: 5)
         XCTAssertTrue(
             log.contains(
