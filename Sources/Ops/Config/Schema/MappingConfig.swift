@@ -127,10 +127,9 @@ public struct MappingConfig: Sendable, Equatable {
             } ?? []
         (kafkaExcludeColumns, kafkaMaskColumns, kafkaKeyColumns) = Self.readKafkaColumns(reader)
         if consumedByDR {
-            var needed = template?.columns ?? []
-            if case .column(let name) = version, !name.isEmpty { needed.append(name) }
-            if let valueColumn { needed.append(valueColumn) }
-            Self.checkReachesDR(reader, needed: needed + columns, masks: kafkaMaskColumns, excluded: kafkaExcludeColumns)
+            Self.checkReachesDR(
+                reader, needed: Self.columnsNeeded(template, version, valueColumn, columns), masks: kafkaMaskColumns,
+                excluded: kafkaExcludeColumns)
         }
         let parts = qualified?.split(separator: ".") ?? []
         guard let database = parts.first, let table = parts.last, parts.count == 2, let template else { return nil }
@@ -196,9 +195,22 @@ public struct MappingConfig: Sendable, Equatable {
         return (excluded, masks, keyColumns)
     }
 
+    /// The columns the mapping reads from a row: the key's, the version column, the value
+    /// column and the stored columns.
+    var columnsNeeded: [String] { Self.columnsNeeded(key, version, valueColumn, columns) }
+
+    private static func columnsNeeded(
+        _ template: KeyTemplate?, _ version: Version, _ valueColumn: String?, _ columns: [String]
+    ) -> [String] {
+        var needed = template?.columns ?? []
+        if case .column(let name) = version, !name.isEmpty { needed.append(name) }
+        if let valueColumn { needed.append(valueColumn) }
+        return needed + columns
+    }
+
     /// Under `[dr_apply]`: the columns the mapping `needed` (key, version, value, stored columns)
     /// must reach Kafka unmasked, or the DR cluster would get the masked or missing value.
-    private static func checkReachesDR(_ reader: TableReader, needed: [String], masks: [KafkaMask], excluded: [String]) {
+    static func checkReachesDR(_ reader: TableReader, needed: [String], masks: [KafkaMask], excluded: [String]) {
         let hidden = Set(excluded + masks.map(\.column))
         guard let column = needed.first(where: hidden.contains) else { return }
         reader.badValue(
