@@ -236,7 +236,7 @@ final class RedisSinkTests: XCTestCase {
     }
 
     func testWaitForReplicasAndShortfallCounter() throws {
-        let ok = try RedisSink.make(config: try config(waitReplicas: 1, waitTimeoutMS: 2000), cluster: "primary")
+        let ok = try RedisSink.make(config: try config(waitReplicas: 1, waitTimeoutMS: 10_000), cluster: "primary")
         try ok.prepare()
         _ = try ok.apply((0..<50).map { accounts($0, version: 1, gtid: 20) }, checkpoint: checkpoint(20))
         XCTAssertEqual(ok.counters.waitShortfalls, 0)
