@@ -42,7 +42,7 @@ let package = Package(
         // Not product code: benchmarks, the demo's workload and consistency check, the lag watcher.
         // Only the executable (`sluice bench ...`, `sluice demo`) and tests import it; no product module does.
         .target(name: "SluiceLab",
-                dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops", "Replication"],
+                dependencies: ["Binlog", "Ledger", "MySQLSource", "RedisCluster", "Kafka", "Ops", "Replication"],
                 path: "Sources/SluiceLab"),
 
         // Starts real MariaDB, Redis Cluster and Tansu on loopback for tests and `sluice demo`.
