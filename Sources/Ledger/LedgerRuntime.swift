@@ -41,11 +41,16 @@ package enum LedgerRuntime {
         let writeThrough = redis.map {
             WriteThrough(keyTemplate: config.accountKey, tombstoneTTLSeconds: tombstoneTTLSeconds, makeClient: $0)
         }
-        return LedgerService(
+        let service = LedgerService(
             name: config.name, shards: pools(config), databases: config.shards.map(\.database), journal: journal,
             writeThrough: writeThrough, maxAttempts: config.maxAttempts, amountScale: config.amountScale,
             onePhaseSingleShard: config.onePhaseSingleShard,
             failpoints: failpoints, metrics: metrics, logger: logger)
+        if let risk = config.risk, let redis {
+            // The library is loaded by the first call that finds it missing.
+            service.risk = RiskRules(config: risk, makeClient: redis)
+        }
+        return service
     }
 
     /// The journal's signing key, or nil when `[ledger]` names none.
