@@ -169,6 +169,25 @@ final class LedgerRiskTests: XCTestCase {
         XCTAssertEqual(
             try riskRecords(from: 11).map { $0.accepted ? "accepted" : $0.rule },
             ["accepted", "accepted", "accepted", "accepted", "daily_limit"])
+        // `sluice journal show` lists the risk records; `journal verify` finds the journal intact.
+        let shown = try fixture.sandbox.run(
+            service: "journal-show", executable: fixture.binary,
+            arguments: ["journal", "show", fixture.config.journalDirectory, "--json"],
+            workingDirectory: fixture.sandbox.path, logPath: fixture.sandbox.path + "/show.log", timeout: 30)
+        XCTAssertEqual(shown.status, 0, shown.output)
+        let refusal = shown.output.split(separator: "\n").map { HTTPClient.json(String($0)) }.last {
+            $0["kind"] as? String == "risk" && $0["from"] as? Int == 11
+        }
+        XCTAssertEqual(refusal?["outcome"] as? String, "refused")
+        XCTAssertEqual(refusal?["rule"] as? String, "daily_limit")
+        XCTAssertEqual(refusal?["idempotency_key"] as? String, "twice")
+        XCTAssertEqual(refusal?["amount_minor"] as? Int, 3_000)
+        let verified = try fixture.sandbox.run(
+            service: "journal-verify", executable: fixture.binary,
+            arguments: ["journal", "verify", fixture.config.journalDirectory],
+            workingDirectory: fixture.sandbox.path, logPath: fixture.sandbox.path + "/verify.log", timeout: 30)
+        XCTAssertEqual(verified.status, 0, verified.output)
+        XCTAssertTrue(verified.output.contains("intact: "), verified.output)
     }
 }
 
