@@ -32,7 +32,9 @@ package struct LedgerMetrics: Sendable {
         recordsPerFsync = try registry.histogram(SluiceMetrics.ledgerJournalRecordsPerFsync)
         inDoubt = try registry.gauge(SluiceMetrics.ledgerInDoubt)
         var risk: [String: Counter] = [:]
-        for kind in Self.riskKinds { risk[kind] = try registry.counter(SluiceMetrics.ledgerRiskDecisions, [.kind: kind]) }
+        for kind in Self.riskKinds {
+            risk[kind] = try registry.counter(SluiceMetrics.ledgerRiskDecisions, [.kind: kind])
+        }
         riskDecisions = risk
         riskSeconds = try registry.histogram(SluiceMetrics.ledgerRiskSeconds)
         var settled: [String: Counter] = [:]

@@ -103,7 +103,8 @@ final class LedgerConfigTests: XCTestCase {
         let text = errors.description
         XCTAssertTrue(text.contains("ledger.redis_cluster: [ledger.risk] keeps its counters"), text)
         XCTAssertTrue(
-            text.contains("l.toml:11: ledger.risk.class[0].daily_limit: must be an exact decimal amount with at most 2"),
+            text.contains(
+                "l.toml:11: ledger.risk.class[0].daily_limit: must be an exact decimal amount with at most 2"),
             text)
         XCTAssertTrue(text.contains("l.toml:14: ledger.risk.class[1].daily_limit: must be an exact decimal"), text)
         guard
@@ -123,7 +124,8 @@ final class LedgerConfigTests: XCTestCase {
                 """)
         else { return XCTFail("accepted") }
         XCTAssertTrue(
-            more.description.contains(#"ledger.risk.default_class: no [[ledger.risk.class]] is named "gold" (defined: silver)"#),
+            more.description.contains(
+                #"ledger.risk.default_class: no [[ledger.risk.class]] is named "gold" (defined: silver)"#),
             more.description)
     }
 }

@@ -116,7 +116,9 @@ final class LedgerRiskTests: XCTestCase {
         let (fixture, service, _) = try live()
         let client = try fixture.redisClient()
         let key = RiskLibrary.key(of: 8)
-        XCTAssertNil(try client.send(RedisCommand("HSET", key, "merchant", "Shop", "merchant_blocked", "fraud"), key: key).errorMessage)
+        XCTAssertNil(
+            try client.send(RedisCommand("HSET", key, "merchant", "Shop", "merchant_blocked", "fraud"), key: key)
+                .errorMessage)
         let server = try HTTPServer(
             options: HTTPServerOptions(
                 listen: HostPort(host: "127.0.0.1", port: 0), limits: HTTPParseLimits(maxBodyBytes: 4096)),
@@ -124,7 +126,8 @@ final class LedgerRiskTests: XCTestCase {
         defer { server.stop() }
         let before = try fixture.balances()
         var answer = try HTTPClient.request(
-            port: server.port, "POST", "/v1/transfers", body: #"{"idempotency_key":"m-1","from":7,"to":8,"amount":"1"}"#)
+            port: server.port, "POST", "/v1/transfers", body: #"{"idempotency_key":"m-1","from":7,"to":8,"amount":"1"}"#
+        )
         XCTAssertEqual(answer.status, 422, answer.body)
         var json = HTTPClient.json(answer.body)
         XCTAssertEqual(json["error"] as? String, "risk_refused")
@@ -142,13 +145,15 @@ final class LedgerRiskTests: XCTestCase {
         XCTAssertEqual(after[8]?.version, before[8]?.version)
         XCTAssertEqual(try riskRecords(from: 7).map(\.rule), ["blacklisted_merchant", "daily_limit"])
         answer = try HTTPClient.request(
-            port: server.port, "POST", "/v1/transfers", body: #"{"idempotency_key":"d-2","from":7,"to":9,"amount":"50"}"#)
+            port: server.port, "POST", "/v1/transfers",
+            body: #"{"idempotency_key":"d-2","from":7,"to":9,"amount":"50"}"#)
         XCTAssertEqual(answer.status, 201, answer.body)
     }
 
     func testAnAbortedOrReplayedTransferGivesItsReservationBack() throws {
         let (fixture, service, rules) = try live()
-        _ = try fixture.shards[0].connect(database: "ledger").execute("UPDATE accounts SET status = 'frozen' WHERE id = 12")
+        _ = try fixture.shards[0].connect(database: "ledger").execute(
+            "UPDATE accounts SET status = 'frozen' WHERE id = 12")
         XCTAssertEqual(service.transfer(Self.request("frozen-1", 11, 12, 3_000)), .refused(.frozenAccount))
         XCTAssertEqual(try rules.state(of: 11), RiskState(usedToday: 0, lastMinute: 0, pending: 0, window: 0))
         guard case .created = service.transfer(Self.request("once", 11, 13, 2_000)) else {

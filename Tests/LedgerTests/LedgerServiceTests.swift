@@ -166,6 +166,7 @@ final class LedgerServiceTests: XCTestCase {
         XCTAssertEqual((created["from"] as? [String: Any])?["balance"] as? String, "87.66")
         XCTAssertEqual((created["to"] as? [String: Any])?["balance"] as? String, "112.34")
         XCTAssertEqual(created["state"] as? String, "committed")
+        XCTAssertNil(created["receipt"], "no receipt without a journal signing key")
         let id = try XCTUnwrap(created["transfer_id"] as? String)
 
         answer = try HTTPClient.request(port: port, "POST", "/v1/transfers", body: body)

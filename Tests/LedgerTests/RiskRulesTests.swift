@@ -226,7 +226,9 @@ final class RiskRulesTests: XCTestCase {
     }
 
     func testTheLibraryIsLoadedOnDemandAndCommandsCarryTheClassTable() throws {
-        let rules = try rules([Self.standard, .init(name: "vip", dailyLimitMinor: nil, perMinute: 5, anomalyFactor: 2.5)])
+        let rules = try rules([
+            Self.standard, .init(name: "vip", dailyLimitMinor: nil, perMinute: 5, anomalyFactor: 2.5),
+        ])
         let command = rules.reserveCommand(
             TransferRequest(idempotencyKey: "k", from: 7, to: 8, amount: Amount(minorUnits: 12, scale: 2)),
             reservationID: "rid")

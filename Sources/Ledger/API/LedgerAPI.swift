@@ -133,12 +133,16 @@ package struct LedgerAPI: Sendable {
     }
 
     private func transferJSON(_ result: TransferResult, amount: Int64) -> [String: Any] {
-        [
+        var out: [String: Any] = [
             "transfer_id": result.transferID, "state": "committed",
             "amount": Amount.text(minor: amount, scale: service.amountScale),
             "from": accountJSON(result.from), "to": accountJSON(result.to),
             "journal_sequence": result.journalSequence,
         ]
+        if let key = service.journal.signingKey {
+            out["receipt"] = TransferReceipt.json(result, amountMinor: amount, key: key)
+        }
+        return out
     }
 
     private func accountJSON(_ account: AccountState) -> [String: Any] {

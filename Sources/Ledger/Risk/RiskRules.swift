@@ -19,7 +19,8 @@ package final class RiskRules: RiskCheck, @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [RedisClusterClient] = []
 
-    package init(config: LedgerRiskConfig, makeClient: @escaping @Sendable () throws(RedisError) -> RedisClusterClient) {
+    package init(config: LedgerRiskConfig, makeClient: @escaping @Sendable () throws(RedisError) -> RedisClusterClient)
+    {
         self.config = config
         keepMilliseconds = max(config.reservationTTLMS, 600_000)
         self.makeClient = makeClient
@@ -110,7 +111,8 @@ package final class RiskRules: RiskCheck, @unchecked Sendable {
         guard values.count == 4 else {
             throw RedisError(.protocolViolation, "unexpected reply to \(RiskLibrary.stateFunction): \(reply)")
         }
-        return RiskState(usedToday: values[0], lastMinute: Int(values[1]), pending: Int(values[2]), window: Int(values[3]))
+        return RiskState(
+            usedToday: values[0], lastMinute: Int(values[1]), pending: Int(values[2]), window: Int(values[3]))
     }
 
     // MARK: - I/O

@@ -183,7 +183,9 @@ enum LedgerBenchCommand {
             full["signed_ratio"] = ledger.tps > 0 ? (signed.phase.tps / ledger.tps * 100).rounded() / 100 : 0
         }
         if let risk {
-            let meanMS = risk.phase.latencies.isEmpty ? 0 : risk.phase.latencies.reduce(0, +) / Double(risk.phase.latencies.count)
+            let meanMS =
+                risk.phase.latencies.isEmpty
+                ? 0 : risk.phase.latencies.reduce(0, +) / Double(risk.phase.latencies.count)
             let perTransferMS = riskTotals.secondsPerTransfer * 1000
             full["risk_tps"] = round1(risk.phase.tps)
             full["risk_p50_ms"] = round1(risk.phase.percentile(0.5))
@@ -191,8 +193,10 @@ enum LedgerBenchCommand {
             full["risk_errors"] = risk.phase.errors + riskTotals.unavailable
             full["risk_refused"] = riskTotals.refused
             full["risk_ratio"] = ledger.tps > 0 ? (risk.phase.tps / ledger.tps * 100).rounded() / 100 : 0
-            full["risk_reserve_ms"] = round3(riskTotals.reserves > 0 ? riskTotals.reserveSeconds * 1000 / Double(riskTotals.reserves) : 0)
-            full["risk_settle_ms"] = round3(riskTotals.settles > 0 ? riskTotals.settleSeconds * 1000 / Double(riskTotals.settles) : 0)
+            full["risk_reserve_ms"] = round3(
+                riskTotals.reserves > 0 ? riskTotals.reserveSeconds * 1000 / Double(riskTotals.reserves) : 0)
+            full["risk_settle_ms"] = round3(
+                riskTotals.settles > 0 ? riskTotals.settleSeconds * 1000 / Double(riskTotals.settles) : 0)
             full["risk_ms_per_transfer"] = round3(perTransferMS)
             full["risk_share_of_latency"] = meanMS > 0 ? round3(perTransferMS / meanMS) : 0
         }
