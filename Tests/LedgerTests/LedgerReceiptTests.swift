@@ -10,14 +10,10 @@ import XCTest
 /// `openssl` command line, as a client without sluice would).
 final class LedgerReceiptTests: XCTestCase {
     func testATransferAnswerCarriesAReceiptTheClientVerifiesWithThePublicKey() throws {
-        let keys = NSTemporaryDirectory() + "sluice-receipt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: keys) }
-        let pem = JournalKey.generatePrivatePEM()
-        try pem.write(toFile: keys + "/journal.pem", atomically: true, encoding: .utf8)
-        let publicPEM = try JournalKey(pem: pem, isPrivate: true, source: "test").publicPEM()
-        try publicPEM.write(toFile: keys + "/journal.pub.pem", atomically: true, encoding: .utf8)
-        let publicKey = try JournalKey(pem: publicPEM, isPrivate: false, source: "test")
+        let files = try SigningKeyFiles(label: "receipt")
+        defer { files.remove() }
+        let keys = files.folder
+        let publicKey = try JournalKey(pem: files.publicPEM, isPrivate: false, source: "test")
         let fixture = try LedgerFixture(
             label: "ledger-receipt", accounts: 4, ledgerExtra: "journal_signing_key_file = \"\(keys)/journal.pem\"")
         defer { fixture.close() }
