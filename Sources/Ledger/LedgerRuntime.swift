@@ -49,6 +49,12 @@ package enum LedgerRuntime {
         if let risk = config.risk, let redis {
             // The library is loaded by the first call that finds it missing.
             service.risk = RiskRules(config: risk, makeClient: redis)
+            logger.log(
+                .info, "ledger: risk rules on (checked and reserved in Redis before each transfer)",
+                [
+                    "risk.classes": .string(risk.classes.map(\.name).joined(separator: ",")),
+                    "risk.reservation_ttl_ms": .integer(Int64(risk.reservationTTLMS)),
+                ])
         }
         return service
     }
