@@ -9,9 +9,14 @@ package struct LedgerMetrics: Sendable {
     let fsyncSeconds: Histogram
     let recordsPerFsync: Histogram
     package let inDoubt: Gauge
+    let riskDecisions: [String: Counter]
+    let riskSeconds: Histogram
+    let riskReservations: [String: Counter]
 
     static let outcomes = ["created", "replayed", "conflict", "refused", "unavailable", "pending"]
     static let xaKinds = ["commit", "rollback", "resolved_commit", "resolved_rollback"]
+    static let riskKinds = ["accepted", "error"] + RiskRule.allCases.map(\.rawValue)
+    static let reservationKinds = ["confirmed", "released", "failed"]
 
     package init(registry: MetricsRegistry) throws(MetricsError) {
         var transfers: [String: Counter] = [:]
@@ -26,6 +31,17 @@ package struct LedgerMetrics: Sendable {
         fsyncSeconds = try registry.histogram(SluiceMetrics.ledgerJournalFsyncSeconds)
         recordsPerFsync = try registry.histogram(SluiceMetrics.ledgerJournalRecordsPerFsync)
         inDoubt = try registry.gauge(SluiceMetrics.ledgerInDoubt)
+        var risk: [String: Counter] = [:]
+        for kind in Self.riskKinds {
+            risk[kind] = try registry.counter(SluiceMetrics.ledgerRiskDecisions, [.kind: kind])
+        }
+        riskDecisions = risk
+        riskSeconds = try registry.histogram(SluiceMetrics.ledgerRiskSeconds)
+        var settled: [String: Counter] = [:]
+        for kind in Self.reservationKinds {
+            settled[kind] = try registry.counter(SluiceMetrics.ledgerRiskReservations, [.kind: kind])
+        }
+        riskReservations = settled
     }
 
     func answered(_ answer: TransferAnswer, seconds: Double) {
@@ -34,13 +50,26 @@ package struct LedgerMetrics: Sendable {
         case .created: kind = "created"
         case .replayed: kind = "replayed"
         case .conflict: kind = "conflict"
-        case .refused: kind = "refused"
+        case .refused, .riskRefused: kind = "refused"
         case .unavailable: kind = "unavailable"
         case .pending: kind = "pending"
         }
         transfers[kind]?.increment()
         transferSeconds.observe(seconds)
     }
+
+    func risk(_ decision: RiskDecision, seconds: Double) {
+        let kind: String
+        switch decision {
+        case .accepted: kind = "accepted"
+        case .refused(let refusal): kind = refusal.rule.rawValue
+        case .unavailable: kind = "error"
+        }
+        riskDecisions[kind]?.increment()
+        riskSeconds.observe(seconds)
+    }
+
+    func riskSettled(_ kind: String) { riskReservations[kind]?.increment() }
 
     func xa(_ kind: String, count: Int = 1) { xa[kind]?.increment(by: UInt64(count)) }
 

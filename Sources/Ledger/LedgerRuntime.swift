@@ -41,11 +41,22 @@ package enum LedgerRuntime {
         let writeThrough = redis.map {
             WriteThrough(keyTemplate: config.accountKey, tombstoneTTLSeconds: tombstoneTTLSeconds, makeClient: $0)
         }
-        return LedgerService(
+        let service = LedgerService(
             name: config.name, shards: pools(config), databases: config.shards.map(\.database), journal: journal,
             writeThrough: writeThrough, maxAttempts: config.maxAttempts, amountScale: config.amountScale,
             onePhaseSingleShard: config.onePhaseSingleShard,
             failpoints: failpoints, metrics: metrics, logger: logger)
+        if let risk = config.risk, let redis {
+            // The library is loaded by the first call that finds it missing.
+            service.risk = RiskRules(config: risk, makeClient: redis)
+            logger.log(
+                .info, "ledger: risk rules on (checked and reserved in Redis before each transfer)",
+                [
+                    "risk.classes": .string(risk.classes.map(\.name).joined(separator: ",")),
+                    "risk.reservation_ttl_ms": .integer(Int64(risk.reservationTTLMS)),
+                ])
+        }
+        return service
     }
 
     /// The journal's signing key, or nil when `[ledger]` names none.

@@ -265,3 +265,22 @@ enum HTTPClient {
         (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
     }
 }
+
+/// A new Ed25519 journal key in a temporary folder: `journal.pem` (private) and `journal.pub.pem`.
+struct SigningKeyFiles {
+    let folder: String
+    let publicPEM: String
+    var privatePath: String { folder + "/journal.pem" }
+    var publicPath: String { folder + "/journal.pub.pem" }
+
+    init(label: String) throws {
+        folder = NSTemporaryDirectory() + "sluice-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let pem = JournalKey.generatePrivatePEM()
+        publicPEM = try JournalKey(pem: pem, isPrivate: true, source: "test").publicPEM()
+        try pem.write(toFile: folder + "/journal.pem", atomically: true, encoding: .utf8)
+        try publicPEM.write(toFile: folder + "/journal.pub.pem", atomically: true, encoding: .utf8)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
+}

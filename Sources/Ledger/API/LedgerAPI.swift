@@ -6,7 +6,8 @@ import Ops
 ///
 /// - `POST /v1/transfers` `{"idempotency_key", "from", "to", "amount"}`: 201 with the transfer;
 ///   the same key and request again: 200 with the same answer; the same key with another request:
-///   409; a business refusal: 422 `{"error": "<reason code>"}`; malformed input: 400 naming the
+///   409; a business refusal: 422 `{"error": "<reason code>"}` (a risk rule's: `{"error":
+///   "risk_refused", "rule": "<rule's reason code>", "account", "detail"}`); malformed input: 400 naming the
 ///   field; a shard or the journal unavailable: 503 with nothing done.
 /// - `GET /v1/accounts/{id}`, `GET /v1/transfers/{id}`: 200 or 404.
 /// - `GET /health`: 200 when the journal accepts records and every shard answers, else 503.
@@ -115,6 +116,13 @@ package struct LedgerAPI: Sendable {
                     "detail": "the idempotency key was used for a transfer with other accounts or amount",
                 ])
         case .refused(let refusal): return Self.json(.unprocessableContent, ["error": refusal.rawValue])
+        case .riskRefused(let refusal):
+            return Self.json(
+                .unprocessableContent,
+                [
+                    "error": "risk_refused", "rule": refusal.rule.rawValue, "account": refusal.account,
+                    "detail": refusal.detail,
+                ])
         case .unavailable(let reason):
             return Self.json(.serviceUnavailable, ["error": "unavailable", "detail": reason, "state": "aborted"])
         case .pending(let id, let reason):
@@ -125,12 +133,16 @@ package struct LedgerAPI: Sendable {
     }
 
     private func transferJSON(_ result: TransferResult, amount: Int64) -> [String: Any] {
-        [
+        var out: [String: Any] = [
             "transfer_id": result.transferID, "state": "committed",
             "amount": Amount.text(minor: amount, scale: service.amountScale),
             "from": accountJSON(result.from), "to": accountJSON(result.to),
             "journal_sequence": result.journalSequence,
         ]
+        if let key = service.journal.signingKey {
+            out["receipt"] = TransferReceipt.json(result, amountMinor: amount, key: key)
+        }
+        return out
     }
 
     private func accountJSON(_ account: AccountState) -> [String: Any] {

@@ -39,6 +39,8 @@ package final class Journal: @unchecked Sendable {
     private let onFailure: @Sendable (JournalError) -> Void
     private let onFsync: @Sendable (_ seconds: Double, _ records: Int) -> Void
     private let signer: JournalKey?
+    /// The key that seals the journal (it also signs transfer receipts); nil = unsigned.
+    package var signingKey: JournalKey? { signer }
     /// The chain of the next record (the hash of the last one written).
     private var lastHash: [UInt8]
     private var lastIsSeal = false

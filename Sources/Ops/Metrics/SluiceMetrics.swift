@@ -123,6 +123,17 @@ package enum SluiceMetrics {
     package static let ledgerInDoubt = GaugeDefinition(
         "sluice_ledger_in_doubt",
         "XA branches the serving ledger left in doubt (a shard lost mid-transfer) and is still resolving.")
+    package static let ledgerRiskDecisions = CounterDefinition(
+        "sluice_ledger_risk_decisions_total",
+        "Risk checks by outcome: accepted, a refusing rule's reason code, or error (rules unreachable).",
+        labels: [.kind])
+    package static let ledgerRiskSeconds = HistogramDefinition(
+        "sluice_ledger_risk_seconds",
+        "Seconds each risk check (reserve and payee check, one round trip) took.",
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
+    package static let ledgerRiskReservations = CounterDefinition(
+        "sluice_ledger_risk_reservations_total",
+        "Risk reservations settled after their transfer, by kind (confirmed, released, failed).", labels: [.kind])
     // MARK: Process
 
     package static let buildInfo = GaugeDefinition(
@@ -152,7 +163,7 @@ package enum SluiceMetrics {
     /// What `sluice ledger serve` exports.
     package static let ledger: [any MetricDefinition] = [
         ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
-        ledgerInDoubt,
+        ledgerInDoubt, ledgerRiskDecisions, ledgerRiskSeconds, ledgerRiskReservations,
     ]
 
     /// The whole catalogue (docs/metrics.md documents each one).

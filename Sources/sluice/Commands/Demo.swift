@@ -114,7 +114,7 @@ enum DemoCommand {
     ) throws -> Bool {
         let progress = workload.progress
         for failure in progress.failures.prefix(10) { out.err("ledger: \(failure)") }
-        out.out("\(progress.committed) transfers committed, \(progress.refused) refused (insufficient funds)")
+        out.out("\(progress.committed) transfers committed, \(progress.refused) refused (insufficient funds, or a risk rule)")
         let conservation = try workload.conservation(seeded: seedBalance * Int64(accounts))
         out.out(conservation.line)
         let recovery = try LedgerRecovery.run(
