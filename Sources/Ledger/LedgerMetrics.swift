@@ -9,6 +9,10 @@ package struct LedgerMetrics: Sendable {
     let fsyncSeconds: Histogram
     let recordsPerFsync: Histogram
     package let inDoubt: Gauge
+    package let inDoubtOldestSeconds: Gauge
+    let cacheLookups: [CacheLevel: Counter]
+    let cacheHits: [CacheLevel: Counter]
+    let cacheEntries: Gauge
 
     static let outcomes = ["created", "replayed", "conflict", "refused", "unavailable", "pending"]
     static let xaKinds = ["commit", "rollback", "resolved_commit", "resolved_rollback"]
@@ -26,6 +30,16 @@ package struct LedgerMetrics: Sendable {
         fsyncSeconds = try registry.histogram(SluiceMetrics.ledgerJournalFsyncSeconds)
         recordsPerFsync = try registry.histogram(SluiceMetrics.ledgerJournalRecordsPerFsync)
         inDoubt = try registry.gauge(SluiceMetrics.ledgerInDoubt)
+        inDoubtOldestSeconds = try registry.gauge(SluiceMetrics.ledgerInDoubtOldestSeconds)
+        var lookups: [CacheLevel: Counter] = [:]
+        var hits: [CacheLevel: Counter] = [:]
+        for level in CacheLevel.allCases {
+            lookups[level] = try registry.counter(SluiceMetrics.ledgerCacheLookups, [.kind: level.rawValue])
+            hits[level] = try registry.counter(SluiceMetrics.ledgerCacheHits, [.kind: level.rawValue])
+        }
+        cacheLookups = lookups
+        cacheHits = hits
+        cacheEntries = try registry.gauge(SluiceMetrics.ledgerCacheEntries)
     }
 
     func answered(_ answer: TransferAnswer, seconds: Double) {
@@ -40,6 +54,12 @@ package struct LedgerMetrics: Sendable {
         }
         transfers[kind]?.increment()
         transferSeconds.observe(seconds)
+    }
+
+    /// One read that asked `level`, answered there or not.
+    func cache(_ level: CacheLevel, hit: Bool) {
+        cacheLookups[level]?.increment()
+        if hit { cacheHits[level]?.increment() }
     }
 
     func xa(_ kind: String, count: Int = 1) { xa[kind]?.increment(by: UInt64(count)) }

@@ -41,11 +41,18 @@ package enum LedgerRuntime {
         let writeThrough = redis.map {
             WriteThrough(keyTemplate: config.accountKey, tombstoneTTLSeconds: tombstoneTTLSeconds, makeClient: $0)
         }
-        return LedgerService(
+        let service = LedgerService(
             name: config.name, shards: pools(config), databases: config.shards.map(\.database), journal: journal,
             writeThrough: writeThrough, maxAttempts: config.maxAttempts, amountScale: config.amountScale,
             onePhaseSingleShard: config.onePhaseSingleShard,
             failpoints: failpoints, metrics: metrics, logger: logger)
+        service.reads = AccountReads(
+            settings: .init(
+                capacity: config.cache.entries, ttl: Double(config.cache.ttlMS) / 1000,
+                hotCount: config.cache.hotAccounts),
+            redis: writeThrough, metrics: metrics
+        ) { [unowned service] id throws(MySQLError) in try service.account(id) }
+        return service
     }
 
     /// The journal's signing key, or nil when `[ledger]` names none.

@@ -123,6 +123,19 @@ package enum SluiceMetrics {
     package static let ledgerInDoubt = GaugeDefinition(
         "sluice_ledger_in_doubt",
         "XA branches the serving ledger left in doubt (a shard lost mid-transfer) and is still resolving.")
+    package static let ledgerInDoubtOldestSeconds = GaugeDefinition(
+        "sluice_ledger_in_doubt_oldest_seconds",
+        "Seconds the oldest XA branch still in doubt has waited for the resolver (0 when none).")
+    package static let ledgerCacheLookups = CounterDefinition(
+        "sluice_ledger_cache_lookups_total",
+        "Account reads that asked a cache level, by kind (l1, l2, l3; l3 includes consistent reads).",
+        labels: [.kind])
+    package static let ledgerCacheHits = CounterDefinition(
+        "sluice_ledger_cache_hits_total",
+        "Account reads a cache level answered, by kind (l1, l2, l3): hits / lookups is the level's hit rate.",
+        labels: [.kind])
+    package static let ledgerCacheEntries = GaugeDefinition(
+        "sluice_ledger_cache_entries", "Accounts held in the ledger's in-process cache (L1).")
     // MARK: Process
 
     package static let buildInfo = GaugeDefinition(
@@ -152,7 +165,7 @@ package enum SluiceMetrics {
     /// What `sluice ledger serve` exports.
     package static let ledger: [any MetricDefinition] = [
         ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
-        ledgerInDoubt,
+        ledgerInDoubt, ledgerInDoubtOldestSeconds, ledgerCacheLookups, ledgerCacheHits, ledgerCacheEntries,
     ]
 
     /// The whole catalogue (docs/metrics.md documents each one).

@@ -99,7 +99,11 @@ enum LedgerCommands {
         let report = try LedgerRecovery.run(service: service, logger: logger)
         for line in report.lines { logger.log(.notice, "ledger \(line)") }
         service.resolver.start(service, logger: logger, isStopping: { stop.isStopping })
-        registry.onCollect { service.metrics?.inDoubt.set(service.resolver.pending.count) }
+        service.reads?.startWarming(isStopping: { stop.isStopping })
+        registry.onCollect {
+            service.metrics?.inDoubt.set(service.resolver.pending.count)
+            service.metrics?.inDoubtOldestSeconds.set(service.resolver.oldestSeconds)
+        }
         let server = try HTTPServer(
             options: HTTPServerOptions(
                 listen: config.listen, maxConnections: config.maxConnections,
