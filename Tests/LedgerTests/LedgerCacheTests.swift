@@ -43,7 +43,7 @@ final class LedgerCacheTests: XCTestCase {
         super.tearDown()
     }
 
-    private func live() throws -> (LedgerFixture, LedgerService, AccountReads) {
+    func live() throws -> (LedgerFixture, LedgerService, AccountReads) {
         guard let live = Self.live else { throw XCTSkip("no services") }
         let running: Live
         do {
