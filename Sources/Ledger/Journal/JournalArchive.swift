@@ -16,6 +16,7 @@ import Foundation
 /// - A segment stays while it holds a decision with no `completed` or `aborted` record anywhere
 ///   in the journal: recovery needs that decision (its branches may still be prepared; without
 ///   it they would be presumed aborted).
+/// - The open segment is fsync'd first: the completions that let a segment go are durable.
 /// - Each archived file is written to a temporary name, fsync'd, renamed and its folder fsync'd
 ///   before the segment is removed (and the journal folder fsync'd); a compressed file is
 ///   decompressed and compared first. A crash in between leaves the segment in both folders:
@@ -115,6 +116,9 @@ package enum JournalArchive {
             throw JournalError(.io, file: archive, "cannot create the archive folder: \(error.localizedDescription)")
         }
         let segments = try Journal.segments(directory)
+        // The completions that let a segment go may sit unsynced in the open segment: make them
+        // durable before acting on them.
+        if let open = segments.last { try syncFile(directory + "/" + open.name) }
         var moved: [Moved] = []
         for segment in segments.prefix(try archivable(segments)) {
             let file = segment.name + (compress ? compressedSuffix : "")
@@ -126,6 +130,13 @@ package enum JournalArchive {
             moved.append(Moved(segment: segment.name, file: file, bytes: segment.bytes.count, storedBytes: stored))
         }
         return moved
+    }
+
+    private static func syncFile(_ path: String) throws(JournalError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw JournalError(.io, file: path, "cannot open: \(Journal.errnoText())") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw JournalError(.io, file: path, "fsync: \(Journal.errnoText())") }
     }
 
     /// Writes `segment` durably to `path` (compressed, checked by decompressing); a file already
