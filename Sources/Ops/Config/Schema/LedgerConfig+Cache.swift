@@ -12,7 +12,7 @@ extension LedgerConfig {
 
         init(_ reader: TableReader) {
             entries = reader.integer("cache_entries", default: 100_000, range: 0...10_000_000) ?? 100_000
-            ttlMS = reader.integer("cache_ttl_ms", default: 1000, range: 10...600_000) ?? 1000
+            ttlMS = reader.integer("cache_ttl_ms", default: 1000, range: 100...600_000) ?? 1000
             hotAccounts = reader.integer("cache_hot_accounts", default: 1000, range: 0...1_000_000) ?? 1000
         }
     }
