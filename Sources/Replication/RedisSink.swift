@@ -48,7 +48,8 @@ public final class RedisSink {
     public let name: String
     public let settings: Settings
     public let applier: VersionedApplier
-    private let mappings: [String: TableMapping]
+    /// Every mapping of a table that names this cluster (a table may have several keys).
+    private let mappings: [String: [TableMapping]]
     public private(set) var counters = Counters()
     /// Writes applied and refused as stale by the last successful `apply`, by `db.table`.
     public private(set) var lastApplyByTable: [String: TableCounts] = [:]
@@ -60,9 +61,7 @@ public final class RedisSink {
         self.name = name
         self.settings = settings
         applier = VersionedApplier(client: client, tombstoneTTLSeconds: settings.tombstoneTTLSeconds, rowsPerCall: settings.rowsPerCall)
-        var byTable: [String: TableMapping] = [:]
-        for m in mappings where m.clusters.contains(name) { byTable[m.qualifiedTable] = m }
-        self.mappings = byTable
+        self.mappings = Dictionary(grouping: mappings.filter { $0.clusters.contains(name) }, by: \.qualifiedTable)
     }
 
     public var checkpointKey: String { SinkCheckpoint.key(prefix: settings.checkpointPrefix, sink: name) }
@@ -82,15 +81,17 @@ public final class RedisSink {
         var tableOfWrite: [String] = []
         tableOfWrite.reserveCapacity(changes.count)
         for change in changes {
-            guard let m = mappings[change.qualifiedTable] else { continue }
-            do {
-                let mapped = try m.writes(for: change)
-                writes += mapped
-                tableOfWrite += repeatElement(m.qualifiedTable, count: mapped.count)
-            } catch {
-                guard m.skipOnError else { throw error }
-                counters.skippedRows += 1
-                lastSkipped = error
+            guard let tableMappings = mappings[change.qualifiedTable] else { continue }
+            for m in tableMappings {
+                do {
+                    let mapped = try m.writes(for: change)
+                    writes += mapped
+                    tableOfWrite += repeatElement(m.qualifiedTable, count: mapped.count)
+                } catch {
+                    guard m.skipOnError else { throw error }
+                    counters.skippedRows += 1
+                    lastSkipped = error
+                }
             }
         }
         applier.resetTouchedNodes()

@@ -99,11 +99,11 @@ enum LedgerBenchCommand {
                 config: config,
                 redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
                 logger: Logger.standardError(level: .warning, format: .text))
-            let before = try totals(service)
+            let before = try service.totals()
             let stats0 = service.journal.currentStats
             let phase = bench.ledger(service, run: run)
             let stats = service.journal.currentStats
-            let after = try totals(service)
+            let after = try service.totals()
             return (phase, Double(stats.fsyncs - stats0.fsyncs), before.sum == after.sum && after.negatives == 0)
         }
         out.out("phase 3/\(phases): the ledger (XA + journal fsync + write-through)...")
@@ -168,20 +168,4 @@ enum LedgerBenchCommand {
     }
 
     private static func round1(_ value: Double) -> Double { (value * 10).rounded() / 10 }
-
-    /// Sum of all balances and count of negative ones, over every shard.
-    private static func totals(_ service: LedgerService) throws -> (sum: Int64, negatives: Int) {
-        var sum: Int64 = 0
-        var negatives = 0
-        for (index, pool) in service.shards.enumerated() {
-            let rows = try pool.with { c throws(MySQLError) in
-                try c.query(
-                    "SELECT CAST(SUM(balance) AS SIGNED) AS s, SUM(balance < 0) AS n FROM `\(service.database[index])`.accounts"
-                )
-            }
-            sum += Int64(rows.value("s") ?? "0") ?? 0
-            negatives += Int(rows.value("n") ?? "0") ?? 0
-        }
-        return (sum, negatives)
-    }
 }
