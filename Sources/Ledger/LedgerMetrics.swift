@@ -12,6 +12,10 @@ package struct LedgerMetrics: Sendable {
     let riskDecisions: [String: Counter]
     let riskSeconds: Histogram
     let riskReservations: [String: Counter]
+    package let inDoubtOldestSeconds: Gauge
+    let cacheLookups: [CacheLevel: Counter]
+    let cacheHits: [CacheLevel: Counter]
+    let cacheEntries: Gauge
 
     static let outcomes = ["created", "replayed", "conflict", "refused", "unavailable", "pending"]
     static let xaKinds = ["commit", "rollback", "resolved_commit", "resolved_rollback"]
@@ -42,6 +46,16 @@ package struct LedgerMetrics: Sendable {
             settled[kind] = try registry.counter(SluiceMetrics.ledgerRiskReservations, [.kind: kind])
         }
         riskReservations = settled
+        inDoubtOldestSeconds = try registry.gauge(SluiceMetrics.ledgerInDoubtOldestSeconds)
+        var lookups: [CacheLevel: Counter] = [:]
+        var hits: [CacheLevel: Counter] = [:]
+        for level in CacheLevel.allCases {
+            lookups[level] = try registry.counter(SluiceMetrics.ledgerCacheLookups, [.kind: level.rawValue])
+            hits[level] = try registry.counter(SluiceMetrics.ledgerCacheHits, [.kind: level.rawValue])
+        }
+        cacheLookups = lookups
+        cacheHits = hits
+        cacheEntries = try registry.gauge(SluiceMetrics.ledgerCacheEntries)
     }
 
     func answered(_ answer: TransferAnswer, seconds: Double) {
@@ -70,6 +84,12 @@ package struct LedgerMetrics: Sendable {
     }
 
     func riskSettled(_ kind: String) { riskReservations[kind]?.increment() }
+
+    /// One read that asked `level`, answered there or not.
+    func cache(_ level: CacheLevel, hit: Bool) {
+        cacheLookups[level]?.increment()
+        if hit { cacheHits[level]?.increment() }
+    }
 
     func xa(_ kind: String, count: Int = 1) { xa[kind]?.increment(by: UInt64(count)) }
 

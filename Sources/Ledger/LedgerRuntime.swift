@@ -56,6 +56,12 @@ package enum LedgerRuntime {
                     "risk.reservation_ttl_ms": .integer(Int64(risk.reservationTTLMS)),
                 ])
         }
+        service.reads = AccountReads(
+            settings: .init(
+                capacity: config.cache.entries, ttl: Double(config.cache.ttlMS) / 1000,
+                hotCount: config.cache.hotAccounts),
+            redis: writeThrough, metrics: metrics
+        ) { [unowned service] id throws(MySQLError) in try service.account(id) }
         return service
     }
 

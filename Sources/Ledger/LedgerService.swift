@@ -38,6 +38,9 @@ package final class LedgerService: @unchecked Sendable {
     /// The risk rules (`[ledger.risk]`), asked before any shard is touched (`LedgerService+Risk`);
     /// nil = none.
     package var risk: (any RiskCheck)?
+    /// The account read path (L1/L2/L3, `AccountReads`); nil reads the shards directly. Set once
+    /// by `LedgerRuntime.service` before serving.
+    package var reads: AccountReads?
     /// Branches left to finish after a shard was lost mid-transfer (see `Resolver`).
     package let resolver = Resolver()
     private let sequenceLock = NSLock()
@@ -75,6 +78,7 @@ package final class LedgerService: @unchecked Sendable {
     package func transfer(_ request: TransferRequest) -> TransferAnswer {
         let started = ContinuousClock.now
         let answer = decide(request)
+        if case .created(let result) = answer { reads?.saw([result.from, result.to]) }
         if let metrics {
             let took = ContinuousClock.now - started
             metrics.answered(

@@ -27,6 +27,7 @@ final class LedgerConfigTests: XCTestCase {
         XCTAssertEqual(ledger.accountKey, "account:{id}")
         XCTAssertEqual(ledger.shards.map(\.host), ["127.0.0.1", "db2"])
         XCTAssertEqual(ledger.shards.map(\.database), ["ledger", "ledger"])
+        XCTAssertEqual([ledger.cache.entries, ledger.cache.ttlMS, ledger.cache.hotAccounts], [100_000, 1000, 1000])
         XCTAssertTrue(loaded.effective.contains("[[ledger.shard]]\nhost = \"db2\""), loaded.effective)
     }
 
@@ -38,6 +39,7 @@ final class LedgerConfigTests: XCTestCase {
                 name = "has space"
                 redis_cluster = "nope"
                 account_key = "acct"
+                cache_ttl_ms = 0
                 """)
         else { return XCTFail("accepted") }
         let text = errors.description
@@ -45,6 +47,7 @@ final class LedgerConfigTests: XCTestCase {
         XCTAssertTrue(text.contains("ledger.journal_dir"), text)
         XCTAssertTrue(text.contains("l.toml:3: ledger.redis_cluster: no [redis.nope]"), text)
         XCTAssertTrue(text.contains("l.toml:4: ledger.account_key: must contain {id}"), text)
+        XCTAssertTrue(text.contains("l.toml:5: ledger.cache_ttl_ms: "), text)
         XCTAssertTrue(text.contains("ledger.shard: the ledger needs at least one [[ledger.shard]]"), text)
     }
 

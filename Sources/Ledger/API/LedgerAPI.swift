@@ -33,7 +33,7 @@ package struct LedgerAPI: Sendable {
         case ("POST", 2, "v1", "transfers"):
             return postTransfer(request.body)
         case ("GET", 3, "v1", "accounts"), ("HEAD", 3, "v1", "accounts"):
-            return getAccount(parts[2])
+            return getAccount(parts[2], query: request.target)
         case ("GET", 3, "v1", "transfers"), ("HEAD", 3, "v1", "transfers"):
             return getTransfer(parts[2])
         case ("GET", 1, "health", _), ("HEAD", 1, "health", _):
@@ -156,13 +156,39 @@ package struct LedgerAPI: Sendable {
         return out
     }
 
-    private func getAccount(_ text: String) -> HTTPResponse {
+    /// `?consistent=true|false` of a request target (false when absent); nil when malformed.
+    package static func consistentFlag(_ target: String) -> Bool? {
+        guard let mark = target.firstIndex(of: "?") else { return false }
+        var consistent = false
+        for pair in target[target.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.first == "consistent" else { continue }
+            switch parts.count == 2 ? parts[1] : "" {
+            case "true", "1": consistent = true
+            case "false", "0": consistent = false
+            default: return nil
+            }
+        }
+        return consistent
+    }
+
+    /// L1/L2/L3 (`AccountReads`), or the shard alone with `?consistent=true`.
+    private func getAccount(_ text: String, query target: String) -> HTTPResponse {
         guard let id = Int64(text), id > 0 else {
             return Self.json(
                 .badRequest, ["error": "bad_request", "detail": "account id \"\(text)\" is not a positive integer"])
         }
+        guard let consistent = Self.consistentFlag(target) else {
+            return Self.json(.badRequest, ["error": "bad_request", "detail": "consistent must be true or false"])
+        }
         do {
-            guard let account = try service.account(id) else {
+            let found: AccountState?
+            if let reads = service.reads {
+                found = try reads.account(id, consistent: consistent)
+            } else {
+                found = try service.account(id)
+            }
+            guard let account = found else {
                 return Self.json(.notFound, ["error": "unknown_account"])
             }
             return Self.json(.ok, accountJSON(account))

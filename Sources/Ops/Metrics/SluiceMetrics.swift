@@ -134,6 +134,19 @@ package enum SluiceMetrics {
     package static let ledgerRiskReservations = CounterDefinition(
         "sluice_ledger_risk_reservations_total",
         "Risk reservations settled after their transfer, by kind (confirmed, released, failed).", labels: [.kind])
+    package static let ledgerInDoubtOldestSeconds = GaugeDefinition(
+        "sluice_ledger_in_doubt_oldest_seconds",
+        "Seconds the oldest XA branch still in doubt has waited for the resolver (0 when none).")
+    package static let ledgerCacheLookups = CounterDefinition(
+        "sluice_ledger_cache_lookups_total",
+        "Account reads that asked a cache level, by kind (l1, l2, l3; l3 includes consistent reads).",
+        labels: [.kind])
+    package static let ledgerCacheHits = CounterDefinition(
+        "sluice_ledger_cache_hits_total",
+        "Account reads a cache level answered, by kind (l1, l2, l3): hits / lookups is the level's hit rate.",
+        labels: [.kind])
+    package static let ledgerCacheEntries = GaugeDefinition(
+        "sluice_ledger_cache_entries", "Accounts held in the ledger's in-process cache (L1).")
     // MARK: Process
 
     package static let buildInfo = GaugeDefinition(
@@ -163,7 +176,8 @@ package enum SluiceMetrics {
     /// What `sluice ledger serve` exports.
     package static let ledger: [any MetricDefinition] = [
         ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
-        ledgerInDoubt, ledgerRiskDecisions, ledgerRiskSeconds, ledgerRiskReservations,
+        ledgerInDoubt, ledgerRiskDecisions, ledgerRiskSeconds, ledgerRiskReservations, ledgerInDoubtOldestSeconds,
+        ledgerCacheLookups, ledgerCacheHits, ledgerCacheEntries,
     ]
 
     /// The whole catalogue (docs/metrics.md documents each one).

@@ -56,6 +56,8 @@ public struct LedgerConfig: Sendable, Equatable {
     public var shards: [Shard]
     /// `[ledger.risk]`: risk rules reserved in Redis before each transfer; nil = no rules.
     public var risk: LedgerRiskConfig?
+    /// The account read path's cache (`cache_*` keys; `LedgerConfig+Cache.swift`).
+    public var cache: Cache
 
     init?(_ reader: TableReader, clusterNames: [String]) {
         let name = reader.nonEmptyString("name", default: "ledger") { text in
@@ -93,6 +95,7 @@ public struct LedgerConfig: Sendable, Equatable {
                 reader.missing("redis_cluster", "[ledger.risk] keeps its counters in [ledger] redis_cluster: set it")
             }
         }
+        cache = Cache(reader)
         let shardReaders = reader.arrayOfTables("shard")
         let shards = shardReaders.compactMap(Shard.init)
         reader.attach("shard", shardReaders)
