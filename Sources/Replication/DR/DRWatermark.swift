@@ -56,8 +56,11 @@ extension DROffsets.Entry {
         case mismatch(counted: Int, found: Int)
     }
 
-    /// A message other than a marker was passed.
-    mutating func passMessage() { since += 1 }
+    /// A message other than a marker was passed (counted once a marker was: before the first
+    /// there is no count to check).
+    mutating func passMessage() {
+        if mark != nil { since += 1 }
+    }
 
     /// Passes `marker`. The count is checked only against a marker of the same session (a new
     /// session's first marker has none) and not on compacted topics (compaction removes messages).
