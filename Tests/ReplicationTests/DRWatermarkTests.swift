@@ -205,4 +205,25 @@ final class DRWatermarkTests: XCTestCase {
         offsets.entries[b] = DROffsets.Entry(next: 1, commitTime: 0, mark: marker(round: 2, count: 0, 2))
         XCTAssertEqual(offsets.watermark(over: [a, b]), DRWatermarkPoint(checkpoint: checkpoint(2), asOfMilliseconds: 1_700_000_002_000))
     }
+
+    /// The Kafka sink's round clock: no round (and no timed wait) before there is a checkpoint;
+    /// `as_of` is the source's caught-up time only once everything handed out by then is delivered.
+    func testWatermarkClockDueAndAsOf() {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        var clock = KafkaWatermarkClock(interval: 0.5, start: nil, now: t0)
+        XCTAssertNil(clock.deadline, "nothing to mark: wait for a batch, do not spin")
+        XCTAssertFalse(clock.isDue(now: t0.addingTimeInterval(5)))
+        clock.delivered(checkpoint(1), through: 3)
+        XCTAssertEqual(clock.deadline, t0)
+        XCTAssertTrue(clock.isDue(now: t0))
+        clock.wrote(now: t0)
+        XCTAssertFalse(clock.isDue(now: t0.addingTimeInterval(0.4)))
+        XCTAssertTrue(clock.isDue(now: t0.addingTimeInterval(0.5)))
+        XCTAssertEqual(clock.asOfMilliseconds(sourceCurrent: nil), 1_700_000_001_000, "the commit time")
+        XCTAssertEqual(clock.asOfMilliseconds(sourceCurrent: (3, 1_700_000_009.25)), 1_700_000_009_250, "caught up, delivered")
+        XCTAssertEqual(
+            clock.asOfMilliseconds(sourceCurrent: (4, 1_700_000_009.25)), 1_700_000_001_000, "ticket 4 not delivered yet")
+        clock.delivered(nil, through: 4)
+        XCTAssertEqual(clock.checkpoint, checkpoint(1), "a chunk keeps the last checkpoint")
+    }
 }

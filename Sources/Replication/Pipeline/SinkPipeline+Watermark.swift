@@ -18,8 +18,9 @@ struct KafkaWatermarkClock {
         checkpoint = start
     }
 
-    /// How long the sink waits for a batch before a round is due.
-    var deadline: Date { next }
+    /// Until when the sink waits for a batch: the next round, or (nil) until a batch comes while
+    /// there is no checkpoint to mark yet.
+    var deadline: Date? { checkpoint == nil ? nil : next }
 
     mutating func delivered(_ checkpoint: SinkCheckpoint?, through ticket: CheckpointCoordinator.Ticket) {
         if let checkpoint { self.checkpoint = checkpoint }

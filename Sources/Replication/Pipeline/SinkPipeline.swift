@@ -413,7 +413,7 @@ package final class SinkPipeline: @unchecked Sendable {
         // daemon leaves no librdkafka threads behind still talking to the broker.
         defer { sink.close() }
         var watermark = settings.watermarkIntervalSeconds.map { KafkaWatermarkClock(interval: $0, start: start) }
-        while let items = batch(from: queue, for: sink.name, deadline: watermark?.deadline) {
+        while let items = batch(from: queue, for: sink.name, deadline: watermark?.deadline ?? nil) {
             if let last = items.last {
                 guard let checkpoint = deliverKafka(items, sink, store) else { return }
                 watermark?.delivered(checkpoint, through: last.ticket)
