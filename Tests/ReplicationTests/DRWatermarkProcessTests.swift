@@ -21,20 +21,13 @@ final class DRWatermarkProcessTests: XCTestCase {
         let applier = try chain.startDRApply()
 
         // A workload: transfers across accounts whose rows spread over the 3 partitions.
-        let done = DispatchSemaphore(value: 0)
-        let mariadb = chain.sandbox.mariadb
         let workload = chain.workload
-        Thread.detachNewThread {
-            if let connection = try? mariadb.connect() { workload.run(on: connection, pause: 0.002) }
-            done.signal()
-        }
+        let stopWorkload = chain.startWorkload(pause: 0.002)
         let busy = Date().addingTimeInterval(30)
         while workload.progress.committed < 300, workload.progress.error == nil, Date() < busy {
             Thread.sleep(forTimeInterval: 0.05)
         }
-        workload.stop()
-        XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
-        XCTAssertNil(workload.progress.error)
+        XCTAssertNil(stopWorkload())
         XCTAssertGreaterThanOrEqual(workload.progress.committed, 300)
 
         let daemonAt = try chain.waitForDaemon(daemon)

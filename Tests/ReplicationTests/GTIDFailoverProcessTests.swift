@@ -76,12 +76,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
         let started = Date()
         let chain = try ChainFixture(accounts: 30, partitions: 3)
         do {
-            let replica = try MariaDBServer(in: chain.folder, ports: PortAllocator(), serverID: 2, name: "replica")
-            let replicaDB = try replica.connect()
-            try replicaDB.execute(
-                "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=\(chain.sandbox.mariadb.port), MASTER_USER='root', "
-                    + "MASTER_USE_GTID=slave_pos")
-            try replicaDB.execute("START SLAVE")
+            let (replica, replicaDB) = try chain.startReplica()
 
             let workload = MixedPaymentsWorkload(payments: chain.workload)
             workload.start(on: try chain.sandbox.mariadb.connect(), pause: 0.002)
