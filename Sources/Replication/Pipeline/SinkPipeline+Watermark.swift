@@ -44,8 +44,8 @@ struct KafkaWatermarkClock {
 
 extension SinkPipeline {
     /// One watermark round of the Kafka sink, between two batches (so every message before it
-    /// has its delivery report). A failed round is logged once and tried again next interval;
-    /// rows are never held back by it.
+    /// has its delivery report). Its markers are delivered like rows; a round whose metadata
+    /// request fails is logged once and skipped until the next interval.
     func writeWatermark(_ sink: KafkaSink, _ clock: inout KafkaWatermarkClock) {
         clock.wrote()
         guard let checkpoint = clock.checkpoint else { return }
