@@ -100,6 +100,17 @@ package enum SluiceMetrics {
         "sluice_dr_messages_behind",
         "Messages between the DR applier's stored offsets and the ends of its topics' partitions.",
         labels: [.cluster])
+    package static let drWatermarkMarkers = CounterDefinition(
+        "sluice_dr_watermark_markers_total",
+        "DR watermark markers the daemon's Kafka sink wrote (one per partition of its topics per round).")
+    package static let drWatermarkLagSeconds = GaugeDefinition(
+        "sluice_dr_watermark_lag_seconds",
+        "Seconds between now and the source time the DR cluster is known complete up to (its watermark's as_of).",
+        labels: [.cluster])
+    package static let drWatermarkCommitTime = GaugeDefinition(
+        "sluice_dr_watermark_commit_time_seconds",
+        "Source commit time of the last transaction the DR cluster's watermark covers, in seconds since the epoch.",
+        labels: [.cluster])
 
     // MARK: Ledger (`sluice ledger serve`)
 
@@ -169,7 +180,7 @@ package enum SluiceMetrics {
         errors,
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,
-        drLagSeconds, drMessagesBehind,
+        drLagSeconds, drMessagesBehind, drWatermarkMarkers, drWatermarkLagSeconds, drWatermarkCommitTime,
         buildInfo, processResidentMemoryBytes, processCPUSeconds, processStartTimeSeconds, processOpenFDs,
     ]
 

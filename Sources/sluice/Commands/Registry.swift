@@ -40,6 +40,7 @@ enum Registry {
         SnapshotCommand.command,
         VerifyCommand.command,
         ResyncCommand.command,
+        FailoverCommand.command,
         CheckpointShowCommand.command,
         CheckpointSetCommand.command,
         LedgerCommands.initialize,
