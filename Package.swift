@@ -37,7 +37,8 @@ let package = Package(
         .target(name: "Replication",
                 dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops"],
                 path: "Sources/Replication"),
-        .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster", "Ops", "COpenSSL"], path: "Sources/Ledger"),
+        .target(name: "Ledger", dependencies: ["MySQLSource", "BinlogCompression", "RedisCluster", "Ops", "COpenSSL"],
+                path: "Sources/Ledger"),
 
         // Not product code: benchmarks, the demo's workload and consistency check, the lag watcher.
         // Only the executable (`sluice bench ...`, `sluice demo`) and tests import it; no product module does.

@@ -78,9 +78,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
         let started = Date()
         let chain = try ChainFixture(accounts: 30, partitions: 3)
         do {
-            let replica = try MariaDBServer(in: chain.folder, ports: PortAllocator(), serverID: 2, name: "replica")
-            let replicaDB = try replica.connect()
-            try replica.replicate(from: chain.sandbox.mariadb, semiSync: false)
+            let (replica, replicaDB) = try chain.startReplica()
 
             let workload = MixedPaymentsWorkload(payments: chain.workload)
             workload.start(on: try chain.sandbox.mariadb.connect(), pause: 0.002)

@@ -25,7 +25,7 @@ final class HAProcessTests: XCTestCase {
         defer { chain.close() }
         let base = try String(contentsOfFile: chain.runConfigPath, encoding: .utf8)
         var paths: [String: String] = [:]
-        var ports: [String: Int] = ["a": chain.runMetricsPort, "b": try PortAllocator().pick()]
+        let ports: [String: Int] = ["a": chain.runMetricsPort, "b": try PortAllocator().pick()]
         for name in ["a", "b"] {
             let path = chain.folder.path + "/run-\(name).toml"
             try

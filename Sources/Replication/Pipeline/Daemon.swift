@@ -151,7 +151,11 @@ package final class Daemon {
         let log = logger
         let pipeline = SinkPipeline(
             redis: redis, kafka: kafka, filter: try TableFilter(config: config.filter), start: resume,
-            settings: SinkPipeline.Settings(queueCapacity: config.daemon.queueCapacity), metrics: sinkMetrics,
+            settings: SinkPipeline.Settings(
+                queueCapacity: config.daemon.queueCapacity,
+                watermarkIntervalSeconds: kafka == nil || config.kafka.watermarkIntervalMS == 0
+                    ? nil : Double(config.kafka.watermarkIntervalMS) / 1000),
+            metrics: sinkMetrics,
             log: { log.log($0, $1) })
         lastCommitted = resume
         return try loop(
@@ -255,6 +259,7 @@ package final class Daemon {
                 }
             }
             let state = pump.state
+            if let current = reading.caughtUp(state) { pipeline.sourceCaughtUp(serverSeconds: current) }
             if !ready, state.serverID != nil {
                 ready = true
                 let at = reading.position(pump)

@@ -59,7 +59,7 @@ final class DemoLedgerWorkload: @unchecked Sendable {
         case .created, .replayed:
             created += 1
             secondLatencies.append(ms)
-        case .refused: refused += 1
+        case .refused, .riskRefused: refused += 1
         case .conflict(let id): failed.append("idempotency key \(key) conflicts with \(id)")
         case .unavailable(let why): failed.append("unavailable: \(why)")
         case .pending(let id, let why): failed.append("\(id) pending: \(why)")
@@ -80,7 +80,7 @@ final class DemoLedgerWorkload: @unchecked Sendable {
         _ = done.wait(timeout: .now() + timeout)
     }
 
-    /// Transfers committed and refused (insufficient funds) so far, and the other answers (each
+    /// Transfers committed and refused (insufficient funds, a risk rule) so far, and the other answers (each
     /// a failure of the demo: nothing else should happen on a healthy sandbox).
     var progress: (committed: Int, refused: Int, failures: [String]) {
         lock.lock()

@@ -24,7 +24,12 @@ enum DemoCommand {
             """,
         flags: [.value("seconds", placeholder: "N", help: "how long the workload runs", default: "30"),
                 .value("accounts", placeholder: "N", help: "ledger accounts", default: "200"),
-                .value("clients", placeholder: "N", help: "threads sending transfers", default: "4")]
+                .value("clients", placeholder: "N", help: "threads sending transfers", default: "4"),
+                .boolean(
+                    "drill",
+                    help: "instead, the region failover drill: kill the primary region, promote the DR MariaDB, "
+                        + "sluice failover, compare (docs/failover.md)"),
+                .value("drills", placeholder: "N", help: "with --drill: how many drills", default: "1")]
     ) { invocation in
         try run(invocation)
     }
@@ -36,6 +41,13 @@ enum DemoCommand {
         let seconds = try invocation.arguments.integer("seconds") ?? 30
         let accounts = try invocation.arguments.integer("accounts") ?? 200
         let clients = try invocation.arguments.integer("clients") ?? 4
+        if invocation.arguments.flag("drill") {
+            let drills = try invocation.arguments.integer("drills") ?? 1
+            guard (1...100).contains(drills), accounts >= 2 else {
+                throw UsageError("--drills 1-100 and --accounts >= 2 are required")
+            }
+            return try DemoDrill.run(drills: drills, accounts: accounts, out: invocation.console)
+        }
         guard seconds > 0, accounts >= 2, (1...64).contains(clients) else {
             throw UsageError("--seconds > 0, --accounts >= 2 and --clients 1-64 are required")
         }
@@ -115,7 +127,7 @@ enum DemoCommand {
     ) throws -> Bool {
         let progress = workload.progress
         for failure in progress.failures.prefix(10) { out.err("ledger: \(failure)") }
-        out.out("\(progress.committed) transfers committed, \(progress.refused) refused (insufficient funds)")
+        out.out("\(progress.committed) transfers committed, \(progress.refused) refused (insufficient funds, or a risk rule)")
         let conservation = try workload.conservation(seeded: seedBalance * Int64(accounts))
         out.out(conservation.line)
         let recovery = try LedgerRecovery.run(

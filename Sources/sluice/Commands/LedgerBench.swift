@@ -32,6 +32,10 @@ enum LedgerBenchCommand {
                 help: "add a phase with the journal sealed by a new Ed25519 key (signed_* keys; its public "
                     + "key is kept beside a kept journal)"),
             .boolean(
+                "risk",
+                help: "add a phase with [ledger.risk] rules on (limits never reached: every rule evaluated, none "
+                    + "refusing; risk_* keys: the rules' cost per transfer and share of its latency)"),
+            .boolean(
                 "single-shard",
                 help: "every transfer on one shard; adds a 4th phase with one_phase_single_shard (one_phase_* keys)"),
         ]
@@ -80,7 +84,7 @@ enum LedgerBenchCommand {
             settings: .init(
                 seconds: seconds, connections: connections, accounts: accounts, hotFraction: hot,
                 singleShard: a.flag("single-shard"), shardCount: config.shards.count))
-        let phases = 3 + (a.flag("single-shard") ? 1 : 0) + (a.flag("sign") ? 1 : 0)
+        let phases = 3 + (a.flag("single-shard") ? 1 : 0) + (a.flag("sign") ? 1 : 0) + (a.flag("risk") ? 1 : 0)
         let databases = config.shards.map(\.database)
         let rawPools = LedgerRuntime.pools(config)
 
@@ -93,13 +97,16 @@ enum LedgerBenchCommand {
 
         let seeds = redis.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
         /// One ledger phase on its own service (each holds the journal's lock until it is released).
-        func ledgerPhase(_ config: LedgerConfig, _ run: String) throws -> (
+        func ledgerPhase(
+            _ config: LedgerConfig, _ run: String, prepare: (LedgerService) -> Void = { _ in }
+        ) throws -> (
             phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool
         ) {
             let service = try LedgerRuntime.service(
                 config: config,
                 redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
                 logger: Logger.standardError(level: .warning, format: .text))
+            prepare(service)
             let before = try service.totals()
             let stats0 = service.journal.currentStats
             let phase = bench.ledger(service, run: run)
@@ -131,12 +138,30 @@ enum LedgerBenchCommand {
             signed = try ledgerPhase(signedConfig, "signed")
             out.out(line("ledger signed", signed?.phase ?? .init()))
         }
+        var risk: (phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool)?
+        var riskTotals = TimedRiskCheck.Totals()
+        if a.flag("risk") {
+            out.out("phase \(phases)/\(phases): the ledger with the risk rules on...")
+            var riskConfig = config
+            riskConfig.risk = LedgerRiskConfig(
+                defaultClass: "bench",
+                classes: [.init(name: "bench", dailyLimitMinor: 1 << 50, perMinute: 1_000_000, anomalyFactor: 1000)])
+            var timed: TimedRiskCheck?
+            risk = try ledgerPhase(riskConfig, "risk") { service in
+                guard let rules = service.risk else { return }
+                timed = TimedRiskCheck(rules)
+                service.risk = timed
+            }
+            riskTotals = timed?.totals ?? .init()
+            out.out(line("ledger risk", risk?.phase ?? .init()))
+        }
         let report: [String: Any] = [
             "tps": round1(ledger.tps), "p50_ms": round1(ledger.percentile(0.5)),
             "p99_ms": round1(ledger.percentile(0.99)),
             "max_ms": round1(ledger.percentile(1)), "raw_xa_tps": round1(rawXA.tps), "plain_tps": round1(plain.tps),
             "raw_xa_p99_ms": round1(rawXA.percentile(0.99)), "plain_p99_ms": round1(plain.percentile(0.99)),
-            "conserved": conserved && (onePhase?.conserved ?? true) && (signed?.conserved ?? true),
+            "conserved": conserved && (onePhase?.conserved ?? true) && (signed?.conserved ?? true)
+                && (risk?.conserved ?? true),
             "errors": ledger.errors,
             "fsyncs_per_s": round1(fsyncs / max(ledger.seconds, 0.001)),
             "transfers_per_fsync": round1(fsyncs > 0 ? Double(ledger.transfers) / fsyncs : 0),
@@ -158,6 +183,24 @@ enum LedgerBenchCommand {
             full["signed_errors"] = signed.phase.errors
             full["signed_ratio"] = ledger.tps > 0 ? (signed.phase.tps / ledger.tps * 100).rounded() / 100 : 0
         }
+        if let risk {
+            let meanMS =
+                risk.phase.latencies.isEmpty
+                ? 0 : risk.phase.latencies.reduce(0, +) / Double(risk.phase.latencies.count)
+            let perTransferMS = riskTotals.secondsPerTransfer * 1000
+            full["risk_tps"] = round1(risk.phase.tps)
+            full["risk_p50_ms"] = round1(risk.phase.percentile(0.5))
+            full["risk_p99_ms"] = round1(risk.phase.percentile(0.99))
+            full["risk_errors"] = risk.phase.errors + riskTotals.unavailable
+            full["risk_refused"] = riskTotals.refused
+            full["risk_ratio"] = ledger.tps > 0 ? (risk.phase.tps / ledger.tps * 100).rounded() / 100 : 0
+            full["risk_reserve_ms"] = round3(
+                riskTotals.reserves > 0 ? riskTotals.reserveSeconds * 1000 / Double(riskTotals.reserves) : 0)
+            full["risk_settle_ms"] = round3(
+                riskTotals.settles > 0 ? riskTotals.settleSeconds * 1000 / Double(riskTotals.settles) : 0)
+            full["risk_ms_per_transfer"] = round3(perTransferMS)
+            full["risk_share_of_latency"] = meanMS > 0 ? round3(perTransferMS / meanMS) : 0
+        }
         let data = try JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])
         out.out(String(decoding: data, as: UTF8.self))
         return .success
@@ -169,4 +212,5 @@ enum LedgerBenchCommand {
     }
 
     private static func round1(_ value: Double) -> Double { (value * 10).rounded() / 10 }
+    private static func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 }
