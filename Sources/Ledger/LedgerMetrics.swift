@@ -5,6 +5,8 @@ import Ops
 package struct LedgerMetrics: Sendable {
     let transfers: [String: Counter]
     let transferSeconds: Histogram
+    /// Per `LedgerStep`: the seconds a transfer spent in it.
+    package let stepSeconds: [LedgerStep: Histogram]
     let xa: [String: Counter]
     let fsyncSeconds: Histogram
     let recordsPerFsync: Histogram
@@ -32,6 +34,11 @@ package struct LedgerMetrics: Sendable {
         self.transfers = transfers
         self.xa = xa
         transferSeconds = try registry.histogram(SluiceMetrics.ledgerTransferSeconds)
+        var steps: [LedgerStep: Histogram] = [:]
+        for step in LedgerStep.allCases {
+            steps[step] = try registry.histogram(SluiceMetrics.ledgerStepSeconds, [.kind: step.rawValue])
+        }
+        stepSeconds = steps
         fsyncSeconds = try registry.histogram(SluiceMetrics.ledgerJournalFsyncSeconds)
         recordsPerFsync = try registry.histogram(SluiceMetrics.ledgerJournalRecordsPerFsync)
         inDoubt = try registry.gauge(SluiceMetrics.ledgerInDoubt)
@@ -56,6 +63,11 @@ package struct LedgerMetrics: Sendable {
         cacheLookups = lookups
         cacheHits = hits
         cacheEntries = try registry.gauge(SluiceMetrics.ledgerCacheEntries)
+    }
+
+    /// One transfer's time per step (steps it never reached are not observed).
+    func steps(_ seconds: [LedgerStep: Double]) {
+        for (step, value) in seconds { stepSeconds[step]?.observe(value) }
     }
 
     func answered(_ answer: TransferAnswer, seconds: Double) {

@@ -32,7 +32,7 @@ package final class LedgerService: @unchecked Sendable {
     package let maxAttempts: Int
     package let amountScale: Int
     package let onePhaseSingleShard: Bool
-    private let failpoints: Failpoints
+    let failpoints: Failpoints
     package let metrics: LedgerMetrics?
     let logger: Logger
     /// The risk rules (`[ledger.risk]`), asked before any shard is touched (`LedgerService+Risk`);
@@ -43,9 +43,9 @@ package final class LedgerService: @unchecked Sendable {
     package var reads: AccountReads?
     /// Branches left to finish after a shard was lost mid-transfer (see `Resolver`).
     package let resolver = Resolver()
-    private let sequenceLock = NSLock()
+    let sequenceLock = NSLock()
     /// Journal sequence of each decided transfer (answers replays).
-    private var decisionSequence: [String: UInt64] = [:]
+    var decisionSequence: [String: UInt64] = [:]
 
     package init(
         name: String, shards: [ShardPool], databases: [String], journal: Journal, writeThrough: WriteThrough?,
@@ -129,128 +129,9 @@ package final class LedgerService: @unchecked Sendable {
             journalSequence: sequenceLock.withLock { decisionSequence[entry.transferID] ?? 0 }, wroteThrough: true)
     }
 
-    private func run(_ request: TransferRequest) -> TransferOutcome {
-        var machine = TransferMachine(
-            request: request, shards: map.shards(for: request), entryShard: map.shard(ofKey: request.idempotencyKey),
-            transferID: newTransferID(), maxAttempts: maxAttempts, onePhaseSingleShard: onePhaseSingleShard)
-        var branches: [Int: ShardBranch] = [:]
-        var borrowed: [Int: MySQLConnection] = [:]
-        var broken: Set<Int> = []
-        defer {
-            for (shard, connection) in borrowed { shards[shard].giveBack(connection, healthy: !broken.contains(shard)) }
-        }
-        var action = machine.start()
-        while true {
-            switch action {
-            case .work(let shard):
-                if borrowed[shard] == nil {
-                    do {
-                        borrowed[shard] = try shards[shard].borrow()
-                    } catch {
-                        action = machine.worked(.failed("shard \(shard): \(error)"))
-                        continue
-                    }
-                }
-                guard let connection = borrowed[shard] else { continue }
-                let branch = ShardBranch(
-                    shard: shard, connection: connection, database: database[shard],
-                    xid: XID(transferID: machine.transferID, shard: shard))
-                branches[shard] = branch
-                let here = [request.from, request.to].filter { map.shard(ofAccount: $0) == shard }
-                let result = branch.work(request: request, accountsHere: here)
-                if case .failed = result { broken.insert(shard) }
-                action = machine.worked(result)
-            case .insertEntry(let shard, let entry):
-                guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
-                let result = branch.insertEntry(entry)
-                if case .failed = result { broken.insert(shard) }
-                failpoints.hit(.beforePrepare)
-                action = machine.entryInserted(result)
-            case .prepare(let shard):
-                guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
-                let failure = branch.prepare()
-                if failure != nil { broken.insert(shard) }
-                if failure == nil, shard == machine.shards.last { failpoints.hit(.afterPrepare) }
-                action = machine.prepared(failure: failure)
-            case .end(let shard):
-                guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
-                let failure = branch.end()
-                if failure != nil { broken.insert(shard) }
-                if failure == nil { failpoints.hit(.afterPrepare) }
-                action = machine.prepared(failure: failure)
-            case .commitOnePhase(let shard):
-                guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
-                let failure = branch.commitOnePhase()
-                if failure == nil { metrics?.xa("commit") } else { broken.insert(shard) }
-                action = machine.committed(failure: failure)
-                if case .finish(.decidedNotCommitted) = action {
-                    resolver.add(
-                        .init(
-                            shard: shard, xid: XID(transferID: machine.transferID, shard: shard), kind: .verify,
-                            accounts: [request.from, request.to]))
-                }
-            case .rollback(let started):
-                metrics?.xa("rollback", count: started.count)
-                for shard in started {
-                    guard let branch = branches[shard] else { continue }
-                    if branch.rollback() { continue }
-                    // The connection is lost: give its pool slot back before taking a fresh one,
-                    // or many transfers hit by the same shard failure could wait on each other.
-                    if let lost = borrowed.removeValue(forKey: shard) { shards[shard].giveBack(lost, healthy: false) }
-                    rollbackOnFreshConnection(branch.xid, shard: shard)
-                }
-                branches = [:]
-                action = machine.rolledBack()
-            case .writeDecision(let decision):
-                let result: Result<UInt64, JournalError>
-                do {
-                    result = .success(try journal.append(.decision(decision), durable: true))
-                } catch {
-                    result = .failure(error)
-                }
-                if case .success(let sequence) = result {
-                    sequenceLock.withLock { decisionSequence[decision.transferID] = sequence }
-                    failpoints.hit(.afterDecision)
-                }
-                action = machine.decisionWritten(result)
-            case .commit(let shard):
-                guard let branch = branches[shard] else { return .unavailable("internal: no branch on shard \(shard)") }
-                if shard != machine.shards.first { failpoints.hit(.betweenCommits) }
-                let failure = branch.commit()
-                if failure == nil { metrics?.xa("commit") }
-                if let failure {
-                    broken.insert(shard)
-                    logger.log(
-                        .warning, "ledger: commit failed after the decision; the resolver (or recovery) commits it",
-                        [
-                            "transfer.id": .string(machine.transferID), "reason": .string(failure),
-                        ])
-                }
-                action = machine.committed(failure: failure)
-                if case .finish(.decidedNotCommitted) = action {
-                    for later in machine.shards where later >= shard {
-                        resolver.add(
-                            .init(
-                                shard: later, xid: XID(transferID: machine.transferID, shard: later), kind: .commit,
-                                accounts: [request.from, request.to]))
-                    }
-                }
-            case .writeThrough(let accounts):
-                failpoints.hit(.afterCommit)
-                action = machine.wroteThrough(ok: writeThroughAndMark(accounts, transferID: machine.transferID))
-            case .retry(let milliseconds):
-                Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
-                branches = [:]
-                action = machine.start(transferID: newTransferID())
-            case .finish(let outcome):
-                return outcome
-            }
-        }
-    }
-
     /// Writes the accounts through; on success appends a `completed` record (not fsync'd: it
     /// only spares recovery a repeat).
-    private func writeThroughAndMark(_ accounts: [AccountState], transferID: String) -> Bool {
+    func writeThroughAndMark(_ accounts: [AccountState], transferID: String) -> Bool {
         guard let writeThrough else {
             _ = try? journal.append(.completed(transferID: transferID), durable: false)
             return true
@@ -271,7 +152,7 @@ package final class LedgerService: @unchecked Sendable {
 
     /// A prepared branch outlives its connection: roll it back from another one. When that fails
     /// too, the resolver retries (and recovery would roll it back: no decision was written).
-    private func rollbackOnFreshConnection(_ xid: XID, shard: Int) {
+    func rollbackOnFreshConnection(_ xid: XID, shard: Int) {
         do {
             _ = try shards[shard].with { connection throws(MySQLError) in
                 try connection.execute("XA ROLLBACK \(xid.sql)")

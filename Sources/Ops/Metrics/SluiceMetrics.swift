@@ -121,6 +121,11 @@ package enum SluiceMetrics {
         "sluice_ledger_transfer_seconds",
         "Seconds from a transfer request to its answer (every outcome).",
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+    package static let ledgerStepSeconds = HistogramDefinition(
+        "sluice_ledger_step_seconds",
+        "Seconds a transfer spent in each step, by kind: shards (XA START to PREPARE), journal (the decision's "
+            + "fsync), commit, write_through, rollback (rollbacks and retry pauses).",
+        labels: [.kind], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
     package static let ledgerXA = CounterDefinition(
         "sluice_ledger_xa_total",
         "XA branches ended, by kind (commit, rollback, resolved_commit, resolved_rollback).", labels: [.kind])
@@ -186,9 +191,9 @@ package enum SluiceMetrics {
 
     /// What `sluice ledger serve` exports.
     package static let ledger: [any MetricDefinition] = [
-        ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
-        ledgerInDoubt, ledgerRiskDecisions, ledgerRiskSeconds, ledgerRiskReservations, ledgerInDoubtOldestSeconds,
-        ledgerCacheLookups, ledgerCacheHits, ledgerCacheEntries,
+        ledgerTransfers, ledgerTransferSeconds, ledgerStepSeconds, ledgerXA, ledgerJournalFsyncSeconds,
+        ledgerJournalRecordsPerFsync, ledgerInDoubt, ledgerRiskDecisions, ledgerRiskSeconds, ledgerRiskReservations,
+        ledgerInDoubtOldestSeconds, ledgerCacheLookups, ledgerCacheHits, ledgerCacheEntries,
     ]
 
     /// The whole catalogue (docs/metrics.md documents each one).

@@ -43,7 +43,11 @@ enum LedgerBenchCommand {
         try run(invocation)
     }
 
-    typealias PhaseResult = (phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool)
+    /// A ledger phase: its figures, the journal's fsyncs, whether money was conserved, and the
+    /// mean milliseconds a transfer spent in each step (`sluice_ledger_step_seconds`).
+    typealias PhaseResult = (
+        phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool, stepMS: [String: Double]
+    )
 
     struct Options {
         var seconds: Double
@@ -120,17 +124,27 @@ enum LedgerBenchCommand {
             _ config: LedgerConfig, _ run: String, prepare: (LedgerService) -> Void = { _ in }
         ) throws -> PhaseResult {
             let seeds = seeds
+            let registry = MetricsRegistry()
+            try registry.declare(SluiceMetrics.ledger)
+            let metrics = try LedgerMetrics(registry: registry)
             let service = try LedgerRuntime.service(
                 config: config,
                 redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
-                logger: Logger.standardError(level: .warning, format: .text))
+                metrics: metrics, logger: Logger.standardError(level: .warning, format: .text))
             prepare(service)
             let before = try service.totals()
             let stats0 = service.journal.currentStats
             let phase = bench.ledger(service, run: run)
             let stats = service.journal.currentStats
             let after = try service.totals()
-            return (phase, Double(stats.fsyncs - stats0.fsyncs), before.sum == after.sum && after.negatives == 0)
+            var stepMS: [String: Double] = [:]
+            for (step, histogram) in metrics.stepSeconds {
+                let snapshot = histogram.snapshot
+                if snapshot.count > 0 { stepMS[step.rawValue] = round3(snapshot.sum * 1000 / Double(snapshot.count)) }
+            }
+            return (
+                phase, Double(stats.fsyncs - stats0.fsyncs), before.sum == after.sum && after.negatives == 0, stepMS
+            )
         }
     }
 
@@ -152,6 +166,9 @@ enum LedgerBenchCommand {
         out.out("phase 3/\(options.phases): the ledger (XA + journal fsync + write-through)...")
         let ledger = try setup.ledgerPhase(setup.config, "ledger")
         out.out(line("ledger", ledger.phase))
+        out.out(
+            "  mean ms per transfer by step: "
+                + ledger.stepMS.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
 
         var report: [String: Any] = [
             "tps": round1(ledger.phase.tps), "p50_ms": round1(ledger.phase.percentile(0.5)),
@@ -164,6 +181,7 @@ enum LedgerBenchCommand {
             "journal_dir": options.keepJournal ? setup.journalDir : "", "connections": options.connections,
             "accounts": options.accounts, "hot_fraction": options.hot, "seconds": options.seconds,
             "ratio_to_raw_xa": rawXA.tps > 0 ? (ledger.phase.tps / rawXA.tps * 100).rounded() / 100 : 0,
+            "step_ms": ledger.stepMS,
         ]
         var conserved = ledger.conserved
         for extra in try extraPhases(setup, options, ledger: ledger.phase, out: out) {
