@@ -22,19 +22,24 @@ enum BenchCatchupCommand {
             same cluster, and the daemon's messages read back and produced again with the same
             producer settings to the same broker. The last line is a JSON object: rows, seconds,
             rows_per_s, decode_rows_per_s, redis_hset_rows_per_s, kafka_produce_rows_per_s,
-            peak_rss_mb.
+            peak_rss_mb. --single-transaction writes the whole backlog as one transaction instead
+            (the same row changes): the daemon streams it to the sinks in chunks, so its peak RSS
+            shows that memory is bounded whatever the transaction size.
             """,
         flags: [
             .value(
-                "rows", placeholder: "N", help: "row changes in the backlog (rounded up to 1,000s)", default: "1000000")
+                "rows", placeholder: "N", help: "row changes in the backlog (rounded up to 1,000s)", default: "1000000"),
+            .boolean("single-transaction", help: "write the whole backlog as one transaction"),
         ]
     ) { invocation in
-        let report = try run(rows: try VerifyCommand.positive(invocation.arguments, "rows"), out: invocation.console)
+        let report = try run(
+            rows: try VerifyCommand.positive(invocation.arguments, "rows"),
+            singleTransaction: invocation.arguments.flag("single-transaction"), out: invocation.console)
         invocation.console.out(report.json)
         return .success
     }
 
-    static func run(rows: Int, out: Console) throws -> CatchupBenchmark.Report {
+    static func run(rows: Int, singleTransaction: Bool = false, out: Console) throws -> CatchupBenchmark.Report {
         let folder = try SandboxFolder(label: "bench-catchup")
         defer { folder.close() }
         let ports = PortAllocator()
@@ -51,18 +56,21 @@ enum BenchCatchupCommand {
         let backlog = CatchupBacklog(rows: rows)
         let loadStarted = Date()
         let progress = ProgressLine(console: out)
+        if singleTransaction { _ = try mysql.execute("BEGIN") }
         for round in 0..<backlog.rounds {
-            _ = try mysql.execute("BEGIN")
+            if !singleTransaction { _ = try mysql.execute("BEGIN") }
             for statement in CatchupBacklog.statements(round: round) { _ = try mysql.execute(statement) }
-            _ = try mysql.execute("COMMIT")
-            if round % 50 == 0 { progress.show("backlog: \(round) of \(backlog.rounds) transactions") }
+            if !singleTransaction { _ = try mysql.execute("COMMIT") }
+            if round % 50 == 0 { progress.show("backlog: \(round) of \(backlog.rounds) rounds") }
         }
+        if singleTransaction { _ = try mysql.execute("COMMIT") }
         progress.clear()
         let target = try end(of: mysql)
         out.out(
             String(
-                format: "backlog: %d row changes in %d transactions written in %.1f s, binlog end %@:%llu",
-                backlog.rows, backlog.rounds, Date().timeIntervalSince(loadStarted), target.file, target.offset))
+                format: "backlog: %d row changes in %d transaction(s) written in %.1f s, binlog end %@:%llu",
+                backlog.rows, singleTransaction ? 1 : backlog.rounds, Date().timeIntervalSince(loadStarted),
+                target.file, target.offset))
 
         let configPath = folder.path + "/bench-catchup.toml"
         try DemoConfig.text(mariadbPort: mariadb.port, redis: cluster.addresses, kafka: kafka.bootstrapServers)
