@@ -68,9 +68,9 @@ enum BenchCatchupCommand {
         let target = try end(of: mysql)
         out.out(
             String(
-                format: "backlog: %d row changes in %d transaction(s) written in %.1f s, binlog end %@:%llu",
-                backlog.rows, singleTransaction ? 1 : backlog.rounds, Date().timeIntervalSince(loadStarted),
-                target.file, target.offset))
+                format: "backlog: %d row changes in %@ written in %.1f s, binlog end %@:%llu",
+                backlog.rows, singleTransaction ? "1 transaction" : "\(backlog.rounds) transactions",
+                Date().timeIntervalSince(loadStarted), target.file, target.offset))
 
         let configPath = folder.path + "/bench-catchup.toml"
         try DemoConfig.text(mariadbPort: mariadb.port, redis: cluster.addresses, kafka: kafka.bootstrapServers)
