@@ -81,12 +81,15 @@ public final class RedisSink {
         writes.reserveCapacity(changes.count)
         var tableOfWrite: [String] = []
         tableOfWrite.reserveCapacity(changes.count)
+        // The mapping and column index of a table, made once per run of its changes.
+        var table: MappedTable?
         for change in changes {
-            guard let m = mappings[change.qualifiedTable] else { continue }
+            if !(table?.holds(change) ?? false) { table = MappedTable(change, mapping: mappings[change.qualifiedTable]) }
+            guard let run = table, let m = run.mapping else { continue }
             do {
-                let mapped = try m.writes(for: change)
+                let mapped = try m.writes(for: change, columnIndex: run.index)
                 writes += mapped
-                tableOfWrite += repeatElement(m.qualifiedTable, count: mapped.count)
+                tableOfWrite += repeatElement(run.qualified, count: mapped.count)
             } catch {
                 guard m.skipOnError else { throw error }
                 counters.skippedRows += 1
@@ -115,6 +118,29 @@ public final class RedisSink {
         }
         counters.checkpoints += 1
         return outcomes
+    }
+
+    /// A table's mapping (nil: not written here) and column index, for a run of its changes.
+    private struct MappedTable {
+        let database: String
+        let table: String
+        let columns: [String]
+        let mapping: TableMapping?
+        let qualified: String
+        let index: [String: Int]
+
+        init(_ change: RowChange, mapping: TableMapping?) {
+            database = change.database
+            table = change.table
+            columns = change.columns
+            self.mapping = mapping
+            qualified = change.qualifiedTable
+            index = mapping == nil ? [:] : TableMapping.columnIndex(change.columns)
+        }
+
+        func holds(_ change: RowChange) -> Bool {
+            change.database == database && change.table == table && change.columns == columns
+        }
     }
 
     /// The stored checkpoint, or nil for a sink that never advanced.
