@@ -32,5 +32,10 @@ final class BenchCatchupProcessTests: XCTestCase {
         // The daemon's own peak (a separate process): more than nothing, far below a leak.
         XCTAssertGreaterThan(try number("peak_rss_mb"), 5, String(jsonLine))
         XCTAssertLessThan(try number("peak_rss_mb"), 1024, String(jsonLine))
+        // Its CPU time until it caught up, and per row.
+        XCTAssertGreaterThan(try number("daemon_cpu_s"), 0, String(jsonLine))
+        XCTAssertEqual(
+            try number("daemon_cpu_us_per_row"), try number("daemon_cpu_s") * 1e6 / 3000, accuracy: 2,
+            String(jsonLine))
     }
 }

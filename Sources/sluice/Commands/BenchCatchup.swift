@@ -22,7 +22,8 @@ enum BenchCatchupCommand {
             same cluster, and the daemon's messages read back and produced again with the same
             producer settings to the same broker. The last line is a JSON object: rows, seconds,
             rows_per_s, decode_rows_per_s, redis_hset_rows_per_s, kafka_produce_rows_per_s,
-            peak_rss_mb. --single-transaction writes the whole backlog as one transaction instead
+            peak_rss_mb, daemon_cpu_s and daemon_cpu_us_per_row (the daemon's CPU time until it
+            caught up: the figure that does not depend on what else the machine runs). --single-transaction writes the whole backlog as one transaction instead
             (the same row changes): the daemon streams it to the sinks in chunks, so its peak RSS
             shows that memory is bounded whatever the transaction size.
             """,
@@ -106,11 +107,13 @@ enum BenchCatchupCommand {
         }
         let seconds = Date().timeIntervalSince(started)
         let peak = ProcessMemory.peakMegabytes(pid: daemon.pid) ?? 0
+        let cpu = ProcessMemory.cpuSeconds(pid: daemon.pid) ?? 0
         folder.stop(daemon)
         out.out(
             String(
-                format: "sluice run: %d row changes into both sinks in %.2f s = %.0f rows/s, peak RSS %.1f MB",
-                backlog.rows, seconds, Double(backlog.rows) / seconds, peak))
+                format: "sluice run: %d row changes into both sinks in %.2f s = %.0f rows/s, peak RSS %.1f MB, "
+                    + "CPU %.2f s = %.2f us per row",
+                backlog.rows, seconds, Double(backlog.rows) / seconds, peak, cpu, cpu * 1e6 / Double(backlog.rows)))
 
         let logs = try mysql.query("SHOW BINARY LOGS")
         let files = logs.rows.indices.compactMap { logs.value("Log_name", row: $0) }.filter { $0 >= firstFile }
@@ -131,7 +134,8 @@ enum BenchCatchupCommand {
         func rate(_ r: (Int, Double)) -> Double { r.1 > 0 ? Double(r.0) / r.1 : 0 }
         return CatchupBenchmark.Report(
             rows: backlog.rows, seconds: seconds, decodeRowsPerSecond: rate(decoded),
-            hsetRowsPerSecond: rate(hset), produceRowsPerSecond: rate(produced), peakRSSMegabytes: peak)
+            hsetRowsPerSecond: rate(hset), produceRowsPerSecond: rate(produced), peakRSSMegabytes: peak,
+            daemonCPUSeconds: cpu)
     }
 
     private static func ceilingLine(_ name: String, _ rows: Int, _ seconds: Double) -> String {
