@@ -37,7 +37,8 @@ let package = Package(
         .target(name: "Replication",
                 dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops"],
                 path: "Sources/Replication"),
-        .target(name: "Ledger", dependencies: ["MySQLSource", "RedisCluster", "Ops", "COpenSSL"], path: "Sources/Ledger"),
+        .target(name: "Ledger", dependencies: ["MySQLSource", "BinlogCompression", "RedisCluster", "Ops", "COpenSSL"],
+                path: "Sources/Ledger"),
 
         // Starts real MariaDB, Redis Cluster and Tansu on loopback for tests and `sluice demo`.
         .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],

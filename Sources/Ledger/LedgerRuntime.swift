@@ -41,11 +41,28 @@ package enum LedgerRuntime {
         let writeThrough = redis.map {
             WriteThrough(keyTemplate: config.accountKey, tombstoneTTLSeconds: tombstoneTTLSeconds, makeClient: $0)
         }
-        return LedgerService(
+        let service = LedgerService(
             name: config.name, shards: pools(config), databases: config.shards.map(\.database), journal: journal,
             writeThrough: writeThrough, maxAttempts: config.maxAttempts, amountScale: config.amountScale,
             onePhaseSingleShard: config.onePhaseSingleShard,
             failpoints: failpoints, metrics: metrics, logger: logger)
+        if let risk = config.risk, let redis {
+            // The library is loaded by the first call that finds it missing.
+            service.risk = RiskRules(config: risk, makeClient: redis)
+            logger.log(
+                .info, "ledger: risk rules on (checked and reserved in Redis before each transfer)",
+                [
+                    "risk.classes": .string(risk.classes.map(\.name).joined(separator: ",")),
+                    "risk.reservation_ttl_ms": .integer(Int64(risk.reservationTTLMS)),
+                ])
+        }
+        service.reads = AccountReads(
+            settings: .init(
+                capacity: config.cache.entries, ttl: Double(config.cache.ttlMS) / 1000,
+                hotCount: config.cache.hotAccounts),
+            redis: writeThrough, metrics: metrics
+        ) { [unowned service] id throws(MySQLError) in try service.account(id) }
+        return service
     }
 
     /// The journal's signing key, or nil when `[ledger]` names none.

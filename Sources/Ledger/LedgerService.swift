@@ -11,6 +11,8 @@ package enum TransferAnswer: Sendable, Equatable {
     /// The key belongs to a transfer with other accounts or amount (409).
     case conflict(transferID: String)
     case refused(Refusal)
+    /// A risk rule refused it before any shard was touched (422 with the rule's reason code).
+    case riskRefused(RiskRefusal)
     /// Nothing was done (503).
     case unavailable(String)
     /// Decided, commit pending on a shard: recovery completes it (503, retry with the same key).
@@ -32,10 +34,13 @@ package final class LedgerService: @unchecked Sendable {
     package let onePhaseSingleShard: Bool
     private let failpoints: Failpoints
     package let metrics: LedgerMetrics?
-    private let logger: Logger
-    /// The risk hook, asked before any shard is touched; a refusal answers 422 `risk_refused`.
-    /// Issue 13 fills it (risk rules with a Redis Lua reserve); today it accepts everything.
-    package var risk: @Sendable (TransferRequest) -> Bool = { _ in true }
+    let logger: Logger
+    /// The risk rules (`[ledger.risk]`), asked before any shard is touched (`LedgerService+Risk`);
+    /// nil = none.
+    package var risk: (any RiskCheck)?
+    /// The account read path (L1/L2/L3, `AccountReads`); nil reads the shards directly. Set once
+    /// by `LedgerRuntime.service` before serving.
+    package var reads: AccountReads?
     /// Branches left to finish after a shard was lost mid-transfer (see `Resolver`).
     package let resolver = Resolver()
     private let sequenceLock = NSLock()
@@ -73,6 +78,7 @@ package final class LedgerService: @unchecked Sendable {
     package func transfer(_ request: TransferRequest) -> TransferAnswer {
         let started = ContinuousClock.now
         let answer = decide(request)
+        if case .created(let result) = answer { reads?.saw([result.from, result.to]) }
         if let metrics {
             let took = ContinuousClock.now - started
             metrics.answered(
@@ -87,14 +93,14 @@ package final class LedgerService: @unchecked Sendable {
     /// answers. A refusal is checked the same way before it is answered, so a replay whose
     /// accounts changed since (now short of funds, frozen) still gets its first answer.
     private func decide(_ request: TransferRequest) -> TransferAnswer {
-        let outcome: TransferOutcome
-        if request.from == request.to {
-            outcome = .refused(.sameAccount)
-        } else if !risk(request) {
-            outcome = .refused(.riskRefused)
-        } else {
-            outcome = run(request)
+        if request.from == request.to { return lookUp(request) ?? .refused(.sameAccount) }
+        let reservation: RiskReservation?
+        switch checkRisk(request) {
+        case .proceed(let accepted): reservation = accepted
+        case .answer(let answer): return lookUp(request) ?? answer
         }
+        let outcome = run(request)
+        settleRisk(reservation, after: outcome)
         switch outcome {
         case .committed(let result): return .created(result)
         case .refused(let refusal): return lookUp(request) ?? .refused(refusal)

@@ -31,12 +31,28 @@ package final class Resolver: @unchecked Sendable {
 
     private let lock = NSLock()
     private var items: [Item] = []
+    /// When each pending item was added (for `sluice_ledger_in_doubt_oldest_seconds`).
+    private var added: [ContinuousClock.Instant] = []
 
     package init() {}
 
-    package func add(_ item: Item) { lock.withLock { if !items.contains(item) { items.append(item) } } }
+    package func add(_ item: Item) {
+        lock.withLock {
+            if !items.contains(item) {
+                items.append(item)
+                added.append(.now)
+            }
+        }
+    }
 
     package var pending: [Item] { lock.withLock { items } }
+
+    /// Seconds the oldest pending item has waited (0 when none).
+    package var oldestSeconds: Double {
+        guard let first = lock.withLock({ added.min() }) else { return 0 }
+        let age = ContinuousClock.now - first
+        return Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
+    }
 
     /// One pass; returns what is still pending.
     @discardableResult
@@ -57,13 +73,19 @@ package final class Resolver: @unchecked Sendable {
             } catch {
                 continue
             }
-            lock.withLock { items.removeAll { $0 == item } }
+            lock.withLock {
+                if let index = items.firstIndex(of: item) {
+                    items.remove(at: index)
+                    added.remove(at: index)
+                }
+            }
             service.metrics?.xa(committed ? "resolved_commit" : "resolved_rollback")
             logger.log(
                 .notice, "ledger: in-doubt branch resolved",
                 ["xid": .string(item.xid.description), "action": .string(committed ? "commit" : "rollback")])
             if committed, let writeThrough = service.writeThrough {
                 let accounts = item.accounts.compactMap { try? service.account($0) }
+                service.reads?.saw(accounts)
                 if (try? writeThrough.apply(accounts)) != nil {
                     _ = try? service.journal.append(.completed(transferID: item.xid.gtrid), durable: false)
                 }

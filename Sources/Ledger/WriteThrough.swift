@@ -44,14 +44,50 @@ package final class WriteThrough: @unchecked Sendable {
     @discardableResult
     package func apply(_ accounts: [AccountState]) throws(RedisError) -> [WriteOutcome] {
         let writes = accounts.map(write)
+        return try withApplier { applier throws(RedisError) in try applier.apply(writes) }
+    }
+
+    /// Reads the accounts' keys (L2 of `AccountReads`): one HMGET of the six columns per id, in
+    /// one pipeline. nil for an id whose key is absent (never written, or a tombstone) or lacks
+    /// a column.
+    package func read(_ ids: [Int64]) throws(RedisError) -> [AccountState?] {
+        guard !ids.isEmpty else { return [] }
+        let requests = ids.map { id -> (RedisCommand, Int?) in
+            let key = key(of: id)
+            var command = RedisCommand("HMGET", key)
+            for column in Self.columns { command.append(column) }
+            return (command, HashSlot.slot(of: key))
+        }
+        let replies = try withApplier { applier throws(RedisError) in try applier.client.pipeline(requests) }
+        return replies.map(Self.account)
+    }
+
+    /// An HMGET reply of `columns` as an account.
+    static func account(_ reply: RedisReply) -> AccountState? {
+        guard case .array(let items) = reply, items.count == columns.count else { return nil }
+        let texts = items.map { item -> String? in
+            if case .bulk(let bytes) = item { return String(decoding: bytes, as: UTF8.self) }
+            return nil
+        }
+        guard let idText = texts[0], let id = Int64(idText), let owner = texts[1], let currency = texts[2],
+            let balanceText = texts[3], let balance = Int64(balanceText), let versionText = texts[4],
+            let version = UInt64(versionText), let status = texts[5]
+        else { return nil }
+        return AccountState(
+            id: id, owner: owner, currency: currency, balanceMinor: balance, version: version, status: status)
+    }
+
+    /// Runs `body` with an idle applier (own cluster client), made on demand; an applier whose
+    /// call failed is dropped (its connections may be broken).
+    private func withApplier<T>(_ body: (VersionedApplier) throws(RedisError) -> T) throws(RedisError) -> T {
         let applier: VersionedApplier
         if let free = lock.withLock({ idle.popLast() }) {
             applier = free
         } else {
             applier = VersionedApplier(client: try makeClient(), tombstoneTTLSeconds: tombstoneTTLSeconds)
         }
-        let outcomes = try applier.apply(writes)
+        let value = try body(applier)
         lock.withLock { idle.append(applier) }
-        return outcomes
+        return value
     }
 }

@@ -132,6 +132,13 @@ package struct TransactionAssembler: Sendable {
         case .xaPrepare(let prepare):
             if prepare.onePhase { return try close(after: after, place: located.place) }
             return try hold(prepare.xid, after: after, place: located.place)
+        case .previousGtids(let set)
+        where group == nil && located.file == resume.binlog.file && resume.binlog.offset <= located.position:
+            // MySQL: every GTID executed before this file. Read from the file's start (nothing
+            // but the format description lies between the resume point and here), it is the
+            // executed set at this point; each transaction's GTID is added to it from here on.
+            resume.mysqlGTID = (resume.mysqlGTID ?? MySQLGTIDSet()).union(set)
+            return []
         case .rotate(let rotate) where group == nil && !event.header.isArtificial:
             resume.binlog = BinlogPosition(file: rotate.nextFile, offset: rotate.position)
             return []

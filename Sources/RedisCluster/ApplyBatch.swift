@@ -125,9 +125,7 @@ public enum ApplyBatch {
     public struct CallFailure: Error, Sendable, Equatable {
         public var message: String
         /// The node has no `sluice` library (restarted or new master): load it and retry.
-        public var isFunctionMissing: Bool {
-            message.contains("Function not found") || message.contains("function not found")
-        }
+        public var isFunctionMissing: Bool { FunctionLibrary.isMissing(message) }
         /// Worth retrying after a pause (the node is failing over, loading, or busy).
         public var isTransient: Bool {
             message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("TRYAGAIN") || message.hasPrefix("LOADING")

@@ -34,18 +34,8 @@ public final class VersionedApplier {
 
     /// `FUNCTION LOAD REPLACE` on the given nodes (default: every master serving slots).
     public func loadLibrary(on nodes: [RedisEndpoint]? = nil) throws(RedisError) {
-        let targets = nodes ?? client.masters
-        var cmd = RedisCommand("FUNCTION", "LOAD", "REPLACE")
-        cmd.append(ApplyLibrary.source)
-        for (node, result) in client.perNode(Dictionary(uniqueKeysWithValues: targets.map { ($0, [cmd]) })) {
-            let reply = try result.get()[0]
-            if let m = reply.errorMessage {
-                throw RedisError(
-                    RedisError.code(forServerError: m), "FUNCTION LOAD of library '\(ApplyLibrary.name)' failed: \(m)",
-                    node: node.description)
-            }
-            stats.libraryLoads += 1
-        }
+        stats.libraryLoads += try FunctionLibrary.load(
+            name: ApplyLibrary.name, source: ApplyLibrary.source, client: client, on: nodes)
     }
 
     /// Applies `writes` and returns one outcome per write, in order. Throws when a row is refused

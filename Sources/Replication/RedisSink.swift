@@ -48,7 +48,8 @@ public final class RedisSink {
     public let name: String
     public let settings: Settings
     public let applier: VersionedApplier
-    private let mappings: [String: TableMapping]
+    /// Every mapping of a table that names this cluster (a table may have several keys).
+    private let mappings: [String: [TableMapping]]
     public private(set) var counters = Counters()
     /// Writes applied and refused as stale by the last successful `apply`, by `db.table`.
     public private(set) var lastApplyByTable: [String: TableCounts] = [:]
@@ -60,9 +61,7 @@ public final class RedisSink {
         self.name = name
         self.settings = settings
         applier = VersionedApplier(client: client, tombstoneTTLSeconds: settings.tombstoneTTLSeconds, rowsPerCall: settings.rowsPerCall)
-        var byTable: [String: TableMapping] = [:]
-        for m in mappings where m.clusters.contains(name) { byTable[m.qualifiedTable] = m }
-        self.mappings = byTable
+        self.mappings = Dictionary(grouping: mappings.filter { $0.clusters.contains(name) }, by: \.qualifiedTable)
     }
 
     public var checkpointKey: String { SinkCheckpoint.key(prefix: settings.checkpointPrefix, sink: name) }
@@ -81,19 +80,23 @@ public final class RedisSink {
         writes.reserveCapacity(changes.count)
         var tableOfWrite: [String] = []
         tableOfWrite.reserveCapacity(changes.count)
-        // The mapping and column index of a table, made once per run of its changes.
+        // A table's mappings and column index, made once per run of its changes.
         var table: MappedTable?
         for change in changes {
-            if !(table?.holds(change) ?? false) { table = MappedTable(change, mapping: mappings[change.qualifiedTable]) }
-            guard let run = table, let m = run.mapping else { continue }
-            do {
-                let mapped = try m.writes(for: change, columnIndex: run.index)
-                writes += mapped
-                tableOfWrite += repeatElement(run.qualified, count: mapped.count)
-            } catch {
-                guard m.skipOnError else { throw error }
-                counters.skippedRows += 1
-                lastSkipped = error
+            if !(table?.holds(change) ?? false) {
+                table = MappedTable(change, mappings: mappings[change.qualifiedTable] ?? [])
+            }
+            guard let run = table else { continue }
+            for m in run.mappings {
+                do {
+                    let mapped = try m.writes(for: change, columnIndex: run.index)
+                    writes += mapped
+                    tableOfWrite += repeatElement(run.qualified, count: mapped.count)
+                } catch {
+                    guard m.skipOnError else { throw error }
+                    counters.skippedRows += 1
+                    lastSkipped = error
+                }
             }
         }
         applier.resetTouchedNodes()
@@ -120,22 +123,23 @@ public final class RedisSink {
         return outcomes
     }
 
-    /// A table's mapping (nil: not written here) and column index, for a run of its changes.
+    /// A table's mappings for this cluster (none: not written here) and column index, for a run
+    /// of its changes.
     private struct MappedTable {
         let database: String
         let table: String
         let columns: [String]
-        let mapping: TableMapping?
+        let mappings: [TableMapping]
         let qualified: String
         let index: [String: Int]
 
-        init(_ change: RowChange, mapping: TableMapping?) {
+        init(_ change: RowChange, mappings: [TableMapping]) {
             database = change.database
             table = change.table
             columns = change.columns
-            self.mapping = mapping
+            self.mappings = mappings
             qualified = change.qualifiedTable
-            index = mapping == nil ? [:] : TableMapping.columnIndex(change.columns)
+            index = mappings.isEmpty ? [:] : TableMapping.columnIndex(change.columns)
         }
 
         func holds(_ change: RowChange) -> Bool {

@@ -114,11 +114,13 @@ final class KafkaTansuTests: XCTestCase {
             XCTAssertEqual(error?.message, #"No such configuration property: "no.such.setting""#)
         }
         try broker.createTopic("small", partitions: 1)
+        // The partition is found missing once the topic's metadata arrives; the message timeout is
+        // kept well above that (a busy machine once timed the message out first).
         let producer = try KafkaProducer(settings: [
-            "bootstrap.servers": broker.bootstrapServers, "message.timeout.ms": "5000",
+            "bootstrap.servers": broker.bootstrapServers, "message.timeout.ms": "30000",
         ])
         let id = try producer.produce(topic: "small", key: [1], value: [1], partition: 7)
-        let reports = try producer.flush(timeoutMilliseconds: 15_000)
+        let reports = try producer.flush(timeoutMilliseconds: 40_000)
         XCTAssertEqual(reports.map(\.id), [id])
         XCTAssertEqual(reports.first?.error?.name, "_UNKNOWN_PARTITION")
         XCTAssertEqual(reports.first?.error?.context, "delivery to small[7]")

@@ -85,3 +85,40 @@ final class MariaDBSandboxTests: XCTestCase {
         }
     }
 }
+
+/// The DR region's database: a semi-synchronous GTID replica, promoted after its primary crashed.
+final class MariaDBReplicationTests: XCTestCase {
+    func testSemiSyncReplicaHoldsEveryAcknowledgedCommitAndIsPromoted() throws {
+        let folder = try SandboxFolder(label: "mariadb-replication")
+        defer { folder.close() }
+        let ports = PortAllocator()
+        let primary = try MariaDBServer(in: folder, ports: ports, serverID: 1, name: "primary")
+        let replica = try MariaDBServer(in: folder, ports: ports, serverID: 2, name: "replica")
+        try replica.replicate(from: primary, semiSync: true)
+        let db = try primary.connect()
+        try db.execute("CREATE DATABASE pay")
+        try db.execute("CREATE TABLE pay.t (id INT PRIMARY KEY, v INT)")
+        for i in 1...50 { try db.execute("INSERT INTO pay.t VALUES (\(i), \(i * 10))") }
+        // Every commit waited for the replica's acknowledgement (none went on asynchronously).
+        let status = try db.query("SHOW STATUS LIKE 'Rpl_semi_sync_master_%_tx'")
+        let counts = Dictionary(
+            uniqueKeysWithValues: status.rows.indices.map {
+                (status.value("Variable_name", row: $0) ?? "", Int(status.value("Value", row: $0) ?? "") ?? -1)
+            })
+        XCTAssertGreaterThanOrEqual(counts["Rpl_semi_sync_master_yes_tx"] ?? 0, 52, "\(counts)")
+        XCTAssertEqual(counts["Rpl_semi_sync_master_no_tx"], 0, "\(counts)")
+        let primaryGTID = try XCTUnwrap(db.query("SELECT @@gtid_binlog_pos AS g").value("g"))
+
+        primary.crash()
+        let promoted = try replica.promote()
+        XCTAssertEqual(promoted, primaryGTID)
+        let copy = try replica.connect()
+        XCTAssertEqual(try copy.query("SELECT COUNT(*) AS n, SUM(v) AS s FROM pay.t").rows, [["50", "12750"]])
+        XCTAssertEqual(try copy.query("SHOW SLAVE STATUS").rows.count, 0, "replication not reset")
+        // Writable, in the same GTID domain, continuing the sequence.
+        try copy.execute("INSERT INTO pay.t VALUES (51, 510)")
+        let after = try XCTUnwrap(copy.query("SELECT @@gtid_binlog_pos AS g").value("g"))
+        XCTAssertNotEqual(after, promoted)
+        XCTAssertTrue(after.hasPrefix("0-"), after)
+    }
+}

@@ -106,6 +106,7 @@ final class TransferLoad: @unchecked Sendable {
     private let lock = NSLock()
     private var acked: [String: (body: String, id: String)] = [:]
     private var unavailableCount = 0
+    private var unansweredCount = 0
 
     /// Only transfers between odd accounts with keys of shard 1 (one shard touched).
     let singleShard: Bool
@@ -127,6 +128,8 @@ final class TransferLoad: @unchecked Sendable {
     var acknowledged: [String: (body: String, id: String)] { lock.withLock { acked } }
     /// Answers 503 (nothing done, or decided and pending).
     var unavailable: Int { lock.withLock { unavailableCount } }
+    /// Requests that got no answer (the server stopped or was killed meanwhile).
+    var unanswered: Int { lock.withLock { unansweredCount } }
 
     /// `stopOnError`: a thread ends at the first request without an answer (the server died).
     func run(threads: Int, until deadline: Date, stopOnError: Bool = true) {
@@ -142,6 +145,7 @@ final class TransferLoad: @unchecked Sendable {
                 let body =
                     #"{"idempotency_key":"\#(key)","from":\#(from),"to":\#(to),"amount":"\#(Int.random(in: 1...300)).\#(Int.random(in: 10...99))"}"#
                 guard let answer = try? HTTPClient.request(port: port, "POST", "/v1/transfers", body: body) else {
+                    lock.withLock { unansweredCount += 1 }
                     if stopOnError { return }
                     continue
                 }
@@ -267,7 +271,11 @@ final class LedgerJournalFullTests: XCTestCase {
         let status = child.exitStatusIfExited() ?? 0
         XCTAssertEqual((status >> 8) & 0xFF, 1, "exit 1 (fail-stop): \(fixture.logTail())")
         fixture.sandbox.forget(child)
-        XCTAssertGreaterThan(load.unavailable, 0, "the transfers that met the full disk answered 503")
+        // The disk fills on a decision (that transfer answers 503) or on a `completed` record of a
+        // transfer already committed (it answers 201); either way the server stops at once, so
+        // the load meets 503s or a server gone, never a success for an unsynced decision.
+        XCTAssertGreaterThan(
+            load.unavailable + load.unanswered, 0, "the transfers after the disk filled answered 503 or found it stopped")
         XCTAssertGreaterThan(load.acknowledged.count, 20)
         XCTAssertTrue(fixture.logTail().contains("the journal failed"), fixture.logTail())
 
@@ -279,7 +287,8 @@ final class LedgerJournalFullTests: XCTestCase {
             XCTAssertTrue(entries.contains(answer.id), "acknowledged \(key) is missing")
         }
         print(
-            "LedgerJournalFullTests: \(load.acknowledged.count) acknowledged, \(load.unavailable) answered 503; "
+            "LedgerJournalFullTests: \(load.acknowledged.count) acknowledged, \(load.unavailable) answered 503, "
+                + "\(load.unanswered) unanswered; "
                 + (output.split(separator: "\n").last.map(String.init) ?? ""))
     }
 

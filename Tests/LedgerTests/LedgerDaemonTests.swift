@@ -19,7 +19,7 @@ final class LedgerDaemonTests: XCTestCase {
             let service = try LedgerRuntime.service(config: fixture.config, redis: nil, logger: quiet)
             try Self.transfers(service, prefix: "a", count: 60)
         }
-        let daemons = try fixture.shards.indices.map { try startDaemon(fixture, shard: $0) }
+        let daemons = try fixture.shards.indices.map { try fixture.startDaemon(shard: $0) }
         defer { for child in daemons { fixture.sandbox.stop(child) } }
         try waitForEquality(fixture, "the daemons alone")
 
@@ -46,35 +46,6 @@ final class LedgerDaemonTests: XCTestCase {
         }
         XCTAssertEqual(failures.unavailable, [])
         XCTAssertEqual(failures.created, count)
-    }
-
-    private func startDaemon(_ fixture: LedgerFixture, shard: Int) throws -> ChildProcess {
-        let path = fixture.sandbox.path + "/run-shard\(shard).toml"
-        let metricsPort = try PortAllocator().pick()
-        try """
-        [source]
-        host = "127.0.0.1"
-        port = \(fixture.shards[shard].port)
-        user = "root"
-        server_id = \(4100 + shard)
-        [filter]
-        include = ['^ledger\\.accounts$']
-        [[mapping]]
-        table = "ledger.accounts"
-        key = "account:{id}"
-        shape = "hash"
-        columns = ["id", "owner", "currency", "balance", "version", "status"]
-        version = "column"
-        version_column = "version"
-        [redis.primary]
-        seeds = [\(fixture.redis.addresses.map { "\"\($0)\"" }.joined(separator: ", "))]
-        checkpoint_prefix = "sluice:checkpoint:shard\(shard):"
-        [metrics]
-        listen = "127.0.0.1:\(metricsPort)"
-        """.write(toFile: path, atomically: true, encoding: .utf8)
-        return try fixture.sandbox.start(
-            service: "sluice-run", executable: fixture.binary, arguments: ["run", "--config", path],
-            workingDirectory: fixture.sandbox.path, logPath: fixture.sandbox.path + "/run-shard\(shard).log")
     }
 
     /// Every account in Redis exactly as in MySQL (balance, version), within a deadline.

@@ -76,12 +76,14 @@ final class LedgerFixture: @unchecked Sendable {
     func redisClient() throws -> RedisClusterClient { try RedisClusterClient(topology: .cluster(seeds: redisSeeds)) }
 
     /// An in-process service over the fixture's journal (only one may be open at a time).
-    func service(logger: Logger = Logger(level: .warning, format: .text, sink: { _ in })) throws -> LedgerService {
+    func service(
+        logger: Logger = Logger(level: .warning, format: .text, sink: { _ in }), metrics: LedgerMetrics? = nil
+    ) throws -> LedgerService {
         let seeds = redisSeeds
         return try LedgerRuntime.service(
             config: config,
             redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
-            logger: logger)
+            metrics: metrics, logger: logger)
     }
 
     // MARK: - Checks
@@ -187,6 +189,37 @@ final class LedgerFixture: @unchecked Sendable {
         throw XCTSkip("ledger serve did not start")
     }
 
+    /// `sluice run` replicating shard `shard`'s `ledger.accounts` into the fixture's cluster, with
+    /// the mapping the ledger's write-through shares (docs/ledger.md).
+    func startDaemon(shard: Int) throws -> ChildProcess {
+        let path = sandbox.path + "/run-shard\(shard).toml"
+        let metricsPort = try PortAllocator().pick()
+        try """
+        [source]
+        host = "127.0.0.1"
+        port = \(shards[shard].port)
+        user = "root"
+        server_id = \(4100 + shard)
+        [filter]
+        include = ['^ledger\\.accounts$']
+        [[mapping]]
+        table = "ledger.accounts"
+        key = "account:{id}"
+        shape = "hash"
+        columns = ["id", "owner", "currency", "balance", "version", "status"]
+        version = "column"
+        version_column = "version"
+        [redis.primary]
+        seeds = [\(redis.addresses.map { "\"\($0)\"" }.joined(separator: ", "))]
+        checkpoint_prefix = "sluice:checkpoint:shard\(shard):"
+        [metrics]
+        listen = "127.0.0.1:\(metricsPort)"
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return try sandbox.start(
+            service: "sluice-run", executable: binary, arguments: ["run", "--config", path],
+            workingDirectory: sandbox.path, logPath: sandbox.path + "/run-shard\(shard).log")
+    }
+
     func recover() throws -> (status: Int32, output: String) {
         try sandbox.run(
             service: "ledger-recover", executable: binary, arguments: ["ledger", "recover", "--config", configPath],
@@ -264,4 +297,23 @@ enum HTTPClient {
     static func json(_ body: String) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
     }
+}
+
+/// A new Ed25519 journal key in a temporary folder: `journal.pem` (private) and `journal.pub.pem`.
+struct SigningKeyFiles {
+    let folder: String
+    let publicPEM: String
+    var privatePath: String { folder + "/journal.pem" }
+    var publicPath: String { folder + "/journal.pub.pem" }
+
+    init(label: String) throws {
+        folder = NSTemporaryDirectory() + "sluice-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let pem = JournalKey.generatePrivatePEM()
+        publicPEM = try JournalKey(pem: pem, isPrivate: true, source: "test").publicPEM()
+        try pem.write(toFile: folder + "/journal.pem", atomically: true, encoding: .utf8)
+        try publicPEM.write(toFile: folder + "/journal.pub.pem", atomically: true, encoding: .utf8)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
 }

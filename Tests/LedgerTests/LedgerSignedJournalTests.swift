@@ -9,13 +9,9 @@ import XCTest
 /// and tells an unreadable folder (1) from a bad invocation (2).
 final class LedgerSignedJournalTests: XCTestCase {
     func testTheBinaryVerifiesASignedJournalAndFindsTampering() throws {
-        let keys = NSTemporaryDirectory() + "sluice-signing-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: keys) }
-        let pem = JournalKey.generatePrivatePEM()
-        try pem.write(toFile: keys + "/journal.pem", atomically: true, encoding: .utf8)
-        try JournalKey(pem: pem, isPrivate: true, source: "test").publicPEM()
-            .write(toFile: keys + "/journal.pub.pem", atomically: true, encoding: .utf8)
+        let files = try SigningKeyFiles(label: "signing")
+        defer { files.remove() }
+        let keys = files.folder
         let fixture = try LedgerFixture(
             label: "ledger-signed", ledgerExtra: "journal_signing_key_file = \"\(keys)/journal.pem\"")
         defer { fixture.close() }

@@ -73,6 +73,50 @@ final class TransactionAssemblerTests: XCTestCase {
         XCTAssertEqual(assembler.resume.binlog.offset, payload.nextPosition)
     }
 
+    /// MySQL's executed GTID set in the resume point: seeded by PREVIOUS_GTIDS when the file is
+    /// read from its start (a start at the earliest file, or after a rotation), then every
+    /// transaction's GTID added; not seeded when reading starts past it (the set there would
+    /// miss the GTIDs in between).
+    func testMySQLExecutedSetSeededByPreviousGtidsReadFromTheFileStart() throws {
+        let a = ServerUUID(high: 0xAAAA_AAAA_AAAA_AAAA, low: 1)
+        let b = ServerUUID(high: 0xBBBB_BBBB_BBBB_BBBB, low: 2)
+        var before = MySQLGTIDSet()
+        before.insert(a, .init(1, 5))
+        before.insert(b, .init(1, 2))
+        let transaction = { (gno: UInt64) -> [SourceEvent] in
+            [
+                self.event(.mysqlGtid(MySQLGtidEvent(anonymous: false, flags: 0, uuid: a, gno: gno))),
+                self.query("BEGIN"), self.event(.tableMap(self.map)), self.rows([Int(gno)]), self.event(.xid(gno)),
+            ]
+        }
+        var fromStart = TransactionAssembler(from: SourceCheckpoint(binlog: BinlogPosition(file: "bin.000001", offset: 4)))
+        _ = try feed(&fromStart, [event(.previousGtids(before))] + transaction(6) + transaction(7))
+        XCTAssertEqual(fromStart.checkpoint.mysqlGTID?.description, "aaaaaaaa-aaaa-aaaa-0000-000000000001:1-7,bbbbbbbb-bbbb-bbbb-0000-000000000002:1-2")
+
+        // Started in the middle of the file: a PREVIOUS_GTIDS before the start is not the set there.
+        position = 4
+        var fromMiddle = TransactionAssembler(from: SourceCheckpoint(binlog: BinlogPosition(file: "bin.000001", offset: 900)))
+        _ = try feed(&fromMiddle, [event(.previousGtids(before))])
+        position = 900
+        _ = try feed(&fromMiddle, transaction(9))
+        XCTAssertNil(fromMiddle.checkpoint.mysqlGTID)
+
+        // After the server rotates to the next file, that file's PREVIOUS_GTIDS seeds it.
+        let rotate = event(.rotate(RotateEvent(nextFile: "bin.000002", position: 4)))
+        _ = try feed(&fromMiddle, [rotate])
+        var next = before
+        next.insert(a, .init(6, 9))
+        let header = EventHeader(timestamp: 1000, typeCode: 35, serverID: 1, eventSize: 71, nextPosition: 197, flags: 0)
+        _ = try fromMiddle.consume(
+            SourceEvent(
+                event: Event(header: header, position: 126, body: .previousGtids(next)), file: "bin.000002",
+                position: 126, nextPosition: 197)
+        ) { (map: TableMapEvent) throws(SourceError) -> TableSchema in
+            TableSchema(name: TableName(map.schema, map.table), columns: ["id"], primaryKey: [0])
+        }
+        XCTAssertEqual(fromMiddle.checkpoint.mysqlGTID, next)
+    }
+
     func testLostConnectionInsideAChunkedTransactionSkipsWhatWasHandedOut() throws {
         var assembler = TransactionAssembler(
             from: SourceCheckpoint(binlog: BinlogPosition(file: "bin.000001", offset: 4)), chunkRows: 2)

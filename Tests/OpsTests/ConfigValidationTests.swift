@@ -221,6 +221,25 @@ final class ConfigValidationTests: ConfigTestCase {
             ])
     }
 
+    /// A table may have several `[[mapping]]`s (several keys); its Kafka messages follow the
+    /// `kafka_*` rules of the first, so a later one may leave them out or repeat them, not differ.
+    func testLaterMappingsOfATableFollowTheFirstsKafkaRules() throws {
+        let first = "[[mapping]]\ntable = \"a.b\"\nkey = \"k:{id}\"\nkafka_key_columns = [\"id\"]\n"
+        let two = try valid(Self.minimal + first + "[[mapping]]\ntable = \"a.b\"\nkey = \"o:{owner}\"\n")
+        XCTAssertEqual(two.config.mappings.map(\.key.source), ["k:{id}", "o:{owner}"])
+        _ = try valid(
+            Self.minimal + first + "[[mapping]]\ntable = \"a.b\"\nkey = \"o:{owner}\"\nkafka_key_columns = [\"id\"]\n")
+        XCTAssertEqual(
+            try errors(
+                Self.minimal + first
+                    + "[[mapping]]\ntable = \"a.b\"\nkey = \"o:{owner}\"\nkafka_key_columns = [\"owner\"]\n"),
+            [
+                "sluice.toml:14: mapping[1].kafka_key_columns: a.b's Kafka messages follow the rules of its first "
+                    + "[[mapping]] (line 7): set kafka_key_columns there, the same in every mapping of the table, "
+                    + "or leave it out here"
+            ])
+    }
+
     func testHashColumnNamedLikeTheVersionFieldIsRefused() throws {
         XCTAssertEqual(
             try errors(Self.minimal + "[[mapping]]\ntable = \"a.b\"\nkey = \"k:{id}\"\ncolumns = [\"id\", \"sluice:v\"]\n"),

@@ -153,6 +153,16 @@ final class ExampleConfigTests: ConfigTestCase {
             user = "u"
             password_file = "pw"
             database = "d"
+            [ledger.risk]
+            reservation_ttl_ms = 100
+            anomaly_window = 1
+            anomaly_min_samples = 1
+            default_class = "c"
+            [[ledger.risk.class]]
+            name = "c"
+            daily_limit = "1.00"
+            per_minute = 1
+            anomaly_factor = 2.5
             """
     }
 

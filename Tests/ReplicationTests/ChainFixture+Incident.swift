@@ -1,4 +1,5 @@
 import Foundation
+import MySQLSource
 import RedisCluster
 import TestSupport
 import XCTest
@@ -24,5 +25,31 @@ extension ChainFixture {
         var total: Int64 = 0
         for node in redis.masters { total += try redis.connection(to: node).command(RedisCommand("DBSIZE")).int ?? 0 }
         return total
+    }
+}
+
+extension ChainFixture {
+    /// Runs the payments workload on its own connection until the returned closure is called
+    /// (which stops it, waits for it and returns its error, if any).
+    func startWorkload(pause: Double) -> () -> MySQLError? {
+        let done = DispatchSemaphore(value: 0)
+        let mariadb = sandbox.mariadb
+        let workload = self.workload
+        Thread.detachNewThread {
+            if let connection = try? mariadb.connect() { workload.run(on: connection, pause: pause) }
+            done.signal()
+        }
+        return {
+            workload.stop()
+            _ = done.wait(timeout: .now() + 30)
+            return workload.progress.error
+        }
+    }
+
+    /// A second MariaDB (server_id 2) replicating the sandbox's by GTID: the DR region's database.
+    func startReplica() throws -> (server: MariaDBServer, connection: MySQLConnection) {
+        let replica = try MariaDBServer(in: folder, ports: PortAllocator(), serverID: 2, name: "replica")
+        try replica.replicate(from: sandbox.mariadb, semiSync: false)
+        return (replica, try replica.connect())
     }
 }

@@ -33,7 +33,8 @@ final class GTIDFailoverProcessTests: XCTestCase {
         let refused = try chain.startDaemon()
         XCTAssertTrue(refused.waitForExit(timeout: 30), "the daemon kept running: \(chain.runLogTail())")
         chain.folder.forget(refused)
-        XCTAssertEqual(refused.exitStatusIfExited().map { $0 >> 8 }, 1, "exit code 1 (the wait status's high byte)")
+        // Exit 3, a refusal systemd does not restart (RestartPreventExitStatus), as the startup checks.
+        XCTAssertEqual(refused.exitStatusIfExited().map { $0 >> 8 }, 3, "exit code 3 (the wait status's high byte)")
         let log = chain.runLogTail(lines: 5)
         XCTAssertTrue(
             log.contains(
@@ -76,12 +77,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
         let started = Date()
         let chain = try ChainFixture(accounts: 30, partitions: 3)
         do {
-            let replica = try MariaDBServer(in: chain.folder, ports: PortAllocator(), serverID: 2, name: "replica")
-            let replicaDB = try replica.connect()
-            try replicaDB.execute(
-                "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=\(chain.sandbox.mariadb.port), MASTER_USER='root', "
-                    + "MASTER_USE_GTID=slave_pos")
-            try replicaDB.execute("START SLAVE")
+            let (replica, replicaDB) = try chain.startReplica()
 
             let workload = MixedPaymentsWorkload(payments: chain.workload)
             workload.start(on: try chain.sandbox.mariadb.connect(), pause: 0.002)

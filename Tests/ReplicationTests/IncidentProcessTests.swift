@@ -213,7 +213,8 @@ final class IncidentProcessTests: XCTestCase {
     }
 
     func testSnapshotOfTheDRClusterSeedsTheAppliersOffsetsAtTheTopicEnd() throws {
-        let chain = try ChainFixture(accounts: 60, partitions: 1)
+        // Exact message counts: no DR watermark markers in the topic.
+        let chain = try ChainFixture(accounts: 60, partitions: 1, kafkaSettings: ["watermark_interval_ms = 0"])
         defer { chain.close() }
         // The daemon puts the 60 inserts in Kafka; the DR applier never ran.
         let daemon = try chain.startDaemon()

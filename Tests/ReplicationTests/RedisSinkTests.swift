@@ -143,6 +143,46 @@ final class RedisSinkTests: XCTestCase {
         XCTAssertEqual(try d.loadCheckpoint(), checkpoint(12))
     }
 
+    /// A table with two `[[mapping]]`s (its rows by id and by owner): every mapping naming the
+    /// cluster writes its key, each version-checked on its own.
+    func testEveryMappingOfATableWritesItsKey() throws {
+        guard let p = Self.primary else { throw SinkTestError(message: "sandbox did not start: \(Self.startError ?? "?")") }
+        let text = """
+            [source]
+            host = "127.0.0.1"
+            user = "sluice"
+            server_id = 4202
+            [[mapping]]
+            table = "pay.accounts"
+            key = "account:{id}"
+            version = "column"
+            version_column = "version"
+            [[mapping]]
+            table = "pay.accounts"
+            key = "owner:{owner}"
+            shape = "string"
+            value_column = "id"
+            version = "column"
+            version_column = "version"
+            [redis.primary]
+            seeds = ["\(p.addresses[0])"]
+            checkpoint_prefix = "sluice:checkpoint:two-mappings:"
+            """
+        guard case .success(let loaded) = SluiceConfig.parse(text, file: "two.toml", directory: ".", environment: [:]) else {
+            return XCTFail("two.toml does not load")
+        }
+        let sink = try RedisSink.make(config: loaded.config, cluster: "primary")
+        try sink.prepare()
+        XCTAssertEqual(try sink.apply([accounts(4401, version: 3, gtid: 40)], checkpoint: nil), [.applied, .applied])
+        let client = sink.applier.client
+        XCTAssertEqual(try client.send(RedisCommand("HGET", "account:4401", "owner"), key: "account:4401").text, "o4401")
+        XCTAssertEqual(try client.send(RedisCommand("GET", "owner:o4401"), key: "owner:o4401").text, "4401")
+        // An older version is refused for both keys.
+        XCTAssertEqual(
+            try sink.apply([accounts(4401, version: 2, gtid: 41)], checkpoint: nil), [.staleRefused, .staleRefused])
+        XCTAssertEqual(sink.lastApplyByTable["pay.accounts"]?.stale, 2)
+    }
+
     /// Hostile key values against a template that starts with a column (which `config check`
     /// refuses; built here directly): a row may not write sluice's own keys.
     func testKeyValuesInSluiceNamespaceAreRefused() throws {
@@ -196,7 +236,7 @@ final class RedisSinkTests: XCTestCase {
     }
 
     func testWaitForReplicasAndShortfallCounter() throws {
-        let ok = try RedisSink.make(config: try config(waitReplicas: 1, waitTimeoutMS: 2000), cluster: "primary")
+        let ok = try RedisSink.make(config: try config(waitReplicas: 1, waitTimeoutMS: 10_000), cluster: "primary")
         try ok.prepare()
         _ = try ok.apply((0..<50).map { accounts($0, version: 1, gtid: 20) }, checkpoint: checkpoint(20))
         XCTAssertEqual(ok.counters.waitShortfalls, 0)

@@ -24,32 +24,13 @@ extension ColumnDefinition {
         -> ColumnValue
     {
         switch type {
-        case .tiny:
-            let v = try r.readUInt8("TINYINT")
-            return unsigned ? .uint(UInt64(v)) : .int(Int64(Int8(bitPattern: v)))
-        case .short:
-            let v = UInt16(truncatingIfNeeded: try r.readUIntLE(2, "SMALLINT"))
-            return unsigned ? .uint(UInt64(v)) : .int(Int64(Int16(bitPattern: v)))
-        case .int24:
-            let v = UInt32(truncatingIfNeeded: try r.readUIntLE(3, "MEDIUMINT"))
-            return unsigned ? .uint(UInt64(v)) : .int(Int64(Int32(bitPattern: v << 8) >> 8))
-        case .long:
-            let v = UInt32(truncatingIfNeeded: try r.readUIntLE(4, "INT"))
-            return unsigned ? .uint(UInt64(v)) : .int(Int64(Int32(bitPattern: v)))
-        case .longlong:
-            let v = try r.readUIntLE(8, "BIGINT")
-            return unsigned ? .uint(v) : .int(Int64(bitPattern: v))
-        case .float:
-            try checkMetadata(4, "FLOAT size", r.offset)
-            let v = Float(bitPattern: UInt32(truncatingIfNeeded: try r.readUIntLE(4, "FLOAT")))
-            // MySQL and MariaDB cannot store NaN or infinity: such bytes are corrupt.
-            guard v.isFinite else { throw FieldError(.invalid, "FLOAT is not finite", offset: r.offset - 4) }
-            return .float(v)
-        case .double:
-            try checkMetadata(8, "DOUBLE size", r.offset)
-            let v = Double(bitPattern: try r.readUIntLE(8, "DOUBLE"))
-            guard v.isFinite else { throw FieldError(.invalid, "DOUBLE is not finite", offset: r.offset - 8) }
-            return .double(v)
+        case .tiny: return try integer(1, "TINYINT", &r)
+        case .short: return try integer(2, "SMALLINT", &r)
+        case .int24: return try integer(3, "MEDIUMINT", &r)
+        case .long: return try integer(4, "INT", &r)
+        case .longlong: return try integer(8, "BIGINT", &r)
+        case .float: return try decodeFloat(&r)
+        case .double: return try decodeDouble(&r)
         case .newdecimal:
             return .decimal(
                 try PackedDecimal.decode(
@@ -65,18 +46,8 @@ extension ColumnDefinition {
             return .year(v == 0 ? 0 : 1900 + v)
         case .date, .newdate:
             return .date(try Self.decodeDate(&r))
-        // Old types: metadata 0 is the classic format; 1...6 (set from the schema, never in the
-        // binlog) selects MariaDB's fractional format (MariaDBHiresTemporal.swift).
-        case .time:
-            let fsp = try Self.checkFsp(metadata, type, offset: r.offset)
-            return .time(fsp == 0 ? try Self.decodeOldTime(&r) : try Self.decodeHiresTime(fsp, &r))
-        case .datetime:
-            let fsp = try Self.checkFsp(metadata, type, offset: r.offset)
-            return .datetime(fsp == 0 ? try Self.decodeOldDateTime(&r) : try Self.decodeHiresDateTime(fsp, &r))
-        case .timestamp:
-            let fsp = try Self.checkFsp(metadata, type, offset: r.offset)
-            if fsp > 0 { return .timestamp(try Self.decodeHiresTimestamp(fsp, &r)) }
-            return .timestamp(MySQLTimestamp(seconds: Int64(try r.readUIntLE(4, "TIMESTAMP")), microseconds: 0, fsp: 0))
+        case .time, .datetime, .timestamp:
+            return try decodeOldTemporal(&r)
         case .time2:
             return .time(try Self.decodeTime2(try Self.checkFsp(metadata, type, offset: r.offset), &r))
         case .datetime2:
@@ -105,13 +76,7 @@ extension ColumnDefinition {
             try r.skip(n, "JSON data")
             return .json(try BinaryJSON.text(r.bytes, start: docStart, end: docStart + n))
         case .bit:
-            let bits = Int(metadata & 0xFF)
-            let whole = Int(metadata >> 8)
-            let n = whole + (bits > 0 ? 1 : 0)
-            guard bits < 8, n >= 1, n <= 8 else {
-                throw FieldError(.invalid, "BIT metadata \(whole) bytes + \(bits) bits (BIT(1..64))", offset: r.offset)
-            }
-            return .bit(try r.readUIntBE(n, "BIT"))
+            return try decodeBit(&r)
         case .null:
             return .null
         case .vector:
@@ -120,6 +85,60 @@ extension ColumnDefinition {
         case .typedArray:
             throw FieldError(.unsupported, "column type \(type) (\(type.rawValue)) is not decoded", offset: r.offset)
         }
+    }
+
+    /// A signed or unsigned little-endian integer of `size` bytes (sign-extended when signed).
+    @inline(__always)
+    private func integer(_ size: Int, _ what: StaticString, _ r: inout ByteReader) throws(FieldError) -> ColumnValue {
+        let v = try r.readUIntLE(size, what)
+        if unsigned { return .uint(v) }
+        let unused = UInt64(64 - 8 * size)
+        return .int(Int64(bitPattern: v << unused) >> Int64(unused))
+    }
+
+    @inline(__always)
+    private func decodeFloat(_ r: inout ByteReader) throws(FieldError) -> ColumnValue {
+        try checkMetadata(4, "FLOAT size", r.offset)
+        let v = Float(bitPattern: UInt32(truncatingIfNeeded: try r.readUIntLE(4, "FLOAT")))
+        // MySQL and MariaDB cannot store NaN or infinity: such bytes are corrupt.
+        guard v.isFinite else { throw FieldError(.invalid, "FLOAT is not finite", offset: r.offset - 4) }
+        return .float(v)
+    }
+
+    @inline(__always)
+    private func decodeDouble(_ r: inout ByteReader) throws(FieldError) -> ColumnValue {
+        try checkMetadata(8, "DOUBLE size", r.offset)
+        let v = Double(bitPattern: try r.readUIntLE(8, "DOUBLE"))
+        guard v.isFinite else { throw FieldError(.invalid, "DOUBLE is not finite", offset: r.offset - 8) }
+        return .double(v)
+    }
+
+    /// TIME, DATETIME, TIMESTAMP of the old types: metadata 0 is the classic format; 1...6 (set
+    /// from the schema, never in the binlog) selects MariaDB's fractional format
+    /// (MariaDBHiresTemporal.swift).
+    @inline(__always)
+    private func decodeOldTemporal(_ r: inout ByteReader) throws(FieldError) -> ColumnValue {
+        let fsp = try Self.checkFsp(metadata, type, offset: r.offset)
+        switch (type, fsp) {
+        case (.time, 0): return .time(try Self.decodeOldTime(&r))
+        case (.time, _): return .time(try Self.decodeHiresTime(fsp, &r))
+        case (.datetime, 0): return .datetime(try Self.decodeOldDateTime(&r))
+        case (.datetime, _): return .datetime(try Self.decodeHiresDateTime(fsp, &r))
+        case (_, 0):
+            return .timestamp(MySQLTimestamp(seconds: Int64(try r.readUIntLE(4, "TIMESTAMP")), microseconds: 0, fsp: 0))
+        default: return .timestamp(try Self.decodeHiresTimestamp(fsp, &r))
+        }
+    }
+
+    @inline(__always)
+    private func decodeBit(_ r: inout ByteReader) throws(FieldError) -> ColumnValue {
+        let bits = Int(metadata & 0xFF)
+        let whole = Int(metadata >> 8)
+        let n = whole + (bits > 0 ? 1 : 0)
+        guard bits < 8, n >= 1, n <= 8 else {
+            throw FieldError(.invalid, "BIT metadata \(whole) bytes + \(bits) bits (BIT(1..64))", offset: r.offset)
+        }
+        return .bit(try r.readUIntBE(n, "BIT"))
     }
 
     @inline(__always)

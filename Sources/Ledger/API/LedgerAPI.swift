@@ -6,7 +6,8 @@ import Ops
 ///
 /// - `POST /v1/transfers` `{"idempotency_key", "from", "to", "amount"}`: 201 with the transfer;
 ///   the same key and request again: 200 with the same answer; the same key with another request:
-///   409; a business refusal: 422 `{"error": "<reason code>"}`; malformed input: 400 naming the
+///   409; a business refusal: 422 `{"error": "<reason code>"}` (a risk rule's: `{"error":
+///   "risk_refused", "rule": "<rule's reason code>", "account", "detail"}`); malformed input: 400 naming the
 ///   field; a shard or the journal unavailable: 503 with nothing done.
 /// - `GET /v1/accounts/{id}`, `GET /v1/transfers/{id}`: 200 or 404.
 /// - `GET /health`: 200 when the journal accepts records and every shard answers, else 503.
@@ -32,7 +33,7 @@ package struct LedgerAPI: Sendable {
         case ("POST", 2, "v1", "transfers"):
             return postTransfer(request.body)
         case ("GET", 3, "v1", "accounts"), ("HEAD", 3, "v1", "accounts"):
-            return getAccount(parts[2])
+            return getAccount(parts[2], query: request.target)
         case ("GET", 3, "v1", "transfers"), ("HEAD", 3, "v1", "transfers"):
             return getTransfer(parts[2])
         case ("GET", 1, "health", _), ("HEAD", 1, "health", _):
@@ -115,6 +116,13 @@ package struct LedgerAPI: Sendable {
                     "detail": "the idempotency key was used for a transfer with other accounts or amount",
                 ])
         case .refused(let refusal): return Self.json(.unprocessableContent, ["error": refusal.rawValue])
+        case .riskRefused(let refusal):
+            return Self.json(
+                .unprocessableContent,
+                [
+                    "error": "risk_refused", "rule": refusal.rule.rawValue, "account": refusal.account,
+                    "detail": refusal.detail,
+                ])
         case .unavailable(let reason):
             return Self.json(.serviceUnavailable, ["error": "unavailable", "detail": reason, "state": "aborted"])
         case .pending(let id, let reason):
@@ -125,12 +133,16 @@ package struct LedgerAPI: Sendable {
     }
 
     private func transferJSON(_ result: TransferResult, amount: Int64) -> [String: Any] {
-        [
+        var out: [String: Any] = [
             "transfer_id": result.transferID, "state": "committed",
             "amount": Amount.text(minor: amount, scale: service.amountScale),
             "from": accountJSON(result.from), "to": accountJSON(result.to),
             "journal_sequence": result.journalSequence,
         ]
+        if let key = service.journal.signingKey {
+            out["receipt"] = TransferReceipt.json(result, amountMinor: amount, key: key)
+        }
+        return out
     }
 
     private func accountJSON(_ account: AccountState) -> [String: Any] {
@@ -144,13 +156,39 @@ package struct LedgerAPI: Sendable {
         return out
     }
 
-    private func getAccount(_ text: String) -> HTTPResponse {
+    /// `?consistent=true|false` of a request target (false when absent); nil when malformed.
+    package static func consistentFlag(_ target: String) -> Bool? {
+        guard let mark = target.firstIndex(of: "?") else { return false }
+        var consistent = false
+        for pair in target[target.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.first == "consistent" else { continue }
+            switch parts.count == 2 ? parts[1] : "" {
+            case "true", "1": consistent = true
+            case "false", "0": consistent = false
+            default: return nil
+            }
+        }
+        return consistent
+    }
+
+    /// L1/L2/L3 (`AccountReads`), or the shard alone with `?consistent=true`.
+    private func getAccount(_ text: String, query target: String) -> HTTPResponse {
         guard let id = Int64(text), id > 0 else {
             return Self.json(
                 .badRequest, ["error": "bad_request", "detail": "account id \"\(text)\" is not a positive integer"])
         }
+        guard let consistent = Self.consistentFlag(target) else {
+            return Self.json(.badRequest, ["error": "bad_request", "detail": "consistent must be true or false"])
+        }
         do {
-            guard let account = try service.account(id) else {
+            let found: AccountState?
+            if let reads = service.reads {
+                found = try reads.account(id, consistent: consistent)
+            } else {
+                found = try service.account(id)
+            }
+            guard let account = found else {
                 return Self.json(.notFound, ["error": "unknown_account"])
             }
             return Self.json(.ok, accountJSON(account))

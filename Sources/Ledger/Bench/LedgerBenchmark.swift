@@ -125,7 +125,7 @@ package struct LedgerBenchmark: Sendable {
                 amount: Amount(minorUnits: t.amount, scale: service.amountScale))
             switch service.transfer(request) {
             case .created: return true
-            case .refused: return nil
+            case .refused, .riskRefused: return nil
             default: return false
             }
         }

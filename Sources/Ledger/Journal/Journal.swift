@@ -39,6 +39,8 @@ package final class Journal: @unchecked Sendable {
     private let onFailure: @Sendable (JournalError) -> Void
     private let onFsync: @Sendable (_ seconds: Double, _ records: Int) -> Void
     private let signer: JournalKey?
+    /// The key that seals the journal (it also signs transfer receipts); nil = unsigned.
+    package var signingKey: JournalKey? { signer }
     /// The chain of the next record (the hash of the last one written).
     private var lastHash: [UInt8]
     private var lastIsSeal = false
@@ -73,16 +75,7 @@ package final class Journal: @unchecked Sendable {
         } catch {
             throw JournalError(.io, file: directory, "cannot create the journal folder: \(error.localizedDescription)")
         }
-        lockFD = open(directory + "/LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        guard lockFD >= 0 else {
-            throw JournalError(.io, file: directory + "/LOCK", "cannot open: \(Self.errnoText())")
-        }
-        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
-            close(lockFD)
-            throw JournalError(
-                .locked, file: directory + "/LOCK",
-                "another process (ledger serve or recover) holds this journal; one coordinator at a time")
-        }
+        lockFD = try Self.lock(directory)
         let scan: JournalScan.Result
         do {
             scan = try Self.read(directory: directory)
@@ -299,13 +292,28 @@ package final class Journal: @unchecked Sendable {
         return segments
     }
 
+    /// Takes the exclusive `flock` on `directory/LOCK` (released when the descriptor is closed).
+    package static func lock(_ directory: String) throws(JournalError) -> Int32 {
+        let descriptor = open(directory + "/LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else {
+            throw JournalError(.io, file: directory + "/LOCK", "cannot open: \(Self.errnoText())")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw JournalError(
+                .locked, file: directory + "/LOCK",
+                "another process (ledger serve or recover) holds this journal; one coordinator at a time")
+        }
+        return descriptor
+    }
+
     private static func openSegment(_ path: String) throws(JournalError) -> Int32 {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw JournalError(.io, file: path, "cannot open: \(errnoText())") }
         return descriptor
     }
 
-    private static func syncDirectory(_ directory: String) throws(JournalError) {
+    package static func syncDirectory(_ directory: String) throws(JournalError) {
         let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw JournalError(.io, file: directory, "cannot open the folder: \(errnoText())")

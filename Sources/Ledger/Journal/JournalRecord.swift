@@ -15,6 +15,9 @@ package struct JournalRecord: Sendable, Equatable {
         /// A signature over this record's sequence and chain (so over every record before it),
         /// written once per group commit before its fsync when a signing key is configured.
         case seal(JournalSeal)
+        /// A risk check's outcome (accepted with its reservation, or refused by a rule), written
+        /// before the transfer touches a shard, not fsync'd itself (the next fsync carries it).
+        case risk(JournalRiskCheck)
     }
 
     /// Gapless from 1, across segments.
@@ -58,6 +61,37 @@ package struct JournalDecision: Sendable, Equatable {
         self.amountMinor = amountMinor
         self.shards = shards
     }
+}
+
+/// What the risk rules decided for a transfer request (`[ledger.risk]`).
+package struct JournalRiskCheck: Sendable, Equatable {
+    /// The reservation's id (also when refused: it names the check).
+    package var reservationID: String
+    package var idempotencyKey: String
+    package var from: Int64
+    package var to: Int64
+    package var amountMinor: Int64
+    /// The refusing rule's reason code; empty when accepted.
+    package var rule: String
+    /// The debited account's limits class (empty when unknown: a payee refusal).
+    package var accountClass: String
+    package var detail: String
+
+    package init(
+        reservationID: String, idempotencyKey: String, from: Int64, to: Int64, amountMinor: Int64, rule: String,
+        accountClass: String, detail: String
+    ) {
+        self.reservationID = reservationID
+        self.idempotencyKey = idempotencyKey
+        self.from = from
+        self.to = to
+        self.amountMinor = amountMinor
+        self.rule = rule
+        self.accountClass = accountClass
+        self.detail = detail
+    }
+
+    package var accepted: Bool { rule.isEmpty }
 }
 
 /// A checkpoint signature: Ed25519 over `JournalHash.sealMessage(sequence, chain)`.
@@ -108,7 +142,8 @@ package struct JournalError: Error, Sendable, Equatable, CustomStringConvertible
 /// The frame: `length u32 LE` (of the payload), `crc32c u32 LE` (of the payload), payload =
 /// `sequence u64 LE`, `chain length u8` + chain bytes, `kind u8`, then the body's fields (strings
 /// as `u16 LE length` + UTF-8, integers little-endian). A decision ends with a flags byte (bit 0:
-/// one-phase). A seal (kind 4) is `u8 length` + key id, `u8 length` + signature.
+/// one-phase). A seal (kind 4) is `u8 length` + key id, `u8 length` + signature. A risk check
+/// (kind 5) is reservation id, idempotency key, from, to, amount, rule, class, detail.
 package enum JournalFrame {
     package static let headerBytes = 8
     /// No record is larger: a length above it is damage, not a record.
@@ -142,6 +177,16 @@ package enum JournalFrame {
             payload.bytes(seal.keyID.prefix(255))
             payload.u8(UInt8(clamping: seal.signature.count))
             payload.bytes(seal.signature.prefix(255))
+        case .risk(let r):
+            payload.u8(5)
+            payload.string(r.reservationID)
+            payload.string(r.idempotencyKey)
+            payload.u64(UInt64(bitPattern: r.from))
+            payload.u64(UInt64(bitPattern: r.to))
+            payload.u64(UInt64(bitPattern: r.amountMinor))
+            payload.string(r.rule)
+            payload.string(r.accountClass)
+            payload.string(r.detail)
         }
         var frame = ByteWriter()
         frame.u32(UInt32(payload.data.count))
@@ -182,6 +227,16 @@ package enum JournalFrame {
             let keyID = try r.bytes(Int(try r.u8("key id length")), "key id")
             let signature = try r.bytes(Int(try r.u8("signature length")), "signature")
             body = .seal(JournalSeal(keyID: keyID, signature: signature))
+        case 5:
+            let id = try r.string("reservation id")
+            let key = try r.string("idempotency key")
+            let from = Int64(bitPattern: try r.u64("from"))
+            let to = Int64(bitPattern: try r.u64("to"))
+            let amount = Int64(bitPattern: try r.u64("amount"))
+            body = .risk(
+                JournalRiskCheck(
+                    reservationID: id, idempotencyKey: key, from: from, to: to, amountMinor: amount,
+                    rule: try r.string("rule"), accountClass: try r.string("class"), detail: try r.string("detail")))
         default:
             throw FieldError("kind", "unknown record kind \(kind)")
         }

@@ -24,23 +24,40 @@ package enum JournalVerify {
     }
 
     /// The segments of every folder in `directories`, verified as one journal: closed segments
-    /// moved to an archive folder verify together with the live folder. `publicKeys`: every key
-    /// the journal was sealed with (key rotation: a seal names its key); empty = not checked.
+    /// moved to an archive folder, as they are or compressed (`JournalArchive`), verify together
+    /// with the live folder. `publicKeys`: every key the journal was sealed with (key rotation: a
+    /// seal names its key); empty = not checked. A compressed segment that does not decompress is
+    /// named (after any problem in the records before it).
     package static func verify(directories: [String], publicKeys: [JournalKey]) throws(JournalError) -> Report {
-        var segments: [JournalScan.Segment] = []
+        var files: [JournalArchive.File] = []
         var seen: [String: String] = [:]
         for directory in directories {
-            for segment in try Journal.segments(directory) {
-                if let other = seen[segment.name] {
+            for file in try JournalArchive.read(directory) {
+                if let other = seen[file.segmentName] {
                     var report = Report()
-                    report.problem = "\(segment.name) is both in \(other) and in \(directory)"
+                    report.problem = "\(file.segmentName) is both in \(other) and in \(directory)"
                     return report
                 }
-                seen[segment.name] = directory
-                segments.append(segment)
+                seen[file.segmentName] = directory
+                files.append(file)
             }
         }
-        return verify(segments.sorted { $0.name < $1.name }, publicKeys: publicKeys)
+        files.sort { $0.segmentName < $1.segmentName }
+        var segments: [JournalScan.Segment] = []
+        for file in files {
+            switch file {
+            case .segment(let segment):
+                segments.append(segment)
+            case .damaged(let name, let problem):
+                var report = verify(segments, publicKeys: publicKeys)
+                guard report.problem == nil else { return report }
+                report.problem =
+                    "\(name): the compressed segment is damaged (\(problem)): its records (from record "
+                    + "\(report.records + 1) on) cannot be read"
+                return report
+            }
+        }
+        return verify(segments, publicKeys: publicKeys)
     }
 
     package static func verify(_ segments: [JournalScan.Segment], publicKeys: [JournalKey]) -> Report {

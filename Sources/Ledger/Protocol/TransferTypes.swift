@@ -19,7 +19,6 @@ package enum Refusal: String, Sendable, Equatable, CaseIterable {
     case unknownAccount = "unknown_account"
     case frozenAccount = "frozen_account"
     case sameAccount = "same_account"
-    case riskRefused = "risk_refused"
 }
 
 /// An account's row after the transfer changed it.

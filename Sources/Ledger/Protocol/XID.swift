@@ -97,7 +97,7 @@ package struct RecoveryPlan: Sendable, Equatable {
                 order.append(d.transferID)
             case .completed(let id), .aborted(let id):
                 completed.insert(id)
-            case .seal:
+            case .seal, .risk:
                 break
             }
         }

@@ -100,6 +100,17 @@ package enum SluiceMetrics {
         "sluice_dr_messages_behind",
         "Messages between the DR applier's stored offsets and the ends of its topics' partitions.",
         labels: [.cluster])
+    package static let drWatermarkMarkers = CounterDefinition(
+        "sluice_dr_watermark_markers_total",
+        "DR watermark markers the daemon's Kafka sink wrote (one per partition of its topics per round).")
+    package static let drWatermarkLagSeconds = GaugeDefinition(
+        "sluice_dr_watermark_lag_seconds",
+        "Seconds between now and the source time the DR cluster is known complete up to (its watermark's as_of).",
+        labels: [.cluster])
+    package static let drWatermarkCommitTime = GaugeDefinition(
+        "sluice_dr_watermark_commit_time_seconds",
+        "Source commit time of the last transaction the DR cluster's watermark covers, in seconds since the epoch.",
+        labels: [.cluster])
 
     // MARK: Ledger (`sluice ledger serve`)
 
@@ -123,6 +134,30 @@ package enum SluiceMetrics {
     package static let ledgerInDoubt = GaugeDefinition(
         "sluice_ledger_in_doubt",
         "XA branches the serving ledger left in doubt (a shard lost mid-transfer) and is still resolving.")
+    package static let ledgerRiskDecisions = CounterDefinition(
+        "sluice_ledger_risk_decisions_total",
+        "Risk checks by outcome: accepted, a refusing rule's reason code, or error (rules unreachable).",
+        labels: [.kind])
+    package static let ledgerRiskSeconds = HistogramDefinition(
+        "sluice_ledger_risk_seconds",
+        "Seconds each risk check (reserve and payee check, one round trip) took.",
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
+    package static let ledgerRiskReservations = CounterDefinition(
+        "sluice_ledger_risk_reservations_total",
+        "Risk reservations settled after their transfer, by kind (confirmed, released, failed).", labels: [.kind])
+    package static let ledgerInDoubtOldestSeconds = GaugeDefinition(
+        "sluice_ledger_in_doubt_oldest_seconds",
+        "Seconds the oldest XA branch still in doubt has waited for the resolver (0 when none).")
+    package static let ledgerCacheLookups = CounterDefinition(
+        "sluice_ledger_cache_lookups_total",
+        "Account reads that asked a cache level, by kind (l1, l2, l3; l3 includes consistent reads).",
+        labels: [.kind])
+    package static let ledgerCacheHits = CounterDefinition(
+        "sluice_ledger_cache_hits_total",
+        "Account reads a cache level answered, by kind (l1, l2, l3): hits / lookups is the level's hit rate.",
+        labels: [.kind])
+    package static let ledgerCacheEntries = GaugeDefinition(
+        "sluice_ledger_cache_entries", "Accounts held in the ledger's in-process cache (L1).")
     // MARK: Process
 
     package static let buildInfo = GaugeDefinition(
@@ -145,14 +180,15 @@ package enum SluiceMetrics {
         errors,
         checkpointFileNumber, checkpointPositionBytes, checkpointAgeSeconds,
         kafkaDeliveryLatencySeconds, kafkaQueueDepth,
-        drLagSeconds, drMessagesBehind,
+        drLagSeconds, drMessagesBehind, drWatermarkMarkers, drWatermarkLagSeconds, drWatermarkCommitTime,
         buildInfo, processResidentMemoryBytes, processCPUSeconds, processStartTimeSeconds, processOpenFDs,
     ]
 
     /// What `sluice ledger serve` exports.
     package static let ledger: [any MetricDefinition] = [
         ledgerTransfers, ledgerTransferSeconds, ledgerXA, ledgerJournalFsyncSeconds, ledgerJournalRecordsPerFsync,
-        ledgerInDoubt,
+        ledgerInDoubt, ledgerRiskDecisions, ledgerRiskSeconds, ledgerRiskReservations, ledgerInDoubtOldestSeconds,
+        ledgerCacheLookups, ledgerCacheHits, ledgerCacheEntries,
     ]
 
     /// The whole catalogue (docs/metrics.md documents each one).

@@ -12,6 +12,10 @@ extension DRApplier {
         // Each change's Kafka timestamp, in step with `changes`.
         var produced: [Int64] = []
         var halt: DRError?
+        // The watermark state of the partitions touched, and every message passed in order (to
+        // recount it when the batch is cut short by a mapping error).
+        var marks: [DROffsets.Partition: DROffsets.Entry] = [:]
+        var passed: [(p: DROffsets.Partition, offset: Int64, marker: WatermarkMarker?)] = []
         for m in messages {
             let p = DROffsets.Partition(topic: m.topic, partition: m.partition)
             let expected = next[p] ?? offsets.entries[p]?.next ?? 0
@@ -39,7 +43,21 @@ extension DRApplier {
                     break
                 }
             }
-            if DRChange.isTombstone(value: m.value) || DRChange.isSchemaChange(headers: m.headers.map { ($0.name, $0.value) }) {
+            let headers = m.headers.map { ($0.name, $0.value) }
+            if WatermarkMarker.isMarker(headers: headers) {
+                do {
+                    let marker = try passMarker(m, in: p, marks: &marks)
+                    passed.append((p, m.offset, marker))
+                } catch {
+                    halt = error
+                    break
+                }
+                next[p] = m.offset + 1
+                continue
+            }
+            marks[p, default: entry(p)].passMessage()
+            passed.append((p, m.offset, nil))
+            if DRChange.isTombstone(value: m.value) || DRChange.isSchemaChange(headers: headers) {
                 if m.value == nil { counters.tombstones += 1 } else { counters.schemaChanges += 1 }
                 next[p] = m.offset + 1
                 continue
@@ -93,15 +111,22 @@ extension DRApplier {
             for c in kept { next[DROffsets.Partition(topic: c.topic, partition: c.partition)] = c.offset + 1 }
             changes = Array(kept)
             produced = Array(produced.prefix(usable))
+            marks = recount(passed.filter { $0.offset < next[$0.p] ?? 0 })
         }
         guard try applyHolding(writes, tables: tables, shouldStop: shouldStop) else { return }
         var stored: [DROffsets.Partition: DROffsets.Entry] = [:]
         for (p, n) in next {
             let time = changes.filter { $0.topic == p.topic && $0.partition == p.partition }.map { Int64($0.commitTime) }.max()
-            stored[p] = DROffsets.Entry(next: n, commitTime: time ?? offsets.entries[p]?.commitTime ?? 0)
+            let mark = marks[p] ?? entry(p)
+            stored[p] = DROffsets.Entry(
+                next: n, commitTime: time ?? offsets.entries[p]?.commitTime ?? 0, mark: mark.mark, since: mark.since)
         }
-        guard storeHolding(stored, shouldStop: shouldStop) else { return }
-        for (p, e) in stored { offsets.entries[p] = e }
+        var after = offsets
+        for (p, e) in stored { after.entries[p] = e }
+        let point = after.watermark(over: assigned)
+        guard storeHolding(stored, watermark: point != offsets.watermark ? point : nil, shouldStop: shouldStop) else { return }
+        offsets.entries = after.entries
+        if let point { offsets.watermark = point }
         counters.messages += changes.count
         counters.batches += 1
         metrics?.batch()
@@ -131,10 +156,12 @@ extension DRApplier {
         }
     }
 
-    private func storeHolding(_ entries: [DROffsets.Partition: DROffsets.Entry], shouldStop: () -> Bool) -> Bool {
+    private func storeHolding(
+        _ entries: [DROffsets.Partition: DROffsets.Entry], watermark: DRWatermarkPoint?, shouldStop: () -> Bool
+    ) -> Bool {
         while true {
             do {
-                try DROffsets.store(entries, in: applier.client, key: offsetsKey)
+                try DROffsets.store(entries, watermark: watermark, in: applier.client, key: offsetsKey)
                 return true
             } catch {
                 metrics?.error("checkpoint")

@@ -243,14 +243,20 @@ public final class DRApplier {
 
     /// Counts and logs a gap in `p` (offsets `expected..<got` never applied); throws it under `.halt`.
     func reportGap(_ p: DROffsets.Partition, expected: Int64, got: Int64, why: String) throws(DRError) {
+        try reportMissing(p, count: max(0, got - expected), fields: ["expected": .init(expected), "got": .init(got)], why: why,
+                          error: "offsets \(expected)..<\(got) never applied (\(why))", place: "\(p)@\(got)")
+    }
+
+    /// Counts and logs `count` messages missing from `p`; throws under `.halt` with `error`.
+    func reportMissing(_ p: DROffsets.Partition, count: Int64, fields: [String: LogValue], why: String, error: String,
+                       place: String) throws(DRError) {
         counters.gaps += 1
-        counters.missingMessages += Int(clamping: max(0, got - expected))
+        counters.missingMessages += Int(clamping: count)
         metrics?.error(DRError.Code.gap.rawValue)
-        logger.error("gap in a DR partition: \(why)", ["partition": .string(p.description), "expected": .init(expected),
-                                                       "got": .init(got), "policy": .string(settings.onGap.rawValue)])
+        logger.error("gap in a DR partition: \(why)", fields.merging(["partition": .string(p.description),
+                                                                    "policy": .string(settings.onGap.rawValue)]) { $1 })
         if settings.onGap == .halt {
-            throw DRError(.gap, "\(max(0, got - expected)) message(s) missing: offsets \(expected)..<\(got) never applied (\(why))",
-                          place: "\(p)@\(got)")
+            throw DRError(.gap, "\(count) message(s) missing: \(error)", place: place)
         }
     }
 

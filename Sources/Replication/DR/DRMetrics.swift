@@ -31,7 +31,13 @@ package final class DRMetrics {
     }
 
     func update(_ applier: DRApplier) {
-        if applier.lastCommitTime > 0 {
+        if let w = applier.watermark {
+            // Honest while the source is idle: the markers keep `as_of` current (docs/dr.md).
+            let lag = max(0, now() - Double(w.asOfMilliseconds) / 1000)
+            (try? registry.gauge(SluiceMetrics.drLagSeconds, [.cluster: cluster]))?.set(lag)
+            (try? registry.gauge(SluiceMetrics.drWatermarkLagSeconds, [.cluster: cluster]))?.set(lag)
+            (try? registry.gauge(SluiceMetrics.drWatermarkCommitTime, [.cluster: cluster]))?.set(w.checkpoint.commitTime)
+        } else if applier.lastCommitTime > 0 {
             (try? registry.gauge(SluiceMetrics.drLagSeconds, [.cluster: cluster]))?.set(max(0, now() - Double(applier.lastCommitTime)))
         }
         (try? registry.gauge(SluiceMetrics.drMessagesBehind, [.cluster: cluster]))?.set(applier.messagesBehind)

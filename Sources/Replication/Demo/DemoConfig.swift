@@ -12,10 +12,13 @@ package enum DemoConfig {
 
     /// `kafka`: the broker (nil: no Kafka sink); `dr`: the DR cluster's seeds (else no DR
     /// sections); `metricsListen`: serve metrics there (else none); `logLevel`: the `[log] level`;
-    /// `primarySettings`: more lines of `[redis.primary]` (e.g. `wait_replicas = 1`).
+    /// `primarySettings`: more lines of `[redis.primary]` (e.g. `wait_replicas = 1`);
+    /// `ledgerJournal`: replicate the ledger's accounts instead of the payments workload's, and
+    /// add a `[ledger]` on the same MariaDB (one shard) with its journal in that folder,
+    /// writing through to the primary cluster.
     package static func text(
         mariadbPort: Int, redis: [String], kafka: String?, dr: [String]? = nil, metricsListen: String? = nil,
-        logLevel: String = "warning", primarySettings: [String] = []
+        logLevel: String = "warning", primarySettings: [String] = [], ledgerJournal: String? = nil
     ) -> String {
         """
         [source]
@@ -26,9 +29,9 @@ package enum DemoConfig {
         start = "checkpoint-or-earliest"
 
         [filter]
-        include = ["payments\\\\..*"]
+        include = ["\(ledgerJournal == nil ? "payments" : "ledger")\\\\..*"]
 
-        \(PaymentsWorkload.accountsMapping)
+        \(ledgerJournal == nil ? PaymentsWorkload.accountsMapping : ledgerAccountsMapping)
         clusters = ["primary"]
 
         [redis.primary]
@@ -42,6 +45,33 @@ package enum DemoConfig {
 
         [log]
         level = "\(logLevel)"
+        \(ledgerJournal.map { ledgerSection(journal: $0, mariadbPort: mariadbPort) } ?? "")
+        """
+    }
+
+    /// The `[[mapping]]` of the ledger's accounts, writing the same hashes as its write-through
+    /// (docs/ledger.md, "The daemon is the safety net").
+    package static let ledgerAccountsMapping = """
+        [[mapping]]
+        table = "ledger.accounts"
+        key = "account:{id}"
+        shape = "hash"
+        columns = ["id", "owner", "currency", "balance", "version", "status"]
+        version = "column"
+        version_column = "version"
+        """
+
+    private static func ledgerSection(journal: String, mariadbPort: Int) -> String {
+        """
+
+        [ledger]
+        journal_dir = "\(journal)"
+        redis_cluster = "primary"
+
+        [[ledger.shard]]
+        host = "127.0.0.1"
+        port = \(mariadbPort)
+        user = "root"
         """
     }
 
@@ -73,9 +103,11 @@ package enum DemoConfig {
     /// Writes the file and loads it as `sluice run` would.
     package static func load(
         mariadbPort: Int, redis: [String], kafka: String, dr: [String]? = nil, path: String,
-        primarySettings: [String] = []
+        primarySettings: [String] = [], ledgerJournal: String? = nil
     ) throws -> SluiceConfig {
-        try text(mariadbPort: mariadbPort, redis: redis, kafka: kafka, dr: dr, primarySettings: primarySettings)
+        try text(
+            mariadbPort: mariadbPort, redis: redis, kafka: kafka, dr: dr, primarySettings: primarySettings,
+            ledgerJournal: ledgerJournal)
             .write(toFile: path, atomically: true, encoding: .utf8)
         switch SluiceConfig.load(path: path, environment: [:]) {
         case .success(let loaded): return loaded.config

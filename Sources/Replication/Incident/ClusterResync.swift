@@ -54,6 +54,8 @@ package final class ClusterResync {
     let from: SourceStart
     let end: End?
     let progress: (Report) -> Void
+    /// Read and count only, apply nothing (`sluice failover --dry-run`).
+    package var countOnly = false
 
     package init(
         sink: RedisSink, filter: TableFilter, endpoint: MySQLEndpoint, serverID: UInt32, from: SourceStart,
@@ -110,7 +112,7 @@ package final class ClusterResync {
                 serverID: source.serverID ?? 0, firstOrdinal: ordinal, source: source.sourceIdentity)
             ordinal += t.changes.count
             let changes = filter.apply(item.changes)
-            let outcomes = try sink.apply(changes, checkpoint: nil)
+            let outcomes = countOnly ? [] : try sink.apply(changes, checkpoint: nil)
             report.applied += outcomes.filter { $0 == .applied }.count
             report.rows += changes.count
             for c in changes { report.tables.insert(c.qualifiedTable) }

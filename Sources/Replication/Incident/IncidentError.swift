@@ -23,6 +23,10 @@ package struct IncidentError: Error, ExitCodeError, Sendable, Equatable, CustomS
         case positionNotOnServer
         /// The source has no `[source]` section.
         case noSource
+        /// `sluice failover`: the DR cluster has no watermark to replay from.
+        case noWatermark
+        /// `sluice failover`: the new region's configuration would not load.
+        case runConfig
     }
 
     package let code: Code
@@ -39,7 +43,7 @@ package struct IncidentError: Error, ExitCodeError, Sendable, Equatable, CustomS
         switch code {
         case .unknownCluster, .unmappedTable, .badPosition, .noSource: return .usage
         case .positionNotOnServer: return .usage
-        case .unknownTable, .noPrimaryKey, .unreadableValue, .noBinlogPosition: return .failure
+        case .unknownTable, .noPrimaryKey, .unreadableValue, .noBinlogPosition, .noWatermark, .runConfig: return .failure
         }
     }
 }

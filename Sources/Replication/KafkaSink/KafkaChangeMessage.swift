@@ -87,9 +87,11 @@ public struct KafkaChangeMessage: Sendable, Equatable {
     /// nil for a tombstone (a delete's second message on a compacted topic).
     public var value: [UInt8]?
     public var headers: [(name: String, value: String)]
+    /// The partition it goes to; nil: the partitioner chooses from the key (row messages).
+    public var partition: Int32?
 
     public static func == (a: KafkaChangeMessage, b: KafkaChangeMessage) -> Bool {
-        a.topic == b.topic && a.key == b.key && a.value == b.value
+        a.topic == b.topic && a.key == b.key && a.value == b.value && a.partition == b.partition
             && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
     }
 

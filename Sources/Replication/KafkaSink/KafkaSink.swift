@@ -123,7 +123,7 @@ public final class KafkaSink {
 
     public let name: String
     public let settings: Settings
-    private let mappings: [String: TableMapping]
+    let mappings: [String: TableMapping]
     /// Receives each line with its level: warnings while delivery is held or retried, a notice when it recovers.
     private let log: (LogLevel, String) -> Void
     private let sleep: (Double) -> Void
@@ -138,6 +138,8 @@ public final class KafkaSink {
     /// The transaction whose BEGIN record went out and END did not yet, with its events per table.
     var openTransaction: (id: String, counts: [String: Int])?
     public private(set) var counters = Counters()
+    /// Deliveries per partition since the last DR watermark round (KafkaSink+Watermark.swift).
+    var watermark = WatermarkRounds()
     /// The last delivery or producer problem, for status output (nil once a batch went through).
     public private(set) var problem: String?
 
@@ -293,6 +295,7 @@ public final class KafkaSink {
                         "Kafka producer \(what) (\(error)); making a new producer and sending the batch again from the checkpoint"
                     )
                     self.producer = nil
+                    watermark.lostTrack()
                     counters.producersRecreated += 1
                     from = 0
                 } else {
@@ -314,7 +317,7 @@ public final class KafkaSink {
     /// The name of the error `send` throws when the producer is stuck (`Settings.stallSeconds`).
     static let stalled = "_STALLED"
 
-    private func currentProducer() throws(KafkaError) -> KafkaProducer {
+    func currentProducer() throws(KafkaError) -> KafkaProducer {
         if let producer { return producer }
         let made = try makeProducer(settings.producerProperties)
         producer = made
@@ -333,6 +336,7 @@ public final class KafkaSink {
         func absorb(_ reports: [KafkaDeliveryReport]) {
             if !reports.isEmpty { lastReport = Date() }
             for r in reports {
+                watermark.record(r)
                 if let delivered = observer.delivered, let at = producedAt.removeValue(forKey: r.id), r.error == nil {
                     delivered(Date().timeIntervalSince(at))
                 }
@@ -346,7 +350,7 @@ public final class KafkaSink {
                 do throws(KafkaError) {
                     let id = try producer.produce(
                         topic: m.topic, key: m.key, value: m.value,
-                        headers: m.headers.map { KafkaHeader($0.name, Array($0.value.utf8)) })
+                        headers: m.headers.map { KafkaHeader($0.name, Array($0.value.utf8)) }, partition: m.partition)
                     indexOf[id] = i
                     if observer.delivered != nil { producedAt[id] = Date() }
                     break

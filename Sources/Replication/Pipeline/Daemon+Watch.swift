@@ -8,9 +8,11 @@ struct SourceReading {
     private var taken = 0
     private var lastCheckpoint: SourceCheckpoint?
     private var lastPosition: SourceCheckpoint?
+    private var lastEnded = true
 
     mutating func took(_ item: SourcePump.Item) {
         taken += 1
+        lastEnded = item.transaction.checkpoint != nil
         lastCheckpoint = item.checkpoint
         lastPosition = item.position
     }
@@ -19,6 +21,15 @@ struct SourceReading {
         taken > 0 ? lastCheckpoint : pump.state.initialCheckpoint
     }
     func position(_ pump: SourcePump) -> SourceCheckpoint? { taken > 0 ? lastPosition : pump.state.initialPosition }
+
+    /// The source server's time (seconds) up to which everything it sent was handed to the sinks:
+    /// the lag reference (last event, or the last heartbeat, which the server sends only when it
+    /// sent everything) when every item the reader published was taken and the last one ended
+    /// its transaction; nil otherwise. What the DR watermark's `as_of` is made of.
+    func caughtUp(_ state: SourcePump.State) -> Double? {
+        guard taken == state.handedOut, lastEnded else { return nil }
+        return state.lagTracker.reference
+    }
 }
 
 /// The silence watches of the daemon's dependencies: the source (silent after three missed

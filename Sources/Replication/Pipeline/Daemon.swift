@@ -114,7 +114,14 @@ package final class Daemon {
         let redisCheckpoint = try redis.checkpoints.load(sink: redis.name)
         let kafkaCheckpoint = try kafka.flatMap { k in try k.checkpoints.load(sink: k.sink.name) }
         let resume = SinkCheckpoint.resumePoint([redisCheckpoint, kafkaCheckpoint])
-        let plan = try ResumePlan(configured: sourceConfig.start, resume: resume, server: settings.sourceIdentity)
+        // A checkpoint this server cannot continue is refused like the startup checks (exit 3,
+        // which systemd does not restart): only the operator can choose the way out.
+        let plan: ResumePlan
+        do {
+            plan = try ResumePlan(configured: sourceConfig.start, resume: resume, server: settings.sourceIdentity)
+        } catch {
+            throw StartupRefusal(error.description)
+        }
         let start = plan.start
         logger.info(
             "sluice run starting",
@@ -144,7 +151,11 @@ package final class Daemon {
         let log = logger
         let pipeline = SinkPipeline(
             redis: redis, kafka: kafka, filter: try TableFilter(config: config.filter), start: resume,
-            settings: SinkPipeline.Settings(queueCapacity: config.daemon.queueCapacity), metrics: sinkMetrics,
+            settings: SinkPipeline.Settings(
+                queueCapacity: config.daemon.queueCapacity,
+                watermarkIntervalSeconds: kafka == nil || config.kafka.watermarkIntervalMS == 0
+                    ? nil : Double(config.kafka.watermarkIntervalMS) / 1000),
+            metrics: sinkMetrics,
             log: { log.log($0, $1) })
         lastCommitted = resume
         return try loop(
@@ -248,6 +259,7 @@ package final class Daemon {
                 }
             }
             let state = pump.state
+            if let current = reading.caughtUp(state) { pipeline.sourceCaughtUp(serverSeconds: current) }
             if !ready, state.serverID != nil {
                 ready = true
                 let at = reading.position(pump)

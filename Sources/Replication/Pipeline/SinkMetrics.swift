@@ -93,6 +93,12 @@ package final class SinkMetrics: @unchecked Sendable {
         for b in sinks { (try? registry.gauge(SluiceMetrics.sinkBlockedSeconds, [.sink: b.label]))?.set(b.seconds) }
     }
 
+    /// A DR watermark round of `count` markers was delivered.
+    func watermarkMarkers(_ count: Int) {
+        guard count > 0 else { return }
+        counter(SluiceMetrics.drWatermarkMarkers, [:])?.increment(by: UInt64(count))
+    }
+
     /// A failed attempt a sink retries (`redis_apply`, `checkpoint`, `kafka_delivery`).
     func error(_ kind: String) {
         counter(SluiceMetrics.errors, [.kind: kind])?.increment()

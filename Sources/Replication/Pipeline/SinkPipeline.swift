@@ -50,11 +50,15 @@ package final class SinkPipeline: @unchecked Sendable {
         package var retryPauseSeconds: Double
         /// Longest time between two looks at the primary cluster's topology (`CLUSTER SLOTS`).
         package var topologyCheckSeconds: Double
+        /// How often the Kafka sink writes a DR watermark round (`[kafka] watermark_interval_ms`,
+        /// also while idle); nil: never.
+        package var watermarkIntervalSeconds: Double?
 
         package init(
             queueCapacity: Int = 1024, queueBytes: Int = 8 << 20, batchTransactions: Int = 256,
-            retryPauseSeconds: Double = 0.2, topologyCheckSeconds: Double = 1
+            retryPauseSeconds: Double = 0.2, topologyCheckSeconds: Double = 1, watermarkIntervalSeconds: Double? = nil
         ) {
+            self.watermarkIntervalSeconds = watermarkIntervalSeconds
             self.queueCapacity = queueCapacity
             self.queueBytes = queueBytes
             self.batchTransactions = batchTransactions
@@ -77,17 +81,21 @@ package final class SinkPipeline: @unchecked Sendable {
     private typealias Item = (ticket: CheckpointCoordinator.Ticket, epoch: Int, transaction: PipelineTransaction)
 
     private let filter: TableFilter
-    private let settings: Settings
+    let settings: Settings
     /// Receives each line with its level: warning for a retried failure, notice for its recovery, error for a halt.
-    private let log: (LogLevel, String) -> Void
+    let log: (LogLevel, String) -> Void
     private let lock = NSLock()
+    /// The checkpoint reading resumed from (the DR watermark's before the Kafka sink has its own).
+    let start: SinkCheckpoint?
+    /// The last ticket handed out when the source was last known caught up, and its server time.
+    var sourceCurrent: (ticket: CheckpointCoordinator.Ticket, serverSeconds: Double)?
     private var coordinator: CheckpointCoordinator
     private var failure: Error?
     private var stopping = false
     private var epoch = 0
     /// Decided by the Redis sink thread, not yet taken by the daemon.
     private var pendingRewind: Rewind?
-    private let metrics: SinkMetrics?
+    let metrics: SinkMetrics?
     private var queues: [BoundedQueue<Item>] = []
     private var threads: [Thread] = []
     /// Per sink (by name): its metrics label and since when its current batch has waited.
@@ -105,6 +113,7 @@ package final class SinkPipeline: @unchecked Sendable {
     ) {
         self.filter = filter
         self.settings = settings
+        self.start = start
         self.metrics = metrics
         self.log = log
         labels.append((redis.name, "redis.\(redis.name)"))
@@ -162,6 +171,12 @@ package final class SinkPipeline: @unchecked Sendable {
         return true
     }
 
+    /// The daemon's loop: every transaction the source sent up to its server time `serverSeconds`
+    /// was submitted (the DR watermark's `as_of`, `KafkaWatermarkClock`).
+    package func sourceCaughtUp(serverSeconds: Double) {
+        locked { sourceCurrent = (coordinator.lastTicket, serverSeconds) }
+    }
+
     /// The rewind the Redis sink decided, once: the caller must restart reading from its
     /// `target` (until then `submit` refuses every transaction).
     package func takeRewind() -> Rewind? {
@@ -203,13 +218,13 @@ package final class SinkPipeline: @unchecked Sendable {
     /// The error that stopped the pipeline, if one did.
     package var error: Error? { locked { failure } }
 
-    private func locked<T>(_ body: () -> T) -> T {
+    func locked<T>(_ body: () -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
         return body()
     }
 
-    private var shouldStop: Bool { locked { failure != nil } }
+    var shouldStop: Bool { locked { failure != nil } }
 
     private func fail(_ error: Error) {
         lock.lock()
@@ -397,46 +412,62 @@ package final class SinkPipeline: @unchecked Sendable {
         // The producer goes when this thread ends, not whenever the sink object is freed: a stopped
         // daemon leaves no librdkafka threads behind still talking to the broker.
         defer { sink.close() }
-        while let items = batch(from: queue, for: sink.name) {
-            guard let last = items.last else { continue }
-            var messages: [KafkaChangeMessage] = []
-            var byTable: [String: RedisSink.TableCounts] = [:]
-            do {
-                for item in items {
-                    messages += try sink.messages(for: item.transaction)
-                    for change in item.transaction.changes {
-                        byTable[change.qualifiedTable, default: .init()].applied += 1
-                    }
-                }
-                try sink.deliver(messages, shouldAbort: { self.shouldStop })
-            } catch {
-                log(.error, "sink \(sink.name): \(error); stopping")
-                fail(error)
-                return
+        var watermark = settings.watermarkIntervalSeconds.map { KafkaWatermarkClock(interval: $0, start: start) }
+        while let items = batch(from: queue, for: sink.name, deadline: watermark?.deadline ?? nil) {
+            if let last = items.last {
+                guard let checkpoint = deliverKafka(items, sink, store) else { return }
+                watermark?.delivered(checkpoint, through: last.ticket)
             }
-            let checkpoint = items.last(where: { $0.transaction.checkpoint != nil })?.transaction.checkpoint
-            if let checkpoint {
-                var report = RetryReport("sink \(sink.name): storing its checkpoint")
-                while true {
-                    if shouldStop { return }
-                    do {
-                        try store.store(checkpoint, sink: sink.name)
-                        if let line = report.succeeded() { log(.notice, line) }
-                        break
-                    } catch  where error.code == .fenced {
-                        fenced(error, sink: sink.name)
-                        return
-                    } catch {
-                        metrics?.error("checkpoint")
-                        if let line = report.failed(error) { log(.warning, line) }
-                        Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
-                    }
-                }
+            // Only here, between batches: every message produced so far has its delivery report.
+            if var w = watermark, w.isDue() {
+                writeWatermark(sink, &w)
+                watermark = w
             }
-            acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: true)
-            metrics?.batch(sink: sink.name, rows: byTable)
-            if let checkpoint { metrics?.checkpoint(sink: sink.name, checkpoint) }
         }
+    }
+
+    /// Delivers one batch, stores its checkpoint and acknowledges it. Returns the checkpoint
+    /// stored (`.some(nil)` when the batch ended no transaction); nil when the pipeline stops.
+    private func deliverKafka(_ items: [Item], _ sink: KafkaSink, _ store: CheckpointStore) -> SinkCheckpoint?? {
+        guard let last = items.last else { return .some(nil) }
+        var messages: [KafkaChangeMessage] = []
+        var byTable: [String: RedisSink.TableCounts] = [:]
+        do {
+            for item in items {
+                messages += try sink.messages(for: item.transaction)
+                for change in item.transaction.changes {
+                    byTable[change.qualifiedTable, default: .init()].applied += 1
+                }
+            }
+            try sink.deliver(messages, shouldAbort: { self.shouldStop })
+        } catch {
+            log(.error, "sink \(sink.name): \(error); stopping")
+            fail(error)
+            return nil
+        }
+        let checkpoint = items.last(where: { $0.transaction.checkpoint != nil })?.transaction.checkpoint
+        if let checkpoint {
+            var report = RetryReport("sink \(sink.name): storing its checkpoint")
+            while true {
+                if shouldStop { return nil }
+                do {
+                    try store.store(checkpoint, sink: sink.name)
+                    if let line = report.succeeded() { log(.notice, line) }
+                    break
+                } catch  where error.code == .fenced {
+                    fenced(error, sink: sink.name)
+                    return nil
+                } catch {
+                    metrics?.error("checkpoint")
+                    if let line = report.failed(error) { log(.warning, line) }
+                    Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
+                }
+            }
+        }
+        acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: true)
+        metrics?.batch(sink: sink.name, rows: byTable)
+        if let checkpoint { metrics?.checkpoint(sink: sink.name, checkpoint) }
+        return .some(checkpoint)
     }
 }
 

@@ -113,7 +113,12 @@ extension LagStatus {
         row.messages = behind
         row.position = "\(offsets.entries.values.map(\.next).reduce(0, +)) of \(ends.values.reduce(0, +)) messages"
         let lastApplied = offsets.entries.values.map(\.commitTime).max() ?? 0
-        if behind == 0 {
+        if let w = offsets.watermark {
+            // Every source transaction up to the watermark is applied, and the source had nothing
+            // newer at `as_of`: honest whether the source is idle or busy (docs/dr.md).
+            row.watermark = w.positionText
+            row.seconds = max(0, now - Double(w.asOfMilliseconds) / 1000)
+        } else if behind == 0 {
             row.seconds = 0
         } else if lastApplied > 0 {
             row.seconds = max(0, now - Double(lastApplied))

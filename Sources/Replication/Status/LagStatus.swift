@@ -29,6 +29,8 @@ public struct LagStatus: Sendable, Equatable {
         public var seconds: Double?
         public var transactions: UInt64?
         public var messages: Int64?
+        /// DR rows: the DR cluster's watermark (`file:offset gtid G`), nil before the first.
+        public var watermark: String?
 
         public init(name: String, state: State = .ok, position: String = "", bytes: UInt64? = nil, seconds: Double? = nil,
                     transactions: UInt64? = nil, messages: Int64? = nil) {
@@ -68,7 +70,8 @@ public struct LagStatus: Sendable, Equatable {
         let body = rows.map { r -> [String] in
             var state = r.state.word
             if case .unknown(let why) = r.state { state += " (\(why))" }
-            return [r.name, state, r.position, r.bytes.map(String.init) ?? "-", r.seconds.map { String(format: "%.1f", $0) } ?? "-",
+            let position = r.position + (r.watermark.map { ", watermark \($0)" } ?? "")
+            return [r.name, state, position, r.bytes.map(String.init) ?? "-", r.seconds.map { String(format: "%.1f", $0) } ?? "-",
                     r.transactions.map(String.init) ?? "-", r.messages.map(String.init) ?? "-"]
         }
         let all = [header] + body
@@ -105,7 +108,8 @@ public struct LagStatus: Sendable, Equatable {
             return "{\"component\":\(q(r.name)),\"state\":\(q(r.state.word.lowercased())),\"reason\":\(reason),"
                 + "\"position\":\(q(r.position)),\"bytes\":\(n(r.bytes)),"
                 + "\"seconds\":\(r.seconds.map { String(format: "%.3f", $0) } ?? "null"),"
-                + "\"transactions\":\(n(r.transactions)),\"messages\":\(n(r.messages))}"
+                + "\"transactions\":\(n(r.transactions)),\"messages\":\(n(r.messages)),"
+                + "\"watermark\":\(r.watermark.map(q) ?? "null")}"
         }
         return "{\"ok\":\(exitStatus == 0),\"max_seconds\":\(maxSeconds),\"max_bytes\":\(maxBytes),\"components\":["
             + items.joined(separator: ",") + "]}"

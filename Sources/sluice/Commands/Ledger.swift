@@ -73,7 +73,8 @@ enum LedgerCommands {
         abstract: "Run the ledger's HTTP API (transfers over XA, journal, write-through)",
         discussion: """
             Recovers first (as `ledger recover`), then serves [ledger] listen: POST /v1/transfers,
-            GET /v1/accounts/{id}, GET /v1/transfers/{id}, GET /health, GET /metrics. A journal write or fsync
+            GET /v1/accounts/{id}[?consistent=true] (cached: docs/ledger.md, "Reading accounts"),
+            GET /v1/transfers/{id}, GET /health, GET /metrics. A journal write or fsync
             failure stops the process (exit 1): nothing unsynced is ever acknowledged, and the next
             start recovers. SIGTERM/SIGINT: stop accepting, finish answers, exit 0.
             """,
@@ -99,7 +100,11 @@ enum LedgerCommands {
         let report = try LedgerRecovery.run(service: service, logger: logger)
         for line in report.lines { logger.log(.notice, "ledger \(line)") }
         service.resolver.start(service, logger: logger, isStopping: { stop.isStopping })
-        registry.onCollect { service.metrics?.inDoubt.set(service.resolver.pending.count) }
+        service.reads?.startWarming(isStopping: { stop.isStopping })
+        registry.onCollect {
+            service.metrics?.inDoubt.set(service.resolver.pending.count)
+            service.metrics?.inDoubtOldestSeconds.set(service.resolver.oldestSeconds)
+        }
         let server = try HTTPServer(
             options: HTTPServerOptions(
                 listen: config.listen, maxConnections: config.maxConnections,

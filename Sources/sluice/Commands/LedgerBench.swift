@@ -31,135 +31,229 @@ enum LedgerBenchCommand {
                 help: "add a phase with the journal sealed by a new Ed25519 key (signed_* keys; its public "
                     + "key is kept beside a kept journal)"),
             .boolean(
+                "risk",
+                help: "add a phase with [ledger.risk] rules on (limits never reached: every rule evaluated, none "
+                    + "refusing; risk_* keys: the rules' cost per transfer and share of its latency)"),
+            .boolean(
                 "single-shard",
                 help: "every transfer on one shard; adds a 4th phase with one_phase_single_shard (one_phase_* keys)"),
         ]
     ) { invocation in
-        let a = invocation.arguments
-        guard let seconds = a.value("seconds").flatMap(Double.init), seconds > 0,
-            let connections = a.value("connections").flatMap(Int.init), connections > 0, connections <= 500,
-            let accounts = a.value("accounts").flatMap(Int.init), accounts >= 20,
-            let hot = a.value("hot-fraction").flatMap(Double.init), hot >= 0, hot <= 1
-        else {
-            throw UsageError("--seconds > 0, --connections 1-500, --accounts >= 20 and --hot-fraction 0-1 are required")
+        try run(invocation)
+    }
+
+    typealias PhaseResult = (phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool)
+
+    struct Options {
+        var seconds: Double
+        var connections: Int
+        var accounts: Int
+        var hot: Double
+        var keepJournal: Bool
+        var sign: Bool
+        var risk: Bool
+        var singleShard: Bool
+
+        init(_ a: ParsedArguments) throws {
+            guard let seconds = a.value("seconds").flatMap(Double.init), seconds > 0,
+                let connections = a.value("connections").flatMap(Int.init), connections > 0, connections <= 500,
+                let accounts = a.value("accounts").flatMap(Int.init), accounts >= 20,
+                let hot = a.value("hot-fraction").flatMap(Double.init), hot >= 0, hot <= 1
+            else {
+                throw UsageError(
+                    "--seconds > 0, --connections 1-500, --accounts >= 20 and --hot-fraction 0-1 are required")
+            }
+            (self.seconds, self.connections, self.accounts, self.hot) = (seconds, connections, accounts, hot)
+            (keepJournal, sign, risk, singleShard) = (
+                a.flag("keep-journal"), a.flag("sign"), a.flag("risk"), a.flag("single-shard")
+            )
         }
-        let out = invocation.console
-        out.out("starting the sandbox (two MariaDB shards, a Redis Cluster)...")
-        let sandbox = try SandboxFolder(label: "bench-ledger")
-        defer { sandbox.close() }
-        let ports = PortAllocator()
-        let shards = [
-            try MariaDBServer(in: sandbox, ports: ports, serverID: 1, name: "shard0"),
-            try MariaDBServer(in: sandbox, ports: ports, serverID: 2, name: "shard1"),
-        ]
-        let redis = try RedisClusterSandbox(in: sandbox, ports: ports, name: "primary", masters: 3)
-        let journalDir =
-            a.flag("keep-journal")
-            ? NSTemporaryDirectory() + "sluice-bench-ledger-journal-\(getpid())" : sandbox.path + "/journal"
-        let configText = """
-            [redis.primary]
-            seeds = [\(redis.addresses.map { "\"\($0)\"" }.joined(separator: ", "))]
-            [ledger]
-            journal_dir = "\(journalDir)"
-            redis_cluster = "primary"
-            connections_per_shard = \(connections)
-            \(shards.map { "[[ledger.shard]]\nport = \($0.port)\nuser = \"root\"\n" }.joined())
-            """
+
+        var phases: Int { 3 + (singleShard ? 1 : 0) + (sign ? 1 : 0) + (risk ? 1 : 0) }
+    }
+
+    /// The sandbox's shards and cluster, the ledger's configuration over them and the benchmark.
+    struct Setup {
         let config: LedgerConfig
-        switch SluiceConfig.parse(configText, file: "bench-ledger.toml", directory: sandbox.path, environment: [:]) {
-        case .success(let loaded):
-            guard let ledger = loaded.config.ledger else { throw UsageError("internal: no [ledger]") }
-            config = ledger
-        case .failure(let errors): throw errors
+        let journalDir: String
+        let seeds: [RedisEndpoint]
+        let bench: LedgerBenchmark
+
+        init(sandbox: SandboxFolder, options: Options) throws {
+            let ports = PortAllocator()
+            let shards = [
+                try MariaDBServer(in: sandbox, ports: ports, serverID: 1, name: "shard0"),
+                try MariaDBServer(in: sandbox, ports: ports, serverID: 2, name: "shard1"),
+            ]
+            let redis = try RedisClusterSandbox(in: sandbox, ports: ports, name: "primary", masters: 3)
+            journalDir =
+                options.keepJournal
+                ? NSTemporaryDirectory() + "sluice-bench-ledger-journal-\(getpid())" : sandbox.path + "/journal"
+            let configText = """
+                [redis.primary]
+                seeds = [\(redis.addresses.map { "\"\($0)\"" }.joined(separator: ", "))]
+                [ledger]
+                journal_dir = "\(journalDir)"
+                redis_cluster = "primary"
+                connections_per_shard = \(options.connections)
+                \(shards.map { "[[ledger.shard]]\nport = \($0.port)\nuser = \"root\"\n" }.joined())
+                """
+            switch SluiceConfig.parse(configText, file: "bench-ledger.toml", directory: sandbox.path, environment: [:]) {
+            case .success(let loaded):
+                guard let ledger = loaded.config.ledger else { throw UsageError("internal: no [ledger]") }
+                config = ledger
+            case .failure(let errors): throw errors
+            }
+            _ = try LedgerRuntime.initialize(
+                config: config, seedAccounts: options.accounts, seedBalance: Amount(minorUnits: 1_000_000, scale: 2),
+                currency: "EUR")
+            seeds = redis.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
+            bench = LedgerBenchmark(
+                settings: .init(
+                    seconds: options.seconds, connections: options.connections, accounts: options.accounts,
+                    hotFraction: options.hot, singleShard: options.singleShard, shardCount: config.shards.count))
         }
-        _ = try LedgerRuntime.initialize(
-            config: config, seedAccounts: accounts, seedBalance: Amount(minorUnits: 1_000_000, scale: 2),
-            currency: "EUR")
-        let bench = LedgerBenchmark(
-            settings: .init(
-                seconds: seconds, connections: connections, accounts: accounts, hotFraction: hot,
-                singleShard: a.flag("single-shard"), shardCount: config.shards.count))
-        let phases = 3 + (a.flag("single-shard") ? 1 : 0) + (a.flag("sign") ? 1 : 0)
-        let databases = config.shards.map(\.database)
-        let rawPools = LedgerRuntime.pools(config)
 
-        out.out("phase 1/\(phases): plain transactions (\(connections) connections, \(Int(seconds)) s)...")
-        let plain = bench.raw(rawPools, databases: databases, xa: false, run: "plain")
-        out.out(line("plain", plain))
-        out.out("phase 2/\(phases): raw XA 2PC...")
-        let rawXA = bench.raw(rawPools, databases: databases, xa: true, run: "xa")
-        out.out(line("raw XA", rawXA))
-
-        let seeds = redis.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
         /// One ledger phase on its own service (each holds the journal's lock until it is released).
-        func ledgerPhase(_ config: LedgerConfig, _ run: String) throws -> (
-            phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool
-        ) {
+        func ledgerPhase(
+            _ config: LedgerConfig, _ run: String, prepare: (LedgerService) -> Void = { _ in }
+        ) throws -> PhaseResult {
+            let seeds = seeds
             let service = try LedgerRuntime.service(
                 config: config,
                 redis: { () throws(RedisError) in try RedisClusterClient(topology: .cluster(seeds: seeds)) },
                 logger: Logger.standardError(level: .warning, format: .text))
-            let before = try totals(service)
+            prepare(service)
+            let before = try service.totals()
             let stats0 = service.journal.currentStats
             let phase = bench.ledger(service, run: run)
             let stats = service.journal.currentStats
-            let after = try totals(service)
+            let after = try service.totals()
             return (phase, Double(stats.fsyncs - stats0.fsyncs), before.sum == after.sum && after.negatives == 0)
         }
-        out.out("phase 3/\(phases): the ledger (XA + journal fsync + write-through)...")
-        let (ledger, fsyncs, conserved) = try ledgerPhase(config, "ledger")
-        out.out(line("ledger", ledger))
-        var onePhase: (phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool)?
-        if a.flag("single-shard") {
-            out.out("phase 4/\(phases): the ledger with one_phase_single_shard...")
-            var oneConfig = config
-            oneConfig.onePhaseSingleShard = true
-            onePhase = try ledgerPhase(oneConfig, "one")
-            out.out(line("ledger one-phase", onePhase?.phase ?? .init()))
-        }
-        var signed: (phase: LedgerBenchmark.Phase, fsyncs: Double, conserved: Bool)?
-        if a.flag("sign") {
-            out.out("phase \(phases)/\(phases): the ledger with the journal signed (a seal per group commit)...")
-            var signedConfig = config
-            let pem = JournalKey.generatePrivatePEM()
-            signedConfig.journalSigningKey = Secret(pem)
-            if a.flag("keep-journal") {
-                let publicPEM = try JournalKey(pem: pem, isPrivate: true, source: "bench").publicPEM()
-                try publicPEM.write(toFile: journalDir + ".pub.pem", atomically: true, encoding: .utf8)
-            }
-            signed = try ledgerPhase(signedConfig, "signed")
-            out.out(line("ledger signed", signed?.phase ?? .init()))
-        }
-        let report: [String: Any] = [
-            "tps": round1(ledger.tps), "p50_ms": round1(ledger.percentile(0.5)),
-            "p99_ms": round1(ledger.percentile(0.99)),
-            "max_ms": round1(ledger.percentile(1)), "raw_xa_tps": round1(rawXA.tps), "plain_tps": round1(plain.tps),
+    }
+
+    static func run(_ invocation: Invocation) throws -> ExitCode {
+        let options = try Options(invocation.arguments)
+        let out = invocation.console
+        out.out("starting the sandbox (two MariaDB shards, a Redis Cluster)...")
+        let sandbox = try SandboxFolder(label: "bench-ledger")
+        defer { sandbox.close() }
+        let setup = try Setup(sandbox: sandbox, options: options)
+        let databases = setup.config.shards.map(\.database)
+        let rawPools = LedgerRuntime.pools(setup.config)
+        out.out("phase 1/\(options.phases): plain transactions (\(options.connections) connections, \(Int(options.seconds)) s)...")
+        let plain = setup.bench.raw(rawPools, databases: databases, xa: false, run: "plain")
+        out.out(line("plain", plain))
+        out.out("phase 2/\(options.phases): raw XA 2PC...")
+        let rawXA = setup.bench.raw(rawPools, databases: databases, xa: true, run: "xa")
+        out.out(line("raw XA", rawXA))
+        out.out("phase 3/\(options.phases): the ledger (XA + journal fsync + write-through)...")
+        let ledger = try setup.ledgerPhase(setup.config, "ledger")
+        out.out(line("ledger", ledger.phase))
+
+        var report: [String: Any] = [
+            "tps": round1(ledger.phase.tps), "p50_ms": round1(ledger.phase.percentile(0.5)),
+            "p99_ms": round1(ledger.phase.percentile(0.99)), "max_ms": round1(ledger.phase.percentile(1)),
+            "raw_xa_tps": round1(rawXA.tps), "plain_tps": round1(plain.tps),
             "raw_xa_p99_ms": round1(rawXA.percentile(0.99)), "plain_p99_ms": round1(plain.percentile(0.99)),
-            "conserved": conserved && (onePhase?.conserved ?? true) && (signed?.conserved ?? true),
-            "errors": ledger.errors,
-            "fsyncs_per_s": round1(fsyncs / max(ledger.seconds, 0.001)),
-            "transfers_per_fsync": round1(fsyncs > 0 ? Double(ledger.transfers) / fsyncs : 0),
-            "journal_dir": a.flag("keep-journal") ? journalDir : "", "connections": connections,
-            "accounts": accounts, "hot_fraction": hot, "seconds": seconds,
-            "ratio_to_raw_xa": rawXA.tps > 0 ? (ledger.tps / rawXA.tps * 100).rounded() / 100 : 0,
+            "errors": ledger.phase.errors,
+            "fsyncs_per_s": round1(ledger.fsyncs / max(ledger.phase.seconds, 0.001)),
+            "transfers_per_fsync": round1(ledger.fsyncs > 0 ? Double(ledger.phase.transfers) / ledger.fsyncs : 0),
+            "journal_dir": options.keepJournal ? setup.journalDir : "", "connections": options.connections,
+            "accounts": options.accounts, "hot_fraction": options.hot, "seconds": options.seconds,
+            "ratio_to_raw_xa": rawXA.tps > 0 ? (ledger.phase.tps / rawXA.tps * 100).rounded() / 100 : 0,
         ]
-        var full = report
-        if let onePhase {
-            full["single_shard"] = true
-            full["one_phase_tps"] = round1(onePhase.phase.tps)
-            full["one_phase_p50_ms"] = round1(onePhase.phase.percentile(0.5))
-            full["one_phase_p99_ms"] = round1(onePhase.phase.percentile(0.99))
-            full["one_phase_errors"] = onePhase.phase.errors
+        var conserved = ledger.conserved
+        for extra in try extraPhases(setup, options, ledger: ledger.phase, out: out) {
+            report.merge(extra.keys) { $1 }
+            conserved = conserved && extra.conserved
         }
-        if let signed {
-            full["signed_tps"] = round1(signed.phase.tps)
-            full["signed_p99_ms"] = round1(signed.phase.percentile(0.99))
-            full["signed_errors"] = signed.phase.errors
-            full["signed_ratio"] = ledger.tps > 0 ? (signed.phase.tps / ledger.tps * 100).rounded() / 100 : 0
-        }
-        let data = try JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])
+        report["conserved"] = conserved
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         out.out(String(decoding: data, as: UTF8.self))
         return .success
+    }
+
+    /// The optional phases (`--single-shard`, `--sign`, `--risk`), each with its report keys.
+    private static func extraPhases(
+        _ setup: Setup, _ options: Options, ledger: LedgerBenchmark.Phase, out: Console
+    ) throws -> [(keys: [String: Any], conserved: Bool)] {
+        var results: [(keys: [String: Any], conserved: Bool)] = []
+        var number = 3
+        func phase() -> String {
+            number += 1
+            return "phase \(number)/\(options.phases)"
+        }
+        if options.singleShard {
+            out.out("\(phase()): the ledger with one_phase_single_shard...")
+            var oneConfig = setup.config
+            oneConfig.onePhaseSingleShard = true
+            let one = try setup.ledgerPhase(oneConfig, "one")
+            out.out(line("ledger one-phase", one.phase))
+            results.append(
+                ([
+                    "single_shard": true, "one_phase_tps": round1(one.phase.tps),
+                    "one_phase_p50_ms": round1(one.phase.percentile(0.5)),
+                    "one_phase_p99_ms": round1(one.phase.percentile(0.99)), "one_phase_errors": one.phase.errors,
+                ], one.conserved))
+        }
+        if options.sign {
+            out.out("\(phase()): the ledger with the journal signed (a seal per group commit)...")
+            var signedConfig = setup.config
+            let pem = JournalKey.generatePrivatePEM()
+            signedConfig.journalSigningKey = Secret(pem)
+            if options.keepJournal {
+                let publicPEM = try JournalKey(pem: pem, isPrivate: true, source: "bench").publicPEM()
+                try publicPEM.write(toFile: setup.journalDir + ".pub.pem", atomically: true, encoding: .utf8)
+            }
+            let signed = try setup.ledgerPhase(signedConfig, "signed")
+            out.out(line("ledger signed", signed.phase))
+            results.append(
+                ([
+                    "signed_tps": round1(signed.phase.tps), "signed_p99_ms": round1(signed.phase.percentile(0.99)),
+                    "signed_errors": signed.phase.errors,
+                    "signed_ratio": ledger.tps > 0 ? (signed.phase.tps / ledger.tps * 100).rounded() / 100 : 0,
+                ], signed.conserved))
+        }
+        if options.risk {
+            out.out("\(phase()): the ledger with the risk rules on...")
+            results.append(try riskPhase(setup, ledger: ledger, out: out))
+        }
+        return results
+    }
+
+    /// The ledger with `[ledger.risk]` rules whose limits are never reached (every rule
+    /// evaluated, none refusing), timed: the rules' cost per transfer and share of its latency.
+    private static func riskPhase(_ setup: Setup, ledger: LedgerBenchmark.Phase, out: Console) throws -> (
+        keys: [String: Any], conserved: Bool
+    ) {
+        var riskConfig = setup.config
+        riskConfig.risk = LedgerRiskConfig(
+            defaultClass: "bench",
+            classes: [.init(name: "bench", dailyLimitMinor: 1 << 50, perMinute: 1_000_000, anomalyFactor: 1000)])
+        var timed: TimedRiskCheck?
+        let risk = try setup.ledgerPhase(riskConfig, "risk") { service in
+            guard let rules = service.risk else { return }
+            timed = TimedRiskCheck(rules)
+            service.risk = timed
+        }
+        let totals = timed?.totals ?? .init()
+        out.out(line("ledger risk", risk.phase))
+        let meanMS =
+            risk.phase.latencies.isEmpty ? 0 : risk.phase.latencies.reduce(0, +) / Double(risk.phase.latencies.count)
+        let perTransferMS = totals.secondsPerTransfer * 1000
+        let keys: [String: Any] = [
+            "risk_tps": round1(risk.phase.tps), "risk_p50_ms": round1(risk.phase.percentile(0.5)),
+            "risk_p99_ms": round1(risk.phase.percentile(0.99)), "risk_errors": risk.phase.errors + totals.unavailable,
+            "risk_refused": totals.refused,
+            "risk_ratio": ledger.tps > 0 ? (risk.phase.tps / ledger.tps * 100).rounded() / 100 : 0,
+            "risk_reserve_ms": round3(totals.reserves > 0 ? totals.reserveSeconds * 1000 / Double(totals.reserves) : 0),
+            "risk_settle_ms": round3(totals.settles > 0 ? totals.settleSeconds * 1000 / Double(totals.settles) : 0),
+            "risk_ms_per_transfer": round3(perTransferMS),
+            "risk_share_of_latency": meanMS > 0 ? round3(perTransferMS / meanMS) : 0,
+        ]
+        return (keys, risk.conserved)
     }
 
     private static func line(_ name: String, _ p: LedgerBenchmark.Phase) -> String {
@@ -168,20 +262,5 @@ enum LedgerBenchCommand {
     }
 
     private static func round1(_ value: Double) -> Double { (value * 10).rounded() / 10 }
-
-    /// Sum of all balances and count of negative ones, over every shard.
-    private static func totals(_ service: LedgerService) throws -> (sum: Int64, negatives: Int) {
-        var sum: Int64 = 0
-        var negatives = 0
-        for (index, pool) in service.shards.enumerated() {
-            let rows = try pool.with { c throws(MySQLError) in
-                try c.query(
-                    "SELECT CAST(SUM(balance) AS SIGNED) AS s, SUM(balance < 0) AS n FROM `\(service.database[index])`.accounts"
-                )
-            }
-            sum += Int64(rows.value("s") ?? "0") ?? 0
-            negatives += Int(rows.value("n") ?? "0") ?? 0
-        }
-        return (sum, negatives)
-    }
+    private static func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 }

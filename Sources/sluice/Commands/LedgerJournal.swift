@@ -45,6 +45,13 @@ enum JournalText {
             return [("seq", record.sequence), ("kind", "aborted"), ("transfer_id", id)]
         case .seal(let seal):
             return [("seq", record.sequence), ("kind", "seal"), ("key_id", JournalVerify.hex(seal.keyID))]
+        case .risk(let r):
+            return [
+                ("seq", record.sequence), ("kind", "risk"), ("reservation_id", r.reservationID),
+                ("idempotency_key", r.idempotencyKey), ("from", r.from), ("to", r.to), ("amount_minor", r.amountMinor),
+                ("outcome", r.accepted ? "accepted" : "refused"), ("rule", r.rule), ("class", r.accountClass),
+                ("detail", r.detail),
+            ]
         }
     }
 

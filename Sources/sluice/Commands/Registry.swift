@@ -40,6 +40,7 @@ enum Registry {
         SnapshotCommand.command,
         VerifyCommand.command,
         ResyncCommand.command,
+        FailoverCommand.command,
         CheckpointShowCommand.command,
         CheckpointSetCommand.command,
         LedgerCommands.initialize,
@@ -47,6 +48,7 @@ enum Registry {
         LedgerCommands.serve,
         JournalShowCommand.command,
         JournalVerifyCommand.command,
+        JournalArchiveCommand.command,
         LedgerBenchCommand.command,
     ]
 
@@ -57,7 +59,7 @@ enum Registry {
         "binlog": "Read binlog files",
         "checkpoint": "Show or move the sinks' checkpoints",
         "ledger": "The companion write path: XA transfers across MySQL shards (docs/ledger.md)",
-        "journal": "Read and verify the ledger's journal",
+        "journal": "Read, verify and archive the ledger's journal",
     ]
 
     static let tool = CommandLineTool(

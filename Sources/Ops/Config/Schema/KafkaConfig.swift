@@ -70,6 +70,9 @@ public struct KafkaConfig: Sendable, Equatable {
     /// `transaction_topic`: where each transaction's BEGIN and END records (with per-table event
     /// counts) go; nil: not produced.
     public var transactionTopic: String?
+    /// `watermark_interval_ms`: how often (at most, and also while idle) the daemon writes a DR
+    /// watermark marker to every partition of its topics (docs/dr.md); 0 = never.
+    public var watermarkIntervalMS: Int
     public var tls: TLS
     public var sasl: SASL
     /// `[kafka.properties]`: more librdkafka settings, passed through as written (librdkafka
@@ -149,6 +152,7 @@ public struct KafkaConfig: Sendable, Equatable {
         transactionMetadata = reader.bool("transaction_metadata", default: false)
         ddlTopic = reader.nonEmptyString("ddl_topic")
         transactionTopic = reader.nonEmptyString("transaction_topic")
+        watermarkIntervalMS = reader.integer("watermark_interval_ms", default: 1000, range: 0...3_600_000) ?? 1000
         maskSalt = reader.secret("mask_salt")
         if hashMasks, maskSalt == nil, !["mask_salt", "mask_salt_file", "mask_salt_credential"].contains(where: reader.has) {
             reader.missing("mask_salt", "required when a [[mapping]] hashes a column (kafka_mask_columns \"column:hash\")")

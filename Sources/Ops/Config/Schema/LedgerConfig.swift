@@ -54,6 +54,10 @@ public struct LedgerConfig: Sendable, Equatable {
     public var maxConnections: Int
     public var requestTimeoutMS: Int
     public var shards: [Shard]
+    /// `[ledger.risk]`: risk rules reserved in Redis before each transfer; nil = no rules.
+    public var risk: LedgerRiskConfig?
+    /// The account read path's cache (`cache_*` keys; `LedgerConfig+Cache.swift`).
+    public var cache: Cache
 
     init?(_ reader: TableReader, clusterNames: [String]) {
         let name = reader.nonEmptyString("name", default: "ledger") { text in
@@ -84,6 +88,14 @@ public struct LedgerConfig: Sendable, Equatable {
         maxBodyBytes = reader.integer("max_body_bytes", default: 4096, range: 64...1_048_576) ?? 4096
         maxConnections = reader.integer("max_connections", default: 64, range: 1...10_000) ?? 64
         requestTimeoutMS = reader.integer("request_timeout_ms", default: 10_000, range: 100...600_000) ?? 10_000
+        if reader.has("risk") {
+            let scale = amountScale
+            risk = reader.section("risk") { LedgerRiskConfig($0, scale: scale) }
+            if redisCluster == nil {
+                reader.missing("redis_cluster", "[ledger.risk] keeps its counters in [ledger] redis_cluster: set it")
+            }
+        }
+        cache = Cache(reader)
         let shardReaders = reader.arrayOfTables("shard")
         let shards = shardReaders.compactMap(Shard.init)
         reader.attach("shard", shardReaders)

@@ -114,9 +114,35 @@ public struct MappingConfig: Sendable, Equatable {
                 return problem.message
             }
         }
-        shape = reader.choice("shape", default: Shape.hash)
-        columns = reader.stringArray("columns", check: { $0.isEmpty ? "column name must not be empty" : nil }) ?? []
-        valueColumn = reader.nonEmptyString("value_column")
+        (shape, columns, valueColumn) = Self.readStored(reader)
+        ttlSeconds = reader.integer("ttl_seconds", default: 0, range: 0...Int(Int32.max)) ?? 0
+        version = Self.readVersion(reader)
+        onError = reader.choice("on_error", default: OnError.halt)
+        clusters =
+            reader.stringArray("clusters", default: defaultClusters) { name in
+                knownClusters.contains(name)
+                    ? nil
+                    : "no [redis.\(name)] cluster is configured"
+                        + Suggestions.didYouMean(name, in: knownClusters, quote: "\"")
+            } ?? []
+        (kafkaExcludeColumns, kafkaMaskColumns, kafkaKeyColumns) = Self.readKafkaColumns(reader)
+        if consumedByDR {
+            Self.checkReachesDR(
+                reader, needed: Self.columnsNeeded(template, version, valueColumn, columns), masks: kafkaMaskColumns,
+                excluded: kafkaExcludeColumns)
+        }
+        let parts = qualified?.split(separator: ".") ?? []
+        guard let database = parts.first, let table = parts.last, parts.count == 2, let template else { return nil }
+        self.database = String(database)
+        self.table = String(table)
+        key = template
+    }
+
+    /// `shape` with what it stores: `columns` (hash, json) or `value_column` (string).
+    private static func readStored(_ reader: TableReader) -> (Shape, [String], String?) {
+        let shape = reader.choice("shape", default: Shape.hash)
+        let columns = reader.stringArray("columns", check: { $0.isEmpty ? "column name must not be empty" : nil }) ?? []
+        let valueColumn = reader.nonEmptyString("value_column")
         if shape == .string {
             if reader.has("columns") { reader.badValue("columns", "not used with shape \"string\" (use value_column)") }
             if !reader.has("value_column") {
@@ -128,39 +154,37 @@ public struct MappingConfig: Sendable, Equatable {
         if shape == .hash, columns.contains("sluice:v") {
             reader.badValue("columns", "'sluice:v' is the hash field sluice keeps the row's version in (docs/redis.md)")
         }
-        ttlSeconds = reader.integer("ttl_seconds", default: 0, range: 0...Int(Int32.max)) ?? 0
+        return (shape, columns, valueColumn)
+    }
+
+    /// `version` and `version_column`.
+    private static func readVersion(_ reader: TableReader) -> Version {
         let versionSource = reader.choice("version", default: VersionSource.binlog)
         let versionColumn = reader.nonEmptyString("version_column")
         switch versionSource {
         case .binlog:
-            version = .binlog
             if reader.has("version_column") { reader.badValue("version_column", "only used with version = \"column\"") }
+            return .binlog
         case .column:
-            version = .column(versionColumn ?? "")
             if !reader.has("version_column") {
                 reader.missing("version_column", "required when version = \"column\"", line: reader.line(of: "version"))
             }
+            return .column(versionColumn ?? "")
         }
-        onError = reader.choice("on_error", default: OnError.halt)
-        clusters =
-            reader.stringArray("clusters", default: defaultClusters) { name in
-                knownClusters.contains(name)
-                    ? nil
-                    : "no [redis.\(name)] cluster is configured"
-                        + Suggestions.didYouMean(name, in: knownClusters, quote: "\"")
-            } ?? []
+    }
+
+    /// `kafka_exclude_columns`, `kafka_mask_columns` and `kafka_key_columns`, checked against
+    /// each other: a key column may not be hidden.
+    private static func readKafkaColumns(_ reader: TableReader) -> ([String], [KafkaMask], [String]) {
         let columnName = { (name: String) -> String? in name.isEmpty ? "column name must not be empty" : nil }
         let excluded = reader.stringArray("kafka_exclude_columns", check: columnName) ?? []
-        kafkaExcludeColumns = excluded
         var masks: [KafkaMask] = []
         _ = reader.stringArray("kafka_mask_columns") { text in
             let parsed = KafkaMask.parse(text)
             if let mask = parsed.mask { masks.append(mask) }
             return parsed.problem
         }
-        kafkaMaskColumns = masks
         let keyColumns = reader.stringArray("kafka_key_columns", check: columnName) ?? []
-        kafkaKeyColumns = keyColumns
         if let both = masks.first(where: { excluded.contains($0.column) }) {
             reader.badValue("kafka_mask_columns", "\(both.column) is also in kafka_exclude_columns")
         }
@@ -168,24 +192,32 @@ public struct MappingConfig: Sendable, Equatable {
         if let leaked = keyColumns.first(where: hidden.contains) {
             reader.badValue("kafka_key_columns", "\(leaked) is excluded or masked: the message key would carry its value")
         }
-        if consumedByDR {
-            var needed = template?.columns ?? []
-            if let versionColumn, versionSource == .column { needed.append(versionColumn) }
-            if let valueColumn { needed.append(valueColumn) }
-            needed += columns
-            if let column = needed.first(where: hidden.contains) {
-                reader.badValue(
-                    reader.has("kafka_mask_columns") && masks.contains(where: { $0.column == column })
-                        ? "kafka_mask_columns" : "kafka_exclude_columns",
-                    "\(column) is used by this mapping (key, version, value or columns) and [dr_apply] applies the "
-                        + "mapping to the Kafka messages: the DR cluster would get the masked or missing value")
-            }
-        }
-        let parts = qualified?.split(separator: ".") ?? []
-        guard let database = parts.first, let table = parts.last, parts.count == 2, let template else { return nil }
-        self.database = String(database)
-        self.table = String(table)
-        key = template
+        return (excluded, masks, keyColumns)
+    }
+
+    /// The columns the mapping reads from a row: the key's, the version column, the value
+    /// column and the stored columns.
+    var columnsNeeded: [String] { Self.columnsNeeded(key, version, valueColumn, columns) }
+
+    private static func columnsNeeded(
+        _ template: KeyTemplate?, _ version: Version, _ valueColumn: String?, _ columns: [String]
+    ) -> [String] {
+        var needed = template?.columns ?? []
+        if case .column(let name) = version, !name.isEmpty { needed.append(name) }
+        if let valueColumn { needed.append(valueColumn) }
+        return needed + columns
+    }
+
+    /// Under `[dr_apply]`: the columns the mapping `needed` (key, version, value, stored columns)
+    /// must reach Kafka unmasked, or the DR cluster would get the masked or missing value.
+    static func checkReachesDR(_ reader: TableReader, needed: [String], masks: [KafkaMask], excluded: [String]) {
+        let hidden = Set(excluded + masks.map(\.column))
+        guard let column = needed.first(where: hidden.contains) else { return }
+        reader.badValue(
+            reader.has("kafka_mask_columns") && masks.contains(where: { $0.column == column })
+                ? "kafka_mask_columns" : "kafka_exclude_columns",
+            "\(column) is used by this mapping (key, version, value or columns) and [dr_apply] applies the "
+                + "mapping to the Kafka messages: the DR cluster would get the masked or missing value")
     }
 
     /// Why `template` could write into sluice's own key names, or nil when it can't.

@@ -78,6 +78,35 @@ public struct SluiceConfig: Sendable, Equatable {
     /// primary's files, so no binlog-derived version of a MySQL source stays monotonic across a
     /// failover: refused for `flavor = "mysql"` (with `"auto"` the daemon refuses at the first
     /// row, MappingError.noBinlogVersion).
+    /// A table's Kafka messages follow one set of `kafka_*` rules: those of its first
+    /// `[[mapping]]`. A later mapping of the table (another key) must leave them out or repeat
+    /// them; under `[dr_apply]` the columns it needs must not be hidden by those rules.
+    private static func checkKafkaRulesPerTable(
+        _ mappings: [MappingConfig], _ readers: [TableReader], consumedByDR: Bool
+    ) {
+        for (index, mapping) in mappings.enumerated() {
+            guard let first = mappings[..<index].first(where: { $0.qualifiedTable == mapping.qualifiedTable }) else {
+                continue
+            }
+            let rules: [(key: String, differs: Bool)] = [
+                ("kafka_exclude_columns", mapping.kafkaExcludeColumns != first.kafkaExcludeColumns),
+                ("kafka_mask_columns", mapping.kafkaMaskColumns != first.kafkaMaskColumns),
+                ("kafka_key_columns", mapping.kafkaKeyColumns != first.kafkaKeyColumns),
+            ]
+            for rule in rules where rule.differs && readers[mapping.index].has(rule.key) {
+                readers[mapping.index].badValue(
+                    rule.key,
+                    "\(mapping.qualifiedTable)'s Kafka messages follow the rules of its first [[mapping]] (line "
+                        + "\(first.line)): set \(rule.key) there, the same in every mapping of the table, or leave it out here")
+            }
+            if consumedByDR {
+                MappingConfig.checkReachesDR(
+                    readers[mapping.index], needed: mapping.columnsNeeded, masks: first.kafkaMaskColumns,
+                    excluded: first.kafkaExcludeColumns)
+            }
+        }
+    }
+
     private static func refuseBinlogVersions(_ mappings: [TableReader]) {
         for reader in mappings {
             let value = reader.raw("version")
@@ -121,6 +150,7 @@ public struct SluiceConfig: Sendable, Equatable {
                 reservedPrefixes: KeyNamespace.reserved(checkpointPrefixes: redis.map(\.checkpointPrefix)),
                 consumedByDR: drReader != nil)
         }
+        Self.checkKafkaRulesPerTable(mappings, mappingReaders, consumedByDR: drReader != nil)
         root.attach("mapping", mappingReaders)
         for (name, reader) in clusterReaders { redisReader.attach(name, reader) }
         root.attach("redis", redisReader)
