@@ -40,6 +40,12 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["MySQLSource", "BinlogCompression", "RedisCluster", "Ops", "COpenSSL"],
                 path: "Sources/Ledger"),
 
+        // Not product code: benchmarks, the demo's workload and consistency check, the lag watcher.
+        // Only the executable (`sluice bench ...`, `sluice demo`) and tests import it; no product module does.
+        .target(name: "SluiceLab",
+                dependencies: ["Binlog", "Ledger", "MySQLSource", "RedisCluster", "Kafka", "Ops", "Replication"],
+                path: "Sources/SluiceLab"),
+
         // Starts real MariaDB, Redis Cluster and Tansu on loopback for tests and `sluice demo`.
         .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],
                 path: "Sources/TestSupport"),
@@ -51,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: ["Binlog", "BinlogCompression", "MySQLSource", "RedisCluster", "Kafka",
-                           "Replication", "Ledger", "Ops", "TestSupport"],
+                           "Replication", "Ledger", "Ops", "SluiceLab", "TestSupport"],
             path: "Sources/sluice",
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-rpath=$ORIGIN/../lib/sluice",
                                             "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
@@ -59,9 +65,9 @@ let package = Package(
 
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
                     exclude: ["Fixtures"]),
-        .testTarget(name: "OpsTests", dependencies: ["Ops"], path: "Tests/OpsTests"),
+        .testTarget(name: "OpsTests", dependencies: ["Ops", "TestSupport"], path: "Tests/OpsTests"),
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "TestSupport"], path: "Tests/ReplicationTests"),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "SluiceLab", "TestSupport"], path: "Tests/ReplicationTests"),
         // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
         .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
                     path: "Tests/MySQLSourceTests"),

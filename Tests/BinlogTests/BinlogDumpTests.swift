@@ -1,7 +1,8 @@
+import BinlogCompression
 import Foundation
 import XCTest
+
 @testable import Binlog
-import BinlogCompression
 
 /// `sluice binlog dump` logic on the captured MariaDB fixtures: JSON row changes in the change-event
 /// schema, table filter, start/stop positions, and the text format.

@@ -1,7 +1,8 @@
+import BinlogCompression
 import Foundation
 import XCTest
+
 @testable import Binlog
-import BinlogCompression
 
 /// Byte fixtures captured from MariaDB 10.11 by scripts/capture-binlog-fixtures; the SQL that
 /// produced them is beside them (Tests/BinlogTests/Fixtures/mariadb/*.sql).

@@ -1,7 +1,7 @@
+import BinlogCompression
 import XCTest
 
 @testable import Binlog
-import BinlogCompression
 
 /// Hand-built row-image bytes for the simple layouts (captured MariaDB values: ValuesFixtureTests).
 final class ValuesBasicTests: XCTestCase {

@@ -1,7 +1,8 @@
+import BinlogCompression
 import Foundation
 import XCTest
+
 @testable import Binlog
-import BinlogCompression
 
 /// The zlib half of MariaDB compressed events: exact sizes, corrupt streams, and the framing
 /// checks done before any inflating (header byte, impossible ratios).

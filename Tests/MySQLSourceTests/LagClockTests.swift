@@ -1,5 +1,6 @@
 import Foundation
 import MySQLSource
+import TestSupport
 import XCTest
 
 /// The lag against a real MariaDB with this host's clock an hour ahead and an hour behind the
@@ -22,15 +23,18 @@ final class LagClockTests: XCTestCase {
             try writer.execute("SET TIMESTAMP = DEFAULT")
             let source = fixture.source(.position(before), serverID: shift > 0 ? 4101 : 4102, clock: clock)
             var read: SourceTransaction?
-            let readBy = Date().addingTimeInterval(30)
-            while read == nil, Date() < readBy { read = try source.poll(until: clock.now() + 0.5) }
+            try eventually(timeout: 30, interval: 0) {
+                read = try source.poll(until: clock.now() + 0.5)
+                return read != nil
+            }
             XCTAssertEqual(read?.changes.count, ids.count)
             let behind = try XCTUnwrap(source.lag().secondsBehind)
             XCTAssertTrue((95...110).contains(behind), "clock shifted \(shift) s: read 100 s old, lag \(behind) s")
             // Caught up: the heartbeats bring it to about zero, and it stays there.
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline, (source.lag().secondsBehind ?? 99) > 2 {
+            try eventually(timeout: 10, interval: 0) {
+                guard (source.lag().secondsBehind ?? 99) > 2 else { return true }
                 _ = try source.poll(until: clock.now() + 0.2)
+                return false
             }
             for _ in 0..<3 { _ = try source.poll(until: clock.now() + 1.1) }
             let caughtUp = try XCTUnwrap(source.lag().secondsBehind)
@@ -42,16 +46,12 @@ final class LagClockTests: XCTestCase {
     /// background thread after FLUSH BINARY LOGS: waits for it, so it lies before the test's events.
     private func waitForCheckpointEvent(_ fixture: SourceFixture) throws {
         let file = try fixture.masterStatus().file
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
+        try waitUntil("a BINLOG_CHECKPOINT event for \(file)", timeout: 10, interval: 0.05) {
             let events = try fixture.admin.query("SHOW BINLOG EVENTS IN '\(file)'")
-            let found = events.rows.indices.contains {
+            return events.rows.indices.contains {
                 events.value("Event_type", row: $0) == "Binlog_checkpoint"
                     && events.value("Info", row: $0)?.contains(file) == true
             }
-            if found { return }
-            Thread.sleep(forTimeInterval: 0.05)
         }
-        XCTFail("no BINLOG_CHECKPOINT event for \(file)")
     }
 }

@@ -156,6 +156,27 @@ final class MetricsRegistryTests: XCTestCase {
         }
     }
 
+    /// The kinds docs/metrics.md lists for `sluice_errors_total` are exactly `ErrorKind`'s: every
+    /// kind counted is documented and no documented kind is one nothing counts.
+    func testErrorKindsMatchDocs() throws {
+        let docs = try String(contentsOf: Self.packageRoot.appendingPathComponent("docs/metrics.md"), encoding: .utf8)
+        let row = try XCTUnwrap(
+            docs.split(separator: "\n").first { $0.hasPrefix("| `\(SluiceMetrics.errors.name)` |") })
+        let meaning = try XCTUnwrap(row.split(separator: "|").last)
+        // Backticked snake-case words of the meaning column, but for the label's own name.
+        let documented = meaning.split(separator: "`", omittingEmptySubsequences: false).enumerated()
+            .filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            .filter { $0 != "kind" && !$0.isEmpty && $0.allSatisfy { $0 == "_" || ("a"..."z").contains($0) } }
+        XCTAssertEqual(documented.count, Set(documented).count, "a kind listed twice: \(documented)")
+        XCTAssertEqual(Set(documented), Set(SluiceMetrics.ErrorKind.allCases.map(\.rawValue)))
+        // And the registry accepts each as a label value of the counter.
+        let registry = MetricsRegistry()
+        for kind in SluiceMetrics.ErrorKind.allCases {
+            XCTAssertNoThrow(try registry.counter(SluiceMetrics.errors, [.kind: kind.rawValue]).increment())
+        }
+        XCTAssertTrue(registry.render().contains(#"sluice_errors_total{kind="lease_lost"} 1"# + "\n"))
+    }
+
     /// Every sluice_* name in the alerting rules is an exported metric (or a histogram series).
     func testAlertRulesReferToExportedMetrics() throws {
         let rules = try String(

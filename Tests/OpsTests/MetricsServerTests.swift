@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+import func TestSupport.eventually
+
 @testable import Ops
 
 /// The metrics endpoint on an ephemeral loopback port, driven by raw sockets: routes, concurrent
@@ -208,8 +210,7 @@ final class MetricsServerTests: XCTestCase {
     }
 
     private func waitForActiveConnections(_ count: Int) throws {
-        let deadline = Date().addingTimeInterval(2)
-        while server?.activeConnections != count, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        eventually(timeout: 2) { server?.activeConnections == count }
         XCTAssertEqual(server?.activeConnections, count)
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+import func TestSupport.eventually
+
 @testable import Ops
 
 #if canImport(Glibc)
@@ -131,8 +133,11 @@ final class ServiceNotifierTests: XCTestCase {
         XCTAssertEqual(pinger.period, .milliseconds(100))
         pinger.start()
         XCTAssertEqual(listener.receive(), "WATCHDOG=1\n", "first ping at start")
-        Thread.sleep(forTimeInterval: 0.45)
-        let healthyPings = listener.drain()
+        var healthyPings: [String] = []
+        eventually(timeout: 5, interval: 0.05) {
+            healthyPings += listener.drain()
+            return healthyPings.count >= 2
+        }
         XCTAssertGreaterThanOrEqual(healthyPings.count, 2, "\(healthyPings)")
         XCTAssertEqual(Set(healthyPings), ["WATCHDOG=1\n"])
 

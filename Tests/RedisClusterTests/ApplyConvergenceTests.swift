@@ -1,8 +1,8 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import RedisCluster
-import TestSupport
 
 final class ApplyConvergenceTests: LiveClusterTestCase {
     private func applier(rowsPerCall: Int = 64) throws -> VersionedApplier {
@@ -63,7 +63,7 @@ final class ApplyConvergenceTests: LiveClusterTestCase {
             }
         }
         stop.set()
-        while !reader.isFinished { usleep(10_000) }
+        try waitUntil("the reader thread ends once stopped", timeout: 60) { reader.isFinished }
         XCTAssertEqual(violations.list, [])
         XCTAssertGreaterThan(violations.rounds, 0, "the reader must have run")
         XCTAssertEqual(try state(a.client, replay), cleanState)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import RedisCluster
@@ -54,7 +55,9 @@ final class ApplyMigrationTests: LiveClusterTestCase {
         let to = try XCTUnwrap(client.masters.last)
         let stop = Flag()
         let (thread, outcome) = applyInBackground(log, seeds: cluster.seeds, batch: 400, until: stop)
-        while outcome.rows < 2000 && !outcome.done { usleep(5_000) }
+        try waitUntil("2000 rows applied before the reshard", timeout: 120, interval: 0.005) {
+            outcome.rows >= 2000 || outcome.done
+        }
         let out = try cluster.cli(
             from.port,
             [
@@ -64,7 +67,7 @@ final class ApplyMigrationTests: LiveClusterTestCase {
             ], timeout: 120)
         XCTAssertTrue(out.contains("Moving slot"), out)
         stop.set()
-        while !thread.isFinished { usleep(10_000) }
+        try waitUntil("the apply thread ends once stopped", timeout: 120) { thread.isFinished }
         XCTAssertNil(outcome.error)
         XCTAssertGreaterThan(outcome.stats?.rerouted ?? 0, 0, "some rows must have met a migrating slot")
         let fresh = try self.client()
@@ -81,9 +84,11 @@ final class ApplyMigrationTests: LiveClusterTestCase {
         let log = ApplyLog(prefix: "restart:", keys: 3000, versions: 6)
         let victim = try XCTUnwrap(client.masters.first)
         let (thread, outcome) = applyInBackground(log, seeds: cluster.seeds, batch: 300)
-        while outcome.rows < 3000 && !outcome.done { usleep(5_000) }
+        try waitUntil("3000 rows applied before the restart", timeout: 120, interval: 0.005) {
+            outcome.rows >= 3000 || outcome.done
+        }
         try cluster.sandbox.restartNode(victim.port)
-        while !thread.isFinished { usleep(10_000) }
+        try waitUntil("the apply thread rides out the restart and ends", timeout: 180) { thread.isFinished }
         // The apply rode out the restart (reconnect, reload of the library the node lost).
         XCTAssertNil(outcome.error)
         XCTAssertGreaterThanOrEqual(

@@ -20,9 +20,9 @@ final class StandaloneTests: XCTestCase {
         defer { folder.stop(server) }
         let node = RedisEndpoint(host: "127.0.0.1", port: port)
         var client: RedisClusterClient?
-        for _ in 0..<100 where client == nil {
+        eventually(timeout: 10, interval: 0.05) {
             client = try? RedisClusterClient(topology: .standalone(node))
-            if client == nil { usleep(50_000) }
+            return client != nil
         }
         let c = try XCTUnwrap(client, "redis-server on \(port) did not come up")
         XCTAssertFalse(c.isCluster)

@@ -2,6 +2,7 @@ import Foundation
 import MySQLSource
 import RedisCluster
 import Replication
+import SluiceLab
 import TestSupport
 import XCTest
 

@@ -1,3 +1,4 @@
+import SluiceLab
 import XCTest
 
 @testable import Replication

@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import Kafka
 import MySQLSource
+import SluiceLab
 import TestSupport
 import XCTest
 

@@ -2,6 +2,7 @@ import Foundation
 import MySQLSource
 import Ops
 import RedisCluster
+import SluiceLab
 import TestSupport
 import XCTest
 

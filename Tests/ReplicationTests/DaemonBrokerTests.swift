@@ -1,5 +1,6 @@
 import Binlog
 import Foundation
+import SluiceLab
 import TestSupport
 import XCTest
 

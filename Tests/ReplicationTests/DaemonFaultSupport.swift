@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import MySQLSource
 import RedisCluster
+import SluiceLab
 import XCTest
 
 @testable import Replication

@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import MySQLSource
 import RedisCluster
+import SluiceLab
 import TestSupport
 import XCTest
 

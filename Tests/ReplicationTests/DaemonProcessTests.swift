@@ -4,6 +4,7 @@ import Kafka
 import MySQLSource
 import Ops
 import RedisCluster
+import SluiceLab
 import TestSupport
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import MySQLSource
+import SluiceLab
 import TestSupport
 import XCTest
 

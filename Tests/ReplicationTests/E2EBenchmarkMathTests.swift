@@ -2,6 +2,7 @@ import MySQLSource
 import XCTest
 
 @testable import Replication
+@testable import SluiceLab
 
 /// The pure parts of `sluice bench e2e`: percentiles, the paced schedule and its sampling, rates,
 /// the visibility bookkeeping, and the report's JSON and pass rule.

@@ -1,6 +1,7 @@
 import Binlog
 import Foundation
 import MySQLSource
+import SluiceLab
 import TestSupport
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import SluiceLab
 import TestSupport
 import XCTest
 

@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import MySQLSource
 import RedisCluster
+import SluiceLab
 import TestSupport
 import XCTest
 

@@ -146,7 +146,9 @@ final class RedisSinkTests: XCTestCase {
     /// A table with two `[[mapping]]`s (its rows by id and by owner): every mapping naming the
     /// cluster writes its key, each version-checked on its own.
     func testEveryMappingOfATableWritesItsKey() throws {
-        guard let p = Self.primary else { throw SinkTestError(message: "sandbox did not start: \(Self.startError ?? "?")") }
+        guard let p = Self.primary else {
+            throw SinkTestError(message: "sandbox did not start: \(Self.startError ?? "?")")
+        }
         let text = """
             [source]
             host = "127.0.0.1"
@@ -168,14 +170,15 @@ final class RedisSinkTests: XCTestCase {
             seeds = ["\(p.addresses[0])"]
             checkpoint_prefix = "sluice:checkpoint:two-mappings:"
             """
-        guard case .success(let loaded) = SluiceConfig.parse(text, file: "two.toml", directory: ".", environment: [:]) else {
-            return XCTFail("two.toml does not load")
-        }
+        let parsed = SluiceConfig.parse(text, file: "two.toml", directory: ".", environment: [:])
+        guard case .success(let loaded) = parsed else { return XCTFail("two.toml does not load") }
         let sink = try RedisSink.make(config: loaded.config, cluster: "primary")
         try sink.prepare()
-        XCTAssertEqual(try sink.apply([accounts(4401, version: 3, gtid: 40)], checkpoint: nil), [.applied, .applied])
+        XCTAssertEqual(
+            try sink.apply([accounts(4401, version: 3, gtid: 40)], checkpoint: nil), [.applied, .applied])
         let client = sink.applier.client
-        XCTAssertEqual(try client.send(RedisCommand("HGET", "account:4401", "owner"), key: "account:4401").text, "o4401")
+        XCTAssertEqual(
+            try client.send(RedisCommand("HGET", "account:4401", "owner"), key: "account:4401").text, "o4401")
         XCTAssertEqual(try client.send(RedisCommand("GET", "owner:o4401"), key: "owner:o4401").text, "4401")
         // An older version is refused for both keys.
         XCTAssertEqual(

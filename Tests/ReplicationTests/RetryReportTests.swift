@@ -1,6 +1,7 @@
 import Foundation
-@testable import Replication
 import XCTest
+
+@testable import Replication
 
 /// A sink retrying every 0.2 s through a Redis outage logs the first failure, a reminder a minute,
 /// a line when the error changes, and one line when it works again.

@@ -1,4 +1,5 @@
 import Binlog
+import Foundation
 import MySQLSource
 import Ops
 import XCTest
@@ -18,6 +19,29 @@ final class SourceEventMetricsTests: XCTestCase {
         XCTAssertEqual(DaemonMetrics.eventKind(EventType.heartbeatV2.rawValue), "heartbeat")
         XCTAssertEqual(DaemonMetrics.eventKind(0), "unknown")
         XCTAssertEqual(DaemonMetrics.eventKind(250), "unknown")
+    }
+
+    /// Every event type has a snake-case label from the table, and the kinds docs/metrics.md
+    /// names for `sluice_source_events_total` are labels the table gives.
+    func testEveryEventTypeHasALabelAndTheDocumentedOnesExist() throws {
+        var labels: Set<String> = []
+        for type in EventType.allCases {
+            let label = DaemonMetrics.eventKind(type)
+            XCTAssertFalse(label.isEmpty, "\(type)")
+            XCTAssertTrue(label.allSatisfy { $0 == "_" || ("a"..."z").contains($0) }, "\(type): \(label)")
+            XCTAssertEqual(DaemonMetrics.eventKind(type.rawValue), label)
+            labels.insert(label)
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let docs = try String(contentsOf: root.appendingPathComponent("docs/metrics.md"), encoding: .utf8)
+        let row = try XCTUnwrap(
+            docs.split(separator: "\n").first { $0.hasPrefix("| `sluice_source_events_total` |") })
+        let meaning = try XCTUnwrap(row.split(separator: "|").last)
+        let documented = meaning.split(separator: "`", omittingEmptySubsequences: false)
+            .enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }.filter { $0 != "kind" }
+        XCTAssertGreaterThan(documented.count, 5)
+        XCTAssertEqual(documented.filter { !labels.contains($0) }, [])
     }
 
     func testEventCountsAddOnlyWhatIsNew() {

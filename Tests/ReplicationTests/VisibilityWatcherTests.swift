@@ -1,6 +1,7 @@
 import Foundation
 import MySQLSource
 import RedisCluster
+import SluiceLab
 import TestSupport
 import XCTest
 

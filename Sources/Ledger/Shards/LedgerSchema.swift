@@ -73,7 +73,7 @@ package struct ShardMap: Sendable, Equatable {
 
 extension String {
     /// A single-quoted SQL string literal (backslashes and quotes escaped).
-    var sqlQuoted: String {
+    package var sqlQuoted: String {
         var out = "'"
         for ch in self {
             switch ch {

@@ -65,7 +65,7 @@ package enum SluiceMetrics {
 
     package static let errors = CounterDefinition(
         "sluice_errors_total",
-        "Errors by kind (source_connection, decode, mapping, redis_apply, kafka_delivery, checkpoint, dr_gap, ...).",
+        "Errors by kind (source_connection, source, startup, mapping, redis_apply, kafka_delivery, checkpoint, fenced, lease_lost; the DR applier's kafka, bad_message, dr_gap).",
         labels: [.kind])
 
     // MARK: Checkpoints

@@ -67,7 +67,7 @@ extension DRApplier {
                                             headers: m.headers.map { ($0.name, $0.value) }))
                 produced.append(m.timestampMilliseconds ?? 0)
             } catch {
-                metrics?.error(error.code.rawValue)
+                metrics?.error(.badMessage)  // DRChange throws only `.badMessage`
                 halt = error
                 break
             }
@@ -95,7 +95,7 @@ extension DRApplier {
                         counters.skippedRows += 1
                         continue
                     }
-                    metrics?.error("mapping")
+                    metrics?.error(.mapping)
                     halt = DRError(.mapping, error.description, place: c.place)
                     writes.removeSubrange(mark...)
                     tables.removeSubrange(mark...)
@@ -146,7 +146,7 @@ extension DRApplier {
                 }
                 return true
             } catch {
-                metrics?.error("redis_apply")
+                metrics?.error(.redisApply)
                 hold("redis", "DR cluster apply failed (\(error)); holding the batch of \(writes.count) write(s)")
                 if shouldStop() { return false }
                 sleep(settings.retryPauseSeconds)
@@ -164,7 +164,7 @@ extension DRApplier {
                 try DROffsets.store(entries, watermark: watermark, in: applier.client, key: offsetsKey)
                 return true
             } catch {
-                metrics?.error("checkpoint")
+                metrics?.error(.checkpoint)
                 hold("redis", "storing DR offsets failed (\(error)); holding")
                 if shouldStop() { return false }
                 sleep(settings.retryPauseSeconds)

@@ -15,7 +15,7 @@ extension DRApplier {
         throws(DRError) -> WatermarkMarker
     {
         guard let value = m.value, let marker = WatermarkMarker(json: value) else {
-            metrics?.error(DRError.Code.badMessage.rawValue)
+            metrics?.error(.badMessage)
             throw DRError(
                 .badMessage, "a message with the \(WatermarkMarker.header) header is not a watermark marker",
                 place: "\(p)@\(m.offset)")

@@ -164,7 +164,7 @@ public final class DRApplier {
             // the DR lag whenever the stream is slower than a batch per poll.
             messages = try consumer.pollAvailable(count: settings.batchSize, timeoutMilliseconds: settings.pollMilliseconds)
         } catch {
-            metrics?.error("kafka")
+            metrics?.error(.kafka)
             hold("kafka", "Kafka consumer: \(error); holding (librdkafka reconnects)")
             sleep(settings.retryPauseSeconds)
             return
@@ -192,7 +192,7 @@ public final class DRApplier {
         } catch {
             // The refresh is the applier's only request with a deadline of its own: a broker that
             // is down or frozen shows here, while fetches just return nothing.
-            metrics?.error("kafka")
+            metrics?.error(.kafka)
             hold("kafka", "Kafka brokers not answering (metadata request: \(error)); holding until they do")
             return
         }
@@ -252,7 +252,7 @@ public final class DRApplier {
                        place: String) throws(DRError) {
         counters.gaps += 1
         counters.missingMessages += Int(clamping: count)
-        metrics?.error(DRError.Code.gap.rawValue)
+        metrics?.error(.drGap)
         logger.error("gap in a DR partition: \(why)", fields.merging(["partition": .string(p.description),
                                                                     "policy": .string(settings.onGap.rawValue)]) { $1 })
         if settings.onGap == .halt {

@@ -26,8 +26,8 @@ package final class DRMetrics {
         if applied { rows[table]?.applied.increment() } else { rows[table]?.stale.increment() }
     }
 
-    func error(_ kind: String) {
-        (try? registry.counter(SluiceMetrics.errors, [.kind: kind]))?.increment()
+    func error(_ kind: SluiceMetrics.ErrorKind) {
+        (try? registry.counter(SluiceMetrics.errors, [.kind: kind.rawValue]))?.increment()
     }
 
     func update(_ applier: DRApplier) {

@@ -107,7 +107,7 @@ extension Daemon {
     /// A write or fence raise found a newer holder's token: this instance must not write. Counted
     /// (`sluice_errors_total{kind="fenced"}`) and logged; exit 1.
     func refusedByFence(_ error: RedisError, hooks: Hooks) -> Int32 {
-        metrics.error("fenced")
+        metrics.error(.fenced)
         hooks.stopping("stepped down: \(error)")
         logger.error(
             "write refused by the fence, another instance holds the lease; stepping down", ["error": "\(error)"])
@@ -118,7 +118,7 @@ extension Daemon {
     /// which then waits as the standby).
     func stepDown(_ reason: String, pipeline: SinkPipeline, hooks: Hooks) -> Int32 {
         _ = pipeline.drain(timeoutSeconds: 0)
-        metrics.error("lease_lost")
+        metrics.error(.leaseLost)
         hooks.stopping("stepped down: \(reason)")
         logger.error(
             "stepping down: another instance may be active; nothing more is written",

@@ -289,8 +289,8 @@ public final class KafkaSink {
             } catch {
                 if shouldAbort() { throw Aborted(undelivered: messages.count - from) }
                 observer.failed(error)
-                if error.isFatal || error.name == "_FATAL" || error.name == Self.stalled {
-                    let what = error.name == Self.stalled ? "is stuck" : "failed for good"
+                if error.failure == .fatal || error.failure == .stalled {
+                    let what = error.failure == .stalled ? "is stuck" : "failed for good"
                     note(
                         "Kafka producer \(what) (\(error)); making a new producer and sending the batch again from the checkpoint"
                     )
@@ -313,9 +313,6 @@ public final class KafkaSink {
     public func close() {
         producer = nil
     }
-
-    /// The name of the error `send` throws when the producer is stuck (`Settings.stallSeconds`).
-    static let stalled = "_STALLED"
 
     func currentProducer() throws(KafkaError) -> KafkaProducer {
         if let producer { return producer }
@@ -354,7 +351,7 @@ public final class KafkaSink {
                     indexOf[id] = i
                     if observer.delivered != nil { producedAt[id] = Date() }
                     break
-                } catch  where error.name == "_QUEUE_FULL" {
+                } catch where error.failure == .queueFull {
                     absorb(try producer.poll(timeoutMilliseconds: 100))
                 }
             }
@@ -368,7 +365,7 @@ public final class KafkaSink {
         var answeringSince: Date? = started
         while !indexOf.isEmpty {
             if shouldAbort() {
-                throw KafkaError(code: -1, name: "_ABORTED", message: "stop requested", context: "deliver")
+                throw KafkaError(.aborted, message: "stop requested", context: "deliver")
             }
             absorb(try producer.poll(timeoutMilliseconds: 100))
             observer.undelivered(indexOf.count)
@@ -384,7 +381,7 @@ public final class KafkaSink {
                     if answered >= settings.stallSeconds {
                         let what = "\(indexOf.count) message(s) without a delivery report for \(Int(silent)) s"
                         throw KafkaError(
-                            code: -1, name: Self.stalled,
+                            .stalled,
                             message: what + " while the brokers answered for \(Int(answered)) s", context: "deliver")
                     }
                 } else {

@@ -62,7 +62,7 @@ extension Daemon {
         now: Double
     ) {
         if source.failures > w.failuresCounted {
-            for _ in w.failuresCounted..<source.failures { metrics.error("source_connection") }
+            for _ in w.failuresCounted..<source.failures { metrics.error(.sourceConnection) }
             w.failuresCounted = source.failures
         }
         let silent = source.pushing ? 0 : max(0, now - source.waitingSince)

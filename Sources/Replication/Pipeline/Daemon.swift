@@ -76,7 +76,7 @@ package final class Daemon {
         } catch let error as RedisError where error.code == .fenced {
             return refusedByFence(error, hooks: hooks)
         } catch {
-            metrics.error("startup")
+            metrics.error(.startup)
             logger.error("sluice run stopped", ["error": "\(error)"])
             hooks.stopping("failed: \(error)")
             return error is StartupRefusal ? 3 : 1
@@ -254,7 +254,7 @@ package final class Daemon {
                         return code
                     }
                 } else if let error = pump.error {
-                    metrics.error("source")
+                    metrics.error(.source)
                     return halt(error, pipeline: pipeline, hooks: hooks)
                 }
             }
@@ -353,7 +353,7 @@ package final class Daemon {
     private func halt(_ error: Error, pipeline: SinkPipeline, hooks: Hooks) -> Int32 {
         _ = pipeline.drain(timeoutSeconds: 0)
         lastCommitted = pipeline.committed
-        if error is MappingError { metrics.error("mapping") }
+        if error is MappingError { metrics.error(.mapping) }
         let at = lastCommitted.map { "\($0.position)" } ?? "none"
         hooks.stopping("halted: \(error)")
         logger.error("sluice run halted; the checkpoint stays before the failing transaction",

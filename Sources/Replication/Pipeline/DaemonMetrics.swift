@@ -46,24 +46,8 @@ final class DaemonMetrics {
         }
     }
 
-    /// The `kind` label of an event type: its name in snake case without a row-format version
-    /// (`write_rows`, `table_map`, `mariadb_gtid`), `unknown` for a code we do not know.
-    static func eventKind(_ code: UInt8) -> String {
-        guard let type = EventType(rawValue: code), type != .unknown else { return "unknown" }
-        var snake = ""
-        for ch in String(describing: type) {
-            if ch.isUppercase {
-                snake += "_" + ch.lowercased()
-            } else {
-                snake.append(ch)
-            }
-        }
-        for suffix in ["_v1", "_v2", "_v3"] where snake.hasSuffix(suffix) { snake.removeLast(suffix.count) }
-        return snake
-    }
-
-    func error(_ kind: String) {
-        (try? registry.counter(SluiceMetrics.errors, [.kind: kind]))?.increment()
+    func error(_ kind: SluiceMetrics.ErrorKind) {
+        (try? registry.counter(SluiceMetrics.errors, [.kind: kind.rawValue]))?.increment()
     }
 
     func observe(lag: SourceLag, committed: SinkCheckpoint?) {

@@ -100,8 +100,8 @@ package final class SinkMetrics: @unchecked Sendable {
     }
 
     /// A failed attempt a sink retries (`redis_apply`, `checkpoint`, `kafka_delivery`).
-    func error(_ kind: String) {
-        counter(SluiceMetrics.errors, [.kind: kind])?.increment()
+    func error(_ kind: SluiceMetrics.ErrorKind) {
+        counter(SluiceMetrics.errors, [.kind: kind.rawValue])?.increment()
     }
 
     /// What the Kafka sink reports while it delivers: messages waiting for their delivery
@@ -111,7 +111,7 @@ package final class SinkMetrics: @unchecked Sendable {
         let depth = try? registry.gauge(SluiceMetrics.kafkaQueueDepth)
         let latency = try? registry.histogram(SluiceMetrics.kafkaDeliveryLatencySeconds)
         return KafkaSink.Observer(
-            undelivered: { depth?.set(Double($0)) }, failed: { [self] _ in error("kafka_delivery") },
+            undelivered: { depth?.set(Double($0)) }, failed: { [self] _ in error(.kafkaDelivery) },
             delivered: { latency?.observe($0) })
     }
 

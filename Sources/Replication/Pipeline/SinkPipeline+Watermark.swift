@@ -60,7 +60,7 @@ extension SinkPipeline {
         } catch is KafkaSink.Aborted {
             return
         } catch {
-            metrics?.error("kafka_delivery")
+            metrics?.error(.kafkaDelivery)
             if !clock.failing {
                 clock.failing = true
                 log(.warning, "sink \(sink.name): DR watermark round skipped (\(error)); trying again every \(clock.interval) s")

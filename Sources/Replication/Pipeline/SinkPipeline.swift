@@ -368,7 +368,7 @@ package final class SinkPipeline: @unchecked Sendable {
                     fenced(error, sink: sink.name)
                     return
                 } catch {
-                    metrics?.error("redis_apply")
+                    metrics?.error(.redisApply)
                     if let line = report.failed(error) { log(.warning, line) }
                     if failedOver(reload: true) { break }
                     Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
@@ -401,7 +401,7 @@ package final class SinkPipeline: @unchecked Sendable {
     /// A write refused by the fence (guarantee 7): another instance holds the lease. Never
     /// retried; the pipeline stops and the daemon steps down.
     private func fenced(_ error: RedisError, sink: String) {
-        metrics?.error("fenced")
+        metrics?.error(.fenced)
         log(
             .error,
             "sink \(sink): write refused by the fence, another instance holds the lease; stepping down: \(error)")
@@ -458,7 +458,7 @@ package final class SinkPipeline: @unchecked Sendable {
                     fenced(error, sink: sink.name)
                     return nil
                 } catch {
-                    metrics?.error("checkpoint")
+                    metrics?.error(.checkpoint)
                     if let line = report.failed(error) { log(.warning, line) }
                     Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
                 }

@@ -1,6 +1,7 @@
 import Binlog
 import BinlogCompression
 import Ops
+import SluiceLab
 
 enum BenchDecodeCommand {
     static let command = Command(

@@ -1,6 +1,7 @@
 import Foundation
 import Ops
 import RedisCluster
+import SluiceLab
 import TestSupport
 
 enum BenchRedisApplyCommand {

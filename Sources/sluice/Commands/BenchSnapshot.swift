@@ -3,6 +3,7 @@ import MySQLSource
 import Ops
 import RedisCluster
 import Replication
+import SluiceLab
 import TestSupport
 
 enum BenchSnapshotCommand {

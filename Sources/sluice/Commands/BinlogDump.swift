@@ -1,6 +1,6 @@
 import Binlog
-import MySQLSource
 import BinlogCompression
+import MySQLSource
 import Ops
 import Replication
 

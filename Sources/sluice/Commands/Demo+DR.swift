@@ -2,6 +2,7 @@ import Foundation
 import MySQLSource
 import Ops
 import Replication
+import SluiceLab
 
 /// The demo's second region: the DR applier (`sluice dr-apply`) on its own thread of this
 /// process, reading the demo topic into the DR cluster, with a status line for the demo's

@@ -4,6 +4,7 @@ import MySQLSource
 import Ops
 import RedisCluster
 import Replication
+import SluiceLab
 import TestSupport
 
 enum DemoCommand {

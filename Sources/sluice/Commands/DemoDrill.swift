@@ -3,6 +3,7 @@ import MySQLSource
 import Ops
 import RedisCluster
 import Replication
+import SluiceLab
 import TestSupport
 
 /// `sluice demo --drill`: the region failover drill. Per drill, a sandbox of two regions: the

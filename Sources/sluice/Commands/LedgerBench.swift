@@ -3,6 +3,7 @@ import Ledger
 import MySQLSource
 import Ops
 import RedisCluster
+import SluiceLab
 import TestSupport
 
 /// `sluice bench ledger`: ledger transfers/s and latency beside the raw plain and XA ceilings of

@@ -105,10 +105,10 @@ package enum DemoConfig {
         mariadbPort: Int, redis: [String], kafka: String, dr: [String]? = nil, path: String,
         primarySettings: [String] = [], ledgerJournal: String? = nil
     ) throws -> SluiceConfig {
-        try text(
+        let text = text(
             mariadbPort: mariadbPort, redis: redis, kafka: kafka, dr: dr, primarySettings: primarySettings,
             ledgerJournal: ledgerJournal)
-            .write(toFile: path, atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
         switch SluiceConfig.load(path: path, environment: [:]) {
         case .success(let loaded): return loaded.config
         case .failure(let errors): throw errors

@@ -1,4 +1,5 @@
 import Foundation
+import RedisCluster
 
 /// `sluice bench redis-apply`: version-checked apply throughput on a cluster, with two reference
 /// figures from the same run on the same cluster: pipelined HSET of the same rows (the ceiling:

@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import MySQLSource
 import RedisCluster
+import Replication
 
 /// `sluice bench snapshot`: `ClusterSnapshot` of a 6-column accounts table, and in the same run
 /// on the same cluster the ceiling: the same keys and fields written as pipelined HSETs (no

@@ -1,5 +1,6 @@
 import MySQLSource
 import RedisCluster
+import Replication
 
 /// The demo's and the tests' one-shot comparison of a mapped table with its keys: `sluice
 /// verify`'s engine (`ClusterVerifier`) without waiting for the daemon and without the key scan,

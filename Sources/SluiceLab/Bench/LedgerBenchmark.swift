@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import MySQLSource
 
 /// `sluice bench ledger`: transfers through the ledger, and in the same run the raw ceilings of

@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import Kafka
 import RedisCluster
+import Replication
 
 /// `sluice bench catchup`: the figures of one run and the ceilings measured beside the daemon's
 /// drain of a `CatchupBacklog`, on the same binlog, cluster and broker.

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import RedisCluster
 
 /// A `RiskCheck` that times the one it wraps: `sluice bench ledger --risk` reports the rules'

@@ -1,5 +1,6 @@
 import Binlog
 import Foundation
+import Replication
 
 /// The `sluice bench catchup` backlog on `payments.accounts` (the demo's table and mapping): a
 /// deterministic series of rounds, each one transaction of 1,000 row changes. Round 0 opens

@@ -1,3 +1,4 @@
+import Binlog
 import Foundation
 
 /// `sluice bench decode`: decodes every event of a binlog file on one thread, every row into typed
