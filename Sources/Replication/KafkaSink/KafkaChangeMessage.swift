@@ -143,7 +143,9 @@ public struct KafkaChangeMessage: Sendable, Equatable {
 
     /// sluice's change-event JSON with the version as its last member, written straight into
     /// bytes (the same text as `ChangeEvent.jsonLine` plus the members after it).
-    private static func sluiceValue(_ change: RowChange, origin: Origin, version: String?, context: Context) -> [UInt8] {
+    private static func sluiceValue(_ change: RowChange, origin: Origin, version: String?, context: Context)
+        -> [UInt8]
+    {
         var out: [UInt8] = []
         out.reserveCapacity(256 + 48 * change.columns.count * (change.kind == .update ? 2 : 1))
         let source = ChangeEvent.Source(

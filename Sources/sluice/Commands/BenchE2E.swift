@@ -94,7 +94,9 @@ enum BenchE2ECommand {
         )
         let load = try TransferLoad(endpoint: sandbox.mariadb.endpoint, workload: workload, connections: connections)
         let ceilingRate = a.flag("find-max") ? try number("max-tps") : rate
-        out.out("source ceiling: the same load at \(Int(ceilingRate)) transactions/s for \(seconds) s, no daemon, no watcher")
+        out.out(
+            "source ceiling: the same load at \(Int(ceilingRate)) transactions/s for \(seconds) s, no daemon, no watcher"
+        )
         let ceiling = load.run(
             PacedSchedule(rate: ceilingRate, samplesPerSecond: settings.samplesPerSecond), seconds: seconds,
             watcher: nil)
