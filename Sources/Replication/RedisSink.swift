@@ -80,13 +80,18 @@ public final class RedisSink {
         writes.reserveCapacity(changes.count)
         var tableOfWrite: [String] = []
         tableOfWrite.reserveCapacity(changes.count)
+        // A table's mappings and column index, made once per run of its changes.
+        var table: MappedTable?
         for change in changes {
-            guard let tableMappings = mappings[change.qualifiedTable] else { continue }
-            for m in tableMappings {
+            if !(table?.holds(change) ?? false) {
+                table = MappedTable(change, mappings: mappings[change.qualifiedTable] ?? [])
+            }
+            guard let run = table else { continue }
+            for m in run.mappings {
                 do {
-                    let mapped = try m.writes(for: change)
+                    let mapped = try m.writes(for: change, columnIndex: run.index)
                     writes += mapped
-                    tableOfWrite += repeatElement(m.qualifiedTable, count: mapped.count)
+                    tableOfWrite += repeatElement(run.qualified, count: mapped.count)
                 } catch {
                     guard m.skipOnError else { throw error }
                     counters.skippedRows += 1
@@ -116,6 +121,30 @@ public final class RedisSink {
         }
         counters.checkpoints += 1
         return outcomes
+    }
+
+    /// A table's mappings for this cluster (none: not written here) and column index, for a run
+    /// of its changes.
+    private struct MappedTable {
+        let database: String
+        let table: String
+        let columns: [String]
+        let mappings: [TableMapping]
+        let qualified: String
+        let index: [String: Int]
+
+        init(_ change: RowChange, mappings: [TableMapping]) {
+            database = change.database
+            table = change.table
+            columns = change.columns
+            self.mappings = mappings
+            qualified = change.qualifiedTable
+            index = mappings.isEmpty ? [:] : TableMapping.columnIndex(change.columns)
+        }
+
+        func holds(_ change: RowChange) -> Bool {
+            change.database == database && change.table == table && change.columns == columns
+        }
     }
 
     /// The stored checkpoint, or nil for a sink that never advanced.

@@ -70,7 +70,19 @@ public struct TableMapping: Sendable, Equatable {
     /// The Redis writes for one row change: one write, or two when an update changes the key
     /// (the old key gets a delete with the same version, the new key the upsert).
     public func writes(for change: RowChange) throws(MappingError) -> [VersionedWrite] {
-        let index = Dictionary(change.columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        try writes(for: change, columnIndex: Self.columnIndex(change.columns))
+    }
+
+    /// Each column name's index (the first, for a repeated name): made once for the changes of
+    /// one table map and passed to `writes(for:columnIndex:)`.
+    package static func columnIndex(_ columns: [String]) -> [String: Int] {
+        Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// `writes(for:)` with the change's `columnIndex(change.columns)` made by the caller.
+    package func writes(for change: RowChange, columnIndex index: [String: Int]) throws(MappingError)
+        -> [VersionedWrite]
+    {
         var versionIndex: Int? = nil
         if case .column(let name) = version { versionIndex = index[name] }
         let ttlMs = Int64(max(ttlSeconds, 0)) * 1000

@@ -3,13 +3,21 @@ import XCTest
 @testable import Binlog
 
 /// Exact change-event JSON text of values (docs/change-events.md), mostly from captured rows.
+/// Every value is also written as bytes (what a Kafka message carries): the same text.
 final class ValuesJSONEncodingTests: XCTestCase {
     private func json(_ values: [ColumnValue]) -> String {
         var s = "["
+        var bytes: [UInt8] = Array("[".utf8)
         for (i, v) in values.enumerated() {
-            if i > 0 { s += "," }
+            if i > 0 {
+                s += ","
+                bytes.append(0x2C)
+            }
             v.appendJSON(into: &s)
+            v.appendJSON(into: &bytes)
         }
+        bytes.append(0x5D)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), s + "]", "the byte writer and the text writer differ")
         return s + "]"
     }
 

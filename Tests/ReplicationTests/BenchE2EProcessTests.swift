@@ -3,7 +3,8 @@ import TestSupport
 import XCTest
 
 /// `sluice bench e2e --seconds 3 --tps 200`, the built binary end to end on the full sandbox:
-/// a status line per second, and a last JSON line whose figures hang together. Not a timing
+/// a status line per second, and a last JSON line whose figures hang together (the source's own
+/// ceiling measured first, with no daemon). Not a timing
 /// test: the only rate asserted is the paced one (200/s is far below what the machine does).
 final class BenchE2EProcessTests: XCTestCase {
     func testShortRunReportsSaneFigures() throws {
@@ -40,6 +41,12 @@ final class BenchE2EProcessTests: XCTestCase {
         XCTAssertEqual(try number("lag_unseen"), 0, jsonLine)
         XCTAssertEqual(try number("poll_interval_ms"), 1, jsonLine)
         XCTAssertGreaterThan(try number("peak_rss_mb"), 5, jsonLine)
+        // The source's own ceiling, the same paced load before the daemon started: 200/s too.
+        let ceiling = try number("source_ceiling_tps")
+        XCTAssertEqual(ceiling, 200, accuracy: 30, jsonLine)
+        XCTAssertEqual(try number("tps_to_source_ceiling"), tps / ceiling, accuracy: 0.002, jsonLine)
+        XCTAssertTrue(output.contains("source ceiling: the same load at 200 transactions/s"), output)
+        XCTAssertTrue(output.contains(" of the source ceiling ("), output)
         XCTAssertFalse(
             output.contains("Connection refused"), "the daemon's Kafka producer stops before Tansu: \(output)")
     }

@@ -54,4 +54,11 @@ final class CatchupBacklogTests: XCTestCase {
         XCTAssertNil(ProcessMemory.kilobytes(field: "VmSwap", in: status))
         XCTAssertEqual(ProcessMemory.peakMegabytes(pid: getpid()).map { $0 > 1 }, true)
     }
+
+    func testCPUTimeIsReadFromTheStatLineWhateverTheCommandName() {
+        let stat = "1234 (sluice run) x) S 1 1234 1234 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 8 0 12345 0 0\n"
+        XCTAssertEqual(ProcessMemory.cpuSeconds(stat: stat, ticksPerSecond: 100), 3.0)
+        XCTAssertNil(ProcessMemory.cpuSeconds(stat: "1234 (sluice) S 1 2", ticksPerSecond: 100))
+        XCTAssertEqual(ProcessMemory.cpuSeconds(pid: getpid()).map { $0 > 0 }, true)
+    }
 }

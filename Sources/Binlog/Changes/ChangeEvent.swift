@@ -73,27 +73,17 @@ public struct ChangeEvent: Sendable, Equatable {
 
     /// The change as one line of JSON (no trailing newline), keys in schema order.
     public func appendJSON(into out: inout String) {
-        out += "{\"op\":\""
-        out += op.rawValue
-        out += "\",\"db\":"
-        out.appendJSONQuoted(schema)
-        out += ",\"table\":"
-        out.appendJSONQuoted(table)
-        out += ",\"before\":"
-        Self.appendImage(before, into: &out)
-        out += ",\"after\":"
-        Self.appendImage(after, into: &out)
-        out += ",\"source\":{\"server_id\":"
-        out += String(source.serverID)
-        out += ",\"file\":"
-        out.appendJSONQuoted(source.file)
-        out += ",\"pos\":"
-        out += String(source.position)
-        out += ",\"gtid\":"
-        if let g = source.gtid { out.appendJSONQuoted(g) } else { out += "null" }
-        out += ",\"ts\":"
-        out += String(source.timestamp)
-        out += "}}"
+        var bytes: [UInt8] = []
+        appendJSON(into: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The same JSON as bytes.
+    package func appendJSON(into out: inout [UInt8]) {
+        Self.appendJSON(op: op, schema: schema, table: table, source: source, into: &out) { isBefore, out in
+            let image = isBefore ? before : after
+            Self.appendImage(columns: image?.map(\.name) ?? [], values: image?.map(\.value), into: &out)
+        }
     }
 
     public var jsonLine: String {
@@ -102,18 +92,51 @@ public struct ChangeEvent: Sendable, Equatable {
         return s
     }
 
-    private static func appendImage(_ image: [NamedValue]?, into out: inout String) {
-        guard let image else {
-            out += "null"
-            return
+    /// The change-event JSON of one row change written into bytes, its images by `image`
+    /// (called with true for `before`, then false for `after`; it writes an object or `null`).
+    /// What `appendJSON` writes, and the Kafka message writes without making a `ChangeEvent`.
+    package static func appendJSON(
+        op: Operation, schema: String, table: String, source: Source, into out: inout [UInt8],
+        image: (_ isBefore: Bool, _ out: inout [UInt8]) -> Void
+    ) {
+        out.appendASCII("{\"op\":\"")
+        out.append(contentsOf: op.rawValue.utf8)
+        out.appendASCII("\",\"db\":")
+        out.appendJSONQuoted(schema)
+        out.appendASCII(",\"table\":")
+        out.appendJSONQuoted(table)
+        out.appendASCII(",\"before\":")
+        image(true, &out)
+        out.appendASCII(",\"after\":")
+        image(false, &out)
+        out.appendASCII(",\"source\":{\"server_id\":")
+        out.appendDecimal(UInt64(source.serverID))
+        out.appendASCII(",\"file\":")
+        out.appendJSONQuoted(source.file)
+        out.appendASCII(",\"pos\":")
+        out.appendDecimal(source.position)
+        out.appendASCII(",\"gtid\":")
+        if let g = source.gtid { out.appendJSONQuoted(g) } else { out.appendASCII("null") }
+        out.appendASCII(",\"ts\":")
+        out.appendDecimal(UInt64(source.timestamp))
+        out.appendASCII("}}")
+    }
+
+    /// An image from parallel column names and values (`@n`, 1-based, past the last name), or
+    /// `null`: what `image` writes for a row change that keeps names and values apart.
+    package static func appendImage(columns: [String], values: [ColumnValue]?, into out: inout [UInt8]) {
+        guard let values else { return out.appendASCII("null") }
+        out.append(0x7B)
+        for (i, v) in values.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            if i < columns.count {
+                out.appendJSONQuoted(columns[i])
+            } else {
+                out.appendJSONQuoted("@\(i + 1)")
+            }
+            out.append(0x3A)
+            v.appendJSON(into: &out)
         }
-        out += "{"
-        for (i, nv) in image.enumerated() {
-            if i > 0 { out += "," }
-            out.appendJSONQuoted(nv.name)
-            out += ":"
-            nv.value.appendJSON(into: &out)
-        }
-        out += "}"
+        out.append(0x7D)
     }
 }

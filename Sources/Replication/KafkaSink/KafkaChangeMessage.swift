@@ -108,8 +108,8 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         if let version { headers.append(("sluice.version", version)) }
         switch context.format {
         case .sluice:
-            key = Array(Self.key(of: change, columns: keyColumns).utf8)
-            value = Array(Self.sluiceValue(change, origin: origin, version: version, context: context).utf8)
+            key = Self.keyBytes(of: change, columns: keyColumns)
+            value = Self.sluiceValue(change, origin: origin, version: version, context: context)
         case .debezium:
             key = Array(DebeziumEvent.key(change, keyColumns: keyColumns).utf8)
             value = Array(DebeziumEvent.value(change, origin: origin, context: context).utf8)
@@ -119,7 +119,7 @@ public struct KafkaChangeMessage: Sendable, Equatable {
                 headers.append(("sluice.types", RedisValueText.jsonObject(pairs)))
             }
         case .canal:
-            key = Array(Self.key(of: change, columns: keyColumns).utf8)
+            key = Self.keyBytes(of: change, columns: keyColumns)
             value = Array(CanalEvent.value(change, origin: origin, context: context).utf8)
         }
         headers.append(("sluice.format", context.format.rawValue))
@@ -141,47 +141,61 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         headers = delete.headers.filter { $0.name != "sluice.types" }
     }
 
-    /// sluice's change-event JSON with the version as its last member.
-    private static func sluiceValue(_ change: RowChange, origin: Origin, version: String?, context: Context) -> String {
-        let event = ChangeEvent(
-            op: change.kind == .insert ? .insert : change.kind == .update ? .update : .delete,
-            schema: change.database, table: change.table,
-            before: change.before.map { Self.named(change.columns, $0) },
-            after: change.after.map { Self.named(change.columns, $0) },
-            source: ChangeEvent.Source(
-                serverID: origin.serverID, file: change.position.file, position: change.position.offset,
-                gtid: origin.gtid, timestamp: origin.timestamp))
-        var json = event.jsonLine
-        // The change-event object always ends with "}": the version goes in as its last member.
-        json.removeLast()
-        if let t = context.transaction {
-            json += ",\"transaction\":{\"id\":"
-            ColumnValue.string(t.id).appendJSON(into: &json)
-            json += ",\"total_order\":\(t.totalOrder),\"data_collection_order\":\(t.tableOrder)}"
+    /// sluice's change-event JSON with the version as its last member, written straight into
+    /// bytes (the same text as `ChangeEvent.jsonLine` plus the members after it).
+    private static func sluiceValue(_ change: RowChange, origin: Origin, version: String?, context: Context)
+        -> [UInt8]
+    {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + 48 * change.columns.count * (change.kind == .update ? 2 : 1))
+        let source = ChangeEvent.Source(
+            serverID: origin.serverID, file: change.position.file, position: change.position.offset,
+            gtid: origin.gtid, timestamp: origin.timestamp)
+        let op: ChangeEvent.Operation = change.kind == .insert ? .insert : change.kind == .update ? .update : .delete
+        ChangeEvent.appendJSON(op: op, schema: change.database, table: change.table, source: source, into: &out) {
+            isBefore, out in
+            ChangeEvent.appendImage(
+                columns: change.columns, values: isBefore ? change.before : change.after, into: &out)
         }
-        json += ",\"version\":"
-        if let version { ColumnValue.string(version).appendJSON(into: &json) } else { json += "null" }
-        json += "}"
-        return json
+        // The change-event object always ends with "}": the version goes in as its last member.
+        out.removeLast()
+        if let t = context.transaction {
+            out.appendASCII(",\"transaction\":{\"id\":")
+            out.appendJSONQuoted(t.id)
+            out.appendASCII(",\"total_order\":")
+            out.appendDecimal(Int64(t.totalOrder))
+            out.appendASCII(",\"data_collection_order\":")
+            out.appendDecimal(Int64(t.tableOrder))
+            out.append(0x7D)
+        }
+        out.appendASCII(",\"version\":")
+        if let version { out.appendJSONQuoted(version) } else { out.appendASCII("null") }
+        out.append(0x7D)
+        return out
     }
 
     /// `db.table` plus the primary key values as a JSON array.
     public static func key(of change: RowChange, columns: [Int]? = nil) -> String {
-        var key = change.qualifiedTable
+        String(decoding: keyBytes(of: change, columns: columns), as: UTF8.self)
+    }
+
+    /// `key(of:columns:)` as bytes.
+    static func keyBytes(of change: RowChange, columns: [Int]? = nil) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(change.database.utf8.count + change.table.utf8.count + 24)
+        key.append(contentsOf: change.database.utf8)
+        key.append(0x2E)
+        key.append(contentsOf: change.table.utf8)
         let columns = columns ?? change.primaryKey
         guard !columns.isEmpty, let image = change.kind == .delete ? change.before : change.after else {
             return key
         }
-        key += "["
+        key.append(0x5B)
         for (n, i) in columns.enumerated() {
-            if n > 0 { key += "," }
-            if i >= 0 && i < image.count { image[i].appendJSON(into: &key) } else { key += "null" }
+            if n > 0 { key.append(0x2C) }
+            if i >= 0 && i < image.count { image[i].appendJSON(into: &key) } else { key.appendASCII("null") }
         }
-        key += "]"
+        key.append(0x5D)
         return key
-    }
-
-    private static func named(_ columns: [String], _ values: [ColumnValue]) -> [ChangeEvent.NamedValue] {
-        values.enumerated().map { i, v in ChangeEvent.NamedValue(i < columns.count ? columns[i] : "@\(i + 1)", v) }
     }
 }

@@ -178,13 +178,22 @@ public final class KafkaSink {
         var out: [KafkaChangeMessage] = []
         out.reserveCapacity(changes.count)
         let processed = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
+        // What depends only on the table, looked up once per run of changes of one table.
+        var table: TableFacts?
         for change in changes {
+            let facts: TableFacts
+            if let known = table, known.database == change.database, known.table == change.table,
+                known.columns == change.columns
+            {
+                facts = known
+            } else {
+                facts = tableFacts(change)
+                table = facts
+            }
             var version: String?
-            if let m = mappings[change.qualifiedTable] {
-                var index: Int?
-                if case .column(let column) = m.version { index = change.columns.firstIndex(of: column) }
+            if let m = facts.mapping {
                 do {
-                    version = try m.version.version(of: change, columnIndex: index)
+                    version = try m.version.version(of: change, columnIndex: facts.versionIndex)
                 } catch {
                     guard m.skipOnError else { throw error }
                     counters.versionlessRows += 1
@@ -193,16 +202,41 @@ public final class KafkaSink {
                 version = try? VersionSource.binlog(domain: gtid.domain).version(of: change, columnIndex: nil)
             }
             var context = context(for: change, origin: origin, processedMS: processed)
-            var shown = change
-            if let rules = settings.tables[change.qualifiedTable] {
+            let message: KafkaChangeMessage
+            if let rules = facts.rules {
+                let shown: RowChange
                 (shown, context.keyColumns) = rules.apply(to: change)
+                message = KafkaChangeMessage(
+                    change: shown, origin: origin, version: version, topic: facts.topic, context: context)
+            } else {
+                message = KafkaChangeMessage(
+                    change: change, origin: origin, version: version, topic: facts.topic, context: context)
             }
-            let message = KafkaChangeMessage(
-                change: shown, origin: origin, version: version, topic: topic(for: change), context: context)
             out.append(message)
             if settings.tombstones, change.kind == .delete { out.append(KafkaChangeMessage(tombstoneAfter: message)) }
         }
         return out
+    }
+
+    /// A table's mapping, the index of its version column, its column rules and its topic.
+    private struct TableFacts {
+        var database: String
+        var table: String
+        var columns: [String]
+        var mapping: TableMapping?
+        var versionIndex: Int?
+        var rules: KafkaColumnRules?
+        var topic: String
+    }
+
+    private func tableFacts(_ change: RowChange) -> TableFacts {
+        let qualified = change.qualifiedTable
+        let mapping = mappings[qualified]
+        var index: Int?
+        if case .column(let column) = mapping?.version { index = change.columns.firstIndex(of: column) }
+        return TableFacts(
+            database: change.database, table: change.table, columns: change.columns, mapping: mapping,
+            versionIndex: index, rules: settings.tables[qualified], topic: topic(for: change))
     }
 
     /// The message of a statement event (DDL) for `Settings.ddlTopic`; none when that is unset.

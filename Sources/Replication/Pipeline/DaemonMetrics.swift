@@ -12,11 +12,19 @@ final class DaemonMetrics {
     init(registry: MetricsRegistry) { self.registry = registry }
 
     func count(_ t: SourceTransaction) {
-        for change in t.changes {
-            let kind = change.kind == .write ? "insert" : change.kind.rawValue
-            let labels: LabelValues = [.db: change.table.name.schema, .table: change.table.name.table, .kind: kind]
+        // One look-up per run of changes of one table and kind (a rows event's rows come together).
+        let changes = t.changes
+        var i = 0
+        while i < changes.count {
+            let kindOfRun = changes[i].kind
+            let table = changes[i].table.name
+            var end = i + 1
+            while end < changes.count, changes[end].kind == kindOfRun, changes[end].table.name == table { end += 1 }
+            let kind = kindOfRun == .write ? "insert" : kindOfRun.rawValue
+            let labels: LabelValues = [.db: table.schema, .table: table.table, .kind: kind]
             if rows[labels] == nil { rows[labels] = try? registry.counter(SluiceMetrics.sourceRows, labels) }
-            rows[labels]?.increment()
+            rows[labels]?.increment(by: UInt64(end - i))
+            i = end
         }
         if t.isLast {
             let kind = t.xid == nil ? "commit" : t.rolledBack ? "xa_rollback" : "xa_commit"

@@ -22,11 +22,15 @@ package enum CatchupBenchmark {
         package var hsetRowsPerSecond: Double
         package var produceRowsPerSecond: Double
         package var peakRSSMegabytes: Double
+        /// CPU time (user + system) `sluice run` spent until it caught up: the load-independent
+        /// cost on a shared machine.
+        package var daemonCPUSeconds: Double
 
         package init(
             rows: Int, seconds: Double, decodeRowsPerSecond: Double, hsetRowsPerSecond: Double,
-            produceRowsPerSecond: Double, peakRSSMegabytes: Double
+            produceRowsPerSecond: Double, peakRSSMegabytes: Double, daemonCPUSeconds: Double = 0
         ) {
+            self.daemonCPUSeconds = daemonCPUSeconds
             self.rows = rows
             self.seconds = seconds
             self.decodeRowsPerSecond = decodeRowsPerSecond
@@ -38,14 +42,19 @@ package enum CatchupBenchmark {
         package var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
 
         /// The last line: `rows`, `seconds`, `rows_per_s`, `decode_rows_per_s`,
-        /// `redis_hset_rows_per_s`, `kafka_produce_rows_per_s`, `peak_rss_mb`.
+        /// `redis_hset_rows_per_s`, `kafka_produce_rows_per_s`, `peak_rss_mb`, `daemon_cpu_s`,
+        /// `daemon_cpu_us_per_row`.
         package var json: String {
             func f(_ v: Double) -> String { String(format: "%.1f", v) }
             return "{\"rows\":\(rows),\"seconds\":\(String(format: "%.3f", seconds)),"
                 + "\"rows_per_s\":\(f(rowsPerSecond)),\"decode_rows_per_s\":\(f(decodeRowsPerSecond)),"
                 + "\"redis_hset_rows_per_s\":\(f(hsetRowsPerSecond)),"
-                + "\"kafka_produce_rows_per_s\":\(f(produceRowsPerSecond)),\"peak_rss_mb\":\(f(peakRSSMegabytes))}"
+                + "\"kafka_produce_rows_per_s\":\(f(produceRowsPerSecond)),\"peak_rss_mb\":\(f(peakRSSMegabytes)),"
+                + "\"daemon_cpu_s\":\(String(format: "%.2f", daemonCPUSeconds)),"
+                + "\"daemon_cpu_us_per_row\":\(String(format: "%.2f", cpuMicrosecondsPerRow))}"
         }
+
+        package var cpuMicrosecondsPerRow: Double { rows > 0 ? daemonCPUSeconds * 1e6 / Double(rows) : 0 }
     }
 
     /// Decodes every row of `paths` on one thread: (rows, seconds).

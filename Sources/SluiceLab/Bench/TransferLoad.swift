@@ -53,7 +53,8 @@ package final class TransferLoad: @unchecked Sendable {
     /// Runs `schedule` for `seconds`, every connection taking the next due transaction (none is
     /// started after `seconds`, however far behind the schedule); returns when every connection
     /// finished its last one. The window's seconds run from the start to the last COMMIT returning.
-    package func run(_ schedule: PacedSchedule, seconds: Double, watcher: VisibilityWatcher) -> Outcome {
+    /// Without a `watcher` nothing is sampled (the source's own ceiling, `sluice bench e2e`).
+    package func run(_ schedule: PacedSchedule, seconds: Double, watcher: VisibilityWatcher?) -> Outcome {
         lock.lock()
         let before = (committedCount, refusedCount, sampledCount)
         failure = nil
@@ -96,12 +97,12 @@ package final class TransferLoad: @unchecked Sendable {
             refused: refusedCount - before.1, sampled: sampledCount - before.2, error: failure)
     }
 
-    private func record(sample: VisibilityTracker.Sample?, sampled: Bool, watcher: VisibilityWatcher) {
+    private func record(sample: VisibilityTracker.Sample?, sampled: Bool, watcher: VisibilityWatcher?) {
         lock.lock()
         if sample != nil { committedCount += 1 } else { refusedCount += 1 }
-        if sample != nil, sampled { sampledCount += 1 }
+        if sample != nil, sampled, watcher != nil { sampledCount += 1 }
         lock.unlock()
-        if let sample, sampled { watcher.watch(sample) }
+        if let sample, sampled, let watcher { watcher.watch(sample) }
     }
 }
 

@@ -23,19 +23,25 @@ enum BenchCatchupCommand {
             same cluster, and the daemon's messages read back and produced again with the same
             producer settings to the same broker. The last line is a JSON object: rows, seconds,
             rows_per_s, decode_rows_per_s, redis_hset_rows_per_s, kafka_produce_rows_per_s,
-            peak_rss_mb.
+            peak_rss_mb, daemon_cpu_s and daemon_cpu_us_per_row (the daemon's CPU time until it
+            caught up: the figure that does not depend on what else the machine runs). --single-transaction writes the whole backlog as one transaction instead
+            (the same row changes): the daemon streams it to the sinks in chunks, so its peak RSS
+            shows that memory is bounded whatever the transaction size.
             """,
         flags: [
             .value(
-                "rows", placeholder: "N", help: "row changes in the backlog (rounded up to 1,000s)", default: "1000000")
+                "rows", placeholder: "N", help: "row changes in the backlog (rounded up to 1,000s)", default: "1000000"),
+            .boolean("single-transaction", help: "write the whole backlog as one transaction"),
         ]
     ) { invocation in
-        let report = try run(rows: try VerifyCommand.positive(invocation.arguments, "rows"), out: invocation.console)
+        let report = try run(
+            rows: try VerifyCommand.positive(invocation.arguments, "rows"),
+            singleTransaction: invocation.arguments.flag("single-transaction"), out: invocation.console)
         invocation.console.out(report.json)
         return .success
     }
 
-    static func run(rows: Int, out: Console) throws -> CatchupBenchmark.Report {
+    static func run(rows: Int, singleTransaction: Bool = false, out: Console) throws -> CatchupBenchmark.Report {
         let folder = try SandboxFolder(label: "bench-catchup")
         defer { folder.close() }
         let ports = PortAllocator()
@@ -52,18 +58,21 @@ enum BenchCatchupCommand {
         let backlog = CatchupBacklog(rows: rows)
         let loadStarted = Date()
         let progress = ProgressLine(console: out)
+        if singleTransaction { _ = try mysql.execute("BEGIN") }
         for round in 0..<backlog.rounds {
-            _ = try mysql.execute("BEGIN")
+            if !singleTransaction { _ = try mysql.execute("BEGIN") }
             for statement in CatchupBacklog.statements(round: round) { _ = try mysql.execute(statement) }
-            _ = try mysql.execute("COMMIT")
-            if round % 50 == 0 { progress.show("backlog: \(round) of \(backlog.rounds) transactions") }
+            if !singleTransaction { _ = try mysql.execute("COMMIT") }
+            if round % 50 == 0 { progress.show("backlog: \(round) of \(backlog.rounds) rounds") }
         }
+        if singleTransaction { _ = try mysql.execute("COMMIT") }
         progress.clear()
         let target = try end(of: mysql)
         out.out(
             String(
-                format: "backlog: %d row changes in %d transactions written in %.1f s, binlog end %@:%llu",
-                backlog.rows, backlog.rounds, Date().timeIntervalSince(loadStarted), target.file, target.offset))
+                format: "backlog: %d row changes in %@ written in %.1f s, binlog end %@:%llu",
+                backlog.rows, singleTransaction ? "1 transaction" : "\(backlog.rounds) transactions",
+                Date().timeIntervalSince(loadStarted), target.file, target.offset))
 
         let configPath = folder.path + "/bench-catchup.toml"
         try DemoConfig.text(mariadbPort: mariadb.port, redis: cluster.addresses, kafka: kafka.bootstrapServers)
@@ -99,11 +108,13 @@ enum BenchCatchupCommand {
         }
         let seconds = Date().timeIntervalSince(started)
         let peak = ProcessMemory.peakMegabytes(pid: daemon.pid) ?? 0
+        let cpu = ProcessMemory.cpuSeconds(pid: daemon.pid) ?? 0
         folder.stop(daemon)
         out.out(
             String(
-                format: "sluice run: %d row changes into both sinks in %.2f s = %.0f rows/s, peak RSS %.1f MB",
-                backlog.rows, seconds, Double(backlog.rows) / seconds, peak))
+                format: "sluice run: %d row changes into both sinks in %.2f s = %.0f rows/s, peak RSS %.1f MB, "
+                    + "CPU %.2f s = %.2f us per row",
+                backlog.rows, seconds, Double(backlog.rows) / seconds, peak, cpu, cpu * 1e6 / Double(backlog.rows)))
 
         let logs = try mysql.query("SHOW BINARY LOGS")
         let files = logs.rows.indices.compactMap { logs.value("Log_name", row: $0) }.filter { $0 >= firstFile }
@@ -124,7 +135,8 @@ enum BenchCatchupCommand {
         func rate(_ r: (Int, Double)) -> Double { r.1 > 0 ? Double(r.0) / r.1 : 0 }
         return CatchupBenchmark.Report(
             rows: backlog.rows, seconds: seconds, decodeRowsPerSecond: rate(decoded),
-            hsetRowsPerSecond: rate(hset), produceRowsPerSecond: rate(produced), peakRSSMegabytes: peak)
+            hsetRowsPerSecond: rate(hset), produceRowsPerSecond: rate(produced), peakRSSMegabytes: peak,
+            daemonCPUSeconds: cpu)
     }
 
     private static func ceilingLine(_ name: String, _ rows: Int, _ seconds: Double) -> String {

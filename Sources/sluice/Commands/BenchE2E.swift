@@ -16,7 +16,10 @@ enum BenchE2ECommand {
             version = version + 1) at --tps from several connections. Every rate/samples-th
             transaction is sampled; a watcher reads the sampled accounts' version keys from Redis
             every --poll-ms and records the time from COMMIT returning to both keys showing the
-            transaction's versions. A status line per second; the last line is a JSON object.
+            transaction's versions. Before the daemon starts, the same load runs for --seconds at
+            --tps (--max-tps with --find-max) with no daemon and no watcher: the source's own
+            ceiling (source_ceiling_tps, and tps_to_source_ceiling), so the daemon's cost to the
+            database shows as a ratio. A status line per second; the last line is a JSON object.
             --find-max steps the rate up from --start by --step until p99 lag exceeds --limit-ms or
             the achieved rate falls below 95% of the target, a row per step.
             """,
@@ -89,6 +92,17 @@ enum BenchE2ECommand {
         out.out(
             "source: sync_binlog=\(settingsRow.value("s") ?? "?"), innodb_flush_log_at_trx_commit=\(settingsRow.value("f") ?? "?")"
         )
+        let load = try TransferLoad(endpoint: sandbox.mariadb.endpoint, workload: workload, connections: connections)
+        let ceilingRate = a.flag("find-max") ? try number("max-tps") : rate
+        out.out(
+            "source ceiling: the same load at \(Int(ceilingRate)) transactions/s for \(seconds) s, no daemon, no watcher"
+        )
+        let ceiling = load.run(
+            PacedSchedule(rate: ceilingRate, samplesPerSecond: settings.samplesPerSecond), seconds: seconds,
+            watcher: nil)
+        if let error = ceiling.error { out.err("source ceiling workload: \(error)") }
+        let ceilingTPS = ceiling.window.transactionsPerSecond
+        out.out(String(format: "source ceiling: %.1f transactions/s", ceilingTPS))
         let daemon = DaemonThread(config: config)
         let seeds = sandbox.primary.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
         let watcher = VisibilityWatcher(
@@ -109,7 +123,6 @@ enum BenchE2ECommand {
             out.err("the daemon did not replicate the initial accounts; daemon: \(daemon.status ?? "no status")")
             return .failure
         }
-        let load = try TransferLoad(endpoint: sandbox.mariadb.endpoint, workload: workload, connections: connections)
         out.out(
             """
             load: 2-row transfers over \(workload.accounts) accounts from \(load.connections) connections, paced open-loop
@@ -154,6 +167,15 @@ enum BenchE2ECommand {
                 "\(last.passes(settings) ? "met" : "NOT met"): p99 lag <= \(settings.lagLimitMilliseconds) ms at >= 95% of \(Int(rate)) transactions/s"
             )
         }
+        let ratio = ceilingTPS > 0 ? last.outcome.window.transactionsPerSecond / ceilingTPS : 0
+        out.out(
+            String(
+                format: "%.1f transactions/s with the daemon = %.2f of the source ceiling (%.1f)",
+                last.outcome.window.transactionsPerSecond, ratio, ceilingTPS))
+        extra += [
+            ("source_ceiling_tps", String(format: "%.1f", ceilingTPS)),
+            ("tps_to_source_ceiling", String(format: "%.3f", ratio)),
+        ]
         if let error = last.outcome.error { out.err("workload: \(error)") }
         out.out(last.json(extra: extra))
         return last.outcome.error == nil ? .success : .failure
