@@ -29,6 +29,11 @@ final class LedgerBenchProcessTests: XCTestCase {
             XCTAssertGreaterThan((report[key] as? NSNumber)?.doubleValue ?? 0, 0, "\(key): \(last)")
         }
         XCTAssertEqual(report["conserved"] as? Bool, true, last)
+        XCTAssertEqual(report["risk_signed"] as? Bool, true, "--sign and --risk: the rules run on the signed journal")
+        let steps = try XCTUnwrap(report["step_ms"] as? [String: Any], last)
+        for step in ["shards", "journal", "commit", "write_through"] {
+            XCTAssertGreaterThan((steps[step] as? NSNumber)?.doubleValue ?? 0, 0, "step_ms.\(step): \(last)")
+        }
         for key in ["errors", "one_phase_errors", "signed_errors", "risk_errors", "risk_refused"] {
             XCTAssertEqual((report[key] as? NSNumber)?.intValue, 0, "\(key): \(last)")
         }

@@ -217,11 +217,14 @@ enum LedgerBenchCommand {
                     "one_phase_p99_ms": round1(one.phase.percentile(0.99)), "one_phase_errors": one.phase.errors,
                 ], one.conserved))
         }
+        // With --sign, the risk phase runs on the signed journal too: rules and signatures together.
+        var riskBase = setup.config
         if options.sign {
             out.out("\(phase()): the ledger with the journal signed (a seal per group commit)...")
             var signedConfig = setup.config
             let pem = JournalKey.generatePrivatePEM()
             signedConfig.journalSigningKey = Secret(pem)
+            riskBase = signedConfig
             if options.keepJournal {
                 let publicPEM = try JournalKey(pem: pem, isPrivate: true, source: "bench").publicPEM()
                 try publicPEM.write(toFile: setup.journalDir + ".pub.pem", atomically: true, encoding: .utf8)
@@ -236,18 +239,18 @@ enum LedgerBenchCommand {
                 ], signed.conserved))
         }
         if options.risk {
-            out.out("\(phase()): the ledger with the risk rules on...")
-            results.append(try riskPhase(setup, ledger: ledger, out: out))
+            out.out("\(phase()): the ledger with the risk rules on\(options.sign ? " and the journal signed" : "")...")
+            results.append(try riskPhase(setup, base: riskBase, ledger: ledger, out: out))
         }
         return results
     }
 
     /// The ledger with `[ledger.risk]` rules whose limits are never reached (every rule
     /// evaluated, none refusing), timed: the rules' cost per transfer and share of its latency.
-    private static func riskPhase(_ setup: Setup, ledger: LedgerBenchmark.Phase, out: Console) throws -> (
-        keys: [String: Any], conserved: Bool
-    ) {
-        var riskConfig = setup.config
+    private static func riskPhase(
+        _ setup: Setup, base: LedgerConfig, ledger: LedgerBenchmark.Phase, out: Console
+    ) throws -> (keys: [String: Any], conserved: Bool) {
+        var riskConfig = base
         riskConfig.risk = LedgerRiskConfig(
             defaultClass: "bench",
             classes: [.init(name: "bench", dailyLimitMinor: 1 << 50, perMinute: 1_000_000, anomalyFactor: 1000)])
@@ -271,6 +274,7 @@ enum LedgerBenchCommand {
             "risk_settle_ms": round3(totals.settles > 0 ? totals.settleSeconds * 1000 / Double(totals.settles) : 0),
             "risk_ms_per_transfer": round3(perTransferMS),
             "risk_share_of_latency": meanMS > 0 ? round3(perTransferMS / meanMS) : 0,
+            "risk_signed": base.journalSigningKey != nil,
         ]
         return (keys, risk.conserved)
     }
