@@ -25,7 +25,7 @@ extension MariaDBServer {
             "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = \(primary.port), MASTER_USER = 'root', "
                 + "MASTER_USE_GTID = slave_pos")
         try replica.execute("START SLAVE")
-        let running = try Self.await(timeout: timeout) { () throws -> Bool in
+        let running = try eventually(timeout: timeout, interval: 0.02) { () throws -> Bool in
             let status = try replica.query("SHOW SLAVE STATUS")
             guard status.value("Slave_IO_Running") == "Yes", status.value("Slave_SQL_Running") == "Yes" else {
                 return false
@@ -49,7 +49,7 @@ extension MariaDBServer {
     /// the primary (`STOP SLAVE; RESET SLAVE ALL`). Returns its GTID position (`@@gtid_binlog_pos`).
     package func promote(timeout: Double = 30) throws -> String {
         let replica = try connect()
-        let applied = try Self.await(timeout: timeout) { () throws -> Bool in
+        let applied = try eventually(timeout: timeout, interval: 0.02) { () throws -> Bool in
             let status = try replica.query("SHOW SLAVE STATUS")
             return status.value("Slave_SQL_Running_State")?.hasPrefix("Slave has read all relay log") ?? false
         }
@@ -63,15 +63,5 @@ extension MariaDBServer {
         try replica.execute("STOP SLAVE")
         try replica.execute("RESET SLAVE ALL")
         return try replica.query("SELECT @@gtid_binlog_pos AS g").value("g") ?? ""
-    }
-
-    /// Polls `condition` every 20 ms until it holds or `timeout` s passed; whether it held.
-    private static func await(timeout: Double, _ condition: () throws -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            if try condition() { return true }
-            if Date() >= deadline { return false }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
     }
 }

@@ -90,10 +90,7 @@ enum DemoDrill {
         }
         // A random moment of the steady state: 0.5-2.5 s after the DR region holds a watermark.
         let began = Date()
-        let deadline = began.addingTimeInterval(60)
-        while Date() < deadline, Self.drRow(regions.drConfig)?.watermark == nil {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        eventually(timeout: 60, interval: 0.1) { Self.drRow(regions.drConfig)?.watermark != nil }
         Thread.sleep(forTimeInterval: Double.random(in: 0.5...2.5))
         outcome.killedAfter = Date().timeIntervalSince(began)
         sandbox.mariadb.crash()
