@@ -48,12 +48,14 @@ enum BenchCatchupCommand {
         let firstFile = try end(of: services.mysql).file
         let backlog = CatchupBacklog(rows: rows)
         let target = try write(backlog, singleTransaction: singleTransaction, into: services.mysql, out: out)
-        let config = try writeConfig(in: folder, services: services)
+        let configPath = folder.path + "/bench-catchup.toml"
+        let config = try writeConfig(to: configPath, services: services)
         let seeds = services.cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
         let redis = try RedisClusterClient(topology: .cluster(seeds: seeds))
         let checkpoints = CheckpointStore(
             client: redis, prefix: config.redis(named: "primary")?.checkpointPrefix ?? "sluice:checkpoint:")
-        let daemon = try catchUp(folder: folder, backlog: backlog, target: target, checkpoints: checkpoints)
+        let daemon = try catchUp(
+            folder: folder, configPath: configPath, backlog: backlog, target: target, checkpoints: checkpoints)
         out.out(
             String(
                 format: "sluice run: %d row changes into both sinks in %.2f s = %.0f rows/s, peak RSS %.1f MB, "
@@ -112,9 +114,8 @@ enum BenchCatchupCommand {
         return target
     }
 
-    /// The demo configuration over the sandbox's services, written to the folder and loaded.
-    private static func writeConfig(in folder: SandboxFolder, services: Services) throws -> SluiceConfig {
-        let configPath = folder.path + "/bench-catchup.toml"
+    /// The demo configuration over the sandbox's services, written to `configPath` and loaded.
+    private static func writeConfig(to configPath: String, services: Services) throws -> SluiceConfig {
         try DemoConfig.text(
             mariadbPort: services.mariadb.port, redis: services.cluster.addresses,
             kafka: services.kafka.bootstrapServers
@@ -129,10 +130,9 @@ enum BenchCatchupCommand {
     /// Runs this binary's `sluice run` until both checkpoints reach `target`: its time, peak RSS
     /// (MB) and CPU seconds.
     private static func catchUp(
-        folder: SandboxFolder, backlog: CatchupBacklog, target: (file: String, offset: UInt64),
+        folder: SandboxFolder, configPath: String, backlog: CatchupBacklog, target: (file: String, offset: UInt64),
         checkpoints: CheckpointStore
     ) throws -> (seconds: Double, peak: Double, cpu: Double) {
-        let configPath = folder.path + "/bench-catchup.toml"
         let logPath = folder.path + "/sluice-run.log"
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let started = Date()
