@@ -47,92 +47,138 @@ public final class VersionedApplier {
         var alone: [Int] = []
         var attempt = 0
         while !pending.isEmpty {
-            var work: [RedisEndpoint: [RedisCommand]] = [:]
-            var rowsOf: [RedisEndpoint: [ArraySlice<Int>]] = [:]
-            var byNode: [RedisEndpoint: [Int]] = [:]
-            for i in pending {
-                if let node = client.slotMap.master(forSlot: slots[i]) {
-                    byNode[node, default: []].append(i)
-                } else {
-                    alone.append(i)
-                }
+            let calls = batchCalls(pending, writes: writes, slots: slots, alone: &alone)
+            var round = Round()
+            for (node, result) in client.perNode(calls.work) {
+                try collect(
+                    result, node: node, chunks: calls.rowsOf[node, default: []], writes: writes, round: &round,
+                    outcomes: &outcomes, alone: &alone)
             }
-            for (node, rows) in byNode {
-                var start = 0
-                while start < rows.count {
-                    let chunk = rows[start..<min(start + rowsPerCall, rows.count)]
-                    work[node, default: []].append(
-                        ApplyBatch.batchCommand(
-                            writes, indices: chunk, tombstoneMilliseconds: tombstoneMilliseconds, fence: fence?.token,
-                            slots: slots))
-                    rowsOf[node, default: []].append(chunk)
-                    start += rowsPerCall
-                }
-            }
-            var retry: [Int] = []
-            var pause = false
-            var cause: String? = nil
-            var reloaded: Set<RedisEndpoint> = []
-            for (node, result) in client.perNode(work) {
-                let chunks = rowsOf[node, default: []]
-                switch result {
-                case .failure(let e):
-                    retry += chunks.flatMap { $0 }
-                    pause = true
-                    cause = e.description
-                case .success(let replies):
-                    for (chunk, reply) in zip(chunks, replies) {
-                        switch ApplyBatch.rowResults(reply, count: chunk.count) {
-                        case .success(let rows):
-                            for (i, r) in zip(chunk, rows) {
-                                switch r {
-                                case .outcome(let o):
-                                    outcomes[i] = o
-                                    touchedNodes.insert(node)
-                                case .notLocal:
-                                    alone.append(i)
-                                case .failed(let m):
-                                    throw rowError(m, key: writes[i].key, node: node)
-                                }
-                            }
-                        case .failure(let f):
-                            if f.isFunctionMissing {
-                                if reloaded.insert(node).inserted { try loadLibrary(on: [node]) }
-                            } else if f.isTransient {
-                                pause = true
-                            } else if ApplyBatch.isNotLocal(f.message) {
-                                // The whole call stopped on a key this node can't serve: rows before
-                                // it may be applied; re-sending them alone is safe (versions).
-                                alone += chunk
-                                continue
-                            } else {
-                                throw RedisError(
-                                    RedisError.code(forServerError: f.message),
-                                    "FCALL \(ApplyLibrary.batchFunction) failed: \(f.message)", node: node.description)
-                            }
-                            retry += chunk
-                            cause = f.message
-                        }
-                    }
-                }
-            }
-            pending = retry
+            pending = round.retry
             if pending.isEmpty { break }
             attempt += 1
-            stats.retries += 1
-            guard let delay = client.options.retry.delay(forAttempt: attempt) else {
-                throw RedisError(
-                    .retriesExhausted, "\(pending.count) row(s) unapplied after \(attempt - 1) retries",
-                    underlying: cause)
-            }
-            if pause {
-                sleep(delay)
-                try? client.refreshSlotMap()
-            }
+            try backOff(attempt: attempt, unapplied: pending.count, round: round)
         }
         if !alone.isEmpty { try applyAlone(alone, writes: writes, slots: slots, into: &outcomes) }
+        return try tally(outcomes)
+    }
+
+    /// One round's batched calls: per node, its FCALLs and the rows each one carries.
+    private struct BatchCalls {
+        var work: [RedisEndpoint: [RedisCommand]] = [:]
+        var rowsOf: [RedisEndpoint: [ArraySlice<Int>]] = [:]
+    }
+
+    /// What one round of batched calls left to do.
+    private struct Round {
+        var retry: [Int] = []
+        var pause = false
+        var cause: String? = nil
+        var reloaded: Set<RedisEndpoint> = []
+    }
+
+    /// Groups `pending` rows by the master that owns their slot, `rowsPerCall` rows per FCALL;
+    /// rows whose slot has no known master go to `alone`.
+    private func batchCalls(_ pending: [Int], writes: [VersionedWrite], slots: [Int], alone: inout [Int])
+        -> BatchCalls
+    {
+        var byNode: [RedisEndpoint: [Int]] = [:]
+        for i in pending {
+            if let node = client.slotMap.master(forSlot: slots[i]) {
+                byNode[node, default: []].append(i)
+            } else {
+                alone.append(i)
+            }
+        }
+        var calls = BatchCalls()
+        for (node, rows) in byNode {
+            var start = 0
+            while start < rows.count {
+                let chunk = rows[start..<min(start + rowsPerCall, rows.count)]
+                calls.work[node, default: []].append(
+                    ApplyBatch.batchCommand(
+                        writes, indices: chunk, tombstoneMilliseconds: tombstoneMilliseconds, fence: fence?.token,
+                        slots: slots))
+                calls.rowsOf[node, default: []].append(chunk)
+                start += rowsPerCall
+            }
+        }
+        return calls
+    }
+
+    /// Records one node's replies: a connection failure retries all its rows after a pause.
+    private func collect(
+        _ result: Result<[RedisReply], RedisError>, node: RedisEndpoint, chunks: [ArraySlice<Int>],
+        writes: [VersionedWrite], round: inout Round, outcomes: inout [WriteOutcome?], alone: inout [Int]
+    ) throws(RedisError) {
+        switch result {
+        case .failure(let e):
+            round.retry += chunks.flatMap { $0 }
+            round.pause = true
+            round.cause = e.description
+        case .success(let replies):
+            for (chunk, reply) in zip(chunks, replies) {
+                switch ApplyBatch.rowResults(reply, count: chunk.count) {
+                case .success(let rows):
+                    for (i, r) in zip(chunk, rows) {
+                        switch r {
+                        case .outcome(let o):
+                            outcomes[i] = o
+                            touchedNodes.insert(node)
+                        case .notLocal:
+                            alone.append(i)
+                        case .failed(let m):
+                            throw rowError(m, key: writes[i].key, node: node)
+                        }
+                    }
+                case .failure(let f):
+                    try callFailed(f, chunk: chunk, node: node, round: &round, alone: &alone)
+                }
+            }
+        }
+    }
+
+    /// A whole FCALL refused: reload the library, pause, re-route or give up, by the error.
+    private func callFailed(
+        _ f: ApplyBatch.CallFailure, chunk: ArraySlice<Int>, node: RedisEndpoint, round: inout Round,
+        alone: inout [Int]
+    ) throws(RedisError) {
+        if f.isFunctionMissing {
+            if round.reloaded.insert(node).inserted { try loadLibrary(on: [node]) }
+        } else if f.isTransient {
+            round.pause = true
+        } else if ApplyBatch.isNotLocal(f.message) {
+            // The whole call stopped on a key this node can't serve: rows before
+            // it may be applied; re-sending them alone is safe (versions).
+            alone += chunk
+            return
+        } else {
+            throw RedisError(
+                RedisError.code(forServerError: f.message),
+                "FCALL \(ApplyLibrary.batchFunction) failed: \(f.message)", node: node.description)
+        }
+        round.retry += chunk
+        round.cause = f.message
+    }
+
+    /// Counts a retry and waits before the next round (only when a node paused us).
+    private func backOff(attempt: Int, unapplied: Int, round: Round) throws(RedisError) {
+        stats.retries += 1
+        guard let delay = client.options.retry.delay(forAttempt: attempt) else {
+            throw RedisError(
+                .retriesExhausted, "\(unapplied) row(s) unapplied after \(attempt - 1) retries",
+                underlying: round.cause)
+        }
+        if round.pause {
+            sleep(delay)
+            try? client.refreshSlotMap()
+        }
+    }
+
+    /// Every row's outcome, counted into `stats`.
+    private func tally(_ outcomes: [WriteOutcome?]) throws(RedisError) -> [WriteOutcome] {
         var out: [WriteOutcome] = []
-        out.reserveCapacity(writes.count)
+        out.reserveCapacity(outcomes.count)
         for o in outcomes {
             guard let o else { throw RedisError(.protocolViolation, "a row got no result") }
             out.append(o)

@@ -1,5 +1,4 @@
 import Binlog
-import Ops
 import Foundation
 import Kafka
 import Ops
@@ -167,7 +166,8 @@ public final class KafkaSink {
 
     public func topic(for change: RowChange) -> String {
         settings.singleTopic
-            ?? settings.topicPrefix + KafkaConfig.render(settings.topicTemplate, database: change.database, table: change.table)
+            ?? settings.topicPrefix
+            + KafkaConfig.render(settings.topicTemplate, database: change.database, table: change.table)
     }
 
     /// The messages of one transaction's changes. The version is the table's mapping's (any
@@ -325,22 +325,38 @@ public final class KafkaSink {
     private func send(_ batch: ArraySlice<KafkaChangeMessage>, with producer: KafkaProducer, shouldAbort: () -> Bool)
         throws(KafkaError) -> (index: Int, error: KafkaError)?
     {
+        var batchState = Outstanding()
+        try produce(batch, with: producer, into: &batchState)
+        try awaitReports(&batchState, from: producer, shouldAbort: shouldAbort)
+        return batchState.failed
+    }
+
+    /// The messages of one batch still without a delivery report, and the first that failed.
+    private struct Outstanding {
         var indexOf: [UInt64: Int] = [:]
-        // Produce times, kept only when latency is observed.
+        /// Produce times, kept only when latency is observed.
         var producedAt: [UInt64: Date] = [:]
         var failed: (index: Int, error: KafkaError)?
         var lastReport = Date()
-        func absorb(_ reports: [KafkaDeliveryReport]) {
-            if !reports.isEmpty { lastReport = Date() }
-            for r in reports {
-                watermark.record(r)
-                if let delivered = observer.delivered, let at = producedAt.removeValue(forKey: r.id), r.error == nil {
-                    delivered(Date().timeIntervalSince(at))
-                }
-                guard let i = indexOf.removeValue(forKey: r.id), let e = r.error else { continue }
-                if failed.map({ i < $0.index }) ?? true { failed = (i, e) }
+    }
+
+    /// Records delivery reports: the watermark, the latency, and the first failed message.
+    private func absorb(_ reports: [KafkaDeliveryReport], into o: inout Outstanding) {
+        if !reports.isEmpty { o.lastReport = Date() }
+        for r in reports {
+            watermark.record(r)
+            if let delivered = observer.delivered, let at = o.producedAt.removeValue(forKey: r.id), r.error == nil {
+                delivered(Date().timeIntervalSince(at))
             }
+            guard let i = o.indexOf.removeValue(forKey: r.id), let e = r.error else { continue }
+            if o.failed.map({ i < $0.index }) ?? true { o.failed = (i, e) }
         }
+    }
+
+    /// Produces every message of the batch in order, polling while the producer's queue is full.
+    private func produce(
+        _ batch: ArraySlice<KafkaChangeMessage>, with producer: KafkaProducer, into o: inout Outstanding
+    ) throws(KafkaError) {
         for i in batch.indices {
             let m = batch[i]
             while true {
@@ -348,52 +364,45 @@ public final class KafkaSink {
                     let id = try producer.produce(
                         topic: m.topic, key: m.key, value: m.value,
                         headers: m.headers.map { KafkaHeader($0.name, Array($0.value.utf8)) }, partition: m.partition)
-                    indexOf[id] = i
-                    if observer.delivered != nil { producedAt[id] = Date() }
+                    o.indexOf[id] = i
+                    if observer.delivered != nil { o.producedAt[id] = Date() }
                     break
-                } catch where error.failure == .queueFull {
-                    absorb(try producer.poll(timeoutMilliseconds: 100))
+                } catch  where error.failure == .queueFull {
+                    absorb(try producer.poll(timeoutMilliseconds: 100), into: &o)
                 }
             }
         }
+    }
+
+    /// Polls until every produced message has a report; notes a hold, throws on a stall or abort.
+    private func awaitReports(_ o: inout Outstanding, from producer: KafkaProducer, shouldAbort: () -> Bool)
+        throws(KafkaError)
+    {
         let started = Date()
         var nextLog = settings.holdLogSeconds
         var held = false
-        lastReport = started
+        o.lastReport = started
         // Since when the brokers have answered metadata without a break: a stall counts only
         // while they answer (a frozen or unreachable broker is a hold, not a stuck producer).
         var answeringSince: Date? = started
-        while !indexOf.isEmpty {
+        while !o.indexOf.isEmpty {
             if shouldAbort() {
                 throw KafkaError(.aborted, message: "stop requested", context: "deliver")
             }
-            absorb(try producer.poll(timeoutMilliseconds: 100))
-            observer.undelivered(indexOf.count)
+            absorb(try producer.poll(timeoutMilliseconds: 100), into: &o)
+            observer.undelivered(o.indexOf.count)
             let waited = Date().timeIntervalSince(started)
-            let silent = Date().timeIntervalSince(lastReport)
-            if silent >= settings.stallSeconds, !indexOf.isEmpty {
-                lastReport = Date()
-                if (try? producer.metadata(timeoutMilliseconds: 2_000)) != nil {
-                    let now = Date()
-                    let since = answeringSince ?? now
-                    answeringSince = since
-                    let answered = now.timeIntervalSince(since)
-                    if answered >= settings.stallSeconds {
-                        let what = "\(indexOf.count) message(s) without a delivery report for \(Int(silent)) s"
-                        throw KafkaError(
-                            .stalled,
-                            message: what + " while the brokers answered for \(Int(answered)) s", context: "deliver")
-                    }
-                } else {
-                    answeringSince = nil
-                }
+            let silent = Date().timeIntervalSince(o.lastReport)
+            if silent >= settings.stallSeconds, !o.indexOf.isEmpty {
+                o.lastReport = Date()
+                try checkStall(undelivered: o.indexOf.count, silent: silent, since: &answeringSince, producer: producer)
             }
-            if waited >= nextLog, !indexOf.isEmpty {
+            if waited >= nextLog, !o.indexOf.isEmpty {
                 nextLog = waited + settings.holdRepeatSeconds
                 held = true
                 let why = producer.lastClientError.map { "last broker error: \($0)" } ?? "no broker error reported"
                 note(
-                    "Kafka: holding: \(indexOf.count) message(s) undelivered after \(Int(waited)) s (\(why)); the checkpoint waits"
+                    "Kafka: holding: \(o.indexOf.count) message(s) undelivered after \(Int(waited)) s (\(why)); the checkpoint waits"
                 )
             }
         }
@@ -401,7 +410,28 @@ public final class KafkaSink {
             let seconds = Int(Date().timeIntervalSince(started))
             log(.notice, "Kafka: delivering again: the held batch went through after \(seconds) s")
         }
-        return failed
+    }
+
+    /// After `silent` seconds without a report: asks the brokers for metadata and throws `stalled`
+    /// once they have answered for the stall time while reports stay away.
+    private func checkStall(
+        undelivered: Int, silent: Double, since answeringSince: inout Date?, producer: KafkaProducer
+    )
+        throws(KafkaError)
+    {
+        guard (try? producer.metadata(timeoutMilliseconds: 2_000)) != nil else {
+            answeringSince = nil
+            return
+        }
+        let now = Date()
+        let since = answeringSince ?? now
+        answeringSince = since
+        let answered = now.timeIntervalSince(since)
+        if answered >= settings.stallSeconds {
+            let what = "\(undelivered) message(s) without a delivery report for \(Int(silent)) s"
+            throw KafkaError(
+                .stalled, message: what + " while the brokers answered for \(Int(answered)) s", context: "deliver")
+        }
     }
 
     private func note(_ text: String) {

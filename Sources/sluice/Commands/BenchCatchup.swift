@@ -44,18 +44,56 @@ enum BenchCatchupCommand {
     static func run(rows: Int, singleTransaction: Bool = false, out: Console) throws -> CatchupBenchmark.Report {
         let folder = try SandboxFolder(label: "bench-catchup")
         defer { folder.close() }
-        let ports = PortAllocator()
-        let mariadb = try MariaDBServer(in: folder, ports: ports)
-        let cluster = try RedisClusterSandbox(in: folder, ports: ports, name: "bench", masters: 3)
-        let kafka = try TansuBroker(in: folder, ports: ports)
-        try kafka.createTopic(DemoConfig.topic, partitions: 3)
-        try kafka.createTopic(ceilingTopic, partitions: 3)
-        let mysql = try mariadb.connect()
-        for statement in PaymentsWorkload.schema { _ = try mysql.execute(statement) }
-        _ = try mysql.execute("FLUSH BINARY LOGS")
-        let firstFile = try end(of: mysql).file
-
+        let services = try Services(in: folder)
+        let firstFile = try end(of: services.mysql).file
         let backlog = CatchupBacklog(rows: rows)
+        let target = try write(backlog, singleTransaction: singleTransaction, into: services.mysql, out: out)
+        let configPath = folder.path + "/bench-catchup.toml"
+        let config = try writeConfig(to: configPath, services: services)
+        let seeds = services.cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
+        let redis = try RedisClusterClient(topology: .cluster(seeds: seeds))
+        let checkpoints = CheckpointStore(
+            client: redis, prefix: config.redis(named: "primary")?.checkpointPrefix ?? "sluice:checkpoint:")
+        let daemon = try catchUp(
+            folder: folder, configPath: configPath, backlog: backlog, target: target, checkpoints: checkpoints)
+        out.out(
+            String(
+                format: "sluice run: %d row changes into both sinks in %.2f s = %.0f rows/s, peak RSS %.1f MB, "
+                    + "CPU %.2f s = %.2f us per row",
+                backlog.rows, daemon.seconds, Double(backlog.rows) / daemon.seconds, daemon.peak, daemon.cpu,
+                daemon.cpu * 1e6 / Double(backlog.rows)))
+        let ceilings = try measureCeilings(
+            services: services, firstFile: firstFile, backlog: backlog, config: config, redis: redis, out: out)
+        return CatchupBenchmark.Report(
+            rows: backlog.rows, seconds: daemon.seconds, decodeRowsPerSecond: ceilings.decode,
+            hsetRowsPerSecond: ceilings.hset, produceRowsPerSecond: ceilings.produce, peakRSSMegabytes: daemon.peak,
+            daemonCPUSeconds: daemon.cpu)
+    }
+
+    /// MariaDB with the payments schema on a fresh binlog, a 3-master cluster and Tansu with the topics.
+    private struct Services {
+        let mariadb: MariaDBServer
+        let cluster: RedisClusterSandbox
+        let kafka: TansuBroker
+        let mysql: MySQLConnection
+
+        init(in folder: SandboxFolder) throws {
+            let ports = PortAllocator()
+            mariadb = try MariaDBServer(in: folder, ports: ports)
+            cluster = try RedisClusterSandbox(in: folder, ports: ports, name: "bench", masters: 3)
+            kafka = try TansuBroker(in: folder, ports: ports)
+            try kafka.createTopic(DemoConfig.topic, partitions: 3)
+            try kafka.createTopic(ceilingTopic, partitions: 3)
+            mysql = try mariadb.connect()
+            for statement in PaymentsWorkload.schema { _ = try mysql.execute(statement) }
+            _ = try mysql.execute("FLUSH BINARY LOGS")
+        }
+    }
+
+    /// Writes the backlog (1,000-row transactions, or one) and returns the binlog end after it.
+    private static func write(
+        _ backlog: CatchupBacklog, singleTransaction: Bool, into mysql: MySQLConnection, out: Console
+    ) throws -> (file: String, offset: UInt64) {
         let loadStarted = Date()
         let progress = ProgressLine(console: out)
         if singleTransaction { _ = try mysql.execute("BEGIN") }
@@ -73,20 +111,28 @@ enum BenchCatchupCommand {
                 format: "backlog: %d row changes in %@ written in %.1f s, binlog end %@:%llu",
                 backlog.rows, singleTransaction ? "1 transaction" : "\(backlog.rounds) transactions",
                 Date().timeIntervalSince(loadStarted), target.file, target.offset))
+        return target
+    }
 
-        let configPath = folder.path + "/bench-catchup.toml"
-        try DemoConfig.text(mariadbPort: mariadb.port, redis: cluster.addresses, kafka: kafka.bootstrapServers)
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
-        let config: SluiceConfig
+    /// The demo configuration over the sandbox's services, written to `configPath` and loaded.
+    private static func writeConfig(to configPath: String, services: Services) throws -> SluiceConfig {
+        try DemoConfig.text(
+            mariadbPort: services.mariadb.port, redis: services.cluster.addresses,
+            kafka: services.kafka.bootstrapServers
+        )
+        .write(toFile: configPath, atomically: true, encoding: .utf8)
         switch SluiceConfig.load(path: configPath, environment: [:]) {
-        case .success(let loaded): config = loaded.config
+        case .success(let loaded): return loaded.config
         case .failure(let errors): throw errors
         }
-        let seeds = cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
-        let redis = try RedisClusterClient(topology: .cluster(seeds: seeds))
-        let checkpoints = CheckpointStore(
-            client: redis, prefix: config.redis(named: "primary")?.checkpointPrefix ?? "sluice:checkpoint:")
+    }
 
+    /// Runs this binary's `sluice run` until both checkpoints reach `target`: its time, peak RSS
+    /// (MB) and CPU seconds.
+    private static func catchUp(
+        folder: SandboxFolder, configPath: String, backlog: CatchupBacklog, target: (file: String, offset: UInt64),
+        checkpoints: CheckpointStore
+    ) throws -> (seconds: Double, peak: Double, cpu: Double) {
         let logPath = folder.path + "/sluice-run.log"
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let started = Date()
@@ -110,16 +156,19 @@ enum BenchCatchupCommand {
         let peak = ProcessMemory.peakMegabytes(pid: daemon.pid) ?? 0
         let cpu = ProcessMemory.cpuSeconds(pid: daemon.pid) ?? 0
         folder.stop(daemon)
-        out.out(
-            String(
-                format: "sluice run: %d row changes into both sinks in %.2f s = %.0f rows/s, peak RSS %.1f MB, "
-                    + "CPU %.2f s = %.2f us per row",
-                backlog.rows, seconds, Double(backlog.rows) / seconds, peak, cpu, cpu * 1e6 / Double(backlog.rows)))
+        return (seconds, peak, cpu)
+    }
 
-        let logs = try mysql.query("SHOW BINARY LOGS")
+    /// The ceilings of the same run, in rows/s: decoding the binlog on one thread, the same keys as
+    /// pipelined HSETs, and the daemon's messages produced again.
+    private static func measureCeilings(
+        services: Services, firstFile: String, backlog: CatchupBacklog, config: SluiceConfig,
+        redis: RedisClusterClient, out: Console
+    ) throws -> (decode: Double, hset: Double, produce: Double) {
+        let logs = try services.mysql.query("SHOW BINARY LOGS")
         let files = logs.rows.indices.compactMap { logs.value("Log_name", row: $0) }.filter { $0 >= firstFile }
         let decoded = try CatchupBenchmark.decode(
-            paths: files.map { mariadb.dataDirectory + "/" + $0 }, decompressor: StandardDecompressor())
+            paths: files.map { services.mariadb.dataDirectory + "/" + $0 }, decompressor: StandardDecompressor())
         guard decoded.rows == backlog.rows else {
             throw CatchupBenchmark.Failure(
                 "the binlog holds \(decoded.rows) row changes, the backlog wrote \(backlog.rows)")
@@ -133,10 +182,7 @@ enum BenchCatchupCommand {
             properties: KafkaSink.Settings(config: config.kafka, mappings: config.mappings).properties)
         out.out(ceilingLine("Kafka produce (the daemon's messages again)", produced.messages, produced.seconds))
         func rate(_ r: (Int, Double)) -> Double { r.1 > 0 ? Double(r.0) / r.1 : 0 }
-        return CatchupBenchmark.Report(
-            rows: backlog.rows, seconds: seconds, decodeRowsPerSecond: rate(decoded),
-            hsetRowsPerSecond: rate(hset), produceRowsPerSecond: rate(produced), peakRSSMegabytes: peak,
-            daemonCPUSeconds: cpu)
+        return (rate(decoded), rate(hset), rate(produced))
     }
 
     private static func ceilingLine(_ name: String, _ rows: Int, _ seconds: Double) -> String {

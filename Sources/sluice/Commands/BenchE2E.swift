@@ -47,114 +47,183 @@ enum BenchE2ECommand {
     }
 
     static func run(_ invocation: Invocation) throws -> ExitCode {
-        let a = invocation.arguments
-        func number(_ name: String) throws -> Double {
-            guard let v = a.value(name).flatMap({ Double($0) }), v > 0 else {
-                throw UsageError("--\(name) must be a positive number")
-            }
-            return v
-        }
-        let rate = try number("tps")
-        let seconds = try number("seconds")
-        let connections = Int(try number("connections"))
-        let accounts = Int(try number("accounts"))
-        let pollMS = try number("poll-ms")
-        let settings = E2EBenchmark.Settings(
-            samplesPerSecond: try number("samples"), lagLimitMilliseconds: try number("limit-ms"))
+        let options = try Options(invocation.arguments)
         let out = invocation.console
-
         out.out("starting the sandbox (MariaDB, two Redis clusters, Tansu)...")
         let sandbox = try FullSandbox()
         defer { sandbox.close() }
         out.out(sandbox.summary)
-        let db = try sandbox.mariadb.connect()
-        let workload = PaymentsWorkload(accounts: accounts)
-        try workload.create(on: db)
-        try sandbox.kafka.createTopic(DemoConfig.topic, partitions: 3)
-        var configText = DemoConfig.text(
-            mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers)
-        switch a.value("source-durability") {
-        case "durable": break
-        case "relaxed":
-            _ = try db.execute("SET GLOBAL sync_binlog = 0")
-            _ = try db.execute("SET GLOBAL innodb_flush_log_at_trx_commit = 2")
-            configText += "\n\n[source.checks]\nrequire_sync_binlog = false\nrequire_innodb_flush = false\n"
-        default: throw UsageError("--source-durability must be durable or relaxed")
-        }
-        let configPath = sandbox.folder.path + "/bench-e2e.toml"
-        try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let config: SluiceConfig
-        switch SluiceConfig.load(path: configPath, environment: [:]) {
-        case .success(let loaded): config = loaded.config
-        case .failure(let errors): throw errors
-        }
-        let settingsRow = try db.query("SELECT @@sync_binlog AS s, @@innodb_flush_log_at_trx_commit AS f")
-        out.out(
-            "source: sync_binlog=\(settingsRow.value("s") ?? "?"), innodb_flush_log_at_trx_commit=\(settingsRow.value("f") ?? "?")"
-        )
-        let load = try TransferLoad(endpoint: sandbox.mariadb.endpoint, workload: workload, connections: connections)
-        let ceilingRate = a.flag("find-max") ? try number("max-tps") : rate
-        out.out(
-            "source ceiling: the same load at \(Int(ceilingRate)) transactions/s for \(seconds) s, no daemon, no watcher"
-        )
-        let ceiling = load.run(
-            PacedSchedule(rate: ceilingRate, samplesPerSecond: settings.samplesPerSecond), seconds: seconds,
-            watcher: nil)
-        if let error = ceiling.error { out.err("source ceiling workload: \(error)") }
-        let ceilingTPS = ceiling.window.transactionsPerSecond
-        out.out(String(format: "source ceiling: %.1f transactions/s", ceilingTPS))
-        let daemon = DaemonThread(config: config)
+        let setup = try Setup(sandbox: sandbox, options: options, out: out)
+        let ceilingTPS = try sourceCeiling(setup.load, options: options, out: out)
+        let daemon = DaemonThread(config: setup.config)
         let seeds = sandbox.primary.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }
         let watcher = VisibilityWatcher(
-            client: try RedisClusterClient(topology: .cluster(seeds: seeds)), pollInterval: pollMS / 1000)
+            client: try RedisClusterClient(topology: .cluster(seeds: seeds)), pollInterval: options.pollMS / 1000)
         defer {
             watcher.stop()
             // The daemon (and its Kafka producer) stops before the sandbox's servers do.
             if let code = daemon.stop(reason: "bench end"), code != 0 { out.err("daemon exited with \(code)") }
         }
+        guard initialRowsVisible(watcher, accounts: setup.workload.accounts, daemon: daemon, out: out) else {
+            return .failure
+        }
+        describeLoad(setup, options: options, out: out)
+        let checkpoints = CheckpointStore(
+            client: try RedisClusterClient(topology: .cluster(seeds: seeds)),
+            prefix: setup.config.redis(named: "primary")?.checkpointPrefix ?? "sluice:checkpoint:")
+        let db = setup.db
+        let bench = E2EBenchmark(
+            load: setup.load, watcher: watcher, settings: options.settings, daemonStatus: { daemon.status },
+            waitForCatchUp: { waitForCatchUp(db: db, checkpoints: checkpoints, daemon: daemon, out: out) },
+            out: { out.out($0) })
+        return try measure(bench, options: options, ceilingTPS: ceilingTPS, out: out)
+    }
 
-        // The daemon has caught up with the schema and the initial rows when the first and last
-        // accounts are visible at version 1.
+    /// The command's flags; --start, --step and --max-tps are read where they are used.
+    struct Options {
+        let arguments: ParsedArguments
+        let rate: Double
+        let seconds: Double
+        let connections: Int
+        let accounts: Int
+        let pollMS: Double
+        let settings: E2EBenchmark.Settings
+
+        init(_ a: ParsedArguments) throws {
+            arguments = a
+            func number(_ name: String) throws -> Double { try Options.number(a, name) }
+            rate = try number("tps")
+            seconds = try number("seconds")
+            connections = Int(try number("connections"))
+            accounts = Int(try number("accounts"))
+            pollMS = try number("poll-ms")
+            settings = E2EBenchmark.Settings(
+                samplesPerSecond: try number("samples"), lagLimitMilliseconds: try number("limit-ms"))
+        }
+
+        func number(_ name: String) throws -> Double { try Options.number(arguments, name) }
+
+        static func number(_ a: ParsedArguments, _ name: String) throws -> Double {
+            guard let v = a.value(name).flatMap({ Double($0) }), v > 0 else {
+                throw UsageError("--\(name) must be a positive number")
+            }
+            return v
+        }
+
+        var findMax: Bool { arguments.flag("find-max") }
+    }
+
+    /// The payments table, the topic, the source's durability and the daemon's configuration.
+    struct Setup {
+        let db: MySQLConnection
+        let workload: PaymentsWorkload
+        let config: SluiceConfig
+        let load: TransferLoad
+
+        init(sandbox: FullSandbox, options: Options, out: Console) throws {
+            db = try sandbox.mariadb.connect()
+            workload = PaymentsWorkload(accounts: options.accounts)
+            try workload.create(on: db)
+            try sandbox.kafka.createTopic(DemoConfig.topic, partitions: 3)
+            var configText = DemoConfig.text(
+                mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses,
+                kafka: sandbox.kafka.bootstrapServers)
+            switch options.arguments.value("source-durability") {
+            case "durable": break
+            case "relaxed":
+                _ = try db.execute("SET GLOBAL sync_binlog = 0")
+                _ = try db.execute("SET GLOBAL innodb_flush_log_at_trx_commit = 2")
+                configText += "\n\n[source.checks]\nrequire_sync_binlog = false\nrequire_innodb_flush = false\n"
+            default: throw UsageError("--source-durability must be durable or relaxed")
+            }
+            let configPath = sandbox.folder.path + "/bench-e2e.toml"
+            try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
+            switch SluiceConfig.load(path: configPath, environment: [:]) {
+            case .success(let loaded): config = loaded.config
+            case .failure(let errors): throw errors
+            }
+            let settingsRow = try db.query("SELECT @@sync_binlog AS s, @@innodb_flush_log_at_trx_commit AS f")
+            out.out(
+                "source: sync_binlog=\(settingsRow.value("s") ?? "?"), innodb_flush_log_at_trx_commit=\(settingsRow.value("f") ?? "?")"
+            )
+            load = try TransferLoad(
+                endpoint: sandbox.mariadb.endpoint, workload: workload, connections: options.connections)
+        }
+    }
+
+    /// The same load with no daemon and no watcher: the source's own transactions/s.
+    private static func sourceCeiling(_ load: TransferLoad, options: Options, out: Console) throws -> Double {
+        let ceilingRate = options.findMax ? try options.number("max-tps") : options.rate
+        out.out(
+            "source ceiling: the same load at \(Int(ceilingRate)) transactions/s for \(options.seconds) s, no daemon, no watcher"
+        )
+        let ceiling = load.run(
+            PacedSchedule(rate: ceilingRate, samplesPerSecond: options.settings.samplesPerSecond),
+            seconds: options.seconds, watcher: nil)
+        if let error = ceiling.error { out.err("source ceiling workload: \(error)") }
+        let ceilingTPS = ceiling.window.transactionsPerSecond
+        out.out(String(format: "source ceiling: %.1f transactions/s", ceilingTPS))
+        return ceilingTPS
+    }
+
+    /// The daemon has caught up with the schema and the initial rows when the first and last
+    /// accounts are visible at version 1.
+    private static func initialRowsVisible(
+        _ watcher: VisibilityWatcher, accounts: Int, daemon: DaemonThread, out: Console
+    ) -> Bool {
         watcher.watch(
             VisibilityTracker.Sample(
-                keys: [.init("account:1", 1), .init("account:\(workload.accounts)", 1)],
+                keys: [.init("account:1", 1), .init("account:\(accounts)", 1)],
                 committedAt: VisibilityWatcher.now()))
         guard watcher.settle(timeoutSeconds: 120), watcher.counts.unseen == 0 else {
             out.err("the daemon did not replicate the initial accounts; daemon: \(daemon.status ?? "no status")")
-            return .failure
+            return false
         }
+        return true
+    }
+
+    private static func describeLoad(_ setup: Setup, options: Options, out: Console) {
+        let samples = Int(options.settings.samplesPerSecond)
         out.out(
             """
-            load: 2-row transfers over \(workload.accounts) accounts from \(load.connections) connections, paced open-loop
+            load: 2-row transfers over \(setup.workload.accounts) accounts from \(setup.load.connections) connections, paced open-loop
             lag: from COMMIT returning to both account keys holding the transaction's versions in Redis;
-                 about \(Int(settings.samplesPerSecond)) transactions/s sampled, evenly spread (every (rate/\(Int(settings.samplesPerSecond)))-th one; all below that rate);
-                 the watcher polls the waiting keys every \(pollMS) ms in one pipelined round (a lag is
+                 about \(samples) transactions/s sampled, evenly spread (every (rate/\(samples))-th one; all below that rate);
+                 the watcher polls the waiting keys every \(options.pollMS) ms in one pipelined round (a lag is
                  over-stated by at most one poll interval plus one round trip, never under-stated)
             """)
-        let checkpoints = CheckpointStore(
-            client: try RedisClusterClient(topology: .cluster(seeds: seeds)),
-            prefix: config.redis(named: "primary")?.checkpointPrefix ?? "sluice:checkpoint:")
-        func waitForCatchUp() {
-            let deadline = Date().addingTimeInterval(120)
-            guard let end = try? db.query("SHOW MASTER STATUS"), let file = end.value("File"),
-                let offset = end.value("Position").flatMap({ UInt64($0) })
-            else { return out.err("SHOW MASTER STATUS failed; starting without waiting for the daemon") }
-            while !checkpoints.allAt(file: file, offset: offset, sinks: ["primary", "kafka"]) {
-                if Date() >= deadline || daemon.exitCode != nil {
-                    return out.err("the daemon did not catch up to \(file):\(offset); daemon: \(daemon.status ?? "-")")
-                }
-                Thread.sleep(forTimeInterval: 0.05)
+    }
+
+    /// Waits (up to 120 s) until both sinks' checkpoints reach the source's binlog end.
+    private static func waitForCatchUp(
+        db: MySQLConnection, checkpoints: CheckpointStore, daemon: DaemonThread, out: Console
+    ) {
+        let deadline = Date().addingTimeInterval(120)
+        guard let end = try? db.query("SHOW MASTER STATUS"), let file = end.value("File"),
+            let offset = end.value("Position").flatMap({ UInt64($0) })
+        else { return out.err("SHOW MASTER STATUS failed; starting without waiting for the daemon") }
+        while !checkpoints.allAt(file: file, offset: offset, sinks: ["primary", "kafka"]) {
+            if Date() >= deadline || daemon.exitCode != nil {
+                return out.err("the daemon did not catch up to \(file):\(offset); daemon: \(daemon.status ?? "-")")
             }
+            Thread.sleep(forTimeInterval: 0.05)
         }
-        let bench = E2EBenchmark(
-            load: load, watcher: watcher, settings: settings, daemonStatus: { daemon.status },
-            waitForCatchUp: waitForCatchUp,
-            out: { out.out($0) })
+    }
+
+    /// One run at --tps, or the --find-max steps; the verdict, the ratio to the source ceiling
+    /// and the JSON object.
+    private static func measure(_ bench: E2EBenchmark, options: Options, ceilingTPS: Double, out: Console) throws
+        -> ExitCode
+    {
+        let settings = options.settings
         let last: E2EBenchmark.Step
-        var extra: [(String, String)] = [("source_durability", QuotedString.quote(a.value("source-durability") ?? ""))]
-        if a.flag("find-max") {
+        var extra: [(String, String)] = [
+            ("source_durability", QuotedString.quote(options.arguments.value("source-durability") ?? ""))
+        ]
+        if options.findMax {
             let found = bench.findMax(
-                start: try number("start"), step: try number("step"), limit: try number("max-tps"), seconds: seconds)
+                start: try options.number("start"), step: try options.number("step"),
+                limit: try options.number("max-tps"), seconds: options.seconds)
             guard let final = found.best ?? found.steps.last else { throw UsageError("--start is above --max-tps") }
             last = final
             extra.append(("max_sustained_tps", String(format: "%.0f", found.best?.target ?? 0)))
@@ -162,9 +231,9 @@ enum BenchE2ECommand {
                 "highest rate sustained (p99 <= \(settings.lagLimitMilliseconds) ms, >= 95% of target): \(found.best.map { "\(Int($0.target)) transactions/s" } ?? "none")"
             )
         } else {
-            last = bench.run(rate: rate, seconds: seconds)
+            last = bench.run(rate: options.rate, seconds: options.seconds)
             out.out(
-                "\(last.passes(settings) ? "met" : "NOT met"): p99 lag <= \(settings.lagLimitMilliseconds) ms at >= 95% of \(Int(rate)) transactions/s"
+                "\(last.passes(settings) ? "met" : "NOT met"): p99 lag <= \(settings.lagLimitMilliseconds) ms at >= 95% of \(Int(options.rate)) transactions/s"
             )
         }
         let ratio = ceilingTPS > 0 ? last.outcome.window.transactionsPerSecond / ceilingTPS : 0
