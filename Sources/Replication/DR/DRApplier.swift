@@ -128,19 +128,21 @@ public final class DRApplier {
     /// Loads the apply library and the stored offsets, holding while the DR cluster is down.
     /// Returns false when `shouldStop` answered true first.
     public func start(shouldStop: () -> Bool = { false }) -> Bool {
-        while !shouldStop() {
-            do {
+        var loop = holding(check: .beforeEachAttempt)
+        let outcome = loop.run(
+            until: shouldStop,
+            {
                 try applier.loadLibrary()
                 offsets = try DROffsets.load(from: applier.client, key: offsetsKey)
                 lastCommitTime = offsets.entries.values.map(\.commitTime).max() ?? 0
                 logger.info("DR offsets loaded", ["partitions": .init(offsets.entries.count), "key": .string(offsetsKey)])
-                return true
-            } catch {
+            },
+            onFailure: { error in
                 hold("redis", "DR cluster not ready (\(error)); holding")
-                sleep(settings.retryPauseSeconds)
-            }
-        }
-        return false
+                return .retry
+            })
+        guard case .done = outcome else { return false }
+        return true
     }
 
     /// Runs until `shouldStop` answers true (then drains: the batch in hand is applied and its

@@ -231,18 +231,9 @@ package final class Daemon {
             }
             if case .current = origin, let at = reading.checkpoint(pump) { origin = .position(at.binlog) }
             if let rewind = pipeline.takeRewind() {
-                let readAt = reading.position(pump).map { "\($0.binlog)" } ?? "none"
-                let server = pump.state.sourceIdentity
-                pump.stop()
-                let target = try rewind.target.map { t throws(DaemonError) in
-                    try server.map { s throws(DaemonError) in try ResumePlan(resume: t, server: s).start }
-                        ?? .position(t.position)
-                }
-                pump = SourcePump(restart(target ?? origin), now: now)
-                reading = SourceReading()
-                ordinal = 0
-                lastCommitted = pipeline.committed
-                logRewind(rewind, readAt: readAt, waitReplicas: waitReplicas)
+                pump = try replay(
+                    rewind, stopping: pump, reading: &reading, from: restart, origin: origin, pipeline: pipeline,
+                    waitReplicas: waitReplicas, now: now)
             }
             // While a sink holds (its queue full), the source is not taken from and the status
             // and metrics keep going: the lag grows where it can be seen.
@@ -268,19 +259,57 @@ package final class Daemon {
             }
             if now >= nextStatus {
                 nextStatus = now + 1
-                let lag = SourceLag(
-                    secondsBehind: state.lagTracker.secondsBehind(now: now), bytesBehind: state.bytesBehind)
-                lastCommitted = pipeline.committed
-                metrics.observe(lag: lag, committed: lastCommitted)
-                metrics.observe(events: state.eventCounts)
-                sinkMetrics.updateAges(source: lag)
-                let held = pipeline.blockedSeconds()
-                sinkMetrics.blocked(held)
-                watch(&watches, source: state, sinksHeld: held, now: now)
-                hooks.lag(DaemonReadiness.lag(source: lag.secondsBehind, sinksHeld: held.map(\.seconds)))
-                hooks.status(statusLine(lag: lag, pipeline: pipeline))
+                reportStatus(state, pipeline: pipeline, watches: &watches, hooks: hooks, now: now)
             }
         }
+        return finish(pipeline: pipeline, pump: pump, reading: reading, machine: machine, waitReplicas: waitReplicas)
+    }
+
+    /// Restarts reading after `rewind`: stops the pump `old`, and returns one reading from the
+    /// rewind target (resolved against the source server), or from `origin` when nothing was confirmed.
+    private func replay(
+        _ rewind: SinkPipeline.Rewind, stopping old: SourcePump, reading: inout SourceReading,
+        from restart: (SourceStart) -> BinlogSource, origin: SourceStart, pipeline: SinkPipeline, waitReplicas: Int,
+        now: Double
+    ) throws -> SourcePump {
+        let readAt = reading.position(old).map { "\($0.binlog)" } ?? "none"
+        let server = old.state.sourceIdentity
+        old.stop()
+        let target = try rewind.target.map { t throws(DaemonError) in
+            try server.map { s throws(DaemonError) in try ResumePlan(resume: t, server: s).start }
+                ?? .position(t.position)
+        }
+        let pump = SourcePump(restart(target ?? origin), now: now)
+        reading = SourceReading()
+        ordinal = 0
+        lastCommitted = pipeline.committed
+        logRewind(rewind, readAt: readAt, waitReplicas: waitReplicas)
+        return pump
+    }
+
+    /// Once a second: lag and committed checkpoint to the metrics, the sinks' held times, the
+    /// dependency watches, readiness and the status line.
+    private func reportStatus(
+        _ state: SourcePump.State, pipeline: SinkPipeline, watches: inout DependencyWatches, hooks: Hooks, now: Double
+    ) {
+        let lag = SourceLag(secondsBehind: state.lagTracker.secondsBehind(now: now), bytesBehind: state.bytesBehind)
+        lastCommitted = pipeline.committed
+        metrics.observe(lag: lag, committed: lastCommitted)
+        metrics.observe(events: state.eventCounts)
+        sinkMetrics.updateAges(source: lag)
+        let held = pipeline.blockedSeconds()
+        sinkMetrics.blocked(held)
+        watch(&watches, source: state, sinksHeld: held, now: now)
+        hooks.lag(DaemonReadiness.lag(source: lag.secondsBehind, sinksHeld: held.map(\.seconds)))
+        hooks.status(statusLine(lag: lag, pipeline: pipeline))
+    }
+
+    /// After a stop signal: drains the pipeline (within the shutdown timeout), logs a rewind
+    /// decided meanwhile, and returns the exit code with one closing line.
+    private func finish(
+        pipeline: SinkPipeline, pump: SourcePump, reading: SourceReading, machine: ShutdownMachine, waitReplicas: Int
+    ) -> Int32 {
+        var machine = machine
         _ = pipeline.drain(timeoutSeconds: machine.timeoutSeconds)
         if let rewind = pipeline.takeRewind() {
             // Decided while draining: the stored checkpoint is rewound, the next start replays.

@@ -338,45 +338,76 @@ package final class SinkPipeline: @unchecked Sendable {
                 confirmReplicas()
             }
             guard let last = items.last else { continue }
-            let changes = items.flatMap(\.transaction.changes)
-            let checkpoint = items.last { $0.transaction.checkpoint != nil }?.transaction.checkpoint
-            var report = RetryReport("sink \(sink.name): applying a batch of \(items.count) transaction(s)")
-            while true {
-                if shouldStop { return }
-                if last.epoch != currentEpoch { break }
-                let shortfalls = sink.counters.waitShortfalls
-                do {
-                    try sink.apply(changes, checkpoint: checkpoint)
-                    if let line = report.succeeded() { log(.notice, line) }
-                    // Before acknowledging: a batch that reached a promoted replica must not
-                    // move `replicated` past writes its old master may have lost.
-                    if failedOver(reload: false) { break }
-                    let replicated = sink.settings.waitReplicas > 0 && sink.counters.waitShortfalls == shortfalls
-                    if sink.settings.waitReplicas > 0 {
-                        metrics?.waitShortfalls(sink: label, count: sink.counters.waitShortfalls - shortfalls)
-                    }
-                    acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: replicated)
-                    unconfirmed = replicated || sink.settings.waitReplicas == 0 ? nil : (last.ticket, last.epoch)
-                    metrics?.batch(sink: label, rows: sink.lastApplyByTable)
-                    if let checkpoint { metrics?.checkpoint(sink: label, checkpoint) }
-                    break
-                } catch let error as MappingError {
-                    log(.error, "sink \(sink.name): \(error); stopping (the checkpoint stays before this transaction)")
-                    fail(error)
-                    return
-                } catch let error as RedisError where error.code == .fenced {
-                    fenced(error, sink: sink.name)
-                    return
-                } catch {
-                    metrics?.error(.redisApply)
-                    if let line = report.failed(error) { log(.warning, line) }
-                    if failedOver(reload: true) { break }
-                    Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
+            switch applyRedis(items, sink, failedOver: failedOver) {
+            case .halted: return
+            case .dropped: continue
+            case .applied(let shortfalls, let checkpoint):
+                // Before acknowledging: a batch that reached a promoted replica must not
+                // move `replicated` past writes its old master may have lost.
+                if failedOver(reload: false) { continue }
+                let replicated = sink.settings.waitReplicas > 0 && sink.counters.waitShortfalls == shortfalls
+                if sink.settings.waitReplicas > 0 {
+                    metrics?.waitShortfalls(sink: label, count: sink.counters.waitShortfalls - shortfalls)
                 }
+                acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: replicated)
+                unconfirmed = replicated || sink.settings.waitReplicas == 0 ? nil : (last.ticket, last.epoch)
+                metrics?.batch(sink: label, rows: sink.lastApplyByTable)
+                if let checkpoint { metrics?.checkpoint(sink: label, checkpoint) }
             }
         }
         // Drained: one more chance for the replicas to confirm the last batch.
         confirmReplicas()
+    }
+
+    /// What applying one batch to the Redis sink came to: applied (with the sink's `WAIT`
+    /// shortfalls counted before, and the batch's checkpoint), dropped (a failover or a rewind
+    /// made it obsolete), or halted (the pipeline stops).
+    private enum RedisBatchOutcome {
+        case applied(shortfallsBefore: Int, checkpoint: SinkCheckpoint?)
+        case dropped
+        case halted
+    }
+
+    /// Applies `items` to the Redis sink, retrying after a pause while it fails; a mapping error
+    /// or a fenced write halts the pipeline, a failover (`failedOver`) drops the batch.
+    private func applyRedis(
+        _ items: [Item], _ sink: RedisSink, failedOver: (_ reload: Bool) -> Bool
+    ) -> RedisBatchOutcome {
+        guard let last = items.last else { return .dropped }
+        let changes = items.flatMap(\.transaction.changes)
+        let checkpoint = items.last { $0.transaction.checkpoint != nil }?.transaction.checkpoint
+        var halted = false
+        var loop = retrying(RetryReport("sink \(sink.name): applying a batch of \(items.count) transaction(s)"))
+        let outcome = loop.run(
+            until: { shouldStop || last.epoch != currentEpoch },
+            { () throws -> Int in
+                let shortfalls = sink.counters.waitShortfalls
+                try sink.apply(changes, checkpoint: checkpoint)
+                return shortfalls
+            },
+            onFailure: { error in
+                switch error {
+                case let error as MappingError:
+                    log(
+                        .error,
+                        "sink \(sink.name): \(error); stopping (the checkpoint stays before this transaction)")
+                    fail(error)
+                case let error as RedisError where error.code == .fenced:
+                    fenced(error, sink: sink.name)
+                default:
+                    metrics?.error(.redisApply)
+                    return .retry
+                }
+                halted = true
+                return .end
+            },
+            beforePause: { failedOver(true) ? .end : .retry })
+        switch outcome {
+        case .done(let shortfalls): return .applied(shortfallsBefore: shortfalls, checkpoint: checkpoint)
+        case .stopped where shouldStop: return .halted
+        case .ended where halted: return .halted
+        case .stopped, .ended: return .dropped
+        }
     }
 
     /// Writes the rewind target as the Redis sink's stored checkpoint (none: removes it), so a
@@ -384,18 +415,18 @@ package final class SinkPipeline: @unchecked Sendable {
     /// or the pipeline stops.
     private func storeRewound(_ target: SinkCheckpoint?, sink: RedisSink) {
         let store = sink.checkpoints
-        var report = RetryReport("sink \(sink.name): storing the rewound checkpoint")
-        while !shouldStop {
-            do {
+        var loop = retrying(RetryReport("sink \(sink.name): storing the rewound checkpoint"))
+        _ = loop.run(
+            until: { shouldStop },
+            {
                 if let target { try store.store(target, sink: sink.name) } else { try store.remove(sink: sink.name) }
                 if let target { metrics?.checkpoint(sink: "redis.\(sink.name)", target) }
-                if let line = report.succeeded() { log(.notice, line) }
-                return
-            } catch {
-                if let line = report.failed(error) { log(.warning, line) }
-                Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
-            }
-        }
+            })
+    }
+
+    /// The pipeline's retry loop: a pause of `retryPauseSeconds`, until the pipeline stops.
+    private func retrying(_ report: RetryReport) -> Retrying {
+        Retrying(pauseSeconds: settings.retryPauseSeconds, report: report, log: { self.log($0, $1) })
     }
 
     /// A write refused by the fence (guarantee 7): another instance holds the lease. Never
@@ -447,22 +478,18 @@ package final class SinkPipeline: @unchecked Sendable {
         }
         let checkpoint = items.last(where: { $0.transaction.checkpoint != nil })?.transaction.checkpoint
         if let checkpoint {
-            var report = RetryReport("sink \(sink.name): storing its checkpoint")
-            while true {
-                if shouldStop { return nil }
-                do {
-                    try store.store(checkpoint, sink: sink.name)
-                    if let line = report.succeeded() { log(.notice, line) }
-                    break
-                } catch  where error.code == .fenced {
-                    fenced(error, sink: sink.name)
-                    return nil
-                } catch {
+            var loop = retrying(RetryReport("sink \(sink.name): storing its checkpoint"))
+            let outcome = loop.run(
+                until: { shouldStop }, { try store.store(checkpoint, sink: sink.name) },
+                onFailure: { error in
+                    if let error = error as? RedisError, error.code == .fenced {
+                        fenced(error, sink: sink.name)
+                        return .end
+                    }
                     metrics?.error(.checkpoint)
-                    if let line = report.failed(error) { log(.warning, line) }
-                    Thread.sleep(forTimeInterval: settings.retryPauseSeconds)
-                }
-            }
+                    return .retry
+                })
+            guard case .done = outcome else { return nil }
         }
         acknowledge(sink.name, through: last.ticket, epoch: last.epoch, replicated: true)
         metrics?.batch(sink: sink.name, rows: byTable)
