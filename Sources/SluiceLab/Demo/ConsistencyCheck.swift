@@ -9,6 +9,12 @@ package struct ConsistencyCheck: Sendable, Equatable {
     package var rowsChecked = 0
     /// One line per difference, e.g. `account:7: balance MySQL 10.50, Redis 9.50`.
     package var differences: [String] = []
+    /// Keys whose stored version is newer than their row's: the cluster holds a change MySQL
+    /// does not have.
+    package var aheadKeys: Set<String> = []
+    /// Keys that differ otherwise: missing, an older version, another value, or a deleted row's
+    /// key still present: the cluster lacks a change MySQL has.
+    package var behindKeys: Set<String> = []
 
     package var consistent: Bool { differences.isEmpty }
 
@@ -31,9 +37,20 @@ package struct ConsistencyCheck: Sendable, Equatable {
         ).run()
         rowsChecked = report.rowsChecked
         differences = report.differences.map(\.description)
+        for difference in report.differences {
+            if difference.kind == .version, let stored = difference.redis.flatMap({ UInt64($0) }),
+                let row = difference.mysql.flatMap({ UInt64($0) }), stored > row
+            {
+                aheadKeys.insert(difference.key)
+            }
+        }
+        behindKeys = Set(report.differences.map(\.key)).subtracting(aheadKeys)
         for key in deletedKeys {
             let reply = try redis.send(RedisCommand("EXISTS", key), key: key)
-            if reply.int != 0 { differences.append("\(key): deleted in MySQL, present in Redis") }
+            if reply.int != 0 {
+                differences.append("\(key): deleted in MySQL, present in Redis")
+                behindKeys.insert(key)
+            }
         }
     }
 
