@@ -83,7 +83,11 @@ final class RegionFailoverProcessTests: XCTestCase {
         XCTAssertEqual(real.status, 0, real.output)
         XCTAssertEqual(real.report["rpo_transactions"] as? Int, 0, real.output)
         XCTAssertEqual(real.report["rpo_rows"] as? Int, 0, real.output)
-        XCTAssertEqual(real.report["replayed_transactions"] as? Int, dry.report["replayed_transactions"] as? Int, real.output)
+        // The dry run counts from the watermark it found; the real drain applies the messages still
+        // in the topics first, whose markers can move the watermark on: at most what the dry run said.
+        let replayed = real.report["replayed_transactions"] as? Int ?? 0
+        XCTAssertGreaterThan(replayed, 0, "Kafka never carried the last transactions: \(real.output)")
+        XCTAssertLessThanOrEqual(replayed, dry.report["replayed_transactions"] as? Int ?? 0, real.output)
         let rto = try XCTUnwrap((real.report["rto_seconds"] as? NSNumber)?.doubleValue, real.output)
         XCTAssertLessThan(rto, 60, real.output)
         let end = try XCTUnwrap(replicaDB.query("SELECT @@gtid_binlog_pos AS g").value("g"))
