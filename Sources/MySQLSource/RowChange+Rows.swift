@@ -1,7 +1,8 @@
 import Binlog
 
 extension RowChange {
-    /// The row changes of one rows event, each with full images in column order. A row image
+    /// The row changes of one rows event, each with full images in column order (their GTID,
+    /// ordinal and position are the transaction's: `SourceTransaction.pipelineTransaction` sets them). A row image
     /// that lacks columns (binlog_row_image not FULL) or a column count that differs from the
     /// known schema stops the stream: values are never matched to columns by guessing.
     static func changes(of rows: RowsEvent, table: TableSchema, map: TableMapEvent, place: String) throws(SourceError)
@@ -29,13 +30,16 @@ extension RowChange {
         }
         if rows.kind != .write { try check(rows.beforeColumns, "before") }
         if rows.kind != .delete { try check(rows.afterColumns, "after") }
+        let kind = Kind(rows.kind)
         var out: [RowChange] = []
         out.reserveCapacity(rows.rowCount)
         for index in 0..<rows.rowCount {
             out.append(
                 RowChange(
-                    kind: rows.kind, table: table, before: rows.kind == .write ? nil : Array(rows.beforeRow(index)),
-                    after: rows.kind == .delete ? nil : Array(rows.afterRow(index)), columnTypes: map.columns))
+                    database: table.name.schema, table: table.name.table, kind: kind, columns: table.columns,
+                    before: rows.kind == .write ? nil : Array(rows.beforeRow(index)),
+                    after: rows.kind == .delete ? nil : Array(rows.afterRow(index)), primaryKey: table.primaryKey,
+                    columnTypes: map.columns))
         }
         return out
     }

@@ -37,18 +37,9 @@ package enum ServerDump {
             serverID: serverID, file: transaction.end.file, position: transaction.end.offset, gtid: transaction.gtid,
             timestamp: transaction.timestamp)
         for change in transaction.changes {
-            let event = ChangeEvent(
-                op: change.kind == .write ? .insert : change.kind == .update ? .update : .delete,
-                schema: change.table.name.schema, table: change.table.name.table,
-                before: change.before.map { named($0, change.table) },
-                after: change.after.map { named($0, change.table) },
-                source: place)
-            out.append(format == .json ? event.jsonLine : "  " + event.jsonLine)
+            let line = ChangeEvent.jsonLine(of: change, source: place)
+            out.append(format == .json ? line : "  " + line)
         }
         return out
-    }
-
-    private static func named(_ values: [ColumnValue], _ table: TableSchema) -> [ChangeEvent.NamedValue] {
-        zip(table.columns, values).map { ChangeEvent.NamedValue($0, $1) }
     }
 }

@@ -14,29 +14,6 @@ package struct TableSchema: Sendable, Equatable {
     }
 }
 
-/// One row changed by a transaction: full before and/or after images in column order.
-package struct RowChange: Sendable, Equatable {
-    package var kind: RowsEvent.Kind
-    package var table: TableSchema
-    /// Update and delete.
-    package var before: [ColumnValue]?
-    /// Write and update.
-    package var after: [ColumnValue]?
-    /// The TABLE_MAP column definitions (types and their metadata), one per column.
-    package var columnTypes: [ColumnDefinition]
-
-    package init(
-        kind: RowsEvent.Kind, table: TableSchema, before: [ColumnValue]?, after: [ColumnValue]?,
-        columnTypes: [ColumnDefinition] = []
-    ) {
-        self.kind = kind
-        self.table = table
-        self.before = before
-        self.after = after
-        self.columnTypes = columnTypes
-    }
-}
-
 /// A point the source can resume from with nothing lost: a binlog position and, when known, the
 /// GTID state there (MariaDB `gtid_slave_pos` form, or a MySQL GTID set).
 package struct SourceCheckpoint: Sendable, Equatable, CustomStringConvertible {

@@ -31,6 +31,25 @@ final class BinlogDumpTests: XCTestCase {
         }
     }
 
+    func testARowChangeRendersAsTheSameChangeEventJSON() {
+        XCTAssertEqual([RowsEvent.Kind.write, .update, .delete].map { RowChange.Kind($0) }, [.insert, .update, .delete])
+        let source = ChangeEvent.Source(serverID: 7, file: "bin.000002", position: 4242, gtid: nil, timestamp: 1_700_000_000)
+        // Values past the known names are labelled `@n`, as the file dump labels unnamed columns.
+        let update = RowChange(
+            database: "pay", table: "acc\"ts", kind: .update, columns: ["id", "note"],
+            before: [.int(1), .null, .int(5)], after: [.int(1), .string("a\nb"), .int(6)],
+            gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: 9), ordinal: 3, primaryKey: [0])
+        XCTAssertEqual(
+            ChangeEvent.jsonLine(of: update, source: source),
+            #"{"op":"update","db":"pay","table":"acc\"ts","before":{"id":1,"note":null,"@3":5},"after":{"id":1,"note":"a\nb","@3":6},"source":{"server_id":7,"file":"bin.000002","pos":4242,"gtid":null,"ts":1700000000}}"#)
+        var withGTID = source
+        withGTID.gtid = "0-1-9"
+        let delete = RowChange(database: "pay", table: "t", kind: .delete, columns: ["id"], before: [.int(2)])
+        XCTAssertEqual(
+            ChangeEvent.jsonLine(of: delete, source: withGTID),
+            #"{"op":"delete","db":"pay","table":"t","before":{"id":2},"after":null,"source":{"server_id":7,"file":"bin.000002","pos":4242,"gtid":"0-1-9","ts":1700000000}}"#)
+    }
+
     private func timestamp(at pos: UInt64) throws -> UInt32 {
         let reader = try BinlogFileReader(path: events)
         while let (p, bytes) = try reader.next() {

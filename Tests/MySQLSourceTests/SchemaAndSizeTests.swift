@@ -14,10 +14,10 @@ final class SchemaAndSizeTests: XCTestCase {
         try fixture.admin.execute("INSERT INTO shop.items VALUES (2, 'b', 9)")
         let got = try collect(full) { ids($0).count == 2 }
         let rows = got.flatMap(\.changes)
-        XCTAssertEqual(rows[0].table.columns, ["id", "name"])
-        XCTAssertEqual(rows[1].table.columns, ["id", "name", "price"])
+        XCTAssertEqual(rows[0].columns, ["id", "name"])
+        XCTAssertEqual(rows[1].columns, ["id", "name", "price"])
         XCTAssertEqual(rows[1].after, [.int(2), .string("b"), .int(9)])
-        XCTAssertEqual(rows[1].table.primaryKey, [0])
+        XCTAssertEqual(rows[1].primaryKey, [0])
         XCTAssertTrue(got.contains { $0.statement?.hasPrefix("ALTER TABLE shop.items ADD COLUMN price") ?? false })
         XCTAssertEqual(full.schemaLookups, 0)
 
@@ -28,11 +28,11 @@ final class SchemaAndSizeTests: XCTestCase {
         let writer = try fixture.server.connect()
         try writer.execute("INSERT INTO shop.items VALUES (3, 'c', 1)")
         XCTAssertEqual(
-            try collect(minimal) { ids($0).count == 1 }.first?.changes.first?.table.columns, ["id", "name", "price"])
+            try collect(minimal) { ids($0).count == 1 }.first?.changes.first?.columns, ["id", "name", "price"])
         try writer.execute("ALTER TABLE shop.items ADD COLUMN note VARCHAR(10) NULL")
         try writer.execute("INSERT INTO shop.items VALUES (4, 'd', 1, 'n')")
         let after = try collect(minimal) { ids($0).count == 1 }
-        XCTAssertEqual(after.flatMap(\.changes).first?.table.columns, ["id", "name", "price", "note"])
+        XCTAssertEqual(after.flatMap(\.changes).first?.columns, ["id", "name", "price", "note"])
         XCTAssertEqual(minimal.schemaLookups, 2)
 
         // A source reading rows written before a change it only knows from information_schema now:

@@ -1,3 +1,4 @@
+import Binlog
 import Foundation
 import MySQLSource
 import TestSupport

@@ -1,3 +1,4 @@
+import Binlog
 import SluiceLab
 import XCTest
 

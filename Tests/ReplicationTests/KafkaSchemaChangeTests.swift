@@ -97,8 +97,8 @@ final class KafkaTransactionRecordTests: XCTestCase {
         let sink = KafkaSink(settings: settings, mappings: [], log: { _, _ in })
         let origin = KafkaChangeMessage.Origin(
             serverID: 1, gtid: "0-1-44", timestamp: 1_700_000_000, end: BinlogPosition(file: "b.1", offset: 990))
-        func change(_ table: String, _ ordinal: Int) -> Replication.RowChange {
-            Replication.RowChange(
+        func change(_ table: String, _ ordinal: Int) -> RowChange {
+            RowChange(
                 database: "pay", table: table, kind: .insert, columns: ["id"], after: [.int(Int64(ordinal))],
                 ordinal: ordinal,
                 position: BinlogPosition(file: "b.1", offset: 500), primaryKey: [0])

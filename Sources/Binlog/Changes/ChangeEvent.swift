@@ -1,21 +1,11 @@
-/// One row change in the change-event schema (docs/change-events.md): what `sluice binlog dump
-/// --format json` prints and what the Kafka messages carry.
-public struct ChangeEvent: Sendable, Equatable {
-    public enum Operation: String, Sendable, Equatable {
-        case insert, update, delete
-    }
+/// The change-event schema (docs/change-events.md): the JSON line `sluice binlog dump --format json`
+/// prints for each row change, and the head of each Kafka message. Rendering only: the row change
+/// itself is a `RowChange` (the server dump), or a decoded rows event (the file dump, whose row
+/// images may lack columns).
+public enum ChangeEvent {
+    public typealias Operation = RowChange.Kind
 
-    /// A column value with its label: the column name, or `@n` (1-based) when names are unknown.
-    public struct NamedValue: Sendable, Equatable {
-        public var name: String
-        public var value: ColumnValue
-        public init(_ name: String, _ value: ColumnValue) {
-            self.name = name
-            self.value = value
-        }
-    }
-
-    /// Where the change comes from.
+    /// Where the change comes from: the `source` member.
     public struct Source: Sendable, Equatable {
         public var serverID: UInt32
         /// Binlog file and position of the rows event that holds the change.
@@ -35,67 +25,46 @@ public struct ChangeEvent: Sendable, Equatable {
         }
     }
 
-    public var op: Operation
-    public var schema: String
-    public var table: String
-    /// Present columns of the before image (update, delete), nil for insert.
-    public var before: [NamedValue]?
-    /// Present columns of the after image (insert, update), nil for delete.
-    public var after: [NamedValue]?
-    public var source: Source
-
-    public init(op: Operation, schema: String, table: String, before: [NamedValue]?, after: [NamedValue]?, source: Source) {
-        self.op = op
-        self.schema = schema
-        self.table = table
-        self.before = before
-        self.after = after
-        self.source = source
-    }
-
-    /// The row changes of one rows event, in row order.
-    public static func changes(of rows: RowsEvent, table: TableMapEvent, source: Source) -> [ChangeEvent] {
-        let op: Operation = rows.kind == .write ? .insert : rows.kind == .update ? .update : .delete
-        var out: [ChangeEvent] = []
+    /// One JSON line (no trailing newline) per row of a rows event, in row order; columns are
+    /// labelled by name, or `@n` (1-based) when names are unknown.
+    public static func jsonLines(of rows: RowsEvent, table: TableMapEvent, source: Source) -> [String] {
+        let op = Operation(rows.kind)
+        var out: [String] = []
         out.reserveCapacity(rows.rowCount)
-        func image(_ columns: [Int], _ values: ArraySlice<ColumnValue>) -> [NamedValue] {
-            zip(columns, values).map { NamedValue(table.columnLabel($0), $1) }
-        }
+        var bytes: [UInt8] = []
         for i in 0..<rows.rowCount {
-            out.append(ChangeEvent(
-                op: op, schema: table.schema, table: table.table,
-                before: rows.kind == .write ? nil : image(rows.beforeColumns, rows.beforeRow(i)),
-                after: rows.kind == .delete ? nil : image(rows.afterColumns, rows.afterRow(i)),
-                source: source))
+            bytes.removeAll(keepingCapacity: true)
+            appendJSON(op: op, schema: table.schema, table: table.table, source: source, into: &bytes) {
+                isBefore, out in
+                if isBefore ? rows.kind == .write : rows.kind == .delete { return out.appendASCII("null") }
+                appendImage(
+                    table, columns: isBefore ? rows.beforeColumns : rows.afterColumns,
+                    values: isBefore ? rows.beforeRow(i) : rows.afterRow(i), into: &out)
+            }
+            out.append(String(decoding: bytes, as: UTF8.self))
         }
         return out
     }
 
-    /// The change as one line of JSON (no trailing newline), keys in schema order.
-    public func appendJSON(into out: inout String) {
+    /// The change-event JSON line of `change` (no trailing newline) with `source` as its `source`.
+    public static func jsonLine(of change: RowChange, source: Source) -> String {
         var bytes: [UInt8] = []
-        appendJSON(into: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
+        appendJSON(of: change, source: source, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The same JSON as bytes.
-    package func appendJSON(into out: inout [UInt8]) {
-        Self.appendJSON(op: op, schema: schema, table: table, source: source, into: &out) { isBefore, out in
-            let image = isBefore ? before : after
-            Self.appendImage(columns: image?.map(\.name) ?? [], values: image?.map(\.value), into: &out)
+    /// The same JSON as bytes (the Kafka message appends its members to it).
+    package static func appendJSON(of change: RowChange, source: Source, into out: inout [UInt8]) {
+        appendJSON(op: change.kind, schema: change.database, table: change.table, source: source, into: &out) {
+            isBefore, out in
+            appendImage(columns: change.columns, values: isBefore ? change.before : change.after, into: &out)
         }
-    }
-
-    public var jsonLine: String {
-        var s = ""
-        appendJSON(into: &s)
-        return s
     }
 
     /// The change-event JSON of one row change written into bytes, its images by `image`
     /// (called with true for `before`, then false for `after`; it writes an object or `null`).
-    /// What `appendJSON` writes, and the Kafka message writes without making a `ChangeEvent`.
-    package static func appendJSON(
+    /// What `jsonLine` and `jsonLines` write.
+    static func appendJSON(
         op: Operation, schema: String, table: String, source: Source, into out: inout [UInt8],
         image: (_ isBefore: Bool, _ out: inout [UInt8]) -> Void
     ) {
@@ -124,7 +93,7 @@ public struct ChangeEvent: Sendable, Equatable {
 
     /// An image from parallel column names and values (`@n`, 1-based, past the last name), or
     /// `null`: what `image` writes for a row change that keeps names and values apart.
-    package static func appendImage(columns: [String], values: [ColumnValue]?, into out: inout [UInt8]) {
+    static func appendImage(columns: [String], values: [ColumnValue]?, into out: inout [UInt8]) {
         guard let values else { return out.appendASCII("null") }
         out.append(0x7B)
         for (i, v) in values.enumerated() {
@@ -136,6 +105,20 @@ public struct ChangeEvent: Sendable, Equatable {
             }
             out.append(0x3A)
             v.appendJSON(into: &out)
+        }
+        out.append(0x7D)
+    }
+
+    /// An image of the present `columns` (indexes into the table map) with their `values`.
+    private static func appendImage(
+        _ table: TableMapEvent, columns: [Int], values: ArraySlice<ColumnValue>, into out: inout [UInt8]
+    ) {
+        out.append(0x7B)
+        for (n, (column, value)) in zip(columns, values).enumerated() {
+            if n > 0 { out.append(0x2C) }
+            out.appendJSONQuoted(table.columnLabel(column))
+            out.append(0x3A)
+            value.appendJSON(into: &out)
         }
         out.append(0x7D)
     }

@@ -96,9 +96,9 @@ public struct BinlogDump {
         guard case .rows(let r) = event.body, let t = table else { return }
         let source = ChangeEvent.Source(serverID: event.header.serverID, file: fileName, position: event.position,
                                         gtid: gtid, timestamp: event.header.timestamp)
-        for change in ChangeEvent.changes(of: r, table: t, source: source) {
+        for line in ChangeEvent.jsonLines(of: r, table: t, source: source) {
             summary.rowChanges += 1
-            write(options.format == .json ? change.jsonLine : "  " + change.jsonLine)
+            write(options.format == .json ? line : "  " + line)
         }
     }
 }

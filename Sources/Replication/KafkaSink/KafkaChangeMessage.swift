@@ -142,7 +142,7 @@ public struct KafkaChangeMessage: Sendable, Equatable {
     }
 
     /// sluice's change-event JSON with the version as its last member, written straight into
-    /// bytes (the same text as `ChangeEvent.jsonLine` plus the members after it).
+    /// bytes (the same text as `ChangeEvent.jsonLine(of:source:)` plus the members after it).
     private static func sluiceValue(_ change: RowChange, origin: Origin, version: String?, context: Context)
         -> [UInt8]
     {
@@ -151,12 +151,7 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         let source = ChangeEvent.Source(
             serverID: origin.serverID, file: change.position.file, position: change.position.offset,
             gtid: origin.gtid, timestamp: origin.timestamp)
-        let op: ChangeEvent.Operation = change.kind == .insert ? .insert : change.kind == .update ? .update : .delete
-        ChangeEvent.appendJSON(op: op, schema: change.database, table: change.table, source: source, into: &out) {
-            isBefore, out in
-            ChangeEvent.appendImage(
-                columns: change.columns, values: isBefore ? change.before : change.after, into: &out)
-        }
+        ChangeEvent.appendJSON(of: change, source: source, into: &out)
         // The change-event object always ends with "}": the version goes in as its last member.
         out.removeLast()
         if let t = context.transaction {

@@ -42,20 +42,19 @@ extension ServerSettings {
 }
 
 extension SourceTransaction {
-    /// This transaction (or chunk) as the sinks take it; the changes carry the transaction's
-    /// start as their position (for error messages) and their ordinal within it, counted from
+    /// This transaction (or chunk) as the sinks take it; the changes get the transaction's GTID,
+    /// its start as their position (for error messages) and their ordinal within it, counted from
     /// `firstOrdinal` (the rows of the transaction's earlier chunks).
     /// `source` is the server read from, recorded in the checkpoint (guarantee 8).
     package func pipelineTransaction(
         serverID: UInt32, firstOrdinal: Int, source: SourceIdentity? = nil
     ) -> PipelineTransaction {
         let mariadbGTID = gtid.flatMap { MariaDBGTID(parsing: Substring($0)) }
-        let rows = changes.enumerated().map { (i, c) in
-            Replication.RowChange(
-                database: c.table.name.schema, table: c.table.name.table,
-                kind: c.kind == .write ? .insert : c.kind == .update ? .update : .delete,
-                columns: c.table.columns, before: c.before, after: c.after, gtid: mariadbGTID, ordinal: firstOrdinal + i,
-                position: start, primaryKey: c.table.primaryKey, columnTypes: c.columnTypes)
+        var rows = changes
+        for i in rows.indices {
+            rows[i].gtid = mariadbGTID
+            rows[i].ordinal = firstOrdinal + i
+            rows[i].position = start
         }
         let cp = checkpoint.map {
             SinkCheckpoint(

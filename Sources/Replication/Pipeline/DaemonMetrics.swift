@@ -17,11 +17,15 @@ final class DaemonMetrics {
         var i = 0
         while i < changes.count {
             let kindOfRun = changes[i].kind
-            let table = changes[i].table.name
+            let database = changes[i].database
+            let table = changes[i].table
             var end = i + 1
-            while end < changes.count, changes[end].kind == kindOfRun, changes[end].table.name == table { end += 1 }
-            let kind = kindOfRun == .write ? "insert" : kindOfRun.rawValue
-            let labels: LabelValues = [.db: table.schema, .table: table.table, .kind: kind]
+            while end < changes.count, changes[end].kind == kindOfRun, changes[end].table == table,
+                changes[end].database == database
+            {
+                end += 1
+            }
+            let labels: LabelValues = [.db: database, .table: table, .kind: kindOfRun.rawValue]
             if rows[labels] == nil { rows[labels] = try? registry.counter(SluiceMetrics.sourceRows, labels) }
             rows[labels]?.increment(by: UInt64(end - i))
             i = end

@@ -1,3 +1,4 @@
+import Binlog
 import Foundation
 import Ops
 import RedisCluster

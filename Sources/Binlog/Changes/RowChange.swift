@@ -1,16 +1,24 @@
-import Binlog
-
-/// One row change of a committed transaction, as the sinks consume it: column names with the
-/// before and after images, and where it came from.
+/// One row change of a committed transaction: what the source produces, the sinks consume and
+/// `sluice binlog dump --from-server` prints (through `ChangeEvent`). Column names with the
+/// before and after images in column order, and where the change came from.
 public struct RowChange: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable {
         case insert, update, delete
+
+        /// The change kind of a rows event's kind (WRITE_ROWS is an insert).
+        public init(_ rows: RowsEvent.Kind) {
+            switch rows {
+            case .write: self = .insert
+            case .update: self = .update
+            case .delete: self = .delete
+            }
+        }
     }
 
     public var database: String
     public var table: String
     public var kind: Kind
-    /// Column names, in table order (from TABLE_MAP's optional metadata).
+    /// Column names, in table order (from TABLE_MAP's optional metadata or the server's schema).
     public var columns: [String]
     /// Indexes into `columns` of the primary key (empty when the table has none or it is unknown).
     public var primaryKey: [Int]
@@ -18,11 +26,13 @@ public struct RowChange: Sendable, Equatable {
     public var before: [ColumnValue]?
     /// After image (insert, update), one value per column.
     public var after: [ColumnValue]?
-    /// GTID of the transaction (MariaDB), when the source runs with GTIDs.
+    /// GTID of the transaction (MariaDB), when the source runs with GTIDs. The source leaves it
+    /// nil; the pipeline stamps it with `ordinal` and `position` per transaction (an XA
+    /// transaction's rows are read at XA PREPARE and belong to the XA COMMIT's transaction).
     public var gtid: MariaDBGTID?
     /// 0-based index of this row change within its transaction (orders changes of one GTID).
     public var ordinal: Int
-    /// Position of the rows event, for error messages.
+    /// Start of the transaction the change belongs to, for error messages.
     public var position: BinlogPosition
     /// The TABLE_MAP column definitions, one per column (empty when unknown, e.g. a change read
     /// back from Kafka): the Debezium and Canal encodings and the Canal `mysqlType` need them.
