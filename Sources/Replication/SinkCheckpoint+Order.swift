@@ -5,9 +5,7 @@ extension SinkCheckpoint {
     /// (which stay meaningful across a source failover, unlike file offsets) a checkpoint is
     /// behind when some domain's sequence is lower; otherwise binlog positions are compared.
     public func isBehind(_ other: SinkCheckpoint) -> Bool {
-        if let mine = MariaDBGTIDPosition(parsing: gtid), let theirs = MariaDBGTIDPosition(parsing: other.gtid),
-            !mine.gtids.isEmpty, !theirs.gtids.isEmpty
-        {
+        if let mine = gtid, let theirs = other.gtid, !mine.gtids.isEmpty, !theirs.gtids.isEmpty {
             for g in theirs.gtids {
                 guard let m = mine.gtid(domain: g.domain) else { return true }
                 if m.sequence < g.sequence { return true }

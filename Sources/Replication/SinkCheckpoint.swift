@@ -8,27 +8,52 @@ import RedisCluster
 /// older sluice or set by hand names no server).
 public struct SinkCheckpoint: Sendable, Equatable {
     public var position: BinlogPosition
-    /// MariaDB GTID position text, one GTID per domain (`0-1-100,1-2-7`), empty when unknown.
-    public var gtid: String
+    /// MariaDB GTID state, one GTID per domain (text `0-1-100,1-2-7`), nil when unknown.
+    public var gtid: MariaDBGTIDPosition?
     public var commitTime: Int64
-    /// MySQL executed GTID set text (`uuid:1-100`), empty when unknown.
-    public var mysqlGTID: String
+    /// MySQL executed GTID set (text `uuid:1-100`), nil when unknown.
+    public var mysqlGTID: MySQLGTIDSet?
     /// The server `position` belongs to; nil when the checkpoint does not say.
     public var source: SourceIdentity?
 
+    /// An empty GTID state is kept as nil (it is stored as empty text, which reads back as nil).
     public init(
-        position: BinlogPosition, gtid: String, commitTime: Int64, mysqlGTID: String = "",
+        position: BinlogPosition, gtid: MariaDBGTIDPosition?, commitTime: Int64, mysqlGTID: MySQLGTIDSet? = nil,
         source: SourceIdentity? = nil
     ) {
         self.position = position
-        self.gtid = gtid
+        self.gtid = gtid?.gtids.isEmpty == false ? gtid : nil
         self.commitTime = commitTime
-        self.mysqlGTID = mysqlGTID
+        self.mysqlGTID = mysqlGTID?.isEmpty == false ? mysqlGTID : nil
         self.source = source
     }
 
+    /// A checkpoint from its stored text form (the Redis hash fields, the watermark JSON): empty
+    /// text is no GTID; nil when a non-empty text is not a GTID position or set.
+    public init?(
+        position: BinlogPosition, gtidText: String, commitTime: Int64, mysqlGTIDText: String,
+        source: SourceIdentity? = nil
+    ) {
+        var gtid: MariaDBGTIDPosition?
+        if !gtidText.isEmpty {
+            guard let parsed = MariaDBGTIDPosition(parsing: gtidText) else { return nil }
+            gtid = parsed
+        }
+        var mysqlGTID: MySQLGTIDSet?
+        if !mysqlGTIDText.isEmpty {
+            guard let parsed = MySQLGTIDSet(parsing: mysqlGTIDText) else { return nil }
+            mysqlGTID = parsed
+        }
+        self.init(position: position, gtid: gtid, commitTime: commitTime, mysqlGTID: mysqlGTID, source: source)
+    }
+
+    /// The stored text of `gtid` (empty when unknown).
+    public var gtidText: String { gtid?.description ?? "" }
+    /// The stored text of `mysqlGTID` (empty when unknown).
+    public var mysqlGTIDText: String { mysqlGTID?.description ?? "" }
+
     /// True when the checkpoint holds a GTID state a server can be asked to resume from.
-    public var hasGTID: Bool { !gtid.isEmpty || !mysqlGTID.isEmpty }
+    public var hasGTID: Bool { gtid != nil || mysqlGTID != nil }
 
     public static func key(prefix: String, sink: String) -> String { "\(prefix){\(sink)}" }
 
@@ -43,8 +68,9 @@ public struct SinkCheckpoint: Sendable, Equatable {
 
     private var fields: [String] {
         [
-            "file", position.file, "offset", String(position.offset), "gtid", gtid, "time", String(commitTime),
-            "mysql_gtid", mysqlGTID, "server_id", source.map { String($0.serverID) } ?? "", "server_uuid",
+            "file", position.file, "offset", String(position.offset), "gtid", gtidText, "time",
+            String(commitTime), "mysql_gtid", mysqlGTIDText, "server_id", source.map { String($0.serverID) } ?? "",
+            "server_uuid",
             source?.serverUUID ?? "", "flavor", source?.flavor ?? "",
         ]
     }
@@ -70,8 +96,16 @@ public struct SinkCheckpoint: Sendable, Equatable {
         if let id = fields["server_id"].flatMap({ UInt32($0) }), let flavor = fields["flavor"], !flavor.isEmpty {
             source = SourceIdentity(serverID: id, serverUUID: fields["server_uuid"], flavor: flavor)
         }
-        return SinkCheckpoint(
-            position: BinlogPosition(file: file, offset: offset), gtid: fields["gtid"] ?? "", commitTime: time,
-            mysqlGTID: fields["mysql_gtid"] ?? "", source: source)
+        guard
+            let checkpoint = SinkCheckpoint(
+                position: BinlogPosition(file: file, offset: offset), gtidText: fields["gtid"] ?? "",
+                commitTime: time, mysqlGTIDText: fields["mysql_gtid"] ?? "", source: source)
+        else {
+            throw RedisError(
+                .protocolViolation,
+                "checkpoint \(key) has a malformed GTID (gtid `\(fields["gtid"] ?? "")`, "
+                    + "mysql_gtid `\(fields["mysql_gtid"] ?? "")`)")
+        }
+        return checkpoint
     }
 }

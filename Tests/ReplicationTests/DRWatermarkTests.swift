@@ -43,7 +43,7 @@ final class DRWatermarkTests: XCTestCase {
 
     private func checkpoint(_ version: Int64) -> SinkCheckpoint {
         SinkCheckpoint(
-            position: BinlogPosition(file: "bin.000001", offset: UInt64(version * 1000 + 999)), gtid: "0-1-\(version)",
+            position: BinlogPosition(file: "bin.000001", offset: UInt64(version * 1000 + 999)), gtid: MariaDBGTIDPosition(parsing: "0-1-\(version)"),
             commitTime: 1_700_000_000 + version)
     }
 

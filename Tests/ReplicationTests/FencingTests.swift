@@ -35,7 +35,9 @@ extension RedisSinkTests {
         }
         func checkpoint(_ offset: UInt64) -> SinkCheckpoint {
             SinkCheckpoint(
-                position: BinlogPosition(file: "bin.000001", offset: offset), gtid: "0-1-\(offset)", commitTime: 1)
+                position: BinlogPosition(file: "bin.000001", offset: offset),
+                gtid: MariaDBGTIDPosition(parsing: "0-1-\(offset)"),
+                commitTime: 1)
         }
 
         let old = try sink(token: 1)

@@ -29,7 +29,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
         let store = CheckpointStore(client: try chain.client(chain.sandbox.primary), prefix: "sluice:checkpoint:")
         let old = SourceIdentity(serverID: 1, flavor: "mariadb")
         let forged = SinkCheckpoint(
-            position: BinlogPosition(file: "mariadb-bin.000001", offset: 4), gtid: "", commitTime: 0, source: old)
+            position: BinlogPosition(file: "mariadb-bin.000001", offset: 4), gtid: nil, commitTime: 0, source: old)
         for sink in ["primary", "kafka"] { try store.store(forged, sink: sink) }
         let refused = try chain.startDaemon()
         XCTAssertTrue(refused.waitForExit(timeout: 30), "the daemon kept running: \(chain.runLogTail())")
@@ -56,7 +56,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
         }
         let moved = try XCTUnwrap(store.load(sink: "primary"))
         XCTAssertEqual(moved.source, SourceIdentity(serverID: UInt32(replica.serverID), flavor: "mariadb"))
-        XCTAssertEqual(moved.gtid, end)
+        XCTAssertEqual(moved.gtidText, end)
         let resumed = try chain.startDaemon()
         XCTAssertTrue(
             repeatedly(timeout: 30, every: 0.1, until: \.self) {
@@ -121,7 +121,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
             let end = try XCTUnwrap(replicaDB.query("SELECT @@gtid_binlog_pos AS g").value("g"))
             let caughtUp = repeatedly(timeout: 60, every: 0.1, until: \.self) {
                 guard let (r, k) = try? chain.sinkCheckpoints() else { return false }
-                return r?.gtid == end && k?.gtid == end || !daemon.isRunning
+                return r?.gtidText == end && k?.gtidText == end || !daemon.isRunning
             }
             XCTAssertTrue(caughtUp && daemon.isRunning, "not at \(end): \(chain.runLogTail())")
             let catchUp = Date().timeIntervalSince(restarted)
@@ -148,7 +148,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
             XCTAssertEqual(daemon.exitStatusIfExited(), 0, chain.runLogTail())
             print(
                 "GTIDFailoverProcessTests(\(killing ? "kill -9" : "SIGTERM")): stopped at "
-                    + "\(stoppedAt.kafka.map { "\($0.position) \($0.gtid)" } ?? "none") on server_id 1, resumed on server_id "
+                    + "\(stoppedAt.kafka.map { "\($0.position) \($0.gtidText)" } ?? "none") on server_id 1, resumed on server_id "
                     + "\(replica.serverID) up to \(end) "
                     + "\(String(format: "%.1f", catchUp)) s after its start (1 s of it the workload still writing); \(workload.committed.values.reduce(0, +)) transactions; "
                     + "\(check.rowsChecked) rows equal; Kafka \(kafka.summary); \(Int(Date().timeIntervalSince(started))) s"

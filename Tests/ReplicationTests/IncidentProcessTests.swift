@@ -56,7 +56,7 @@ final class IncidentProcessTests: XCTestCase {
         XCTAssertNotNil(json["peak_rss_mb"] as? Int)
         let checkpoint = try XCTUnwrap(try chain.sinkCheckpoints().redis, "the snapshot set the checkpoint")
         XCTAssertEqual(checkpoint.position, end)
-        XCTAssertEqual(checkpoint.gtid, try chain.db.query("SELECT @@gtid_binlog_pos AS g").value("g"))
+        XCTAssertEqual(checkpoint.gtidText, try chain.db.query("SELECT @@gtid_binlog_pos AS g").value("g"))
         XCTAssertTrue(
             loaded.output.contains("checkpoint of primary moved by snapshot from none to \(end)"), loaded.output)
 
@@ -184,7 +184,7 @@ final class IncidentProcessTests: XCTestCase {
         let gtidNow = try XCTUnwrap(try db.query("SELECT @@gtid_binlog_pos AS g").value("g"))
         let byPosition = try chain.sluice(["checkpoint", "set", "--sink", "kafka", "--position", "\(end)"])
         XCTAssertEqual(byPosition.status, 0, byPosition.output)
-        XCTAssertEqual(try chain.sinkCheckpoints().kafka?.gtid, gtidNow)
+        XCTAssertEqual(try chain.sinkCheckpoints().kafka?.gtidText, gtidNow)
         let shown = try chain.sluice(["checkpoint", "show", "--json"])
         let sinks = try XCTUnwrap(try chain.lastJSON(shown.output)["sinks"] as? [[String: Any]])
         XCTAssertEqual(

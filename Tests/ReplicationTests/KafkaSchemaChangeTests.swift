@@ -109,7 +109,8 @@ final class KafkaTransactionRecordTests: XCTestCase {
         let last = try sink.messages(
             for: PipelineTransaction(
                 changes: [change("transfers", 2)], origin: origin,
-                checkpoint: SinkCheckpoint(position: origin.end, gtid: "0-1-44", commitTime: 1_700_000_000)))
+                checkpoint: SinkCheckpoint(
+                    position: origin.end, gtid: MariaDBGTIDPosition(parsing: "0-1-44"), commitTime: 1_700_000_000)))
         XCTAssertEqual((first + last).map(\.topic), ["tx", "rows", "rows", "rows", "tx"])
         XCTAssertEqual(
             String(decoding: first[0].value ?? [], as: UTF8.self),

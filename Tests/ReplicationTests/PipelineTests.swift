@@ -9,7 +9,9 @@ import XCTest
 /// queue, the shutdown sequence and SIGHUP reload plans.
 final class PipelineTests: XCTestCase {
     private func cp(_ offset: UInt64, file: String = "bin.000001", gtid: String = "") -> SinkCheckpoint {
-        SinkCheckpoint(position: BinlogPosition(file: file, offset: offset), gtid: gtid, commitTime: 0)
+        SinkCheckpoint(
+            position: BinlogPosition(file: file, offset: offset), gtid: MariaDBGTIDPosition(parsing: gtid),
+            commitTime: 0)
     }
 
     // MARK: filters

@@ -102,7 +102,8 @@ final class RedisSinkTests: XCTestCase {
 
     private func checkpoint(_ gtid: UInt64) -> SinkCheckpoint {
         SinkCheckpoint(
-            position: BinlogPosition(file: "bin.000001", offset: 200 + gtid), gtid: "0-1-\(gtid)",
+            position: BinlogPosition(file: "bin.000001", offset: 200 + gtid),
+            gtid: MariaDBGTIDPosition(parsing: "0-1-\(gtid)"),
             commitTime: 1_700_000_000 + Int64(gtid))
     }
 

@@ -105,7 +105,7 @@ final class RegionFailoverProcessTests: XCTestCase {
         XCTAssertEqual(loaded.config.redis(named: "primary")?.seeds, chain.config.redis(named: "dr")?.seeds)
         let store = CheckpointStore(client: dr, prefix: "sluice:checkpoint:")
         let checkpoint = try XCTUnwrap(store.load(sink: "primary"))
-        XCTAssertEqual(checkpoint.gtid, end)
+        XCTAssertEqual(checkpoint.gtidText, end)
         XCTAssertEqual(checkpoint.source, SourceIdentity(serverID: UInt32(replica.serverID), flavor: "mariadb"))
         print(
             "region failover: \(workload.progress.committed) transfers, \(killedAt) before the kill; replayed "

@@ -12,7 +12,9 @@ final class ResumePlanTests: XCTestCase {
     private let at = BinlogPosition(file: "mariadb-bin.000002", offset: 4321)
 
     private func checkpoint(gtid: String, mysqlGTID: String = "", source: SourceIdentity?) -> SinkCheckpoint {
-        SinkCheckpoint(position: at, gtid: gtid, commitTime: 1_700_000_000, mysqlGTID: mysqlGTID, source: source)
+        SinkCheckpoint(
+            position: at, gtid: MariaDBGTIDPosition(parsing: gtid), commitTime: 1_700_000_000,
+            mysqlGTID: MySQLGTIDSet(parsing: mysqlGTID), source: source)
     }
 
     func testTheSameServerResumesAtTheFilePosition() throws {

@@ -9,7 +9,7 @@ import XCTest
 /// WAIT shortfall counter. The live daemon's values are checked in DaemonProcessTests.
 final class SinkLagTests: XCTestCase {
     private func at(_ file: String, _ offset: UInt64, time: Int64) -> SinkCheckpoint {
-        SinkCheckpoint(position: BinlogPosition(file: file, offset: offset), gtid: "", commitTime: time)
+        SinkCheckpoint(position: BinlogPosition(file: file, offset: offset), gtid: nil, commitTime: time)
     }
 
     func testCaughtUpSinkLagsLikeTheSource() {

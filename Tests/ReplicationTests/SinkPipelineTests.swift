@@ -70,7 +70,7 @@ final class SinkPipelineTests: XCTestCase {
             let isLast = chunk?.last ?? true
             return PipelineTransaction(
                 changes: changes, origin: .init(serverID: 1, gtid: nil, timestamp: 1_700_000_000, end: at),
-                checkpoint: isLast ? SinkCheckpoint(position: at, gtid: "", commitTime: 1_700_000_000) : nil)
+                checkpoint: isLast ? SinkCheckpoint(position: at, gtid: nil, commitTime: 1_700_000_000) : nil)
         }
 
         for round in 1...20 { XCTAssertTrue(pipeline.submit(transaction(round))) }

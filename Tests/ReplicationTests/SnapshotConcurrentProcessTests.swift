@@ -24,7 +24,9 @@ final class SnapshotConcurrentProcessTests: XCTestCase {
         let end = try chain.masterPosition()
         let gtid = try chain.db.query("SELECT @@gtid_binlog_pos AS g").value("g") ?? ""
         try CheckpointStore(client: redis, prefix: "sluice:checkpoint:").store(
-            SinkCheckpoint(position: end, gtid: gtid, commitTime: Int64(Date().timeIntervalSince1970)), sink: "primary")
+            SinkCheckpoint(
+                position: end, gtid: MariaDBGTIDPosition(parsing: gtid), commitTime: Int64(Date().timeIntervalSince1970)
+            ), sink: "primary")
         let daemon = try chain.startDaemon()
         let workload = MixedPaymentsWorkload(payments: chain.workload)
         workload.start(on: try chain.sandbox.mariadb.connect(), pause: 0.002)

@@ -61,7 +61,8 @@ final class StatusSourceTests: XCTestCase {
         let (first, gtid) = try end()
         let sink = try RedisSink.make(config: config, cluster: "primary")
         let now = Date().timeIntervalSince1970
-        let checkpoint = SinkCheckpoint(position: first, gtid: gtid, commitTime: Int64(now) - 20)
+        let checkpoint = SinkCheckpoint(
+            position: first, gtid: MariaDBGTIDPosition(parsing: gtid), commitTime: Int64(now) - 20)
         _ = try sink.applier.client.send(checkpoint.hsetCommand(key: sink.checkpointKey), key: sink.checkpointKey)
         status = LagStatus.gather(config: config, now: now)
         XCTAssertEqual(status.rows[1].bytes, 0)

@@ -16,7 +16,7 @@ public struct DRWatermarkPoint: Sendable, Equatable {
     public var json: String {
         let c = checkpoint
         var out = "{\"file\":" + ColumnValue.string(c.position.file).jsonText + ",\"offset\":\(c.position.offset)"
-        out += ",\"gtid\":" + ColumnValue.string(c.gtid).jsonText + ",\"mysql_gtid\":" + ColumnValue.string(c.mysqlGTID).jsonText
+        out += ",\"gtid\":" + ColumnValue.string(c.gtidText).jsonText + ",\"mysql_gtid\":" + ColumnValue.string(c.mysqlGTIDText).jsonText
         out += ",\"commit_time\":\(c.commitTime),\"as_of_ms\":\(asOfMilliseconds)}"
         return out
     }
@@ -26,20 +26,21 @@ public struct DRWatermarkPoint: Sendable, Equatable {
             let offset = node["offset"].flatMap({ UInt64($0.raw) }), case .string(let gtid)? = node["gtid"]?.content,
             case .string(let mysqlGTID)? = node["mysql_gtid"]?.content,
             let commit = node["commit_time"].flatMap({ Int64($0.raw) }),
-            let asOf = node["as_of_ms"].flatMap({ Int64($0.raw) })
+            let asOf = node["as_of_ms"].flatMap({ Int64($0.raw) }),
+            let checkpoint = SinkCheckpoint(
+                position: BinlogPosition(file: file, offset: offset), gtidText: gtid, commitTime: commit,
+                mysqlGTIDText: mysqlGTID)
         else { return nil }
         self.init(
-            checkpoint: SinkCheckpoint(
-                position: BinlogPosition(file: file, offset: offset), gtid: gtid, commitTime: commit,
-                mysqlGTID: mysqlGTID),
+            checkpoint: checkpoint,
             asOfMilliseconds: asOf)
     }
 
     /// `file:offset gtid G` as `sluice status` shows it.
     public var positionText: String {
         var text = checkpoint.position.description
-        if !checkpoint.gtid.isEmpty { text += " gtid \(checkpoint.gtid)" }
-        if !checkpoint.mysqlGTID.isEmpty { text += " gtid \(checkpoint.mysqlGTID)" }
+        if let gtid = checkpoint.gtid { text += " gtid \(gtid)" }
+        if let mysqlGTID = checkpoint.mysqlGTID { text += " gtid \(mysqlGTID)" }
         return text
     }
 }

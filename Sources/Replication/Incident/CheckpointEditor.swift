@@ -69,11 +69,11 @@ package enum CheckpointEditor {
                         "\(p) is not a position the source has (\(error)); give one from SHOW BINARY LOGS / "
                             + "SHOW BINLOG EVENTS, or --force")
                 }
-                return SinkCheckpoint(position: p, gtid: "", commitTime: now)
+                return SinkCheckpoint(position: p, gtid: nil, commitTime: now)
             }
             let gtid = try mysql.query("SELECT BINLOG_GTID_POS(\(SourceTable.literal(p.file)), \(p.offset)) AS g")
                 .value("g")
-            return SinkCheckpoint(position: p, gtid: gtid ?? "", commitTime: now)
+            return SinkCheckpoint(position: p, gtid: gtid.flatMap { MariaDBGTIDPosition(parsing: $0) }, commitTime: now)
         case .mariadbGTID(let target):
             guard let p = try locate(target, on: mysql) else {
                 throw IncidentError(
@@ -81,7 +81,7 @@ package enum CheckpointEditor {
                     "GTID position \(target) is not in the binlogs the source has (purged, or not yet written); "
                         + "give FILE:POS with --force to set it anyway")
             }
-            return SinkCheckpoint(position: p, gtid: target.description, commitTime: now)
+            return SinkCheckpoint(position: p, gtid: target, commitTime: now)
         default:
             throw IncidentError(.badPosition, "--position \(text): expected FILE:POS or a MariaDB GTID position")
         }

@@ -124,11 +124,11 @@ package final class ClusterSnapshot {
             report.checkpointSet = true
             log(
                 "checkpoint of \(sink.name) moved by snapshot from "
-                    + "\(report.previousCheckpoint.map { "\($0.position) (gtid \($0.gtid))" } ?? "none") "
-                    + "to \(target.position) (gtid \(target.gtid))")
+                    + "\(report.previousCheckpoint.map { "\($0.position) (gtid \($0.gtidText))" } ?? "none") "
+                    + "to \(target.position) (gtid \(target.gtidText))")
         } else if let kept = report.previousCheckpoint {
             log(
-                "checkpoint of \(sink.name) kept at \(kept.position) (gtid \(kept.gtid)), past the snapshot's \(target.position)"
+                "checkpoint of \(sink.name) kept at \(kept.position) (gtid \(kept.gtidText)), past the snapshot's \(target.position)"
             )
         }
         report.seconds = Date().timeIntervalSince(started)

@@ -40,7 +40,7 @@ package final class RegionFailover {
 
         package var json: String {
             func q(_ s: String) -> String { ColumnValue.string(s).jsonText }
-            let w = watermark.map { "{\"position\":\(q($0.checkpoint.position.description)),\"gtid\":\(q($0.checkpoint.gtid))}" }
+            let w = watermark.map { "{\"position\":\(q($0.checkpoint.position.description)),\"gtid\":\(q($0.checkpoint.gtidText))}" }
             return "{\"dry_run\":\(dryRun),\"fence\":\(q(fence)),\"drained_messages\":\(drainedMessages),"
                 + "\"watermark\":\(w ?? "null"),\"promoted_gtid\":\(q(target)),\"dr_gtid\":\(q(covered)),"
                 + "\"replayed_transactions\":\(replayedTransactions),\"replayed_rows\":\(replayedRows),"
@@ -84,7 +84,7 @@ package final class RegionFailover {
         let (watermark, drained) = try drain(dr)
         report.drainedMessages = drained
         report.watermark = watermark
-        guard let watermark, let from = MariaDBGTIDPosition(parsing: watermark.checkpoint.gtid), !from.gtids.isEmpty
+        guard let watermark, let from = watermark.checkpoint.gtid, !from.gtids.isEmpty
         else {
             throw IncidentError(
                 .noWatermark,
@@ -123,7 +123,7 @@ package final class RegionFailover {
         say(
             (dryRun ? "would replay " : "replayed ")
                 + "\(report.replayedTransactions) transaction(s), \(report.replayedRows) row(s) from the promoted server "
-                + "(\(watermark.checkpoint.gtid) to \(report.covered); promoted server at \(targetText))")
+                + "(\(watermark.checkpoint.gtidText) to \(report.covered); promoted server at \(targetText))")
         report.rtoSeconds = Date().timeIntervalSince(started)
         if !dryRun {
             let end = replayed?.last ?? (try? promoted.query("SHOW MASTER STATUS")).flatMap { rows in
@@ -131,7 +131,7 @@ package final class RegionFailover {
             }
             if let end {
                 let checkpoint = SinkCheckpoint(
-                    position: end, gtid: report.covered, commitTime: Int64(Date().timeIntervalSince1970),
+                    position: end, gtid: covered, commitTime: Int64(Date().timeIntervalSince1970),
                     source: settings.sourceIdentity)
                 let store = drTarget.checkpoints(try drTarget.client())
                 for name in ["primary", "kafka"] { try store.store(checkpoint, sink: name) }

@@ -63,6 +63,7 @@ package struct SourceSnapshot: Sendable, Equatable {
 
     package var checkpoint: SinkCheckpoint {
         SinkCheckpoint(
-            position: position, gtid: gtid, commitTime: Int64(Date().timeIntervalSince1970), source: source)
+            position: position, gtid: MariaDBGTIDPosition(parsing: gtid),
+            commitTime: Int64(Date().timeIntervalSince1970), source: source)
     }
 }

@@ -54,7 +54,7 @@ public struct WatermarkMarker: Sendable, Equatable {
         var out = "{\"watermark\":1,\"session\":" + ColumnValue.string(session).jsonText
         out += ",\"round\":\(round),\"partition\":\(partition),\"count\":" + (count.map(String.init) ?? "null")
         out += ",\"file\":" + ColumnValue.string(c.position.file).jsonText + ",\"offset\":\(c.position.offset)"
-        out += ",\"gtid\":" + ColumnValue.string(c.gtid).jsonText + ",\"mysql_gtid\":" + ColumnValue.string(c.mysqlGTID).jsonText
+        out += ",\"gtid\":" + ColumnValue.string(c.gtidText).jsonText + ",\"mysql_gtid\":" + ColumnValue.string(c.mysqlGTIDText).jsonText
         out += ",\"commit_time\":\(c.commitTime),\"as_of_ms\":\(asOfMilliseconds)}"
         return out
     }
@@ -64,7 +64,7 @@ public struct WatermarkMarker: Sendable, Equatable {
         var headers: [(name: String, value: String)] = [
             (Self.header, "1"), ("sluice.end", checkpoint.position.description),
         ]
-        if !checkpoint.gtid.isEmpty { headers.append(("sluice.gtid", checkpoint.gtid)) }
+        if let gtid = checkpoint.gtid { headers.append(("sluice.gtid", gtid.description)) }
         var m = KafkaChangeMessage(topic: topic, key: Self.key, value: Array(json.utf8), headers: headers)
         m.partition = partition
         return m
@@ -82,6 +82,9 @@ public struct WatermarkMarker: Sendable, Equatable {
             case .string(let mysqlGTID)? = node["mysql_gtid"]?.content,
             let commit = node["commit_time"].flatMap({ Int64($0.raw) }),
             let asOf = node["as_of_ms"].flatMap({ Int64($0.raw) }),
+            let checkpoint = SinkCheckpoint(
+                position: BinlogPosition(file: file, offset: offset), gtidText: gtid, commitTime: commit,
+                mysqlGTIDText: mysqlGTID),
             let countNode = node["count"]
         else { return nil }
         let count: Int?
@@ -93,9 +96,7 @@ public struct WatermarkMarker: Sendable, Equatable {
         }
         self.init(
             session: session, round: round, partition: partition, count: count,
-            checkpoint: SinkCheckpoint(
-                position: BinlogPosition(file: file, offset: offset), gtid: gtid, commitTime: commit,
-                mysqlGTID: mysqlGTID),
+            checkpoint: checkpoint,
             asOfMilliseconds: asOf)
     }
 }

@@ -58,8 +58,8 @@ extension SourceTransaction {
         }
         let cp = checkpoint.map {
             SinkCheckpoint(
-                position: $0.binlog, gtid: $0.mariadbGTID?.description ?? "", commitTime: Int64(timestamp),
-                mysqlGTID: $0.mysqlGTID?.description ?? "", source: source)
+                position: $0.binlog, gtid: $0.mariadbGTID, commitTime: Int64(timestamp), mysqlGTID: $0.mysqlGTID,
+                source: source)
         }
         let origin = KafkaChangeMessage.Origin(serverID: serverID, gtid: gtid, timestamp: timestamp, end: end)
         // Credentials in a statement (CREATE USER ... IDENTIFIED BY) never leave the process.

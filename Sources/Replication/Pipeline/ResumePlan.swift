@@ -54,13 +54,13 @@ package struct ResumePlan: Sendable, Equatable {
         }
         if written.flavor == server.flavor {
             if server.flavor == ServerSettings.Flavour.mariadb.rawValue,
-                let gtid = MariaDBGTIDPosition(parsing: resume.gtid), !gtid.gtids.isEmpty
+                let gtid = resume.gtid, !gtid.gtids.isEmpty
             {
                 self.init(start: .mariadbGTID(gtid), basis: .gtid)
                 return
             }
             if server.flavor == ServerSettings.Flavour.mysql.rawValue,
-                let set = MySQLGTIDSet(parsing: resume.mysqlGTID), !set.isEmpty
+                let set = resume.mysqlGTID, !set.isEmpty
             {
                 self.init(start: .mysqlGTID(set), basis: .gtid)
                 return

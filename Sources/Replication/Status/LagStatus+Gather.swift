@@ -68,7 +68,7 @@ extension LagStatus {
             row.state = .unknown("no checkpoint yet")
             return row
         }
-        row.position = checkpoint.position.description + (checkpoint.gtid.isEmpty ? "" : " gtid \(checkpoint.gtid)")
+        row.position = checkpoint.position.description + (checkpoint.gtid.map { " gtid \($0)" } ?? "")
         guard let end, let logs else {
             row.state = .unknown("source unreachable")
             return row
@@ -76,7 +76,7 @@ extension LagStatus {
         let bytes = checkpoint.position < end ? LagTracker.bytesBehind(checkpoint.position, logs: logs) : 0
         row.bytes = bytes
         row.seconds = bytes == 0 ? 0 : max(0, now - Double(checkpoint.commitTime))
-        if let sourceGTID, let done = MariaDBGTIDPosition(parsing: checkpoint.gtid) {
+        if let sourceGTID, let done = checkpoint.gtid {
             var behind: UInt64 = 0
             for g in sourceGTID.gtids {
                 let applied = done.gtids.first { $0.domain == g.domain }?.sequence ?? 0

@@ -23,15 +23,15 @@ enum CheckpointShowCommand {
                 let c = try CheckpointEditor.store(sink).load(sink: sink.name)
                 rows.append([
                     "sink": sink.name, "cluster": sink.cluster.name, "file": c?.position.file ?? "",
-                    "pos": c?.position.offset ?? 0, "gtid": c?.gtid ?? "", "time": c?.commitTime ?? 0,
-                    "mysql_gtid": c?.mysqlGTID ?? "", "server_id": c?.source.map { Int($0.serverID) } ?? 0,
+                    "pos": c?.position.offset ?? 0, "gtid": c?.gtidText ?? "", "time": c?.commitTime ?? 0,
+                    "mysql_gtid": c?.mysqlGTIDText ?? "", "server_id": c?.source.map { Int($0.serverID) } ?? 0,
                     "server_uuid": c?.source?.serverUUID ?? "", "flavor": c?.source?.flavor ?? "",
                 ])
                 lines.append(
                     "\(sink.name) (in redis.\(sink.cluster.name)): "
                         + (c.map {
-                            "\($0.position) gtid \($0.gtid.isEmpty ? "-" : $0.gtid)"
-                                + ($0.mysqlGTID.isEmpty ? "" : " mysql gtid \($0.mysqlGTID)")
+                            "\($0.position) gtid \($0.gtid.map { "\($0)" } ?? "-")"
+                                + ($0.mysqlGTID.map { " mysql gtid \($0)" } ?? "")
                                 + " commit time \($0.commitTime), read from \($0.source.map { "\($0)" } ?? "an unnamed server")"
                         } ?? "no checkpoint"))
             } catch {
@@ -79,12 +79,12 @@ enum CheckpointSetCommand {
         let before = try store.load(sink: name)
         try store.store(target, sink: name)
         let logger = Logger.standardError(level: config.log.level, format: config.log.format)
-        let from = before.map { "\($0.position) (gtid \($0.gtid))" } ?? "none"
+        let from = before.map { "\($0.position) (gtid \($0.gtidText))" } ?? "none"
         logger.warning(
-            "checkpoint of \(name) moved from \(from) to \(target.position) (gtid \(target.gtid)) by "
+            "checkpoint of \(name) moved from \(from) to \(target.position) (gtid \(target.gtidText)) by "
                 + CheckpointEditor.operatorName(invocation.environment) + (a.flag("force") ? " with --force" : ""),
             ["sink": .string(name)])
-        invocation.console.out("\(name): \(target.position) gtid \(target.gtid.isEmpty ? "-" : target.gtid)")
+        invocation.console.out("\(name): \(target.position) gtid \(target.gtid.map { "\($0)" } ?? "-")")
         return .success
     }
 }
