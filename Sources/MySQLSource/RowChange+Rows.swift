@@ -1,10 +1,11 @@
 import Binlog
 
 extension RowChange {
-    /// The row changes of one rows event, each with full images in column order (their GTID,
-    /// ordinal and position are the transaction's: `SourceTransaction.pipelineTransaction` sets them). A row image
+    /// The row changes of one rows event, each with full images in column order. A row image
     /// that lacks columns (binlog_row_image not FULL) or a column count that differs from the
-    /// known schema stops the stream: values are never matched to columns by guessing.
+    /// known schema stops the stream: values are never matched to columns by guessing. Their
+    /// GTID, ordinal and position are the transaction's (an XA transaction's rows are read at
+    /// XA PREPARE): `SourceTransaction.pipelineTransaction` sets them.
     static func changes(of rows: RowsEvent, table: TableSchema, map: TableMapEvent, place: String) throws(SourceError)
         -> [RowChange]
     {

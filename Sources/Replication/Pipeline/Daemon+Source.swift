@@ -46,11 +46,13 @@ extension SourceTransaction {
     /// its start as their position (for error messages) and their ordinal within it, counted from
     /// `firstOrdinal` (the rows of the transaction's earlier chunks).
     /// `source` is the server read from, recorded in the checkpoint (guarantee 8).
-    package func pipelineTransaction(
+    /// Consuming: when this is the last use of the transaction its rows are stamped in place.
+    package consuming func pipelineTransaction(
         serverID: UInt32, firstOrdinal: Int, source: SourceIdentity? = nil
     ) -> PipelineTransaction {
         let mariadbGTID = gtid.flatMap { MariaDBGTID(parsing: Substring($0)) }
-        var rows = changes
+        var rows: [RowChange] = []
+        swap(&rows, &changes)
         for i in rows.indices {
             rows[i].gtid = mariadbGTID
             rows[i].ordinal = firstOrdinal + i

@@ -365,16 +365,21 @@ package final class Daemon {
     }
 
     /// Counts, logs and submits one transaction (or chunk); an exit code when the pipeline failed.
-    private func handle(_ taken: SourcePump.Item, serverID: UInt32?, pipeline: SinkPipeline, hooks: Hooks) -> Int32? {
-        let t = taken.transaction
+    private func handle(
+        _ taken: consuming SourcePump.Item, serverID: UInt32?, pipeline: SinkPipeline, hooks: Hooks
+    ) -> Int32? {
+        let source = taken.source
+        let t = (consume taken).transaction
         if t.chunk == 0 { ordinal = 0 }
-        let item = t.pipelineTransaction(serverID: serverID ?? 0, firstOrdinal: ordinal, source: taken.source)
+        let firstOrdinal = ordinal
         ordinal += t.changes.count
         metrics.count(t)
         if let statement = t.statement {
             let text = SQLCredentialMask.mask(statement)
             logger.info("statement event", ["binlog.pos": "\(t.start)", "statement": .string(text)])
         }
+        // The last use of `t`: its rows move into the item without a copy.
+        let item = t.pipelineTransaction(serverID: serverID ?? 0, firstOrdinal: firstOrdinal, source: source)
         if !pipeline.submit(item), let error = pipeline.error { return halt(error, pipeline: pipeline, hooks: hooks) }
         return nil
     }

@@ -80,8 +80,9 @@ enum BinlogDumpFromServer {
         if let kafkaFormat {
             var ordinal = 0
             while let t = try source.next() {
-                let transaction = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: ordinal)
+                let firstOrdinal = ordinal
                 ordinal = t.isLast ? 0 : ordinal + t.changes.count
+                let transaction = t.pipelineTransaction(serverID: source.serverID ?? 0, firstOrdinal: firstOrdinal)
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 for line in KafkaFormatDump.lines(transaction, format: kafkaFormat, processedMS: now) { out.line(line) }
                 if a.flag("follow") { out.flush() }
