@@ -87,4 +87,24 @@ final class AheadChangesTests: XCTestCase {
         XCTAssertEqual(MariaDBGTIDPosition(parsing: "0-1-60,2-1-9")!.clamped(to: promoted).description, "0-1-60")
         XCTAssertEqual(MariaDBGTIDPosition(parsing: "0-1-12")!.clamped(to: promoted).description, "0-1-12")
     }
+
+    /// The daemon's refusal of a checkpoint past the promoted server's binlog: counted per
+    /// domain, naming both positions and the way out; nothing past it, nothing said.
+    func testACheckpointPastTheServersBinlogIsRefusedWithTheCountAndTheWayOut() throws {
+        let server = SourceIdentity(serverID: 2, flavor: "mariadb")
+        let binlog = MariaDBGTIDPosition(parsing: "0-1-116,1-3-9")!
+        let why = try XCTUnwrap(
+            ResumePlan.pastTheBinlog(MariaDBGTIDPosition(parsing: "0-1-178,1-3-9")!, binlog: binlog, server: server))
+        XCTAssertTrue(
+            why.hasPrefix(
+                "the checkpoint (gtid 0-1-178,1-3-9) is past the binlog of mariadb server_id 2 (gtid 0-1-116,1-3-9): "
+                    + "62 transaction(s) of the old server reached the sinks but not this server"), why)
+        XCTAssertTrue(why.contains("Run `sluice repair-ahead --config FILE`"), why)
+        XCTAssertNil(ResumePlan.pastTheBinlog(MariaDBGTIDPosition(parsing: "0-1-116")!, binlog: binlog, server: server))
+        XCTAssertNil(
+            ResumePlan.pastTheBinlog(MariaDBGTIDPosition(parsing: "0-1-100,1-3-2")!, binlog: binlog, server: server))
+        XCTAssertNotNil(
+            ResumePlan.pastTheBinlog(MariaDBGTIDPosition(parsing: "2-1-1")!, binlog: binlog, server: server),
+            "a domain the server never had")
+    }
 }

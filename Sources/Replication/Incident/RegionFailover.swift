@@ -38,7 +38,7 @@ package final class RegionFailover {
         package var replayedTransactions = 0
         package var replayedRows = 0
         package var rpoTransactions = 0
-        package var ahead = AheadReport()
+        package var ahead = AheadRepair.Report()
         package var rtoSeconds = 0.0
         package var runConfigPath: String?
 
@@ -117,8 +117,11 @@ package final class RegionFailover {
             (dryRun ? "would replay " : "replayed ")
                 + "\(report.replayedTransactions) transaction(s), \(report.replayedRows) row(s) from the promoted server "
                 + "(\(watermark.checkpoint.gtid) to \(report.covered); promoted server at \(report.target))")
-        report.ahead = try repairAhead(dr, target: target, promoted: promoted, drTarget: drTarget, sink: sink)
-        say(aheadLine(report.ahead))
+        report.ahead = try AheadRepair(
+            config: config, topics: dr.topics, partitions: dr.partitions, groupID: dr.groupID, target: drTarget,
+            dryRun: dryRun, logger: logger
+        ).run(server: promoted, position: target, sink: sink)
+        say(report.ahead.line(dryRun: dryRun))
         report.rtoSeconds = Date().timeIntervalSince(started)
         if !dryRun {
             try storeCheckpoints(replayed?.last ?? (try? endOfBinlog(promoted)), report: report, settings: settings,
@@ -153,19 +156,6 @@ package final class RegionFailover {
             sum + Int(clamping: max(0, Int64(g.sequence) - Int64(covered.gtid(domain: g.domain)?.sequence ?? 0)))
         }
         return replayed
-    }
-
-    private func aheadLine(_ ahead: AheadReport) -> String {
-        var line = "rows ahead of the promoted server: \(ahead.changes) change(s) of \(ahead.transactions) transaction(s) "
-            + "the promoted server lacks (\(ahead.messagesRead) message(s) read back); "
-            + (dryRun ? "would rewrite " : "rewrote ") + "\(ahead.rewrittenKeys) key(s) from its rows, "
-            + (dryRun ? "would delete " : "deleted ") + "\(ahead.deletedKeys) without a row"
-        if !ahead.unrepaired.isEmpty {
-            line += "; NOT repaired (see docs/failover.md, \"Rows ahead\"): "
-                + ahead.unrepaired.prefix(10).joined(separator: "; ")
-                + (ahead.unrepaired.count > 10 ? " and \(ahead.unrepaired.count - 10) more" : "")
-        }
-        return line
     }
 
     private func endOfBinlog(_ promoted: MySQLConnection) throws -> BinlogPosition? {
