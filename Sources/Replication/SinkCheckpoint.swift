@@ -8,15 +8,15 @@ import RedisCluster
 /// older sluice or set by hand names no server).
 public struct SinkCheckpoint: Sendable, Equatable {
     public var position: BinlogPosition
-    /// MariaDB GTID state, one GTID per domain (text `0-1-100,1-2-7`), nil when unknown.
-    public var gtid: MariaDBGTIDPosition?
+    /// MariaDB GTID state, one GTID per domain (text `0-1-100,1-2-7`), nil when unknown (an empty
+    /// state is kept as nil, as it reads back from its empty stored text).
+    public var gtid: MariaDBGTIDPosition? { didSet { if gtid?.gtids.isEmpty == true { gtid = nil } } }
     public var commitTime: Int64
-    /// MySQL executed GTID set (text `uuid:1-100`), nil when unknown.
-    public var mysqlGTID: MySQLGTIDSet?
+    /// MySQL executed GTID set (text `uuid:1-100`), nil when unknown or empty.
+    public var mysqlGTID: MySQLGTIDSet? { didSet { if mysqlGTID?.isEmpty == true { mysqlGTID = nil } } }
     /// The server `position` belongs to; nil when the checkpoint does not say.
     public var source: SourceIdentity?
 
-    /// An empty GTID state is kept as nil (it is stored as empty text, which reads back as nil).
     public init(
         position: BinlogPosition, gtid: MariaDBGTIDPosition?, commitTime: Int64, mysqlGTID: MySQLGTIDSet? = nil,
         source: SourceIdentity? = nil

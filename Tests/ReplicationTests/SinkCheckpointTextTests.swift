@@ -74,6 +74,10 @@ final class SinkCheckpointTextTests: XCTestCase {
         XCTAssertEqual(empty, SinkCheckpoint(position: at, gtid: nil, commitTime: 0))
         XCTAssertFalse(empty.hasGTID)
         XCTAssertEqual(empty.gtidText, "")
+        var cleared = SinkCheckpoint(position: at, gtid: MariaDBGTIDPosition(parsing: "0-1-5"), commitTime: 0)
+        cleared.gtid = MariaDBGTIDPosition()
+        cleared.mysqlGTID = MySQLGTIDSet()
+        XCTAssertEqual(cleared, empty, "an empty state set later is nil too")
 
         func cp(_ offset: UInt64, _ gtids: [MariaDBGTID]) -> SinkCheckpoint {
             SinkCheckpoint(

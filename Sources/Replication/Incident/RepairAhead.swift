@@ -76,8 +76,7 @@ package struct RepairAhead {
                 ResumePlan.pastTheBinlog(from, binlog: position, server: identity) != nil
             else { continue }
             var limited = checkpoint
-            let clamped = from.clamped(to: position)
-            limited.gtid = clamped.gtids.isEmpty ? nil : clamped
+            limited.gtid = from.clamped(to: position)
             report.checkpoints.append((name, checkpoint.gtidText, limited.gtidText))
             if !dryRun { try store.store(limited, sink: name) }
             say(
