@@ -1,4 +1,5 @@
 import Foundation
+import TestHelpers
 import XCTest
 
 @testable import Ledger
@@ -119,12 +120,4 @@ final class JournalTests: JournalTestCase {
         let reread = try Journal.read(directory: mountPoint + "/j")
         XCTAssertEqual(Array(reread.records.map(\.sequence).prefix(acknowledged.count)), acknowledged)
     }
-}
-
-/// Strings collected from several threads.
-final class Tally: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [String] = []
-    func add(_ item: String) { lock.withLock { items.append(item) } }
-    var count: Int { lock.withLock { items.count } }
 }

@@ -153,21 +153,3 @@ final class LockedBox<T>: @unchecked Sendable {
     func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
     func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
 }
-
-/// The `sluice` executable built with the tests.
-enum BuiltBinary {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    static func path() throws -> String {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("sluice").path,
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sluice").path,
-            packageRoot.appendingPathComponent(".build/debug/sluice").path,
-        ]
-        guard let found = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            throw XCTSkip("no built sluice binary at \(candidates); run `swift build` first")
-        }
-        return found
-    }
-}

@@ -23,9 +23,6 @@ final class LedgerFixture: @unchecked Sendable {
     let balance: Int64
     let httpPort: Int
 
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     /// `ledgerExtra`: more `[ledger]` keys (e.g. `one_phase_single_shard = true`).
     init(label: String, accounts: Int = 20, balance: Int64 = 100_000, ledgerExtra: String = "") throws {
         sandbox = try SandboxFolder(label: label)
@@ -167,7 +164,7 @@ final class LedgerFixture: @unchecked Sendable {
 
     // MARK: - The built binary
 
-    var binary: String { Self.packageRoot.appendingPathComponent(".build/debug/sluice").path }
+    var binary: String { BuiltBinary.packageRoot.appendingPathComponent(".build/debug/sluice").path }
 
     func startServe(environment: [String: String] = [:]) throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: binary) else {

@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import TestSupport
 import XCTest
 
 @testable import Ledger
