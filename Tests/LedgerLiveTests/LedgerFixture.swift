@@ -173,14 +173,14 @@ final class LedgerFixture: @unchecked Sendable {
         let child = try sandbox.start(
             service: "ledger", executable: binary, arguments: ["ledger", "serve", "--config", configPath],
             workingDirectory: sandbox.path, logPath: sandbox.path + "/ledger.log", environment: environment)
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
+        var healthy = false
+        eventually(timeout: 20, interval: 0.05) {
             if let (status, _) = try? HTTPClient.request(port: httpPort, "GET", "/health"), status == 200 {
-                return child
+                healthy = true
             }
-            guard child.isRunning else { break }
-            usleep(50_000)
+            return healthy || !child.isRunning
         }
+        if healthy { return child }
         sandbox.stop(child)
         XCTFail("ledger serve did not become healthy: \(logTail())")
         throw XCTSkip("ledger serve did not start")

@@ -40,11 +40,7 @@ extension ChainFixture {
             guard let r, let k else { return false }
             return r.position >= position && k.position >= position
         }
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline, daemon.isRunning {
-            if try reached() { return true }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        try eventually(timeout: timeout, interval: 0.1) { try reached() || !daemon.isRunning }
         return try reached()
     }
 

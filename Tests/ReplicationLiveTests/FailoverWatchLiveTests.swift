@@ -18,37 +18,32 @@ final class FailoverWatchLiveTests: XCTestCase {
         let client = try RedisClusterClient(
             topology: .cluster(seeds: [RedisEndpoint(host: "127.0.0.1", port: survivor)]))
         // A replica takes over only once it has synced (a never-synced replica's data counts as too old).
-        let synced = Date().addingTimeInterval(20)
-        while try !cluster.command(masters[0], ["INFO", "replication"]).contains("state=online"), Date() < synced {
-            Thread.sleep(forTimeInterval: 0.1)
+        try eventually(timeout: 20, interval: 0.1) {
+            try cluster.command(masters[0], ["INFO", "replication"]).contains("state=online")
         }
         var watch = FailoverWatch()
         XCTAssertEqual(watch.observe(try ClusterRoles(from: client)), .none)
         // The same watch fed from the client's slot map (CLUSTER SLOTS), as the daemon does it.
         // CLUSTER SLOTS lists a replica only once the answering node heard it has synced.
-        let listed = Date().addingTimeInterval(20)
-        repeat {
+        try eventually(timeout: 20, interval: 0.1) {
             try client.refreshSlotMap()
-            if client.slotMap.replicas.allSatisfy({ !$0.isEmpty }) { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        } while Date() < listed
+            return client.slotMap.replicas.allSatisfy { !$0.isEmpty }
+        }
         var mapWatch = FailoverWatch()
         XCTAssertEqual(mapWatch.observe(ClusterRoles(slotMap: client.slotMap)), .none)
         let nodes = try cluster.topology()
         let killedID = nodes.first { $0.port == masters[0] }?.id
         let replicaOfKilled = try XCTUnwrap(nodes.first { $0.role == .replica && $0.masterID == killedID }?.port)
         cluster.crashNode(masters[0])
-        let deadline = Date().addingTimeInterval(30)
         var decision = FailoverWatch.Decision.none
         var mapDecision = FailoverWatch.Decision.none
-        while Date() < deadline {
+        try eventually(timeout: 30, interval: 0.2) {
             if decision == .none { decision = watch.observe(try ClusterRoles(from: client)) }
             if mapDecision == .none {
                 try? client.refreshSlotMap()
                 mapDecision = mapWatch.observe(ClusterRoles(slotMap: client.slotMap))
             }
-            if decision != .none, mapDecision != .none { break }
-            Thread.sleep(forTimeInterval: 0.2)
+            return decision != .none && mapDecision != .none
         }
         guard case .rewind(let reason) = decision else { return XCTFail("no failover seen within 30 s") }
         XCTAssertTrue(reason.contains("(was a replica) now serves slots"), reason)
