@@ -15,11 +15,11 @@ final class JournalTests: JournalTestCase {
         let journal = try Journal(directory: folder)
         let threads = 8
         let perThread = 40
-        let sequences = Tally()
+        let sequences = LockedList<String>()
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             for i in 0..<perThread {
                 if let s = try? journal.append(Self.decision(t * 1000 + i), durable: true) {
-                    sequences.add("\(s)")
+                    sequences.append("\(s)")
                 }
             }
         }
@@ -96,11 +96,11 @@ final class JournalTests: JournalTestCase {
             try? umount.run()
             umount.waitUntilExit()
         }
-        let failures = Tally()
+        let failures = LockedList<String>()
         var acknowledged: [UInt64] = []
         var firstError: JournalError?
         do {
-            let journal = try Journal(directory: mountPoint + "/j") { failures.add($0.description) }
+            let journal = try Journal(directory: mountPoint + "/j") { failures.append($0.description) }
             for n in 1...10_000 {
                 do {
                     acknowledged.append(try journal.append(Self.decision(n), durable: true))
