@@ -14,6 +14,20 @@ extension ChainFixture {
             workingDirectory: folder.path, logPath: folder.path + "/\(args[0]).log", timeout: timeout)
     }
 
+    /// Starts `sluice run` expecting a refusal: it exits by itself with 3 (a refusal systemd does
+    /// not restart, `RestartPreventExitStatus`); returns the log's last lines.
+    func refusedStart(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let refused = try startDaemon()
+        XCTAssertTrue(
+            refused.waitForExit(timeout: 30), "the daemon kept running: \(runLogTail())", file: file, line: line)
+        folder.forget(refused)
+        XCTAssertEqual(
+            refused.exitStatusIfExited().map { $0 >> 8 }, 3,
+            "exit code 3 (the wait status's high byte): \(runLogTail())",
+            file: file, line: line)
+        return runLogTail(lines: 5)
+    }
+
     func lastJSON(_ output: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
         let last = output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
         let object = try? JSONSerialization.jsonObject(with: Data(last.utf8))

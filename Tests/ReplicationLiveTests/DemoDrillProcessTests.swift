@@ -7,11 +7,11 @@ import XCTest
 /// workload, the semi-synchronous DR MariaDB promoted, `sluice failover` run, and the DR cluster
 /// compared with the promoted MySQL row by row: no acknowledged transfer missing from the promoted
 /// MySQL, no row of it missing or behind in the DR cluster (RPO 0), the DR cluster caught up
-/// within 10 s of the failover's start, in every drill. Known and reported, not yet fixed
-/// (issue 11): in some drills the DR cluster holds rows *newer* than the promoted MySQL
-/// (`ahead_rows`: a change the old primary wrote to its binlog and the daemon shipped before the
-/// semi-synchronous replica had it, never acknowledged to a client); such a drill says NOT
-/// consistent and the command exits 3. The test asserts that this is the only inconsistency.
+/// within 10 s of the failover's start, and no row *newer* in the DR cluster than in the promoted
+/// MySQL either, in every drill: a change the old primary wrote to its binlog and the daemon
+/// shipped before the semi-synchronous replica had it (never acknowledged to a client) is found
+/// by the failover and its keys rewritten from the promoted server (`rewritten_keys`; the drill
+/// meets it in about one drill of ten, `RegionFailoverProcessTests` makes it certain).
 final class DemoDrillProcessTests: XCTestCase {
     func testTenDrillsLoseNothingAndRecoverWithinTenSeconds() throws {
         let executable = try BuiltBinary.path()
@@ -32,13 +32,11 @@ final class DemoDrillProcessTests: XCTestCase {
             XCTAssertEqual(drill["rpo_rows"] as? Int, 0, "drill \(index + 1): \(drill)\n\(output)")
             XCTAssertEqual(drill["rpo_transactions"] as? Int, 0, "drill \(index + 1): \(drill)\n\(output)")
             XCTAssertLessThan(drill["rto_seconds"] as? Double ?? 99, 10, "drill \(index + 1): \(drill)")
-            let ahead = drill["ahead_rows"] as? Int ?? -1
-            XCTAssertGreaterThanOrEqual(ahead, 0, "drill \(index + 1): \(drill)")
-            XCTAssertEqual(drill["consistent"] as? Bool, ahead == 0, "drill \(index + 1): \(drill)\n\(output)")
+            XCTAssertEqual(drill["ahead_rows"] as? Int, 0, "drill \(index + 1): \(drill)\n\(output)")
+            XCTAssertEqual(drill["consistent"] as? Bool, true, "drill \(index + 1): \(drill)\n\(output)")
         }
-        let consistent = drills.allSatisfy { $0["ahead_rows"] as? Int == 0 }
-        XCTAssertEqual(report["consistent"] as? Bool, consistent, String(last))
-        XCTAssertEqual(result.status, consistent ? 0 : 3, output)
+        XCTAssertEqual(report["consistent"] as? Bool, true, String(last))
+        XCTAssertEqual(result.status, 0, output)
         let figures = output.split(separator: "\n").filter {
             ($0.hasPrefix("drill ") && $0.contains("RPO")) || $0.contains("before the failover")
                 || $0.contains("sluice failover: ") || $0.contains("newer in the DR cluster")
