@@ -88,7 +88,7 @@ extension ChainFixture {
             deletedKeys: deleted.keys.map { "account:\($0)" })
         XCTAssertTrue(check.consistent, check.summary, file: file, line: line)
         let truth = try CommittedRows(db)
-        let topic = try readTopic(timeout: 40) {
+        let topic = try readTopic(timeout: 120) {
             KafkaCompleteness($0, live: truth.accounts, deleted: deleted, transfers: truth.transfers).complete
         }
         let kafka = KafkaCompleteness(topic, live: truth.accounts, deleted: deleted, transfers: truth.transfers)
