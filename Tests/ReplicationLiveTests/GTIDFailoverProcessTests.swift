@@ -132,7 +132,7 @@ final class GTIDFailoverProcessTests: XCTestCase {
                 deletedKeys: deleted.keys.map { "account:\($0)" })
             XCTAssertTrue(check.consistent, check.summary)
             let truth = try CommittedRows(replicaDB)
-            let topic = try chain.readTopic(timeout: 40) {
+            let topic = try chain.readTopic(timeout: 120) {
                 KafkaCompleteness($0, live: truth.accounts, deleted: deleted, transfers: truth.transfers).complete
             }
             let kafka = KafkaCompleteness(topic, live: truth.accounts, deleted: deleted, transfers: truth.transfers)

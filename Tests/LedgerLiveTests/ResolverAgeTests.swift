@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import TestSupport
 import XCTest
 
 @testable import Ledger
@@ -15,9 +16,7 @@ extension LedgerCacheTests {
         // A rollback of a branch the shard does not know (XAER_NOTA): resolved at the first pass.
         let xid = XID(transferID: service.newTransferID(), shard: 0)
         resolver.add(.init(shard: 0, xid: xid, kind: .rollback, accounts: []))
-        let deadline = Date().addingTimeInterval(5)
-        while resolver.oldestSeconds < 0.05, Date() < deadline { usleep(10_000) }
-        XCTAssertGreaterThanOrEqual(resolver.oldestSeconds, 0.05)
+        XCTAssertTrue(eventually(timeout: 5) { resolver.oldestSeconds >= 0.05 }, "\(resolver.oldestSeconds)")
         let earlier = resolver.oldestSeconds
         usleep(20_000)
         XCTAssertGreaterThan(resolver.oldestSeconds, earlier)

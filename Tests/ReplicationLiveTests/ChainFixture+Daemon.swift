@@ -40,11 +40,7 @@ extension ChainFixture {
             guard let r, let k else { return false }
             return r.position >= position && k.position >= position
         }
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline, daemon.isRunning {
-            if try reached() { return true }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        try eventually(timeout: timeout, interval: 0.1) { try reached() || !daemon.isRunning }
         return try reached()
     }
 
@@ -92,7 +88,7 @@ extension ChainFixture {
             deletedKeys: deleted.keys.map { "account:\($0)" })
         XCTAssertTrue(check.consistent, check.summary, file: file, line: line)
         let truth = try CommittedRows(db)
-        let topic = try readTopic(timeout: 40) {
+        let topic = try readTopic(timeout: 120) {
             KafkaCompleteness($0, live: truth.accounts, deleted: deleted, transfers: truth.transfers).complete
         }
         let kafka = KafkaCompleteness(topic, live: truth.accounts, deleted: deleted, transfers: truth.transfers)

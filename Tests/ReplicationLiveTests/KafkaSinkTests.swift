@@ -263,19 +263,3 @@ extension KafkaSinkTests {
         XCTAssertEqual(got, Dictionary(uniqueKeysWithValues: (1...5).map { ("pay.accounts[\($0)]", ["4", "5"]) }))
     }
 }
-
-/// Items gathered from other threads (log lines, producers made).
-final class LockedList<Item>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Item] = []
-    func append(_ item: Item) {
-        lock.lock()
-        stored.append(item)
-        lock.unlock()
-    }
-    var items: [Item] {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
-    }
-}

@@ -8,7 +8,7 @@ import XCTest
 /// measures them, docs/ledger.md records them.)
 final class LedgerBenchProcessTests: XCTestCase {
     func testEveryPhaseRunsAndTheReportIsOneJSONLine() throws {
-        let binary = LedgerFixture.packageRoot.appendingPathComponent(".build/debug/sluice").path
+        let binary = BuiltBinary.packageRoot.appendingPathComponent(".build/debug/sluice").path
         let folder = try SandboxFolder(label: "bench-ledger-test")
         defer { folder.close() }
         let result = try folder.run(

@@ -23,9 +23,6 @@ final class LedgerFixture: @unchecked Sendable {
     let balance: Int64
     let httpPort: Int
 
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     /// `ledgerExtra`: more `[ledger]` keys (e.g. `one_phase_single_shard = true`).
     init(label: String, accounts: Int = 20, balance: Int64 = 100_000, ledgerExtra: String = "") throws {
         sandbox = try SandboxFolder(label: label)
@@ -167,7 +164,7 @@ final class LedgerFixture: @unchecked Sendable {
 
     // MARK: - The built binary
 
-    var binary: String { Self.packageRoot.appendingPathComponent(".build/debug/sluice").path }
+    var binary: String { BuiltBinary.packageRoot.appendingPathComponent(".build/debug/sluice").path }
 
     func startServe(environment: [String: String] = [:]) throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -176,14 +173,14 @@ final class LedgerFixture: @unchecked Sendable {
         let child = try sandbox.start(
             service: "ledger", executable: binary, arguments: ["ledger", "serve", "--config", configPath],
             workingDirectory: sandbox.path, logPath: sandbox.path + "/ledger.log", environment: environment)
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
+        var healthy = false
+        eventually(timeout: 20, interval: 0.05) {
             if let (status, _) = try? HTTPClient.request(port: httpPort, "GET", "/health"), status == 200 {
-                return child
+                healthy = true
             }
-            guard child.isRunning else { break }
-            usleep(50_000)
+            return healthy || !child.isRunning
         }
+        if healthy { return child }
         sandbox.stop(child)
         XCTFail("ledger serve did not become healthy: \(logTail())")
         throw XCTSkip("ledger serve did not start")

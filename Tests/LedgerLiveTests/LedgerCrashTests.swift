@@ -172,15 +172,15 @@ final class LedgerShardCrashTests: XCTestCase {
             load.run(threads: 4, until: Date().addingTimeInterval(6), stopOnError: false)
             loadDone.signal()
         }
-        try waitFor("transfers before the crash", timeout: 20) { load.acknowledged.count >= 20 }
+        try waitUntil("transfers before the crash", timeout: 20) { load.acknowledged.count >= 20 }
         let beforeCrash = load.acknowledged.count
         fixture.shards[1].crash()
-        try waitFor("503 answers while the shard is down", timeout: 20) { load.unavailable > 0 }
+        try waitUntil("503 answers while the shard is down", timeout: 20) { load.unavailable > 0 }
         try fixture.shards[1].restart()
         loadDone.wait()
         XCTAssertGreaterThan(load.acknowledged.count, beforeCrash, "transfers went on after the restart")
         // Without restarting the ledger, nothing stays in doubt.
-        try waitFor("no XA left in doubt", timeout: 30) { (try? fixture.inDoubt()) == [] }
+        try waitUntil("no XA left in doubt", timeout: 30) { (try? fixture.inDoubt()) == [] }
         XCTAssertTrue(child.isRunning, fixture.logTail())
         fixture.sandbox.stop(child)
         let (code, output) = try fixture.recover()
@@ -195,17 +195,6 @@ final class LedgerShardCrashTests: XCTestCase {
         print(
             "LedgerShardCrashTests: \(load.acknowledged.count) acknowledged (\(beforeCrash) before the crash), "
                 + "\(load.unavailable) answered 503")
-    }
-
-    private func waitFor(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition() {
-            guard Date() < deadline else {
-                XCTFail("timed out waiting for \(what)")
-                throw XCTSkip(what)
-            }
-            usleep(20_000)
-        }
     }
 }
 

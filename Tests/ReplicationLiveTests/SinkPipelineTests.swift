@@ -99,8 +99,7 @@ final class SinkPipelineTests: XCTestCase {
         XCTAssertFalse(room, "the Kafka queue is full")
         XCTAssertLessThan(whileFrozen, 28, "the source was not held back by the frozen broker")
         XCTAssertNotEqual(committedWhileFrozen, lastRound.last?.checkpoint)
-        let deadline = Date().addingTimeInterval(60)
-        while submitted.items.count < 28 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        eventually(timeout: 60, interval: 0.05) { submitted.items.count >= 28 }
         XCTAssertEqual(submitted.items.count, 28)
         XCTAssertTrue(pipeline.drain(timeoutSeconds: 60), "drain did not finish")
         XCTAssertNil(pipeline.error)

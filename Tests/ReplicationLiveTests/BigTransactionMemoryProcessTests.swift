@@ -56,14 +56,13 @@ final class BigTransactionMemoryProcessTests: XCTestCase {
         let redis = try RedisClusterClient(
             topology: .cluster(seeds: cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
         let checkpoints = CheckpointStore(client: redis, prefix: "sluice:checkpoint:")
-        let deadline = Date().addingTimeInterval(600)
-        while !checkpoints.allAt(file: file, offset: offset, sinks: ["primary", "kafka"]) {
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8))?.suffix(2_000) ?? ""
-            XCTAssertNil(daemon.exitStatusIfExited(), "sluice run exited:\n\(log)")
-            guard daemon.isRunning, Date() < deadline else {
-                return XCTFail("not caught up to \(file):\(offset)\n\(log)")
-            }
-            usleep(20_000)
+        let drained = eventually(timeout: 600, interval: 0.02) {
+            checkpoints.allAt(file: file, offset: offset, sinks: ["primary", "kafka"]) || !daemon.isRunning
+        }
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8))?.suffix(2_000) ?? ""
+        XCTAssertNil(daemon.exitStatusIfExited(), "sluice run exited:\n\(log)")
+        guard drained, checkpoints.allAt(file: file, offset: offset, sinks: ["primary", "kafka"]) else {
+            return XCTFail("not caught up to \(file):\(offset)\n\(log)")
         }
         let peak = try XCTUnwrap(ProcessMemory.peakMegabytes(pid: daemon.pid))
         let last = try redis.send(RedisCommand("HGET", "account:\(Self.rows)", "owner"), key: "account:\(Self.rows)")

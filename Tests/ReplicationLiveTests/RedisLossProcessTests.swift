@@ -43,12 +43,11 @@ final class RedisLossProcessTests: XCTestCase {
 
         // Caught up with the rows created before the start, then one master loses everything.
         let created = try chain.masterPosition()
-        let deadline = Date().addingTimeInterval(60)
         func reached(_ position: BinlogPosition) -> Bool {
             guard let stored = try? store.load(sink: "primary") else { return false }
             return stored.position >= position
         }
-        while Date() < deadline, daemon.isRunning, !reached(created) { Thread.sleep(forTimeInterval: 0.1) }
+        eventually(timeout: 60, interval: 0.1) { !daemon.isRunning || reached(created) }
         XCTAssertTrue(reached(created), LogFile.tail(logPath))
         let victim = try XCTUnwrap(try cluster.masterPorts().first)
         XCTAssertNotEqual(try cluster.command(victim, ["DBSIZE"]).trimmingCharacters(in: .whitespacesAndNewlines), "0")
@@ -73,8 +72,7 @@ final class RedisLossProcessTests: XCTestCase {
         workload.finish()
         XCTAssertNil(workload.error, "the workload failed: \(workload.error.map { "\($0)" } ?? "")")
         let end = try chain.masterPosition()
-        let caughtUp = Date().addingTimeInterval(60)
-        while Date() < caughtUp, daemon.isRunning, !reached(end) { Thread.sleep(forTimeInterval: 0.1) }
+        eventually(timeout: 60, interval: 0.1) { !daemon.isRunning || reached(end) }
         let equal = try sluice(["verify"])
         XCTAssertEqual(equal.status, 0, equal.output)
         XCTAssertTrue(daemon.isRunning, LogFile.tail(logPath))

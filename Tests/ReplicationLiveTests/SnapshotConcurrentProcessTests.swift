@@ -42,11 +42,8 @@ final class SnapshotConcurrentProcessTests: XCTestCase {
             ],
             workingDirectory: chain.folder.path, logPath: logPath)
         let halfWay = "account:\(Self.accounts / 4)"
-        let deadline = Date().addingTimeInterval(60)
-        while first.isRunning, Date() < deadline,
-            try redis.send(RedisCommand("EXISTS", halfWay), key: halfWay).int != 1
-        {
-            Thread.sleep(forTimeInterval: 0.05)
+        try eventually(timeout: 60, interval: 0.05) {
+            try !first.isRunning || redis.send(RedisCommand("EXISTS", halfWay), key: halfWay).int == 1
         }
         XCTAssertTrue(first.isRunning, "the paced snapshot ended before it was killed: \(LogFile.tail(logPath))")
         chain.kill9(first)

@@ -113,8 +113,7 @@ final class ChainFixture {
             }
             return true
         }
-        let deadline = Date().addingTimeInterval(timeout)
-        while try !caughtUp(), Date() < deadline, daemon.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+        try eventually(timeout: timeout, interval: 0.1) { try caughtUp() || !daemon.isRunning }
         return (try caughtUp(), "\(file):\(end)")
     }
 
@@ -125,10 +124,8 @@ final class ChainFixture {
     ) {
         let started = Date()
         let dr = try client(sandbox.dr)
-        var check = try ConsistencyCheck(mapping: mapping, mysql: db, redis: dr, deletedKeys: deletedKeys)
-        while !check.consistent, Date().timeIntervalSince(started) < timeout {
-            Thread.sleep(forTimeInterval: 0.2)
-            check = try ConsistencyCheck(mapping: mapping, mysql: db, redis: dr, deletedKeys: deletedKeys)
+        let check = try repeatedly(timeout: timeout, every: 0.2, until: \.consistent) {
+            try ConsistencyCheck(mapping: mapping, mysql: db, redis: dr, deletedKeys: deletedKeys)
         }
         return (check, Date().timeIntervalSince(started))
     }
@@ -164,9 +161,8 @@ enum DRKills {
             let before = try storedTotal()
             let child = try start()
             try between(i)
-            let wait = Date().addingTimeInterval(15)
-            while try storedTotal() == before, total.map({ before < $0 }) ?? true, Date() < wait, child.isRunning {
-                Thread.sleep(forTimeInterval: 0.05)
+            try eventually(timeout: 15, interval: 0.05) {
+                try storedTotal() != before || !(total.map { before < $0 } ?? true) || !child.isRunning
             }
             XCTAssertTrue(
                 child.isRunning, "dr-apply exited by itself: \(LogFile.tail(logPath))", file: file, line: line)
@@ -185,13 +181,13 @@ enum DRKills {
 /// Takes `answer` until `done` holds for one or `timeout` s passed (pausing `every` s between),
 /// and returns the last.
 func repeatedly<T>(timeout: Double, every: Double, until done: (T) -> Bool, _ answer: () throws -> T) rethrows -> T {
-    let deadline = Date().addingTimeInterval(timeout)
-    var last = try answer()
-    while !done(last), Date() < deadline {
-        Thread.sleep(forTimeInterval: every)
-        last = try answer()
+    var last: T?
+    try eventually(timeout: timeout, interval: every) {
+        let answered = try answer()
+        last = answered
+        return done(answered)
     }
-    return last
+    return last!  // `eventually` evaluates its condition at least once
 }
 
 /// One scrape of a metrics endpoint (with curl, as an operator's Prometheus would).

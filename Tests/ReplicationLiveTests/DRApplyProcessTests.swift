@@ -118,15 +118,18 @@ final class DRApplyProcessTests: XCTestCase {
         let child = try folder.start(service: "dr-apply", executable: executable,
                                      arguments: ["dr-apply", "--config", configPath], workingDirectory: folder.path,
                                      logPath: folder.path + "/dr-apply.log")
-        let caughtUp = Date().addingTimeInterval(60)
-        while try DRKills.storedTotal(redis, key: offsetsKey) < total, Date() < caughtUp { Thread.sleep(forTimeInterval: 0.1) }
+        try eventually(timeout: 60, interval: 0.1) { try DRKills.storedTotal(redis, key: offsetsKey) >= total }
         XCTAssertEqual(try DRKills.storedTotal(redis, key: offsetsKey), total)
-        Thread.sleep(forTimeInterval: 1.2)
-        let scrape = try MetricsScrape(port: metricsPort, folder: folder)
+        // The counters move just after the offsets, and the lag gauges are sampled once a second.
+        func counted(_ scrape: MetricsScrape) -> Double {
+            (scrape.value(#"sluice_sink_rows_applied_total{db="pay",sink="dr",table="accounts"}"#) ?? -1)
+                + (scrape.value(#"sluice_sink_stale_writes_total{db="pay",sink="dr",table="accounts"}"#) ?? -1)
+        }
+        let scrape = try MetricsScrape.awaiting(port: metricsPort, folder: folder) {
+            counted($0) == Double(total - startedAt) && $0.value(#"sluice_dr_messages_behind{cluster="dr"}"#) == 0
+        }
         let value = scrape.value
-        let applied = value(#"sluice_sink_rows_applied_total{db="pay",sink="dr",table="accounts"}"#) ?? -1
-        let stale = value(#"sluice_sink_stale_writes_total{db="pay",sink="dr",table="accounts"}"#) ?? -1
-        XCTAssertEqual(applied + stale, Double(total - startedAt), scrape.text)
+        XCTAssertEqual(counted(scrape), Double(total - startedAt), scrape.text)
         XCTAssertEqual(value(#"sluice_dr_messages_behind{cluster="dr"}"#), 0, scrape.text)
         let lag = value(#"sluice_dr_lag_seconds{cluster="dr"}"#) ?? -1
         let expectedLag = Date().timeIntervalSince1970 - Double(1_700_000_000 + versions.upperBound)
@@ -152,22 +155,4 @@ final class LockedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
     func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
     func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-}
-
-/// The `sluice` executable built with the tests.
-enum BuiltBinary {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    static func path() throws -> String {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("sluice").path,
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sluice").path,
-            packageRoot.appendingPathComponent(".build/debug/sluice").path,
-        ]
-        guard let found = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            throw XCTSkip("no built sluice binary at \(candidates); run `swift build` first")
-        }
-        return found
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Ops
 import RedisCluster
+import TestSupport
 import XCTest
 
 @testable import Ledger
@@ -47,11 +48,10 @@ final class LedgerRiskCrashTests: XCTestCase {
         XCTAssertEqual(checks.first?.accepted, true)
         XCTAssertFalse(records.contains { if case .decision = $0.body { true } else { false } })
 
-        let deadline = Date().addingTimeInterval(20)
         var state = try rules.state(of: 1)
-        while state.usedToday != 0 || state.pending != 0, Date() < deadline {
-            usleep(100_000)
+        try eventually(timeout: 20, interval: 0.1) {
             state = try rules.state(of: 1)
+            return state.usedToday == 0 && state.pending == 0
         }
         XCTAssertEqual(state, RiskState(usedToday: 0, lastMinute: 0, pending: 0, window: 0))
 

@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import TestSupport
 import XCTest
 
 @testable import Ledger
@@ -15,7 +16,7 @@ final class LedgerSignedJournalTests: XCTestCase {
         let fixture = try LedgerFixture(
             label: "ledger-signed", ledgerExtra: "journal_signing_key_file = \"\(keys)/journal.pem\"")
         defer { fixture.close() }
-        let created = Tally()
+        let created = LockedList<String>()
         do {
             let service = try fixture.service()
             DispatchQueue.concurrentPerform(iterations: 4) { thread in
@@ -23,7 +24,7 @@ final class LedgerSignedJournalTests: XCTestCase {
                     let request = TransferRequest(
                         idempotencyKey: "s-\(thread)-\(i)", from: Int64(2 * thread + 1), to: Int64(2 * thread + 2),
                         amount: Amount(minorUnits: 100, scale: 2))
-                    if case .created = service.transfer(request) { created.add("\(thread)-\(i)") }
+                    if case .created = service.transfer(request) { created.append("\(thread)-\(i)") }
                 }
             }
             XCTAssertGreaterThan(service.journal.currentStats.seals, 0)

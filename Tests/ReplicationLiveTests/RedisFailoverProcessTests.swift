@@ -30,12 +30,10 @@ final class RedisFailoverProcessTests: XCTestCase {
         // A replica can take over only once it has synced, and CLUSTER SLOTS lists it only then.
         let reader = try RedisClusterClient(
             topology: .cluster(seeds: cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
-        let synced = Date().addingTimeInterval(20)
-        repeat {
+        try eventually(timeout: 20, interval: 0.1) {
             try reader.refreshSlotMap()
-            if reader.slotMap.replicas.count == 3, reader.slotMap.replicas.allSatisfy({ !$0.isEmpty }) { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        } while Date() < synced
+            return reader.slotMap.replicas.count == 3 && reader.slotMap.replicas.allSatisfy { !$0.isEmpty }
+        }
         XCTAssertTrue(reader.slotMap.replicas.allSatisfy { !$0.isEmpty }, "replicas never synced")
 
         let metricsPort = try ports.pick()
@@ -60,11 +58,9 @@ final class RedisFailoverProcessTests: XCTestCase {
 
         // Mid-stream: the daemon's checkpoint has moved and transfers keep coming.
         let store = CheckpointStore(client: reader, prefix: "sluice:checkpoint:")
-        let streaming = Date().addingTimeInterval(20)
-        while (try? store.load(sink: "primary"))?.map({ $0.position.offset }) == nil || workload.progress.committed < 300,
-            Date() < streaming, daemon.isRunning
-        {
-            Thread.sleep(forTimeInterval: 0.1)
+        eventually(timeout: 20, interval: 0.1) {
+            let moved = (try? store.load(sink: "primary"))?.map { $0.position.offset } != nil
+            return (moved && workload.progress.committed >= 300) || !daemon.isRunning
         }
         XCTAssertGreaterThanOrEqual(workload.progress.committed, 300, LogFile.tail(logPath))
 
@@ -75,12 +71,11 @@ final class RedisFailoverProcessTests: XCTestCase {
         let killedAt = Date()
         cluster.crashNode(victim.port)
         let marker = "Redis failover: rewinding"
-        let detectDeadline = Date().addingTimeInterval(30)
         var rewindLine: String?
-        while rewindLine == nil, Date() < detectDeadline, daemon.isRunning {
+        eventually(timeout: 30, interval: 0.05) {
             rewindLine = LogFile.tail(logPath, lines: 400).split(separator: "\n").first { $0.contains(marker) }
                 .map(String.init)
-            if rewindLine == nil { Thread.sleep(forTimeInterval: 0.05) }
+            return rewindLine != nil || !daemon.isRunning
         }
         let detectSeconds = Date().timeIntervalSince(killedAt)
         let line = try XCTUnwrap(rewindLine, "no rewind logged within 30 s: \(LogFile.tail(logPath))")
@@ -91,10 +86,7 @@ final class RedisFailoverProcessTests: XCTestCase {
         // The old master comes back as a replica of the new one; the stream goes on a little.
         try cluster.restartNode(victim.port)
         let committedAtRestart = workload.progress.committed
-        let more = Date().addingTimeInterval(10)
-        while workload.progress.committed < committedAtRestart + 200, Date() < more {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        eventually(timeout: 10, interval: 0.1) { workload.progress.committed >= committedAtRestart + 200 }
         workload.stop()
         loadDone.wait()
         XCTAssertNil(workload.progress.error)
@@ -102,13 +94,11 @@ final class RedisFailoverProcessTests: XCTestCase {
         // Caught up: the checkpoint is at the end of the binlog.
         let status = try db.query("SHOW MASTER STATUS")
         let end = "\(status.value("File") ?? ""):\(status.value("Position") ?? "")"
-        let caughtUp = Date().addingTimeInterval(30)
         var at = ""
-        repeat {
+        eventually(timeout: 30, interval: 0.1) {
             at = (try? store.load(sink: "primary"))??.position.description ?? ""
-            if at == end { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        } while Date() < caughtUp && daemon.isRunning
+            return at == end || !daemon.isRunning
+        }
         XCTAssertEqual(at, end, LogFile.tail(logPath))
         let failedReads = watcher.failedReads
         let watched = watcher.stop()
@@ -144,13 +134,8 @@ final class RedisFailoverProcessTests: XCTestCase {
 
         // Once the old master has synced as a replica (a full sync, after Redis' 5 s diskless
         // delay), the daemon's periodic WAIT confirms the last batches: nothing stays in flight.
-        let online = Date().addingTimeInterval(20)
-        while Date() < online {
-            let masters = try cluster.masterPorts()
-            if try masters.allSatisfy({ try cluster.command($0, ["INFO", "replication"]).contains("state=online") }) {
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.2)
+        try eventually(timeout: 20, interval: 0.2) {
+            try cluster.masterPorts().allSatisfy { try cluster.command($0, ["INFO", "replication"]).contains("state=online") }
         }
         Thread.sleep(forTimeInterval: 1.5)
         daemon.stop(grace: 15)

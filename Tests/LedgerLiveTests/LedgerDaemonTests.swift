@@ -52,8 +52,7 @@ final class LedgerDaemonTests: XCTestCase {
     private func waitForEquality(_ fixture: LedgerFixture, _ label: String) throws {
         let client = try fixture.redisClient()
         var differ: [String] = []
-        let deadline = Date().addingTimeInterval(60)
-        repeat {
+        let equal = try eventually(timeout: 60, interval: 0.1) {
             differ = []
             for (id, row) in try fixture.balances() {
                 let fields = try client.send(
@@ -61,9 +60,9 @@ final class LedgerDaemonTests: XCTestCase {
                 ).arrayStrings
                 if fields != [String(row.balance), String(row.version)] { differ.append("account \(id): \(fields)") }
             }
-            if differ.isEmpty { return }
-            usleep(100_000)
-        } while Date() < deadline
+            return differ.isEmpty
+        }
+        if equal { return }
         XCTFail(
             "\(label): Redis differs from MySQL: \(differ.prefix(5)); daemon logs: "
                 + LogFile.tail(fixture.sandbox.path + "/run-shard0.log")

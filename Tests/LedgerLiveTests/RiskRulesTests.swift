@@ -86,10 +86,7 @@ final class RiskRulesTests: XCTestCase {
 
     /// The day rule counts per UTC day of the node's clock: keep a test away from midnight.
     static func awayFromMidnight() {
-        let deadline = Date().addingTimeInterval(20)
-        while Int(Date().timeIntervalSince1970) % 86_400 > 86_400 - 10, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.5)
-        }
+        eventually(timeout: 20, interval: 0.5) { Int(Date().timeIntervalSince1970) % 86_400 <= 86_400 - 10 }
     }
 
     func testTheDailyLimitAcceptsUpToItAndRefusesOneMinorUnitMore() throws {
@@ -212,11 +209,10 @@ final class RiskRulesTests: XCTestCase {
         Self.awayFromMidnight()
         let orphan = try accepted(reserve(rules, 161, 162, 10_000))
         XCTAssertEqual(refusedRule(reserve(rules, 161, 162, 1)), .rateLimit)
-        let deadline = Date().addingTimeInterval(10)
         var state = try rules.state(of: 161)
-        while state.pending > 0, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
+        try eventually(timeout: 10, interval: 0.05) {
             state = try rules.state(of: 161)
+            return state.pending == 0
         }
         XCTAssertEqual(state, RiskState(usedToday: 0, lastMinute: 0, pending: 0, window: 0))
         let next = try accepted(reserve(rules, 161, 162, 10_000))

@@ -23,9 +23,8 @@ final class DRWatermarkProcessTests: XCTestCase {
         // A workload: transfers across accounts whose rows spread over the 3 partitions.
         let workload = chain.workload
         let stopWorkload = chain.startWorkload(pause: 0.002)
-        let busy = Date().addingTimeInterval(30)
-        while workload.progress.committed < 300, workload.progress.error == nil, Date() < busy {
-            Thread.sleep(forTimeInterval: 0.05)
+        eventually(timeout: 30, interval: 0.05) {
+            workload.progress.committed >= 300 || workload.progress.error != nil
         }
         XCTAssertNil(stopWorkload())
         XCTAssertGreaterThanOrEqual(workload.progress.committed, 300)
@@ -36,10 +35,9 @@ final class DRWatermarkProcessTests: XCTestCase {
         XCTAssertFalse(gtid.isEmpty)
         let expected = "\(daemonAt.end) gtid \(gtid)"
         var row = chain.drStatus()
-        let deadline = Date().addingTimeInterval(30)
-        while row?.watermark != expected, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.2)
+        eventually(timeout: 30, interval: 0.2) {
             row = chain.drStatus()
+            return row?.watermark == expected
         }
         XCTAssertEqual(row?.watermark, expected, "\(String(describing: row))\n" + LogFile.tail(chain.drLogPath))
         let equal = try chain.waitForDREquality(deletedKeys: [])

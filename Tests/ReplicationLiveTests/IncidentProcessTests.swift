@@ -140,11 +140,11 @@ final class IncidentProcessTests: XCTestCase {
         // MariaDB purges a file once its binlog checkpoint moved on: commit in the new file and retry.
         _ = try db.execute("FLUSH BINARY LOGS")
         let current = try chain.masterPosition().file
-        let deadline = Date().addingTimeInterval(20)
-        repeat {
+        try eventually(timeout: 20, interval: 0) {
             _ = try db.execute("UPDATE payments.accounts SET owner = owner WHERE id = 1")
             _ = try db.execute("PURGE BINARY LOGS TO '\(current)'")
-        } while try db.query("SHOW BINARY LOGS").rows.first?[0] != current && Date() < deadline
+            return try db.query("SHOW BINARY LOGS").rows.first?[0] == current
+        }
         XCTAssertEqual(try db.query("SHOW BINARY LOGS").rows.first?[0], current, "purged")
         let gtidThere = try XCTUnwrap(try db.query("SELECT BINLOG_GTID_POS('\(current)', 4) AS g").value("g"))
         let purged = try chain.sluice(["resync", "--from", "\(first):4"])

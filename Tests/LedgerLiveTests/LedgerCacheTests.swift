@@ -113,11 +113,10 @@ final class LedgerCacheTests: XCTestCase {
         // The daemon brings L2 to the new row; L1 lets its old entry go after the TTL. The
         // deadline is the TTL plus room for the daemon's start and lag on a loaded machine.
         let started = Date()
-        let deadline = started.addingTimeInterval(Self.ttl + 30)
         var seen = try reads.account(id)
-        while seen != changed, Date() < deadline {
-            usleep(50_000)
+        try eventually(timeout: Self.ttl + 30, interval: 0.05) {
             seen = try reads.account(id)
+            return seen == changed
         }
         XCTAssertEqual(
             seen, changed,

@@ -54,8 +54,10 @@ final class DRChainProcessTests: XCTestCase {
         // The daemon's watermark markers keep arriving (one per partition every second): a look
         // between a round's production and its apply sees them behind, so wait for a look at 0.
         var status = try XCTUnwrap(chain.drStatus())
-        let settled = Date().addingTimeInterval(20)
-        while status.messages != 0, Date() < settled { status = try XCTUnwrap(chain.drStatus()) }
+        try eventually(timeout: 20, interval: 0.05) {
+            status = try XCTUnwrap(chain.drStatus())
+            return status.messages == 0
+        }
         XCTAssertEqual(status.messages, 0, "\(status)")
         XCTAssertEqual(status.state, .ok, "\(status)")
         print(
@@ -103,8 +105,7 @@ final class DRChainProcessTests: XCTestCase {
         let applier = try chain.startDRApply()
         let stopWorkload = chain.startWorkload(pause: 0.01)
         let dr = try chain.client(chain.sandbox.dr)
-        let flowing = Date().addingTimeInterval(20)
-        while try chain.drStoredTotal(dr) == 0, Date() < flowing { Thread.sleep(forTimeInterval: 0.1) }
+        try eventually(timeout: 20, interval: 0.1) { try chain.drStoredTotal(dr) > 0 }
         XCTAssertGreaterThan(try chain.drStoredTotal(dr), 0, LogFile.tail(chain.drLogPath))
         Thread.sleep(forTimeInterval: 1)
 
