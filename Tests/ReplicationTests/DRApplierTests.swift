@@ -52,7 +52,7 @@ final class DRApplierTests: XCTestCase {
     /// Produces one transaction per version: every account moves to that version.
     private func produce(_ s: Services, topic: String, accounts: ClosedRange<Int64>, versions: ClosedRange<Int64>) throws {
         let sink = KafkaSink(settings: .init(properties: ["bootstrap.servers": s.broker.bootstrapServers], singleTopic: topic),
-                             mappings: [try mapping()], log: { _, _ in })
+                             mappings: [try mapping()], logger: .events { _ in })
         var messages: [KafkaChangeMessage] = []
         for v in versions {
             messages += try sink.messages(for: accounts.map { change($0, version: v) }, origin: origin(v))

@@ -70,7 +70,7 @@ final class DRWatermarkTests: XCTestCase {
         try s.broker.createTopic(topic, partitions: 3)
         let sink = KafkaSink(
             settings: .init(properties: ["bootstrap.servers": s.broker.bootstrapServers], singleTopic: topic),
-            mappings: [try mapping()], log: { _, _ in })
+            mappings: [try mapping()], logger: .events { _ in })
         try sink.deliver(try sink.messages(for: (1...12).map { change($0, version: 1) }, origin: origin(1)))
         XCTAssertEqual(try sink.writeWatermark(checkpoint(1), asOfMilliseconds: 1_700_000_001_500), 3, "one per partition")
         try sink.deliver(try sink.messages(for: (1...12).map { change($0, version: 2) }, origin: origin(2)))

@@ -123,8 +123,8 @@ public final class KafkaSink {
     public let name: String
     public let settings: Settings
     let mappings: [String: TableMapping]
-    /// Receives each line with its level: warnings while delivery is held or retried, a notice when it recovers.
-    private let log: (LogLevel, String) -> Void
+    /// Warnings while delivery is held or retried, a notice when it recovers; `sink` metadata.
+    private let logger: Logger
     private let sleep: (Double) -> Void
     private let observer: Observer
     private let makeProducer: ([String: String]) throws(KafkaError) -> KafkaProducer
@@ -144,7 +144,7 @@ public final class KafkaSink {
 
     package init(
         name: String = "kafka", settings: Settings, mappings: [TableMapping],
-        log: @escaping (LogLevel, String) -> Void, observer: Observer = Observer(),
+        logger: Logger, observer: Observer = Observer(),
         sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
         now: @escaping () -> Date = Date.init,
         makeProducer: @escaping ([String: String]) throws(KafkaError) -> KafkaProducer = {
@@ -157,7 +157,7 @@ public final class KafkaSink {
         var byTable: [String: TableMapping] = [:]
         for m in mappings where byTable[m.qualifiedTable] == nil { byTable[m.qualifiedTable] = m }
         self.mappings = byTable
-        self.log = log
+        self.logger = logger.with(["sink": .string(name)])
         self.observer = observer
         self.sleep = sleep
         self.makeProducer = makeProducer
@@ -408,7 +408,7 @@ public final class KafkaSink {
         }
         if held {
             let seconds = Int(Date().timeIntervalSince(started))
-            log(.notice, "Kafka: delivering again: the held batch went through after \(seconds) s")
+            logger.notice("Kafka: delivering again: the held batch went through after \(seconds) s")
         }
     }
 
@@ -436,6 +436,6 @@ public final class KafkaSink {
 
     private func note(_ text: String) {
         problem = text
-        log(.warning, text)
+        logger.warning(text)
     }
 }

@@ -98,22 +98,10 @@ package final class Daemon {
         }
 
         let clusterName = config.redis(named: "primary") != nil ? "primary" : (config.redis.first?.name ?? "primary")
-        let redis = try RedisSink.make(config: config, cluster: clusterName)
-        try redis.prepare()
-        var kafka: (sink: KafkaSink, checkpoints: CheckpointStore)?
-        if config.kafka.enabled, let c = config.redis(named: clusterName) {
-            let log = logger
-            let sink = KafkaSink(
-                settings: KafkaSink.Settings(config: config.kafka, mappings: config.mappings),
-                mappings: config.mappings.map { TableMapping(config: $0) }, log: { log.log($0, $1) },
-                observer: sinkMetrics.kafkaObserver())
-            let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
-            kafka = (sink, CheckpointStore(client: client, prefix: c.checkpointPrefix))
-        }
-        try fence(redis, kafkaCheckpoints: kafka?.checkpoints, holder: holder)
-        let redisCheckpoint = try redis.checkpoints.load(sink: redis.name)
-        let kafkaCheckpoint = try kafka.flatMap { k in try k.checkpoints.load(sink: k.sink.name) }
-        let resume = SinkCheckpoint.resumePoint([redisCheckpoint, kafkaCheckpoint])
+        let sinks = try DaemonSinks.make(config: config, cluster: clusterName, logger: logger, metrics: sinkMetrics)
+        let redis = sinks.redis
+        try fence(redis, sinks: sinks.all, holder: holder)
+        let resume = try sinks.resumePoint()
         // A checkpoint this server cannot continue is refused like the startup checks (exit 3,
         // which systemd does not restart): only the operator can choose the way out.
         let plan: ResumePlan
@@ -126,7 +114,7 @@ package final class Daemon {
         logger.info(
             "sluice run starting",
             ["start": "\(start)", "resume": "\(resume.map { "\($0.position)" } ?? "none")", "redis": .string(clusterName),
-             "kafka": .boolean(kafka != nil), "resume_by": .string(plan.basis.rawValue),
+             "kafka": .boolean(sinks.kafkaEnabled), "resume_by": .string(plan.basis.rawValue),
              "checkpoint_server": .string(resume?.source.map { "\($0)" } ?? "unnamed"),
              "source_server": .string("\(settings.sourceIdentity)")])
         if redis.settings.waitReplicas == 0, redis.applier.client.isCluster {
@@ -148,15 +136,13 @@ package final class Daemon {
                     spillRows: sourceConfig.xaSpillRows,
                     spillDirectory: sourceConfig.xaSpillDirectory ?? NSTemporaryDirectory()))
         }
-        let log = logger
         let pipeline = SinkPipeline(
-            redis: redis, kafka: kafka, filter: try TableFilter(config: config.filter), start: resume,
+            sinks: sinks.all, filter: try TableFilter(config: config.filter), start: resume,
             settings: SinkPipeline.Settings(
                 queueCapacity: config.daemon.queueCapacity,
-                watermarkIntervalSeconds: kafka == nil || config.kafka.watermarkIntervalMS == 0
+                watermarkIntervalSeconds: !sinks.kafkaEnabled || config.kafka.watermarkIntervalMS == 0
                     ? nil : Double(config.kafka.watermarkIntervalMS) / 1000),
-            metrics: sinkMetrics,
-            log: { log.log($0, $1) })
+            metrics: sinkMetrics, logger: logger)
         lastCommitted = resume
         return try loop(
             source: makeSource(start), restart: makeSource, origin: start, pipeline: pipeline, hooks: hooks,

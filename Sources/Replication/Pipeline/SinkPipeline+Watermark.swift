@@ -42,6 +42,33 @@ struct KafkaWatermarkClock {
     }
 }
 
+/// The Kafka sink's DR watermark rounds in its pipeline loop: a round is due every `interval`
+/// (also while idle: the loop wakes for it), written between two batches.
+final class WatermarkRounder: SinkLoopExtras {
+    private let sink: KafkaSink
+    private unowned let pipeline: SinkPipeline
+    private var clock: KafkaWatermarkClock
+
+    init(_ sink: KafkaSink, pipeline: SinkPipeline, interval: Double) {
+        self.sink = sink
+        self.pipeline = pipeline
+        clock = KafkaWatermarkClock(interval: interval, start: pipeline.start)
+    }
+
+    var wakeAt: Date? { clock.deadline }
+
+    func acknowledged(
+        through ticket: CheckpointCoordinator.Ticket, epoch: Int, replicated: Bool, checkpoint: SinkCheckpoint?
+    ) {
+        clock.delivered(checkpoint, through: ticket)
+    }
+
+    /// Only here, between batches: every message produced so far has its delivery report.
+    func betweenBatches() {
+        if clock.isDue() { pipeline.writeWatermark(sink, &clock) }
+    }
+}
+
 extension SinkPipeline {
     /// One watermark round of the Kafka sink, between two batches (so every message before it
     /// has its delivery report). Its markers are delivered like rows; a round whose metadata
@@ -55,7 +82,9 @@ extension SinkPipeline {
             metrics?.watermarkMarkers(written)
             if clock.failing {
                 clock.failing = false
-                log(.notice, "sink \(sink.name): DR watermark markers written again (at \(checkpoint.position))")
+                logger.notice(
+                    "sink \(sink.name): DR watermark markers written again (at \(checkpoint.position))",
+                    ["sink": .string(sink.name)])
             }
         } catch is KafkaSink.Aborted {
             return
@@ -63,7 +92,9 @@ extension SinkPipeline {
             metrics?.error(.kafkaDelivery)
             if !clock.failing {
                 clock.failing = true
-                log(.warning, "sink \(sink.name): DR watermark round skipped (\(error)); trying again every \(clock.interval) s")
+                logger.warning(
+                    "sink \(sink.name): DR watermark round skipped (\(error)); trying again every \(clock.interval) s",
+                    ["sink": .string(sink.name)])
             }
         }
     }
