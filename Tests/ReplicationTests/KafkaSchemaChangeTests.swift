@@ -20,7 +20,7 @@ final class KafkaSchemaChangeTests: XCTestCase {
         settings.ddlTopic = "ddl"
         let sink = KafkaSink(
             settings: settings, mappings: [], logger: .events { _ in },
-            now: { Date(timeIntervalSince1970: 1_700_000_001) })
+            clock: ManualClock(wall: Date(timeIntervalSince1970: 1_700_000_001)))
         let change = KafkaSchemaChange(
             statement: sql, database: "inventory", position: BinlogPosition(file: "bin.000002", offset: 700),
             origin: origin)

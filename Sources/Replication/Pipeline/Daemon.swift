@@ -158,31 +158,56 @@ package final class Daemon {
     private func prerequisites(
         endpoint: MySQLEndpoint, settings: ServerSettings, source: SourceConfig, tables: [TableName]
     ) throws -> (refusals: [String], warnings: [String]) {
-        let deadline = Date().addingTimeInterval(max(5, 3 * Double(source.heartbeatMS) / 1000))
-        var warned = false
-        while true {
-            let report = try SourcePrerequisites.run(
-                on: MySQLConnection(endpoint), settings: settings, serverID: source.serverID, tables: tables)
-            let registered = report.errors.contains { $0.code == .serverIDInUse }
-            let otherRefusals = StartupChecks.beyondChecks(
-                PrerequisiteReport(errors: report.errors.filter { $0.code != .serverIDInUse })).refusals
-            if registered, config.ha != nil, otherRefusals.isEmpty {
-                // Under [ha] the lease decides who reads (both instances share the server_id),
-                // and the server drops the older connection when this one registers.
-                let checks = StartupChecks.beyondChecks(
-                    PrerequisiteReport(errors: [], warnings: report.warnings))
-                let note = "server_id \(source.serverID) is registered on the source by a previous holder's connection; under [ha] the server drops it when this instance registers"
-                return ([], checks.warnings + [note])
-            }
-            guard registered, otherRefusals.isEmpty, Date() < deadline else { return StartupChecks.beyondChecks(report) }
-            if !warned {
-                warned = true
-                logger.warning(
-                    "server_id \(source.serverID) is registered on the source (SHOW SLAVE HOSTS); waiting for a previous connection of this daemon to close",
-                    ["wait_seconds": .init(Int(deadline.timeIntervalSinceNow.rounded(.up)))])
-            }
-            Thread.sleep(forTimeInterval: 0.5)
-        }
+        let clock = SystemClock()
+        let waitSeconds = max(5, 3 * Double(source.heartbeatMS) / 1000)
+        let deadline = clock.monotonicNow().advanced(by: waitSeconds)
+        var waiting = RetryReport("server_id \(source.serverID)", repeatSeconds: .infinity)
+        var failure: Error?
+        var loop = Retrying(pauseSeconds: 0.5, clock: clock)
+        let outcome = loop.run(
+            until: { false },
+            { () throws -> (refusals: [String], warnings: [String]) in
+                let report = try SourcePrerequisites.run(
+                    on: MySQLConnection(endpoint), settings: settings, serverID: source.serverID, tables: tables)
+                if let decided = prerequisitesDecided(report, source: source) { return decided }
+                guard clock.monotonicNow() < deadline else { return StartupChecks.beyondChecks(report) }
+                throw PreviousConnection()
+            },
+            onFailure: { error in
+                guard error is PreviousConnection else {
+                    failure = error
+                    return .end
+                }
+                if waiting.due("registered", now: clock.monotonicNow()) {
+                    logger.warning(
+                        "server_id \(source.serverID) is registered on the source (SHOW SLAVE HOSTS); waiting for a previous connection of this daemon to close",
+                        ["wait_seconds": .init(Int(deadline.seconds(since: clock.monotonicNow()).rounded(.up)))])
+                }
+                return .retry
+            })
+        guard case .done(let decided) = outcome else { throw failure ?? DaemonError("source prerequisites not read") }
+        return decided
+    }
+
+    /// A registration with sluice's server_id that may be a previous connection of this daemon
+    /// still closing: the prerequisites are read again after a pause.
+    private struct PreviousConnection: Error {}
+
+    /// The prerequisites' verdict, or nil while the only refusal is sluice's server_id registered
+    /// on the source (see `prerequisites`): under `[ha]` that is a previous holder's, only a warning.
+    private func prerequisitesDecided(
+        _ report: PrerequisiteReport, source: SourceConfig
+    ) -> (refusals: [String], warnings: [String])? {
+        let registered = report.errors.contains { $0.code == .serverIDInUse }
+        let otherRefusals = StartupChecks.beyondChecks(
+            PrerequisiteReport(errors: report.errors.filter { $0.code != .serverIDInUse })).refusals
+        guard registered, otherRefusals.isEmpty else { return StartupChecks.beyondChecks(report) }
+        guard config.ha != nil else { return nil }
+        // Under [ha] the lease decides who reads (both instances share the server_id),
+        // and the server drops the older connection when this one registers.
+        let checks = StartupChecks.beyondChecks(PrerequisiteReport(errors: [], warnings: report.warnings))
+        let note = "server_id \(source.serverID) is registered on the source by a previous holder's connection; under [ha] the server drops it when this instance registers"
+        return ([], checks.warnings + [note])
     }
 
     /// `restart` makes a source reading from a new start (after a rewind); `origin` is where the

@@ -1,4 +1,5 @@
 import Foundation
+import Ops
 import RedisCluster
 
 /// The Redis sink's part of its pipeline loop (docs/daemon.md): failover safety and the replicas'
@@ -12,7 +13,7 @@ final class RedisFailoverGuard: SinkLoopExtras {
     private unowned let pipeline: SinkPipeline
     private var watch = FailoverWatch()
     private var seen: SlotMap
-    private var nextLook: Date
+    private var nextLook: MonotonicInstant
     /// The last acknowledged batch when its `WAIT` fell short: `replicated` waits for it.
     private var unconfirmed: (ticket: CheckpointCoordinator.Ticket, epoch: Int)?
 
@@ -21,13 +22,13 @@ final class RedisFailoverGuard: SinkLoopExtras {
         self.pipeline = pipeline
         seen = sink.applier.client.slotMap
         _ = watch.observe(ClusterRoles(slotMap: seen))
-        nextLook = Date().addingTimeInterval(pipeline.settings.topologyCheckSeconds)
+        nextLook = pipeline.clock.monotonicNow().advanced(by: pipeline.settings.topologyCheckSeconds)
     }
 
-    var wakeAt: Date? { nextLook }
+    var wakeAt: MonotonicInstant? { nextLook }
 
     func beforeBatch() -> Bool {
-        guard Date() >= nextLook else { return false }
+        guard pipeline.clock.monotonicNow() >= nextLook else { return false }
         if failedOver(reload: true) { return true }
         confirmReplicas()
         return false
@@ -65,7 +66,7 @@ final class RedisFailoverGuard: SinkLoopExtras {
         let client = sink.applier.client
         if reload {
             try? client.refreshSlotMap()
-            nextLook = Date().addingTimeInterval(pipeline.settings.topologyCheckSeconds)
+            nextLook = pipeline.clock.monotonicNow().advanced(by: pipeline.settings.topologyCheckSeconds)
         }
         guard client.slotMap != seen else { return false }
         seen = client.slotMap

@@ -8,7 +8,7 @@ import Ops
 /// nothing (and drops nothing).
 protocol SinkLoopExtras: AnyObject {
     /// Until when the loop waits for a batch before going on without one (nil: until one comes).
-    var wakeAt: Date? { get }
+    var wakeAt: MonotonicInstant? { get }
     /// After each wait for a batch, which may have brought none: true drops the batch.
     func beforeBatch() -> Bool
     /// Before the pause after a failed apply: true ends the retries and drops the batch.
@@ -38,7 +38,7 @@ extension SinkLoopExtras {
 
 /// A sink that needs nothing beyond the loop.
 final class NoLoopExtras: SinkLoopExtras {
-    var wakeAt: Date? { nil }
+    var wakeAt: MonotonicInstant? { nil }
 }
 
 extension SinkPipeline {
@@ -153,7 +153,9 @@ extension SinkPipeline {
     /// The pipeline's retry loop for `sink`: a pause of `retryPauseSeconds`, its lines with the
     /// sink's label.
     func retrying(_ report: RetryReport, _ sink: any Sink) -> Retrying {
-        Retrying(pauseSeconds: settings.retryPauseSeconds, report: report, log: { self.log($0, $1, sink: sink) })
+        Retrying(
+            pauseSeconds: settings.retryPauseSeconds, clock: clock, report: report,
+            log: { self.log($0, $1, sink: sink) })
     }
 
     /// A write refused by the fence (guarantee 7): another instance holds the lease. Never

@@ -101,15 +101,18 @@ package final class SinkPipeline: @unchecked Sendable {
     private var threads: [Thread] = []
     /// Per sink (by name): its metrics label and since when its current batch has waited.
     private var labels: [(name: String, label: String)] = []
-    private var busySince: [String: Date] = [:]
+    private var busySince: [String: MonotonicInstant] = [:]
+    /// Its monotonic reading times the waits, looks and pauses of every sink's loop.
+    let clock: any ServiceClock
     private let finished = DispatchGroup()
 
     /// `sinks`: every registered sink (`DaemonSinks`), each with a distinct name. `start` is the
     /// checkpoint reading resumes from. The sinks belong to the pipeline's threads from now on.
     package init(
         sinks: [any Sink], filter: TableFilter, start: SinkCheckpoint?, settings: Settings = Settings(),
-        metrics: SinkMetrics? = nil, logger: Logger
+        metrics: SinkMetrics? = nil, logger: Logger, clock: any ServiceClock = SystemClock()
     ) {
+        self.clock = clock
         self.filter = filter
         self.settings = settings
         self.start = start
@@ -193,8 +196,9 @@ package final class SinkPipeline: @unchecked Sendable {
 
     /// Per sink, its metrics label (`redis.<cluster>`, `kafka`) and how long its current batch
     /// has waited to be acknowledged (0 while it keeps up): a held sink shows here first.
-    package func blockedSeconds(now: Date = Date()) -> [(label: String, seconds: Double)] {
-        locked { labels.map { ($0.label, busySince[$0.name].map { max(0, now.timeIntervalSince($0)) } ?? 0) } }
+    package func blockedSeconds() -> [(label: String, seconds: Double)] {
+        let now = clock.monotonicNow()
+        return locked { labels.map { ($0.label, busySince[$0.name].map { max(0, now.seconds(since: $0)) } ?? 0) } }
     }
 
     /// Stops taking transactions; the sinks finish what is queued. Returns true when they did
@@ -251,9 +255,11 @@ package final class SinkPipeline: @unchecked Sendable {
     /// item: waits for the first (until `deadline`, if any), takes the rest only if already queued. Empty when the deadline passed
     /// or only items of an earlier epoch came; nil once the queue is closed and drained. `sink`
     /// counts as busy from a non-empty batch until it asks for the next one.
-    func batch(from queue: BoundedQueue<Item>, for sink: String, deadline: Date? = nil) -> [Item]? {
+    func batch(from queue: BoundedQueue<Item>, for sink: String, deadline: MonotonicInstant? = nil) -> [Item]? {
         locked { busySince[sink] = nil }
-        guard let first = queue.pop(deadline: deadline) else { return queue.isClosed ? nil : [] }
+        guard let first = queue.pop(deadline: deadline.map(clock.wallDate(at:))) else {
+            return queue.isClosed ? nil : []
+        }
         var items = [first]
         var bytes = first.transaction.estimatedBytes
         while items.count < settings.batchTransactions, bytes < settings.queueBytes,
@@ -265,7 +271,7 @@ package final class SinkPipeline: @unchecked Sendable {
         return locked {
             let current = epoch
             let kept = items.filter { $0.epoch == current }
-            if !kept.isEmpty { busySince[sink] = Date() }
+            if !kept.isEmpty { busySince[sink] = clock.monotonicNow() }
             return kept
         }
     }
