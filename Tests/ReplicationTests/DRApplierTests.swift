@@ -87,7 +87,8 @@ final class DRApplierTests: XCTestCase {
         try produce(s, topic: topic, accounts: 1...20, versions: 1...10)
         let registry = MetricsRegistry()
         try registry.declare(SluiceMetrics.all)
-        let metrics = DRMetrics(registry: registry, cluster: "dr", now: { 1_700_000_030 })
+        let metrics = DRMetrics(
+            registry: registry, cluster: "dr", clock: ManualClock(wall: Date(timeIntervalSince1970: 1_700_000_030)))
         let first = try applier(s, topic: topic, prefix: "t1:", metrics: metrics)
         try drive(first) { self.storedTotal($0) == 200 }
         XCTAssertEqual(first.counters.applied, 200)

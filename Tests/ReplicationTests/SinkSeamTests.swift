@@ -31,10 +31,13 @@ final class SinkSeamTests: XCTestCase {
         var failApplies = 0
         var failStores = 0
         var haltAt: BinlogPosition?
-        private(set) var attempts = 0
+        /// When set, every apply waits for it first (a sink that holds its batch).
+        var gate: DispatchSemaphore?
+        private var attemptCount = 0
         private(set) var closed = false
 
         var applied: [PipelineTransaction] { locked { appliedTransactions } }
+        var attempts: Int { locked { attemptCount } }
         var checkpoint: SinkCheckpoint? { locked { storedCheckpoint } }
 
         func loadCheckpoint() throws -> SinkCheckpoint? { checkpoint }
@@ -43,8 +46,9 @@ final class SinkSeamTests: XCTestCase {
         func apply(_ transactions: [PipelineTransaction], checkpoint: SinkCheckpoint?, shouldAbort: () -> Bool)
             throws -> SinkApplied
         {
+            locked { attemptCount += 1 }
+            gate?.wait()
             try locked {
-                attempts += 1
                 if let haltAt, transactions.contains(where: { $0.origin.end == haltAt }) {
                     throw Refused(description: "row of pay.accounts at \(haltAt) cannot be written", retry: false)
                 }
@@ -112,11 +116,34 @@ final class SinkSeamTests: XCTestCase {
         XCTAssertEqual(p.committed, sent.last?.checkpoint)
     }
 
-    private func pipeline(_ sink: MemorySink, _ events: Events, _ registry: MetricsRegistry) throws -> SinkPipeline {
+    private func pipeline(
+        _ sink: MemorySink, _ events: Events, _ registry: MetricsRegistry, clock: any ServiceClock = SystemClock()
+    ) throws -> SinkPipeline {
         SinkPipeline(
             sinks: [sink], filter: try TableFilter(include: [], exclude: []), start: nil,
             settings: .init(queueCapacity: 4, batchTransactions: 3, retryPauseSeconds: 0.01),
-            metrics: SinkMetrics(registry: registry), logger: .events { events.append($0) })
+            metrics: SinkMetrics(registry: registry, clock: clock), logger: .events { events.append($0) }, clock: clock)
+    }
+
+    /// How long a sink has held its batch is read on the injected monotonic clock: a wall-clock
+    /// step cannot make a held sink look fine, and the test moves time instead of waiting.
+    func testABatchHeldInTheSinkIsTimedOnTheInjectedClock() throws {
+        let sink = MemorySink()
+        let gate = DispatchSemaphore(value: 0)
+        sink.gate = gate
+        let clock = ManualClock()
+        let p = try pipeline(sink, Events(), MetricsRegistry(), clock: clock)
+        XCTAssertEqual(p.blockedSeconds().map(\.label), ["test.memory"])
+        XCTAssertEqual(p.blockedSeconds().map(\.seconds), [0], "nothing to apply, nothing held")
+        XCTAssertTrue(p.submit(transaction(1)))
+        let deadline = Date().addingTimeInterval(30)
+        while sink.attempts == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        clock.advance(by: 7.5)
+        XCTAssertEqual(p.blockedSeconds().map(\.seconds), [7.5], "the batch waits in the sink")
+        gate.signal()
+        XCTAssertTrue(p.drain(timeoutSeconds: 30))
+        XCTAssertEqual(sink.applied, [transaction(1)])
+        XCTAssertEqual(p.blockedSeconds().map(\.seconds), [0], "applied: held no longer")
     }
 
     func testARegisteredSinkGetsEveryTransactionInOrderAndItsCheckpointAdvances() throws {

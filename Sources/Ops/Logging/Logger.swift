@@ -58,15 +58,15 @@ public struct Logger: Sendable {
     private let sink: @Sendable (String) -> Void
     /// Set by `events`: receives each event instead of `sink` receiving its line.
     private var handler: (@Sendable (LogEvent) -> Void)?
-    private let clock: @Sendable () -> Date
+    private let clock: any ServiceClock
 
     /// - Parameters:
     ///   - sink: receives each complete line, newline included.
-    ///   - clock: the time stamp source (injected so tests are deterministic).
+    ///   - clock: its wall reading stamps each line (injected so tests are deterministic).
     ///   - journalPriorities: prefix each line with `<N>`, its syslog priority (see `JournalStream`).
     public init(
         level: LogLevel, format: LogFormat, metadata: [String: LogValue] = [:], journalPriorities: Bool = false,
-        clock: @escaping @Sendable () -> Date = { Date() }, sink: @escaping @Sendable (String) -> Void
+        clock: any ServiceClock = SystemClock(), sink: @escaping @Sendable (String) -> Void
     ) {
         self.level = level
         self.format = format
@@ -107,7 +107,7 @@ public struct Logger: Sendable {
         guard eventLevel >= level else { return }
         let all = metadata.merging(eventMetadata) { $1 }
         if let handler { return handler(LogEvent(level: eventLevel, message: message, metadata: all)) }
-        let time = LogLine.timestamp(clock())
+        let time = LogLine.timestamp(clock.wallNow())
         let prefix = journalPriorities ? JournalStream.prefix(eventLevel) : ""
         switch format {
         case .text: sink(prefix + LogLine.text(time: time, level: eventLevel, message: message, metadata: all))
