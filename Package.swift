@@ -46,8 +46,10 @@ let package = Package(
                 dependencies: ["Binlog", "Ledger", "MySQLSource", "RedisCluster", "Kafka", "Ops", "Replication"],
                 path: "Sources/SluiceLab"),
 
+        // Pure test helpers (condition waits, a seeded generator, the built binary): Foundation and XCTest only.
+        .target(name: "TestHelpers", path: "Sources/TestHelpers"),
         // Starts real MariaDB, Redis Cluster and Tansu on loopback for tests and `sluice demo`.
-        .target(name: "TestSupport", dependencies: ["MySQLSource", "RedisCluster", "Kafka"],
+        .target(name: "TestSupport", dependencies: ["TestHelpers", "MySQLSource", "RedisCluster", "Kafka"],
                 path: "Sources/TestSupport"),
 
         // Deployable without the Swift toolchain, in every configuration (so the tests check the
@@ -63,17 +65,28 @@ let package = Package(
                                             "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
                                             "-l_FoundationCollections", "-lswiftSynchronization"])]),
 
+        // Pure targets (no servers, no network; `scripts/test --pure` runs only these): byte fixtures,
+        // state machines, config and one-shot runs of the built binary. Each `*LiveTests` target
+        // beside one holds the tests of that module against real servers started by TestSupport.
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
                     exclude: ["Fixtures"]),
-        .testTarget(name: "OpsTests", dependencies: ["Ops", "TestSupport"], path: "Tests/OpsTests"),
-        .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster", "TestSupport"], path: "Tests/RedisClusterTests"),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "SluiceLab", "TestSupport"], path: "Tests/ReplicationTests"),
-        // The replication source: pure state machines, and live tests against MariaDB from TestSupport.
-        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
-                    path: "Tests/MySQLSourceTests"),
-        // The ledger: pure protocol/recovery/journal tests, and live ones against two MariaDB shards.
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Ops", "MySQLSource", "RedisCluster", "TestSupport"],
-                    path: "Tests/LedgerTests"),
+        .testTarget(name: "OpsTests", dependencies: ["Ops", "TestHelpers"], path: "Tests/OpsTests"),
+        .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster"], path: "Tests/RedisClusterTests"),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "MySQLSource", "SluiceLab", "TestHelpers"],
+                    path: "Tests/ReplicationTests"),
+        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog"], path: "Tests/MySQLSourceTests"),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Ops", "TestHelpers"], path: "Tests/LedgerTests"),
+
+        // Live targets: against real MariaDB, Redis Cluster, Tansu and sluice processes from TestSupport.
+        .testTarget(name: "RedisClusterLiveTests", dependencies: ["RedisCluster", "TestSupport"],
+                    path: "Tests/RedisClusterLiveTests"),
+        .testTarget(name: "ReplicationLiveTests",
+                    dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "MySQLSource", "SluiceLab", "TestSupport"],
+                    path: "Tests/ReplicationLiveTests"),
+        .testTarget(name: "MySQLSourceLiveTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
+                    path: "Tests/MySQLSourceLiveTests"),
+        .testTarget(name: "LedgerLiveTests", dependencies: ["Ledger", "Ops", "MySQLSource", "RedisCluster", "TestSupport"],
+                    path: "Tests/LedgerLiveTests"),
         // Against real servers started by TestSupport; also reaches each C library directly.
         .testTarget(name: "IntegrationTests",
                     dependencies: ["TestSupport", "MySQLSource", "RedisCluster", "Kafka",

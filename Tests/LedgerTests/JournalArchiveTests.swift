@@ -1,6 +1,6 @@
 import Foundation
 import Ops
-import TestSupport
+import TestHelpers
 import XCTest
 
 @testable import Ledger
@@ -14,7 +14,6 @@ final class JournalArchiveTests: JournalTestCase {
 
     override func tearDown() {
         try? FileManager.default.removeItem(atPath: archive)
-        try? FileManager.default.removeItem(atPath: folder + "-sluice.log")
         super.tearDown()
     }
 
@@ -149,14 +148,10 @@ final class JournalArchiveTests: JournalTestCase {
     /// The built `sluice journal archive` and `journal verify` on the same folders.
     func testTheBinaryArchivesCompressedAndVerifies() throws {
         try write(transfers: 60)
-        let binary = LedgerFixture.packageRoot.appendingPathComponent(".build/debug/sluice").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("no built sluice binary at \(binary); run `swift build` first")
-        }
+        let binary = try BuiltBinary.path()
         func sluice(_ arguments: [String]) throws -> (status: Int32, output: String) {
-            try ChildProcess.run(
-                executable: binary, arguments: arguments, workingDirectory: folder, logPath: folder + "-sluice.log",
-                timeout: 60, service: "sluice-journal")
+            let run = try BuiltBinary.run(binary, arguments)
+            return (run.status, run.out + run.err)
         }
         let publicKey = folder + "-key.pub.pem"
         try Self.signer.publicPEM().write(toFile: publicKey, atomically: true, encoding: .utf8)

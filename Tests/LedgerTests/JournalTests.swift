@@ -1,4 +1,5 @@
 import Foundation
+import TestHelpers
 import XCTest
 
 @testable import Ledger
@@ -14,11 +15,11 @@ final class JournalTests: JournalTestCase {
         let journal = try Journal(directory: folder)
         let threads = 8
         let perThread = 40
-        let sequences = Tally()
+        let sequences = LockedList<String>()
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             for i in 0..<perThread {
                 if let s = try? journal.append(Self.decision(t * 1000 + i), durable: true) {
-                    sequences.add("\(s)")
+                    sequences.append("\(s)")
                 }
             }
         }
@@ -95,11 +96,11 @@ final class JournalTests: JournalTestCase {
             try? umount.run()
             umount.waitUntilExit()
         }
-        let failures = Tally()
+        let failures = LockedList<String>()
         var acknowledged: [UInt64] = []
         var firstError: JournalError?
         do {
-            let journal = try Journal(directory: mountPoint + "/j") { failures.add($0.description) }
+            let journal = try Journal(directory: mountPoint + "/j") { failures.append($0.description) }
             for n in 1...10_000 {
                 do {
                     acknowledged.append(try journal.append(Self.decision(n), durable: true))
@@ -119,12 +120,4 @@ final class JournalTests: JournalTestCase {
         let reread = try Journal.read(directory: mountPoint + "/j")
         XCTAssertEqual(Array(reread.records.map(\.sequence).prefix(acknowledged.count)), acknowledged)
     }
-}
-
-/// Strings collected from several threads.
-final class Tally: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [String] = []
-    func add(_ item: String) { lock.withLock { items.append(item) } }
-    var count: Int { lock.withLock { items.count } }
 }

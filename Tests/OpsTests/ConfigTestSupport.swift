@@ -1,4 +1,5 @@
 import Foundation
+import TestHelpers
 import XCTest
 
 @testable import Ops
@@ -75,9 +76,6 @@ class ConfigTestCase: XCTestCase {
         return loaded
     }
 
-    /// The package root, from this file's path (Tests/OpsTests/...).
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-    }
+    /// The package root (`BuiltBinary.packageRoot`).
+    static var packageRoot: URL { BuiltBinary.packageRoot }
 }

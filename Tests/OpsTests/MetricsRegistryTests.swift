@@ -1,4 +1,5 @@
 import Foundation
+import TestHelpers
 import XCTest
 
 @testable import Ops
@@ -252,8 +253,5 @@ final class MetricsRegistryTests: XCTestCase {
         XCTAssertEqual(text, "21\n")
     }
 
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-    }
+    static var packageRoot: URL { BuiltBinary.packageRoot }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-import func TestSupport.eventually
+import func TestHelpers.eventually
 
 @testable import Ops
 

@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import Ops
 import RedisCluster
+import TestHelpers
 import XCTest
 
 @testable import Replication

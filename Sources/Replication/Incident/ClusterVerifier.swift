@@ -52,7 +52,7 @@ package final class ClusterVerifier {
     let checkpoint: () throws -> SinkCheckpoint?
     let options: Options
     let progress: (String) -> Void
-    private var tables: [SourceTable] = []
+    private var tables: [MappedTable] = []
 
     package init(
         mappings: [TableMapping], mysql: MySQLConnection, redis: RedisClusterClient, options: Options = Options(),
@@ -69,7 +69,7 @@ package final class ClusterVerifier {
     package func run() throws -> Report {
         let started = Date()
         var report = Report()
-        tables = try mappings.map { try SourceTable(database: $0.database, table: $0.table, connection: mysql) }
+        tables = try mappings.map { try MappedTable(mapping: $0, connection: mysql) }
         report.tables = mappings.map(\.qualifiedTable)
         var suspects: [Suspect] = []
         for i in mappings.indices {
@@ -96,19 +96,19 @@ package final class ClusterVerifier {
     // MARK: - The first pass
 
     private func scanRows(_ i: Int, report: inout Report) throws -> [Suspect] {
-        let table = tables[i]
+        let table = tables[i].table
         var chunks = TableChunks(table: table, chunkRows: options.chunkRows, gtid: gtid(for: mappings[i]))
         var suspects: [Suspect] = []
         while !chunks.finished {
             let snapshot = try SourceSnapshot.begin(on: mysql)
             defer { SourceSnapshot.end(on: mysql) }
             let rows = try chunks.nextRows(on: mysql)
-            let writes = try rows.map { try self.write(i, chunks.change($0, position: snapshot.position)) }
+            let writes = try rows.map { try tables[i].write(for: chunks.change($0, position: snapshot.position)) }
             let found = try compare(i, keys: writes.map(\.key), expected: writes)
             for (r, diffs) in found.enumerated() where !diffs.isEmpty {
                 suspects.append(
                     Suspect(
-                        mapping: i, key: writes[r].key, condition: primaryKeyCondition(table, rows[r]),
+                        mapping: i, key: writes[r].key, condition: tables[i].primaryKeyCondition(rows[r]),
                         position: snapshot.position, differences: diffs))
             }
             report.rowsChecked += rows.count
@@ -135,7 +135,7 @@ package final class ClusterVerifier {
                     let key = String(decoding: bytes, as: UTF8.self)
                     guard let split = pattern.split(key),
                         !others.contains(where: { $0.literalLength > pattern.literalLength && $0.split(key) != nil }),
-                        let condition = keyCondition(tables[i], split)
+                        let condition = tables[i].condition(split)
                     else { continue }
                     batch.append((key, condition))
                 }
@@ -208,18 +208,10 @@ package final class ClusterVerifier {
     private func rows(_ i: Int, where conditions: [String], at position: BinlogPosition) throws
         -> [[UInt8]: VersionedWrite]
     {
-        let table = tables[i]
-        let chunks = TableChunks(table: table, chunkRows: 1, gtid: gtid(for: mappings[i]))
         var out: [[UInt8]: VersionedWrite] = [:]
-        var start = 0
-        while start < conditions.count {
-            let part = conditions[start..<min(start + 500, conditions.count)]
-            start += part.count
-            let sql = "SELECT \(table.selectList) FROM \(table.quotedName) WHERE " + part.joined(separator: " OR ")
-            for row in try mysql.query(sql).rows {
-                let w = try write(i, chunks.change(row, position: position))
-                out[w.key] = w
-            }
+        for change in try tables[i].rows(where: conditions, at: position, gtid: gtid(for: mappings[i]), on: mysql) {
+            let w = try tables[i].write(for: change)
+            out[w.key] = w
         }
         return out
     }
@@ -230,49 +222,8 @@ package final class ClusterVerifier {
         return try StoredRows.compare(keys: keys, expected: expected, versionColumn: column, in: redis)
     }
 
-    /// The upsert a row maps to (an insert maps to exactly one write).
-    private func write(_ i: Int, _ change: RowChange) throws -> VersionedWrite {
-        let writes = try mappings[i].writes(for: change)
-        guard let w = writes.last else {
-            throw MappingError(
-                .missingImage, "no write for a row", table: change.qualifiedTable, position: change.position)
-        }
-        return w
-    }
-
     private func gtid(for mapping: TableMapping) -> MariaDBGTID? {
         if case .binlog(let domain) = mapping.version { return MariaDBGTID(domain: domain, serverID: 0, sequence: 0) }
         return nil
-    }
-
-    private func primaryKeyCondition(_ table: SourceTable, _ row: [String?]) -> String {
-        "("
-            + table.primaryKey.map { k in
-                "\(SourceTable.quote(table.columns[k].name)) = \(SourceTable.literal(row[k], table.columns[k].kind))"
-            }.joined(separator: " AND ") + ")"
-    }
-
-    /// The condition selecting rows whose key columns have these texts; nil when a text can't be
-    /// a value of its column (the key is not this mapping's).
-    private func keyCondition(_ table: SourceTable, _ split: [String: String]) -> String? {
-        var terms: [String] = []
-        for (name, text) in split.sorted(by: { $0.key < $1.key }) {
-            guard let column = table.columns.first(where: { $0.name == name }) else { return nil }
-            let literal: String
-            switch column.kind {
-            case .signed:
-                guard Int64(text) != nil else { return nil }
-                literal = text
-            case .unsigned, .bit:
-                guard UInt64(text) != nil else { return nil }
-                literal = text
-            case .binary:
-                guard let bytes = Data(base64Encoded: text) else { return nil }
-                literal = "UNHEX('\(bytes.map { String(format: "%02X", $0) }.joined())')"
-            default: literal = SourceTable.literal(text)
-            }
-            terms.append("\(SourceTable.quote(name)) = \(literal)")
-        }
-        return terms.isEmpty ? nil : "(" + terms.joined(separator: " AND ") + ")"
     }
 }

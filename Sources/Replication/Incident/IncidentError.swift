@@ -27,6 +27,8 @@ package struct IncidentError: Error, ExitCodeError, Sendable, Equatable, CustomS
         case noWatermark
         /// `sluice failover`: the new region's configuration would not load.
         case runConfig
+        /// `sluice repair-ahead`: no `[kafka]` sink, so the changes past the server are nowhere to read.
+        case noKafka
     }
 
     package let code: Code
@@ -41,7 +43,7 @@ package struct IncidentError: Error, ExitCodeError, Sendable, Equatable, CustomS
 
     package var exitCode: ExitCode {
         switch code {
-        case .unknownCluster, .unmappedTable, .badPosition, .noSource: return .usage
+        case .unknownCluster, .unmappedTable, .badPosition, .noSource, .noKafka: return .usage
         case .positionNotOnServer: return .usage
         case .unknownTable, .noPrimaryKey, .unreadableValue, .noBinlogPosition, .noWatermark, .runConfig: return .failure
         }

@@ -15,11 +15,14 @@ import RedisCluster
 /// 3. reads the DR watermark: every source transaction up to it is in the DR cluster;
 /// 4. replays the promoted server's binlog from the watermark's GTID to its end into the DR cluster
 ///    (`ClusterResync`: the versioned apply, so what the DR cluster had is refused as stale);
-/// 5. stores the new region's checkpoints (sinks `primary` and `kafka`, on the promoted server) in
+/// 5. rewrites from the promoted server every key written by a change the promoted server lacks
+///    (the old primary shipped it before its replica had it: `AheadChanges`), so no key stays
+///    ahead of the database it will now follow;
+/// 6. stores the new region's checkpoints (sinks `primary` and `kafka`, on the promoted server) in
 ///    the DR cluster and writes the `sluice run` configuration (`FailoverRunConfig`);
-/// 6. reports RPO (transactions of the promoted server's GTID position at the start of the replay
-///    that the DR cluster still lacks: 0 when the replay reached it) and RTO (seconds from the
-///    start to the DR cluster caught up).
+/// 7. reports RPO (transactions of the promoted server's GTID position at the start of the replay
+///    that the DR cluster still lacks: 0 when the replay reached it), the rows ahead it rewrote and
+///    RTO (seconds from the start to the DR cluster caught up).
 ///
 /// `dryRun`: fences nothing, applies nothing (the binlog is read and counted), writes nothing.
 package final class RegionFailover {
@@ -35,6 +38,7 @@ package final class RegionFailover {
         package var replayedTransactions = 0
         package var replayedRows = 0
         package var rpoTransactions = 0
+        package var ahead = AheadRepair.Report()
         package var rtoSeconds = 0.0
         package var runConfigPath: String?
 
@@ -45,6 +49,9 @@ package final class RegionFailover {
                 + "\"watermark\":\(w ?? "null"),\"promoted_gtid\":\(q(target)),\"dr_gtid\":\(q(covered)),"
                 + "\"replayed_transactions\":\(replayedTransactions),\"replayed_rows\":\(replayedRows),"
                 + "\"rpo_transactions\":\(rpoTransactions),\"rpo_rows\":\(rpoTransactions == 0 ? "0" : "null"),"
+                + "\"ahead_transactions\":\(ahead.transactions),\"ahead_changes\":\(ahead.changes),"
+                + "\"rewritten_keys\":\(ahead.rewrittenKeys),\"deleted_keys\":\(ahead.deletedKeys),"
+                + "\"unrepaired_keys\":\(ahead.unrepaired.count),"
                 + "\"rto_seconds\":\(String(format: "%.3f", rtoSeconds)),\"run_config\":\(runConfigPath.map(q) ?? "null")}"
         }
     }
@@ -76,7 +83,7 @@ package final class RegionFailover {
         guard let dr = config.drApply else {
             throw IncidentError(.unknownCluster, "the configuration has no [dr_apply] section: no DR region to fail over")
         }
-        guard let sourceConfig = config.source else {
+        guard config.source != nil else {
             throw IncidentError(.noSource, "the configuration has no [source] section (the promoted DR-region server)")
         }
         report.fence = fenceOldRegion()
@@ -96,14 +103,42 @@ package final class RegionFailover {
 
         let promoted = try IncidentTarget.source(config)
         let settings = try ServerSettings.read(from: promoted)
-        let targetText = try promoted.query("SELECT @@gtid_binlog_pos AS g").value("g") ?? ""
-        report.target = targetText
-        let target = MariaDBGTIDPosition(parsing: targetText) ?? MariaDBGTIDPosition()
+        report.target = try promoted.query("SELECT @@gtid_binlog_pos AS g").value("g") ?? ""
+        let target = MariaDBGTIDPosition(parsing: report.target) ?? MariaDBGTIDPosition()
         let drTarget = try IncidentTarget(config: config, cluster: dr.redisCluster)
         let sink = dryRun
             ? RedisSink(name: drTarget.cluster, client: try drTarget.client(), mappings: drTarget.mappings,
                         settings: RedisSink.Settings(config: drTarget.redis))
             : try drTarget.sink()
+        // A watermark past the promoted server (changes it lacks were shipped) replays from where
+        // the promoted server's binlog has it.
+        let replayed = try replay(from: from.clamped(to: target), target: target, sink: sink, report: &report)
+        say(
+            (dryRun ? "would replay " : "replayed ")
+                + "\(report.replayedTransactions) transaction(s), \(report.replayedRows) row(s) from the promoted server "
+                + "(\(watermark.checkpoint.gtid) to \(report.covered); promoted server at \(report.target))")
+        report.ahead = try AheadRepair(
+            config: config, topics: dr.topics, partitions: dr.partitions, groupID: dr.groupID, target: drTarget,
+            dryRun: dryRun, logger: logger
+        ).run(server: promoted, position: target, sink: sink)
+        say(report.ahead.line(dryRun: dryRun))
+        report.rtoSeconds = Date().timeIntervalSince(started)
+        if !dryRun {
+            try storeCheckpoints(replayed?.last ?? (try? endOfBinlog(promoted)), report: report, settings: settings,
+                                 drTarget: drTarget)
+            try writeRunConfig(drCluster: dr.redisCluster)
+            report.runConfigPath = runConfigPath
+            say("wrote the new region's `sluice run` configuration: \(runConfigPath)")
+        }
+        return report
+    }
+
+    /// Step 4: the promoted server's binlog from `from` to its end into the DR cluster (counted
+    /// only, in a dry run); sets what the DR cluster covers and the RPO.
+    private func replay(
+        from: MariaDBGTIDPosition, target: MariaDBGTIDPosition, sink: RedisSink, report: inout Report
+    ) throws -> ClusterResync.Report? {
+        guard let sourceConfig = config.source else { return nil }
         var covered = from
         let replay = ClusterResync(
             sink: sink, filter: try TableFilter(config: config.filter), endpoint: MySQLEndpoint(config: sourceConfig),
@@ -120,28 +155,26 @@ package final class RegionFailover {
         report.rpoTransactions = target.gtids.reduce(0) { sum, g in
             sum + Int(clamping: max(0, Int64(g.sequence) - Int64(covered.gtid(domain: g.domain)?.sequence ?? 0)))
         }
-        say(
-            (dryRun ? "would replay " : "replayed ")
-                + "\(report.replayedTransactions) transaction(s), \(report.replayedRows) row(s) from the promoted server "
-                + "(\(watermark.checkpoint.gtid) to \(report.covered); promoted server at \(targetText))")
-        report.rtoSeconds = Date().timeIntervalSince(started)
-        if !dryRun {
-            let end = replayed?.last ?? (try? promoted.query("SHOW MASTER STATUS")).flatMap { rows in
-                rows.value("File").flatMap { f in rows.value("Position").flatMap(UInt64.init).map { BinlogPosition(file: f, offset: $0) } }
-            }
-            if let end {
-                let checkpoint = SinkCheckpoint(
-                    position: end, gtid: report.covered, commitTime: Int64(Date().timeIntervalSince1970),
-                    source: settings.sourceIdentity)
-                let store = drTarget.checkpoints(try drTarget.client())
-                for name in ["primary", "kafka"] { try store.store(checkpoint, sink: name) }
-                say("checkpoints of the new region's sinks primary and kafka: \(end) gtid \(report.covered)")
-            }
-            try writeRunConfig(drCluster: dr.redisCluster)
-            report.runConfigPath = runConfigPath
-            say("wrote the new region's `sluice run` configuration: \(runConfigPath)")
-        }
-        return report
+        return replayed
+    }
+
+    private func endOfBinlog(_ promoted: MySQLConnection) throws -> BinlogPosition? {
+        let rows = try promoted.query("SHOW MASTER STATUS")
+        guard let file = rows.value("File"), let offset = rows.value("Position").flatMap(UInt64.init) else { return nil }
+        return BinlogPosition(file: file, offset: offset)
+    }
+
+    /// Step 6: the new region's sinks start where the DR cluster stands on the promoted server.
+    private func storeCheckpoints(
+        _ end: BinlogPosition?, report: Report, settings: ServerSettings, drTarget: IncidentTarget
+    ) throws {
+        guard let end else { return }
+        let checkpoint = SinkCheckpoint(
+            position: end, gtid: report.covered, commitTime: Int64(Date().timeIntervalSince1970),
+            source: settings.sourceIdentity)
+        let store = drTarget.checkpoints(try drTarget.client())
+        for name in ["primary", "kafka"] { try store.store(checkpoint, sink: name) }
+        say("checkpoints of the new region's sinks primary and kafka: \(end) gtid \(report.covered)")
     }
 
     private func writeRunConfig(drCluster: String) throws {

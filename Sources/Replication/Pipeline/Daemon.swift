@@ -102,14 +102,7 @@ package final class Daemon {
         let redis = sinks.redis
         try fence(redis, sinks: sinks.all, holder: holder)
         let resume = try sinks.resumePoint()
-        // A checkpoint this server cannot continue is refused like the startup checks (exit 3,
-        // which systemd does not restart): only the operator can choose the way out.
-        let plan: ResumePlan
-        do {
-            plan = try ResumePlan(configured: sourceConfig.start, resume: resume, server: settings.sourceIdentity)
-        } catch {
-            throw StartupRefusal(error.description)
-        }
+        let plan = try resumePlan(sourceConfig, resume: resume, endpoint: endpoint, server: settings.sourceIdentity)
         let start = plan.start
         logger.info(
             "sluice run starting",

@@ -133,17 +133,28 @@ extension LagStatus {
     /// trusted; see docs/dr.md). Throws when a partition was not fetched within `waitSeconds`.
     package static func topicEnds(config: SluiceConfig, dr: DRApplyConfig, offsets: DROffsets,
                                   waitSeconds: Double) throws -> [DROffsets.Partition: Int64] {
+        try topicEnds(
+            config: config, groupID: dr.groupID, topics: dr.topics, partitions: dr.partitions, offsets: offsets,
+            waitSeconds: waitSeconds)
+    }
+
+    /// The same for any topics (`partitions` empty: all of each topic's partitions), read under
+    /// `groupID` (nothing is committed).
+    package static func topicEnds(
+        config: SluiceConfig, groupID: String, topics: [String], partitions wanted: [Int], offsets: DROffsets,
+        waitSeconds: Double
+    ) throws -> [DROffsets.Partition: Int64] {
         var properties = config.kafka.clientProperties
-        properties["group.id"] = dr.groupID
+        properties["group.id"] = groupID
         properties["auto.offset.reset"] = "latest"
         let consumer = try KafkaConsumer(settings: properties)
         let metadata = try consumer.metadata(timeoutMilliseconds: Int32(waitSeconds * 1000))
         var partitions: [DROffsets.Partition] = []
-        for topic in dr.topics {
+        for topic in topics {
             guard let t = metadata.topic(topic), t.error == nil else {
                 throw DRError(.kafka, "topic \(topic) not found", place: "metadata")
             }
-            for p in 0..<Int32(clamping: t.partitionCount) where dr.partitions.isEmpty || dr.partitions.contains(Int(p)) {
+            for p in 0..<Int32(clamping: t.partitionCount) where wanted.isEmpty || wanted.contains(Int(p)) {
                 partitions.append(DROffsets.Partition(topic: topic, partition: p))
             }
         }

@@ -22,11 +22,13 @@ enum DemoDrill {
         /// Rows of the promoted MySQL whose key in the DR cluster lacks their last change
         /// (missing, older, another value).
         var rpoRows = 0
-        /// Rows whose key in the DR cluster is newer than the promoted MySQL's row: a change the
-        /// old primary wrote to its binlog, and the daemon shipped, before the semi-synchronous
-        /// replica had it (so never acknowledged to a client); `sluice failover` does not undo
-        /// these yet (docs/failover.md, "Limits").
+        /// Rows whose key in the DR cluster is newer than the promoted MySQL's row after the
+        /// failover: 0 when it rewrote every key of the changes ahead (docs/failover.md, "Rows ahead").
         var aheadRows = 0
+        /// Keys `sluice failover` rewrote (or deleted) because a change the promoted server lacks
+        /// wrote them: the old primary wrote it to its binlog, and the daemon shipped it, before
+        /// the semi-synchronous replica had it (never acknowledged to a client).
+        var rewrittenKeys = 0
         /// From the start of `sluice failover` to its end (the DR cluster caught up).
         var rtoSeconds = 0.0
         var consistent: Bool { rpoRows == 0 && aheadRows == 0 && rpoTransactions == 0 && failoverExit == 0 }
@@ -37,7 +39,7 @@ enum DemoDrill {
         var json: [String: Any] {
             [
                 "transactions": transactions, "rpo_transactions": rpoTransactions, "rpo_rows": rpoRows,
-                "ahead_rows": aheadRows,
+                "ahead_rows": aheadRows, "rewritten_keys": rewrittenKeys,
                 "rto_seconds": (rtoSeconds * 100).rounded() / 100, "consistent": consistent,
             ]
         }
@@ -51,9 +53,10 @@ enum DemoDrill {
             out.out(
                 String(
                     format: "drill %d/%d: %d transfers acknowledged, primary region killed after %.1f s; "
-                        + "RPO %d transaction(s), %d row(s); %d row(s) ahead; RTO %.2f s; %@",
+                        + "RPO %d transaction(s), %d row(s); %d key(s) ahead rewritten, %d row(s) still ahead; "
+                        + "RTO %.2f s; %@",
                     number, drills, outcome.transactions, outcome.killedAfter, outcome.rpoTransactions,
-                    outcome.rpoRows, outcome.aheadRows, outcome.rtoSeconds,
+                    outcome.rpoRows, outcome.rewrittenKeys, outcome.aheadRows, outcome.rtoSeconds,
                     outcome.consistent ? "consistent" : "NOT consistent"))
             outcomes.append(outcome)
         }
@@ -63,6 +66,7 @@ enum DemoDrill {
             "rpo_transactions": outcomes.map(\.rpoTransactions).max() ?? 0,
             "rpo_rows": outcomes.map(\.rpoRows).max() ?? 0,
             "ahead_rows": outcomes.map(\.aheadRows).max() ?? 0,
+            "rewritten_keys": outcomes.map(\.rewrittenKeys).reduce(0, +),
             "rto_seconds": ((outcomes.map(\.rtoSeconds).max() ?? 0) * 100).rounded() / 100,
             "consistent": outcomes.allSatisfy(\.consistent),
         ]
@@ -171,11 +175,14 @@ enum DemoDrill {
         outcome.failoverExit = failover.status
         let report = Self.lastJSONObject(failover.output)
         outcome.rpoTransactions += report?["rpo_transactions"] as? Int ?? 0
+        outcome.rewrittenKeys = (report?["rewritten_keys"] as? Int ?? 0) + (report?["deleted_keys"] as? Int ?? 0)
         outcome.replayed = report.map {
             "watermark \(($0["watermark"] as? [String: Any])?["gtid"] as? String ?? "none"), "
                 + "\($0["drained_messages"] as? Int ?? 0) message(s) drained, "
                 + "\($0["replayed_transactions"] as? Int ?? 0) transaction(s) replayed from the promoted binlog up to "
-                + "\($0["promoted_gtid"] as? String ?? "?")"
+                + "\($0["promoted_gtid"] as? String ?? "?"); "
+                + "\($0["ahead_transactions"] as? Int ?? 0) transaction(s) ahead of it, "
+                + "\($0["rewritten_keys"] as? Int ?? 0) key(s) rewritten from it"
         } ?? "no report"
         out.out("  sluice failover: " + outcome.replayed)
         if failover.status != 0 { out.err("  sluice failover exited \(failover.status):\n\(failover.output)") }
@@ -185,9 +192,8 @@ enum DemoDrill {
         out.out("  after it, the DR cluster against the promoted MySQL: " + check.summary)
         if !check.aheadKeys.isEmpty {
             out.out(
-                "  \(check.aheadKeys.count) row(s) newer in the DR cluster than in the promoted MySQL: changes the old "
-                    + "primary wrote and the daemon shipped before the semi-synchronous replica had them (never "
-                    + "acknowledged to a client); sluice failover does not undo them yet")
+                "  \(check.aheadKeys.count) row(s) still newer in the DR cluster than in the promoted MySQL after the "
+                    + "failover rewrote the keys of the changes ahead it found (docs/failover.md, \"Rows ahead\")")
         }
     }
 

@@ -12,12 +12,15 @@ enum FailoverCommand {
             lease). Fences the old region where reachable (its lease taken over with a new
             fencing token, its fence keys raised), drains the DR applier to the end of the topics,
             reads the DR watermark, replays the promoted server's binlog from the watermark's
-            GTID to its end into the DR cluster, stores the new region's sink checkpoints there
+            GTID to its end into the DR cluster, rewrites from the promoted server every key
+            written by a change it lacks (shipped by the old primary before its replica had it:
+            rows ahead), stores the new region's sink checkpoints there
             and writes the new region's `sluice run` configuration (--run-config). Reports RPO
             (transactions of the promoted server the DR cluster still lacks: 0 when the replay
             caught up) and RTO (seconds from the start to the DR cluster caught up); the last
             line is a JSON object. --dry-run fences, applies and writes nothing and says what it
-            would replay. Exit 0 when RPO is 0, 3 when it is not, 1 on a failure, 2 for a bad
+            would replay and rewrite. Exit 0 when RPO is 0 and every key ahead was rewritten, 3
+            when not, 1 on a failure, 2 for a bad
             configuration. docs/failover.md.
             """,
         flags: [
@@ -44,6 +47,6 @@ enum FailoverCommand {
                     + "RTO: \(String(format: "%.1f", report.rtoSeconds)) s")
         }
         invocation.console.out(report.json)
-        return report.rpoTransactions == 0 ? .success : .lagging
+        return report.rpoTransactions == 0 && report.ahead.unrepaired.isEmpty ? .success : .lagging
     }
 }

@@ -41,6 +41,7 @@ enum Registry {
         VerifyCommand.command,
         ResyncCommand.command,
         FailoverCommand.command,
+        RepairAheadCommand.command,
         CheckpointShowCommand.command,
         CheckpointSetCommand.command,
         LedgerCommands.initialize,
