@@ -26,7 +26,7 @@ final class JournalStreamTests: XCTestCase {
     }
 
     func testEachLineCarriesItsPriority() {
-        let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: 0) }
+        let clock = ManualClock(wall: Date(timeIntervalSince1970: 0))
         let text = ConsoleCapture()
         let logger = Logger(level: .debug, format: .text, journalPriorities: true, clock: clock, sink: text.console.writeErr)
         logger.with(["sink": "kafka"]).debug("d")

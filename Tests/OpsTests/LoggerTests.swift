@@ -6,7 +6,7 @@ import XCTest
 final class LoggerTests: XCTestCase {
     private func logger(_ format: LogFormat, level: LogLevel = .info, capture: ConsoleCapture) -> Logger {
         Logger(
-            level: level, format: format, clock: { Date(timeIntervalSince1970: 1_800_000_000.25) },
+            level: level, format: format, clock: ManualClock(wall: Date(timeIntervalSince1970: 1_800_000_000.25)),
             sink: capture.console.writeErr)
     }
 

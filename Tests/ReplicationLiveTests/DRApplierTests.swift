@@ -52,7 +52,7 @@ final class DRApplierTests: XCTestCase {
     /// Produces one transaction per version: every account moves to that version.
     private func produce(_ s: Services, topic: String, accounts: ClosedRange<Int64>, versions: ClosedRange<Int64>) throws {
         let sink = KafkaSink(settings: .init(properties: ["bootstrap.servers": s.broker.bootstrapServers], singleTopic: topic),
-                             mappings: [try mapping()], log: { _, _ in })
+                             mappings: [try mapping()], logger: .events { _ in })
         var messages: [KafkaChangeMessage] = []
         for v in versions {
             messages += try sink.messages(for: accounts.map { change($0, version: v) }, origin: origin(v))
@@ -87,7 +87,8 @@ final class DRApplierTests: XCTestCase {
         try produce(s, topic: topic, accounts: 1...20, versions: 1...10)
         let registry = MetricsRegistry()
         try registry.declare(SluiceMetrics.all)
-        let metrics = DRMetrics(registry: registry, cluster: "dr", now: { 1_700_000_030 })
+        let metrics = DRMetrics(
+            registry: registry, cluster: "dr", clock: ManualClock(wall: Date(timeIntervalSince1970: 1_700_000_030)))
         let first = try applier(s, topic: topic, prefix: "t1:", metrics: metrics)
         try drive(first) { self.storedTotal($0) == 200 }
         XCTAssertEqual(first.counters.applied, 200)

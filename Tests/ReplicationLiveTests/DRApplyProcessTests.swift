@@ -72,7 +72,7 @@ final class DRApplyProcessTests: XCTestCase {
         let mapping = TableMapping(database: "pay", table: "accounts", key: key, shape: .hash(columns: []),
                                    version: .column("version"), clusters: ["dr"])
         let settings = KafkaSink.Settings(properties: ["bootstrap.servers": broker.bootstrapServers], singleTopic: topic)
-        let builder = KafkaSink(settings: settings, mappings: [mapping], log: { _, _ in })
+        let builder = KafkaSink(settings: settings, mappings: [mapping], logger: .events { _ in })
         var batches: [[KafkaChangeMessage]] = []
         for v in versions {
             let origin = KafkaChangeMessage.Origin(serverID: 1, gtid: nil, timestamp: UInt32(1_700_000_000 + v),
@@ -83,7 +83,7 @@ final class DRApplyProcessTests: XCTestCase {
         let released = DispatchSemaphore(value: 0)
         let producerError = LockedBox<String?>(nil)
         Thread.detachNewThread { [batches] in
-            let sink = KafkaSink(settings: settings, mappings: [mapping], log: { _, _ in })
+            let sink = KafkaSink(settings: settings, mappings: [mapping], logger: .events { _ in })
             do {
                 for batch in batches {
                     released.wait()

@@ -70,7 +70,7 @@ final class DRWatermarkTests: XCTestCase {
         try s.broker.createTopic(topic, partitions: 3)
         let sink = KafkaSink(
             settings: .init(properties: ["bootstrap.servers": s.broker.bootstrapServers], singleTopic: topic),
-            mappings: [try mapping()], log: { _, _ in })
+            mappings: [try mapping()], logger: .events { _ in })
         try sink.deliver(try sink.messages(for: (1...12).map { change($0, version: 1) }, origin: origin(1)))
         XCTAssertEqual(try sink.writeWatermark(checkpoint(1), asOfMilliseconds: 1_700_000_001_500), 3, "one per partition")
         try sink.deliver(try sink.messages(for: (1...12).map { change($0, version: 2) }, origin: origin(2)))
@@ -209,16 +209,16 @@ final class DRWatermarkTests: XCTestCase {
     /// The Kafka sink's round clock: no round (and no timed wait) before there is a checkpoint;
     /// `as_of` is the source's caught-up time only once everything handed out by then is delivered.
     func testWatermarkClockDueAndAsOf() {
-        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let t0 = MonotonicInstant(seconds: 1_800)
         var clock = KafkaWatermarkClock(interval: 0.5, start: nil, now: t0)
         XCTAssertNil(clock.deadline, "nothing to mark: wait for a batch, do not spin")
-        XCTAssertFalse(clock.isDue(now: t0.addingTimeInterval(5)))
+        XCTAssertFalse(clock.isDue(now: t0.advanced(by: 5)))
         clock.delivered(checkpoint(1), through: 3)
         XCTAssertEqual(clock.deadline, t0)
         XCTAssertTrue(clock.isDue(now: t0))
         clock.wrote(now: t0)
-        XCTAssertFalse(clock.isDue(now: t0.addingTimeInterval(0.4)))
-        XCTAssertTrue(clock.isDue(now: t0.addingTimeInterval(0.5)))
+        XCTAssertFalse(clock.isDue(now: t0.advanced(by: 0.4)))
+        XCTAssertTrue(clock.isDue(now: t0.advanced(by: 0.5)))
         XCTAssertEqual(clock.asOfMilliseconds(sourceCurrent: nil), 1_700_000_001_000, "the commit time")
         XCTAssertEqual(clock.asOfMilliseconds(sourceCurrent: (3, 1_700_000_009.25)), 1_700_000_009_250, "caught up, delivered")
         XCTAssertEqual(

@@ -109,7 +109,7 @@ final class KafkaFormatChainTests: XCTestCase {
             settings.tables["pay.cards"] = KafkaColumnRules(mask: ["pan": .keepLast(4)])
             // Each format's rows get their own keys in the DR cluster.
             let prefix = "card-\(format.rawValue):"
-            let sink = KafkaSink(settings: settings, mappings: [try mapping(prefix)], log: { _, _ in })
+            let sink = KafkaSink(settings: settings, mappings: [try mapping(prefix)], logger: .events { _ in })
             defer { sink.close() }
             let origin = KafkaChangeMessage.Origin(
                 serverID: 1, gtid: "0-1-5", timestamp: 1_700_000_000,

@@ -42,7 +42,7 @@ final class KafkaSinkTests: XCTestCase {
     }
 
     func testMessageLayout() throws {
-        let sink = KafkaSink(settings: .init(properties: [:]), mappings: [mapping()], log: { _, _ in })
+        let sink = KafkaSink(settings: .init(properties: [:]), mappings: [mapping()], logger: .events { _ in })
         let unmapped = RowChange(
             database: "pay", table: "log", kind: .insert, columns: ["a", "b"], after: [.string("x:y"), .int(2)],
             gtid: MariaDBGTID(domain: 0, serverID: 1, sequence: 42), ordinal: 3,
@@ -63,7 +63,7 @@ final class KafkaSinkTests: XCTestCase {
         XCTAssertEqual(
             m[0].headers.map(\.name), ["sluice.file", "sluice.pos", "sluice.end", "sluice.gtid", "sluice.version", "sluice.format"])
         XCTAssertEqual(m[0].headers.map(\.value), ["bin.000003", "700", "bin.000003:900", "0-1-42", "5", "sluice"])
-        let single = KafkaSink(settings: .init(properties: [:], singleTopic: "all"), mappings: [], log: { _, _ in })
+        let single = KafkaSink(settings: .init(properties: [:], singleTopic: "all"), mappings: [], logger: .events { _ in })
         XCTAssertEqual(single.topic(for: unmapped), "all")
         // A halting mapping's version error is thrown, never turned into a silent null.
         var bad = account(8, version: 1, balance: "1.00")
@@ -106,7 +106,7 @@ final class KafkaSinkTests: XCTestCase {
         let sink = KafkaSink(
             settings: .init(
                 properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.1, holdLogSeconds: 1),
-            mappings: [mapping()], log: { logged.append("\($0.rawValue) \($1)") })
+            mappings: [mapping()], logger: .events { logged.append("\($0.level.rawValue) \($0.message)") })
 
         // 20 accounts, 10 versions each, one transaction per version round.
         var expected: [String: [String]] = [:]
@@ -166,7 +166,7 @@ final class KafkaSinkTests: XCTestCase {
         let logged = LockedList<String>()
         let sink = KafkaSink(
             settings: .init(properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.05),
-            mappings: [mapping()], log: { logged.append($1) },
+            mappings: [mapping()], logger: .events { logged.append($0.message) },
             makeProducer: { (p: [String: String]) throws(KafkaError) -> KafkaProducer in
                 let producer = try KafkaProducer(settings: p, idempotent: true)
                 made.append(producer)
@@ -198,7 +198,7 @@ extension KafkaSinkTests {
             settings: .init(
                 properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.05,
                 stallSeconds: 3),
-            mappings: [mapping()], log: { logged.append($1) })
+            mappings: [mapping()], logger: .events { logged.append($0.message) })
         let round = { (version: Int64) throws in
             let changes = (Int64(1)...5).map { self.account($0, version: version, balance: "\(version).00") }
             try sink.deliver(try sink.messages(for: changes, origin: self.origin))

@@ -41,11 +41,12 @@ final class SinkPipelineTests: XCTestCase {
         let kafka = KafkaSink(
             settings: .init(
                 properties: ["bootstrap.servers": broker.bootstrapServers], retryPauseSeconds: 0.1, holdLogSeconds: 1),
-            mappings: [mapping], log: { logged.append($1) })
+            mappings: [mapping], logger: .events { logged.append($0.message) })
         let pipeline = SinkPipeline(
-            redis: redis, kafka: (kafka, store),
+            sinks: [redis, KafkaPipelineSink(kafka, checkpoints: store)],
             filter: try TableFilter(include: [#"pay\..*"#], exclude: [#"pay\.tmp_.*"#]),
-            start: nil, settings: .init(queueCapacity: 4, batchTransactions: 8), log: { logged.append($1) })
+            start: nil, settings: .init(queueCapacity: 4, batchTransactions: 8),
+            logger: .events { logged.append($0.message) })
 
         var offset: UInt64 = 4
         func transaction(_ round: Int, chunk: (index: Int, last: Bool)? = nil) -> PipelineTransaction {

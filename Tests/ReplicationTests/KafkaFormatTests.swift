@@ -222,7 +222,7 @@ final class KafkaFormatTests: XCTestCase {
     func testTombstoneFollowsEachDelete() throws {
         for format in KafkaConfig.MessageFormat.allCases {
             let sink = KafkaSink(
-                settings: .init(properties: [:], format: format, tombstones: true), mappings: [], log: { _, _ in })
+                settings: .init(properties: [:], format: format, tombstones: true), mappings: [], logger: .events { _ in })
             let m = try sink.messages(for: [customer(.insert), customer(.delete)], origin: origin)
             XCTAssertEqual(m.count, 3, "\(format)")
             XCTAssertNotNil(m[1].value)
@@ -236,14 +236,14 @@ final class KafkaFormatTests: XCTestCase {
         var settings = KafkaSink.Settings(properties: [:], topicPrefix: "cdc.")
         settings.topicTemplate = "{table}.from.{db}"
         XCTAssertEqual(
-            KafkaSink(settings: settings, mappings: [], log: { _, _ in }).topic(for: customer(.insert)),
+            KafkaSink(settings: settings, mappings: [], logger: .events { _ in }).topic(for: customer(.insert)),
             "cdc.customers.from.inventory")
     }
 
     /// Transaction metadata: the transaction id and the event's order in it, and in its table.
     func testTransactionMetadataNumbersEventsAcrossChunks() throws {
         let sink = KafkaSink(
-            settings: .init(properties: [:], format: .debezium, transactionMetadata: true), mappings: [], log: { _, _ in })
+            settings: .init(properties: [:], format: .debezium, transactionMetadata: true), mappings: [], logger: .events { _ in })
         var a = customer(.insert)
         var b = customer(.insert)
         b.table = "orders"
@@ -296,7 +296,7 @@ final class KafkaColumnRulesTests: XCTestCase {
         for format in KafkaConfig.MessageFormat.allCases {
             var settings = KafkaSink.Settings(properties: [:], format: format)
             settings.tables["pay.cards"] = rules
-            let sink = KafkaSink(settings: settings, mappings: [], log: { _, _ in })
+            let sink = KafkaSink(settings: settings, mappings: [], logger: .events { _ in })
             let m = try XCTUnwrap(try sink.messages(for: [change], origin: origin).first)
             let bytes = String(
                 decoding: (m.value ?? []) + m.key + m.headers.flatMap { Array($0.value.utf8) }, as: UTF8.self)

@@ -19,7 +19,8 @@ final class KafkaSchemaChangeTests: XCTestCase {
         var settings = KafkaSink.Settings(properties: [:], format: format)
         settings.ddlTopic = "ddl"
         let sink = KafkaSink(
-            settings: settings, mappings: [], log: { _, _ in }, now: { Date(timeIntervalSince1970: 1_700_000_001) })
+            settings: settings, mappings: [], logger: .events { _ in },
+            clock: ManualClock(wall: Date(timeIntervalSince1970: 1_700_000_001)))
         let change = KafkaSchemaChange(
             statement: sql, database: "inventory", position: BinlogPosition(file: "bin.000002", offset: 700),
             origin: origin)
@@ -69,7 +70,7 @@ final class KafkaSchemaChangeTests: XCTestCase {
         XCTAssertTrue(DRChange.isSchemaChange(headers: headers.map { ($0.name, Array($0.value.utf8)) }))
         // No ddl_topic: nothing is produced.
         XCTAssertTrue(
-            KafkaSink(settings: .init(properties: [:]), mappings: [], log: { _, _ in })
+            KafkaSink(settings: .init(properties: [:]), mappings: [], logger: .events { _ in })
                 .messages(for: KafkaSchemaChange(statement: sql, database: "", position: origin.end, origin: origin))
                 .isEmpty)
     }
@@ -94,7 +95,7 @@ final class KafkaTransactionRecordTests: XCTestCase {
     func testBeginAndEndWithPerTableCountsAcrossChunks() throws {
         var settings = KafkaSink.Settings(properties: [:], singleTopic: "rows")
         settings.transactionTopic = "tx"
-        let sink = KafkaSink(settings: settings, mappings: [], log: { _, _ in })
+        let sink = KafkaSink(settings: settings, mappings: [], logger: .events { _ in })
         let origin = KafkaChangeMessage.Origin(
             serverID: 1, gtid: "0-1-44", timestamp: 1_700_000_000, end: BinlogPosition(file: "b.1", offset: 990))
         func change(_ table: String, _ ordinal: Int) -> RowChange {

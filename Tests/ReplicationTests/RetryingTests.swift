@@ -13,7 +13,7 @@ final class RetryingTests: XCTestCase {
 
     /// A retry loop whose pauses advance `clock` instead of waiting, logging into `lines`.
     final class Harness {
-        var clock = Date(timeIntervalSince1970: 1_000)
+        let clock = ManualClock()
         var pauses: [Double] = []
         var lines: [String] = []
         var attempts = 0
@@ -31,8 +31,8 @@ final class RetryingTests: XCTestCase {
                 pauseSeconds: 0.2, stopCheck: stopCheck,
                 sleep: { [self] in
                     pauses.append($0)
-                    clock.addTimeInterval($0)
-                }, now: { [self] in clock },
+                    clock.advance(by: $0)
+                }, clock: clock,
                 report: RetryReport("sink primary: storing its checkpoint", repeatSeconds: repeatSeconds),
                 log: { [self] in lines.append("\($0) \($1)") })
         }

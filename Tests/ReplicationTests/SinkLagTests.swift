@@ -58,7 +58,7 @@ final class SinkLagTests: XCTestCase {
     /// and the WAIT shortfall counter.
     func testSinkMetricsExportLagAndShortfalls() {
         let registry = MetricsRegistry()
-        let metrics = SinkMetrics(registry: registry, now: { 5000 })
+        let metrics = SinkMetrics(registry: registry, clock: ManualClock(monotonicSeconds: 5000))
         metrics.read(at("bin.000001", 700, time: 1010))
         metrics.checkpoint(sink: "redis.primary", at("bin.000001", 700, time: 1010))
         metrics.checkpoint(sink: "kafka", at("bin.000001", 300, time: 1004))

@@ -37,6 +37,14 @@ public enum LogValue: Sendable, Equatable, ExpressibleByStringInterpolation, Exp
     public init<T: BinaryInteger>(_ value: T) { self = .integer(Int64(clamping: value)) }
 }
 
+/// One event as a `Logger.events` handler receives it, before any formatting.
+public struct LogEvent: Sendable, Equatable {
+    public var level: LogLevel
+    public var message: String
+    /// The logger's metadata merged with the event's (`sink`, `binlog.pos` ...).
+    public var metadata: [String: LogValue]
+}
+
 /// A small logging front for operators: one line per event with a level, a message and dotted
 /// metadata keys (`binlog.file`, `binlog.pos`), as text or JSON, to a sink (standard error in the
 /// daemon, a buffer in tests). Libraries receive a `Logger` in `init`; they never make one.
@@ -48,15 +56,17 @@ public struct Logger: Sendable {
     /// Start each line with its sd-daemon priority (`<4>`), for a standard error that is the journal.
     public let journalPriorities: Bool
     private let sink: @Sendable (String) -> Void
-    private let clock: @Sendable () -> Date
+    /// Set by `events`: receives each event instead of `sink` receiving its line.
+    private var handler: (@Sendable (LogEvent) -> Void)?
+    private let clock: any ServiceClock
 
     /// - Parameters:
     ///   - sink: receives each complete line, newline included.
-    ///   - clock: the time stamp source (injected so tests are deterministic).
+    ///   - clock: its wall reading stamps each line (injected so tests are deterministic).
     ///   - journalPriorities: prefix each line with `<N>`, its syslog priority (see `JournalStream`).
     public init(
         level: LogLevel, format: LogFormat, metadata: [String: LogValue] = [:], journalPriorities: Bool = false,
-        clock: @escaping @Sendable () -> Date = { Date() }, sink: @escaping @Sendable (String) -> Void
+        clock: any ServiceClock = SystemClock(), sink: @escaping @Sendable (String) -> Void
     ) {
         self.level = level
         self.format = format
@@ -76,17 +86,28 @@ public struct Logger: Sendable {
         }
     }
 
+    /// A logger handing every event at `level` or above to `handler` unformatted: the test kit
+    /// (a test asserts a line's level, text and `sink` metadata) and callers that route events.
+    public static func events(level: LogLevel = .debug, _ handler: @escaping @Sendable (LogEvent) -> Void) -> Logger {
+        var logger = Logger(level: level, format: .text) { _ in }
+        logger.handler = handler
+        return logger
+    }
+
     /// The same logger with more metadata on every event (e.g. `["sink": "redis.primary"]`).
     public func with(_ more: [String: LogValue]) -> Logger {
-        Logger(
+        var logger = Logger(
             level: level, format: format, metadata: metadata.merging(more) { $1 },
             journalPriorities: journalPriorities, clock: clock, sink: sink)
+        logger.handler = handler
+        return logger
     }
 
     public func log(_ eventLevel: LogLevel, _ message: String, _ eventMetadata: [String: LogValue] = [:]) {
         guard eventLevel >= level else { return }
         let all = metadata.merging(eventMetadata) { $1 }
-        let time = LogLine.timestamp(clock())
+        if let handler { return handler(LogEvent(level: eventLevel, message: message, metadata: all)) }
+        let time = LogLine.timestamp(clock.wallNow())
         let prefix = journalPriorities ? JournalStream.prefix(eventLevel) : ""
         switch format {
         case .text: sink(prefix + LogLine.text(time: time, level: eventLevel, message: message, metadata: all))

@@ -196,6 +196,6 @@ extension DRApplier {
     /// The applier's retry loop while the DR cluster fails: the batch in hand is tried at least
     /// once, then again every `retryPauseSeconds` until `shouldStop` answers true. `hold` logs.
     func holding(check: Retrying.StopCheck = .beforeEachPause) -> Retrying {
-        Retrying(pauseSeconds: settings.retryPauseSeconds, stopCheck: check, sleep: sleep)
+        Retrying(pauseSeconds: settings.retryPauseSeconds, stopCheck: check, sleep: sleep, clock: clock)
     }
 }

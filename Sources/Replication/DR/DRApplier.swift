@@ -82,7 +82,8 @@ public final class DRApplier {
     let mappings: [String: [TableMapping]]
     let logger: Logger
     let metrics: DRMetrics?
-    let now: () -> Double
+    /// Its monotonic reading times the partition refreshes and the hold lines.
+    let clock: any ServiceClock
     let sleep: (Double) -> Void
     public internal(set) var counters = Counters()
     /// Next offset to read per assigned partition (stored, or as far as applied this run).
@@ -95,8 +96,9 @@ public final class DRApplier {
     /// message applied this run, 0 before any. Unlike commit times it has millisecond resolution.
     public internal(set) var lastProducedMilliseconds: Int64 = 0
     var assigned: Set<DROffsets.Partition> = []
-    var lastRefresh = -Double.infinity
-    var lastHoldLog: [String: Double] = [:]
+    var lastRefresh: MonotonicInstant?
+    /// The hold lines' throttle, per reason (`redis`, `kafka`).
+    var holds: [String: RetryReport] = [:]
     /// Partitions whose stored offset past their end was already reported (under `.alert`).
     var reportedTruncation: Set<DROffsets.Partition> = []
 
@@ -107,7 +109,7 @@ public final class DRApplier {
     ///   - mappings: the `[[mapping]]` tables; each table's every mapping is applied.
     package init(consumerProperties: [String: String], client: RedisClusterClient, mappings: [TableMapping],
                  settings: Settings, logger: Logger, metrics: DRMetrics? = nil,
-                 now: @escaping () -> Double = { Date().timeIntervalSince1970 },
+                 clock: any ServiceClock = SystemClock(),
                  sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws(DRError) {
         self.settings = settings
         var properties = consumerProperties
@@ -121,7 +123,7 @@ public final class DRApplier {
         self.mappings = Dictionary(grouping: mappings, by: \.qualifiedTable)
         self.logger = logger.with(["component": "dr-apply", "cluster": .string(settings.cluster)])
         self.metrics = metrics
-        self.now = now
+        self.clock = clock
         self.sleep = sleep
     }
 
@@ -159,7 +161,8 @@ public final class DRApplier {
 
     /// One round: refresh partitions when due, poll a batch, apply it, store its offsets.
     public func step(shouldStop: () -> Bool = { false }) throws(DRError) {
-        if now() - lastRefresh >= settings.metadataRefreshSeconds { refreshPartitions() }
+        let now = clock.monotonicNow()
+        if lastRefresh.map({ now.seconds(since: $0) >= settings.metadataRefreshSeconds }) ?? true { refreshPartitions() }
         let messages: [KafkaMessage]
         do {
             // What has arrived, at once: waiting for a full batch would add up to the poll time to
@@ -176,18 +179,18 @@ public final class DRApplier {
         metrics?.update(self)
     }
 
-    /// Logs `message` for `reason` at most once per `holdLogSeconds`.
+    /// Logs `message` for `reason` at most once per `holdLogSeconds` (a `RetryReport` per reason).
     func hold(_ reason: String, _ message: String) {
-        let t = now()
-        if let last = lastHoldLog[reason], t - last < settings.holdLogSeconds { return }
-        lastHoldLog[reason] = t
-        logger.warning(message, ["reason": .string(reason)])
+        var report = holds[reason] ?? RetryReport(reason, repeatSeconds: settings.holdLogSeconds, repeatOnChange: false)
+        let due = report.due(message, now: clock.monotonicNow())
+        holds[reason] = report
+        if due { logger.warning(message, ["reason": .string(reason)]) }
     }
 
     /// Finds the topics' partitions and assigns new ones from their stored offsets (or the
     /// beginning). A failure is logged and leaves the assignment as it was.
     func refreshPartitions() {
-        lastRefresh = now()
+        lastRefresh = clock.monotonicNow()
         let metadata: KafkaMetadata
         do {
             metadata = try consumer.metadata(timeoutMilliseconds: 2_000)
@@ -220,7 +223,7 @@ public final class DRApplier {
                                                      "total": .init(assigned.count)])
             } catch {
                 hold("kafka", "Kafka assign: \(error); retrying at the next refresh")
-                lastRefresh = -Double.infinity
+                lastRefresh = nil
             }
         }
     }

@@ -6,14 +6,17 @@ import Ops
 package final class DRMetrics {
     private let registry: MetricsRegistry
     private let cluster: String
-    private let now: () -> Double
+    /// Its wall reading is what the DR lag is measured against (commit times, `as_of`).
+    private let clock: any ServiceClock
     private var rows: [String: (applied: Counter, stale: Counter)] = [:]
 
-    package init(registry: MetricsRegistry, cluster: String, now: @escaping () -> Double) {
+    package init(registry: MetricsRegistry, cluster: String, clock: any ServiceClock = SystemClock()) {
         self.registry = registry
         self.cluster = cluster
-        self.now = now
+        self.clock = clock
     }
+
+    private func now() -> Double { clock.wallNow().timeIntervalSince1970 }
 
     func row(table: String, applied: Bool) {
         if rows[table] == nil {

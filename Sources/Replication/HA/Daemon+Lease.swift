@@ -87,18 +87,17 @@ extension Daemon {
         }
     }
 
-    /// Every Redis writer of this run carries the holder's token, after the fences of the cluster
+    /// Every sink of this run carries the holder's token, after the fences of the cluster
     /// written were raised to it (a newer holder found there: `.fenced`, nothing written). The
     /// Kafka sink's checkpoints live in the same cluster as the Redis sink's (`replicate` makes
     /// both from one `[redis.*]`), so one raise covers both. The lease is renewed between rounds.
-    func fence(_ redis: RedisSink, kafkaCheckpoints: CheckpointStore?, holder: LeaseHolder?) throws {
+    func fence(_ redis: RedisSink, sinks: [any Sink], holder: LeaseHolder?) throws {
         guard let holder else { return }
         let started = Date()
         try Fencing.raise(to: holder.token, in: redis.applier.client) {
             holder.check(now: Date().timeIntervalSince1970) == nil
         }
-        redis.applier.fence = holder.fence
-        kafkaCheckpoints?.fence = holder.fence
+        for sink in sinks { sink.fence(holder.fence) }
         logger.info(
             "fences raised: writes of older holders are refused from now on",
             ["fencing_token": .init(Int(holder.token)), "ms": .init(Int(Date().timeIntervalSince(started) * 1000))])

@@ -123,12 +123,13 @@ public final class KafkaSink {
     public let name: String
     public let settings: Settings
     let mappings: [String: TableMapping]
-    /// Receives each line with its level: warnings while delivery is held or retried, a notice when it recovers.
-    private let log: (LogLevel, String) -> Void
+    /// Warnings while delivery is held or retried, a notice when it recovers; `sink` metadata.
+    private let logger: Logger
     private let sleep: (Double) -> Void
     private let observer: Observer
     private let makeProducer: ([String: String]) throws(KafkaError) -> KafkaProducer
-    private let now: () -> Date
+    /// Wall time for `processed_ms`; monotonic time for the hold, stall and latency timers.
+    private let clock: any ServiceClock
     private var producer: KafkaProducer?
     /// The transaction whose events `messages` numbers, and its events so far per table (a big
     /// transaction comes in chunks).
@@ -144,9 +145,9 @@ public final class KafkaSink {
 
     package init(
         name: String = "kafka", settings: Settings, mappings: [TableMapping],
-        log: @escaping (LogLevel, String) -> Void, observer: Observer = Observer(),
+        logger: Logger, observer: Observer = Observer(),
         sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
-        now: @escaping () -> Date = Date.init,
+        clock: any ServiceClock = SystemClock(),
         makeProducer: @escaping ([String: String]) throws(KafkaError) -> KafkaProducer = {
             (properties: [String: String]) throws(KafkaError) -> KafkaProducer in
             try KafkaProducer(settings: properties, idempotent: true)
@@ -157,11 +158,11 @@ public final class KafkaSink {
         var byTable: [String: TableMapping] = [:]
         for m in mappings where byTable[m.qualifiedTable] == nil { byTable[m.qualifiedTable] = m }
         self.mappings = byTable
-        self.log = log
+        self.logger = logger.with(["sink": .string(name)])
         self.observer = observer
         self.sleep = sleep
         self.makeProducer = makeProducer
-        self.now = now
+        self.clock = clock
     }
 
     public func topic(for change: RowChange) -> String {
@@ -177,7 +178,7 @@ public final class KafkaSink {
     {
         var out: [KafkaChangeMessage] = []
         out.reserveCapacity(changes.count)
-        let processed = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
+        let processed = Int64((clock.wallNow().timeIntervalSince1970 * 1000).rounded(.down))
         // What depends only on the table, looked up once per run of changes of one table.
         var table: TableFacts?
         for change in changes {
@@ -242,7 +243,7 @@ public final class KafkaSink {
     /// The message of a statement event (DDL) for `Settings.ddlTopic`; none when that is unset.
     public func messages(for statement: KafkaSchemaChange) -> [KafkaChangeMessage] {
         guard let topic = settings.ddlTopic else { return [] }
-        let processed = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
+        let processed = Int64((clock.wallNow().timeIntervalSince1970 * 1000).rounded(.down))
         let context = KafkaChangeMessage.Context(
             format: settings.format, serverName: settings.serverName, processedMS: processed)
         return [statement.message(topic: topic, context: context)]
@@ -270,42 +271,65 @@ public final class KafkaSink {
     /// `shouldAbort` is asked while waiting; when it answers true, throws `Aborted`.
     public func deliver(_ messages: [KafkaChangeMessage], shouldAbort: () -> Bool = { false }) throws(Aborted) {
         var from = 0
-        while from < messages.count {
-            if shouldAbort() { throw Aborted(undelivered: messages.count - from) }
-            do throws(KafkaError) {
-                let producer = try currentProducer()
-                if let failed = try send(messages[from...], with: producer, shouldAbort: shouldAbort) {
-                    observer.failed(failed.error)
-                    counters.redelivered += messages.count - failed.index
-                    note(
-                        "Kafka delivery of \(messages[failed.index].topic) key \(String(decoding: messages[failed.index].key, as: UTF8.self)) failed: \(failed.error); producing it and the \(messages.count - failed.index - 1) message(s) after it again"
-                    )
-                    from = failed.index
-                    sleep(settings.retryPauseSeconds)
-                } else {
-                    counters.delivered += messages.count - from
-                    from = messages.count
-                }
-            } catch {
-                if shouldAbort() { throw Aborted(undelivered: messages.count - from) }
-                observer.failed(error)
-                if error.failure == .fatal || error.failure == .stalled {
-                    let what = error.failure == .stalled ? "is stuck" : "failed for good"
-                    note(
-                        "Kafka producer \(what) (\(error)); making a new producer and sending the batch again from the checkpoint"
-                    )
-                    self.producer = nil
-                    watermark.lostTrack()
-                    counters.producersRecreated += 1
-                    from = 0
-                } else {
-                    note("Kafka producer: \(error); retrying")
-                }
-                sleep(settings.retryPauseSeconds)
-            }
-        }
+        var loop = Retrying(pauseSeconds: settings.retryPauseSeconds, sleep: sleep, clock: clock)
+        let outcome = loop.run(
+            until: { from < messages.count && shouldAbort() },
+            { try deliverRest(messages, from: &from, shouldAbort: shouldAbort) },
+            onFailure: { error in
+                // A failed report is noted before the stop check; a producer error after it.
+                if !(error is Redelivery), shouldAbort() { return .end }
+                noteFailure(error, of: messages, from: &from)
+                return .retry
+            })
+        guard case .done = outcome else { throw Aborted(undelivered: messages.count - from) }
         problem = nil
         observer.undelivered(0)
+    }
+
+    /// A message of the batch got a failed delivery report: it and every later one go again.
+    private struct Redelivery: Error {
+        let index: Int
+        let error: KafkaError
+    }
+
+    /// One attempt: produces `messages[from...]` and waits for every report. A failed report
+    /// moves `from` to the first failed message and throws `Redelivery`.
+    private func deliverRest(_ messages: [KafkaChangeMessage], from: inout Int, shouldAbort: () -> Bool) throws {
+        guard from < messages.count else { return }
+        let producer = try currentProducer()
+        if let failed = try send(messages[from...], with: producer, shouldAbort: shouldAbort) {
+            from = failed.index
+            throw Redelivery(index: failed.index, error: failed.error)
+        }
+        counters.delivered += messages.count - from
+        from = messages.count
+    }
+
+    /// Counts and logs a failed attempt; a fatal or stuck producer is dropped (a new one sends the
+    /// whole batch again, `from` back to 0).
+    private func noteFailure(_ error: Error, of messages: [KafkaChangeMessage], from: inout Int) {
+        switch error {
+        case let failed as Redelivery:
+            observer.failed(failed.error)
+            counters.redelivered += messages.count - failed.index
+            let m = messages[failed.index]
+            note(
+                "Kafka delivery of \(m.topic) key \(String(decoding: m.key, as: UTF8.self)) failed: \(failed.error); producing it and the \(messages.count - failed.index - 1) message(s) after it again"
+            )
+        case let error as KafkaError where error.failure == .fatal || error.failure == .stalled:
+            observer.failed(error)
+            let what = error.failure == .stalled ? "is stuck" : "failed for good"
+            note(
+                "Kafka producer \(what) (\(error)); making a new producer and sending the batch again from the checkpoint"
+            )
+            self.producer = nil
+            watermark.lostTrack()
+            counters.producersRecreated += 1
+            from = 0
+        default:
+            if let error = error as? KafkaError { observer.failed(error) }
+            note("Kafka producer: \(error); retrying")
+        }
     }
 
     /// Destroys the producer (its connections and threads end now, not when the sink is freed);
@@ -325,7 +349,7 @@ public final class KafkaSink {
     private func send(_ batch: ArraySlice<KafkaChangeMessage>, with producer: KafkaProducer, shouldAbort: () -> Bool)
         throws(KafkaError) -> (index: Int, error: KafkaError)?
     {
-        var batchState = Outstanding()
+        var batchState = Outstanding(lastReport: clock.monotonicNow())
         try produce(batch, with: producer, into: &batchState)
         try awaitReports(&batchState, from: producer, shouldAbort: shouldAbort)
         return batchState.failed
@@ -335,18 +359,19 @@ public final class KafkaSink {
     private struct Outstanding {
         var indexOf: [UInt64: Int] = [:]
         /// Produce times, kept only when latency is observed.
-        var producedAt: [UInt64: Date] = [:]
+        var producedAt: [UInt64: MonotonicInstant] = [:]
         var failed: (index: Int, error: KafkaError)?
-        var lastReport = Date()
+        var lastReport: MonotonicInstant
     }
 
     /// Records delivery reports: the watermark, the latency, and the first failed message.
     private func absorb(_ reports: [KafkaDeliveryReport], into o: inout Outstanding) {
-        if !reports.isEmpty { o.lastReport = Date() }
+        let now = clock.monotonicNow()
+        if !reports.isEmpty { o.lastReport = now }
         for r in reports {
             watermark.record(r)
             if let delivered = observer.delivered, let at = o.producedAt.removeValue(forKey: r.id), r.error == nil {
-                delivered(Date().timeIntervalSince(at))
+                delivered(now.seconds(since: at))
             }
             guard let i = o.indexOf.removeValue(forKey: r.id), let e = r.error else { continue }
             if o.failed.map({ i < $0.index }) ?? true { o.failed = (i, e) }
@@ -365,7 +390,7 @@ public final class KafkaSink {
                         topic: m.topic, key: m.key, value: m.value,
                         headers: m.headers.map { KafkaHeader($0.name, Array($0.value.utf8)) }, partition: m.partition)
                     o.indexOf[id] = i
-                    if observer.delivered != nil { o.producedAt[id] = Date() }
+                    if observer.delivered != nil { o.producedAt[id] = clock.monotonicNow() }
                     break
                 } catch  where error.failure == .queueFull {
                     absorb(try producer.poll(timeoutMilliseconds: 100), into: &o)
@@ -378,44 +403,42 @@ public final class KafkaSink {
     private func awaitReports(_ o: inout Outstanding, from producer: KafkaProducer, shouldAbort: () -> Bool)
         throws(KafkaError)
     {
-        let started = Date()
-        var nextLog = settings.holdLogSeconds
-        var held = false
+        let started = clock.monotonicNow()
+        var hold = RetryReport(
+            "Kafka: holding", repeatSeconds: settings.holdRepeatSeconds, firstAfterSeconds: settings.holdLogSeconds,
+            repeatOnChange: false, failingSince: started)
         o.lastReport = started
         // Since when the brokers have answered metadata without a break: a stall counts only
         // while they answer (a frozen or unreachable broker is a hold, not a stuck producer).
-        var answeringSince: Date? = started
+        var answeringSince: MonotonicInstant? = started
         while !o.indexOf.isEmpty {
             if shouldAbort() {
                 throw KafkaError(.aborted, message: "stop requested", context: "deliver")
             }
             absorb(try producer.poll(timeoutMilliseconds: 100), into: &o)
             observer.undelivered(o.indexOf.count)
-            let waited = Date().timeIntervalSince(started)
-            let silent = Date().timeIntervalSince(o.lastReport)
+            let now = clock.monotonicNow()
+            let silent = now.seconds(since: o.lastReport)
             if silent >= settings.stallSeconds, !o.indexOf.isEmpty {
-                o.lastReport = Date()
+                o.lastReport = now
                 try checkStall(undelivered: o.indexOf.count, silent: silent, since: &answeringSince, producer: producer)
             }
-            if waited >= nextLog, !o.indexOf.isEmpty {
-                nextLog = waited + settings.holdRepeatSeconds
-                held = true
+            if !o.indexOf.isEmpty, hold.due("", now: now) {
                 let why = producer.lastClientError.map { "last broker error: \($0)" } ?? "no broker error reported"
                 note(
-                    "Kafka: holding: \(o.indexOf.count) message(s) undelivered after \(Int(waited)) s (\(why)); the checkpoint waits"
+                    "Kafka: holding: \(o.indexOf.count) message(s) undelivered after \(Int(now.seconds(since: started))) s (\(why)); the checkpoint waits"
                 )
             }
         }
-        if held {
-            let seconds = Int(Date().timeIntervalSince(started))
-            log(.notice, "Kafka: delivering again: the held batch went through after \(seconds) s")
+        if let held = hold.ended(now: clock.monotonicNow()), held.reported {
+            logger.notice("Kafka: delivering again: the held batch went through after \(Int(held.seconds)) s")
         }
     }
 
     /// After `silent` seconds without a report: asks the brokers for metadata and throws `stalled`
     /// once they have answered for the stall time while reports stay away.
     private func checkStall(
-        undelivered: Int, silent: Double, since answeringSince: inout Date?, producer: KafkaProducer
+        undelivered: Int, silent: Double, since answeringSince: inout MonotonicInstant?, producer: KafkaProducer
     )
         throws(KafkaError)
     {
@@ -423,10 +446,10 @@ public final class KafkaSink {
             answeringSince = nil
             return
         }
-        let now = Date()
+        let now = clock.monotonicNow()
         let since = answeringSince ?? now
         answeringSince = since
-        let answered = now.timeIntervalSince(since)
+        let answered = now.seconds(since: since)
         if answered >= settings.stallSeconds {
             let what = "\(undelivered) message(s) without a delivery report for \(Int(silent)) s"
             throw KafkaError(
@@ -436,6 +459,6 @@ public final class KafkaSink {
 
     private func note(_ text: String) {
         problem = text
-        log(.warning, text)
+        logger.warning(text)
     }
 }

@@ -98,28 +98,16 @@ package final class Daemon {
         }
 
         let clusterName = config.redis(named: "primary") != nil ? "primary" : (config.redis.first?.name ?? "primary")
-        let redis = try RedisSink.make(config: config, cluster: clusterName)
-        try redis.prepare()
-        var kafka: (sink: KafkaSink, checkpoints: CheckpointStore)?
-        if config.kafka.enabled, let c = config.redis(named: clusterName) {
-            let log = logger
-            let sink = KafkaSink(
-                settings: KafkaSink.Settings(config: config.kafka, mappings: config.mappings),
-                mappings: config.mappings.map { TableMapping(config: $0) }, log: { log.log($0, $1) },
-                observer: sinkMetrics.kafkaObserver())
-            let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
-            kafka = (sink, CheckpointStore(client: client, prefix: c.checkpointPrefix))
-        }
-        try fence(redis, kafkaCheckpoints: kafka?.checkpoints, holder: holder)
-        let redisCheckpoint = try redis.checkpoints.load(sink: redis.name)
-        let kafkaCheckpoint = try kafka.flatMap { k in try k.checkpoints.load(sink: k.sink.name) }
-        let resume = SinkCheckpoint.resumePoint([redisCheckpoint, kafkaCheckpoint])
+        let sinks = try DaemonSinks.make(config: config, cluster: clusterName, logger: logger, metrics: sinkMetrics)
+        let redis = sinks.redis
+        try fence(redis, sinks: sinks.all, holder: holder)
+        let resume = try sinks.resumePoint()
         let plan = try resumePlan(sourceConfig, resume: resume, endpoint: endpoint, server: settings.sourceIdentity)
         let start = plan.start
         logger.info(
             "sluice run starting",
             ["start": "\(start)", "resume": "\(resume.map { "\($0.position)" } ?? "none")", "redis": .string(clusterName),
-             "kafka": .boolean(kafka != nil), "resume_by": .string(plan.basis.rawValue),
+             "kafka": .boolean(sinks.kafkaEnabled), "resume_by": .string(plan.basis.rawValue),
              "checkpoint_server": .string(resume?.source.map { "\($0)" } ?? "unnamed"),
              "source_server": .string("\(settings.sourceIdentity)")])
         if redis.settings.waitReplicas == 0, redis.applier.client.isCluster {
@@ -141,15 +129,13 @@ package final class Daemon {
                     spillRows: sourceConfig.xaSpillRows,
                     spillDirectory: sourceConfig.xaSpillDirectory ?? NSTemporaryDirectory()))
         }
-        let log = logger
         let pipeline = SinkPipeline(
-            redis: redis, kafka: kafka, filter: try TableFilter(config: config.filter), start: resume,
+            sinks: sinks.all, filter: try TableFilter(config: config.filter), start: resume,
             settings: SinkPipeline.Settings(
                 queueCapacity: config.daemon.queueCapacity,
-                watermarkIntervalSeconds: kafka == nil || config.kafka.watermarkIntervalMS == 0
+                watermarkIntervalSeconds: !sinks.kafkaEnabled || config.kafka.watermarkIntervalMS == 0
                     ? nil : Double(config.kafka.watermarkIntervalMS) / 1000),
-            metrics: sinkMetrics,
-            log: { log.log($0, $1) })
+            metrics: sinkMetrics, logger: logger)
         lastCommitted = resume
         return try loop(
             source: makeSource(start), restart: makeSource, origin: start, pipeline: pipeline, hooks: hooks,
@@ -165,31 +151,56 @@ package final class Daemon {
     private func prerequisites(
         endpoint: MySQLEndpoint, settings: ServerSettings, source: SourceConfig, tables: [TableName]
     ) throws -> (refusals: [String], warnings: [String]) {
-        let deadline = Date().addingTimeInterval(max(5, 3 * Double(source.heartbeatMS) / 1000))
-        var warned = false
-        while true {
-            let report = try SourcePrerequisites.run(
-                on: MySQLConnection(endpoint), settings: settings, serverID: source.serverID, tables: tables)
-            let registered = report.errors.contains { $0.code == .serverIDInUse }
-            let otherRefusals = StartupChecks.beyondChecks(
-                PrerequisiteReport(errors: report.errors.filter { $0.code != .serverIDInUse })).refusals
-            if registered, config.ha != nil, otherRefusals.isEmpty {
-                // Under [ha] the lease decides who reads (both instances share the server_id),
-                // and the server drops the older connection when this one registers.
-                let checks = StartupChecks.beyondChecks(
-                    PrerequisiteReport(errors: [], warnings: report.warnings))
-                let note = "server_id \(source.serverID) is registered on the source by a previous holder's connection; under [ha] the server drops it when this instance registers"
-                return ([], checks.warnings + [note])
-            }
-            guard registered, otherRefusals.isEmpty, Date() < deadline else { return StartupChecks.beyondChecks(report) }
-            if !warned {
-                warned = true
-                logger.warning(
-                    "server_id \(source.serverID) is registered on the source (SHOW SLAVE HOSTS); waiting for a previous connection of this daemon to close",
-                    ["wait_seconds": .init(Int(deadline.timeIntervalSinceNow.rounded(.up)))])
-            }
-            Thread.sleep(forTimeInterval: 0.5)
-        }
+        let clock = SystemClock()
+        let waitSeconds = max(5, 3 * Double(source.heartbeatMS) / 1000)
+        let deadline = clock.monotonicNow().advanced(by: waitSeconds)
+        var waiting = RetryReport("server_id \(source.serverID)", repeatSeconds: .infinity)
+        var failure: Error?
+        var loop = Retrying(pauseSeconds: 0.5, clock: clock)
+        let outcome = loop.run(
+            until: { false },
+            { () throws -> (refusals: [String], warnings: [String]) in
+                let report = try SourcePrerequisites.run(
+                    on: MySQLConnection(endpoint), settings: settings, serverID: source.serverID, tables: tables)
+                if let decided = prerequisitesDecided(report, source: source) { return decided }
+                guard clock.monotonicNow() < deadline else { return StartupChecks.beyondChecks(report) }
+                throw PreviousConnection()
+            },
+            onFailure: { error in
+                guard error is PreviousConnection else {
+                    failure = error
+                    return .end
+                }
+                if waiting.due("registered", now: clock.monotonicNow()) {
+                    logger.warning(
+                        "server_id \(source.serverID) is registered on the source (SHOW SLAVE HOSTS); waiting for a previous connection of this daemon to close",
+                        ["wait_seconds": .init(Int(deadline.seconds(since: clock.monotonicNow()).rounded(.up)))])
+                }
+                return .retry
+            })
+        guard case .done(let decided) = outcome else { throw failure ?? DaemonError("source prerequisites not read") }
+        return decided
+    }
+
+    /// A registration with sluice's server_id that may be a previous connection of this daemon
+    /// still closing: the prerequisites are read again after a pause.
+    private struct PreviousConnection: Error {}
+
+    /// The prerequisites' verdict, or nil while the only refusal is sluice's server_id registered
+    /// on the source (see `prerequisites`): under `[ha]` that is a previous holder's, only a warning.
+    private func prerequisitesDecided(
+        _ report: PrerequisiteReport, source: SourceConfig
+    ) -> (refusals: [String], warnings: [String])? {
+        let registered = report.errors.contains { $0.code == .serverIDInUse }
+        let otherRefusals = StartupChecks.beyondChecks(
+            PrerequisiteReport(errors: report.errors.filter { $0.code != .serverIDInUse })).refusals
+        guard registered, otherRefusals.isEmpty else { return StartupChecks.beyondChecks(report) }
+        guard config.ha != nil else { return nil }
+        // Under [ha] the lease decides who reads (both instances share the server_id),
+        // and the server drops the older connection when this one registers.
+        let checks = StartupChecks.beyondChecks(PrerequisiteReport(errors: [], warnings: report.warnings))
+        let note = "server_id \(source.serverID) is registered on the source by a previous holder's connection; under [ha] the server drops it when this instance registers"
+        return ([], checks.warnings + [note])
     }
 
     /// `restart` makes a source reading from a new start (after a rewind); `origin` is where the

@@ -25,7 +25,8 @@ struct Retrying {
     var pauseSeconds: Double
     var stopCheck: StopCheck = .beforeEachAttempt
     var sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
-    var now: () -> Date = { Date() }
+    /// Its monotonic reading times the report.
+    var clock: any ServiceClock = SystemClock()
     /// The throttled report of retried failures (nil: the caller reports in `onFailure`), and
     /// where its lines go: warnings for failures, a notice for the recovery.
     var report: RetryReport?
@@ -42,11 +43,11 @@ struct Retrying {
             if stopCheck == .beforeEachAttempt, shouldStop() { return .stopped }
             do {
                 let value = try attempt()
-                if let line = report?.succeeded(now: now()) { log(.notice, line) }
+                if let line = report?.succeeded(now: clock.monotonicNow()) { log(.notice, line) }
                 return .done(value)
             } catch {
                 guard onFailure(error) == .retry else { return .ended }
-                if let line = report?.failed(error, now: now()) { log(.warning, line) }
+                if let line = report?.failed(error, now: clock.monotonicNow()) { log(.warning, line) }
                 guard beforePause() == .retry else { return .ended }
             }
             if stopCheck == .beforeEachPause, shouldStop() { return .stopped }

@@ -10,18 +10,19 @@ import Ops
 /// cannot be made is skipped (a daemon must not stop replicating over a metric).
 package final class SinkMetrics: @unchecked Sendable {
     private let registry: MetricsRegistry
-    private let now: () -> Double
+    /// Its monotonic reading times how long each checkpoint has not moved.
+    private let clock: any ServiceClock
     private let lock = NSLock()
     private var counters: [CellKey: Counter] = [:]
     /// When each sink's checkpoint last moved, and where to.
-    private var moved: [String: (at: Double, checkpoint: SinkCheckpoint)] = [:]
+    private var moved: [String: (at: MonotonicInstant, checkpoint: SinkCheckpoint)] = [:]
     private var lag = SinkLag()
     /// The source's bytes behind, as last measured (it is measured less often than the rest).
     private var sourceBytes: UInt64?
 
-    package init(registry: MetricsRegistry, now: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
+    package init(registry: MetricsRegistry, clock: any ServiceClock = SystemClock()) {
         self.registry = registry
-        self.now = now
+        self.clock = clock
     }
 
     /// One batch a sink acknowledged, with its rows by `db.table`.
@@ -41,7 +42,7 @@ package final class SinkMetrics: @unchecked Sendable {
     func checkpoint(sink: String, _ checkpoint: SinkCheckpoint) {
         lock.lock()
         let changed = moved[sink]?.checkpoint != checkpoint
-        if changed { moved[sink] = (now(), checkpoint) }
+        if changed { moved[sink] = (clock.monotonicNow(), checkpoint) }
         lock.unlock()
         guard changed else { return }
         let number = checkpoint.position.file.split(separator: ".").last.flatMap { Int($0) } ?? 0
@@ -61,9 +62,11 @@ package final class SinkMetrics: @unchecked Sendable {
     /// source's lag, each sink's lag in seconds and bytes.
     func updateAges(source: SourceLag? = nil) {
         lock.lock()
-        let t = now()
+        let t = clock.monotonicNow()
         if let bytes = source?.bytesBehind { sourceBytes = bytes }
-        let sinks = moved.map { (sink: $0.key, age: max(0, t - $0.value.at), checkpoint: $0.value.checkpoint) }
+        let sinks = moved.map {
+            (sink: $0.key, age: max(0, t.seconds(since: $0.value.at)), checkpoint: $0.value.checkpoint)
+        }
         let lag = lag
         let bytesBehind = sourceBytes
         lock.unlock()

@@ -23,7 +23,7 @@ enum DRApplyCommand {
         let stop = StopSignals()
         let registry = MetricsRegistry()
         let cluster = config.drApply?.redisCluster ?? "dr"
-        let metrics = DRMetrics(registry: registry, cluster: cluster, now: { Date().timeIntervalSince1970 })
+        let metrics = DRMetrics(registry: registry, cluster: cluster)
         let state = DRApplyState()
         let applier = try DRApplier.make(config: config, logger: logger, metrics: metrics, sleep: { seconds in
             state.alive()
