@@ -1,7 +1,7 @@
 /// Message-level decode failure: which event (type), where (binlog file and event position), at
 /// which byte of the event, and the field-level cause when there is one.
-public struct BinlogError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable, Equatable {
+package struct BinlogError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable, Equatable {
         /// The CRC32 stored in the event does not match its bytes.
         case checksumMismatch
         /// The file (or buffer) ends inside an event.
@@ -18,20 +18,20 @@ public struct BinlogError: Error, Sendable, Equatable, CustomStringConvertible {
         case io
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
     /// Event type code, when the failure is inside an event.
-    public let eventType: UInt8?
+    package let eventType: UInt8?
     /// Binlog file name (as given to the reader or the decoder).
-    public let file: String?
+    package let file: String?
     /// Position of the event's first byte in the binlog file.
-    public let position: UInt64?
+    package let position: UInt64?
     /// Byte offset inside the event (header included) where decoding failed.
-    public let offset: Int?
+    package let offset: Int?
     /// The field-level cause.
-    public let field: FieldError?
+    package let field: FieldError?
 
-    public init(_ code: Code, _ message: String, eventType: UInt8? = nil, file: String? = nil,
+    package init(_ code: Code, _ message: String, eventType: UInt8? = nil, file: String? = nil,
                 position: UInt64? = nil, offset: Int? = nil, field: FieldError? = nil) {
         self.code = code
         self.message = message
@@ -42,7 +42,7 @@ public struct BinlogError: Error, Sendable, Equatable, CustomStringConvertible {
         self.field = field
     }
 
-    public var description: String {
+    package var description: String {
         var s = ""
         if let file { s += file }
         if let position { s += (s.isEmpty ? "position " : ":") + String(position) }

@@ -3,21 +3,21 @@ import Foundation
 /// Reads the raw events of one binlog file, streaming from a `FileHandle` in chunks: memory stays
 /// bounded by the largest event plus one chunk, never by the file size. Checks the magic header,
 /// reports an event cut short by the end of the file as `.truncated` with its position.
-public final class BinlogFileReader {
-    public static let magic: [UInt8] = [0xFE, 0x62, 0x69, 0x6E]
+package final class BinlogFileReader {
+    package static let magic: [UInt8] = [0xFE, 0x62, 0x69, 0x6E]
 
-    public let path: String
+    package let path: String
     /// The file's base name, used in error places.
-    public let fileName: String
+    package let fileName: String
     private let handle: FileHandle
     private let chunkSize: Int
     private var buffer: [UInt8] = []
     private var start = 0
     private var eof = false
     /// File position of `buffer[start]`.
-    public private(set) var position: UInt64 = 0
+    package private(set) var position: UInt64 = 0
 
-    public init(path: String, chunkSize: Int = 1 << 16) throws(BinlogError) {
+    package init(path: String, chunkSize: Int = 1 << 16) throws(BinlogError) {
         self.path = path
         self.fileName = (path as NSString).lastPathComponent
         self.chunkSize = max(64, chunkSize)
@@ -37,7 +37,7 @@ public final class BinlogFileReader {
     deinit { try? handle.close() }
 
     /// Continues reading at `offset` (an event boundary, e.g. from `--start-position`).
-    public func seek(to offset: UInt64) throws(BinlogError) {
+    package func seek(to offset: UInt64) throws(BinlogError) {
         do {
             try handle.seek(toOffset: offset)
         } catch {
@@ -50,7 +50,7 @@ public final class BinlogFileReader {
     }
 
     /// The next whole event and its position, or nil at the clean end of the file.
-    public func next() throws(BinlogError) -> (position: UInt64, bytes: [UInt8])? {
+    package func next() throws(BinlogError) -> (position: UInt64, bytes: [UInt8])? {
         try fill(EventHeader.length)
         let have = buffer.count - start
         if have == 0 { return nil }
@@ -101,16 +101,16 @@ public final class BinlogFileReader {
 }
 
 /// A binlog file decoded event by event: `BinlogFileReader` plus an `EventDecoder`.
-public struct BinlogFileEvents {
-    public let reader: BinlogFileReader
-    public var decoder: EventDecoder
+package struct BinlogFileEvents {
+    package let reader: BinlogFileReader
+    package var decoder: EventDecoder
 
-    public init(path: String, decompressor: (any BinlogDecompressor)? = nil) throws(BinlogError) {
+    package init(path: String, decompressor: (any BinlogDecompressor)? = nil) throws(BinlogError) {
         reader = try BinlogFileReader(path: path)
         decoder = EventDecoder(file: reader.fileName, decompressor: decompressor)
     }
 
-    public mutating func next() throws(BinlogError) -> Event? {
+    package mutating func next() throws(BinlogError) -> Event? {
         guard let (pos, bytes) = try reader.next() else { return nil }
         return try decoder.decode(bytes, position: pos)
     }

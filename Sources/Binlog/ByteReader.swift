@@ -2,23 +2,23 @@
 ///
 /// Contract (as in swift-nio's ByteBuffer): a read that lacks bytes throws `FieldError.short`
 /// and leaves `offset` where it was. Nothing here traps on wire data.
-public struct ByteReader: Sendable {
+package struct ByteReader: Sendable {
     /// The whole buffer; `offset` and `end` index into it.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
     /// Next byte to read.
-    public private(set) var offset: Int
+    package private(set) var offset: Int
     /// One past the last readable byte (may be less than `bytes.count`, e.g. to exclude a checksum).
-    public let end: Int
+    package let end: Int
 
-    public init(_ bytes: [UInt8], offset: Int = 0, end: Int? = nil) {
+    package init(_ bytes: [UInt8], offset: Int = 0, end: Int? = nil) {
         self.bytes = bytes
         let e = min(max(end ?? bytes.count, 0), bytes.count)
         self.end = e
         self.offset = min(max(offset, 0), e)
     }
 
-    public var remaining: Int { end - offset }
-    public var isAtEnd: Bool { offset >= end }
+    package var remaining: Int { end - offset }
+    package var isAtEnd: Bool { offset >= end }
 
     @inline(__always)
     private func need(_ n: Int, _ what: StaticString) throws(FieldError) {
@@ -27,13 +27,13 @@ public struct ByteReader: Sendable {
         }
     }
 
-    public mutating func skip(_ n: Int, _ what: StaticString = "skip") throws(FieldError) {
+    package mutating func skip(_ n: Int, _ what: StaticString = "skip") throws(FieldError) {
         try need(n, what)
         offset += n
     }
 
     /// Moves the cursor to an absolute offset inside `0...end`.
-    public mutating func seek(to absolute: Int) throws(FieldError) {
+    package mutating func seek(to absolute: Int) throws(FieldError) {
         guard absolute >= 0, absolute <= end else {
             throw FieldError(.outOfRange, "seek to \(absolute) outside 0...\(end)", offset: offset)
         }
@@ -41,7 +41,7 @@ public struct ByteReader: Sendable {
     }
 
     @inline(__always)
-    public mutating func readUInt8(_ what: StaticString = "uint8") throws(FieldError) -> UInt8 {
+    package mutating func readUInt8(_ what: StaticString = "uint8") throws(FieldError) -> UInt8 {
         try need(1, what)
         let v = bytes[offset]
         offset += 1
@@ -50,7 +50,7 @@ public struct ByteReader: Sendable {
 
     /// Little-endian unsigned integer of `n` bytes (0...8).
     @inline(__always)
-    public mutating func readUIntLE(_ n: Int, _ what: StaticString = "uint") throws(FieldError) -> UInt64 {
+    package mutating func readUIntLE(_ n: Int, _ what: StaticString = "uint") throws(FieldError) -> UInt64 {
         guard n <= 8 else { throw FieldError(.outOfRange, "\(what): \(n)-byte integer", offset: offset) }
         try need(n, what)
         // `need` checked offset + n <= end <= bytes.count: the loads below stay inside the array.
@@ -71,7 +71,7 @@ public struct ByteReader: Sendable {
 
     /// Big-endian unsigned integer of `n` bytes (0...8).
     @inline(__always)
-    public mutating func readUIntBE(_ n: Int, _ what: StaticString = "uint-be") throws(FieldError) -> UInt64 {
+    package mutating func readUIntBE(_ n: Int, _ what: StaticString = "uint-be") throws(FieldError) -> UInt64 {
         guard n <= 8 else { throw FieldError(.outOfRange, "\(what): \(n)-byte integer", offset: offset) }
         try need(n, what)
         // `need` checked offset + n <= end <= bytes.count: the loads below stay inside the array.
@@ -85,26 +85,26 @@ public struct ByteReader: Sendable {
         return v
     }
 
-    public mutating func readUInt16LE(_ what: StaticString = "uint16") throws(FieldError) -> UInt16 {
+    package mutating func readUInt16LE(_ what: StaticString = "uint16") throws(FieldError) -> UInt16 {
         UInt16(truncatingIfNeeded: try readUIntLE(2, what))
     }
-    public mutating func readUInt24LE(_ what: StaticString = "uint24") throws(FieldError) -> UInt32 {
+    package mutating func readUInt24LE(_ what: StaticString = "uint24") throws(FieldError) -> UInt32 {
         UInt32(truncatingIfNeeded: try readUIntLE(3, what))
     }
-    public mutating func readUInt32LE(_ what: StaticString = "uint32") throws(FieldError) -> UInt32 {
+    package mutating func readUInt32LE(_ what: StaticString = "uint32") throws(FieldError) -> UInt32 {
         UInt32(truncatingIfNeeded: try readUIntLE(4, what))
     }
-    public mutating func readUInt48LE(_ what: StaticString = "uint48") throws(FieldError) -> UInt64 {
+    package mutating func readUInt48LE(_ what: StaticString = "uint48") throws(FieldError) -> UInt64 {
         try readUIntLE(6, what)
     }
-    public mutating func readUInt64LE(_ what: StaticString = "uint64") throws(FieldError) -> UInt64 {
+    package mutating func readUInt64LE(_ what: StaticString = "uint64") throws(FieldError) -> UInt64 {
         try readUIntLE(8, what)
     }
 
     /// MySQL serialization-library variable-length unsigned integer (MySQL 8.3+: tagged GTIDs):
     /// the trailing one bits of the first byte count the bytes that follow; for 1...8 bytes the
     /// little-endian value shifted right by the byte count, for 0xFF the 8 bytes that follow.
-    public mutating func readVarlenUInt(_ what: StaticString = "varlen integer") throws(FieldError) -> UInt64 {
+    package mutating func readVarlenUInt(_ what: StaticString = "varlen integer") throws(FieldError) -> UInt64 {
         let start = offset
         let first = try readUInt8(what)
         let ones = (~first).trailingZeroBitCount
@@ -120,7 +120,7 @@ public struct ByteReader: Sendable {
     }
 
     /// MySQL length-encoded integer (packed integer): 1, 3, 4 or 9 bytes.
-    public mutating func readLengthEncodedInt(_ what: StaticString = "packed integer") throws(FieldError) -> UInt64 {
+    package mutating func readLengthEncodedInt(_ what: StaticString = "packed integer") throws(FieldError) -> UInt64 {
         let start = offset
         let first = try readUInt8(what)
         do throws(FieldError) {
@@ -140,7 +140,7 @@ public struct ByteReader: Sendable {
     }
 
     /// `n` bytes as a new array.
-    public mutating func readBytes(_ n: Int, _ what: StaticString = "bytes") throws(FieldError) -> [UInt8] {
+    package mutating func readBytes(_ n: Int, _ what: StaticString = "bytes") throws(FieldError) -> [UInt8] {
         try need(n, what)
         let out = Array(bytes[offset..<(offset + n)])
         offset += n
@@ -148,7 +148,7 @@ public struct ByteReader: Sendable {
     }
 
     /// `n` bytes as a slice of the underlying buffer (no copy).
-    public mutating func readSlice(_ n: Int, _ what: StaticString = "bytes") throws(FieldError) -> ArraySlice<UInt8> {
+    package mutating func readSlice(_ n: Int, _ what: StaticString = "bytes") throws(FieldError) -> ArraySlice<UInt8> {
         try need(n, what)
         let out = bytes[offset..<(offset + n)]
         offset += n
@@ -156,14 +156,14 @@ public struct ByteReader: Sendable {
     }
 
     /// Everything up to `end`.
-    public mutating func readRest() -> [UInt8] {
+    package mutating func readRest() -> [UInt8] {
         let out = Array(bytes[offset..<end])
         offset = end
         return out
     }
 
     /// Bytes up to a NUL, which is consumed and not returned.
-    public mutating func readNullTerminated(_ what: StaticString = "string") throws(FieldError) -> [UInt8] {
+    package mutating func readNullTerminated(_ what: StaticString = "string") throws(FieldError) -> [UInt8] {
         var i = offset
         while i < end {
             if bytes[i] == 0 {
@@ -177,7 +177,7 @@ public struct ByteReader: Sendable {
     }
 
     /// A string of `n` bytes decoded as UTF-8; invalid UTF-8 is an error (never replaced silently).
-    public mutating func readUTF8(_ n: Int, _ what: StaticString = "string") throws(FieldError) -> String {
+    package mutating func readUTF8(_ n: Int, _ what: StaticString = "string") throws(FieldError) -> String {
         let start = offset
         let raw = try readSlice(n, what)
         guard let s = String(validating: raw, as: UTF8.self) else {

@@ -1,10 +1,10 @@
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum MySQL and MariaDB append to
 /// every event when `binlog_checksum=CRC32`. Slicing-by-8 over eight 256-entry tables.
-public struct CRC32: Sendable {
+package struct CRC32: Sendable {
     /// Eight lookup tables of 256 entries each, flattened (`tables[k * 256 + byte]`).
     private let tables: [UInt32]
 
-    public init() {
+    package init() {
         var t = [UInt32](repeating: 0, count: 8 * 256)
         for i in 0..<256 {
             var c = UInt32(i)
@@ -22,7 +22,7 @@ public struct CRC32: Sendable {
     }
 
     /// CRC-32 of `bytes[range]` (the range is clamped to the array).
-    public func checksum(_ bytes: [UInt8], _ range: Range<Int>? = nil) -> UInt32 {
+    package func checksum(_ bytes: [UInt8], _ range: Range<Int>? = nil) -> UInt32 {
         let lo = max(0, range?.lowerBound ?? 0)
         let hi = min(bytes.count, range?.upperBound ?? bytes.count)
         guard lo < hi else { return 0 }

@@ -1,5 +1,5 @@
 /// MySQL column type codes as they appear in TABLE_MAP events (`enum_field_types`).
-public enum ColumnType: UInt8, Sendable, Equatable, CaseIterable {
+package enum ColumnType: UInt8, Sendable, Equatable, CaseIterable {
     case decimal = 0
     case tiny = 1
     case short = 2

@@ -1,6 +1,6 @@
 /// A decoded column value, exact: no value passes through a lossy type.
 /// The encoding of each case into the change-event JSON is documented in docs/change-events.md.
-public enum ColumnValue: Sendable, Equatable, Hashable {
+package enum ColumnValue: Sendable, Equatable, Hashable {
     case null
     /// Signed integer types (TINYINT..BIGINT), YEAR is `.year`.
     case int(Int64)
@@ -43,56 +43,56 @@ public enum ColumnValue: Sendable, Equatable, Hashable {
 // freed with less than half the memory traffic. The fields read and write as `Int`; setting a
 // field to a value outside its stored range is a programming error and traps.
 
-public struct MySQLDate: Sendable, Equatable, Hashable {
-    public var year: Int
+package struct MySQLDate: Sendable, Equatable, Hashable {
+    package var year: Int
     private var month8: UInt8, day8: UInt8
-    public var month: Int { get { Int(month8) } set { month8 = UInt8(newValue) } }
-    public var day: Int { get { Int(day8) } set { day8 = UInt8(newValue) } }
-    public init(year: Int, month: Int, day: Int) {
+    package var month: Int { get { Int(month8) } set { month8 = UInt8(newValue) } }
+    package var day: Int { get { Int(day8) } set { day8 = UInt8(newValue) } }
+    package init(year: Int, month: Int, day: Int) {
         self.year = year; month8 = UInt8(month); day8 = UInt8(day)
     }
 }
 
-public struct MySQLTime: Sendable, Equatable, Hashable {
-    public var negative: Bool
-    public var hours: Int
+package struct MySQLTime: Sendable, Equatable, Hashable {
+    package var negative: Bool
+    package var hours: Int
     private var minutes8: UInt8, seconds8: UInt8, fsp8: UInt8
     private var micros32: UInt32
-    public var minutes: Int { get { Int(minutes8) } set { minutes8 = UInt8(newValue) } }
-    public var seconds: Int { get { Int(seconds8) } set { seconds8 = UInt8(newValue) } }
-    public var microseconds: Int { get { Int(micros32) } set { micros32 = UInt32(newValue) } }
+    package var minutes: Int { get { Int(minutes8) } set { minutes8 = UInt8(newValue) } }
+    package var seconds: Int { get { Int(seconds8) } set { seconds8 = UInt8(newValue) } }
+    package var microseconds: Int { get { Int(micros32) } set { micros32 = UInt32(newValue) } }
     /// Fractional second digits declared on the column (0...6).
-    public var fsp: Int { get { Int(fsp8) } set { fsp8 = UInt8(newValue) } }
-    public init(negative: Bool, hours: Int, minutes: Int, seconds: Int, microseconds: Int, fsp: Int) {
+    package var fsp: Int { get { Int(fsp8) } set { fsp8 = UInt8(newValue) } }
+    package init(negative: Bool, hours: Int, minutes: Int, seconds: Int, microseconds: Int, fsp: Int) {
         self.negative = negative; self.hours = hours; minutes8 = UInt8(minutes)
         seconds8 = UInt8(seconds); micros32 = UInt32(microseconds); fsp8 = UInt8(fsp)
     }
 }
 
-public struct MySQLDateTime: Sendable, Equatable, Hashable {
-    public var year: Int
+package struct MySQLDateTime: Sendable, Equatable, Hashable {
+    package var year: Int
     private var month8: UInt8, day8: UInt8, hour8: UInt8, minute8: UInt8, second8: UInt8, fsp8: UInt8
     private var micros32: UInt32
-    public var month: Int { get { Int(month8) } set { month8 = UInt8(newValue) } }
-    public var day: Int { get { Int(day8) } set { day8 = UInt8(newValue) } }
-    public var hour: Int { get { Int(hour8) } set { hour8 = UInt8(newValue) } }
-    public var minute: Int { get { Int(minute8) } set { minute8 = UInt8(newValue) } }
-    public var second: Int { get { Int(second8) } set { second8 = UInt8(newValue) } }
-    public var microseconds: Int { get { Int(micros32) } set { micros32 = UInt32(newValue) } }
-    public var fsp: Int { get { Int(fsp8) } set { fsp8 = UInt8(newValue) } }
-    public init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, microseconds: Int, fsp: Int) {
+    package var month: Int { get { Int(month8) } set { month8 = UInt8(newValue) } }
+    package var day: Int { get { Int(day8) } set { day8 = UInt8(newValue) } }
+    package var hour: Int { get { Int(hour8) } set { hour8 = UInt8(newValue) } }
+    package var minute: Int { get { Int(minute8) } set { minute8 = UInt8(newValue) } }
+    package var second: Int { get { Int(second8) } set { second8 = UInt8(newValue) } }
+    package var microseconds: Int { get { Int(micros32) } set { micros32 = UInt32(newValue) } }
+    package var fsp: Int { get { Int(fsp8) } set { fsp8 = UInt8(newValue) } }
+    package init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, microseconds: Int, fsp: Int) {
         self.year = year; month8 = UInt8(month); day8 = UInt8(day)
         hour8 = UInt8(hour); minute8 = UInt8(minute); second8 = UInt8(second)
         micros32 = UInt32(microseconds); fsp8 = UInt8(fsp)
     }
 }
 
-public struct MySQLTimestamp: Sendable, Equatable, Hashable {
-    public var seconds: Int64
+package struct MySQLTimestamp: Sendable, Equatable, Hashable {
+    package var seconds: Int64
     private var micros32: UInt32, fsp8: UInt8
-    public var microseconds: Int { get { Int(micros32) } set { micros32 = UInt32(newValue) } }
-    public var fsp: Int { get { Int(fsp8) } set { fsp8 = UInt8(newValue) } }
-    public init(seconds: Int64, microseconds: Int, fsp: Int) {
+    package var microseconds: Int { get { Int(micros32) } set { micros32 = UInt32(newValue) } }
+    package var fsp: Int { get { Int(fsp8) } set { fsp8 = UInt8(newValue) } }
+    package init(seconds: Int64, microseconds: Int, fsp: Int) {
         self.seconds = seconds; micros32 = UInt32(microseconds); fsp8 = UInt8(fsp)
     }
 }

@@ -1,7 +1,7 @@
 /// Inflates the zlib stream of a MariaDB compressed event (`log_bin_compress=ON`) and the zstd
 /// frames of a MySQL TRANSACTION_PAYLOAD. The decoder stays pure: the implementations over zlib
 /// and libzstd live in the BinlogCompression target and are passed in.
-public protocol BinlogDecompressor: Sendable {
+package protocol BinlogDecompressor: Sendable {
     /// Inflates `compressed` (zlib) into exactly `uncompressedLength` bytes, or throws.
     func inflate(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8]
     /// Decompresses `compressed` (zstd frames) into exactly `uncompressedLength` bytes, or throws.
@@ -9,7 +9,7 @@ public protocol BinlogDecompressor: Sendable {
 }
 
 extension BinlogDecompressor {
-    public func zstdDecompress(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8] {
+    package func zstdDecompress(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8] {
         throw FieldError(.unsupported, "zstd is not available to this decompressor", offset: 0)
     }
 }

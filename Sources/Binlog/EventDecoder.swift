@@ -2,20 +2,20 @@
 /// description (checksum algorithm, post-header lengths, flavour), the table-id map, the file name
 /// for error places, and an optional decompressor. Feed events in binlog order; FORMAT_DESCRIPTION
 /// and TABLE_MAP update the context.
-public struct EventDecoder: Sendable {
-    public var file: String
-    public var format: FormatDescription
+package struct EventDecoder: Sendable {
+    package var file: String
+    package var format: FormatDescription
     /// Table id -> latest TABLE_MAP for it.
-    public var tables: [UInt64: TableMapEvent] = [:]
+    package var tables: [UInt64: TableMapEvent] = [:]
     /// Events of types this decoder does not interpret, per type code.
-    public private(set) var unknownCounts: [UInt8: Int] = [:]
-    public var verifyChecksums = true
-    public var decompressor: (any BinlogDecompressor)?
+    package private(set) var unknownCounts: [UInt8: Int] = [:]
+    package var verifyChecksums = true
+    package var decompressor: (any BinlogDecompressor)?
     /// Turns text in multi-byte CJK charsets into strings (else such text stays bytes).
-    public var textConverter: (any TextConverter)?
+    package var textConverter: (any TextConverter)?
     private let crc = CRC32()
 
-    public init(file: String = "", format: FormatDescription = .assumed(), decompressor: (any BinlogDecompressor)? = nil,
+    package init(file: String = "", format: FormatDescription = .assumed(), decompressor: (any BinlogDecompressor)? = nil,
                 textConverter: (any TextConverter)? = nil) {
         self.file = file
         self.format = format
@@ -23,10 +23,10 @@ public struct EventDecoder: Sendable {
         self.textConverter = textConverter
     }
 
-    public var flavour: ServerFlavour { format.flavour }
+    package var flavour: ServerFlavour { format.flavour }
 
     /// Decodes one whole event (`bytes` holds exactly the event) that starts at `position` in `file`.
-    public mutating func decode(_ bytes: [UInt8], position: UInt64) throws(BinlogError) -> Event {
+    package mutating func decode(_ bytes: [UInt8], position: UInt64) throws(BinlogError) -> Event {
         var r = ByteReader(bytes)
         let header: EventHeader
         do throws(FieldError) {

@@ -1,20 +1,20 @@
 /// The v4 common event header (19 bytes): timestamp, type, server id, event size, next position, flags.
 /// MySQL source: `libbinlogevents/include/binlog_event.h` (LOG_EVENT_HEADER_LEN).
-public struct EventHeader: Sendable, Equatable {
-    public static let length = 19
+package struct EventHeader: Sendable, Equatable {
+    package static let length = 19
 
     /// Seconds since the epoch when the statement began.
-    public var timestamp: UInt32
+    package var timestamp: UInt32
     /// Raw type code (see `EventType`).
-    public var typeCode: UInt8
-    public var serverID: UInt32
+    package var typeCode: UInt8
+    package var serverID: UInt32
     /// Size of the whole event: header, body and checksum.
-    public var eventSize: UInt32
+    package var eventSize: UInt32
     /// Position of the next event in the binlog file (0 for artificial events).
-    public var nextPosition: UInt32
-    public var flags: UInt16
+    package var nextPosition: UInt32
+    package var flags: UInt16
 
-    public init(timestamp: UInt32, typeCode: UInt8, serverID: UInt32, eventSize: UInt32,
+    package init(timestamp: UInt32, typeCode: UInt8, serverID: UInt32, eventSize: UInt32,
                 nextPosition: UInt32, flags: UInt16) {
         self.timestamp = timestamp
         self.typeCode = typeCode
@@ -24,10 +24,10 @@ public struct EventHeader: Sendable, Equatable {
         self.flags = flags
     }
 
-    public var type: EventType? { EventType(rawValue: typeCode) }
+    package var type: EventType? { EventType(rawValue: typeCode) }
 
     /// LOG_EVENT_ARTIFICIAL_F: the event was made up by the server (fake ROTATE on connect).
-    public var isArtificial: Bool { flags & 0x20 != 0 }
+    package var isArtificial: Bool { flags & 0x20 != 0 }
 
     static func decode(from r: inout ByteReader) throws(FieldError) -> EventHeader {
         let ts = try r.readUInt32LE("timestamp")

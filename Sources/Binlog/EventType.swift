@@ -1,5 +1,5 @@
 /// Binlog event type codes (`Log_event_type`): MySQL 5.x/8.x and MariaDB 10.x.
-public enum EventType: UInt8, Sendable, Equatable, CaseIterable {
+package enum EventType: UInt8, Sendable, Equatable, CaseIterable {
     case unknown = 0
     case startV3 = 1
     case query = 2
@@ -58,12 +58,12 @@ public enum EventType: UInt8, Sendable, Equatable, CaseIterable {
     case deleteRowsCompressed = 171
 
     /// The server's name for a type code (`WRITE_ROWS_EVENT_V1`), or `EVENT_TYPE_<n>` when unknown.
-    public static func name(of code: UInt8) -> String {
+    package static func name(of code: UInt8) -> String {
         guard let t = EventType(rawValue: code) else { return "EVENT_TYPE_\(code)" }
         return t.serverName
     }
 
-    public var serverName: String {
+    package var serverName: String {
         switch self {
         case .unknown: return "UNKNOWN_EVENT"
         case .startV3: return "START_EVENT_V3"

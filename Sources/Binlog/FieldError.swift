@@ -1,7 +1,7 @@
 /// Field-level decode failure: what was being read, why, and at which byte offset of the buffer.
 /// Message-level errors (`BinlogError`) wrap it with the event type, file and position.
-public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable, Equatable {
+package struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable, Equatable {
         /// Fewer bytes left than the field needs.
         case short
         /// Bytes present but not a legal value (bad length prefix, invalid UTF-8, unknown type).
@@ -12,16 +12,16 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
         case unsupported
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
     /// Offset of the failing field inside the buffer being decoded.
-    public let offset: Int
+    package let offset: Int
 
-    public init(_ code: Code, _ message: String, offset: Int) {
+    package init(_ code: Code, _ message: String, offset: Int) {
         self.code = code
         self.message = message
         self.offset = offset
     }
 
-    public var description: String { "\(message) (at byte \(offset))" }
+    package var description: String { "\(message) (at byte \(offset))" }
 }

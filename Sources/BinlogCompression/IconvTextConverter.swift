@@ -27,7 +27,7 @@ import Foundation
 ///
 /// One iconv descriptor per charset, opened on first use, used under a lock (a descriptor keeps
 /// shift state and is not thread-safe) and closed in `deinit`.
-public final class IconvTextConverter: TextConverter, @unchecked Sendable {
+package final class IconvTextConverter: TextConverter, @unchecked Sendable {
     static let iconvNames: [String: String] = [
         "big5": "BIG5", "gbk": "GBK", "gb2312": "GB2312", "gb18030": "GB18030", "sjis": "SJIS", "cp932": "CP932",
         "ujis": "EUC-JP", "eucjpms": "EUC-JP-MS", "euckr": "CP949",
@@ -37,13 +37,13 @@ public final class IconvTextConverter: TextConverter, @unchecked Sendable {
     private var handles: [String: iconv_t] = [:]
     private var output: [UInt8] = []
 
-    public init() {}
+    package init() {}
 
     deinit {
         for handle in handles.values { iconv_close(handle) }
     }
 
-    public func text(_ bytes: UnsafeBufferPointer<UInt8>, charset: String) -> String? {
+    package func text(_ bytes: UnsafeBufferPointer<UInt8>, charset: String) -> String? {
         // No lead byte, no multi-byte character: ASCII is ASCII in all of these (sjis included).
         if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
         lock.lock()

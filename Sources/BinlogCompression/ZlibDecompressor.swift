@@ -4,10 +4,10 @@ import CZlib
 /// zlib inflate for MariaDB compressed binlog events (`log_bin_compress=ON`, event types 165-171),
 /// handed to `EventDecoder` as its `BinlogDecompressor`. One-shot `uncompress` into a buffer of
 /// exactly the announced size; anything else (corrupt stream, wrong size) is a `FieldError`.
-public struct ZlibDecompressor: BinlogDecompressor {
-    public init() {}
+package struct ZlibDecompressor: BinlogDecompressor {
+    package init() {}
 
-    public func inflate(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8] {
+    package func inflate(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8] {
         guard uncompressedLength > 0 else {
             throw FieldError(.invalid, "zlib: announced uncompressed length is 0", offset: 0)
         }

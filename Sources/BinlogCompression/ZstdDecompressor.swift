@@ -33,16 +33,17 @@ enum ZstdDecompressor {
 
 /// The decompressor the commands and the source use: zlib for MariaDB compressed events, zstd for
 /// MySQL compressed transactions.
-public struct StandardDecompressor: BinlogDecompressor {
+package struct StandardDecompressor: BinlogDecompressor {
     private let zlib = ZlibDecompressor()
 
-    public init() {}
+    package init() {}
 
-    public func inflate(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8] {
+    package func inflate(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8] {
         try zlib.inflate(compressed, uncompressedLength: uncompressedLength)
     }
 
-    public func zstdDecompress(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8] {
+    package func zstdDecompress(_ compressed: ArraySlice<UInt8>, uncompressedLength: Int) throws(FieldError) -> [UInt8]
+    {
         try ZstdDecompressor.decompress(compressed, uncompressedLength: uncompressedLength)
     }
 }

@@ -1,9 +1,9 @@
 import CZstd
 
 /// A zstd failure (corrupt or cut-short input, output beyond the limit), as libzstd names it.
-public struct ZstdError: Error, Equatable, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
+package struct ZstdError: Error, Equatable, CustomStringConvertible {
+    package let message: String
+    package var description: String { message }
     init(_ message: String) { self.message = message }
 }
 
@@ -11,9 +11,9 @@ public struct ZstdError: Error, Equatable, CustomStringConvertible {
 /// one-shot `ZstdDecompressor`: frames carry their content checksum, and reading streams every
 /// frame of the input, so files written by the `zstd` command line (any size header, several
 /// frames) read as well.
-public enum Zstd {
+package enum Zstd {
     /// One frame of `bytes` at `level`, with the content size and a content checksum.
-    public static func compress(_ bytes: [UInt8], level: Int32 = 3) throws(ZstdError) -> [UInt8] {
+    package static func compress(_ bytes: [UInt8], level: Int32 = 3) throws(ZstdError) -> [UInt8] {
         guard let context = ZSTD_createCCtx() else { throw ZstdError("zstd: cannot create a compression context") }
         defer { ZSTD_freeCCtx(context) }
         for (parameter, value) in [(ZSTD_c_compressionLevel, level), (ZSTD_c_checksumFlag, 1)] {
@@ -32,7 +32,7 @@ public enum Zstd {
 
     /// Every frame of `bytes`, decompressed and concatenated; throws when the input is empty,
     /// corrupt (a checksum included), cut short inside a frame, or would exceed `limit` bytes.
-    public static func decompress(_ bytes: [UInt8], limit: Int) throws(ZstdError) -> [UInt8] {
+    package static func decompress(_ bytes: [UInt8], limit: Int) throws(ZstdError) -> [UInt8] {
         guard !bytes.isEmpty else { throw ZstdError("zstd: the input is empty (no frame)") }
         guard let context = ZSTD_createDCtx() else { throw ZstdError("zstd: cannot create a decompression context") }
         defer { ZSTD_freeDCtx(context) }

@@ -1,5 +1,5 @@
 /// The one place the sluice version string lives. `sluice --version` prints it, and logs and
 /// metrics may report it.
-public enum SluiceVersion {
-    public static let current = "0.1.0"
+package enum SluiceVersion {
+    package static let current = "0.1.0"
 }

@@ -1,8 +1,8 @@
 /// Pure half of the version-checked apply: builds `FCALL` commands for rows and reads their
 /// replies into per-row results. No I/O, so the encoding and the reply rules test without Redis.
-public enum ApplyBatch {
+package enum ApplyBatch {
     /// A row's answer inside a batch reply.
-    public enum RowResult: Sendable, Equatable {
+    package enum RowResult: Sendable, Equatable {
         case outcome(WriteOutcome)
         /// The node can't serve this key now (slot moved or migrating): re-route it alone.
         case notLocal(String)
@@ -12,7 +12,7 @@ public enum ApplyBatch {
 
     /// `FCALL sluice_apply 0 <tombstone ms> rows...` for the given rows; with a fencing token,
     /// `FCALL sluice_apply_fenced 0 <token> <n> <fence key of each slot>... <tombstone ms> rows...`.
-    public static func batchCommand(
+    package static func batchCommand(
         _ writes: [VersionedWrite], indices: ArraySlice<Int>, tombstoneMilliseconds: Int64, fence: Int64? = nil,
         slots: [Int] = []
     ) -> RedisCommand {
@@ -33,7 +33,7 @@ public enum ApplyBatch {
 
     /// `FCALL sluice_apply_one 2 key vkey <tombstone ms> row`: keys declared, so redirects apply;
     /// with a fencing token `FCALL sluice_apply_one_fenced 3 key vkey fencekey <token> ...`.
-    public static func singleCommand(_ write: VersionedWrite, tombstoneMilliseconds: Int64, fence: Int64? = nil)
+    package static func singleCommand(_ write: VersionedWrite, tombstoneMilliseconds: Int64, fence: Int64? = nil)
         -> RedisCommand
     {
         var c = RedisCommand()
@@ -89,7 +89,7 @@ public enum ApplyBatch {
 
     /// Reads a batch reply for `count` rows. A non-array reply (the whole call failed) or one of the
     /// wrong length is a `CallFailure` for the caller to classify.
-    public static func rowResults(_ reply: RedisReply, count: Int) -> Result<[RowResult], CallFailure> {
+    package static func rowResults(_ reply: RedisReply, count: Int) -> Result<[RowResult], CallFailure> {
         guard let items = reply.elements else {
             return .failure(CallFailure(message: reply.errorMessage ?? "unexpected reply \(reply)"))
         }
@@ -116,18 +116,18 @@ public enum ApplyBatch {
     }
 
     /// Errors that mean "not this node, or not now": the row is retried alone with declared keys.
-    public static func isNotLocal(_ message: String) -> Bool {
+    package static func isNotLocal(_ message: String) -> Bool {
         message.contains("non local key") || message.hasPrefix("MOVED") || message.hasPrefix("ASK")
             || message.hasPrefix("TRYAGAIN") || message.hasPrefix("CLUSTERDOWN") || message.contains("cluster is down")
     }
 
     /// Why a whole FCALL failed.
-    public struct CallFailure: Error, Sendable, Equatable {
-        public var message: String
+    package struct CallFailure: Error, Sendable, Equatable {
+        package var message: String
         /// The node has no `sluice` library (restarted or new master): load it and retry.
-        public var isFunctionMissing: Bool { FunctionLibrary.isMissing(message) }
+        package var isFunctionMissing: Bool { FunctionLibrary.isMissing(message) }
         /// Worth retrying after a pause (the node is failing over, loading, or busy).
-        public var isTransient: Bool {
+        package var isTransient: Bool {
             message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("TRYAGAIN") || message.hasPrefix("LOADING")
                 || message.hasPrefix("BUSY") || message.hasPrefix("MASTERDOWN")
         }

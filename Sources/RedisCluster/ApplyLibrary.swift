@@ -35,14 +35,14 @@
 /// the usual arguments (the fence keys of the rows' slots), `sluice_apply_one_fenced` declares the
 /// row's fence key as KEYS[3] and takes `token` first. When a fence key holds a greater token the
 /// call writes nothing and answers `FENCED ...`; otherwise the fence keys are raised to the token.
-public enum ApplyLibrary {
-    public static let name = "sluice"
-    public static let batchFunction = "sluice_apply"
-    public static let singleFunction = "sluice_apply_one"
-    public static let fencedBatchFunction = "sluice_apply_fenced"
-    public static let fencedSingleFunction = "sluice_apply_one_fenced"
+package enum ApplyLibrary {
+    package static let name = "sluice"
+    package static let batchFunction = "sluice_apply"
+    package static let singleFunction = "sluice_apply_one"
+    package static let fencedBatchFunction = "sluice_apply_fenced"
+    package static let fencedSingleFunction = "sluice_apply_one_fenced"
 
-    public static let source = """
+    package static let source = """
         #!lua name=sluice
         local VF = '\(VersionKey.hashFieldName)'
 

@@ -2,13 +2,13 @@ import Foundation
 
 /// The fencing token of the instance that holds the lease (guarantee 7), shared by everything
 /// that writes for it: set when the lease is won, read by each write. Thread-safe.
-public final class FenceToken: @unchecked Sendable {
+package final class FenceToken: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Int64?
 
-    public init(_ token: Int64? = nil) { value = token }
+    package init(_ token: Int64? = nil) { value = token }
 
-    public var token: Int64? {
+    package var token: Int64? {
         get { lock.withLock { value } }
         set { lock.withLock { value = newValue } }
     }
@@ -19,12 +19,12 @@ public final class FenceToken: @unchecked Sendable {
 /// raises all 16384 to its token before it writes (`raise`); from then on every write carrying an
 /// older token is refused inside the same atomic call that would have written (the apply function,
 /// `fencedCheckpointWrite`), so an old holder that was paused past its lease writes nothing.
-public enum Fencing {
+package enum Fencing {
     /// How a refused write's error reply starts.
-    public static let refusalPrefix = "FENCED"
+    package static let refusalPrefix = "FENCED"
 
     /// The fence key of `slot` (0 ..< 16384).
-    public static func key(forSlot slot: Int) -> String { "sluice:fence:{\(tags[slot & 16383])}" }
+    package static func key(forSlot slot: Int) -> String { "sluice:fence:{\(tags[slot & 16383])}" }
 
     /// For each slot, the first base-36 number whose text hashes to it.
     private static let tags: [String] = {
@@ -55,7 +55,7 @@ public enum Fencing {
     /// `round` slots. Throws `.fenced` when a slot already holds a greater token (a newer holder
     /// exists: this one must not write), or when `stillHolder`, asked after each round (it renews
     /// the lease when due: on a slow machine the whole raise can outlast a short TTL), says no.
-    public static func raise(
+    package static func raise(
         to token: Int64, in client: RedisClusterClient, round: Int = 2048, stillHolder: () -> Bool = { true }
     ) throws(RedisError) {
         for first in stride(from: 0, to: HashSlot.count, by: round) {
@@ -82,7 +82,7 @@ public enum Fencing {
 
     /// `EVAL` that writes `fields` into the hash `key` only when `token` is not older than the
     /// fence key of `key`'s slot (then raised to it); else answers `FENCED ...` and writes nothing.
-    public static func fencedHashWrite(key: String, fields: [String], token: Int64) -> RedisCommand {
+    package static func fencedHashWrite(key: String, fields: [String], token: Int64) -> RedisCommand {
         var c = RedisCommand(
             "EVAL",
             """

@@ -2,12 +2,12 @@
 /// library of sluice is installed (the apply library, the ledger's risk rules). Loading is
 /// idempotent, so a caller that meets `Function not found` (a restarted or new master) loads again
 /// and retries.
-public enum FunctionLibrary {
+package enum FunctionLibrary {
     /// Loads `source` (a `#!lua name=<name>` library) on `nodes` (default: every master serving
     /// slots), all in parallel; returns how many nodes loaded it. Throws naming the node that
     /// refused.
     @discardableResult
-    public static func load(
+    package static func load(
         name: String, source: String, client: RedisClusterClient, on nodes: [RedisEndpoint]? = nil
     ) throws(RedisError) -> Int {
         let targets = nodes ?? client.masters
@@ -27,7 +27,7 @@ public enum FunctionLibrary {
     }
 
     /// The error a node answers for a function it has not loaded (restarted or new master).
-    public static func isMissing(_ message: String) -> Bool {
+    package static func isMissing(_ message: String) -> Bool {
         message.contains("Function not found") || message.contains("function not found")
     }
 }

@@ -1,8 +1,8 @@
 /// Redis Cluster key hashing: CRC16 (XMODEM: polynomial 0x1021, initial value 0, no reflection)
 /// of the key, or of its hash tag, modulo 16384. See the Redis Cluster specification, "Keys
 /// distribution model" and "Hash tags".
-public enum HashSlot {
-    public static let count = 16384
+package enum HashSlot {
+    package static let count = 16384
 
     /// Immutable lookup table for CRC16/XMODEM, one entry per byte value.
     private static let table: [UInt16] = (0..<256).map { byte in
@@ -13,7 +13,7 @@ public enum HashSlot {
         return crc
     }
 
-    public static func crc16<C: Collection>(_ bytes: C) -> UInt16 where C.Element == UInt8 {
+    package static func crc16<C: Collection>(_ bytes: C) -> UInt16 where C.Element == UInt8 {
         var crc: UInt16 = 0
         for b in bytes {
             crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ b)]
@@ -23,7 +23,7 @@ public enum HashSlot {
 
     /// The bytes that are hashed: the content between the first `{` and the first `}` after it,
     /// when that content is non-empty; otherwise the whole key.
-    public static func hashedPart(of key: [UInt8]) -> ArraySlice<UInt8> {
+    package static func hashedPart(of key: [UInt8]) -> ArraySlice<UInt8> {
         if let open = key.firstIndex(of: UInt8(ascii: "{")),
             let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")),
             close > open + 1
@@ -34,13 +34,13 @@ public enum HashSlot {
     }
 
     /// True when the key has a non-empty hash tag (so only the tag decides its slot).
-    public static func hasHashTag(_ key: [UInt8]) -> Bool {
+    package static func hasHashTag(_ key: [UInt8]) -> Bool {
         hashedPart(of: key).count != key.count
     }
 
-    public static func slot(of key: [UInt8]) -> Int {
+    package static func slot(of key: [UInt8]) -> Int {
         Int(crc16(hashedPart(of: key)) & 0x3FFF)
     }
 
-    public static func slot(of key: String) -> Int { slot(of: Array(key.utf8)) }
+    package static func slot(of key: String) -> Int { slot(of: Array(key.utf8)) }
 }

@@ -1,35 +1,35 @@
 /// Pure routing state for a pipelined batch on a cluster: which request goes to which node, and
 /// what to do with each reply (done, re-route after MOVED, ASKING after ASK, back off). The client
 /// does the I/O; this only decides, so it is tested without sockets.
-public struct PipelinePlan: Sendable {
-    public struct Pending: Sendable, Equatable {
+package struct PipelinePlan: Sendable {
+    package struct Pending: Sendable, Equatable {
         /// Position in the caller's request list (replies come back in that order).
-        public var index: Int
+        package var index: Int
         /// Slot of the request's key; nil for keyless commands (sent to any master).
-        public var slot: Int?
+        package var slot: Int?
         /// Set after ASK: send `ASKING` then the command to this node, once.
-        public var askTarget: RedisEndpoint?
-        public var attempts: Int
+        package var askTarget: RedisEndpoint?
+        package var attempts: Int
     }
 
-    public private(set) var pending: [Pending]
+    package private(set) var pending: [Pending]
     /// Largest attempt count seen, to pace the backoff.
-    public private(set) var round = 0
+    package private(set) var round = 0
     /// Set when some reply asked for the whole map to be reloaded (MOVED, connection loss).
-    public private(set) var needsRefresh = false
+    package private(set) var needsRefresh = false
     /// True when some request needs a pause before the next round (TRYAGAIN, CLUSTERDOWN, or its
     /// node was unreachable), as opposed to a plain redirect that is retried at once.
-    public private(set) var needsPause = false
+    package private(set) var needsPause = false
     /// The last redirect or error that caused a retry, for the final error message.
-    public private(set) var lastCause: String?
+    package private(set) var lastCause: String?
 
-    public init(slots: [Int?]) {
+    package init(slots: [Int?]) {
         pending = slots.enumerated().map { Pending(index: $0.offset, slot: $0.element, askTarget: nil, attempts: 0) }
     }
 
     /// Groups the pending requests by destination node using `map`. Requests whose slot no node
     /// serves come back in `uncovered`.
-    public func groups(using map: SlotMap) -> (byNode: [RedisEndpoint: [Pending]], uncovered: [Pending]) {
+    package func groups(using map: SlotMap) -> (byNode: [RedisEndpoint: [Pending]], uncovered: [Pending]) {
         var byNode: [RedisEndpoint: [Pending]] = [:]
         var uncovered: [Pending] = []
         let anyNode = map.masters.first
@@ -50,7 +50,7 @@ public struct PipelinePlan: Sendable {
     /// Records the outcome of one round. `outcomes` holds, per request sent, either its reply or
     /// the connection error of its node. Returns the finished (index, reply) pairs; everything else
     /// stays pending with its attempt counted. `map` gets MOVED slots patched in.
-    public mutating func record(
+    package mutating func record(
         _ outcomes: [(Pending, Result<RedisReply, RedisError>, RedisEndpoint)],
         map: inout SlotMap
     ) -> [(Int, RedisReply)] {
@@ -96,5 +96,5 @@ public struct PipelinePlan: Sendable {
         return done
     }
 
-    public var isFinished: Bool { pending.isEmpty }
+    package var isFinished: Bool { pending.isEmpty }
 }

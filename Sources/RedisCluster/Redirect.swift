@@ -1,6 +1,6 @@
 /// What a cluster node's error reply asks the client to do. Parsed by a small failable parser so
 /// routing decisions are testable without sockets.
-public enum ClusterReplyAction: Sendable, Equatable {
+package enum ClusterReplyAction: Sendable, Equatable {
     /// `MOVED <slot> <host:port>`: the slot lives elsewhere for good; update the map and retry there.
     case moved(slot: Int, to: RedisEndpoint)
     /// `ASK <slot> <host:port>`: this one command goes to the target, preceded by ASKING.
@@ -13,12 +13,12 @@ public enum ClusterReplyAction: Sendable, Equatable {
     case done
 
     /// Classifies a reply. `replyingNode` fills in the host when a redirect omits it (`:6380`).
-    public static func classify(_ reply: RedisReply, replyingNode: RedisEndpoint? = nil) -> ClusterReplyAction {
+    package static func classify(_ reply: RedisReply, replyingNode: RedisEndpoint? = nil) -> ClusterReplyAction {
         guard case .error(let message) = reply else { return .done }
         return classify(errorMessage: message, replyingNode: replyingNode)
     }
 
-    public static func classify(errorMessage message: String, replyingNode: RedisEndpoint? = nil) -> ClusterReplyAction
+    package static func classify(errorMessage message: String, replyingNode: RedisEndpoint? = nil) -> ClusterReplyAction
     {
         if let r = Redirection(parsing: message, defaultHost: replyingNode?.host) {
             return r.isAsk ? .ask(slot: r.slot, to: r.target) : .moved(slot: r.slot, to: r.target)
@@ -30,12 +30,12 @@ public enum ClusterReplyAction: Sendable, Equatable {
 }
 
 /// A parsed `MOVED`/`ASK` error: kind, slot and target node.
-public struct Redirection: Sendable, Equatable {
-    public var isAsk: Bool
-    public var slot: Int
-    public var target: RedisEndpoint
+package struct Redirection: Sendable, Equatable {
+    package var isAsk: Bool
+    package var slot: Int
+    package var target: RedisEndpoint
 
-    public init(isAsk: Bool, slot: Int, target: RedisEndpoint) {
+    package init(isAsk: Bool, slot: Int, target: RedisEndpoint) {
         self.isAsk = isAsk
         self.slot = slot
         self.target = target
@@ -43,7 +43,7 @@ public struct Redirection: Sendable, Equatable {
 
     /// Parses `MOVED 3999 127.0.0.1:6381` or `ASK 3999 127.0.0.1:6381`; nil for anything else,
     /// including a slot outside 0..<16384 or a malformed address.
-    public init?(parsing message: String, defaultHost: String? = nil) {
+    package init?(parsing message: String, defaultHost: String? = nil) {
         let parts = message.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count == 3 else { return nil }
         switch parts[0] {

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 
 /// How to reach Redis: a cluster through seed nodes, or one standalone server.
-public enum RedisTopology: Sendable, Equatable {
+package enum RedisTopology: Sendable, Equatable {
     case cluster(seeds: [RedisEndpoint])
     case standalone(RedisEndpoint)
 }
@@ -10,15 +10,15 @@ public enum RedisTopology: Sendable, Equatable {
 /// A Redis Cluster (or standalone) client: slot map, MOVED/ASK, bounded backoff for TRYAGAIN and
 /// CLUSTERDOWN, one connection per node (reconnected when broken), and pipelining grouped per node
 /// with the nodes served in parallel. Not for concurrent use by several callers: each sink owns one.
-public final class RedisClusterClient {
-    public let topology: RedisTopology
-    public let options: RedisOptions
-    public internal(set) var slotMap: SlotMap
+package final class RedisClusterClient {
+    package let topology: RedisTopology
+    package let options: RedisOptions
+    package internal(set) var slotMap: SlotMap
     private var connections: [RedisEndpoint: RedisConnection] = [:]
     private let sleep: @Sendable (Double) -> Void
 
     /// Connects to the first reachable seed and loads the slot map (cluster mode).
-    public init(
+    package init(
         topology: RedisTopology, options: RedisOptions = RedisOptions(),
         sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
     ) throws(RedisError) {
@@ -36,15 +36,15 @@ public final class RedisClusterClient {
         }
     }
 
-    public var isCluster: Bool { if case .cluster = topology { return true } else { return false } }
+    package var isCluster: Bool { if case .cluster = topology { return true } else { return false } }
 
     /// Masters that serve at least one slot.
-    public var masters: [RedisEndpoint] {
+    package var masters: [RedisEndpoint] {
         slotMap.masters.filter { !slotMap.ranges(of: $0).isEmpty }
     }
 
     /// Reloads the slot map from any known node (current masters first, then the seeds).
-    public func refreshSlotMap() throws(RedisError) {
+    package func refreshSlotMap() throws(RedisError) {
         guard case .cluster(let seeds) = topology else { return }
         var candidates = slotMap.masters
         for s in seeds where !candidates.contains(s) { candidates.append(s) }
@@ -73,7 +73,7 @@ public final class RedisClusterClient {
     }
 
     /// The node's connection, opened (with AUTH) when missing or broken.
-    public func connection(to node: RedisEndpoint) throws(RedisError) -> RedisConnection {
+    package func connection(to node: RedisEndpoint) throws(RedisError) -> RedisConnection {
         if let c = connections[node], !c.broken { return c }
         connections[node] = nil
         let c = try RedisConnection(endpoint: node, options: options)
@@ -82,15 +82,15 @@ public final class RedisClusterClient {
     }
 
     /// Forgets a node's connection (it will be reopened on next use).
-    public func drop(_ node: RedisEndpoint) { connections[node] = nil }
+    package func drop(_ node: RedisEndpoint) { connections[node] = nil }
 
     /// One command routed by `key`'s slot (any master when nil), following redirects. Error replies
     /// that are not redirects are returned as `.error`.
-    public func send(_ command: RedisCommand, key: [UInt8]?) throws(RedisError) -> RedisReply {
+    package func send(_ command: RedisCommand, key: [UInt8]?) throws(RedisError) -> RedisReply {
         try pipeline([(command, key.map { HashSlot.slot(of: $0) })])[0]
     }
 
-    public func send(_ command: RedisCommand, key: String) throws(RedisError) -> RedisReply {
+    package func send(_ command: RedisCommand, key: String) throws(RedisError) -> RedisReply {
         try send(command, key: Array(key.utf8))
     }
 
@@ -98,7 +98,7 @@ public final class RedisClusterClient {
     /// per node per round; MOVED/ASK/TRYAGAIN/CLUSTERDOWN and lost connections are retried within
     /// the retry budget. Replies come back in request order. A request retried after a lost
     /// connection may have run twice: callers send only commands that tolerate that.
-    public func pipeline(_ requests: [(RedisCommand, Int?)]) throws(RedisError) -> [RedisReply] {
+    package func pipeline(_ requests: [(RedisCommand, Int?)]) throws(RedisError) -> [RedisReply] {
         var replies = [RedisReply?](repeating: nil, count: requests.count)
         var plan = PipelinePlan(slots: requests.map { $0.1 })
         while !plan.isFinished {
@@ -158,7 +158,7 @@ public final class RedisClusterClient {
 
     /// Sends each node its own list of commands (no routing, no redirect handling), all nodes in
     /// parallel; a node whose connection fails gets `.failure` and its connection is dropped.
-    public func perNode(_ work: [RedisEndpoint: [RedisCommand]]) -> [RedisEndpoint: Result<[RedisReply], RedisError>] {
+    package func perNode(_ work: [RedisEndpoint: [RedisCommand]]) -> [RedisEndpoint: Result<[RedisReply], RedisError>] {
         let nodes = Array(work.keys)
         let results = runParallel(nodes: nodes, batches: nodes.map { work[$0, default: []] })
         var out: [RedisEndpoint: Result<[RedisReply], RedisError>] = [:]

@@ -5,13 +5,13 @@ import CHiredis
 /// `deinit`. Not for concurrent use: one thread at a time (the cluster client guarantees this by
 /// giving each node's connection to a single worker per round). Once a read or write fails the
 /// connection is `broken` and every later call throws; the owner replaces it.
-public final class RedisConnection: @unchecked Sendable {
-    public let endpoint: RedisEndpoint
+package final class RedisConnection: @unchecked Sendable {
+    package let endpoint: RedisEndpoint
     private let context: UnsafeMutablePointer<redisContext>
-    public private(set) var broken = false
+    package private(set) var broken = false
     private var tls: RedisTLSChannel?
 
-    public init(endpoint: RedisEndpoint, options: RedisOptions) throws(RedisError) {
+    package init(endpoint: RedisEndpoint, options: RedisOptions) throws(RedisError) {
         self.endpoint = endpoint
         guard
             let ctx = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), Self.timeval(options.connectTimeout))
@@ -52,13 +52,13 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Sends one command and waits for its reply. Error replies are returned, not thrown; only a
     /// broken connection or a timeout throws.
-    public func command(_ command: RedisCommand) throws(RedisError) -> RedisReply {
+    package func command(_ command: RedisCommand) throws(RedisError) -> RedisReply {
         try append(command)
         return try readReply(for: command)
     }
 
     /// Writes all commands, then reads all replies (one round trip for the lot).
-    public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
+    package func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
         for c in commands { try append(c) }
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)

@@ -1,6 +1,6 @@
 /// A failure talking to Redis, with the node it happened on and the inner cause kept.
-public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable, Equatable {
+package struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable, Equatable {
         /// TCP connect failed or timed out.
         case connect
         /// The connection broke or a read/write timed out mid-command.
@@ -22,14 +22,14 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case fenced
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
     /// `host:port` of the node involved, when there is one.
-    public let node: String?
+    package let node: String?
     /// The error this one wraps (e.g. the last redirection before giving up).
-    public let underlying: String?
+    package let underlying: String?
 
-    public init(_ code: Code, _ message: String, node: String? = nil, underlying: String? = nil) {
+    package init(_ code: Code, _ message: String, node: String? = nil, underlying: String? = nil) {
         self.code = code
         self.message = message
         self.node = node
@@ -38,7 +38,7 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// `.auth` for permission refusals (`NOPERM`, `WRONGPASS`, and the error a function's inner
     /// call gets when the ACL user may not touch a key or run a command), else `.server`.
-    public static func code(forServerError message: String) -> Code {
+    package static func code(forServerError message: String) -> Code {
         if message.hasPrefix(Fencing.refusalPrefix) { return .fenced }
         if message.hasPrefix("NOPERM") || message.hasPrefix("WRONGPASS")
             || message.contains("The user executing the script can't")
@@ -48,7 +48,7 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         return .server
     }
 
-    public var description: String {
+    package var description: String {
         var s = "redis \(code.rawValue) error"
         if let node { s += " at \(node)" }
         s += ": \(message)"

@@ -1,5 +1,5 @@
 /// One RESP2 reply, decoded from hiredis' reply tree into a value.
-public enum RedisReply: Sendable, Equatable {
+package enum RedisReply: Sendable, Equatable {
     /// Bulk string (binary safe).
     case bulk([UInt8])
     /// Simple status string such as `OK`.
@@ -12,7 +12,7 @@ public enum RedisReply: Sendable, Equatable {
     indirect case array([RedisReply])
 
     /// The reply as text: bulk (UTF-8, lossy only on invalid bytes), status or error.
-    public var text: String? {
+    package var text: String? {
         switch self {
         case .bulk(let b): return String(decoding: b, as: UTF8.self)
         case .status(let s), .error(let s): return s
@@ -22,7 +22,7 @@ public enum RedisReply: Sendable, Equatable {
     }
 
     /// Integer reply, or a bulk/status holding a decimal integer.
-    public var int: Int64? {
+    package var int: Int64? {
         switch self {
         case .integer(let i): return i
         case .bulk, .status: return text.flatMap { Int64($0) }
@@ -30,9 +30,9 @@ public enum RedisReply: Sendable, Equatable {
         }
     }
 
-    public var isError: Bool { if case .error = self { return true } else { return false } }
+    package var isError: Bool { if case .error = self { return true } else { return false } }
 
-    public var errorMessage: String? { if case .error(let m) = self { return m } else { return nil } }
+    package var errorMessage: String? { if case .error(let m) = self { return m } else { return nil } }
 
-    public var elements: [RedisReply]? { if case .array(let a) = self { return a } else { return nil } }
+    package var elements: [RedisReply]? { if case .array(let a) = self { return a } else { return nil } }
 }

@@ -5,8 +5,8 @@ import Glibc
 /// TLS to Redis (`[redis.NAME.tls]`). Debian 12's hiredis 0.14 has no TLS, so a TLS connection
 /// uses hiredis only to open the TCP socket and to format commands and parse replies (its reader
 /// API); the bytes go through OpenSSL (`RedisTLSChannel`).
-public struct RedisTLS: Sendable, Equatable {
-    public enum Mode: String, Sendable, Equatable {
+package struct RedisTLS: Sendable, Equatable {
+    package enum Mode: String, Sendable, Equatable {
         /// Encrypted, the server's certificate not checked.
         case required
         /// The server's certificate must be signed by `ca`.
@@ -15,14 +15,14 @@ public struct RedisTLS: Sendable, Equatable {
         case verifyIdentity = "verify-identity"
     }
 
-    public var mode: Mode
+    package var mode: Mode
     /// CA certificate (PEM) the server's certificate is verified against; nil: the system's CAs.
-    public var ca: String?
+    package var ca: String?
     /// Client certificate and key (PEM), for servers with `tls-auth-clients yes`.
-    public var cert: String?
-    public var key: String?
+    package var cert: String?
+    package var key: String?
 
-    public init(mode: Mode, ca: String? = nil, cert: String? = nil, key: String? = nil) {
+    package init(mode: Mode, ca: String? = nil, cert: String? = nil, key: String? = nil) {
         self.mode = mode
         self.ca = ca
         self.cert = cert

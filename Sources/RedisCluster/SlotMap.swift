@@ -1,37 +1,37 @@
 /// Which master serves each of the 16384 slots: a plain array of node indexes (-1 = uncovered),
 /// built from `CLUSTER SLOTS`. A value; the cluster client swaps it whole on refresh and patches
 /// single slots on MOVED.
-public struct SlotMap: Sendable, Equatable {
+package struct SlotMap: Sendable, Equatable {
     /// Masters, in the order first seen in the CLUSTER SLOTS reply.
-    public private(set) var masters: [RedisEndpoint]
+    package private(set) var masters: [RedisEndpoint]
     /// Replicas of each master (same index as `masters`), as announced.
-    public private(set) var replicas: [[RedisEndpoint]]
+    package private(set) var replicas: [[RedisEndpoint]]
     /// `owner[slot]` = index into `masters`, or -1.
     private var owner: [Int16]
 
-    public init() {
+    package init() {
         masters = []
         replicas = []
         owner = Array(repeating: -1, count: HashSlot.count)
     }
 
     /// A map where one node serves every slot (standalone mode).
-    public init(single node: RedisEndpoint) {
+    package init(single node: RedisEndpoint) {
         masters = [node]
         replicas = [[]]
         owner = Array(repeating: 0, count: HashSlot.count)
     }
 
-    public func master(forSlot slot: Int) -> RedisEndpoint? {
+    package func master(forSlot slot: Int) -> RedisEndpoint? {
         guard slot >= 0, slot < owner.count else { return nil }
         let i = Int(owner[slot])
         return i >= 0 ? masters[i] : nil
     }
 
-    public var uncoveredSlots: Int { owner.reduce(0) { $0 + ($1 < 0 ? 1 : 0) } }
+    package var uncoveredSlots: Int { owner.reduce(0) { $0 + ($1 < 0 ? 1 : 0) } }
 
     /// Slots served by `node`, as closed ranges.
-    public func ranges(of node: RedisEndpoint) -> [ClosedRange<Int>] {
+    package func ranges(of node: RedisEndpoint) -> [ClosedRange<Int>] {
         guard let i = masters.firstIndex(of: node) else { return [] }
         var out: [ClosedRange<Int>] = []
         var start: Int? = nil
@@ -47,7 +47,7 @@ public struct SlotMap: Sendable, Equatable {
     }
 
     /// Points one slot at `node` (after MOVED), adding the node as a master when new.
-    public mutating func assign(slot: Int, to node: RedisEndpoint) {
+    package mutating func assign(slot: Int, to node: RedisEndpoint) {
         guard slot >= 0, slot < owner.count else { return }
         owner[slot] = Int16(index(of: node))
     }
@@ -62,7 +62,7 @@ public struct SlotMap: Sendable, Equatable {
     /// Builds the map from a `CLUSTER SLOTS` reply: an array of
     /// `[start, end, [host, port, id, ...], [replica host, port, id, ...]...]`.
     /// An empty host means "the address you reached me on": `replyingHost` is used.
-    public init(clusterSlots reply: RedisReply, replyingHost: String) throws(RedisError) {
+    package init(clusterSlots reply: RedisReply, replyingHost: String) throws(RedisError) {
         self.init()
         guard let ranges = reply.elements else {
             throw RedisError(.protocolViolation, "CLUSTER SLOTS reply is not an array: \(reply)")

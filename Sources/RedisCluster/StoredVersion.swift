@@ -3,19 +3,19 @@
 /// row, a hash written before the field existed). Two reads, not atomic together (the field's is
 /// sent first); still a reader polling a key never sees its version go down: the field is present
 /// only while it holds the newest version, and the version key only ever moves up (or expires).
-public enum StoredVersion {
+package enum StoredVersion {
     /// The stored version's decimal text, or nil when the key has none (never written, or its
     /// tombstone expired).
-    public static func read(_ client: RedisClusterClient, key: [UInt8]) throws(RedisError) -> String? {
+    package static func read(_ client: RedisClusterClient, key: [UInt8]) throws(RedisError) -> String? {
         try read(client, keys: [key])[0]
     }
 
-    public static func read(_ client: RedisClusterClient, key: String) throws(RedisError) -> String? {
+    package static func read(_ client: RedisClusterClient, key: String) throws(RedisError) -> String? {
         try read(client, key: Array(key.utf8))
     }
 
     /// The versions of many keys in one pipelined round over the cluster (two commands per key).
-    public static func read(_ client: RedisClusterClient, keys: [[UInt8]]) throws(RedisError) -> [String?] {
+    package static func read(_ client: RedisClusterClient, keys: [[UInt8]]) throws(RedisError) -> [String?] {
         var requests: [(RedisCommand, Int?)] = []
         requests.reserveCapacity(keys.count * 2)
         for key in keys {

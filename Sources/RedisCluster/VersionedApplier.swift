@@ -6,18 +6,18 @@ import Foundation
 /// declared keys, so the client's MOVED/ASK/TRYAGAIN handling routes it; rows that already
 /// succeeded are not sent again. Retrying is safe in any case: the version check makes a repeat a
 /// no-op. The library is loaded on demand when a node answers that it is missing.
-public final class VersionedApplier {
-    public let client: RedisClusterClient
+package final class VersionedApplier {
+    package let client: RedisClusterClient
     /// How long a delete's tombstone version lives, in ms (0 = forever).
-    public let tombstoneMilliseconds: Int64
+    package let tombstoneMilliseconds: Int64
     /// Rows per FCALL.
-    public let rowsPerCall: Int
+    package let rowsPerCall: Int
     private let sleep: @Sendable (Double) -> Void
-    public private(set) var stats = ApplyStats()
+    package private(set) var stats = ApplyStats()
     /// Masters written to since the last `resetTouchedNodes()` (for WAIT before a checkpoint).
-    public private(set) var touchedNodes: Set<RedisEndpoint> = []
+    package private(set) var touchedNodes: Set<RedisEndpoint> = []
 
-    public init(
+    package init(
         client: RedisClusterClient, tombstoneTTLSeconds: Int64, rowsPerCall: Int = 200,
         sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
     ) {
@@ -27,20 +27,20 @@ public final class VersionedApplier {
         self.sleep = sleep
     }
 
-    public func resetTouchedNodes() { touchedNodes = [] }
+    package func resetTouchedNodes() { touchedNodes = [] }
     /// The lease holder's fencing token (guarantee 7): when set, every call carries it and a node
     /// that stored a greater one refuses the call (`RedisError.Code.fenced`), writing nothing.
-    public var fence: FenceToken?
+    package var fence: FenceToken?
 
     /// `FUNCTION LOAD REPLACE` on the given nodes (default: every master serving slots).
-    public func loadLibrary(on nodes: [RedisEndpoint]? = nil) throws(RedisError) {
+    package func loadLibrary(on nodes: [RedisEndpoint]? = nil) throws(RedisError) {
         stats.libraryLoads += try FunctionLibrary.load(
             name: ApplyLibrary.name, source: ApplyLibrary.source, client: client, on: nodes)
     }
 
     /// Applies `writes` and returns one outcome per write, in order. Throws when a row is refused
     /// for a reason other than its version (NOPERM, WRONGTYPE...) or retries run out.
-    public func apply(_ writes: [VersionedWrite]) throws(RedisError) -> [WriteOutcome] {
+    package func apply(_ writes: [VersionedWrite]) throws(RedisError) -> [WriteOutcome] {
         var outcomes = [WriteOutcome?](repeating: nil, count: writes.count)
         let slots = writes.map { HashSlot.slot(of: $0.key) }
         var pending = Array(writes.indices)
@@ -249,12 +249,12 @@ public final class VersionedApplier {
 }
 
 /// Counters of one applier, for metrics and the benchmark.
-public struct ApplyStats: Sendable, Equatable {
-    public var applied = 0
-    public var staleRefused = 0
+package struct ApplyStats: Sendable, Equatable {
+    package var applied = 0
+    package var staleRefused = 0
     /// Rows re-sent alone because their node could not serve them in the batch.
-    public var rerouted = 0
-    public var retries = 0
-    public var libraryLoads = 0
-    public init() {}
+    package var rerouted = 0
+    package var retries = 0
+    package var libraryLoads = 0
+    package init() {}
 }

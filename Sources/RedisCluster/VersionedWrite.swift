@@ -1,17 +1,17 @@
 /// One row change as the version-checked apply sees it: a key, the row's version, and what to
 /// store. Produced by the Replication mapping; knows nothing of tables or binlogs.
-public struct VersionedWrite: Sendable, Equatable {
-    public struct Field: Sendable, Equatable {
-        public var name: [UInt8]
-        public var value: [UInt8]
-        public init(_ name: [UInt8], _ value: [UInt8]) {
+package struct VersionedWrite: Sendable, Equatable {
+    package struct Field: Sendable, Equatable {
+        package var name: [UInt8]
+        package var value: [UInt8]
+        package init(_ name: [UInt8], _ value: [UInt8]) {
             self.name = name
             self.value = value
         }
-        public init(_ name: String, _ value: String) { self.init(Array(name.utf8), Array(value.utf8)) }
+        package init(_ name: String, _ value: String) { self.init(Array(name.utf8), Array(value.utf8)) }
     }
 
-    public enum Value: Sendable, Equatable {
+    package enum Value: Sendable, Equatable {
         /// The key's hash gets these fields, and loses the `removing` ones (mapped columns that
         /// are NULL now). No fields at all leaves no key (every mapped column NULL); the version
         /// still advances.
@@ -22,31 +22,31 @@ public struct VersionedWrite: Sendable, Equatable {
         case delete
     }
 
-    public var key: [UInt8]
+    package var key: [UInt8]
     /// Decimal digits of a non-negative integer of any length (compared numerically by the
     /// function: longer is greater, then byte order), so 64-bit and composite versions are exact.
-    public var version: String
-    public var value: Value
+    package var version: String
+    package var value: Value
     /// Milliseconds the key lives; 0 = no expiry.
-    public var ttlMilliseconds: Int64
+    package var ttlMilliseconds: Int64
 
-    public init(key: [UInt8], version: String, value: Value, ttlMilliseconds: Int64 = 0) {
+    package init(key: [UInt8], version: String, value: Value, ttlMilliseconds: Int64 = 0) {
         self.key = key
         self.version = version
         self.value = value
         self.ttlMilliseconds = ttlMilliseconds
     }
 
-    public init(key: String, version: String, value: Value, ttlMilliseconds: Int64 = 0) {
+    package init(key: String, version: String, value: Value, ttlMilliseconds: Int64 = 0) {
         self.init(key: Array(key.utf8), version: version, value: value, ttlMilliseconds: ttlMilliseconds)
     }
 
     /// The key holding this row's version (and tombstone), always in the same slot as `key`.
-    public var versionKey: [UInt8] { VersionKey.of(key) }
+    package var versionKey: [UInt8] { VersionKey.of(key) }
 }
 
 /// What happened to one write.
-public enum WriteOutcome: Sendable, Equatable {
+package enum WriteOutcome: Sendable, Equatable {
     /// The stored version was older (or absent): the value and version were written.
     case applied
     /// The stored version was the same or newer: nothing was written.
@@ -62,12 +62,12 @@ public enum WriteOutcome: Sendable, Equatable {
 /// A hash row keeps its version in its own field `hashFieldName` instead; the version key then
 /// exists only while there is no such field (tombstone, string row, all-NULL row) or beside it
 /// for a row with a TTL. `StoredVersion` reads either.
-public enum VersionKey {
-    public static let prefix: [UInt8] = Array("sluice:v:".utf8)
+package enum VersionKey {
+    package static let prefix: [UInt8] = Array("sluice:v:".utf8)
     /// The hash field holding a hash row's version (a mapped column may not have this name).
-    public static let hashFieldName = "sluice:v"
+    package static let hashFieldName = "sluice:v"
 
-    public static func of(_ key: [UInt8]) -> [UInt8] {
+    package static func of(_ key: [UInt8]) -> [UInt8] {
         if HashSlot.hasHashTag(key) { return prefix + key }
         if !key.isEmpty, !key.contains(UInt8(ascii: "}")) {
             return prefix + [UInt8(ascii: "{")] + key + [UInt8(ascii: "}")]

@@ -1,8 +1,8 @@
 import Binlog
 
 /// A row that could not be turned into Redis writes: which table, where in the binlog, and why.
-public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable, Equatable {
+package struct MappingError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable, Equatable {
         /// A column the mapping names is not in the row.
         case unknownColumn
         /// A key column is NULL, so the key can't be built.
@@ -21,17 +21,17 @@ public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible 
         case reservedKey
     }
 
-    public let code: Code
-    public let message: String
-    public let table: String
-    public let position: BinlogPosition
+    package let code: Code
+    package let message: String
+    package let table: String
+    package let position: BinlogPosition
 
-    public init(_ code: Code, _ message: String, table: String, position: BinlogPosition) {
+    package init(_ code: Code, _ message: String, table: String, position: BinlogPosition) {
         self.code = code
         self.message = message
         self.table = table
         self.position = position
     }
 
-    public var description: String { "mapping of \(table) at \(position) failed: \(message)" }
+    package var description: String { "mapping of \(table) at \(position) failed: \(message)" }
 }

@@ -3,7 +3,7 @@ import RedisCluster
 
 extension RedisOptions {
     /// Connection settings of one `[redis.NAME]` section.
-    public init(config c: RedisConfig) {
+    package init(config c: RedisConfig) {
         self.init(
             connectTimeout: Double(c.connectTimeoutMS) / 1000, commandTimeout: Double(c.commandTimeoutMS) / 1000,
             username: c.user, password: c.password?.revealed, tls: RedisTLS(config: c.tls))
@@ -12,7 +12,7 @@ extension RedisOptions {
 
 extension RedisTLS {
     /// nil when `[redis.NAME.tls] mode` is "disabled".
-    public init?(config tls: ClientTLS) {
+    package init?(config tls: ClientTLS) {
         let mode: Mode
         switch tls.mode {
         case .disabled: return nil
@@ -25,7 +25,7 @@ extension RedisTLS {
 }
 
 extension RedisTopology {
-    public init(config c: RedisConfig) {
+    package init(config c: RedisConfig) {
         let seeds = c.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }
         switch c.mode {
         case .cluster: self = .cluster(seeds: seeds)
@@ -38,7 +38,7 @@ extension RedisTopology {
 }
 
 extension RedisSink.Settings {
-    public init(config c: RedisConfig) {
+    package init(config c: RedisConfig) {
         self.init(
             waitReplicas: c.waitReplicas, waitTimeoutMilliseconds: c.waitTimeoutMS,
             tombstoneTTLSeconds: Int64(c.tombstoneTTLSeconds), checkpointPrefix: c.checkpointPrefix,
@@ -49,7 +49,7 @@ extension RedisSink.Settings {
 extension RedisSink {
     /// One sink per `[redis.NAME]` section: its own client, the mappings that list it, its own
     /// checkpoint. Connects and loads the slot map; call `prepare()` to load the library.
-    public static func make(config: SluiceConfig, cluster name: String, binlogDomain: UInt32 = 0) throws -> RedisSink {
+    package static func make(config: SluiceConfig, cluster name: String, binlogDomain: UInt32 = 0) throws -> RedisSink {
         guard let c = config.redis(named: name) else {
             throw RedisError(.usage, "no [redis.\(name)] section in the configuration")
         }

@@ -4,16 +4,16 @@ import RedisCluster
 /// The sink for one named Redis cluster (`primary`, `dr`): maps row changes to versioned writes,
 /// applies them, optionally waits for replicas, then advances its checkpoint in the same cluster.
 /// Each named cluster has its own sink, client and checkpoint; they share nothing.
-public final class RedisSink {
-    public struct Settings: Sendable, Equatable {
+package final class RedisSink {
+    package struct Settings: Sendable, Equatable {
         /// Replicas each written master must acknowledge (`WAIT`) before the checkpoint moves; 0 = no WAIT.
-        public var waitReplicas: Int
-        public var waitTimeoutMilliseconds: Int
-        public var tombstoneTTLSeconds: Int64
-        public var checkpointPrefix: String
-        public var rowsPerCall: Int
+        package var waitReplicas: Int
+        package var waitTimeoutMilliseconds: Int
+        package var tombstoneTTLSeconds: Int64
+        package var checkpointPrefix: String
+        package var rowsPerCall: Int
 
-        public init(waitReplicas: Int = 0, waitTimeoutMilliseconds: Int = 1000, tombstoneTTLSeconds: Int64 = 604_800,
+        package init(waitReplicas: Int = 0, waitTimeoutMilliseconds: Int = 1000, tombstoneTTLSeconds: Int64 = 604_800,
                     checkpointPrefix: String = "sluice:checkpoint:", rowsPerCall: Int = 200) {
             self.waitReplicas = waitReplicas
             self.waitTimeoutMilliseconds = waitTimeoutMilliseconds
@@ -23,51 +23,51 @@ public final class RedisSink {
         }
     }
 
-    public struct Counters: Sendable, Equatable {
-        public var applied = 0
+    package struct Counters: Sendable, Equatable {
+        package var applied = 0
         /// Writes refused because Redis already held the same or a newer version (replays).
-        public var staleRefused = 0
+        package var staleRefused = 0
         /// Row changes dropped by a mapping with `on_error = "skip"`.
-        public var skippedRows = 0
+        package var skippedRows = 0
         /// Times a WAIT answered fewer replicas than required (the checkpoint still advanced).
-        public var waitShortfalls = 0
-        public var checkpoints = 0
-        public init() {}
+        package var waitShortfalls = 0
+        package var checkpoints = 0
+        package init() {}
     }
 
     /// Writes of one table in one `apply`: written, and refused because Redis held the same or a newer version.
-    public struct TableCounts: Sendable, Equatable {
-        public var applied = 0
-        public var stale = 0
-        public init(applied: Int = 0, stale: Int = 0) {
+    package struct TableCounts: Sendable, Equatable {
+        package var applied = 0
+        package var stale = 0
+        package init(applied: Int = 0, stale: Int = 0) {
             self.applied = applied
             self.stale = stale
         }
     }
 
-    public let name: String
-    public let settings: Settings
-    public let applier: VersionedApplier
+    package let name: String
+    package let settings: Settings
+    package let applier: VersionedApplier
     /// Every mapping of a table that names this cluster (a table may have several keys).
     private let mappings: [String: [TableMapping]]
-    public private(set) var counters = Counters()
+    package private(set) var counters = Counters()
     /// Writes applied and refused as stale by the last successful `apply`, by `db.table`.
-    public private(set) var lastApplyByTable: [String: TableCounts] = [:]
+    package private(set) var lastApplyByTable: [String: TableCounts] = [:]
     /// The last error of a skipped row, for status output.
-    public private(set) var lastSkipped: MappingError?
+    package private(set) var lastSkipped: MappingError?
 
     /// `mappings` not naming this sink's cluster in `clusters` are ignored.
-    public init(name: String, client: RedisClusterClient, mappings: [TableMapping], settings: Settings = Settings()) {
+    package init(name: String, client: RedisClusterClient, mappings: [TableMapping], settings: Settings = Settings()) {
         self.name = name
         self.settings = settings
         applier = VersionedApplier(client: client, tombstoneTTLSeconds: settings.tombstoneTTLSeconds, rowsPerCall: settings.rowsPerCall)
         self.mappings = Dictionary(grouping: mappings.filter { $0.clusters.contains(name) }, by: \.qualifiedTable)
     }
 
-    public var checkpointKey: String { SinkCheckpoint.key(prefix: settings.checkpointPrefix, sink: name) }
+    package var checkpointKey: String { SinkCheckpoint.key(prefix: settings.checkpointPrefix, sink: name) }
 
     /// Loads the apply library on every master.
-    public func prepare() throws(RedisError) { try applier.loadLibrary() }
+    package func prepare() throws(RedisError) { try applier.loadLibrary() }
 
     /// Maps the changes of whole transactions (tables without a mapping for this cluster are not
     /// written here), applies them, waits for replicas when configured, and only then writes
@@ -75,7 +75,7 @@ public final class RedisSink {
     /// is). Returns the outcome of every write in order. Throws on a mapping error of a
     /// table not set to skip, and on any Redis failure; the checkpoint is then left where it was.
     @discardableResult
-    public func apply(_ changes: [RowChange], checkpoint: SinkCheckpoint?) throws -> [WriteOutcome] {
+    package func apply(_ changes: [RowChange], checkpoint: SinkCheckpoint?) throws -> [WriteOutcome] {
         var writes: [VersionedWrite] = []
         writes.reserveCapacity(changes.count)
         var tableOfWrite: [String] = []
@@ -148,12 +148,12 @@ public final class RedisSink {
     }
 
     /// The stored checkpoint, or nil for a sink that never advanced.
-    public func loadCheckpoint() throws(RedisError) -> SinkCheckpoint? { try checkpoints.load(sink: name) }
+    package func loadCheckpoint() throws(RedisError) -> SinkCheckpoint? { try checkpoints.load(sink: name) }
 
     /// `WAIT` on the connection of every master serving slots: true when each answered the
     /// required count, so every write this sink made is on the replicas (e.g. after a batch whose
     /// `WAIT` fell short, once a replica is back). Does not count shortfalls.
-    public func replicasHaveEverything() throws(RedisError) -> Bool {
+    package func replicasHaveEverything() throws(RedisError) -> Bool {
         try waitForReplicas(on: applier.client.masters, counting: false)
     }
 

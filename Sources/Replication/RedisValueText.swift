@@ -11,8 +11,8 @@ import Foundation
 /// member name (its index when the name is unknown); SET as member names joined by `,` (the
 /// bitmask in decimal when names are unknown); JSON as its canonical JSON text; VECTOR as its JSON
 /// array. NULL has no text.
-public enum RedisValueText {
-    public static func text(_ value: ColumnValue) -> String? {
+package enum RedisValueText {
+    package static func text(_ value: ColumnValue) -> String? {
         switch value {
         case .null: return nil
         case .int(let v): return String(v)
@@ -50,7 +50,7 @@ public enum RedisValueText {
     }
 
     /// A JSON object of the given (name, value) pairs, values encoded by `ColumnValue.appendJSON`.
-    public static func jsonObject(_ pairs: [(String, ColumnValue)]) -> String {
+    package static func jsonObject(_ pairs: [(String, ColumnValue)]) -> String {
         var out = "{"
         for (i, (name, value)) in pairs.enumerated() {
             if i > 0 { out.append(",") }

@@ -19,12 +19,12 @@ import Binlog
 ///   because a new primary writes its own binlog files whose names and offsets are unrelated to
 ///   the old primary's (versions would jump backwards and every later write would be refused),
 ///   and MySQL GTIDs (`uuid:n`), whose counter is per server UUID and restarts on a new primary.
-public enum VersionSource: Sendable, Equatable {
+package enum VersionSource: Sendable, Equatable {
     case column(String)
     case binlog(domain: UInt32)
 
     /// Largest ordinal that fits the 9 digits kept for it.
-    public static let maxOrdinal = 999_999_999
+    package static let maxOrdinal = 999_999_999
 
     /// The version of `change` (`columnIndex` locates the version column for `.column`).
     func version(of change: RowChange, columnIndex: Int?) throws(MappingError) -> String {

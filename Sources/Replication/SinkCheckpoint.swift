@@ -6,18 +6,18 @@ import RedisCluster
 /// (the transaction's commit time, seconds since the epoch), `mysql_gtid`, and the source's
 /// identity `server_id`, `server_uuid`, `flavor` (empty when unknown: a checkpoint written by an
 /// older sluice or set by hand names no server).
-public struct SinkCheckpoint: Sendable, Equatable {
-    public var position: BinlogPosition
+package struct SinkCheckpoint: Sendable, Equatable {
+    package var position: BinlogPosition
     /// MariaDB GTID state, one GTID per domain (text `0-1-100,1-2-7`), nil when unknown (an empty
     /// state is kept as nil, as it reads back from its empty stored text).
-    public var gtid: MariaDBGTIDPosition? { didSet { if gtid?.gtids.isEmpty == true { gtid = nil } } }
-    public var commitTime: Int64
+    package var gtid: MariaDBGTIDPosition? { didSet { if gtid?.gtids.isEmpty == true { gtid = nil } } }
+    package var commitTime: Int64
     /// MySQL executed GTID set (text `uuid:1-100`), nil when unknown or empty.
-    public var mysqlGTID: MySQLGTIDSet? { didSet { if mysqlGTID?.isEmpty == true { mysqlGTID = nil } } }
+    package var mysqlGTID: MySQLGTIDSet? { didSet { if mysqlGTID?.isEmpty == true { mysqlGTID = nil } } }
     /// The server `position` belongs to; nil when the checkpoint does not say.
-    public var source: SourceIdentity?
+    package var source: SourceIdentity?
 
-    public init(
+    package init(
         position: BinlogPosition, gtid: MariaDBGTIDPosition?, commitTime: Int64, mysqlGTID: MySQLGTIDSet? = nil,
         source: SourceIdentity? = nil
     ) {
@@ -30,7 +30,7 @@ public struct SinkCheckpoint: Sendable, Equatable {
 
     /// A checkpoint from its stored text form (the Redis hash fields, the watermark JSON): empty
     /// text is no GTID; nil when a non-empty text is not a GTID position or set.
-    public init?(
+    package init?(
         position: BinlogPosition, gtidText: String, commitTime: Int64, mysqlGTIDText: String,
         source: SourceIdentity? = nil
     ) {
@@ -48,14 +48,14 @@ public struct SinkCheckpoint: Sendable, Equatable {
     }
 
     /// The stored text of `gtid` (empty when unknown).
-    public var gtidText: String { gtid?.description ?? "" }
+    package var gtidText: String { gtid?.description ?? "" }
     /// The stored text of `mysqlGTID` (empty when unknown).
-    public var mysqlGTIDText: String { mysqlGTID?.description ?? "" }
+    package var mysqlGTIDText: String { mysqlGTID?.description ?? "" }
 
     /// True when the checkpoint holds a GTID state a server can be asked to resume from.
-    public var hasGTID: Bool { gtid != nil || mysqlGTID != nil }
+    package var hasGTID: Bool { gtid != nil || mysqlGTID != nil }
 
-    public static func key(prefix: String, sink: String) -> String { "\(prefix){\(sink)}" }
+    package static func key(prefix: String, sink: String) -> String { "\(prefix){\(sink)}" }
 
     func hsetCommand(key: String) -> RedisCommand { RedisCommand(["HSET", key] + fields) }
 

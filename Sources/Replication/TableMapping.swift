@@ -4,8 +4,8 @@ import RedisCluster
 
 /// How one table's rows become Redis keys in the named clusters: the key template, the value
 /// shape, an optional TTL and the version source. Pure: `writes(for:)` does no I/O.
-public struct TableMapping: Sendable, Equatable {
-    public enum Shape: Sendable, Equatable {
+package struct TableMapping: Sendable, Equatable {
+    package enum Shape: Sendable, Equatable {
         /// A hash of the named columns (all columns when empty), one field per non-NULL column;
         /// a column that becomes NULL loses its field.
         case hash(columns: [String])
@@ -15,20 +15,20 @@ public struct TableMapping: Sendable, Equatable {
         case string(column: String)
     }
 
-    public var database: String
-    public var table: String
-    public var key: KeyTemplate
-    public var shape: Shape
+    package var database: String
+    package var table: String
+    package var key: KeyTemplate
+    package var shape: Shape
     /// Seconds the key lives after each write; 0 = no expiry.
-    public var ttlSeconds: Int
-    public var version: VersionSource
-    public var skipOnError: Bool
-    public var clusters: [String]
+    package var ttlSeconds: Int
+    package var version: VersionSource
+    package var skipOnError: Bool
+    package var clusters: [String]
     /// Key prefixes no row may write (`KeyNamespace`): a key column holding `sluice:v:...` would
     /// otherwise overwrite another row's version.
-    public var reservedPrefixes: [String]
+    package var reservedPrefixes: [String]
 
-    public init(
+    package init(
         database: String, table: String, key: KeyTemplate, shape: Shape, ttlSeconds: Int = 0,
         version: VersionSource, skipOnError: Bool = false, clusters: [String] = ["primary"],
         reservedPrefixes: [String] = [KeyNamespace.sluicePrefix]
@@ -46,7 +46,7 @@ public struct TableMapping: Sendable, Equatable {
 
     /// From a validated `[[mapping]]` section. Binlog versions use GTID domain `binlogDomain`;
     /// `reservedPrefixes`: see `KeyNamespace.reserved`.
-    public init(
+    package init(
         config c: MappingConfig, binlogDomain: UInt32 = 0, reservedPrefixes: [String] = [KeyNamespace.sluicePrefix]
     ) {
         let shape: Shape
@@ -65,11 +65,11 @@ public struct TableMapping: Sendable, Equatable {
             version: version, skipOnError: c.onError == .skip, clusters: c.clusters, reservedPrefixes: reservedPrefixes)
     }
 
-    public var qualifiedTable: String { "\(database).\(table)" }
+    package var qualifiedTable: String { "\(database).\(table)" }
 
     /// The Redis writes for one row change: one write, or two when an update changes the key
     /// (the old key gets a delete with the same version, the new key the upsert).
-    public func writes(for change: RowChange) throws(MappingError) -> [VersionedWrite] {
+    package func writes(for change: RowChange) throws(MappingError) -> [VersionedWrite] {
         try writes(for: change, columnIndex: Self.columnIndex(change.columns))
     }
 

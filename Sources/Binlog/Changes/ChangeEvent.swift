@@ -2,21 +2,21 @@
 /// prints for each row change, and the head of each Kafka message. Rendering only: the row change
 /// itself is a `RowChange` (the server dump), or a decoded rows event (the file dump, whose row
 /// images may lack columns).
-public enum ChangeEvent {
-    public typealias Operation = RowChange.Kind
+package enum ChangeEvent {
+    package typealias Operation = RowChange.Kind
 
     /// Where the change comes from: the `source` member.
-    public struct Source: Sendable, Equatable {
-        public var serverID: UInt32
+    package struct Source: Sendable, Equatable {
+        package var serverID: UInt32
         /// Binlog file and position of the rows event that holds the change.
-        public var file: String
-        public var position: UInt64
+        package var file: String
+        package var position: UInt64
         /// GTID of the transaction (`uuid:n` for MySQL, `domain-server-seq` for MariaDB), nil when none.
-        public var gtid: String?
+        package var gtid: String?
         /// Event timestamp, seconds since the epoch (UTC).
-        public var timestamp: UInt32
+        package var timestamp: UInt32
 
-        public init(serverID: UInt32, file: String, position: UInt64, gtid: String?, timestamp: UInt32) {
+        package init(serverID: UInt32, file: String, position: UInt64, gtid: String?, timestamp: UInt32) {
             self.serverID = serverID
             self.file = file
             self.position = position
@@ -27,7 +27,7 @@ public enum ChangeEvent {
 
     /// One JSON line (no trailing newline) per row of a rows event, in row order; columns are
     /// labelled by name, or `@n` (1-based) when names are unknown.
-    public static func jsonLines(of rows: RowsEvent, table: TableMapEvent, source: Source) -> [String] {
+    package static func jsonLines(of rows: RowsEvent, table: TableMapEvent, source: Source) -> [String] {
         let op = Operation(rows.kind)
         var out: [String] = []
         out.reserveCapacity(rows.rowCount)
@@ -47,7 +47,7 @@ public enum ChangeEvent {
     }
 
     /// The change-event JSON line of `change` (no trailing newline) with `source` as its `source`.
-    public static func jsonLine(of change: RowChange, source: Source) -> String {
+    package static func jsonLine(of change: RowChange, source: Source) -> String {
         var bytes: [UInt8] = []
         appendJSON(of: change, source: source, into: &bytes)
         return String(decoding: bytes, as: UTF8.self)

@@ -17,12 +17,12 @@
 ///   statement sluice can't tokenise must not leak what follows.
 /// - Over-masking is preferred to a leak: a column named `password` compared with a literal is
 ///   masked too.
-public enum SQLCredentialMask {
+package enum SQLCredentialMask {
     /// What replaces a credential literal.
-    public static let placeholder = "'***'"
+    package static let placeholder = "'***'"
 
     /// `statement` with every credential literal replaced by ``placeholder``.
-    public static func mask(_ statement: String) -> String {
+    package static func mask(_ statement: String) -> String {
         let bytes = Array(statement.utf8)
         var scanner = SQLTokenScanner(bytes)
         let tokens = scanner.tokens()

@@ -1,19 +1,19 @@
 /// `sluice binlog dump`: decodes binlog files and writes one JSON row change per line (the
 /// change-event schema) or every event as text. Positions: `startPosition` applies to the first
 /// file, `stopPosition` to the last (as in mysqlbinlog); FORMAT_DESCRIPTION is always read first.
-public struct BinlogDump {
-    public enum Format: String, Sendable, Equatable {
+package struct BinlogDump {
+    package enum Format: String, Sendable, Equatable {
         case json, text
     }
 
-    public struct Options: Sendable, Equatable {
-        public var format: Format
+    package struct Options: Sendable, Equatable {
+        package var format: Format
         /// `db.table` names to keep (row changes and, in text, their TABLE_MAP/rows events); nil = all.
-        public var tables: Set<String>?
-        public var startPosition: UInt64?
-        public var stopPosition: UInt64?
+        package var tables: Set<String>?
+        package var startPosition: UInt64?
+        package var stopPosition: UInt64?
 
-        public init(format: Format = .json, tables: Set<String>? = nil, startPosition: UInt64? = nil, stopPosition: UInt64? = nil) {
+        package init(format: Format = .json, tables: Set<String>? = nil, startPosition: UInt64? = nil, stopPosition: UInt64? = nil) {
             self.format = format
             self.tables = tables
             self.startPosition = startPosition
@@ -21,25 +21,25 @@ public struct BinlogDump {
         }
     }
 
-    public struct Summary: Sendable, Equatable {
-        public var events = 0
-        public var rowChanges = 0
+    package struct Summary: Sendable, Equatable {
+        package var events = 0
+        package var rowChanges = 0
         /// Events of types not interpreted, per type code.
-        public var unknown: [UInt8: Int] = [:]
+        package var unknown: [UInt8: Int] = [:]
     }
 
-    public var options: Options
-    public var decompressor: (any BinlogDecompressor)?
-    public var textConverter: (any TextConverter)?
+    package var options: Options
+    package var decompressor: (any BinlogDecompressor)?
+    package var textConverter: (any TextConverter)?
 
-    public init(options: Options, decompressor: (any BinlogDecompressor)? = nil, textConverter: (any TextConverter)? = nil) {
+    package init(options: Options, decompressor: (any BinlogDecompressor)? = nil, textConverter: (any TextConverter)? = nil) {
         self.options = options
         self.decompressor = decompressor
         self.textConverter = textConverter
     }
 
     /// Dumps `files` in order, handing each output line to `write`.
-    public func run(files: [String], write: (String) -> Void) throws(BinlogError) -> Summary {
+    package func run(files: [String], write: (String) -> Void) throws(BinlogError) -> Summary {
         var summary = Summary()
         for (i, path) in files.enumerated() {
             try dump(path, start: i == 0 ? options.startPosition : nil,

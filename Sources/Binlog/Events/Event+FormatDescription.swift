@@ -1,11 +1,11 @@
 /// Which server wrote the binlog; decides event numbering quirks and the checksum version split.
-public enum ServerFlavour: String, Sendable, Equatable {
+package enum ServerFlavour: String, Sendable, Equatable {
     case mysql
     case mariadb
 }
 
 /// The checksum algorithm named by FORMAT_DESCRIPTION (`binlog_checksum`).
-public enum ChecksumAlgorithm: Sendable, Equatable {
+package enum ChecksumAlgorithm: Sendable, Equatable {
     case off
     case crc32
     /// Servers before the checksum feature (no algorithm byte) or BINLOG_CHECKSUM_ALG_UNDEF (255).
@@ -22,23 +22,23 @@ public enum ChecksumAlgorithm: Sendable, Equatable {
     }
 
     /// Bytes of checksum at the end of every event.
-    public var trailerLength: Int { self == .crc32 ? 4 : 0 }
+    package var trailerLength: Int { self == .crc32 ? 4 : 0 }
 }
 
 /// FORMAT_DESCRIPTION_EVENT (15): binlog version 4, server version (50 bytes, NUL padded), create
 /// timestamp, common header length, one post-header length per event type, then (servers with
 /// checksums: MySQL 5.6.1+, MariaDB 5.3+) the checksum algorithm byte and the event's own CRC32.
-public struct FormatDescription: Sendable, Equatable {
-    public var binlogVersion: UInt16
-    public var serverVersion: String
-    public var createTimestamp: UInt32
-    public var headerLength: UInt8
+package struct FormatDescription: Sendable, Equatable {
+    package var binlogVersion: UInt16
+    package var serverVersion: String
+    package var createTimestamp: UInt32
+    package var headerLength: UInt8
     /// Index `t - 1` holds the post-header length of event type `t`.
-    public var postHeaderLengths: [UInt8]
-    public var checksum: ChecksumAlgorithm
-    public var flavour: ServerFlavour
+    package var postHeaderLengths: [UInt8]
+    package var checksum: ChecksumAlgorithm
+    package var flavour: ServerFlavour
 
-    public init(binlogVersion: UInt16, serverVersion: String, createTimestamp: UInt32, headerLength: UInt8,
+    package init(binlogVersion: UInt16, serverVersion: String, createTimestamp: UInt32, headerLength: UInt8,
                 postHeaderLengths: [UInt8], checksum: ChecksumAlgorithm, flavour: ServerFlavour) {
         self.binlogVersion = binlogVersion
         self.serverVersion = serverVersion
@@ -50,13 +50,13 @@ public struct FormatDescription: Sendable, Equatable {
     }
 
     /// What a decoder assumes before it has seen a FORMAT_DESCRIPTION (MySQL 5.x/8.x v4 defaults).
-    public static func assumed(checksum: ChecksumAlgorithm = .off, flavour: ServerFlavour = .mysql) -> FormatDescription {
+    package static func assumed(checksum: ChecksumAlgorithm = .off, flavour: ServerFlavour = .mysql) -> FormatDescription {
         FormatDescription(binlogVersion: 4, serverVersion: "", createTimestamp: 0, headerLength: 19,
                           postHeaderLengths: [], checksum: checksum, flavour: flavour)
     }
 
     /// Post-header length the server declared for a type code; `fallback` when the table is short.
-    public func postHeaderLength(_ code: UInt8, fallback: Int) -> Int {
+    package func postHeaderLength(_ code: UInt8, fallback: Int) -> Int {
         let i = Int(code) - 1
         guard i >= 0, i < postHeaderLengths.count else { return fallback }
         return Int(postHeaderLengths[i])

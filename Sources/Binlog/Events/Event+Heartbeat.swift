@@ -2,11 +2,11 @@
 /// Sent by the primary on an idle connection, never written to a file. v1: the current binlog file
 /// name as the body, the position in the header's next-position field. v2: fields as (type, length,
 /// value) with packed integers: 1 = file name, 2 = position (a packed integer), 0 = end mark.
-public struct HeartbeatEvent: Sendable, Equatable {
-    public var file: String
-    public var position: UInt64
+package struct HeartbeatEvent: Sendable, Equatable {
+    package var file: String
+    package var position: UInt64
 
-    public init(file: String, position: UInt64) {
+    package init(file: String, position: UInt64) {
         self.file = file
         self.position = position
     }

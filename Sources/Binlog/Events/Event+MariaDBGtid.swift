@@ -3,27 +3,27 @@
 /// FL_PREPARED_XA/FL_COMPLETED_XA: format id (4), gtrid length (1), bqual length (1), data; zero
 /// padding up to 19 bytes; then optional flags_extra (1) with extra engines (1) and start-alter
 /// sequence number (8).
-public struct MariaDBGtidEvent: Sendable, Equatable {
-    public static let standalone: UInt8 = 1
-    public static let groupCommitID: UInt8 = 2
-    public static let transactional: UInt8 = 4
-    public static let allowParallel: UInt8 = 8
-    public static let waited: UInt8 = 16
-    public static let ddl: UInt8 = 32
-    public static let preparedXA: UInt8 = 64
-    public static let completedXA: UInt8 = 128
+package struct MariaDBGtidEvent: Sendable, Equatable {
+    package static let standalone: UInt8 = 1
+    package static let groupCommitID: UInt8 = 2
+    package static let transactional: UInt8 = 4
+    package static let allowParallel: UInt8 = 8
+    package static let waited: UInt8 = 16
+    package static let ddl: UInt8 = 32
+    package static let preparedXA: UInt8 = 64
+    package static let completedXA: UInt8 = 128
 
-    public var gtid: MariaDBGTID
-    public var flags: UInt8
-    public var commitID: UInt64?
+    package var gtid: MariaDBGTID
+    package var flags: UInt8
+    package var commitID: UInt64?
     /// The XA transaction this event prepares (XA PREPARE) or completes (XA COMMIT/ROLLBACK).
-    public var xid: XID?
-    public var flagsExtra: UInt8?
-    public var extraEngines: UInt8?
-    public var startAlterSequence: UInt64?
+    package var xid: XID?
+    package var flagsExtra: UInt8?
+    package var extraEngines: UInt8?
+    package var startAlterSequence: UInt64?
 
     /// True for a single statement outside BEGIN..COMMIT (DDL, non-transactional statement).
-    public var isStandalone: Bool { flags & Self.standalone != 0 }
+    package var isStandalone: Bool { flags & Self.standalone != 0 }
 
     static func decode(body r: inout ByteReader, serverID: UInt32) throws(FieldError) -> MariaDBGtidEvent {
         let seq = try r.readUInt64LE("gtid sequence number")
@@ -58,9 +58,9 @@ public struct MariaDBGtidEvent: Sendable, Equatable {
 /// MariaDB GTID_LIST_EVENT (163): the binlog state at the start of a file. Count (4; top 4 bits are
 /// flags), then count x (domain (4), server id (4), sequence number (8)). MariaDB 10.11 pads an
 /// empty list with zero bytes (seen: 2); trailing bytes are accepted only when all zero.
-public struct MariaDBGtidListEvent: Sendable, Equatable {
-    public var flags: UInt8
-    public var gtids: [MariaDBGTID]
+package struct MariaDBGtidListEvent: Sendable, Equatable {
+    package var flags: UInt8
+    package var gtids: [MariaDBGTID]
 
     static func decode(body r: inout ByteReader) throws(FieldError) -> MariaDBGtidListEvent {
         let at = r.offset

@@ -3,25 +3,25 @@
 /// sequence_number (8); 8.0.1+: immediate commit timestamp (7; top bit: original commit timestamp
 /// (7) follows); 8.0.2+: transaction length (packed); 8.0.14+: immediate server version (4; top
 /// bit: original server version (4) follows); 8.0.30+: commit group ticket (8).
-public struct MySQLGtidEvent: Sendable, Equatable {
-    public var anonymous: Bool
-    public var flags: UInt8
-    public var uuid: ServerUUID
-    public var gno: UInt64
-    public var lastCommitted: UInt64?
-    public var sequenceNumber: UInt64?
+package struct MySQLGtidEvent: Sendable, Equatable {
+    package var anonymous: Bool
+    package var flags: UInt8
+    package var uuid: ServerUUID
+    package var gno: UInt64
+    package var lastCommitted: UInt64?
+    package var sequenceNumber: UInt64?
     /// Microseconds since the epoch.
-    public var immediateCommitTimestamp: UInt64?
-    public var originalCommitTimestamp: UInt64?
-    public var transactionLength: UInt64?
-    public var immediateServerVersion: UInt32?
-    public var originalServerVersion: UInt32?
-    public var commitGroupTicket: UInt64?
+    package var immediateCommitTimestamp: UInt64?
+    package var originalCommitTimestamp: UInt64?
+    package var transactionLength: UInt64?
+    package var immediateServerVersion: UInt32?
+    package var originalServerVersion: UInt32?
+    package var commitGroupTicket: UInt64?
     /// MySQL 8.3+ GTID tag (GTID_TAGGED_LOG_EVENT); "" when untagged.
-    public var tag: String = ""
+    package var tag: String = ""
 
     /// `uuid:gno`, or `uuid:tag:gno` for a tagged GTID (nil for anonymous transactions).
-    public var gtidText: String? { anonymous ? nil : tag.isEmpty ? "\(uuid):\(gno)" : "\(uuid):\(tag):\(gno)" }
+    package var gtidText: String? { anonymous ? nil : tag.isEmpty ? "\(uuid):\(gno)" : "\(uuid):\(tag):\(gno)" }
 
     static func decode(body r: inout ByteReader, anonymous: Bool) throws(FieldError) -> MySQLGtidEvent {
         var e = MySQLGtidEvent(anonymous: anonymous, flags: try r.readUInt8("gtid flags"),

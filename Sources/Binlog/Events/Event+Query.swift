@@ -2,17 +2,17 @@
 /// Post-header (13 bytes): thread id (4), execution time (4), schema length (1), error code (2),
 /// status variables length (2). Body: status variables, schema name and NUL, SQL to the end.
 /// MariaDB's QUERY_COMPRESSED_EVENT (165) has the same layout with the SQL compressed.
-public struct QueryEvent: Sendable, Equatable {
-    public var threadID: UInt32
-    public var executionTime: UInt32
-    public var errorCode: UInt16
-    public var schema: String
-    public var status: QueryStatusVariables
+package struct QueryEvent: Sendable, Equatable {
+    package var threadID: UInt32
+    package var executionTime: UInt32
+    package var errorCode: UInt16
+    package var schema: String
+    package var status: QueryStatusVariables
     /// The statement, in the connection's `character_set_client` (see `status.charset`).
-    public var sql: [UInt8]
+    package var sql: [UInt8]
 
     /// The statement as text (UTF-8; bytes that are not UTF-8 show as U+FFFD).
-    public var sqlText: String { Event.displayText(sql) }
+    package var sqlText: String { Event.displayText(sql) }
 
     static func decode(body r: inout ByteReader, postHeaderLength: Int,
                        inflate: ((ArraySlice<UInt8>) throws(FieldError) -> [UInt8])?) throws(FieldError) -> QueryEvent {
@@ -42,38 +42,38 @@ public struct QueryEvent: Sendable, Equatable {
 
 /// The status variables of a QUERY_EVENT that the decoder knows (MySQL 5.0-8.x, MariaDB 10.x).
 /// An unknown code ends the parse (its length is unknowable); its bytes are kept in `unparsed`.
-public struct QueryStatusVariables: Sendable, Equatable {
+package struct QueryStatusVariables: Sendable, Equatable {
     /// Q_CHARSET_CODE: character_set_client, collation_connection, collation_server.
-    public struct Charset: Sendable, Equatable {
-        public var client: UInt16
-        public var connection: UInt16
-        public var server: UInt16
+    package struct Charset: Sendable, Equatable {
+        package var client: UInt16
+        package var connection: UInt16
+        package var server: UInt16
     }
 
-    public var flags2: UInt32?
-    public var sqlMode: UInt64?
-    public var catalog: String?
-    public var autoIncrementIncrement: UInt16?
-    public var autoIncrementOffset: UInt16?
-    public var charset: Charset?
-    public var timeZone: String?
-    public var lcTimeNames: UInt16?
-    public var charsetDatabase: UInt16?
-    public var tableMapForUpdate: UInt64?
-    public var invoker: String?
-    public var updatedDatabases: [String]?
-    public var microseconds: UInt32?
-    public var explicitDefaultsForTimestamp: UInt8?
-    public var ddlXid: UInt64?
-    public var defaultCollationForUTF8MB4: UInt16?
-    public var sqlRequirePrimaryKey: UInt8?
-    public var defaultTableEncryption: UInt8?
+    package var flags2: UInt32?
+    package var sqlMode: UInt64?
+    package var catalog: String?
+    package var autoIncrementIncrement: UInt16?
+    package var autoIncrementOffset: UInt16?
+    package var charset: Charset?
+    package var timeZone: String?
+    package var lcTimeNames: UInt16?
+    package var charsetDatabase: UInt16?
+    package var tableMapForUpdate: UInt64?
+    package var invoker: String?
+    package var updatedDatabases: [String]?
+    package var microseconds: UInt32?
+    package var explicitDefaultsForTimestamp: UInt8?
+    package var ddlXid: UInt64?
+    package var defaultCollationForUTF8MB4: UInt16?
+    package var sqlRequirePrimaryKey: UInt8?
+    package var defaultTableEncryption: UInt8?
     /// MariaDB Q_HRNOW: microseconds part of the statement time.
-    public var hrnow: UInt32?
+    package var hrnow: UInt32?
     /// MariaDB Q_XID: XID of a DDL statement.
-    public var xid: UInt64?
+    package var xid: UInt64?
     /// Bytes from the first unknown status variable code to the end of the block.
-    public var unparsed: [UInt8] = []
+    package var unparsed: [UInt8] = []
 
     static func decode(from r: inout ByteReader) throws(FieldError) -> QueryStatusVariables {
         var v = QueryStatusVariables()

@@ -1,9 +1,9 @@
 /// ROTATE_EVENT (4): post-header 8-byte position in the next file, then the file name to the end.
-public struct RotateEvent: Sendable, Equatable {
-    public var nextFile: String
-    public var position: UInt64
+package struct RotateEvent: Sendable, Equatable {
+    package var nextFile: String
+    package var position: UInt64
 
-    public init(nextFile: String, position: UInt64) {
+    package init(nextFile: String, position: UInt64) {
         self.nextFile = nextFile
         self.position = position
     }

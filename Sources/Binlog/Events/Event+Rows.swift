@@ -6,37 +6,37 @@
 /// for updates a second bitmap for the after image, then rows to the end. A row image is a NULL
 /// bitmap over the present columns followed by the values of the present, non-NULL columns.
 /// Values are stored flat (`rowCount * columns.count`), one allocation per event, not per row.
-public struct RowsEvent: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable {
+package struct RowsEvent: Sendable, Equatable {
+    package enum Kind: String, Sendable, Equatable {
         case write, update, delete
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The raw event type (v1, v2, partial or compressed variant).
-    public var typeCode: UInt8
-    public var tableID: UInt64
-    public var flags: UInt16
+    package var typeCode: UInt8
+    package var tableID: UInt64
+    package var flags: UInt16
     /// v2 extra data (after its 2-byte length), nil for v1.
-    public var extraData: [UInt8]?
-    public var columnCount: Int
+    package var extraData: [UInt8]?
+    package var columnCount: Int
     /// Columns present in the before image (delete, update), in column order.
-    public var beforeColumns: [Int]
+    package var beforeColumns: [Int]
     /// Columns present in the after image (write, update).
-    public var afterColumns: [Int]
-    public var rowCount: Int
+    package var afterColumns: [Int]
+    package var rowCount: Int
     /// `rowCount * beforeColumns.count` values, row after row.
-    public var before: [ColumnValue]
+    package var before: [ColumnValue]
     /// `rowCount * afterColumns.count` values, row after row.
-    public var after: [ColumnValue]
+    package var after: [ColumnValue]
 
     /// STMT_END_F: last row event of the statement.
-    public var isStatementEnd: Bool { flags & 1 != 0 }
+    package var isStatementEnd: Bool { flags & 1 != 0 }
 
-    public func beforeRow(_ i: Int) -> ArraySlice<ColumnValue> {
+    package func beforeRow(_ i: Int) -> ArraySlice<ColumnValue> {
         before[(i * beforeColumns.count)..<((i + 1) * beforeColumns.count)]
     }
 
-    public func afterRow(_ i: Int) -> ArraySlice<ColumnValue> {
+    package func afterRow(_ i: Int) -> ArraySlice<ColumnValue> {
         after[(i * afterColumns.count)..<((i + 1) * afterColumns.count)]
     }
 

@@ -1,7 +1,7 @@
 /// INTVAR_EVENT (5): the value of LAST_INSERT_ID (type 1) or INSERT_ID (type 2) for the next statement.
-public struct IntvarEvent: Sendable, Equatable {
-    public var kind: UInt8
-    public var value: UInt64
+package struct IntvarEvent: Sendable, Equatable {
+    package var kind: UInt8
+    package var value: UInt64
 
     static func decode(body r: inout ByteReader) throws(FieldError) -> IntvarEvent {
         IntvarEvent(kind: try r.readUInt8("intvar type"), value: try r.readUInt64LE("intvar value"))
@@ -9,9 +9,9 @@ public struct IntvarEvent: Sendable, Equatable {
 }
 
 /// RAND_EVENT (13): the two RAND() seeds of the next statement.
-public struct RandEvent: Sendable, Equatable {
-    public var seed1: UInt64
-    public var seed2: UInt64
+package struct RandEvent: Sendable, Equatable {
+    package var seed1: UInt64
+    package var seed2: UInt64
 
     static func decode(body r: inout ByteReader) throws(FieldError) -> RandEvent {
         RandEvent(seed1: try r.readUInt64LE("seed1"), seed2: try r.readUInt64LE("seed2"))
@@ -19,9 +19,9 @@ public struct RandEvent: Sendable, Equatable {
 }
 
 /// INCIDENT_EVENT (26): the server lost events (e.g. LOST_EVENTS = 1); replication must stop.
-public struct IncidentEvent: Sendable, Equatable {
-    public var incident: UInt16
-    public var message: String
+package struct IncidentEvent: Sendable, Equatable {
+    package var incident: UInt16
+    package var message: String
 
     static func decode(body r: inout ByteReader) throws(FieldError) -> IncidentEvent {
         let code = try r.readUInt16LE("incident type")

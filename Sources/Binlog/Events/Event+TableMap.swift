@@ -3,31 +3,31 @@
 /// Body: schema (length byte, name, NUL), table (same), column count (packed), one type byte per
 /// column, metadata block (packed length, then per-type metadata), NULL-able bitmap, then the
 /// optional metadata fields of `binlog_row_metadata` (see `TableMapOptionalMetadata`).
-public struct TableMapEvent: Sendable, Equatable {
+package struct TableMapEvent: Sendable, Equatable {
     /// A primary key column: its index and, for a prefix index, the prefix length in characters
     /// (0 = whole column).
-    public struct KeyPart: Sendable, Equatable, Hashable {
-        public var column: Int
-        public var prefixLength: Int
-        public init(column: Int, prefixLength: Int = 0) {
+    package struct KeyPart: Sendable, Equatable, Hashable {
+        package var column: Int
+        package var prefixLength: Int
+        package init(column: Int, prefixLength: Int = 0) {
             self.column = column
             self.prefixLength = prefixLength
         }
     }
 
-    public var tableID: UInt64
-    public var flags: UInt16
-    public var schema: String
-    public var table: String
-    public var columns: [ColumnDefinition]
+    package var tableID: UInt64
+    package var flags: UInt16
+    package var schema: String
+    package var table: String
+    package var columns: [ColumnDefinition]
     /// From SIMPLE_PRIMARY_KEY or PRIMARY_KEY_WITH_PREFIX; empty when not sent (or no key).
-    public var primaryKey: [KeyPart]
+    package var primaryKey: [KeyPart]
     /// From COLUMN_VISIBILITY (MySQL 8.0.23+ invisible columns); nil when not sent.
-    public var columnVisibility: [Bool]?
+    package var columnVisibility: [Bool]?
     /// Optional metadata field types that were present but not known to this decoder (skipped by length).
-    public var skippedMetadataTypes: [UInt8]
+    package var skippedMetadataTypes: [UInt8]
 
-    public init(tableID: UInt64, flags: UInt16 = 0, schema: String, table: String, columns: [ColumnDefinition],
+    package init(tableID: UInt64, flags: UInt16 = 0, schema: String, table: String, columns: [ColumnDefinition],
                 primaryKey: [KeyPart] = [], columnVisibility: [Bool]? = nil, skippedMetadataTypes: [UInt8] = []) {
         self.tableID = tableID
         self.flags = flags
@@ -40,7 +40,7 @@ public struct TableMapEvent: Sendable, Equatable {
     }
 
     /// Column name, or `@n` (1-based) when names were not sent.
-    public func columnLabel(_ i: Int) -> String {
+    package func columnLabel(_ i: Int) -> String {
         if i >= 0, i < columns.count, let n = columns[i].name { return n }
         return "@\(i + 1)"
     }

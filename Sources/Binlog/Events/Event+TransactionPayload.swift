@@ -14,17 +14,17 @@
 /// of the TRANSACTION_PAYLOAD event, and so does this decoder (`Event.position` of each inner
 /// event is the payload event's). Memory: one buffer of the announced uncompressed size, checked
 /// against what zstd can produce from the payload's size, then the decoded events.
-public struct TransactionPayloadEvent: Sendable, Equatable {
-    public enum Compression: Sendable, Equatable {
+package struct TransactionPayloadEvent: Sendable, Equatable {
+    package enum Compression: Sendable, Equatable {
         case zstd, none
     }
 
-    public var compression: Compression
-    public var uncompressedSize: Int
+    package var compression: Compression
+    package var uncompressedSize: Int
     /// The transaction's events in order, each at the payload event's position.
-    public var events: [Event]
+    package var events: [Event]
 
-    public init(compression: Compression, uncompressedSize: Int, events: [Event]) {
+    package init(compression: Compression, uncompressedSize: Int, events: [Event]) {
         self.compression = compression
         self.uncompressedSize = uncompressedSize
         self.events = events

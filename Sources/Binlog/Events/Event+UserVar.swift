@@ -1,13 +1,13 @@
 /// USER_VAR_EVENT (14): a user variable used by the next statement.
 /// name length (4), name, is-null (1); when not null: value type (1), charset (4), value length (4),
 /// value, and (MySQL 5.6+/MariaDB 10.x) an optional flags byte (1 = unsigned).
-public struct UserVarEvent: Sendable, Equatable {
-    public var name: String
+package struct UserVarEvent: Sendable, Equatable {
+    package var name: String
     /// nil when the variable is NULL.
-    public var valueType: UInt8?
-    public var charset: UInt32?
-    public var value: [UInt8]?
-    public var flags: UInt8?
+    package var valueType: UInt8?
+    package var charset: UInt32?
+    package var value: [UInt8]?
+    package var flags: UInt8?
 
     static func decode(body r: inout ByteReader) throws(FieldError) -> UserVarEvent {
         let nameLen = Int(try r.readUInt32LE("variable name length"))

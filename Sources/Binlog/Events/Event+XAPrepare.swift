@@ -1,8 +1,8 @@
 /// XA_PREPARE_LOG_EVENT (38), MySQL 5.7+ and MariaDB 10.5+: one-phase flag (1), format id (4),
 /// gtrid length (4), bqual length (4), then gtrid and bqual bytes.
-public struct XAPrepareEvent: Sendable, Equatable {
-    public var onePhase: Bool
-    public var xid: XID
+package struct XAPrepareEvent: Sendable, Equatable {
+    package var onePhase: Bool
+    package var xid: XID
 
     static func decode(body r: inout ByteReader) throws(FieldError) -> XAPrepareEvent {
         let onePhase = try r.readUInt8("one phase") != 0
@@ -19,19 +19,19 @@ public struct XAPrepareEvent: Sendable, Equatable {
 }
 
 /// An XA transaction id (formatID, gtrid, bqual).
-public struct XID: Sendable, Equatable, Hashable, CustomStringConvertible {
-    public var formatID: UInt32
-    public var gtrid: [UInt8]
-    public var bqual: [UInt8]
+package struct XID: Sendable, Equatable, Hashable, CustomStringConvertible {
+    package var formatID: UInt32
+    package var gtrid: [UInt8]
+    package var bqual: [UInt8]
 
-    public init(formatID: UInt32, gtrid: [UInt8], bqual: [UInt8]) {
+    package init(formatID: UInt32, gtrid: [UInt8], bqual: [UInt8]) {
         self.formatID = formatID
         self.gtrid = gtrid
         self.bqual = bqual
     }
 
     /// As MySQL prints it: X'hex',X'hex',formatID.
-    public var description: String {
+    package var description: String {
         "X'\(Hex.string(gtrid))',X'\(Hex.string(bqual))',\(formatID)"
     }
 }

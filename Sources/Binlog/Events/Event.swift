@@ -1,11 +1,11 @@
 /// One decoded binlog event: its header, where it starts, and its decoded body.
-public struct Event: Sendable, Equatable {
-    public var header: EventHeader
+package struct Event: Sendable, Equatable {
+    package var header: EventHeader
     /// Position of the event's first byte in its binlog file.
-    public var position: UInt64
-    public var body: EventBody
+    package var position: UInt64
+    package var body: EventBody
 
-    public init(header: EventHeader, position: UInt64, body: EventBody) {
+    package init(header: EventHeader, position: UInt64, body: EventBody) {
         self.header = header
         self.position = position
         self.body = body
@@ -13,7 +13,7 @@ public struct Event: Sendable, Equatable {
 }
 
 /// The decoded body of each event kind. One decoder per kind, each in its own `Event+Kind.swift`.
-public enum EventBody: Sendable, Equatable {
+package enum EventBody: Sendable, Equatable {
     case formatDescription(FormatDescription)
     case rotate(RotateEvent)
     /// QUERY_EVENT, and MariaDB's QUERY_COMPRESSED_EVENT after inflating.

@@ -1,35 +1,35 @@
 /// A MariaDB GTID: replication domain, originating server id, sequence number (`0-1-100`).
-public struct MariaDBGTID: Sendable, Equatable, Hashable, CustomStringConvertible {
-    public var domain: UInt32
-    public var serverID: UInt32
-    public var sequence: UInt64
+package struct MariaDBGTID: Sendable, Equatable, Hashable, CustomStringConvertible {
+    package var domain: UInt32
+    package var serverID: UInt32
+    package var sequence: UInt64
 
-    public init(domain: UInt32, serverID: UInt32, sequence: UInt64) {
+    package init(domain: UInt32, serverID: UInt32, sequence: UInt64) {
         self.domain = domain
         self.serverID = serverID
         self.sequence = sequence
     }
 
-    public init?(parsing s: Substring) {
+    package init?(parsing s: Substring) {
         let p = s.split(separator: "-", omittingEmptySubsequences: false)
         guard p.count == 3, let d = UInt32(p[0]), let sid = UInt32(p[1]), let seq = UInt64(p[2]) else { return nil }
         self.init(domain: d, serverID: sid, sequence: seq)
     }
 
-    public var description: String { "\(domain)-\(serverID)-\(sequence)" }
+    package var description: String { "\(domain)-\(serverID)-\(sequence)" }
 }
 
 /// A MariaDB GTID position (`gtid_slave_pos` / `gtid_binlog_pos`): at most one GTID per domain,
 /// kept sorted by domain. Text form: `0-1-100,1-2-5`.
-public struct MariaDBGTIDPosition: Sendable, Equatable, Hashable, CustomStringConvertible {
-    public private(set) var gtids: [MariaDBGTID]
+package struct MariaDBGTIDPosition: Sendable, Equatable, Hashable, CustomStringConvertible {
+    package private(set) var gtids: [MariaDBGTID]
 
-    public init(_ gtids: [MariaDBGTID] = []) {
+    package init(_ gtids: [MariaDBGTID] = []) {
         self.gtids = []
         for g in gtids { update(g) }
     }
 
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         var list: [MariaDBGTID] = []
         let trimmed = text.trimmingSpaces
         if !trimmed.isEmpty {
@@ -43,7 +43,7 @@ public struct MariaDBGTIDPosition: Sendable, Equatable, Hashable, CustomStringCo
     }
 
     /// Records `g` as the latest GTID of its domain.
-    public mutating func update(_ g: MariaDBGTID) {
+    package mutating func update(_ g: MariaDBGTID) {
         if let i = gtids.firstIndex(where: { $0.domain == g.domain }) {
             gtids[i] = g
         } else {
@@ -52,9 +52,9 @@ public struct MariaDBGTIDPosition: Sendable, Equatable, Hashable, CustomStringCo
         }
     }
 
-    public func gtid(domain: UInt32) -> MariaDBGTID? { gtids.first { $0.domain == domain } }
+    package func gtid(domain: UInt32) -> MariaDBGTID? { gtids.first { $0.domain == domain } }
 
-    public var description: String { gtids.map(\.description).joined(separator: ",") }
+    package var description: String { gtids.map(\.description).joined(separator: ",") }
 }
 
 extension String {

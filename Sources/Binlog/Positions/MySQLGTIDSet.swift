@@ -1,41 +1,41 @@
 /// A MySQL GTID set: for each server UUID and tag (MySQL 8.3+ tagged GTIDs, `""` for untagged),
 /// sorted disjoint closed intervals of transaction numbers. Text form: `uuid:1-5:7:tag:1-3,uuid2:1-100`
 /// (the form of `gtid_executed`: after a UUID, a tag applies to the intervals after it).
-public struct MySQLGTIDSet: Sendable, Equatable, Hashable, CustomStringConvertible {
+package struct MySQLGTIDSet: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// Closed interval `start...end` of transaction numbers (gno >= 1).
-    public struct Interval: Sendable, Equatable, Hashable {
-        public var start: UInt64
-        public var end: UInt64
-        public init(_ start: UInt64, _ end: UInt64) {
+    package struct Interval: Sendable, Equatable, Hashable {
+        package var start: UInt64
+        package var end: UInt64
+        package init(_ start: UInt64, _ end: UInt64) {
             self.start = start
             self.end = end
         }
     }
 
     /// A server UUID with a tag (`""` = untagged): the source of one GTID sequence.
-    public struct TSID: Sendable, Equatable, Hashable, Comparable {
-        public var uuid: ServerUUID
-        public var tag: String
-        public init(_ uuid: ServerUUID, tag: String = "") {
+    package struct TSID: Sendable, Equatable, Hashable, Comparable {
+        package var uuid: ServerUUID
+        package var tag: String
+        package init(_ uuid: ServerUUID, tag: String = "") {
             self.uuid = uuid
             self.tag = tag
         }
-        public static func < (a: TSID, b: TSID) -> Bool { a.uuid != b.uuid ? a.uuid < b.uuid : a.tag < b.tag }
+        package static func < (a: TSID, b: TSID) -> Bool { a.uuid != b.uuid ? a.uuid < b.uuid : a.tag < b.tag }
     }
 
     /// Per UUID and tag, sorted, merged intervals. Empty lists are never stored.
-    public private(set) var sets: [TSID: [Interval]]
+    package private(set) var sets: [TSID: [Interval]]
 
-    public init() { sets = [:] }
+    package init() { sets = [:] }
 
-    public var isEmpty: Bool { sets.isEmpty }
+    package var isEmpty: Bool { sets.isEmpty }
 
     /// True when any GTID carries a tag (then MySQL encodes the set in its tagged format).
-    public var isTagged: Bool { sets.keys.contains { !$0.tag.isEmpty } }
+    package var isTagged: Bool { sets.keys.contains { !$0.tag.isEmpty } }
 
     /// A tag as MySQL accepts it: a letter or `_`, then up to 31 letters, digits or `_`; MySQL
     /// keeps tags in lower case. Nil when not a tag.
-    public static func normalizedTag<S: StringProtocol>(_ text: S) -> String? {
+    package static func normalizedTag<S: StringProtocol>(_ text: S) -> String? {
         let lower = text.lowercased()
         guard let first = lower.unicodeScalars.first, lower.unicodeScalars.count <= 32,
             first == "_" || ("a"..."z").contains(first),
@@ -45,7 +45,7 @@ public struct MySQLGTIDSet: Sendable, Equatable, Hashable, CustomStringConvertib
     }
 
     /// Parses `uuid:1-5:7:tag:3,uuid2:3`; whitespace and newlines around entries are ignored.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         sets = [:]
         for entry in text.split(separator: ",") {
             let trimmed = entry.drop { $0 == " " || $0 == "\n" }.reversed().drop { $0 == " " || $0 == "\n" }.reversed()
@@ -70,22 +70,22 @@ public struct MySQLGTIDSet: Sendable, Equatable, Hashable, CustomStringConvertib
     }
 
     /// Adds one untagged transaction.
-    public mutating func insert(_ uuid: ServerUUID, _ gno: UInt64) {
+    package mutating func insert(_ uuid: ServerUUID, _ gno: UInt64) {
         insert(TSID(uuid), Interval(gno, gno))
     }
 
     /// Adds one transaction of `tsid`.
-    public mutating func insert(_ tsid: TSID, _ gno: UInt64) {
+    package mutating func insert(_ tsid: TSID, _ gno: UInt64) {
         insert(tsid, Interval(gno, gno))
     }
 
     /// Adds an untagged closed interval.
-    public mutating func insert(_ uuid: ServerUUID, _ iv: Interval) {
+    package mutating func insert(_ uuid: ServerUUID, _ iv: Interval) {
         insert(TSID(uuid), iv)
     }
 
     /// Adds a closed interval, merging with neighbours.
-    public mutating func insert(_ tsid: TSID, _ iv: Interval) {
+    package mutating func insert(_ tsid: TSID, _ iv: Interval) {
         guard iv.start <= iv.end else { return }
         var list = sets[tsid] ?? []
         var merged = iv
@@ -107,17 +107,17 @@ public struct MySQLGTIDSet: Sendable, Equatable, Hashable, CustomStringConvertib
         sets[tsid] = list
     }
 
-    public func union(_ other: MySQLGTIDSet) -> MySQLGTIDSet {
+    package func union(_ other: MySQLGTIDSet) -> MySQLGTIDSet {
         var r = self
         for (tsid, ivs) in other.sets { for iv in ivs { r.insert(tsid, iv) } }
         return r
     }
 
-    public func contains(_ uuid: ServerUUID, _ gno: UInt64) -> Bool {
+    package func contains(_ uuid: ServerUUID, _ gno: UInt64) -> Bool {
         contains(TSID(uuid), gno)
     }
 
-    public func contains(_ tsid: TSID, _ gno: UInt64) -> Bool {
+    package func contains(_ tsid: TSID, _ gno: UInt64) -> Bool {
         guard let ivs = sets[tsid] else { return false }
         var lo = 0, hi = ivs.count
         while lo < hi {
@@ -128,7 +128,7 @@ public struct MySQLGTIDSet: Sendable, Equatable, Hashable, CustomStringConvertib
     }
 
     /// True when every transaction of `other` is in this set.
-    public func contains(_ other: MySQLGTIDSet) -> Bool {
+    package func contains(_ other: MySQLGTIDSet) -> Bool {
         for (tsid, ivs) in other.sets {
             guard let mine = sets[tsid] else { return false }
             for iv in ivs where !mine.contains(where: { $0.start <= iv.start && iv.end <= $0.end }) {
@@ -139,7 +139,7 @@ public struct MySQLGTIDSet: Sendable, Equatable, Hashable, CustomStringConvertib
     }
 
     /// Per UUID: its untagged intervals, then each tag (in order) followed by its intervals.
-    public var description: String {
+    package var description: String {
         var entries: [String] = []
         var current: ServerUUID?
         for tsid in sets.keys.sorted() {
@@ -208,7 +208,7 @@ public struct MySQLGTIDSet: Sendable, Equatable, Hashable, CustomStringConvertib
 
     /// The `Gtid_set::encode` form (see `decodeEncoded`): untagged when no GTID has a tag, else
     /// tagged. COM_BINLOG_DUMP_GTID carries it.
-    public var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         var out: [UInt8] = []
         func le(_ v: UInt64) { for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
         let keys = sets.keys.sorted()

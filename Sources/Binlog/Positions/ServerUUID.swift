@@ -1,9 +1,9 @@
 /// A MySQL server UUID (the source id of a MySQL GTID), 16 bytes.
-public struct ServerUUID: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
-    public var high: UInt64
-    public var low: UInt64
+package struct ServerUUID: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
+    package var high: UInt64
+    package var low: UInt64
 
-    public init(high: UInt64, low: UInt64) {
+    package init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
     }
@@ -15,7 +15,7 @@ public struct ServerUUID: Sendable, Equatable, Hashable, Comparable, CustomStrin
     }
 
     /// Parses `3e11fa47-71ca-11e1-9e33-c80aa9429562` (dashes optional, any case).
-    public init?(parsing s: Substring) {
+    package init?(parsing s: Substring) {
         var hi: UInt64 = 0, lo: UInt64 = 0, n = 0
         for ch in s.utf8 {
             if ch == 0x2D { continue }
@@ -33,14 +33,14 @@ public struct ServerUUID: Sendable, Equatable, Hashable, Comparable, CustomStrin
         self.init(high: hi, low: lo)
     }
 
-    public var description: String {
+    package var description: String {
         let h = Hex.string(withUnsafeBytes(of: high.bigEndian) { Array($0) } + withUnsafeBytes(of: low.bigEndian) { Array($0) })
         let c = Array(h)
         return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-"
             + String(c[16..<20]) + "-" + String(c[20..<32])
     }
 
-    public static func < (a: ServerUUID, b: ServerUUID) -> Bool {
+    package static func < (a: ServerUUID, b: ServerUUID) -> Bool {
         (a.high, a.low) < (b.high, b.low)
     }
 }

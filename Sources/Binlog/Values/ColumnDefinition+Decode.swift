@@ -7,7 +7,7 @@ extension ColumnDefinition {
     // caller's buffer pointer instead of copying the definition (and retaining its strings and
     // arrays) once per value.
     @inline(__always)
-    public func decodeValue(from r: inout ByteReader, converter: (any TextConverter)? = nil) throws(FieldError)
+    package func decodeValue(from r: inout ByteReader, converter: (any TextConverter)? = nil) throws(FieldError)
         -> ColumnValue
     {
         let start = r.offset

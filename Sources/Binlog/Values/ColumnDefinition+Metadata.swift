@@ -19,7 +19,7 @@
 /// that such a column is MariaDB's fractional format sets its fractional digits (1...6) in
 /// `metadata` afterwards (see MariaDBHiresTemporal.swift).
 extension ColumnDefinition {
-    public static func parseMetadata(types: [ColumnType], from r: inout ByteReader) throws(FieldError) -> [UInt16] {
+    package static func parseMetadata(types: [ColumnType], from r: inout ByteReader) throws(FieldError) -> [UInt16] {
         let start = r.offset
         var out: [UInt16] = []
         out.reserveCapacity(types.count)

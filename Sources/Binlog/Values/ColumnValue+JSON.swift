@@ -1,7 +1,7 @@
 /// The change-event JSON encoding of one column value (docs/change-events.md, "Column values").
 extension ColumnValue {
     /// Appends this value as one JSON value (no surrounding whitespace).
-    public func appendJSON(into out: inout String) {
+    package func appendJSON(into out: inout String) {
         switch self {
         case .null:
             out.append("null")
@@ -72,7 +72,7 @@ extension ColumnValue {
     }
 
     /// This value as a JSON text.
-    public var jsonText: String {
+    package var jsonText: String {
         var s = ""
         appendJSON(into: &s)
         return s
@@ -81,14 +81,14 @@ extension ColumnValue {
 
 extension MySQLDate {
     /// `YYYY-MM-DD`; zero parts print as zeros (`0000-00-00`).
-    public func appendText(into out: inout String) {
+    package func appendText(into out: inout String) {
         out.appendDate(year, month, day)
     }
 }
 
 extension MySQLTime {
     /// `[-]HH:MM:SS[.f]`: hours may exceed 24 (up to 838), exactly `fsp` fraction digits.
-    public func appendText(into out: inout String) {
+    package func appendText(into out: inout String) {
         if negative { out.unicodeScalars.append("-") }
         out.appendClock(hours, minutes, seconds, microseconds: microseconds, fsp: fsp)
     }
@@ -96,7 +96,7 @@ extension MySQLTime {
 
 extension MySQLDateTime {
     /// `YYYY-MM-DD HH:MM:SS[.f]` with exactly `fsp` fraction digits.
-    public func appendText(into out: inout String) {
+    package func appendText(into out: inout String) {
         out.appendDate(year, month, day)
         out.unicodeScalars.append(" ")
         out.appendClock(hour, minute, second, microseconds: microseconds, fsp: fsp)
@@ -106,7 +106,7 @@ extension MySQLDateTime {
 extension MySQLTimestamp {
     /// The timestamp as a UTC date and time; the zero TIMESTAMP (0 seconds, the stored form of
     /// `0000-00-00 00:00:00`) stays all zeros.
-    public var utcDateTime: MySQLDateTime {
+    package var utcDateTime: MySQLDateTime {
         guard seconds != 0 || microseconds != 0 else {
             return MySQLDateTime(year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, microseconds: 0, fsp: fsp)
         }

@@ -2,13 +2,13 @@
 /// image of a PARTIAL_UPDATE_ROWS event carries, for a JSON column whose partial bit is set, a
 /// vector of these instead of the whole document. A diff is not a full value: applying it needs
 /// the stored document.
-public struct JSONDiff: Sendable, Equatable, Hashable {
+package struct JSONDiff: Sendable, Equatable, Hashable {
     /// MySQL `enum_json_diff_operation`, stored as one byte.
-    public enum Operation: UInt8, Sendable, Equatable, Hashable {
+    package enum Operation: UInt8, Sendable, Equatable, Hashable {
         case replace = 0, insert = 1, remove = 2
 
         /// The name used in the change-event JSON.
-        public var name: String {
+        package var name: String {
             switch self {
             case .replace: return "replace"
             case .insert: return "insert"
@@ -17,13 +17,13 @@ public struct JSONDiff: Sendable, Equatable, Hashable {
         }
     }
 
-    public var operation: Operation
+    package var operation: Operation
     /// The JSON path as MySQL wrote it, e.g. `$.a[1]`.
-    public var path: String
+    package var path: String
     /// The new value as canonical JSON text (replace, insert); nil for remove.
-    public var value: String?
+    package var value: String?
 
-    public init(_ operation: Operation, path: String, value: String?) {
+    package init(_ operation: Operation, path: String, value: String?) {
         self.operation = operation
         self.path = path
         self.value = value

@@ -1,5 +1,5 @@
 /// Process exit status of a `sluice` invocation.
-public enum ExitCode: Int32, Sendable, Equatable {
+package enum ExitCode: Int32, Sendable, Equatable {
     /// The command did what was asked.
     case success = 0
     /// A runtime failure: a server unreachable, a write refused, a file unreadable.
@@ -12,13 +12,13 @@ public enum ExitCode: Int32, Sendable, Equatable {
 }
 
 /// An error that decides the exit code it causes (all other errors exit with `.failure`).
-public protocol ExitCodeError: Error {
+package protocol ExitCodeError: Error {
     var exitCode: ExitCode { get }
 }
 
 /// A flag of a command: `--name` (boolean) or `--name VALUE` / `--name=VALUE`.
-public struct Flag: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+package struct Flag: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// Present or absent; `--name=true` / `--name=false` are also accepted.
         case boolean
         /// Takes a value; `placeholder` names it in help (`--config FILE`).
@@ -26,21 +26,21 @@ public struct Flag: Sendable, Equatable {
     }
 
     /// Name without the leading dashes.
-    public let name: String
-    public let kind: Kind
-    public let help: String
+    package let name: String
+    package let kind: Kind
+    package let help: String
     /// A value flag that may be given several times (`--table a --table b`).
-    public let repeatable: Bool
+    package let repeatable: Bool
     /// Value used when the flag is absent (shown in help).
-    public let defaultValue: String?
+    package let defaultValue: String?
 
     /// A boolean flag.
-    public static func boolean(_ name: String, help: String) -> Flag {
+    package static func boolean(_ name: String, help: String) -> Flag {
         Flag(name: name, kind: .boolean, help: help, repeatable: false, defaultValue: nil)
     }
 
     /// A flag taking a value.
-    public static func value(
+    package static func value(
         _ name: String, placeholder: String, help: String, default defaultValue: String? = nil,
         repeatable: Bool = false
     ) -> Flag {
@@ -51,8 +51,8 @@ public struct Flag: Sendable, Equatable {
 }
 
 /// A positional argument of a command.
-public struct Positional: Sendable, Equatable {
-    public enum Arity: Sendable, Equatable {
+package struct Positional: Sendable, Equatable {
+    package enum Arity: Sendable, Equatable {
         case required
         case optional
         /// Zero or more; only the last positional may be variadic.
@@ -60,11 +60,11 @@ public struct Positional: Sendable, Equatable {
     }
 
     /// Upper-case name shown in usage (`FILE`).
-    public let name: String
-    public let help: String
-    public let arity: Arity
+    package let name: String
+    package let help: String
+    package let arity: Arity
 
-    public init(_ name: String, help: String, arity: Arity = .required) {
+    package init(_ name: String, help: String, arity: Arity = .required) {
         self.name = name
         self.help = help
         self.arity = arity
@@ -73,14 +73,14 @@ public struct Positional: Sendable, Equatable {
 
 /// What a command's `run` receives: its parsed arguments and the process surroundings, passed in so
 /// tests can run a command with captured output and a made-up environment.
-public struct Invocation: Sendable {
+package struct Invocation: Sendable {
     /// Full command path, e.g. "sluice config check".
-    public let commandPath: String
-    public let arguments: ParsedArguments
-    public let console: Console
-    public let environment: [String: String]
+    package let commandPath: String
+    package let arguments: ParsedArguments
+    package let console: Console
+    package let environment: [String: String]
 
-    public init(commandPath: String, arguments: ParsedArguments, console: Console, environment: [String: String]) {
+    package init(commandPath: String, arguments: ParsedArguments, console: Console, environment: [String: String]) {
         self.commandPath = commandPath
         self.arguments = arguments
         self.console = console
@@ -90,19 +90,19 @@ public struct Invocation: Sendable {
 
 /// One runnable (sub)command: its place in the command tree, its flags and positionals, and what it
 /// runs. The logic behind `run` belongs in a library target; the closure only translates arguments.
-public struct Command: Sendable {
+package struct Command: Sendable {
     /// Words after `sluice`, e.g. ["config", "check"]. Intermediate words form groups.
-    public let path: [String]
+    package let path: [String]
     /// One line, shown in the parent's command list and at the top of `--help`.
-    public let abstract: String
+    package let abstract: String
     /// Further paragraphs for `--help`.
-    public let discussion: String?
-    public let flags: [Flag]
-    public let positionals: [Positional]
-    public let run: @Sendable (Invocation) async throws -> ExitCode
+    package let discussion: String?
+    package let flags: [Flag]
+    package let positionals: [Positional]
+    package let run: @Sendable (Invocation) async throws -> ExitCode
 
     /// - Parameter path: the words of the command separated by spaces, e.g. "config check".
-    public init(
+    package init(
         _ path: String, abstract: String, discussion: String? = nil, flags: [Flag] = [],
         positionals: [Positional] = [], run: @escaping @Sendable (Invocation) async throws -> ExitCode
     ) {

@@ -1,22 +1,22 @@
 /// The `sluice` command-line front: resolves the words of argv to a registered command, parses its
 /// flags, runs it, and turns errors into messages on standard error and exit codes
 /// (0 success, 1 runtime failure, 2 usage or configuration error).
-public struct CommandLineTool: Sendable {
-    public let name: String
-    public let version: String
-    public let abstract: String
+package struct CommandLineTool: Sendable {
+    package let name: String
+    package let version: String
+    package let abstract: String
     /// Lines `--version` prints after `NAME VERSION` (the C libraries actually loaded).
     let versionDetails: @Sendable () -> [String]
     let root: CommandNode
     let groupAbstracts: [String: String]
     /// Registration mistakes found while building the tree (tested to be empty for `sluice`).
-    public let registryProblems: [String]
+    package let registryProblems: [String]
 
     /// - Parameters:
     ///   - commands: every runnable command; groups are implied by their paths.
     ///   - groups: one-line descriptions of groups, keyed by path ("bench", "config").
     ///   - versionDetails: more lines for `--version`.
-    public init(
+    package init(
         name: String, version: String, abstract: String, commands: [Command], groups: [String: String] = [:],
         versionDetails: @escaping @Sendable () -> [String] = { [] }
     ) {
@@ -39,7 +39,7 @@ public struct CommandLineTool: Sendable {
     }
 
     /// Runs the invocation `arguments` (argv without the program name) and returns the exit code.
-    public func run(_ arguments: [String], console: Console, environment: [String: String]) async -> ExitCode {
+    package func run(_ arguments: [String], console: Console, environment: [String: String]) async -> ExitCode {
         var node = root
         var index = 0
         // Descend through groups while the next word names a child.

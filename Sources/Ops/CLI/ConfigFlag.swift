@@ -1,6 +1,6 @@
 extension Flag {
     /// The standard `--config FILE` flag of every command that reads the configuration file.
-    public static let config = Flag.value(
+    package static let config = Flag.value(
         "config", placeholder: "FILE", help: "the configuration file", default: "/etc/sluice/sluice.toml")
 }
 
@@ -8,7 +8,7 @@ extension Invocation {
     /// Loads and validates the file named by `--config` (`Flag.config`), with this invocation's
     /// environment for `${NAME}` and `$CREDENTIALS_DIRECTORY`. Thrown errors make the tool print
     /// every problem and exit 2.
-    public func loadConfig() throws(ConfigErrors) -> SluiceConfig {
+    package func loadConfig() throws(ConfigErrors) -> SluiceConfig {
         let path = arguments.value(Flag.config.name) ?? Flag.config.defaultValue ?? ""
         switch SluiceConfig.load(path: path, environment: environment) {
         case .success(let loaded): return loaded.config

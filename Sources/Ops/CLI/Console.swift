@@ -2,11 +2,11 @@ import Foundation
 
 /// Where a command writes: standard output for results, standard error for errors and logs.
 /// Injected so tests capture both.
-public struct Console: Sendable {
-    public let writeOut: @Sendable (String) -> Void
-    public let writeErr: @Sendable (String) -> Void
+package struct Console: Sendable {
+    package let writeOut: @Sendable (String) -> Void
+    package let writeErr: @Sendable (String) -> Void
 
-    public init(writeOut: @escaping @Sendable (String) -> Void, writeErr: @escaping @Sendable (String) -> Void) {
+    package init(writeOut: @escaping @Sendable (String) -> Void, writeErr: @escaping @Sendable (String) -> Void) {
         self.writeOut = writeOut
         self.writeErr = writeErr
     }
@@ -14,7 +14,7 @@ public struct Console: Sendable {
     /// The process's real standard output and standard error. When standard error is the journal
     /// (`JournalStream`), each of its lines is marked an error (`<3>`): under systemd, what a
     /// command writes there is why it failed.
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> Console {
+    package static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> Console {
         let journal = JournalStream.isConnected(environment: environment)
         return Console(
             writeOut: { FileHandle.standardOutput.write(Data($0.utf8)) },
@@ -30,8 +30,8 @@ public struct Console: Sendable {
     }
 
     /// Writes `text` and a newline to standard output.
-    public func out(_ text: String) { writeOut(text + "\n") }
+    package func out(_ text: String) { writeOut(text + "\n") }
 
     /// Writes `text` and a newline to standard error.
-    public func err(_ text: String) { writeErr(text + "\n") }
+    package func err(_ text: String) { writeErr(text + "\n") }
 }

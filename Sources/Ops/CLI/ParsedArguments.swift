@@ -1,16 +1,16 @@
 /// A usage error: the invocation is wrong (exit code 2). The tool prints it with the usage line.
-public struct UsageError: ExitCodeError, Sendable, Equatable, CustomStringConvertible {
-    public let message: String
-    public var exitCode: ExitCode { .usage }
-    public var description: String { message }
+package struct UsageError: ExitCodeError, Sendable, Equatable, CustomStringConvertible {
+    package let message: String
+    package var exitCode: ExitCode { .usage }
+    package var description: String { message }
 
-    public init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 }
 
 /// The flags and positionals of one invocation, checked against the command's declaration.
-public struct ParsedArguments: Sendable, Equatable {
+package struct ParsedArguments: Sendable, Equatable {
     /// Boolean flags given (and true).
     let booleans: Set<String>
     /// Value flags in the order given.
@@ -21,22 +21,22 @@ public struct ParsedArguments: Sendable, Equatable {
     let named: [String: [String]]
 
     /// True when boolean flag `--name` was given.
-    public func flag(_ name: String) -> Bool { booleans.contains(name) }
+    package func flag(_ name: String) -> Bool { booleans.contains(name) }
 
     /// The value of `--name`: the last one given, or the declared default.
-    public func value(_ name: String) -> String? { values[name]?.last ?? defaults[name] }
+    package func value(_ name: String) -> String? { values[name]?.last ?? defaults[name] }
 
     /// Every value of a repeatable flag, in order (empty when absent).
-    public func values(_ name: String) -> [String] { values[name] ?? [] }
+    package func values(_ name: String) -> [String] { values[name] ?? [] }
 
     /// The positional argument declared as `name`, if given.
-    public func positional(_ name: String) -> String? { named[name]?.first }
+    package func positional(_ name: String) -> String? { named[name]?.first }
 
     /// All words of a variadic positional.
-    public func variadic(_ name: String) -> [String] { named[name] ?? [] }
+    package func variadic(_ name: String) -> [String] { named[name] ?? [] }
 
     /// The value of `--name` as an integer, or nil when absent; a non-integer is a usage error.
-    public func integer(_ name: String) throws(UsageError) -> Int? {
+    package func integer(_ name: String) throws(UsageError) -> Int? {
         guard let text = value(name) else { return nil }
         guard let number = Int(text) else {
             throw UsageError("--\(name): expected an integer, got '\(text)'")

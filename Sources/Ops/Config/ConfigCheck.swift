@@ -1,7 +1,7 @@
 /// `sluice config check FILE`: validate, then print the effective configuration (defaults filled
 /// in, secrets masked) on standard output, or every error on standard error.
-public enum ConfigCheck {
-    public static func run(path: String, quiet: Bool, environment: [String: String], console: Console) -> ExitCode {
+package enum ConfigCheck {
+    package static func run(path: String, quiet: Bool, environment: [String: String], console: Console) -> ExitCode {
         switch SluiceConfig.load(path: path, environment: environment) {
         case .failure(let errors):
             errors.report(to: console)

@@ -1,7 +1,7 @@
 /// A configuration problem with its place: file, line and key path, e.g.
 /// `sluice.toml:12: source.port: expected an integer, got string "x"`.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable, Equatable {
+package struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable, Equatable {
         /// The file is not valid TOML (of the subset sluice reads).
         case syntax
         /// A key set twice in one table.
@@ -26,17 +26,17 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case unreadableConfig
     }
 
-    public let code: Code
-    public let file: String
+    package let code: Code
+    package let file: String
     /// 1-based line; 0 when the problem concerns the whole file.
-    public let line: Int
+    package let line: Int
     /// Dotted key path ("source.port", "mapping[2].key"), empty when none applies.
-    public let keyPath: String
-    public let message: String
+    package let keyPath: String
+    package let message: String
     /// The underlying cause in words (an OS error), kept for the message.
-    public let cause: String?
+    package let cause: String?
 
-    public init(_ code: Code, file: String, line: Int, keyPath: String = "", _ message: String, cause: String? = nil) {
+    package init(_ code: Code, file: String, line: Int, keyPath: String = "", _ message: String, cause: String? = nil) {
         self.code = code
         self.file = file
         self.line = line
@@ -45,7 +45,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         self.cause = cause
     }
 
-    public var description: String {
+    package var description: String {
         var text = line > 0 ? "\(file):\(line): " : "\(file): "
         if !keyPath.isEmpty { text += "\(keyPath): " }
         text += message
@@ -55,13 +55,13 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Every problem found in one configuration file, in file order. Exit code 2.
-public struct ConfigErrors: ExitCodeError, Sendable, Equatable, CustomStringConvertible {
-    public let errors: [ConfigError]
-    public var exitCode: ExitCode { .usage }
+package struct ConfigErrors: ExitCodeError, Sendable, Equatable, CustomStringConvertible {
+    package let errors: [ConfigError]
+    package var exitCode: ExitCode { .usage }
 
-    public init(_ errors: [ConfigError]) {
+    package init(_ errors: [ConfigError]) {
         self.errors = errors
     }
 
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+    package var description: String { errors.map(\.description).joined(separator: "\n") }
 }

@@ -1,14 +1,14 @@
 /// A `host:port` address (`[::1]:6379` for IPv6 literals).
-public struct HostPort: Sendable, Equatable, Hashable, CustomStringConvertible {
-    public let host: String
-    public let port: Int
+package struct HostPort: Sendable, Equatable, Hashable, CustomStringConvertible {
+    package let host: String
+    package let port: Int
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     struct ParseError: Error, Equatable {
         let message: String

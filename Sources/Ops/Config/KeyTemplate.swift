@@ -1,39 +1,39 @@
 /// A Redis key template over column names: `account:{id}` renders as `account:42`. `{{` and `}}`
 /// stand for literal braces, so a Redis Cluster hash tag is written `acct:{{{id}}}` -> `acct:{42}`.
-public struct KeyTemplate: Sendable, Equatable, CustomStringConvertible {
-    public enum Part: Sendable, Equatable {
+package struct KeyTemplate: Sendable, Equatable, CustomStringConvertible {
+    package enum Part: Sendable, Equatable {
         case literal(String)
         case column(String)
     }
 
-    public let parts: [Part]
+    package let parts: [Part]
     /// The template as written.
-    public let source: String
+    package let source: String
 
-    public var description: String { source }
+    package var description: String { source }
 
     /// Column names used, in order of first appearance.
-    public var columns: [String] {
+    package var columns: [String] {
         var seen: [String] = []
         for case .column(let name) in parts where !seen.contains(name) { seen.append(name) }
         return seen
     }
 
     /// The literal text every rendered key starts with ("" when the template starts with a column).
-    public var leadingLiteral: String {
+    package var leadingLiteral: String {
         if case .literal(let text)? = parts.first { return text }
         return ""
     }
 
     /// Whether some row can render a key starting with `prefix`: the leading literal already
     /// starts with it, or a column value right after the literal can complete it.
-    public func canProduce(keyStartingWith prefix: String) -> Bool {
+    package func canProduce(keyStartingWith prefix: String) -> Bool {
         let lead = leadingLiteral
         return lead.hasPrefix(prefix) || prefix.hasPrefix(lead)
     }
 
     /// The key for one row; nil when `value(column)` has no value for a column the template uses.
-    public func render(_ value: (String) -> String?) -> String? {
+    package func render(_ value: (String) -> String?) -> String? {
         var out = ""
         for part in parts {
             switch part {
@@ -46,11 +46,11 @@ public struct KeyTemplate: Sendable, Equatable, CustomStringConvertible {
         return out
     }
 
-    public struct ParseError: Error, Sendable, Equatable {
-        public let message: String
+    package struct ParseError: Error, Sendable, Equatable {
+        package let message: String
     }
 
-    public static func parse(_ source: String) -> Result<KeyTemplate, ParseError> {
+    package static func parse(_ source: String) -> Result<KeyTemplate, ParseError> {
         var parts: [Part] = []
         var literal = ""
         var characters = source[...]
@@ -98,18 +98,18 @@ public struct KeyTemplate: Sendable, Equatable, CustomStringConvertible {
 /// `sluice:dr:offsets:`, and any later lease or risk data) plus each cluster's configured
 /// `checkpoint_prefix`. A mapping's keys must never land there: a row whose key column holds
 /// `sluice:v:{victim}` would overwrite another row's version.
-public enum KeyNamespace {
-    public static let sluicePrefix = "sluice:"
+package enum KeyNamespace {
+    package static let sluicePrefix = "sluice:"
 
     /// The reserved prefixes of a configuration whose clusters use `checkpointPrefixes`.
-    public static func reserved(checkpointPrefixes: [String]) -> [String] {
+    package static func reserved(checkpointPrefixes: [String]) -> [String] {
         var out = [sluicePrefix]
         for p in checkpointPrefixes where !p.isEmpty && !out.contains(p) { out.append(p) }
         return out
     }
 
     /// The reserved prefix `key` starts with, if any.
-    public static func reservedPrefix(of key: [UInt8], in reserved: [String]) -> String? {
+    package static func reservedPrefix(of key: [UInt8], in reserved: [String]) -> String? {
         reserved.first { key.starts(with: $0.utf8) }
     }
 }

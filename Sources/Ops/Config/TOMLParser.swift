@@ -5,9 +5,9 @@
 ///
 /// A syntax error stops the parse (what follows can't be trusted); duplicate keys and duplicate
 /// tables are collected and parsing continues, so one run reports all of them.
-public enum TOMLParser {
+package enum TOMLParser {
     /// Parses `text`; `file` names the source in error messages.
-    public static func parse(_ text: String, file: String) -> Result<TOMLTable, ConfigErrors> {
+    package static func parse(_ text: String, file: String) -> Result<TOMLTable, ConfigErrors> {
         var parser = Parser(scanner: TOMLScanner(Array(text.utf8)), file: file)
         parser.run()
         if parser.errors.isEmpty { return .success(parser.root.freeze()) }

@@ -1,6 +1,6 @@
 /// A value read from a TOML file, with the line it starts on.
-public struct TOMLValue: Sendable, Equatable {
-    public enum Content: Sendable, Equatable {
+package struct TOMLValue: Sendable, Equatable {
+    package enum Content: Sendable, Equatable {
         case string(String)
         case integer(Int64)
         case float(Double)
@@ -9,17 +9,17 @@ public struct TOMLValue: Sendable, Equatable {
         case table(TOMLTable)
     }
 
-    public let content: Content
+    package let content: Content
     /// 1-based line the value starts on.
-    public let line: Int
+    package let line: Int
 
-    public init(_ content: Content, line: Int) {
+    package init(_ content: Content, line: Int) {
         self.content = content
         self.line = line
     }
 
     /// The TOML type name used in messages ("string", "integer", "array", ...).
-    public var typeName: String {
+    package var typeName: String {
         switch content {
         case .string: "string"
         case .integer: "integer"
@@ -31,7 +31,7 @@ public struct TOMLValue: Sendable, Equatable {
     }
 
     /// The value as written in TOML, for messages: `string "x"`, `integer 5`, `array`.
-    public var described: String {
+    package var described: String {
         switch content {
         case .string(let text): "string \"\(text)\""
         case .integer(let number): "integer \(number)"
@@ -45,16 +45,16 @@ public struct TOMLValue: Sendable, Equatable {
 
 /// A TOML table: keys in the order they appear, with the line of the header (or first key) that
 /// created the table.
-public struct TOMLTable: Sendable, Equatable {
-    public let keys: [String]
+package struct TOMLTable: Sendable, Equatable {
+    package let keys: [String]
     let entries: [String: TOMLValue]
-    public let line: Int
+    package let line: Int
 
-    public init(keys: [String], entries: [String: TOMLValue], line: Int) {
+    package init(keys: [String], entries: [String: TOMLValue], line: Int) {
         self.keys = keys
         self.entries = entries
         self.line = line
     }
 
-    public subscript(key: String) -> TOMLValue? { entries[key] }
+    package subscript(key: String) -> TOMLValue? { entries[key] }
 }

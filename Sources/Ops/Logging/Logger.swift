@@ -1,7 +1,7 @@
 import Foundation
 
 /// Severity of a log event, lowest first.
-public enum LogLevel: String, Sendable, Equatable, CaseIterable, Comparable {
+package enum LogLevel: String, Sendable, Equatable, CaseIterable, Comparable {
     case debug, info, notice, warning, error
 
     private var rank: Int {
@@ -14,16 +14,16 @@ public enum LogLevel: String, Sendable, Equatable, CaseIterable, Comparable {
         }
     }
 
-    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
+    package static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// One line of text per event, or one JSON object per line.
-public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+package enum LogFormat: String, Sendable, Equatable, CaseIterable {
     case text, json
 }
 
 /// A metadata value. A `Secret` logs as `********`, and string interpolation of a `Secret` does too.
-public enum LogValue: Sendable, Equatable, ExpressibleByStringInterpolation, ExpressibleByIntegerLiteral,
+package enum LogValue: Sendable, Equatable, ExpressibleByStringInterpolation, ExpressibleByIntegerLiteral,
     ExpressibleByBooleanLiteral
 {
     case string(String)
@@ -31,30 +31,30 @@ public enum LogValue: Sendable, Equatable, ExpressibleByStringInterpolation, Exp
     case boolean(Bool)
     case secret(Secret)
 
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int64) { self = .integer(value) }
-    public init(booleanLiteral value: Bool) { self = .boolean(value) }
-    public init<T: BinaryInteger>(_ value: T) { self = .integer(Int64(clamping: value)) }
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int64) { self = .integer(value) }
+    package init(booleanLiteral value: Bool) { self = .boolean(value) }
+    package init<T: BinaryInteger>(_ value: T) { self = .integer(Int64(clamping: value)) }
 }
 
 /// One event as a `Logger.events` handler receives it, before any formatting.
-public struct LogEvent: Sendable, Equatable {
-    public var level: LogLevel
-    public var message: String
+package struct LogEvent: Sendable, Equatable {
+    package var level: LogLevel
+    package var message: String
     /// The logger's metadata merged with the event's (`sink`, `binlog.pos` ...).
-    public var metadata: [String: LogValue]
+    package var metadata: [String: LogValue]
 }
 
 /// A small logging front for operators: one line per event with a level, a message and dotted
 /// metadata keys (`binlog.file`, `binlog.pos`), as text or JSON, to a sink (standard error in the
 /// daemon, a buffer in tests). Libraries receive a `Logger` in `init`; they never make one.
-public struct Logger: Sendable {
-    public let level: LogLevel
-    public let format: LogFormat
+package struct Logger: Sendable {
+    package let level: LogLevel
+    package let format: LogFormat
     /// Metadata added to every event of this logger (see `with`).
-    public let metadata: [String: LogValue]
+    package let metadata: [String: LogValue]
     /// Start each line with its sd-daemon priority (`<4>`), for a standard error that is the journal.
-    public let journalPriorities: Bool
+    package let journalPriorities: Bool
     private let sink: @Sendable (String) -> Void
     /// Set by `events`: receives each event instead of `sink` receiving its line.
     private var handler: (@Sendable (LogEvent) -> Void)?
@@ -64,7 +64,7 @@ public struct Logger: Sendable {
     ///   - sink: receives each complete line, newline included.
     ///   - clock: its wall reading stamps each line (injected so tests are deterministic).
     ///   - journalPriorities: prefix each line with `<N>`, its syslog priority (see `JournalStream`).
-    public init(
+    package init(
         level: LogLevel, format: LogFormat, metadata: [String: LogValue] = [:], journalPriorities: Bool = false,
         clock: any ServiceClock = SystemClock(), sink: @escaping @Sendable (String) -> Void
     ) {
@@ -78,7 +78,7 @@ public struct Logger: Sendable {
 
     /// A logger writing to the process's standard error, with priority prefixes when that is the
     /// journal (`JournalStream`).
-    public static func standardError(
+    package static func standardError(
         level: LogLevel, format: LogFormat, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> Logger {
         Logger(level: level, format: format, journalPriorities: JournalStream.isConnected(environment: environment)) {
@@ -88,14 +88,14 @@ public struct Logger: Sendable {
 
     /// A logger handing every event at `level` or above to `handler` unformatted: the test kit
     /// (a test asserts a line's level, text and `sink` metadata) and callers that route events.
-    public static func events(level: LogLevel = .debug, _ handler: @escaping @Sendable (LogEvent) -> Void) -> Logger {
+    package static func events(level: LogLevel = .debug, _ handler: @escaping @Sendable (LogEvent) -> Void) -> Logger {
         var logger = Logger(level: level, format: .text) { _ in }
         logger.handler = handler
         return logger
     }
 
     /// The same logger with more metadata on every event (e.g. `["sink": "redis.primary"]`).
-    public func with(_ more: [String: LogValue]) -> Logger {
+    package func with(_ more: [String: LogValue]) -> Logger {
         var logger = Logger(
             level: level, format: format, metadata: metadata.merging(more) { $1 },
             journalPriorities: journalPriorities, clock: clock, sink: sink)
@@ -103,7 +103,7 @@ public struct Logger: Sendable {
         return logger
     }
 
-    public func log(_ eventLevel: LogLevel, _ message: String, _ eventMetadata: [String: LogValue] = [:]) {
+    package func log(_ eventLevel: LogLevel, _ message: String, _ eventMetadata: [String: LogValue] = [:]) {
         guard eventLevel >= level else { return }
         let all = metadata.merging(eventMetadata) { $1 }
         if let handler { return handler(LogEvent(level: eventLevel, message: message, metadata: all)) }
@@ -115,11 +115,11 @@ public struct Logger: Sendable {
         }
     }
 
-    public func debug(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.debug, message, metadata) }
-    public func info(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.info, message, metadata) }
-    public func notice(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.notice, message, metadata) }
-    public func warning(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.warning, message, metadata) }
-    public func error(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.error, message, metadata) }
+    package func debug(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.debug, message, metadata) }
+    package func info(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.info, message, metadata) }
+    package func notice(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.notice, message, metadata) }
+    package func warning(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.warning, message, metadata) }
+    package func error(_ message: String, _ metadata: [String: LogValue] = [:]) { log(.error, message, metadata) }
 }
 
 /// Formatting of one event.

@@ -4,24 +4,24 @@ import Foundation
 /// without a version call, the version in its file name) and the file the dynamic loader mapped.
 /// `sluice --version` prints one line per library, so an operator sees whether the packaged copy
 /// (RUNPATH `/usr/lib/sluice`) or a system one was picked up.
-public struct LoadedLibrary: Sendable, Equatable {
-    public let name: String
-    public let version: String
+package struct LoadedLibrary: Sendable, Equatable {
+    package let name: String
+    package let version: String
     /// The file holding the library's code, as the process's memory map names it (symbolic links resolved); nil if it cannot be found.
-    public let path: String?
+    package let path: String?
 
-    public init(name: String, version: String, path: String?) {
+    package init(name: String, version: String, path: String?) {
         self.name = name
         self.version = version
         self.path = path
     }
 
     /// `librdkafka 2.16.1 (/usr/lib/sluice/librdkafka.so.1)`.
-    public var line: String { "\(name) \(version) (\(path ?? "file not found"))" }
+    package var line: String { "\(name) \(version) (\(path ?? "file not found"))" }
 
     /// The file that holds the already-loaded function `symbol`: its address (dlsym in the global
     /// scope) looked up in the process's memory map; nil when no loaded object defines it.
-    public static func file(defining symbol: String) -> String? {
+    package static func file(defining symbol: String) -> String? {
         // Read to the end: a /proc file has no size, and String(contentsOfFile:) stops at a page.
         guard let address = dlsym(nil, symbol),
             let maps = try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/maps")).readToEnd()
@@ -45,7 +45,7 @@ public struct LoadedLibrary: Sendable, Equatable {
 
     /// The version a shared object's file name carries after `.so.` (`libhiredis.so.0.14` is
     /// "0.14"), following symbolic links to the real file; nil when there is none.
-    public static func fileNameVersion(_ path: String) -> String? {
+    package static func fileNameVersion(_ path: String) -> String? {
         let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().lastPathComponent
         guard let range = real.range(of: ".so.") else { return nil }
         let version = real[range.upperBound...]

@@ -4,17 +4,17 @@ import Foundation
 /// A reading of the monotonic clock: seconds from an arbitrary origin (the boot for
 /// `SystemClock`), moving at a steady rate and never stepped by NTP or an operator. For timeouts,
 /// pauses and how long something took; never shown as a time of day.
-public struct MonotonicInstant: Sendable, Hashable, Comparable {
-    public let seconds: Double
+package struct MonotonicInstant: Sendable, Hashable, Comparable {
+    package let seconds: Double
 
-    public init(seconds: Double) { self.seconds = seconds }
+    package init(seconds: Double) { self.seconds = seconds }
 
-    public func advanced(by seconds: Double) -> MonotonicInstant { MonotonicInstant(seconds: self.seconds + seconds) }
+    package func advanced(by seconds: Double) -> MonotonicInstant { MonotonicInstant(seconds: self.seconds + seconds) }
 
     /// Seconds from `earlier` to this instant (negative when `earlier` is the later one).
-    public func seconds(since earlier: MonotonicInstant) -> Double { seconds - earlier.seconds }
+    package func seconds(since earlier: MonotonicInstant) -> Double { seconds - earlier.seconds }
 
-    public static func < (lhs: MonotonicInstant, rhs: MonotonicInstant) -> Bool { lhs.seconds < rhs.seconds }
+    package static func < (lhs: MonotonicInstant, rhs: MonotonicInstant) -> Bool { lhs.seconds < rhs.seconds }
 }
 
 /// Time, the two ways sluice reads it, injected wherever time is read so tests move it instead of
@@ -22,7 +22,7 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable {
 /// must neither end a hold early nor fake a stall); the wall reading is for what is compared with
 /// other machines' times: commit times, lag against the source's event timestamps, `processed_ms`,
 /// time stamps shown to people.
-public protocol ServiceClock: Sendable {
+package protocol ServiceClock: Sendable {
     func monotonicNow() -> MonotonicInstant
     func wallNow() -> Date
 }
@@ -30,47 +30,47 @@ public protocol ServiceClock: Sendable {
 extension ServiceClock {
     /// The wall-clock date at which `deadline` comes, for waits whose API takes a `Date`
     /// (`NSCondition.wait(until:)`).
-    public func wallDate(at deadline: MonotonicInstant) -> Date {
+    package func wallDate(at deadline: MonotonicInstant) -> Date {
         wallNow().addingTimeInterval(deadline.seconds(since: monotonicNow()))
     }
 }
 
 /// The process's clocks: `CLOCK_MONOTONIC` (through `DispatchTime`) and `Date()`.
-public struct SystemClock: ServiceClock {
-    public init() {}
+package struct SystemClock: ServiceClock {
+    package init() {}
 
-    public func monotonicNow() -> MonotonicInstant {
+    package func monotonicNow() -> MonotonicInstant {
         MonotonicInstant(seconds: Double(DispatchTime.now().uptimeNanoseconds) / 1_000_000_000)
     }
 
-    public func wallNow() -> Date { Date() }
+    package func wallNow() -> Date { Date() }
 }
 
 /// A clock that moves only when told (both readings together): tests of timeouts, holds and
 /// retry reports run without waiting. Thread-safe.
-public final class ManualClock: ServiceClock, @unchecked Sendable {
+package final class ManualClock: ServiceClock, @unchecked Sendable {
     private let lock = NSLock()
     private var monotonic: Double
     private var wall: Date
 
-    public init(monotonicSeconds: Double = 1_000, wall: Date = Date(timeIntervalSince1970: 1_700_000_000)) {
+    package init(monotonicSeconds: Double = 1_000, wall: Date = Date(timeIntervalSince1970: 1_700_000_000)) {
         monotonic = monotonicSeconds
         self.wall = wall
     }
 
-    public func monotonicNow() -> MonotonicInstant {
+    package func monotonicNow() -> MonotonicInstant {
         lock.lock()
         defer { lock.unlock() }
         return MonotonicInstant(seconds: monotonic)
     }
 
-    public func wallNow() -> Date {
+    package func wallNow() -> Date {
         lock.lock()
         defer { lock.unlock() }
         return wall
     }
 
-    public func advance(by seconds: Double) {
+    package func advance(by seconds: Double) {
         lock.lock()
         monotonic += seconds
         wall.addTimeInterval(seconds)

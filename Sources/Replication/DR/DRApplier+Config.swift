@@ -5,7 +5,7 @@ import RedisCluster
 extension KafkaConfig {
     /// librdkafka properties every sluice client needs: `[kafka.properties]`, then brokers,
     /// client id, TLS and SASL (the config refuses those keys in `[kafka.properties]`).
-    public var clientProperties: [String: String] {
+    package var clientProperties: [String: String] {
         var p = properties
         p["bootstrap.servers"] = brokers.map(\.description).joined(separator: ",")
         p["client.id"] = clientID

@@ -53,5 +53,5 @@ extension DRApplier {
     }
 
     /// The DR cluster's consistent point as stored, nil before the first.
-    public var watermark: DRWatermarkPoint? { offsets.watermark }
+    package var watermark: DRWatermarkPoint? { offsets.watermark }
 }

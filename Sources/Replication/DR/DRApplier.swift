@@ -14,29 +14,29 @@ import RedisCluster
 /// retries it; both say why in the log every `holdLogSeconds`. New partitions are found by a
 /// metadata refresh every `metadataRefreshSeconds`. Missing messages (see docs/dr.md) are counted
 /// and logged, and halt the applier unless `onGap` is `.alert`. Not thread-safe: one thread runs it.
-public final class DRApplier {
-    public typealias GapPolicy = DRApplyConfig.DRGapPolicy
+package final class DRApplier {
+    package typealias GapPolicy = DRApplyConfig.DRGapPolicy
 
-    public struct Settings: Sendable, Equatable {
-        public var topics: [String]
+    package struct Settings: Sendable, Equatable {
+        package var topics: [String]
         /// Partition numbers read in every topic; empty = all.
-        public var partitions: [Int32]
+        package var partitions: [Int32]
         /// The DR cluster's name (`[redis.NAME]`), for labels, logs and the offsets key.
-        public var cluster: String
-        public var offsetsPrefix: String
-        public var batchSize: Int
-        public var pollMilliseconds: Int32
-        public var metadataRefreshSeconds: Double
-        public var onGap: GapPolicy
-        public var retryPauseSeconds: Double
-        public var holdLogSeconds: Double
-        public var tombstoneTTLSeconds: Int64
-        public var rowsPerCall: Int
+        package var cluster: String
+        package var offsetsPrefix: String
+        package var batchSize: Int
+        package var pollMilliseconds: Int32
+        package var metadataRefreshSeconds: Double
+        package var onGap: GapPolicy
+        package var retryPauseSeconds: Double
+        package var holdLogSeconds: Double
+        package var tombstoneTTLSeconds: Int64
+        package var rowsPerCall: Int
         /// The topics are compacted (`[kafka] tombstones = true`): compaction removes messages a
         /// later one of the same key supersedes, so a hole in the offsets is not a gap.
-        public var compacted: Bool
+        package var compacted: Bool
 
-        public init(topics: [String], partitions: [Int32] = [], cluster: String = "dr", offsetsPrefix: String = "sluice:dr:offsets:",
+        package init(topics: [String], partitions: [Int32] = [], cluster: String = "dr", offsetsPrefix: String = "sluice:dr:offsets:",
                     batchSize: Int = 500, pollMilliseconds: Int32 = 200, metadataRefreshSeconds: Double = 10,
                     onGap: GapPolicy = .halt, retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5,
                     tombstoneTTLSeconds: Int64 = 604_800, rowsPerCall: Int = 200, compacted: Bool = false) {
@@ -56,26 +56,26 @@ public final class DRApplier {
         }
     }
 
-    public struct Counters: Sendable, Equatable {
-        public var messages = 0
-        public var applied = 0
-        public var staleRefused = 0
+    package struct Counters: Sendable, Equatable {
+        package var messages = 0
+        package var applied = 0
+        package var staleRefused = 0
         /// Messages of tables without a mapping, or rows skipped by `on_error = "skip"`.
-        public var skippedRows = 0
-        public var batches = 0
+        package var skippedRows = 0
+        package var batches = 0
         /// Messages found missing (the sum of every gap's size).
-        public var missingMessages = 0
-        public var gaps = 0
+        package var missingMessages = 0
+        package var gaps = 0
         /// Tombstones passed over (no value: the delete before each carried the change).
-        public var tombstones = 0
+        package var tombstones = 0
         /// Statement events (DDL) passed over: they change no row.
-        public var schemaChanges = 0
+        package var schemaChanges = 0
         /// Offsets absent from compacted topics (not gaps: see `Settings.compacted`).
-        public var compactedOffsets = 0
-        public init() {}
+        package var compactedOffsets = 0
+        package init() {}
     }
 
-    public let settings: Settings
+    package let settings: Settings
     let consumer: KafkaConsumer
     let applier: VersionedApplier
     /// Every mapping of a table, whichever clusters it names: the DR cluster mirrors them all.
@@ -85,16 +85,16 @@ public final class DRApplier {
     /// Its monotonic reading times the partition refreshes and the hold lines.
     let clock: any ServiceClock
     let sleep: (Double) -> Void
-    public internal(set) var counters = Counters()
+    package internal(set) var counters = Counters()
     /// Next offset to read per assigned partition (stored, or as far as applied this run).
-    public internal(set) var offsets = DROffsets()
+    package internal(set) var offsets = DROffsets()
     /// High watermarks from the last refresh.
-    public internal(set) var ends: [DROffsets.Partition: Int64] = [:]
+    package internal(set) var ends: [DROffsets.Partition: Int64] = [:]
     /// Commit time of the last change applied (seconds since the epoch), 0 before any.
-    public internal(set) var lastCommitTime: Int64 = 0
+    package internal(set) var lastCommitTime: Int64 = 0
     /// Kafka timestamp (milliseconds since the epoch: when the daemon produced it) of the newest
     /// message applied this run, 0 before any. Unlike commit times it has millisecond resolution.
-    public internal(set) var lastProducedMilliseconds: Int64 = 0
+    package internal(set) var lastProducedMilliseconds: Int64 = 0
     var assigned: Set<DROffsets.Partition> = []
     var lastRefresh: MonotonicInstant?
     /// The hold lines' throttle, per reason (`redis`, `kafka`).
@@ -102,7 +102,7 @@ public final class DRApplier {
     /// Partitions whose stored offset past their end was already reported (under `.alert`).
     var reportedTruncation: Set<DROffsets.Partition> = []
 
-    public var offsetsKey: String { DROffsets.key(prefix: settings.offsetsPrefix, cluster: settings.cluster) }
+    package var offsetsKey: String { DROffsets.key(prefix: settings.offsetsPrefix, cluster: settings.cluster) }
 
     /// - Parameters:
     ///   - consumerProperties: librdkafka properties (`bootstrap.servers`, TLS/SASL...).
@@ -129,7 +129,7 @@ public final class DRApplier {
 
     /// Loads the apply library and the stored offsets, holding while the DR cluster is down.
     /// Returns false when `shouldStop` answered true first.
-    public func start(shouldStop: () -> Bool = { false }) -> Bool {
+    package func start(shouldStop: () -> Bool = { false }) -> Bool {
         var loop = holding(check: .beforeEachAttempt)
         let outcome = loop.run(
             until: shouldStop,
@@ -150,7 +150,7 @@ public final class DRApplier {
     /// Runs until `shouldStop` answers true (then drains: the batch in hand is applied and its
     /// offsets stored when the DR cluster answers) or a halting error (a gap under `.halt`, an
     /// unreadable message, a mapping error) throws.
-    public func run(shouldStop: () -> Bool, afterStep: () -> Void = {}) throws(DRError) {
+    package func run(shouldStop: () -> Bool, afterStep: () -> Void = {}) throws(DRError) {
         guard start(shouldStop: shouldStop) else { return }
         while !shouldStop() {
             try step(shouldStop: shouldStop)
@@ -160,7 +160,7 @@ public final class DRApplier {
     }
 
     /// One round: refresh partitions when due, poll a batch, apply it, store its offsets.
-    public func step(shouldStop: () -> Bool = { false }) throws(DRError) {
+    package func step(shouldStop: () -> Bool = { false }) throws(DRError) {
         let now = clock.monotonicNow()
         if lastRefresh.map({ now.seconds(since: $0) >= settings.metadataRefreshSeconds }) ?? true { refreshPartitions() }
         let messages: [KafkaMessage]
@@ -266,7 +266,7 @@ public final class DRApplier {
     }
 
     /// Messages between the applied offsets and the last known partition ends.
-    public var messagesBehind: Int64 {
+    package var messagesBehind: Int64 {
         var total: Int64 = 0
         for (p, end) in ends { total += max(0, end - (offsets.entries[p]?.next ?? 0)) }
         return total

@@ -1,7 +1,7 @@
 /// A DR applier failure: what went wrong, where (`topic[partition]@offset`, a Redis key, a broker),
 /// and the underlying cause's text when there is one.
-public struct DRError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable, Equatable {
+package struct DRError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable, Equatable {
         /// A message whose key, headers or change-event JSON cannot be read.
         case badMessage = "bad_message"
         /// Messages missing from a partition (an offset jump, or retention removed unapplied ones).
@@ -15,20 +15,20 @@ public struct DRError: Error, Sendable, Equatable, CustomStringConvertible {
         case config
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
     /// Where: `topic[partition]@offset`, a key, or a component.
-    public var place: String
-    public var cause: String?
+    package var place: String
+    package var cause: String?
 
-    public init(_ code: Code, _ message: String, place: String, cause: String? = nil) {
+    package init(_ code: Code, _ message: String, place: String, cause: String? = nil) {
         self.code = code
         self.message = message
         self.place = place
         self.cause = cause
     }
 
-    public var description: String {
+    package var description: String {
         "\(code.rawValue): \(message) (at \(place))" + (cause.map { ": \($0)" } ?? "")
     }
 }

@@ -10,30 +10,30 @@ import RedisCluster
 /// `<topic>|<partition>|mark` holds the last watermark marker passed in the partition (its JSON
 /// value), `<topic>|<partition>|since` the messages passed after it, and `@watermark` the
 /// consistent point (`DRWatermarkPoint`, JSON). `@` cannot start a Kafka topic name.
-public struct DROffsets: Sendable, Equatable {
-    public struct Partition: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
-        public var topic: String
-        public var partition: Int32
-        public init(topic: String, partition: Int32) {
+package struct DROffsets: Sendable, Equatable {
+    package struct Partition: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
+        package var topic: String
+        package var partition: Int32
+        package init(topic: String, partition: Int32) {
             self.topic = topic
             self.partition = partition
         }
-        public var description: String { "\(topic)[\(partition)]" }
+        package var description: String { "\(topic)[\(partition)]" }
         var field: String { "\(topic)|\(partition)" }
-        public static func < (a: Partition, b: Partition) -> Bool {
+        package static func < (a: Partition, b: Partition) -> Bool {
             (a.topic, a.partition) < (b.topic, b.partition)
         }
     }
 
-    public struct Entry: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
         /// The next offset to read.
-        public var next: Int64
+        package var next: Int64
         /// Source commit time of the last applied change (seconds since the epoch), 0 when unknown.
-        public var commitTime: Int64
+        package var commitTime: Int64
         /// The last watermark marker passed, and the messages passed after it.
-        public var mark: WatermarkMarker?
-        public var since: Int
-        public init(next: Int64, commitTime: Int64, mark: WatermarkMarker? = nil, since: Int = 0) {
+        package var mark: WatermarkMarker?
+        package var since: Int
+        package init(next: Int64, commitTime: Int64, mark: WatermarkMarker? = nil, since: Int = 0) {
             self.next = next
             self.commitTime = commitTime
             self.mark = mark
@@ -41,17 +41,17 @@ public struct DROffsets: Sendable, Equatable {
         }
     }
 
-    public var entries: [Partition: Entry]
+    package var entries: [Partition: Entry]
     /// The stored consistent point, nil before the first.
-    public var watermark: DRWatermarkPoint?
+    package var watermark: DRWatermarkPoint?
 
-    public init(entries: [Partition: Entry] = [:], watermark: DRWatermarkPoint? = nil) {
+    package init(entries: [Partition: Entry] = [:], watermark: DRWatermarkPoint? = nil) {
         self.entries = entries
         self.watermark = watermark
     }
 
     static let watermarkField = "@watermark"
-    public static func key(prefix: String, cluster: String) -> String { "\(prefix){\(cluster)}" }
+    package static func key(prefix: String, cluster: String) -> String { "\(prefix){\(cluster)}" }
 
     /// HSET of the given partitions' entries.
     static func hsetCommand(key: String, _ changed: [Partition: Entry], watermark: DRWatermarkPoint? = nil) -> RedisCommand {
@@ -76,7 +76,7 @@ public struct DROffsets: Sendable, Equatable {
     }
 
     /// Reads the whole hash (absent: no offsets yet).
-    public static func load(from client: RedisClusterClient, key: String) throws(DRError) -> DROffsets {
+    package static func load(from client: RedisClusterClient, key: String) throws(DRError) -> DROffsets {
         let reply: RedisReply
         do {
             reply = try client.send(RedisCommand("HGETALL", key), key: key)

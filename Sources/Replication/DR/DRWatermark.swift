@@ -3,17 +3,17 @@ import Binlog
 /// The DR cluster's consistent point: every change of every source transaction up to
 /// `checkpoint` is applied to it (docs/dr.md, "The watermark"). `asOfMilliseconds` is the source
 /// server time up to which that is all the source had: the DR lag is now minus it.
-public struct DRWatermarkPoint: Sendable, Equatable {
-    public var checkpoint: SinkCheckpoint
-    public var asOfMilliseconds: Int64
+package struct DRWatermarkPoint: Sendable, Equatable {
+    package var checkpoint: SinkCheckpoint
+    package var asOfMilliseconds: Int64
 
-    public init(checkpoint: SinkCheckpoint, asOfMilliseconds: Int64) {
+    package init(checkpoint: SinkCheckpoint, asOfMilliseconds: Int64) {
         self.checkpoint = checkpoint
         self.asOfMilliseconds = asOfMilliseconds
     }
 
     /// Stored as `{"file","offset","gtid","mysql_gtid","commit_time","as_of_ms"}`.
-    public var json: String {
+    package var json: String {
         let c = checkpoint
         var out = "{\"file\":" + ColumnValue.string(c.position.file).jsonText + ",\"offset\":\(c.position.offset)"
         out += ",\"gtid\":" + ColumnValue.string(c.gtidText).jsonText + ",\"mysql_gtid\":" + ColumnValue.string(c.mysqlGTIDText).jsonText
@@ -21,7 +21,7 @@ public struct DRWatermarkPoint: Sendable, Equatable {
         return out
     }
 
-    public init?(json bytes: [UInt8]) {
+    package init?(json bytes: [UInt8]) {
         guard let node = try? JSONNode.parse(bytes), case .string(let file)? = node["file"]?.content,
             let offset = node["offset"].flatMap({ UInt64($0.raw) }), case .string(let gtid)? = node["gtid"]?.content,
             case .string(let mysqlGTID)? = node["mysql_gtid"]?.content,
@@ -37,7 +37,7 @@ public struct DRWatermarkPoint: Sendable, Equatable {
     }
 
     /// `file:offset gtid G` as `sluice status` shows it.
-    public var positionText: String {
+    package var positionText: String {
         var text = checkpoint.position.description
         if let gtid = checkpoint.gtid { text += " gtid \(gtid)" }
         if let mysqlGTID = checkpoint.mysqlGTID { text += " gtid \(mysqlGTID)" }
@@ -47,7 +47,7 @@ public struct DRWatermarkPoint: Sendable, Equatable {
 
 extension DROffsets.Entry {
     /// What passing a watermark marker found.
-    public enum MarkerOutcome: Sendable, Equatable {
+    package enum MarkerOutcome: Sendable, Equatable {
         /// The partition's newest marker now.
         case passed
         /// A marker of a round already passed (produced again after a failed delivery report).
@@ -86,7 +86,7 @@ extension DROffsets {
     /// The consistent point over `partitions`: the oldest of their newest markers (each says its
     /// partition holds every message up to its checkpoint before it), with the oldest `as_of`.
     /// Nil while one of them has passed no marker yet, or `partitions` is empty.
-    public func watermark(over partitions: some Collection<Partition>) -> DRWatermarkPoint? {
+    package func watermark(over partitions: some Collection<Partition>) -> DRWatermarkPoint? {
         guard !partitions.isEmpty else { return nil }
         var oldest: SinkCheckpoint?
         var asOf = Int64.max

@@ -8,11 +8,11 @@ import Binlog
 /// and no ENUM/SET member lists unless `binlog_row_metadata=FULL`: string types are named without
 /// a length (`varchar`, `char`), TEXT and BLOB by their family (`text`, `blob`). Everything the
 /// value's exact decoding needs (signedness, DECIMAL scale, fractional digits, BIT width) is kept.
-public enum ColumnTypeText {
+package enum ColumnTypeText {
     /// The binary collation: string columns with it are BINARY/VARBINARY/BLOB.
     static let binaryCollation: UInt32 = 63
 
-    public static func text(_ c: ColumnDefinition) -> String {
+    package static func text(_ c: ColumnDefinition) -> String {
         let unsigned = c.unsigned ? " unsigned" : ""
         switch c.type {
         case .tiny: return "tinyint" + unsigned
@@ -59,7 +59,7 @@ public enum ColumnTypeText {
     }
 
     /// The `java.sql.Types` code Canal writes for a type text of `text(_:)`.
-    public static func sqlType(_ text: String) -> Int {
+    package static func sqlType(_ text: String) -> Int {
         let base = family(text)
         let unsigned = text.hasSuffix(" unsigned")
         switch base {
@@ -87,7 +87,7 @@ public enum ColumnTypeText {
     }
 
     /// The type name without parameters or `unsigned`: `decimal(10,2) unsigned` -> `decimal`.
-    public static func family(_ text: String) -> String {
+    package static func family(_ text: String) -> String {
         var name = Substring(text)
         if let space = name.firstIndex(of: " ") { name = name[..<space] }
         if let paren = name.firstIndex(of: "(") { name = name[..<paren] }
@@ -95,7 +95,7 @@ public enum ColumnTypeText {
     }
 
     /// The number in parentheses (`datetime(6)` -> 6, `bit(12)` -> 12), nil when none.
-    public static func parameter(_ text: String) -> Int? {
+    package static func parameter(_ text: String) -> Int? {
         guard let open = text.firstIndex(of: "("), let close = text[open...].firstIndex(of: ")") else { return nil }
         return Int(text[text.index(after: open)..<close])
     }

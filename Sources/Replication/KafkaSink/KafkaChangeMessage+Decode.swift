@@ -16,21 +16,21 @@ import Ops
 /// strings (DECIMAL, dates, base64 binaries and ENUM names are strings already). Known limitation:
 /// a MySQL JSON column holding a bare string scalar comes back as a text value (its Redis text
 /// loses the quotes).
-public struct DRChange: Sendable, Equatable {
-    public var topic: String
-    public var partition: Int32
-    public var offset: Int64
-    public var change: RowChange
+package struct DRChange: Sendable, Equatable {
+    package var topic: String
+    package var partition: Int32
+    package var offset: Int64
+    package var change: RowChange
     /// The row version the producer computed (decimal digits), nil when it had none.
-    public var version: String?
+    package var version: String?
     /// Source commit time, seconds since the epoch.
-    public var commitTime: UInt32
+    package var commitTime: UInt32
     /// GTID text of the transaction, when the source writes them.
-    public var gtid: String?
+    package var gtid: String?
     /// End of the transaction in the source binlog (a resume point).
-    public var end: BinlogPosition
+    package var end: BinlogPosition
 
-    public var place: String { "\(topic)[\(partition)]@\(offset)" }
+    package var place: String { "\(topic)[\(partition)]@\(offset)" }
 
     /// What each format's decoder finds in a value.
     struct Parsed {
@@ -49,16 +49,16 @@ public struct DRChange: Sendable, Equatable {
 
     /// Whether a consumed message is a tombstone (no value): the second message of a delete on a
     /// compacted topic, which the applier passes over (the delete before it carried the change).
-    public static func isTombstone(value: [UInt8]?) -> Bool { value == nil }
+    package static func isTombstone(value: [UInt8]?) -> Bool { value == nil }
 
     /// Whether a consumed message is a statement event (DDL, header `sluice.ddl`) or a
     /// transaction's BEGIN/END record (`sluice.transaction`): no row to apply.
-    public static func isSchemaChange(headers: [(String, [UInt8]?)]) -> Bool {
+    package static func isSchemaChange(headers: [(String, [UInt8]?)]) -> Bool {
         headers.contains { $0.0 == "sluice.ddl" || $0.0 == "sluice.transaction" }
     }
 
     /// Decodes one consumed message; every missing or malformed part is a `.badMessage` error.
-    public init(topic: String, partition: Int32, offset: Int64, value: [UInt8]?, headers: [(String, [UInt8]?)]) throws(DRError) {
+    package init(topic: String, partition: Int32, offset: Int64, value: [UInt8]?, headers: [(String, [UInt8]?)]) throws(DRError) {
         self.topic = topic
         self.partition = partition
         self.offset = offset

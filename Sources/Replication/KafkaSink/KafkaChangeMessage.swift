@@ -19,18 +19,18 @@ import Ops
 ///   resume point), `sluice.gtid` (when the source has GTIDs), `sluice.version` (when known),
 ///   `sluice.types` (Debezium: the column types the DR applier reads the values back with),
 ///   `sluice.format`.
-public struct KafkaChangeMessage: Sendable, Equatable {
+package struct KafkaChangeMessage: Sendable, Equatable {
     /// Where a transaction came from: what the change-event `source` object needs.
-    public struct Origin: Sendable, Equatable {
-        public var serverID: UInt32
+    package struct Origin: Sendable, Equatable {
+        package var serverID: UInt32
         /// GTID text (`0-1-42` or `uuid:42`), nil when the source writes none.
-        public var gtid: String?
+        package var gtid: String?
         /// Commit time, seconds since the epoch.
-        public var timestamp: UInt32
+        package var timestamp: UInt32
         /// End of the transaction in the binlog.
-        public var end: BinlogPosition
+        package var end: BinlogPosition
 
-        public init(serverID: UInt32, gtid: String?, timestamp: UInt32, end: BinlogPosition) {
+        package init(serverID: UInt32, gtid: String?, timestamp: UInt32, end: BinlogPosition) {
             self.serverID = serverID
             self.gtid = gtid
             self.timestamp = timestamp
@@ -39,35 +39,35 @@ public struct KafkaChangeMessage: Sendable, Equatable {
     }
 
     /// What the encoding needs besides the change and its origin.
-    public struct Context: Sendable, Equatable {
+    package struct Context: Sendable, Equatable {
         /// Transaction metadata of one event (Debezium's `transaction` block).
-        public struct Transaction: Sendable, Equatable {
+        package struct Transaction: Sendable, Equatable {
             /// The transaction's GTID, else `file:offset` of its end.
-            public var id: String
+            package var id: String
             /// 1-based order of the event in its transaction, and among its table's events there.
-            public var totalOrder: Int
-            public var tableOrder: Int
-            public init(id: String, totalOrder: Int, tableOrder: Int) {
+            package var totalOrder: Int
+            package var tableOrder: Int
+            package init(id: String, totalOrder: Int, tableOrder: Int) {
                 self.id = id
                 self.totalOrder = totalOrder
                 self.tableOrder = tableOrder
             }
         }
 
-        public var format: KafkaConfig.MessageFormat
+        package var format: KafkaConfig.MessageFormat
         /// Debezium `source.name` (the connector's logical server name).
-        public var serverName: String
+        package var serverName: String
         /// Debezium `source.version`.
-        public var version: String
+        package var version: String
         /// When the message was made (Debezium `ts_ms`, Canal `ts`), milliseconds since the epoch.
-        public var processedMS: Int64
+        package var processedMS: Int64
         /// A snapshot row (Debezium `op` "r"; Canal, which has no snapshot type, `INSERT`).
-        public var snapshot: Bool
-        public var transaction: Transaction?
+        package var snapshot: Bool
+        package var transaction: Transaction?
         /// Indexes of the key columns (default: the primary key).
-        public var keyColumns: [Int]?
+        package var keyColumns: [Int]?
 
-        public init(
+        package init(
             format: KafkaConfig.MessageFormat = .sluice, serverName: String = "sluice",
             version: String = SluiceVersion.current, processedMS: Int64 = 0, snapshot: Bool = false,
             transaction: Transaction? = nil, keyColumns: [Int]? = nil
@@ -82,20 +82,20 @@ public struct KafkaChangeMessage: Sendable, Equatable {
         }
     }
 
-    public var topic: String
-    public var key: [UInt8]
+    package var topic: String
+    package var key: [UInt8]
     /// nil for a tombstone (a delete's second message on a compacted topic).
-    public var value: [UInt8]?
-    public var headers: [(name: String, value: String)]
+    package var value: [UInt8]?
+    package var headers: [(name: String, value: String)]
     /// The partition it goes to; nil: the partitioner chooses from the key (row messages).
-    public var partition: Int32?
+    package var partition: Int32?
 
-    public static func == (a: KafkaChangeMessage, b: KafkaChangeMessage) -> Bool {
+    package static func == (a: KafkaChangeMessage, b: KafkaChangeMessage) -> Bool {
         a.topic == b.topic && a.key == b.key && a.value == b.value && a.partition == b.partition
             && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
     }
 
-    public init(
+    package init(
         change: RowChange, origin: Origin, version: String?, topic: String, context: Context = Context()
     ) {
         self.topic = topic
@@ -134,7 +134,7 @@ public struct KafkaChangeMessage: Sendable, Equatable {
     }
 
     /// The tombstone that follows a delete on a compacted topic: the delete's key, no value.
-    public init(tombstoneAfter delete: KafkaChangeMessage) {
+    package init(tombstoneAfter delete: KafkaChangeMessage) {
         topic = delete.topic
         key = delete.key
         value = nil
@@ -170,7 +170,7 @@ public struct KafkaChangeMessage: Sendable, Equatable {
     }
 
     /// `db.table` plus the primary key values as a JSON array.
-    public static func key(of change: RowChange, columns: [Int]? = nil) -> String {
+    package static func key(of change: RowChange, columns: [Int]? = nil) -> String {
         String(decoding: keyBytes(of: change, columns: columns), as: UTF8.self)
     }
 

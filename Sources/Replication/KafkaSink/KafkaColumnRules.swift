@@ -11,13 +11,13 @@ import Ops
 ///   value's Redis text; `keep-last-N` keeps the text's last N characters and replaces every one
 ///   before them by `*`. NULL stays NULL. The column's type becomes `varchar`;
 /// - the message key is built from `keyColumns` (default: the primary key) of the masked image.
-public struct KafkaColumnRules: Sendable, Equatable {
-    public var exclude: Set<String>
-    public var mask: [String: MappingConfig.KafkaMask.Rule]
-    public var keyColumns: [String]
-    public var salt: String
+package struct KafkaColumnRules: Sendable, Equatable {
+    package var exclude: Set<String>
+    package var mask: [String: MappingConfig.KafkaMask.Rule]
+    package var keyColumns: [String]
+    package var salt: String
 
-    public init(
+    package init(
         exclude: Set<String> = [], mask: [String: MappingConfig.KafkaMask.Rule] = [:], keyColumns: [String] = [],
         salt: String = ""
     ) {
@@ -27,7 +27,7 @@ public struct KafkaColumnRules: Sendable, Equatable {
         self.salt = salt
     }
 
-    public init(config m: MappingConfig, salt: String) {
+    package init(config m: MappingConfig, salt: String) {
         self.init(
             exclude: Set(m.kafkaExcludeColumns),
             mask: Dictionary(m.kafkaMaskColumns.map { ($0.column, $0.rule) }, uniquingKeysWith: { a, _ in a }),
@@ -36,7 +36,7 @@ public struct KafkaColumnRules: Sendable, Equatable {
 
     /// What `config check --source` reports for a mapping whose Kafka column keys name columns
     /// the table (`columns`, read from the source) does not have: one line per key.
-    public static func unknownColumns(in m: MappingConfig, tableColumns columns: [String]) -> [String] {
+    package static func unknownColumns(in m: MappingConfig, tableColumns columns: [String]) -> [String] {
         let known = Set(columns)
         let keys = [
             ("kafka_exclude_columns", m.kafkaExcludeColumns), ("kafka_mask_columns", m.kafkaMaskColumns.map(\.column)),
@@ -53,7 +53,7 @@ public struct KafkaColumnRules: Sendable, Equatable {
 
     /// The change as the Kafka messages carry it, and the indexes of its key columns (nil: the
     /// primary key). A key column the change lacks is left out of the key.
-    public func apply(to change: RowChange) -> (change: RowChange, keyColumns: [Int]?) {
+    package func apply(to change: RowChange) -> (change: RowChange, keyColumns: [Int]?) {
         var out = change
         if !exclude.isEmpty {
             let kept = change.columns.indices.filter { !exclude.contains(change.columns[$0]) }

@@ -4,13 +4,13 @@ import Ops
 /// A statement event group (a DDL statement, or another statement the binlog carries as such) as
 /// the Kafka sink forwards it to `[kafka] ddl_topic`: the statement with credentials masked
 /// (`SQLCredentialMask`), its default database, where it starts, and its transaction's origin.
-public struct KafkaSchemaChange: Sendable, Equatable {
-    public var statement: String
-    public var database: String
-    public var position: BinlogPosition
-    public var origin: KafkaChangeMessage.Origin
+package struct KafkaSchemaChange: Sendable, Equatable {
+    package var statement: String
+    package var database: String
+    package var position: BinlogPosition
+    package var origin: KafkaChangeMessage.Origin
 
-    public init(statement: String, database: String, position: BinlogPosition, origin: KafkaChangeMessage.Origin) {
+    package init(statement: String, database: String, position: BinlogPosition, origin: KafkaChangeMessage.Origin) {
         self.statement = statement
         self.database = database
         self.position = position

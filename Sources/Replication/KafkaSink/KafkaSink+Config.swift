@@ -4,7 +4,7 @@ extension KafkaSink.Settings {
     /// From a validated `[kafka]` section: brokers, client id, compression, delivery timeout
     /// (0 = never give up), TLS and SASL as librdkafka properties.
     /// - Parameter mappings: the `[[mapping]]` tables, for their Kafka column rules.
-    public init(config c: KafkaConfig, mappings: [MappingConfig] = []) {
+    package init(config c: KafkaConfig, mappings: [MappingConfig] = []) {
         var p = c.clientProperties
         p["compression.codec"] = c.compression.rawValue
         p["message.timeout.ms"] = String(c.deliveryTimeoutMS)

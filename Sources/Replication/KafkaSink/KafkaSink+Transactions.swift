@@ -5,7 +5,7 @@ extension KafkaSink {
     /// BEGIN record before its first chunk's changes and an END record with the per-table event
     /// counts after its last chunk; its row changes; its statement event (DDL) when
     /// `Settings.ddlTopic` is set. Throws a mapping's error unless it skips.
-    public func messages(for transaction: PipelineTransaction) throws(MappingError) -> [KafkaChangeMessage] {
+    package func messages(for transaction: PipelineTransaction) throws(MappingError) -> [KafkaChangeMessage] {
         var out: [KafkaChangeMessage] = []
         let changes = transaction.changes
         let topic = settings.transactionTopic

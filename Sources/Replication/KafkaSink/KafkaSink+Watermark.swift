@@ -104,7 +104,7 @@ extension KafkaSink {
     /// `watermarkTopics`, delivered like row messages (retried until every one has its report).
     /// Call only when every message before it was delivered. Returns the markers written; throws
     /// the metadata request's error (the round is skipped) or `Aborted`.
-    public func writeWatermark(_ checkpoint: SinkCheckpoint, asOfMilliseconds: Int64, shouldAbort: () -> Bool = { false })
+    package func writeWatermark(_ checkpoint: SinkCheckpoint, asOfMilliseconds: Int64, shouldAbort: () -> Bool = { false })
         throws -> Int
     {
         let metadata = try currentProducer().metadata(timeoutMilliseconds: 5_000)

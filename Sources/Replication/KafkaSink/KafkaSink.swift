@@ -16,43 +16,43 @@ import Ops
 /// log once after `holdLogSeconds` (again only every `holdRepeatSeconds`), says so when the
 /// messages go through again, and returns by itself once the brokers are back. Not thread-safe:
 /// one sink worker thread owns it; its `Observer` may hand figures to other threads.
-public final class KafkaSink {
-    public struct Settings: Sendable, Equatable {
+package final class KafkaSink {
+    package struct Settings: Sendable, Equatable {
         /// librdkafka properties (bootstrap.servers, client.id, TLS/SASL ...); the sink adds its own.
-        public var properties: [String: String]
+        package var properties: [String: String]
         /// Topic of a table's changes: `topicPrefix` + `topicTemplate` (`{db}`, `{table}`
         /// replaced), or `singleTopic` for all.
-        public var topicPrefix: String
-        public var topicTemplate = "{db}.{table}"
-        public var singleTopic: String?
+        package var topicPrefix: String
+        package var topicTemplate = "{db}.{table}"
+        package var singleTopic: String?
         /// Pause before producing again after a failed delivery or a lost producer.
-        public var retryPauseSeconds: Double
+        package var retryPauseSeconds: Double
         /// How long a delivery waits before the log says it is held, and how long before it says
         /// so again while the hold lasts.
-        public var holdLogSeconds: Double
-        public var holdRepeatSeconds: Double
+        package var holdLogSeconds: Double
+        package var holdRepeatSeconds: Double
         /// A batch without any delivery report for this long while the brokers answer a metadata
         /// request means the producer is stuck rather than the brokers down: e.g. a broker that
         /// lost its idempotent-producer state answers every produce with UNKNOWN_PRODUCER_ID,
         /// which librdkafka retries forever with a locally bumped epoch and never reports. The
         /// producer is then made anew and the batch sent again.
-        public var stallSeconds: Double
+        package var stallSeconds: Double
         /// The messages' encoding (docs/change-events.md).
-        public var format: KafkaConfig.MessageFormat
+        package var format: KafkaConfig.MessageFormat
         /// A tombstone (same key, no value) after every delete, for compacted topics.
-        public var tombstones: Bool
+        package var tombstones: Bool
         /// The transaction id and order in every event (Debezium's `transaction` block).
-        public var transactionMetadata: Bool
+        package var transactionMetadata: Bool
         /// Debezium `source.name`.
-        public var serverName: String
+        package var serverName: String
         /// Where statement events (DDL) go; nil: not produced.
-        public var ddlTopic: String?
+        package var ddlTopic: String?
         /// Where the BEGIN/END records of each transaction go; nil: not produced.
-        public var transactionTopic: String?
+        package var transactionTopic: String?
         /// Column exclusion, masking and key columns per `db.table`.
-        public var tables: [String: KafkaColumnRules] = [:]
+        package var tables: [String: KafkaColumnRules] = [:]
 
-        public init(
+        package init(
             properties: [String: String], topicPrefix: String = "sluice.", singleTopic: String? = nil,
             retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5, holdRepeatSeconds: Double = 60,
             stallSeconds: Double = 60, format: KafkaConfig.MessageFormat = .sluice, tombstones: Bool = false,
@@ -82,16 +82,16 @@ public final class KafkaSink {
         }
     }
 
-    public struct Counters: Sendable, Equatable {
-        public var delivered = 0
+    package struct Counters: Sendable, Equatable {
+        package var delivered = 0
         /// Messages produced again after a failed delivery report.
-        public var redelivered = 0
+        package var redelivered = 0
         /// Producers made anew after a fatal error.
-        public var producersRecreated = 0
+        package var producersRecreated = 0
         /// Row changes whose version could not be computed under a mapping with `on_error = "skip"`
         /// (sent with a null version).
-        public var versionlessRows = 0
-        public init() {}
+        package var versionlessRows = 0
+        package init() {}
     }
 
     /// Figures for metrics, called on the sink's thread: `undelivered` with the messages of the
@@ -115,13 +115,13 @@ public final class KafkaSink {
     }
 
     /// Why `deliver` gave up: the caller asked it to stop while messages were undelivered.
-    public struct Aborted: Error, Sendable, Equatable, CustomStringConvertible {
-        public let undelivered: Int
-        public var description: String { "Kafka delivery abandoned with \(undelivered) message(s) undelivered" }
+    package struct Aborted: Error, Sendable, Equatable, CustomStringConvertible {
+        package let undelivered: Int
+        package var description: String { "Kafka delivery abandoned with \(undelivered) message(s) undelivered" }
     }
 
-    public let name: String
-    public let settings: Settings
+    package let name: String
+    package let settings: Settings
     let mappings: [String: TableMapping]
     /// Warnings while delivery is held or retried, a notice when it recovers; `sink` metadata.
     private let logger: Logger
@@ -137,11 +137,11 @@ public final class KafkaSink {
     private var tableOrder: [String: Int] = [:]
     /// The transaction whose BEGIN record went out and END did not yet, with its events per table.
     var openTransaction: (id: String, counts: [String: Int])?
-    public private(set) var counters = Counters()
+    package private(set) var counters = Counters()
     /// Deliveries per partition since the last DR watermark round (KafkaSink+Watermark.swift).
     var watermark = WatermarkRounds()
     /// The last delivery or producer problem, for status output (nil once a batch went through).
-    public private(set) var problem: String?
+    package private(set) var problem: String?
 
     package init(
         name: String = "kafka", settings: Settings, mappings: [TableMapping],
@@ -165,7 +165,7 @@ public final class KafkaSink {
         self.clock = clock
     }
 
-    public func topic(for change: RowChange) -> String {
+    package func topic(for change: RowChange) -> String {
         settings.singleTopic
             ?? settings.topicPrefix
             + KafkaConfig.render(settings.topicTemplate, database: change.database, table: change.table)
@@ -173,7 +173,7 @@ public final class KafkaSink {
 
     /// The messages of one transaction's changes. The version is the table's mapping's (any
     /// cluster), else the GTID-derived one, else none. Throws a mapping's error unless it skips.
-    public func messages(for changes: [RowChange], origin: KafkaChangeMessage.Origin) throws(MappingError)
+    package func messages(for changes: [RowChange], origin: KafkaChangeMessage.Origin) throws(MappingError)
         -> [KafkaChangeMessage]
     {
         var out: [KafkaChangeMessage] = []
@@ -241,7 +241,7 @@ public final class KafkaSink {
     }
 
     /// The message of a statement event (DDL) for `Settings.ddlTopic`; none when that is unset.
-    public func messages(for statement: KafkaSchemaChange) -> [KafkaChangeMessage] {
+    package func messages(for statement: KafkaSchemaChange) -> [KafkaChangeMessage] {
         guard let topic = settings.ddlTopic else { return [] }
         let processed = Int64((clock.wallNow().timeIntervalSince1970 * 1000).rounded(.down))
         let context = KafkaChangeMessage.Context(
@@ -269,7 +269,7 @@ public final class KafkaSink {
 
     /// Produces `messages` in order and returns once every one has a successful delivery report.
     /// `shouldAbort` is asked while waiting; when it answers true, throws `Aborted`.
-    public func deliver(_ messages: [KafkaChangeMessage], shouldAbort: () -> Bool = { false }) throws(Aborted) {
+    package func deliver(_ messages: [KafkaChangeMessage], shouldAbort: () -> Bool = { false }) throws(Aborted) {
         var from = 0
         var loop = Retrying(pauseSeconds: settings.retryPauseSeconds, sleep: sleep, clock: clock)
         let outcome = loop.run(
@@ -334,7 +334,7 @@ public final class KafkaSink {
 
     /// Destroys the producer (its connections and threads end now, not when the sink is freed);
     /// a later `deliver` makes a new one.
-    public func close() {
+    package func close() {
         producer = nil
     }
 

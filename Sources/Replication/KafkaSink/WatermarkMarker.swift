@@ -13,25 +13,25 @@ import Binlog
 /// `{"watermark":1,"session","round","partition","count","file","offset","gtid","mysql_gtid",
 /// "commit_time","as_of_ms"}` where `count` is null when the sink cannot vouch for it (the first
 /// marker of a session, a failed delivery report or a new producer since the previous marker).
-public struct WatermarkMarker: Sendable, Equatable {
-    public static let header = "sluice.watermark"
+package struct WatermarkMarker: Sendable, Equatable {
+    package static let header = "sluice.watermark"
     static let key = Array("sluice.watermark".utf8)
 
     /// Random per Kafka sink start: counts only chain between markers of one session.
-    public var session: String
+    package var session: String
     /// The marker round of the session (1, 2, ...): a marker produced twice (redelivery) has the
     /// same round and is passed over.
-    public var round: Int64
-    public var partition: Int32
+    package var round: Int64
+    package var partition: Int32
     /// Messages produced to this partition since the session's previous marker; nil: unknown.
-    public var count: Int?
+    package var count: Int?
     /// The source transaction every earlier message belongs to or precedes.
-    public var checkpoint: SinkCheckpoint
+    package var checkpoint: SinkCheckpoint
     /// Source server time (milliseconds) at which the source had nothing after `checkpoint`:
     /// the last heartbeat when the daemon was caught up, else the checkpoint's commit time.
-    public var asOfMilliseconds: Int64
+    package var asOfMilliseconds: Int64
 
-    public init(
+    package init(
         session: String, round: Int64, partition: Int32, count: Int?, checkpoint: SinkCheckpoint,
         asOfMilliseconds: Int64
     ) {
@@ -44,12 +44,12 @@ public struct WatermarkMarker: Sendable, Equatable {
     }
 
     /// Whether a consumed message's headers mark it as a watermark marker.
-    public static func isMarker(headers: [(String, [UInt8]?)]) -> Bool {
+    package static func isMarker(headers: [(String, [UInt8]?)]) -> Bool {
         headers.contains { $0.0 == header }
     }
 
     /// The JSON value (also how the DR cluster stores the last marker passed per partition).
-    public var json: String {
+    package var json: String {
         let c = checkpoint
         var out = "{\"watermark\":1,\"session\":" + ColumnValue.string(session).jsonText
         out += ",\"round\":\(round),\"partition\":\(partition),\"count\":" + (count.map(String.init) ?? "null")
@@ -71,7 +71,7 @@ public struct WatermarkMarker: Sendable, Equatable {
     }
 
     /// Reads a marker value (`json`); nil when it is not one.
-    public init?(json bytes: [UInt8]) {
+    package init?(json bytes: [UInt8]) {
         guard let node = try? JSONNode.parse(bytes), node["watermark"]?.raw == "1",
             case .string(let session)? = node["session"]?.content,
             let round = node["round"].flatMap({ Int64($0.raw) }),

@@ -6,9 +6,9 @@ import Foundation
 /// alone): `push` blocks while it is full, so a slow consumer slows the producer instead of
 /// growing memory, whatever the size of the items. `close()` wakes everyone: later pushes are
 /// refused, pops drain what is left then return nil.
-public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
-    public let capacity: Int
-    public let byteCapacity: Int?
+package final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
+    package let capacity: Int
+    package let byteCapacity: Int?
     private let cost: (Element) -> Int
     private let condition = NSCondition()
     /// Popped slots hold nil until compacted, so a taken item is freed when its taker is done.
@@ -18,14 +18,14 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private var bytes = 0
     private var closed = false
 
-    public init(capacity: Int, byteCapacity: Int? = nil, cost: @escaping (Element) -> Int = { _ in 0 }) {
+    package init(capacity: Int, byteCapacity: Int? = nil, cost: @escaping (Element) -> Int = { _ in 0 }) {
         self.capacity = max(capacity, 1)
         self.byteCapacity = byteCapacity.map { max($0, 1) }
         self.cost = cost
     }
 
     /// The queued items' cost.
-    public var queuedBytes: Int {
+    package var queuedBytes: Int {
         condition.lock()
         defer { condition.unlock() }
         return bytes
@@ -36,13 +36,13 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         items.count - head >= capacity || byteCapacity.map { bytes >= $0 } == true
     }
 
-    public var count: Int {
+    package var count: Int {
         condition.lock()
         defer { condition.unlock() }
         return items.count - head
     }
 
-    public var isClosed: Bool {
+    package var isClosed: Bool {
         condition.lock()
         defer { condition.unlock() }
         return closed
@@ -51,7 +51,7 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     /// Appends `item`, waiting while the queue is full. Returns false (item dropped) when the
     /// queue is closed before there is room, or when `deadline` (if any) passes first.
     @discardableResult
-    public func push(_ item: Element, deadline: Date? = nil) -> Bool {
+    package func push(_ item: Element, deadline: Date? = nil) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while !closed && isFull {
@@ -68,7 +68,7 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
 
     /// Waits until the queue has room for one more item or is closed (true), or `deadline`
     /// passes first (false). With one producer, a `push` right after `true` does not wait.
-    public func waitForRoom(deadline: Date) -> Bool {
+    package func waitForRoom(deadline: Date) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while !closed && isFull {
@@ -79,7 +79,7 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
 
     /// The oldest item, waiting for one (until `deadline`, if any); nil when the deadline passed or the
     /// queue is closed and empty.
-    public func pop(deadline: Date? = nil) -> Element? {
+    package func pop(deadline: Date? = nil) -> Element? {
         condition.lock()
         defer { condition.unlock() }
         while items.count == head && !closed {
@@ -111,7 +111,7 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
 
     /// Drops every queued item (waking a producer waiting for room); returns how many.
     @discardableResult
-    public func removeAll() -> Int {
+    package func removeAll() -> Int {
         condition.lock()
         defer { condition.unlock() }
         let dropped = items.count - head
@@ -123,7 +123,7 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return dropped
     }
 
-    public func close() {
+    package func close() {
         condition.lock()
         closed = true
         condition.broadcast()

@@ -11,15 +11,15 @@
 /// - `committed`: the newest checkpoint every sink has applied.
 /// - `replicated`: the newest checkpoint every sink has applied and, where required, replicated;
 ///   the safe place to rewind to when a Redis master fails over (its replica may lack the rest).
-public struct CheckpointCoordinator: Sendable, Equatable {
-    public typealias Ticket = UInt64
+package struct CheckpointCoordinator: Sendable, Equatable {
+    package typealias Ticket = UInt64
 
-    public struct Sink: Sendable, Equatable {
-        public var name: String
+    package struct Sink: Sendable, Equatable {
+        package var name: String
         /// Acknowledgements count only once the Redis replicas confirmed them (`WAIT`).
-        public var requiresReplicas: Bool
+        package var requiresReplicas: Bool
 
-        public init(_ name: String, requiresReplicas: Bool = false) {
+        package init(_ name: String, requiresReplicas: Bool = false) {
             self.name = name
             self.requiresReplicas = requiresReplicas
         }
@@ -39,34 +39,34 @@ public struct CheckpointCoordinator: Sendable, Equatable {
     private var sinks: [SinkState]
     private var pending: [Pending] = []
     private var nextTicket: Ticket = 1
-    public private(set) var committed: SinkCheckpoint?
-    public private(set) var replicated: SinkCheckpoint?
+    package private(set) var committed: SinkCheckpoint?
+    package private(set) var replicated: SinkCheckpoint?
 
     /// `start`: where reading begins (the checkpoint resumed from), reported until something newer counts.
-    public init(sinks: [Sink], start: SinkCheckpoint?) {
+    package init(sinks: [Sink], start: SinkCheckpoint?) {
         self.sinks = sinks.map { SinkState(sink: $0) }
         committed = start
         replicated = start
     }
 
-    public var sinkNames: [String] { sinks.map(\.sink.name) }
+    package var sinkNames: [String] { sinks.map(\.sink.name) }
 
     /// Tickets handed out and not yet acknowledged (and replicated) by every sink.
-    public var inFlight: Int { pending.count }
+    package var inFlight: Int { pending.count }
 
     /// Tickets handed out and not yet applied by every sink: `inFlight` less those that only
     /// wait for the Redis replicas to confirm them.
-    public var unapplied: Int {
+    package var unapplied: Int {
         let applied = sinks.map(\.applied).min() ?? lastTicket
         return pending.reduce(0) { $0 + ($1.ticket > applied ? 1 : 0) }
     }
 
     /// The last ticket handed out (0 before any).
-    public var lastTicket: Ticket { nextTicket - 1 }
+    package var lastTicket: Ticket { nextTicket - 1 }
 
     /// Registers the next transaction or chunk. `checkpoint` is nil for a chunk that is not its
     /// transaction's last: no acknowledgement of it can move the checkpoint.
-    public mutating func dispatch(checkpoint: SinkCheckpoint?) -> Ticket {
+    package mutating func dispatch(checkpoint: SinkCheckpoint?) -> Ticket {
         let ticket = nextTicket
         nextTicket += 1
         pending.append(Pending(ticket: ticket, checkpoint: checkpoint))
@@ -77,7 +77,7 @@ public struct CheckpointCoordinator: Sendable, Equatable {
     /// replicas confirmed them (ignored for sinks that don't require replicas). Returns whether
     /// `committed` moved.
     @discardableResult
-    public mutating func acknowledge(sink name: String, through ticket: Ticket, replicated: Bool)
+    package mutating func acknowledge(sink name: String, through ticket: Ticket, replicated: Bool)
         throws(CoordinatorError) -> Bool
     {
         guard let i = sinks.firstIndex(where: { $0.sink.name == name }) else {
@@ -118,7 +118,7 @@ public struct CheckpointCoordinator: Sendable, Equatable {
 
     /// Forgets everything in flight (after a rewind: the source restarts from `replicated`, and
     /// tickets handed out before no longer count).
-    public mutating func rewind() -> SinkCheckpoint? {
+    package mutating func rewind() -> SinkCheckpoint? {
         pending.removeAll()
         for i in sinks.indices {
             sinks[i].applied = lastTicket
@@ -130,18 +130,18 @@ public struct CheckpointCoordinator: Sendable, Equatable {
 }
 
 /// A sink's acknowledgement the coordinator cannot accept (a bug in the daemon's wiring).
-public struct CoordinatorError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable, Equatable {
+package struct CoordinatorError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable, Equatable {
         case unknownSink, unknownTicket, outOfOrder
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
 
     init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { "checkpoint coordinator: \(message)" }
+    package var description: String { "checkpoint coordinator: \(message)" }
 }

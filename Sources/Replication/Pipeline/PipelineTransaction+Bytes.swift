@@ -8,7 +8,7 @@ extension PipelineTransaction {
     /// its before and after values (text and bytes by length, numbers and times by width). The
     /// column names are shared by every row of a table map and not counted. What the sink
     /// queues bound (`SinkPipeline.Settings.queueBytes`), not an exact figure.
-    public var estimatedBytes: Int {
+    package var estimatedBytes: Int {
         var total = 64
         for change in changes {
             total += Self.rowOverheadBytes

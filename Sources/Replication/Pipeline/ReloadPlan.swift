@@ -2,13 +2,13 @@ import Ops
 
 /// What a SIGHUP can change in a running daemon: the log level takes effect at once; every other
 /// difference between the running configuration and the file needs a restart, and is named.
-public struct ReloadPlan: Sendable, Equatable {
+package struct ReloadPlan: Sendable, Equatable {
     /// The new log level, when it changed.
-    public var logLevel: LogLevel?
+    package var logLevel: LogLevel?
     /// Configuration sections that changed and are only read at startup.
-    public var needsRestart: [String]
+    package var needsRestart: [String]
 
-    public init(running old: SluiceConfig, file new: SluiceConfig) {
+    package init(running old: SluiceConfig, file new: SluiceConfig) {
         logLevel = old.log.level == new.log.level ? nil : new.log.level
         var changed: [String] = []
         if old.source != new.source { changed.append("[source]") }
@@ -25,7 +25,7 @@ public struct ReloadPlan: Sendable, Equatable {
     }
 
     /// One line for the log.
-    public var summary: String {
+    package var summary: String {
         var parts: [String] = []
         if let logLevel { parts.append("log level is now \(logLevel.rawValue)") }
         if !needsRestart.isEmpty {

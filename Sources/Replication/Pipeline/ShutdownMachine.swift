@@ -2,14 +2,14 @@
 /// passed in. SIGTERM/SIGINT: stop reading, let the sinks finish what is in flight, checkpoint,
 /// exit 0, all within `timeoutSeconds`. Past the deadline, or on a second signal, exit 1 at once:
 /// the unacknowledged transactions stay behind the checkpoint and are replayed on the next start.
-public struct ShutdownMachine: Sendable, Equatable {
-    public enum State: Sendable, Equatable {
+package struct ShutdownMachine: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         case running
         case draining(signal: String, deadline: Double)
         case stopped(exitCode: Int32, reason: String)
     }
 
-    public enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         case none
         /// Stop reading the binlog; keep the sinks going until nothing is in flight.
         case stopReading(deadline: Double)
@@ -17,17 +17,17 @@ public struct ShutdownMachine: Sendable, Equatable {
         case exit(code: Int32, reason: String)
     }
 
-    public let timeoutSeconds: Double
-    public private(set) var state: State = .running
+    package let timeoutSeconds: Double
+    package private(set) var state: State = .running
 
-    public init(timeoutSeconds: Double) {
+    package init(timeoutSeconds: Double) {
         self.timeoutSeconds = max(timeoutSeconds, 0)
     }
 
-    public var isRunning: Bool { state == .running }
+    package var isRunning: Bool { state == .running }
 
     /// A stop signal (`SIGTERM`, `SIGINT`) arrived at `now`.
-    public mutating func signal(_ name: String, now: Double) -> Action {
+    package mutating func signal(_ name: String, now: Double) -> Action {
         switch state {
         case .running:
             let deadline = now + timeoutSeconds
@@ -44,7 +44,7 @@ public struct ShutdownMachine: Sendable, Equatable {
     }
 
     /// Progress report: `inFlight` transactions are not yet acknowledged by every sink.
-    public mutating func progress(inFlight: Int, now: Double) -> Action {
+    package mutating func progress(inFlight: Int, now: Double) -> Action {
         guard case .draining(let name, let deadline) = state else { return .none }
         if inFlight == 0 { return stop(0, "\(name): drained, checkpoint written") }
         if now >= deadline {
@@ -57,7 +57,7 @@ public struct ShutdownMachine: Sendable, Equatable {
     }
 
     /// The pipeline failed (an error that retrying cannot fix): exit 1 with the reason.
-    public mutating func failed(_ reason: String) -> Action {
+    package mutating func failed(_ reason: String) -> Action {
         if case .stopped = state { return .none }
         return stop(1, reason)
     }

@@ -4,15 +4,15 @@ import Ops
 import RedisCluster
 
 /// A committed transaction, or one chunk of a big one, as the sinks receive it.
-public struct PipelineTransaction: Sendable, Equatable {
-    public var changes: [RowChange]
-    public var origin: KafkaChangeMessage.Origin
+package struct PipelineTransaction: Sendable, Equatable {
+    package var changes: [RowChange]
+    package var origin: KafkaChangeMessage.Origin
     /// Where to resume after this transaction; nil for a chunk that is not its transaction's last.
-    public var checkpoint: SinkCheckpoint?
+    package var checkpoint: SinkCheckpoint?
     /// A statement event group (DDL and other statements), credentials masked.
-    public var statement: KafkaSchemaChange?
+    package var statement: KafkaSchemaChange?
 
-    public init(
+    package init(
         changes: [RowChange], origin: KafkaChangeMessage.Origin, checkpoint: SinkCheckpoint?,
         statement: KafkaSchemaChange? = nil
     ) {

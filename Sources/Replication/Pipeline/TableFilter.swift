@@ -5,28 +5,28 @@ import Ops
 /// Which tables are replicated (`[filter]`): a table passes when its `db.table` name wholly
 /// matches one of the include patterns (or there are none) and none of the exclude patterns.
 /// Decisions are cached per table, so the regular expressions run once per table, not per row.
-public final class TableFilter {
-    public let include: [String]
-    public let exclude: [String]
+package final class TableFilter {
+    package let include: [String]
+    package let exclude: [String]
     private let includeExpressions: [NSRegularExpression]
     private let excludeExpressions: [NSRegularExpression]
     private var decisions: [String: Bool] = [:]
 
     /// Throws `FilterError` naming the pattern that does not compile (the config loader has
     /// already checked them, so this only fires for filters built by hand).
-    public init(include: [String], exclude: [String]) throws(FilterError) {
+    package init(include: [String], exclude: [String]) throws(FilterError) {
         self.include = include
         self.exclude = exclude
         includeExpressions = try include.map(Self.compile)
         excludeExpressions = try exclude.map(Self.compile)
     }
 
-    public convenience init(config: FilterConfig) throws(FilterError) {
+    package convenience init(config: FilterConfig) throws(FilterError) {
         try self.init(include: config.include, exclude: config.exclude)
     }
 
     /// Whether rows of `database.table` are replicated.
-    public func includes(database: String, table: String) -> Bool {
+    package func includes(database: String, table: String) -> Bool {
         let name = "\(database).\(table)"
         if let known = decisions[name] { return known }
         let included = includeExpressions.isEmpty || includeExpressions.contains { Self.wholeMatch($0, name) }
@@ -36,7 +36,7 @@ public final class TableFilter {
     }
 
     /// The changes of `changes` whose tables pass, in order.
-    public func apply(_ changes: [RowChange]) -> [RowChange] {
+    package func apply(_ changes: [RowChange]) -> [RowChange] {
         changes.filter { includes(database: $0.database, table: $0.table) }
     }
 
@@ -55,9 +55,9 @@ public final class TableFilter {
 }
 
 /// A filter pattern that does not compile.
-public struct FilterError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let pattern: String
-    public let message: String
+package struct FilterError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let pattern: String
+    package let message: String
 
-    public var description: String { "filter pattern \"\(pattern)\": \(message)" }
+    package var description: String { "filter pattern \"\(pattern)\": \(message)" }
 }

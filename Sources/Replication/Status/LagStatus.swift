@@ -3,14 +3,14 @@ import Foundation
 /// What `sluice status` reports: the source's binlog end, and how far each sink (each Redis
 /// cluster's checkpoint) and the DR applier (its stored offsets against the topic ends) are behind.
 /// Pure: gathered by `LagStatus.gather`, judged against the `[lag]` thresholds here.
-public struct LagStatus: Sendable, Equatable {
-    public enum State: Sendable, Equatable {
+package struct LagStatus: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         case ok
         case lagging
         /// The component could not be read, or has no position yet: lag unknown.
         case unknown(String)
 
-        public var word: String {
+        package var word: String {
             switch self {
             case .ok: return "ok"
             case .lagging: return "LAGGING"
@@ -19,20 +19,20 @@ public struct LagStatus: Sendable, Equatable {
         }
     }
 
-    public struct Row: Sendable, Equatable {
+    package struct Row: Sendable, Equatable {
         /// `source`, `redis.<name>`, `dr.<cluster>`.
-        public var name: String
-        public var state: State
+        package var name: String
+        package var state: State
         /// The component's position: binlog `file:offset`, or stored/end offsets for DR.
-        public var position: String
-        public var bytes: UInt64?
-        public var seconds: Double?
-        public var transactions: UInt64?
-        public var messages: Int64?
+        package var position: String
+        package var bytes: UInt64?
+        package var seconds: Double?
+        package var transactions: UInt64?
+        package var messages: Int64?
         /// DR rows: the DR cluster's watermark (`file:offset gtid G`), nil before the first.
-        public var watermark: String?
+        package var watermark: String?
 
-        public init(name: String, state: State = .ok, position: String = "", bytes: UInt64? = nil, seconds: Double? = nil,
+        package init(name: String, state: State = .ok, position: String = "", bytes: UInt64? = nil, seconds: Double? = nil,
                     transactions: UInt64? = nil, messages: Int64? = nil) {
             self.name = name
             self.state = state
@@ -44,18 +44,18 @@ public struct LagStatus: Sendable, Equatable {
         }
     }
 
-    public var rows: [Row]
-    public var maxSeconds: Double
-    public var maxBytes: UInt64
+    package var rows: [Row]
+    package var maxSeconds: Double
+    package var maxBytes: UInt64
 
-    public init(rows: [Row], maxSeconds: Double, maxBytes: UInt64) {
+    package init(rows: [Row], maxSeconds: Double, maxBytes: UInt64) {
         self.rows = rows
         self.maxSeconds = maxSeconds
         self.maxBytes = maxBytes
     }
 
     /// Marks each measured row lagging when its seconds or bytes exceed the thresholds.
-    public mutating func judge() {
+    package mutating func judge() {
         for i in rows.indices where rows[i].state == .ok {
             if let s = rows[i].seconds, s > maxSeconds { rows[i].state = .lagging }
             if let b = rows[i].bytes, b > maxBytes { rows[i].state = .lagging }
@@ -63,9 +63,9 @@ public struct LagStatus: Sendable, Equatable {
     }
 
     /// 0 when every row is under the thresholds; 3 when any lags or could not be measured.
-    public var exitStatus: Int32 { rows.allSatisfy { $0.state == .ok } ? 0 : 3 }
+    package var exitStatus: Int32 { rows.allSatisfy { $0.state == .ok } ? 0 : 3 }
 
-    public var text: String {
+    package var text: String {
         let header = ["COMPONENT", "STATE", "POSITION", "BYTES", "SECONDS", "TRANSACTIONS", "MESSAGES"]
         let body = rows.map { r -> [String] in
             var state = r.state.word
@@ -87,7 +87,7 @@ public struct LagStatus: Sendable, Equatable {
         return out
     }
 
-    public var json: String {
+    package var json: String {
         func q(_ s: String) -> String {
             var out = "\""
             for u in s.unicodeScalars {

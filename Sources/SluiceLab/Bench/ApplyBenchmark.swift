@@ -4,19 +4,19 @@ import RedisCluster
 /// `sluice bench redis-apply`: version-checked apply throughput on a cluster, with two reference
 /// figures from the same run on the same cluster: pipelined HSET of the same rows (the ceiling:
 /// no version check at all) and one EVALSHA per row, one request at a time (the naive way).
-public struct ApplyBenchmark {
-    public struct Settings: Sendable, Equatable {
-        public var rows: Int
+package struct ApplyBenchmark {
+    package struct Settings: Sendable, Equatable {
+        package var rows: Int
         /// Distinct keys; rows cycle over them with rising versions (rows/keys versions per key).
-        public var keys: Int
+        package var keys: Int
         /// Rows per `apply()` call (one round trip per node, latency measured per call).
-        public var batch: Int
-        public var rowsPerCall: Int
+        package var batch: Int
+        package var rowsPerCall: Int
         /// Rows for the naive one-EVALSHA-per-row figure (it is slow; a sample suffices).
-        public var naiveRows: Int
+        package var naiveRows: Int
         /// Independent apply streams (threads), rows split among them by slot.
-        public var streams: Int
-        public init(
+        package var streams: Int
+        package init(
             rows: Int = 1_000_000, keys: Int = 100_000, batch: Int = 30_000, rowsPerCall: Int = 250,
             naiveRows: Int = 20_000,
             streams: Int = 2
@@ -30,32 +30,32 @@ public struct ApplyBenchmark {
         }
     }
 
-    public struct Report: Sendable, Equatable {
-        public var rows: Int
-        public var seconds: Double
-        public var applied: Int
-        public var staleRefused: Int
-        public var p50BatchMilliseconds: Double
-        public var p99BatchMilliseconds: Double
-        public var hsetRows: Int
-        public var hsetSeconds: Double
-        public var naiveRows: Int
-        public var naiveSeconds: Double
-        public var peakRSSMegabytes: Double
+    package struct Report: Sendable, Equatable {
+        package var rows: Int
+        package var seconds: Double
+        package var applied: Int
+        package var staleRefused: Int
+        package var p50BatchMilliseconds: Double
+        package var p99BatchMilliseconds: Double
+        package var hsetRows: Int
+        package var hsetSeconds: Double
+        package var naiveRows: Int
+        package var naiveSeconds: Double
+        package var peakRSSMegabytes: Double
         /// CPU seconds the masters spent (INFO cpu, user + sys, summed) during each phase: a
         /// figure that stays meaningful when other processes compete for the machine.
-        public var applyServerCPU: Double
-        public var hsetServerCPU: Double
+        package var applyServerCPU: Double
+        package var hsetServerCPU: Double
         /// CPU seconds this process spent during the apply and HSET phases.
-        public var applyClientCPU: Double
-        public var hsetClientCPU: Double
+        package var applyClientCPU: Double
+        package var hsetClientCPU: Double
 
-        public var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
-        public var hsetRowsPerSecond: Double { hsetSeconds > 0 ? Double(hsetRows) / hsetSeconds : 0 }
-        public var naiveRowsPerSecond: Double { naiveSeconds > 0 ? Double(naiveRows) / naiveSeconds : 0 }
+        package var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
+        package var hsetRowsPerSecond: Double { hsetSeconds > 0 ? Double(hsetRows) / hsetSeconds : 0 }
+        package var naiveRowsPerSecond: Double { naiveSeconds > 0 ? Double(naiveRows) / naiveSeconds : 0 }
 
         /// The last line of the command's output.
-        public var json: String {
+        package var json: String {
             func f(_ x: Double) -> String { String(format: "%.3f", x) }
             return "{\"rows\":\(rows),\"seconds\":\(f(seconds)),\"rows_per_s\":\(Int(rowsPerSecond)),"
                 + "\"applied\":\(applied),\"stale_refused\":\(staleRefused),"
@@ -67,19 +67,19 @@ public struct ApplyBenchmark {
         }
     }
 
-    public let client: RedisClusterClient
-    public let settings: Settings
+    package let client: RedisClusterClient
+    package let settings: Settings
     /// Prefix of every key written, unique per run so earlier runs' versions don't refuse rows.
-    public let prefix: String
+    package let prefix: String
 
-    public init(client: RedisClusterClient, settings: Settings, prefix: String) {
+    package init(client: RedisClusterClient, settings: Settings, prefix: String) {
         self.client = client
         self.settings = settings
         self.prefix = prefix
     }
 
     /// The row stream: row i writes key (i mod keys) at version (i / keys + 1), a 4-field hash.
-    public func writes() -> [VersionedWrite] {
+    package func writes() -> [VersionedWrite] {
         (0..<settings.rows).map { i in
             let k = i % max(settings.keys, 1)
             let v = i / max(settings.keys, 1) + 1
@@ -92,7 +92,7 @@ public struct ApplyBenchmark {
         }
     }
 
-    public func run(progress: (String) -> Void = { _ in }) throws(RedisError) -> Report {
+    package func run(progress: (String) -> Void = { _ in }) throws(RedisError) -> Report {
         try VersionedApplier(client: client, tombstoneTTLSeconds: 86_400).loadLibrary()
         let all = writes()
         progress(
@@ -262,7 +262,7 @@ public struct ApplyBenchmark {
     }
 
     /// User + system CPU seconds of this process.
-    public static func processCPU() -> Double {
+    package static func processCPU() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
@@ -270,7 +270,7 @@ public struct ApplyBenchmark {
     }
 
     /// Nearest-rank percentile (p in 0...1) of the values; 0 for none.
-    public static func percentile(_ values: [Double], _ p: Double) -> Double {
+    package static func percentile(_ values: [Double], _ p: Double) -> Double {
         guard !values.isEmpty else { return 0 }
         let sorted = values.sorted()
         let rank = Int((p * Double(sorted.count)).rounded(.up))
@@ -278,7 +278,7 @@ public struct ApplyBenchmark {
     }
 
     /// Peak resident set size of this process (VmHWM), in MB; 0 where /proc is absent.
-    public static func peakRSSMegabytes() -> Double {
+    package static func peakRSSMegabytes() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0

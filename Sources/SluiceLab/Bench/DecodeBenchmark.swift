@@ -4,31 +4,31 @@ import Foundation
 /// `sluice bench decode`: decodes every event of a binlog file on one thread, every row into typed
 /// `ColumnValue`s, and reports throughput. Reading is streamed (`BinlogFileReader`), so the peak
 /// RSS reflects the decoder, not the file size.
-public struct DecodeBenchmark {
-    public struct Result: Sendable, Equatable {
-        public var events: Int
-        public var rows: Int
-        public var bytes: UInt64
-        public var seconds: Double
-        public var peakRSSMegabytes: Double?
+package struct DecodeBenchmark {
+    package struct Result: Sendable, Equatable {
+        package var events: Int
+        package var rows: Int
+        package var bytes: UInt64
+        package var seconds: Double
+        package var peakRSSMegabytes: Double?
 
-        public var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
+        package var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
 
         /// `{"rows":..,"bytes":..,"seconds":..,"rows_per_s":..,"peak_rss_mb":..}`
-        public var jsonLine: String {
+        package var jsonLine: String {
             let rss = peakRSSMegabytes.map { String(format: "%.1f", $0) } ?? "null"
             return "{\"rows\":\(rows),\"bytes\":\(bytes),\"seconds\":\(String(format: "%.4f", seconds)),"
                 + "\"rows_per_s\":\(Int(rowsPerSecond.rounded())),\"peak_rss_mb\":\(rss),\"events\":\(events)}"
         }
     }
 
-    public var decompressor: (any BinlogDecompressor)?
+    package var decompressor: (any BinlogDecompressor)?
 
-    public init(decompressor: (any BinlogDecompressor)? = nil) {
+    package init(decompressor: (any BinlogDecompressor)? = nil) {
         self.decompressor = decompressor
     }
 
-    public func run(path: String) throws(BinlogError) -> Result {
+    package func run(path: String) throws(BinlogError) -> Result {
         let clock = ContinuousClock()
         let started = clock.now
         let reader = try BinlogFileReader(path: path)

@@ -4,15 +4,15 @@ import Foundation
 /// for one lease kept in a `[redis.NAME]` cluster; the holder replicates, the others wait as
 /// standbys and take over within `ttl_ms` after it dies. Each new holder gets a greater fencing
 /// token that the sinks' writes carry, so an old holder paused past its lease writes nothing.
-public struct HAConfig: Sendable, Equatable {
+package struct HAConfig: Sendable, Equatable {
     /// The `[redis.NAME]` holding the lease (the fence keys live in every cluster written).
-    public var cluster: String
+    package var cluster: String
     /// The lease key; its token counter is `<lease_key>:token` in the same slot.
-    public var leaseKey: String
+    package var leaseKey: String
     /// How long the lease lives without renewal: the takeover time after a holder dies.
-    public var ttlMS: Int
+    package var ttlMS: Int
     /// This instance's name, shown by the standby as the active one (unique per host).
-    public var instance: String
+    package var instance: String
 
     init(_ reader: TableReader, clusterNames: [String]) {
         let fallback = clusterNames.contains("primary") ? "primary" : clusterNames.first

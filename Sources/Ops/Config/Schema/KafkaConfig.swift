@@ -1,7 +1,7 @@
 /// `[kafka]`: the Kafka sink (one message per row change, key = table + primary key), also the
 /// brokers the DR applier consumes from.
-public struct KafkaConfig: Sendable, Equatable {
-    public enum TopicMode: String, Sendable, Equatable, CaseIterable {
+package struct KafkaConfig: Sendable, Equatable {
+    package enum TopicMode: String, Sendable, Equatable, CaseIterable {
         /// One topic per table: `topic_prefix` + `db.table`.
         case perTable = "per-table"
         /// Every table into `topic`.
@@ -9,7 +9,7 @@ public struct KafkaConfig: Sendable, Equatable {
     }
 
     /// The change messages' encoding (docs/change-events.md).
-    public enum MessageFormat: String, Sendable, Equatable, CaseIterable {
+    package enum MessageFormat: String, Sendable, Equatable, CaseIterable {
         /// sluice's change-event JSON with a `version` member.
         case sluice
         /// The Debezium MySQL connector's envelope, schemas disabled.
@@ -18,66 +18,66 @@ public struct KafkaConfig: Sendable, Equatable {
         case canal
     }
 
-    public enum Compression: String, Sendable, Equatable, CaseIterable {
+    package enum Compression: String, Sendable, Equatable, CaseIterable {
         case none, gzip, snappy, lz4, zstd
     }
 
-    public typealias TLSMode = ClientTLS.Mode
-    public typealias TLS = ClientTLS
+    package typealias TLSMode = ClientTLS.Mode
+    package typealias TLS = ClientTLS
 
-    public enum SASLMechanism: String, Sendable, Equatable, CaseIterable {
+    package enum SASLMechanism: String, Sendable, Equatable, CaseIterable {
         case none
         case plain = "PLAIN"
         case scramSHA256 = "SCRAM-SHA-256"
         case scramSHA512 = "SCRAM-SHA-512"
     }
 
-    public struct SASL: Sendable, Equatable {
-        public var mechanism: SASLMechanism
-        public var user: String?
-        public var password: Secret?
+    package struct SASL: Sendable, Equatable {
+        package var mechanism: SASLMechanism
+        package var user: String?
+        package var password: Secret?
     }
 
     /// Whether the daemon produces to Kafka.
-    public var enabled: Bool
-    public var brokers: [HostPort]
-    public var topicMode: TopicMode
-    public var topic: String?
-    public var topicPrefix: String
+    package var enabled: Bool
+    package var brokers: [HostPort]
+    package var topicMode: TopicMode
+    package var topic: String?
+    package var topicPrefix: String
     /// `topic_template`: the per-table topic after the prefix, `{db}` and `{table}` replaced.
-    public var topicTemplate: String
-    public var clientID: String
+    package var topicTemplate: String
+    package var clientID: String
     /// How long a message may wait for delivery before the daemon halts; 0 = never give up.
-    public var deliveryTimeoutMS: Int
-    public var compression: Compression
+    package var deliveryTimeoutMS: Int
+    package var compression: Compression
     /// `sluice run` creates the missing topics of its mappings at start.
-    public var createTopics: Bool
-    public var topicPartitions: Int
-    public var topicReplicationFactor: Int
+    package var createTopics: Bool
+    package var topicPartitions: Int
+    package var topicReplicationFactor: Int
     /// `format`: how each change message is encoded.
-    public var format: MessageFormat
+    package var format: MessageFormat
     /// `tombstones`: after each delete, a message with the same key and no value (for topics
     /// with `cleanup.policy=compact`).
-    public var tombstones: Bool
+    package var tombstones: Bool
     /// `transaction_metadata`: the transaction id and the event's order in it in every event.
-    public var transactionMetadata: Bool
+    package var transactionMetadata: Bool
     /// `mask_salt` (or `mask_salt_file`, `mask_salt_credential`): prefixed to a value before a
     /// `kafka_mask_columns` hash, so the hashes of card numbers can't be looked up in a table.
-    public var maskSalt: Secret?
+    package var maskSalt: Secret?
     /// `ddl_topic`: where statement events (DDL: the statement, database, position, GTID) go;
     /// nil: not produced.
-    public var ddlTopic: String?
+    package var ddlTopic: String?
     /// `transaction_topic`: where each transaction's BEGIN and END records (with per-table event
     /// counts) go; nil: not produced.
-    public var transactionTopic: String?
+    package var transactionTopic: String?
     /// `watermark_interval_ms`: how often (at most, and also while idle) the daemon writes a DR
     /// watermark marker to every partition of its topics (docs/dr.md); 0 = never.
-    public var watermarkIntervalMS: Int
-    public var tls: TLS
-    public var sasl: SASL
+    package var watermarkIntervalMS: Int
+    package var tls: TLS
+    package var sasl: SASL
     /// `[kafka.properties]`: more librdkafka settings, passed through as written (librdkafka
     /// validates them when `run` or `dr-apply` starts).
-    public var properties: [String: String]
+    package var properties: [String: String]
 
     /// librdkafka settings sluice sets from its own keys (or must keep, like idempotence): a
     /// `[kafka.properties]` entry for one of them is refused with where it belongs.
@@ -106,12 +106,12 @@ public struct KafkaConfig: Sendable, Equatable {
     }()
 
     /// The topic of a table's row changes.
-    public func topic(database: String, table: String) -> String {
+    package func topic(database: String, table: String) -> String {
         topicMode == .single ? (topic ?? "") : topicPrefix + Self.render(topicTemplate, database: database, table: table)
     }
 
     /// `template` with `{db}` and `{table}` replaced.
-    public static func render(_ template: String, database: String, table: String) -> String {
+    package static func render(_ template: String, database: String, table: String) -> String {
         template.replacingOccurrences(of: "{db}", with: database).replacingOccurrences(of: "{table}", with: table)
     }
 
@@ -187,19 +187,19 @@ public struct KafkaConfig: Sendable, Equatable {
 }
 
 /// `[dr_apply]`: the DR applier, consuming the Kafka row changes into a DR Redis cluster.
-public struct DRApplyConfig: Sendable, Equatable {
+package struct DRApplyConfig: Sendable, Equatable {
     /// Topics consumed (default: the topics the daemon's mappings produce to).
-    public var topics: [String]
-    public var groupID: String
+    package var topics: [String]
+    package var groupID: String
     /// Partition numbers to consume in every topic (empty = all). Always assigned explicitly;
     /// the group is never joined.
-    public var partitions: [Int]
+    package var partitions: [Int]
     /// The `[redis.*]` cluster written to.
-    public var redisCluster: String
+    package var redisCluster: String
     /// What a gap (messages missing from a partition) does: stop, or report and go on.
-    public var onGap: DRGapPolicy
+    package var onGap: DRGapPolicy
 
-    public enum DRGapPolicy: String, Sendable, Equatable, CaseIterable {
+    package enum DRGapPolicy: String, Sendable, Equatable, CaseIterable {
         /// Stop without applying past the gap (the default).
         case halt
         /// Count it, log it at error level, and go on.

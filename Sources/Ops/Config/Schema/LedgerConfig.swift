@@ -3,15 +3,15 @@ import Foundation
 /// `[ledger]` and its `[[ledger.shard]]` servers: the companion write path (`sluice ledger ...`).
 /// Accounts live on shard `id mod shards.count`; the shards are listed in a fixed order that
 /// must never change once accounts exist.
-public struct LedgerConfig: Sendable, Equatable {
+package struct LedgerConfig: Sendable, Equatable {
     /// One `[[ledger.shard]]`: a MySQL/MariaDB server holding a part of the accounts.
-    public struct Shard: Sendable, Equatable {
-        public var host: String
-        public var port: Int
-        public var socket: String?
-        public var user: String
-        public var password: Secret?
-        public var database: String
+    package struct Shard: Sendable, Equatable {
+        package var host: String
+        package var port: Int
+        package var socket: String?
+        package var user: String
+        package var password: Secret?
+        package var database: String
 
         init?(_ reader: TableReader) {
             let host = reader.nonEmptyString("host", default: "127.0.0.1")
@@ -32,32 +32,32 @@ public struct LedgerConfig: Sendable, Equatable {
     }
 
     /// Names this ledger's XA transactions (`<name>.<id>`): recovery touches only its own.
-    public var name: String
-    public var journalDirectory: String
-    public var journalSegmentBytes: Int
+    package var name: String
+    package var journalDirectory: String
+    package var journalSegmentBytes: Int
     /// The Ed25519 private key (PEM) that seals the journal, read from `journal_signing_key_file`
     /// or `journal_signing_key_credential` (never inline); nil = the journal is chained, unsigned.
-    public var journalSigningKey: Secret?
-    public var listen: HostPort
+    package var journalSigningKey: Secret?
+    package var listen: HostPort
     /// The `[redis.NAME]` cluster written through after each commit; nil = no write-through.
-    public var redisCluster: String?
+    package var redisCluster: String?
     /// The account key written through, over `{id}` (the daemon's mapping must use the same).
-    public var accountKey: String
+    package var accountKey: String
     /// Decimal places of amounts (2: "12.34" is 1234 minor units).
-    public var amountScale: Int
+    package var amountScale: Int
     /// Tries of a transfer that meets a deadlock or lock-wait timeout.
-    public var maxAttempts: Int
+    package var maxAttempts: Int
     /// A transfer on one shard commits in one phase after its journal record (no PREPARE).
-    public var onePhaseSingleShard: Bool
-    public var connectionsPerShard: Int
-    public var maxBodyBytes: Int
-    public var maxConnections: Int
-    public var requestTimeoutMS: Int
-    public var shards: [Shard]
+    package var onePhaseSingleShard: Bool
+    package var connectionsPerShard: Int
+    package var maxBodyBytes: Int
+    package var maxConnections: Int
+    package var requestTimeoutMS: Int
+    package var shards: [Shard]
     /// `[ledger.risk]`: risk rules reserved in Redis before each transfer; nil = no rules.
-    public var risk: LedgerRiskConfig?
+    package var risk: LedgerRiskConfig?
     /// The account read path's cache (`cache_*` keys; `LedgerConfig+Cache.swift`).
-    public var cache: Cache
+    package var cache: Cache
 
     init?(_ reader: TableReader, clusterNames: [String]) {
         let name = reader.nonEmptyString("name", default: "ledger") { text in

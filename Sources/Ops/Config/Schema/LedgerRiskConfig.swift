@@ -1,19 +1,19 @@
 /// `[ledger.risk]` and its `[[ledger.risk.class]]` limits: the risk rules checked (and the amount
 /// reserved) in Redis before a transfer touches a shard. The rules' keys live in the ledger's
 /// write-through cluster (`[ledger] redis_cluster`, required with this section).
-public struct LedgerRiskConfig: Sendable, Equatable {
+package struct LedgerRiskConfig: Sendable, Equatable {
     /// One `[[ledger.risk.class]]`: the limits of the accounts of a class (an account's class is
     /// the `class` field of its risk flags in Redis, else `default_class`).
-    public struct AccountClass: Sendable, Equatable {
-        public var name: String
+    package struct AccountClass: Sendable, Equatable {
+        package var name: String
         /// The most an account may send per UTC day, in minor units; nil = no limit.
-        public var dailyLimitMinor: Int64?
+        package var dailyLimitMinor: Int64?
         /// Transfers an account may send in any 60 s; 0 = no limit.
-        public var perMinute: Int
+        package var perMinute: Int
         /// Refuse an amount above this many times the account's recent average; 0 = off.
-        public var anomalyFactor: Double
+        package var anomalyFactor: Double
 
-        public init(name: String, dailyLimitMinor: Int64?, perMinute: Int, anomalyFactor: Double) {
+        package init(name: String, dailyLimitMinor: Int64?, perMinute: Int, anomalyFactor: Double) {
             self.name = name
             self.dailyLimitMinor = dailyLimitMinor
             self.perMinute = perMinute
@@ -37,15 +37,15 @@ public struct LedgerRiskConfig: Sendable, Equatable {
 
     /// How long a reservation lives unless confirmed (commit) or released (abort): after a crash
     /// its amount and minute slot come back this long after the reserve.
-    public var reservationTTLMS: Int
+    package var reservationTTLMS: Int
     /// Confirmed amounts kept per account for the anomaly rule's average.
-    public var anomalyWindow: Int
+    package var anomalyWindow: Int
     /// The anomaly rule applies once an account has this many amounts in its window.
-    public var anomalyMinSamples: Int
-    public var defaultClass: String
-    public var classes: [AccountClass]
+    package var anomalyMinSamples: Int
+    package var defaultClass: String
+    package var classes: [AccountClass]
 
-    public init(
+    package init(
         reservationTTLMS: Int = 30_000, anomalyWindow: Int = 20, anomalyMinSamples: Int = 5,
         defaultClass: String, classes: [AccountClass]
     ) {

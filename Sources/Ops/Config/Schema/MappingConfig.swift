@@ -1,6 +1,6 @@
 /// `[[mapping]]`: how one table's rows become Redis keys.
-public struct MappingConfig: Sendable, Equatable {
-    public enum Shape: String, Sendable, Equatable, CaseIterable {
+package struct MappingConfig: Sendable, Equatable {
+    package enum Shape: String, Sendable, Equatable, CaseIterable {
         /// A Redis hash, one field per column.
         case hash
         /// A string holding the row as a JSON object.
@@ -10,7 +10,7 @@ public struct MappingConfig: Sendable, Equatable {
     }
 
     /// Where a row's version comes from (guarantee 1: a key is written only by a newer version).
-    public enum Version: Sendable, Equatable {
+    package enum Version: Sendable, Equatable {
         /// An application-maintained column (the optimistic-lock column).
         case column(String)
         /// A sequence derived from the binlog position, monotonic across rotation and failover.
@@ -21,7 +21,7 @@ public struct MappingConfig: Sendable, Equatable {
         case column, binlog
     }
 
-    public enum OnError: String, Sendable, Equatable, CaseIterable {
+    package enum OnError: String, Sendable, Equatable, CaseIterable {
         /// Stop advancing and report (the default: nothing silently dropped).
         case halt
         /// Skip the row, count it and log it.
@@ -29,42 +29,42 @@ public struct MappingConfig: Sendable, Equatable {
     }
 
     /// Index of this mapping in the file (0-based) and its line, for messages.
-    public var index: Int
-    public var line: Int
-    public var database: String
-    public var table: String
-    public var key: KeyTemplate
-    public var shape: Shape
+    package var index: Int
+    package var line: Int
+    package var database: String
+    package var table: String
+    package var key: KeyTemplate
+    package var shape: Shape
     /// Columns stored (hash/json); empty = all.
-    public var columns: [String]
+    package var columns: [String]
     /// The column stored as the value (string shape).
-    public var valueColumn: String?
+    package var valueColumn: String?
     /// Key expiry; 0 = none.
-    public var ttlSeconds: Int
-    public var version: Version
-    public var onError: OnError
+    package var ttlSeconds: Int
+    package var version: Version
+    package var onError: OnError
     /// Names of `[redis.*]` clusters this table is written to.
-    public var clusters: [String]
+    package var clusters: [String]
     /// Kafka only: columns left out of this table's Kafka messages (`kafka_exclude_columns`).
-    public var kafkaExcludeColumns: [String]
+    package var kafkaExcludeColumns: [String]
     /// Kafka only: columns masked in this table's Kafka messages (`kafka_mask_columns`).
-    public var kafkaMaskColumns: [KafkaMask]
+    package var kafkaMaskColumns: [KafkaMask]
     /// Kafka only: the message key columns (`kafka_key_columns`); empty = the primary key.
-    public var kafkaKeyColumns: [String]
+    package var kafkaKeyColumns: [String]
 
     /// One `kafka_mask_columns` entry: `"column:hash"` or `"column:keep-last-N"`.
-    public struct KafkaMask: Sendable, Equatable {
-        public enum Rule: Sendable, Equatable {
+    package struct KafkaMask: Sendable, Equatable {
+        package enum Rule: Sendable, Equatable {
             /// SHA-256 of `[kafka] mask_salt` followed by the value's text, as lowercase hex.
             case hash
             /// Every character but the last N replaced by `*`.
             case keepLast(Int)
         }
 
-        public var column: String
-        public var rule: Rule
+        package var column: String
+        package var rule: Rule
 
-        public init(column: String, rule: Rule) {
+        package init(column: String, rule: Rule) {
             self.column = column
             self.rule = rule
         }
@@ -85,7 +85,7 @@ public struct MappingConfig: Sendable, Equatable {
     }
 
     /// `db.table` as written.
-    public var qualifiedTable: String { "\(database).\(table)" }
+    package var qualifiedTable: String { "\(database).\(table)" }
 
     /// - Parameters:
     ///   - knownClusters: names of the configured `[redis.*]` clusters.

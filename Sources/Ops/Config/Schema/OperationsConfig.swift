@@ -1,9 +1,9 @@
 /// `[filter]`: which tables are replicated, by regular expressions over `db.table` (whole match).
-public struct FilterConfig: Sendable, Equatable {
+package struct FilterConfig: Sendable, Equatable {
     /// A table is replicated when it matches one of these (empty = every table) ...
-    public var include: [String]
+    package var include: [String]
     /// ... and none of these.
-    public var exclude: [String]
+    package var exclude: [String]
 
     init(_ reader: TableReader) {
         include = reader.regexArray("include")
@@ -12,11 +12,11 @@ public struct FilterConfig: Sendable, Equatable {
 }
 
 /// `[metrics]`: the Prometheus endpoint and readiness.
-public struct MetricsConfig: Sendable, Equatable {
-    public var enabled: Bool
-    public var listen: HostPort
+package struct MetricsConfig: Sendable, Equatable {
+    package var enabled: Bool
+    package var listen: HostPort
     /// `/readyz` answers 503 when the lag exceeds this.
-    public var readyLagSeconds: Double
+    package var readyLagSeconds: Double
 
     init(_ reader: TableReader) {
         enabled = reader.bool("enabled", default: true)
@@ -26,9 +26,9 @@ public struct MetricsConfig: Sendable, Equatable {
 }
 
 /// `[lag]`: thresholds above which `sluice status` reports lag as a problem (exit 1).
-public struct LagConfig: Sendable, Equatable {
-    public var maxSeconds: Int
-    public var maxBytes: Int
+package struct LagConfig: Sendable, Equatable {
+    package var maxSeconds: Int
+    package var maxBytes: Int
 
     init(_ reader: TableReader) {
         maxSeconds = reader.integer("max_seconds", default: 60, range: 1...Int(Int32.max)) ?? 60
@@ -37,9 +37,9 @@ public struct LagConfig: Sendable, Equatable {
 }
 
 /// `[log]`.
-public struct LogConfig: Sendable, Equatable {
-    public var level: LogLevel
-    public var format: LogFormat
+package struct LogConfig: Sendable, Equatable {
+    package var level: LogLevel
+    package var format: LogFormat
 
     init(_ reader: TableReader) {
         level = reader.choice("level", default: LogLevel.info)
@@ -48,11 +48,11 @@ public struct LogConfig: Sendable, Equatable {
 }
 
 /// `[daemon]`: the `sluice run` process.
-public struct DaemonConfig: Sendable, Equatable {
+package struct DaemonConfig: Sendable, Equatable {
     /// On SIGTERM, how long to finish in-flight work and write the checkpoint before exiting.
-    public var shutdownTimeoutMS: Int
+    package var shutdownTimeoutMS: Int
     /// Decoded transactions buffered between the source and the sinks (back-pressure beyond).
-    public var queueCapacity: Int
+    package var queueCapacity: Int
 
     init(_ reader: TableReader) {
         shutdownTimeoutMS = reader.integer("shutdown_timeout_ms", default: 10_000, range: 0...3_600_000) ?? 10_000

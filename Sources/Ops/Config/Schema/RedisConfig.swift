@@ -1,28 +1,28 @@
 /// `[redis.NAME]`: one Redis deployment sluice writes to (e.g. `primary`, `dr`).
-public struct RedisConfig: Sendable, Equatable {
-    public enum Mode: String, Sendable, Equatable, CaseIterable {
+package struct RedisConfig: Sendable, Equatable {
+    package enum Mode: String, Sendable, Equatable, CaseIterable {
         case cluster, standalone
     }
 
-    public var name: String
+    package var name: String
     /// Addresses to discover the cluster from (standalone: the one server).
-    public var seeds: [HostPort]
-    public var mode: Mode
-    public var user: String?
-    public var password: Secret?
-    public var connectTimeoutMS: Int
-    public var commandTimeoutMS: Int
+    package var seeds: [HostPort]
+    package var mode: Mode
+    package var user: String?
+    package var password: Secret?
+    package var connectTimeoutMS: Int
+    package var commandTimeoutMS: Int
     /// Row changes per pipelined, version-checked batch.
-    public var batchRows: Int
+    package var batchRows: Int
     /// After each batch, `WAIT` for this many replicas to acknowledge (0 = don't wait).
-    public var waitReplicas: Int
-    public var waitTimeoutMS: Int
+    package var waitReplicas: Int
+    package var waitTimeoutMS: Int
     /// How long a delete's tombstone (its version) is kept; 0 = forever.
-    public var tombstoneTTLSeconds: Int
+    package var tombstoneTTLSeconds: Int
     /// Prefix of the checkpoint keys sluice keeps in this cluster.
-    public var checkpointPrefix: String
+    package var checkpointPrefix: String
     /// `[redis.NAME.tls]`: TLS to every node of the deployment.
-    public var tls: ClientTLS
+    package var tls: ClientTLS
 
     init?(name: String, _ reader: TableReader) {
         self.name = name

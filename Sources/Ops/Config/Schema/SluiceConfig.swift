@@ -1,37 +1,37 @@
 import Foundation
 
 /// The whole configuration file, validated and typed. Load it with `SluiceConfig.load`.
-public struct SluiceConfig: Sendable, Equatable {
+package struct SluiceConfig: Sendable, Equatable {
     /// The binlog source; absent on a host that only runs the DR applier.
-    public var source: SourceConfig?
-    public var filter: FilterConfig
-    public var mappings: [MappingConfig]
+    package var source: SourceConfig?
+    package var filter: FilterConfig
+    package var mappings: [MappingConfig]
     /// `[redis.*]` clusters in file order.
-    public var redis: [RedisConfig]
-    public var kafka: KafkaConfig
+    package var redis: [RedisConfig]
+    package var kafka: KafkaConfig
     /// The DR applier; absent when this host doesn't run one.
-    public var drApply: DRApplyConfig?
-    public var metrics: MetricsConfig
-    public var lag: LagConfig
-    public var log: LogConfig
-    public var daemon: DaemonConfig
+    package var drApply: DRApplyConfig?
+    package var metrics: MetricsConfig
+    package var lag: LagConfig
+    package var log: LogConfig
+    package var daemon: DaemonConfig
     /// The companion write path (`sluice ledger`); absent when this host doesn't run one.
-    public var ledger: LedgerConfig?
+    package var ledger: LedgerConfig?
     /// Active/standby `sluice run`; absent: this instance always runs (no lease).
-    public var ha: HAConfig?
+    package var ha: HAConfig?
 
     /// The `[redis.NAME]` cluster.
-    public func redis(named name: String) -> RedisConfig? { redis.first { $0.name == name } }
+    package func redis(named name: String) -> RedisConfig? { redis.first { $0.name == name } }
 
     /// A valid configuration and its effective text (defaults filled in, secrets masked).
-    public struct Loaded: Sendable, Equatable {
-        public let config: SluiceConfig
-        public let effective: String
+    package struct Loaded: Sendable, Equatable {
+        package let config: SluiceConfig
+        package let effective: String
     }
 
     /// Reads, parses and validates the file at `path`. Every problem is reported at once.
     /// `environment` supplies `${NAME}` values and `CREDENTIALS_DIRECTORY`.
-    public static func load(path: String, environment: [String: String]) -> Result<Loaded, ConfigErrors> {
+    package static func load(path: String, environment: [String: String]) -> Result<Loaded, ConfigErrors> {
         let data: Data
         do {
             data = try FileReading.read(path)
@@ -53,7 +53,7 @@ public struct SluiceConfig: Sendable, Equatable {
     }
 
     /// Parses and validates `text`; `file` names it in messages, `directory` anchors relative paths.
-    public static func parse(
+    package static func parse(
         _ text: String, file: String, directory: String,
         environment: [String: String]
     ) -> Result<Loaded, ConfigErrors> {

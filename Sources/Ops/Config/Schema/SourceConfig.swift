@@ -1,14 +1,14 @@
 import Foundation
 
 /// `[source]`: the MySQL/MariaDB primary sluice reads the binlog from, as a replica.
-public struct SourceConfig: Sendable, Equatable {
-    public enum Flavor: String, Sendable, Equatable, CaseIterable {
+package struct SourceConfig: Sendable, Equatable {
+    package enum Flavor: String, Sendable, Equatable, CaseIterable {
         case auto, mysql, mariadb
     }
 
     /// Where to start reading. The `checkpoint-or-*` modes resume from the checkpoint when one
     /// exists; the others ignore it (a deliberate rewind or skip for one run).
-    public enum Start: Sendable, Equatable {
+    package enum Start: Sendable, Equatable {
         case checkpointOrEarliest
         case checkpointOrEnd
         case earliest
@@ -23,25 +23,25 @@ public struct SourceConfig: Sendable, Equatable {
         case earliest, end, position, gtid
     }
 
-    public enum TLSMode: String, Sendable, Equatable, CaseIterable {
+    package enum TLSMode: String, Sendable, Equatable, CaseIterable {
         case disabled, preferred, required
         case verifyCA = "verify-ca"
         case verifyIdentity = "verify-identity"
     }
 
-    public struct TLS: Sendable, Equatable {
-        public var mode: TLSMode
-        public var files: TLSFiles
+    package struct TLS: Sendable, Equatable {
+        package var mode: TLSMode
+        package var files: TLSFiles
     }
 
     /// `[source.checks]`: startup checks of the server's settings; each can be turned off.
-    public struct Checks: Sendable, Equatable {
-        public var requireSyncBinlog: Bool
-        public var requireInnodbFlush: Bool
-        public var requireRowFormat: Bool
-        public var requireFullRowImage: Bool
+    package struct Checks: Sendable, Equatable {
+        package var requireSyncBinlog: Bool
+        package var requireInnodbFlush: Bool
+        package var requireRowFormat: Bool
+        package var requireFullRowImage: Bool
 
-        public init(
+        package init(
             requireSyncBinlog: Bool, requireInnodbFlush: Bool, requireRowFormat: Bool, requireFullRowImage: Bool
         ) {
             self.requireSyncBinlog = requireSyncBinlog
@@ -51,25 +51,25 @@ public struct SourceConfig: Sendable, Equatable {
         }
     }
 
-    public var host: String
-    public var port: Int
+    package var host: String
+    package var port: Int
     /// Unix socket; when set, host and port are not used.
-    public var socket: String?
-    public var user: String
-    public var password: Secret?
-    public var serverID: UInt32
-    public var flavor: Flavor
-    public var tls: TLS
-    public var start: Start
-    public var connectTimeoutMS: Int
-    public var heartbeatMS: Int
-    public var reconnectMinMS: Int
-    public var reconnectMaxMS: Int
+    package var socket: String?
+    package var user: String
+    package var password: Secret?
+    package var serverID: UInt32
+    package var flavor: Flavor
+    package var tls: TLS
+    package var start: Start
+    package var connectTimeoutMS: Int
+    package var heartbeatMS: Int
+    package var reconnectMinMS: Int
+    package var reconnectMaxMS: Int
     /// Rows of one undecided XA transaction held in memory; above that its events go to a file.
-    public var xaSpillRows: Int
+    package var xaSpillRows: Int
     /// Folder of those files; nil means the system's temporary folder.
-    public var xaSpillDirectory: String?
-    public var checks: Checks
+    package var xaSpillDirectory: String?
+    package var checks: Checks
 
     init?(_ reader: TableReader) {
         let host = reader.nonEmptyString("host", default: "127.0.0.1")

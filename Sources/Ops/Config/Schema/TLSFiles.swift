@@ -1,12 +1,12 @@
 /// Certificate files of a TLS connection (PEM), as absolute paths checked readable at load time.
-public struct TLSFiles: Sendable, Equatable {
+package struct TLSFiles: Sendable, Equatable {
     /// CA certificate the server's certificate is verified against.
-    public var ca: String?
+    package var ca: String?
     /// Client certificate and its key, for certificate authentication (both or neither).
-    public var cert: String?
-    public var key: String?
+    package var cert: String?
+    package var key: String?
 
-    public init(ca: String? = nil, cert: String? = nil, key: String? = nil) {
+    package init(ca: String? = nil, cert: String? = nil, key: String? = nil) {
         self.ca = ca
         self.cert = cert
         self.key = key
@@ -29,17 +29,17 @@ public struct TLSFiles: Sendable, Equatable {
 
 /// `[*.tls]` of a client whose server port speaks TLS or not (Kafka, Redis): the modes of
 /// `[source.tls]` less "preferred", since there is nothing to negotiate.
-public struct ClientTLS: Sendable, Equatable {
-    public enum Mode: String, Sendable, Equatable, CaseIterable {
+package struct ClientTLS: Sendable, Equatable {
+    package enum Mode: String, Sendable, Equatable, CaseIterable {
         case disabled, required
         case verifyCA = "verify-ca"
         case verifyIdentity = "verify-identity"
     }
 
-    public var mode: Mode
-    public var files: TLSFiles
+    package var mode: Mode
+    package var files: TLSFiles
 
-    public init(mode: Mode, files: TLSFiles) {
+    package init(mode: Mode, files: TLSFiles) {
         self.mode = mode
         self.files = files
     }
