@@ -45,6 +45,26 @@ final class FailoverWatchTests: XCTestCase {
         XCTAssertEqual(watch.observe(ClusterRoles(clusterNodes: failedOver)), .none, "once per change")
     }
 
+    /// A look taken while the master fails can leave its replica out; the replica that then takes
+    /// over is still named as the replica it was, and the daemon rewinds.
+    func testAReplicaLeftOutOfOneLookIsStillKnownWhenItTakesOver() {
+        var watch = FailoverWatch()
+        _ = watch.observe(ClusterRoles(clusterNodes: healthy))
+        let midFailure = healthy.replacingOccurrences(
+            of: "r2 127.0.0.1:7005@17005 slave a2 0 0 2 connected\n", with: "")
+        XCTAssertEqual(watch.observe(ClusterRoles(clusterNodes: midFailure)), .none)
+        let failedOver =
+            midFailure
+            .replacingOccurrences(
+                of: "a2 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922",
+                with: "a2 127.0.0.1:7002@17002 master,fail - 0 0 2 disconnected")
+            + "\nr2 127.0.0.1:7005@17005 master - 0 0 4 connected 5461-10922"
+        guard case .rewind(let reason) = watch.observe(ClusterRoles(clusterNodes: failedOver)) else {
+            return XCTFail("a promoted replica must rewind")
+        }
+        XCTAssertTrue(reason.contains("127.0.0.1:7005 (was a replica) now serves slots"), reason)
+    }
+
     func testReshardingAndEmptyMastersDoNotRewind() {
         var watch = FailoverWatch()
         let withEmpty = healthy + "\nn7 127.0.0.1:7007@17007 master - 0 0 0 connected"

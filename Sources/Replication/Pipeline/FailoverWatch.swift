@@ -74,7 +74,7 @@ package struct FailoverWatch: Sendable, Equatable {
     package init() {}
 
     package mutating func observe(_ now: ClusterRoles) -> Decision {
-        defer { known = now }
+        defer { known = Self.remembering(known, in: now) }
         guard let before = known else { return .none }
         let promoted = now.nodes.values.filter { node in
             guard node.servesSlots else { return false }
@@ -89,5 +89,18 @@ package struct FailoverWatch: Sendable, Equatable {
             reason: "primary cluster master change: \(names.joined(separator: ", ")) now serves slots; "
                 + "writes its old master acknowledged may be lost, so the daemon replays from the checkpoint the replicas confirmed"
         )
+    }
+
+    /// `now`, plus the replicas an earlier look listed that `now` does not: a look taken while a
+    /// master fails can leave its replica out, and the replica is still the one that takes over.
+    /// A master `now` lacks is forgotten: should it come back serving slots it is a new node
+    /// (it may have lost its data), and either way a node serving slots that was not a master
+    /// makes the daemon rewind.
+    static func remembering(_ before: ClusterRoles?, in now: ClusterRoles) -> ClusterRoles {
+        var merged = now
+        for (id, node) in before?.nodes ?? [:] where !node.isMaster && merged.nodes[id] == nil {
+            merged.nodes[id] = node
+        }
+        return merged
     }
 }
