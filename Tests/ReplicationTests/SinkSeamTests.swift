@@ -137,8 +137,7 @@ final class SinkSeamTests: XCTestCase {
         XCTAssertEqual(p.blockedSeconds().map(\.label), ["test.memory"])
         XCTAssertEqual(p.blockedSeconds().map(\.seconds), [0], "nothing to apply, nothing held")
         XCTAssertTrue(p.submit(transaction(1)))
-        let deadline = Date().addingTimeInterval(30)
-        while sink.attempts == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        try waitUntil("the sink holds the batch", timeout: 30) { sink.attempts > 0 }
         clock.advance(by: 7.5)
         XCTAssertEqual(p.blockedSeconds().map(\.seconds), [7.5], "the batch waits in the sink")
         gate.signal()
@@ -200,8 +199,9 @@ final class SinkSeamTests: XCTestCase {
         let events = Events()
         let p = try pipeline(sink, events, MetricsRegistry())
         for n in 1...3 { XCTAssertTrue(p.submit(transaction(n))) }
-        let deadline = Date().addingTimeInterval(30)
-        while p.committed != transaction(3).checkpoint, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        try waitUntil("the first three transactions committed", timeout: 30) {
+            p.committed == transaction(3).checkpoint
+        }
         XCTAssertEqual(p.committed, transaction(3).checkpoint)
         let attemptsBefore = sink.attempts
         _ = p.submit(transaction(4))
