@@ -30,12 +30,16 @@ let package = Package(
         // Decompression (MariaDB zlib events, MySQL zstd transactions) and CJK text (glibc iconv), outside the pure decoder.
         .target(name: "BinlogCompression", dependencies: ["Binlog", "CZlib", "CZstd"], path: "Sources/BinlogCompression"),
 
-        .target(name: "MySQLSource", dependencies: ["Binlog", "BinlogCompression", "CMariaDB"], path: "Sources/MySQLSource"),
+        // The two clocks (monotonic for timeouts, wall for commit times and lag), injected everywhere time is read.
+        .target(name: "Timekeeping", path: "Sources/Timekeeping"),
+
+        .target(name: "MySQLSource", dependencies: ["Binlog", "BinlogCompression", "CMariaDB", "Timekeeping"],
+                path: "Sources/MySQLSource"),
         .target(name: "RedisCluster", dependencies: ["CHiredis", "COpenSSL"], path: "Sources/RedisCluster"),
-        .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Sources/Kafka"),
-        .target(name: "Ops", path: "Sources/Ops"),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "Timekeeping"], path: "Sources/Kafka"),
+        .target(name: "Ops", dependencies: ["Timekeeping"], path: "Sources/Ops"),
         .target(name: "Replication",
-                dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops"],
+                dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops", "Timekeeping"],
                 path: "Sources/Replication"),
         .target(name: "Ledger", dependencies: ["MySQLSource", "BinlogCompression", "RedisCluster", "Ops", "COpenSSL"],
                 path: "Sources/Ledger"),
@@ -43,7 +47,7 @@ let package = Package(
         // Not product code: benchmarks, the demo's workload and consistency check, the lag watcher.
         // Only the executable (`sluice bench ...`, `sluice demo`) and tests import it; no product module does.
         .target(name: "SluiceLab",
-                dependencies: ["Binlog", "Ledger", "MySQLSource", "RedisCluster", "Kafka", "Ops", "Replication"],
+                dependencies: ["Binlog", "Ledger", "MySQLSource", "RedisCluster", "Kafka", "Ops", "Replication", "Timekeeping"],
                 path: "Sources/SluiceLab"),
 
         // Pure test helpers (condition waits, a seeded generator, the built binary): Foundation and XCTest only.
@@ -59,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: ["Binlog", "BinlogCompression", "MySQLSource", "RedisCluster", "Kafka",
-                           "Replication", "Ledger", "Ops", "SluiceLab", "TestSupport"],
+                           "Replication", "Ledger", "Ops", "SluiceLab", "Timekeeping", "TestSupport"],
             path: "Sources/sluice",
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-rpath=$ORIGIN/../lib/sluice",
                                             "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
@@ -70,20 +74,20 @@ let package = Package(
         // beside one holds the tests of that module against real servers started by TestSupport.
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
                     exclude: ["Fixtures"]),
-        .testTarget(name: "OpsTests", dependencies: ["Ops", "TestHelpers"], path: "Tests/OpsTests"),
+        .testTarget(name: "OpsTests", dependencies: ["Ops", "Timekeeping", "TestHelpers"], path: "Tests/OpsTests"),
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster"], path: "Tests/RedisClusterTests"),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "MySQLSource", "SluiceLab", "TestHelpers"],
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "MySQLSource", "SluiceLab", "Timekeeping", "TestHelpers"],
                     path: "Tests/ReplicationTests"),
-        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog"], path: "Tests/MySQLSourceTests"),
+        .testTarget(name: "MySQLSourceTests", dependencies: ["MySQLSource", "Binlog", "Timekeeping"], path: "Tests/MySQLSourceTests"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Ops", "TestHelpers"], path: "Tests/LedgerTests"),
 
         // Live targets: against real MariaDB, Redis Cluster, Tansu and sluice processes from TestSupport.
         .testTarget(name: "RedisClusterLiveTests", dependencies: ["RedisCluster", "TestSupport"],
                     path: "Tests/RedisClusterLiveTests"),
         .testTarget(name: "ReplicationLiveTests",
-                    dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "MySQLSource", "SluiceLab", "TestSupport"],
+                    dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "MySQLSource", "SluiceLab", "Timekeeping", "TestSupport"],
                     path: "Tests/ReplicationLiveTests"),
-        .testTarget(name: "MySQLSourceLiveTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "TestSupport"],
+        .testTarget(name: "MySQLSourceLiveTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "Timekeeping", "TestSupport"],
                     path: "Tests/MySQLSourceLiveTests"),
         .testTarget(name: "LedgerLiveTests", dependencies: ["Ledger", "Ops", "MySQLSource", "RedisCluster", "TestSupport"],
                     path: "Tests/LedgerLiveTests"),

@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Timekeeping
 
 /// A consumer over librdkafka reading explicitly assigned partitions (`assign`), never a
 /// subscribed consumer group: no group join, so it reads at once. Offsets are not committed to
@@ -72,10 +73,10 @@ package final class KafkaConsumer {
 
     /// Polls until `count` messages arrived or `timeoutMilliseconds` passed; returns what came.
     package func poll(count: Int, timeoutMilliseconds: Int32) throws(KafkaError) -> [KafkaMessage] {
-        let deadline = Date().addingTimeInterval(Double(timeoutMilliseconds) / 1000)
+        let deadline = Deadline(in: Double(timeoutMilliseconds) / 1000)
         var messages: [KafkaMessage] = []
         while messages.count < count {
-            let left = deadline.timeIntervalSinceNow
+            let left = deadline.secondsLeft
             if left <= 0 { break }
             if let message = try poll(timeoutMilliseconds: Int32(min(left * 1000, 500)) + 1) {
                 messages.append(message)

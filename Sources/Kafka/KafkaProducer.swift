@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Timekeeping
 
 /// A producer over librdkafka. Messages go out with `rd_kafka_produceva` (argv style); delivery
 /// reports come back through librdkafka's event queue and are returned by `poll` and `flush`,
@@ -121,12 +122,12 @@ package final class KafkaProducer {
     /// Polls until every produced message has its delivery report or `timeoutMilliseconds` pass;
     /// returns the reports gathered. Throws `_TIMED_OUT` if messages are still outstanding.
     package func flush(timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> [KafkaDeliveryReport] {
-        let deadline = Date().addingTimeInterval(Double(timeoutMilliseconds) / 1000)
+        let deadline = Deadline(in: Double(timeoutMilliseconds) / 1000)
         var reports: [KafkaDeliveryReport] = []
         while !pending.isEmpty {
-            let left = Int32(max(0, min(100, deadline.timeIntervalSinceNow * 1000)))
+            let left = Int32(min(100, deadline.secondsLeft * 1000))
             reports += try poll(timeoutMilliseconds: left)
-            if Date() >= deadline && !pending.isEmpty {
+            if deadline.hasPassed && !pending.isEmpty {
                 throw KafkaError(
                     RD_KAFKA_RESP_ERR__TIMED_OUT,
                     message: "\(pending.count) message(s) without delivery report after \(timeoutMilliseconds) ms",

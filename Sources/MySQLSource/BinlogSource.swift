@@ -1,25 +1,6 @@
 import Binlog
 import Foundation
-
-/// Time and randomness for the source, injected so that tests control them.
-package struct SourceClock: Sendable {
-    package var now: @Sendable () -> Double
-    package var sleep: @Sendable (Double) -> Void
-    package var random: @Sendable () -> Double
-
-    package init(
-        now: @escaping @Sendable () -> Double, sleep: @escaping @Sendable (Double) -> Void,
-        random: @escaping @Sendable () -> Double
-    ) {
-        self.now = now
-        self.sleep = sleep
-        self.random = random
-    }
-
-    package static let system = SourceClock(
-        now: { Date().timeIntervalSince1970 }, sleep: { if $0 > 0 { Thread.sleep(forTimeInterval: $0) } },
-        random: { Double.random(in: 0..<1) })
-}
+import Timekeeping
 
 /// Everything the source needs to know.
 package struct SourceConfiguration: Sendable {
@@ -59,7 +40,11 @@ package struct SourceConfiguration: Sendable {
 /// every later call throws the same error without touching the network.
 package final class BinlogSource {
     package let configuration: SourceConfiguration
-    private let clock: SourceClock
+    /// Monotonic for the reconnect timers, the poll deadline and the silence; wall for the lag
+    /// (event timestamps are the server's wall clock).
+    private let clock: any ServiceClock
+    private let pause: @Sendable (Double) -> Void
+    private let random: @Sendable () -> Double
     /// Where to connect: asked before every connection attempt (a test can move the source).
     private let endpoint: () -> MySQLEndpoint
     private var machine: ReconnectStateMachine
@@ -73,9 +58,9 @@ package final class BinlogSource {
     private var drain: XASpillDrain?
     /// The reference time of `secondsBehind` (see `LagTracker`).
     package private(set) var lagTracker = LagTracker()
-    /// When (this source's clock) the last event arrived, or the last connection opened: how long
-    /// the server has been silent.
-    package private(set) var lastHeardAt: Double?
+    /// When (the monotonic clock) the last event arrived, or the last connection opened: how
+    /// long the server has been silent.
+    package private(set) var lastHeardAt: MonotonicInstant?
     /// Events read so far by type code, for the `sluice_source_events_total` metric.
     package private(set) var eventCounts: [UInt8: Int] = [:]
     private var server: (id: UInt32, uuid: String?)?
@@ -89,11 +74,18 @@ package final class BinlogSource {
     /// Each retryable failure, newest last (for logs, metrics and tests).
     package private(set) var failures: [SourceError] = []
 
+    /// `clock`, `pause` (the reconnect backoff's waits) and `random` (its jitter) are injected so
+    /// tests control them.
     package init(
-        _ configuration: SourceConfiguration, clock: SourceClock = .system, endpoint: (() -> MySQLEndpoint)? = nil
+        _ configuration: SourceConfiguration, clock: any ServiceClock = SystemClock(),
+        pause: @escaping @Sendable (Double) -> Void = { if $0 > 0 { Thread.sleep(forTimeInterval: $0) } },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        endpoint: (() -> MySQLEndpoint)? = nil
     ) {
         self.configuration = configuration
         self.clock = clock
+        self.pause = pause
+        self.random = random
         self.endpoint = endpoint ?? { configuration.endpoint }
         machine = ReconnectStateMachine(backoff: configuration.backoff)
         let target = self.endpoint
@@ -122,7 +114,7 @@ package final class BinlogSource {
 
     /// Seconds behind (from event times and heartbeats); bytes behind when `measureBytes`.
     package func lag(measureBytes: Bool = false) -> SourceLag {
-        var lag = SourceLag(secondsBehind: lagTracker.secondsBehind(now: clock.now()), bytesBehind: nil)
+        var lag = SourceLag(secondsBehind: lagTracker.secondsBehind(now: wallSeconds()), bytesBehind: nil)
         if measureBytes, let position = assembler?.resume.binlog,
             let logs = try? LagTracker.binaryLogs(on: MySQLConnection(endpoint()))
         {
@@ -133,13 +125,14 @@ package final class BinlogSource {
 
     /// The next transaction or chunk; nil at the end of the binlog when not following.
     package func next() throws(SourceError) -> SourceTransaction? {
-        try poll(until: .infinity)
+        try poll(for: .infinity)
     }
 
-    /// Like `next()`, but also returns nil once the clock passes `deadline` (checked after every
-    /// event; heartbeats arrive at least every `heartbeatSeconds`), so a caller can do other work
-    /// between transactions.
-    package func poll(until deadline: Double) throws(SourceError) -> SourceTransaction? {
+    /// Like `next()`, but also returns nil once `seconds` have passed on the monotonic clock
+    /// (checked after every event; heartbeats arrive at least every `heartbeatSeconds`), so a
+    /// caller can do other work between transactions.
+    package func poll(for seconds: Double) throws(SourceError) -> SourceTransaction? {
+        let deadline = Deadline(in: seconds, clock: clock)
         while true {
             if !ready.isEmpty { return ready.removeFirst() }
             if let drain {
@@ -150,7 +143,7 @@ package final class BinlogSource {
                 if let chunk { return chunk }
                 continue
             }
-            if clock.now() >= deadline { return nil }
+            if deadline.hasPassed { return nil }
             if session == nil {
                 try connect()
                 continue
@@ -158,8 +151,8 @@ package final class BinlogSource {
             guard let open = session else { continue }
             do {
                 guard let event = try open.next() else { return nil }
-                lastHeardAt = clock.now()
-                lagTracker.observe(event.event, now: clock.now())
+                lastHeardAt = clock.monotonicNow()
+                lagTracker.observe(event.event, now: wallSeconds())
                 eventCounts[event.event.header.typeCode, default: 0] += 1
                 guard var assembler else { continue }
                 if assembler.preparing { try keep(event, session: open) }
@@ -220,12 +213,12 @@ package final class BinlogSource {
             interrupted += 1
             if handedOut > 0 { resumedMidTransaction += 1 }
         }
-        switch machine.failed(error, now: clock.now(), random: clock.random()) {
+        switch machine.failed(error, now: clock.monotonicNow().seconds, random: random()) {
         case .stop(let final):
             throw final
         case .wait(let until):
             failures.append(error)
-            clock.sleep(until - clock.now())
+            pause(until - clock.monotonicNow().seconds)
         case .connect:
             break
         }
@@ -236,9 +229,9 @@ package final class BinlogSource {
         case .stopped(let error):
             throw error
         case .waiting:
-            if case .wait(let until) = machine.timerFired(now: clock.now()) {
-                clock.sleep(until - clock.now())
-                _ = machine.timerFired(now: clock.now())
+            if case .wait(let until) = machine.timerFired(now: clock.monotonicNow().seconds) {
+                pause(until - clock.monotonicNow().seconds)
+                _ = machine.timerFired(now: clock.monotonicNow().seconds)
             }
         case .idle:
             _ = machine.start()
@@ -259,8 +252,8 @@ package final class BinlogSource {
             }
             session = opened
             measureClockOffset()
-            lastHeardAt = clock.now()
-            machine.connected(now: clock.now())
+            lastHeardAt = clock.monotonicNow()
+            machine.connected(now: clock.monotonicNow().seconds)
         } catch {
             try lost(error)
         }
@@ -269,12 +262,15 @@ package final class BinlogSource {
     /// Measures the server's clock against ours (event timestamps are the server's); a failure
     /// keeps the last offset (0 at first), it only matters for the lag.
     private func measureClockOffset() {
-        let before = clock.now()
+        let before = wallSeconds()
         guard let text = try? MySQLConnection(endpoint()).query("SELECT UNIX_TIMESTAMP(NOW(6)) AS now").value("now"),
             let server = Double(text)
         else { return }
-        lagTracker.clockOffset = LagTracker.clockOffset(server: server, before: before, after: clock.now())
+        lagTracker.clockOffset = LagTracker.clockOffset(server: server, before: before, after: wallSeconds())
     }
+
+    /// The wall clock in Unix seconds, the scale of event timestamps.
+    private func wallSeconds() -> Double { clock.wallNow().timeIntervalSince1970 }
 
     /// Where the next connection starts: the configured start the first time, then right after
     /// the last transaction read, by position on the same server or by GTID on another one.

@@ -34,8 +34,8 @@ package struct Backoff: Sendable, Equatable {
 }
 
 /// When to connect, wait or give up, as a value: the caller does the I/O and the sleeping, and
-/// tells the machine what happened; time (seconds, any epoch) and randomness are passed in, so
-/// tests run without clocks.
+/// tells the machine what happened; time (seconds on the monotonic clock, any origin) and
+/// randomness are passed in, so tests run without clocks.
 ///
 /// An error that retrying cannot fix (authentication, purged binlog, server_id conflict,
 /// decode failures...) stops at once. A retryable one waits with growing delays; the backoff

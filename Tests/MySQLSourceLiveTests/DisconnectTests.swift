@@ -34,7 +34,7 @@ final class DisconnectTests: XCTestCase {
             }
         }
         let source = fixture.source(.current, chunkRows: 3)
-        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.5))
+        XCTAssertNil(try source.poll(for: 0.5))
         writer.start()
         let got = try collect(source, timeout: 60) { rowCount($0) >= rounds * 4 }
         XCTAssertEqual(writerDone.wait(timeout: .now() + 30), .success, "writer finished")
@@ -55,7 +55,7 @@ final class DisconnectTests: XCTestCase {
         let rowsPerTransaction = 40_000
         let wantedKills = 10
         let source = fixture.source(.current, chunkRows: 1_000)
-        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.3))
+        XCTAssertNil(try source.poll(for: 0.3))
         var got: [SourceTransaction] = []
         var expected: [Int] = []
         var killsMidTransaction = 0
@@ -72,7 +72,7 @@ final class DisconnectTests: XCTestCase {
             var killed = false
             var last = false
             while !last {
-                guard let chunk = try source.poll(until: Date().timeIntervalSince1970 + 30) else {
+                guard let chunk = try source.poll(for: 30) else {
                     return XCTFail("stalled in transaction \(transactions) after \(rowCount(got)) rows")
                 }
                 got.append(chunk)

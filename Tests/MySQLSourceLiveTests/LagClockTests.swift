@@ -1,6 +1,7 @@
 import Foundation
 import MySQLSource
 import TestSupport
+import Timekeeping
 import XCTest
 
 /// The lag against a real MariaDB with this host's clock an hour ahead and an hour behind the
@@ -10,9 +11,7 @@ final class LagClockTests: XCTestCase {
         let fixture = try SourceFixture("source-lag-clock")
         let writer = try fixture.server.connect()
         for shift in [3600.0, -3600.0] {
-            let clock = SourceClock(
-                now: { Date().timeIntervalSince1970 + shift },
-                sleep: { if $0 > 0 { Thread.sleep(forTimeInterval: $0) } }, random: { Double.random(in: 0..<1) })
+            let clock = ShiftedWallClock(shift: shift)
             // A transaction committed with a timestamp 100 s in the past: 100 s behind when read.
             // (A new binlog file, whose format event carries the same old time.)
             try writer.execute("SET TIMESTAMP = UNIX_TIMESTAMP() - 100")
@@ -24,7 +23,7 @@ final class LagClockTests: XCTestCase {
             let source = fixture.source(.position(before), serverID: shift > 0 ? 4101 : 4102, clock: clock)
             var read: SourceTransaction?
             try eventually(timeout: 30, interval: 0) {
-                read = try source.poll(until: clock.now() + 0.5)
+                read = try source.poll(for: 0.5)
                 return read != nil
             }
             XCTAssertEqual(read?.changes.count, ids.count)
@@ -33,10 +32,10 @@ final class LagClockTests: XCTestCase {
             // Caught up: the heartbeats bring it to about zero, and it stays there.
             try eventually(timeout: 10, interval: 0) {
                 guard (source.lag().secondsBehind ?? 99) > 2 else { return true }
-                _ = try source.poll(until: clock.now() + 0.2)
+                _ = try source.poll(for: 0.2)
                 return false
             }
-            for _ in 0..<3 { _ = try source.poll(until: clock.now() + 1.1) }
+            for _ in 0..<3 { _ = try source.poll(for: 1.1) }
             let caughtUp = try XCTUnwrap(source.lag().secondsBehind)
             XCTAssertLessThan(caughtUp, 2.5, "clock shifted \(shift) s: caught up, lag \(caughtUp) s")
         }
@@ -54,4 +53,14 @@ final class LagClockTests: XCTestCase {
             }
         }
     }
+}
+
+/// This host's wall clock shifted by `shift` seconds; the monotonic clock as it is (the source's
+/// timers and poll deadlines do not move with the wall clock).
+private struct ShiftedWallClock: ServiceClock {
+    let shift: Double
+    private let system = SystemClock()
+
+    func monotonicNow() -> MonotonicInstant { system.monotonicNow() }
+    func wallNow() -> Date { system.wallNow().addingTimeInterval(shift) }
 }

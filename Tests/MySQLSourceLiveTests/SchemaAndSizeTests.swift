@@ -8,7 +8,7 @@ final class SchemaAndSizeTests: XCTestCase {
         let fixture = try SourceFixture("source-alter")
         // With binlog_row_metadata=FULL the names travel in TABLE_MAP: no lookups.
         let full = fixture.source(.current)
-        XCTAssertNil(try full.poll(until: Date().timeIntervalSince1970 + 0.3))
+        XCTAssertNil(try full.poll(for: 0.3))
         try fixture.writeTransactions(1)
         try fixture.admin.execute("ALTER TABLE shop.items ADD COLUMN price INT NOT NULL DEFAULT 7")
         try fixture.admin.execute("INSERT INTO shop.items VALUES (2, 'b', 9)")
@@ -24,7 +24,7 @@ final class SchemaAndSizeTests: XCTestCase {
         // Without names in TABLE_MAP: information_schema, read again after the DDL.
         try fixture.admin.execute("SET GLOBAL binlog_row_metadata = 'MINIMAL'")
         let minimal = fixture.source(.current, serverID: 4003)
-        XCTAssertNil(try minimal.poll(until: Date().timeIntervalSince1970 + 0.3))
+        XCTAssertNil(try minimal.poll(for: 0.3))
         let writer = try fixture.server.connect()
         try writer.execute("INSERT INTO shop.items VALUES (3, 'c', 1)")
         XCTAssertEqual(
@@ -53,7 +53,7 @@ final class SchemaAndSizeTests: XCTestCase {
     func testMillionRowTransactionInBoundedMemory() throws {
         let fixture = try SourceFixture("source-million")
         let source = fixture.source(.current, chunkRows: 10_000)
-        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.3))
+        XCTAssertNil(try source.poll(for: 0.3))
         try fixture.admin.execute(
             "INSERT INTO shop.items SELECT seq, CONCAT('item ', seq) FROM shop.seq_1_to_1000000")
         let baseline = residentBytes()
@@ -63,7 +63,7 @@ final class SchemaAndSizeTests: XCTestCase {
         var expectedID = 1
         var last: SourceTransaction?
         while last?.isLast != true {
-            guard let chunk = try source.poll(until: Date().timeIntervalSince1970 + 60) else {
+            guard let chunk = try source.poll(for: 60) else {
                 return XCTFail("stalled at \(rows)")
             }
             for change in chunk.changes {
@@ -89,13 +89,13 @@ final class SchemaAndSizeTests: XCTestCase {
     func testIdleSourceKeepsLagNearZero() throws {
         let fixture = try SourceFixture("source-idle")
         let source = fixture.source(.current, heartbeat: 1)
-        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.3))
+        XCTAssertNil(try source.poll(for: 0.3))
         try fixture.writeTransactions(1)
         XCTAssertEqual(ids(try collect(source) { ids($0).count == 1 }), [1])
         let idleUntil = Date().timeIntervalSince1970 + 10
         var worst = 0.0
         while Date().timeIntervalSince1970 < idleUntil {
-            XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.5))
+            XCTAssertNil(try source.poll(for: 0.5))
             worst = max(worst, source.lag().secondsBehind ?? .infinity)
         }
         let lag = source.lag(measureBytes: true)

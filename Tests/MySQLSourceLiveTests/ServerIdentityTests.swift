@@ -11,11 +11,11 @@ final class ServerIdentityTests: XCTestCase {
     func testAnotherReplicaWithTheSameServerIDStopsTheSource() throws {
         let fixture = try SourceFixture("source-sameid")
         let first = fixture.source(.current, serverID: 5000)
-        XCTAssertNil(try first.poll(until: Date().timeIntervalSince1970 + 0.5))
+        XCTAssertNil(try first.poll(for: 0.5))
         let second = fixture.source(.current, serverID: 5000)
-        XCTAssertNil(try second.poll(until: Date().timeIntervalSince1970 + 0.5))
+        XCTAssertNil(try second.poll(for: 0.5))
         try fixture.writeTransactions(1)
-        XCTAssertThrowsError(try first.poll(until: Date().timeIntervalSince1970 + 5)) { error in
+        XCTAssertThrowsError(try first.poll(for: 5)) { error in
             guard let error = error as? SourceError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.code, .serverIDConflict)
             XCTAssertEqual(error.mysql?.code, 4052)
@@ -45,7 +45,7 @@ final class ServerIdentityTests: XCTestCase {
                 endpoint: fixture.server.endpoint, replica: ReplicaOptions(serverID: 4100), start: .current,
                 backoff: Backoff(initial: 0.05, maximum: 0.5)),
             endpoint: { target.value })
-        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.5))
+        XCTAssertNil(try source.poll(for: 0.5))
         var expected = try fixture.writeTransactions(3)
         var got = try collect(source) { ids($0).count == 3 }
         let primaryGTID = try XCTUnwrap(fixture.admin.query("SELECT @@gtid_binlog_pos AS g").value("g"))

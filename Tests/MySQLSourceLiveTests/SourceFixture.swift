@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import MySQLSource
 import TestSupport
+import Timekeeping
 import XCTest
 
 /// A MariaDB sandbox with a `shop.items (id INT PRIMARY KEY, name VARCHAR(40))` table, and
@@ -41,7 +42,7 @@ final class SourceFixture {
 
     func source(
         _ start: SourceStart, chunkRows: Int = 10_000, heartbeat: Double = 1, serverID: UInt32 = 4001,
-        follow: Bool = true, clock: SourceClock = .system
+        follow: Bool = true, clock: any ServiceClock = SystemClock()
     ) -> BinlogSource {
         BinlogSource(
             SourceConfiguration(
@@ -69,7 +70,7 @@ func collect(
             XCTFail("timed out after \(out.count) transactions", file: file, line: line)
             return out
         }
-        if let transaction = try source.poll(until: min(deadline, Date().timeIntervalSince1970 + 1)) {
+        if let transaction = try source.poll(for: min(deadline - Date().timeIntervalSince1970, 1)) {
             out.append(transaction)
         }
     }

@@ -32,7 +32,7 @@ final class StartKindTests: XCTestCase {
         XCTAssertEqual(byGTID.map(\.end), byPosition.map(\.end))
 
         let current = fixture.source(.current)
-        XCTAssertNil(try current.poll(until: Date().timeIntervalSince1970 + 1.5), "nothing new yet")
+        XCTAssertNil(try current.poll(for: 1.5), "nothing new yet")
         try fixture.writeTransactions(1)
         XCTAssertEqual(ids(try collect(current) { ids($0).count == 1 }), [6])
 

@@ -21,7 +21,7 @@ final class XATransactionTests: XCTestCase {
     func testPrepareCommitRollbackAndRestartInDoubt() throws {
         let fixture = try SourceFixture("source-xa")
         let source = fixture.source(.current)
-        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.3))
+        XCTAssertNil(try source.poll(for: 0.3))
 
         let pay1 = try prepare(fixture, "pay-1", ids: [100, 101])
         try fixture.writeTransactions(1)  // id 1, committed after the PREPARE
@@ -61,7 +61,7 @@ final class XATransactionTests: XCTestCase {
         // A source that starts after the PREPARE cannot know the rows: it stops and names the XID.
         let pay4 = try prepare(fixture, "pay-4", ids: [400])
         let late = fixture.source(.current, serverID: 4002)
-        XCTAssertNil(try late.poll(until: Date().timeIntervalSince1970 + 0.3))
+        XCTAssertNil(try late.poll(for: 0.3))
         try pay4.execute("XA COMMIT 'pay-4'")
         XCTAssertThrowsError(try late.next()) { error in
             guard let error = error as? SourceError else { return XCTFail("\(error)") }
@@ -99,7 +99,7 @@ final class XATransactionTests: XCTestCase {
             SourceConfiguration(
                 endpoint: fixture.server.endpoint, replica: ReplicaOptions(serverID: 4003), start: .current,
                 chunkRows: 10_000, spillRows: 10_000, spillDirectory: spillDirectory))
-        XCTAssertNil(try source.poll(until: Date().timeIntervalSince1970 + 0.3))
+        XCTAssertNil(try source.poll(for: 0.3))
         let spillFiles = { (try? FileManager.default.contentsOfDirectory(atPath: spillDirectory)) ?? [] }
         let rows = 200_000
 
@@ -114,7 +114,7 @@ final class XATransactionTests: XCTestCase {
         var chunks = 0
         var last: SourceTransaction?
         while last?.isLast != true {
-            guard let chunk = try source.poll(until: Date().timeIntervalSince1970 + 60) else {
+            guard let chunk = try source.poll(for: 60) else {
                 return XCTFail("stalled at row \(expectedID)")
             }
             XCTAssertEqual(chunk.xid?.gtrid, Array("big".utf8))

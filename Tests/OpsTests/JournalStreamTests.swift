@@ -1,5 +1,6 @@
 import Foundation
 import TestHelpers
+import Timekeeping
 import XCTest
 
 @testable import Ops
@@ -28,7 +29,8 @@ final class JournalStreamTests: XCTestCase {
     func testEachLineCarriesItsPriority() {
         let clock = ManualClock(wall: Date(timeIntervalSince1970: 0))
         let text = ConsoleCapture()
-        let logger = Logger(level: .debug, format: .text, journalPriorities: true, clock: clock, sink: text.console.writeErr)
+        let logger = Logger(
+            level: .debug, format: .text, journalPriorities: true, clock: clock, sink: text.console.writeErr)
         logger.with(["sink": "kafka"]).debug("d")
         logger.info("i")
         logger.notice("n")
@@ -45,7 +47,8 @@ final class JournalStreamTests: XCTestCase {
 
             """)
         let json = ConsoleCapture()
-        Logger(level: .info, format: .json, journalPriorities: true, clock: clock, sink: json.console.writeErr).warning("w")
+        Logger(level: .info, format: .json, journalPriorities: true, clock: clock, sink: json.console.writeErr).warning(
+            "w")
         XCTAssertEqual(json.err, "<4>{\"time\":\"1970-01-01T00:00:00.000Z\",\"level\":\"warning\",\"message\":\"w\"}\n")
         let plain = ConsoleCapture()
         Logger(level: .info, format: .text, clock: clock, sink: plain.console.writeErr).warning("w")
@@ -62,7 +65,8 @@ final class JournalStreamTests: XCTestCase {
     /// bad config arrives as priority 3.
     func testBinaryPrefixesErrorsForTheJournal() throws {
         let binary = try BuiltBinary.path()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-journal-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sluice-journal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let errPath = folder.appendingPathComponent("stderr").path

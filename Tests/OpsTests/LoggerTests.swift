@@ -1,4 +1,5 @@
 import Foundation
+import Timekeeping
 import XCTest
 
 @testable import Ops

@@ -4,6 +4,7 @@ import Kafka
 import Ops
 import RedisCluster
 import TestSupport
+import Timekeeping
 import XCTest
 
 @testable import Replication
@@ -30,8 +31,9 @@ final class DRApplierTests: XCTestCase {
 
     private func mapping() throws -> TableMapping {
         guard case .success(let key) = KeyTemplate.parse("account:{id}") else { throw XCTSkip("template") }
-        return TableMapping(database: "pay", table: "accounts", key: key, shape: .hash(columns: []),
-                            version: .column("version"), clusters: ["primary"])
+        return TableMapping(
+            database: "pay", table: "accounts", key: key, shape: .hash(columns: []),
+            version: .column("version"), clusters: ["primary"])
     }
 
     private func client(_ s: Services) throws -> RedisClusterClient {
@@ -39,20 +41,26 @@ final class DRApplierTests: XCTestCase {
     }
 
     private func change(_ id: Int64, version: Int64) -> RowChange {
-        RowChange(database: "pay", table: "accounts", kind: .update, columns: ["id", "balance", "version"],
-                  before: [.int(id), .decimal("\(version - 1).00"), .int(version - 1)],
-                  after: [.int(id), .decimal("\(version).00"), .int(version)],
-                  position: BinlogPosition(file: "bin.000001", offset: UInt64(version * 1000 + id)), primaryKey: [0])
+        RowChange(
+            database: "pay", table: "accounts", kind: .update, columns: ["id", "balance", "version"],
+            before: [.int(id), .decimal("\(version - 1).00"), .int(version - 1)],
+            after: [.int(id), .decimal("\(version).00"), .int(version)],
+            position: BinlogPosition(file: "bin.000001", offset: UInt64(version * 1000 + id)), primaryKey: [0])
     }
 
     private func origin(_ version: Int64, time: UInt32 = 1_700_000_000) -> KafkaChangeMessage.Origin {
-        .init(serverID: 1, gtid: nil, timestamp: time, end: BinlogPosition(file: "bin.000001", offset: UInt64(version * 1000 + 999)))
+        .init(
+            serverID: 1, gtid: nil, timestamp: time,
+            end: BinlogPosition(file: "bin.000001", offset: UInt64(version * 1000 + 999)))
     }
 
     /// Produces one transaction per version: every account moves to that version.
-    private func produce(_ s: Services, topic: String, accounts: ClosedRange<Int64>, versions: ClosedRange<Int64>) throws {
-        let sink = KafkaSink(settings: .init(properties: ["bootstrap.servers": s.broker.bootstrapServers], singleTopic: topic),
-                             mappings: [try mapping()], logger: .events { _ in })
+    private func produce(_ s: Services, topic: String, accounts: ClosedRange<Int64>, versions: ClosedRange<Int64>)
+        throws
+    {
+        let sink = KafkaSink(
+            settings: .init(properties: ["bootstrap.servers": s.broker.bootstrapServers], singleTopic: topic),
+            mappings: [try mapping()], logger: .events { _ in })
         var messages: [KafkaChangeMessage] = []
         for v in versions {
             messages += try sink.messages(for: accounts.map { change($0, version: v) }, origin: origin(v))
@@ -60,14 +68,18 @@ final class DRApplierTests: XCTestCase {
         try sink.deliver(messages)
     }
 
-    private func applier(_ s: Services, topic: String, prefix: String, onGap: DRApplier.GapPolicy = .halt,
-                         metrics: DRMetrics? = nil, log: LockedBox<[String]>? = nil, compacted: Bool = false) throws -> DRApplier {
-        try DRApplier(consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: try client(s),
-                      mappings: [try mapping()],
-                      settings: .init(topics: [topic], offsetsPrefix: prefix, batchSize: 64, pollMilliseconds: 100,
-                                      metadataRefreshSeconds: 0.5, onGap: onGap, compacted: compacted),
-                      logger: Logger(level: .info, format: .text, sink: { line in log?.set((log?.get() ?? []) + [line]) }),
-                      metrics: metrics)
+    private func applier(
+        _ s: Services, topic: String, prefix: String, onGap: DRApplier.GapPolicy = .halt,
+        metrics: DRMetrics? = nil, log: LockedBox<[String]>? = nil, compacted: Bool = false
+    ) throws -> DRApplier {
+        try DRApplier(
+            consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: try client(s),
+            mappings: [try mapping()],
+            settings: .init(
+                topics: [topic], offsetsPrefix: prefix, batchSize: 64, pollMilliseconds: 100,
+                metadataRefreshSeconds: 0.5, onGap: onGap, compacted: compacted),
+            logger: Logger(level: .info, format: .text, sink: { line in log?.set((log?.get() ?? []) + [line]) }),
+            metrics: metrics)
     }
 
     /// Steps until `done` holds (or 30 s pass).
@@ -102,8 +114,10 @@ final class DRApplierTests: XCTestCase {
         for id in 1...20 {
             let reply = try redis.send(RedisCommand("HGETALL", "account:\(id)"), key: "account:\(id)")
             let items = reply.elements?.compactMap(\.text) ?? []
-            XCTAssertEqual(Dictionary(uniqueKeysWithValues: stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) }),
-                           ["id": "\(id)", "balance": "10.00", "version": "10", "sluice:v": "10"], "account \(id)")
+            XCTAssertEqual(
+                Dictionary(
+                    uniqueKeysWithValues: stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) }),
+                ["id": "\(id)", "balance": "10.00", "version": "10", "sluice:v": "10"], "account \(id)")
         }
         // The stored offsets are what a new applier starts from.
         let stored = try DROffsets.load(from: redis, key: first.offsetsKey)
@@ -141,9 +155,11 @@ final class DRApplierTests: XCTestCase {
 
     private func messages(topic: String, offsets: [Int64]) throws -> [KafkaMessage] {
         try offsets.map { offset in
-            let m = KafkaChangeMessage(change: change(100 + offset, version: 1), origin: origin(1), version: "1", topic: topic)
-            return KafkaMessage(topic: topic, partition: 0, offset: offset, key: m.key, value: m.value,
-                                headers: m.headers.map { KafkaHeader($0.name, Array($0.value.utf8)) })
+            let m = KafkaChangeMessage(
+                change: change(100 + offset, version: 1), origin: origin(1), version: "1", topic: topic)
+            return KafkaMessage(
+                topic: topic, partition: 0, offset: offset, key: m.key, value: m.value,
+                headers: m.headers.map { KafkaHeader($0.name, Array($0.value.utf8)) })
         }
     }
 
@@ -155,13 +171,15 @@ final class DRApplierTests: XCTestCase {
             let e = $0 as? DRError
             XCTAssertEqual(e?.code, .gap)
             XCTAssertEqual(e?.place, "dr.g[0]@3")
-            XCTAssertTrue(e?.message.contains("1 message(s) missing: offsets 2..<3") ?? false, "\(String(describing: e))")
+            XCTAssertTrue(
+                e?.message.contains("1 message(s) missing: offsets 2..<3") ?? false, "\(String(describing: e))")
         }
         XCTAssertEqual(a.offsets.entries[DROffsets.Partition(topic: "dr.g", partition: 0)]?.next, 2)
         XCTAssertEqual(a.counters.gaps, 1)
         let redis = try client(s)
         XCTAssertEqual(try redis.send(RedisCommand("EXISTS", "account:101"), key: "account:101").int, 1)
-        XCTAssertEqual(try redis.send(RedisCommand("EXISTS", "account:103"), key: "account:103").int, 0, "nothing past the gap")
+        XCTAssertEqual(
+            try redis.send(RedisCommand("EXISTS", "account:103"), key: "account:103").int, 0, "nothing past the gap")
         let stored = try DROffsets.load(from: redis, key: a.offsetsKey)
         XCTAssertEqual(stored.entries[DROffsets.Partition(topic: "dr.g", partition: 0)]?.next, 2)
     }
@@ -201,7 +219,8 @@ final class DRApplierTests: XCTestCase {
         try produce(s, topic: topic, accounts: 300...304, versions: 1...1)
         let redis = try client(s)
         let a = try applier(s, topic: topic, prefix: "t2:")
-        _ = try redis.send(RedisCommand("HSET", a.offsetsKey, "\(topic)|0", "1000", "\(topic)|0|time", "5"), key: a.offsetsKey)
+        _ = try redis.send(
+            RedisCommand("HSET", a.offsetsKey, "\(topic)|0", "1000", "\(topic)|0|time", "5"), key: a.offsetsKey)
         XCTAssertTrue(a.start())
         var thrown: Error?
         let deadline = Date().addingTimeInterval(10)
@@ -226,27 +245,28 @@ final class DRApplierTests: XCTestCase {
         func config(seeds: [Int]) throws -> String {
             let path = folder.path + "/status-\(seeds.first ?? 0).toml"
             try """
-                [redis.dr]
-                seeds = [\(seeds.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
-                mode = "cluster"
-                connect_timeout_ms = 500
+            [redis.dr]
+            seeds = [\(seeds.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
+            mode = "cluster"
+            connect_timeout_ms = 500
 
-                [kafka]
-                brokers = ["\(s.broker.bootstrapServers)"]
+            [kafka]
+            brokers = ["\(s.broker.bootstrapServers)"]
 
-                [dr_apply]
-                topics = ["\(topic)"]
+            [dr_apply]
+            topics = ["\(topic)"]
 
-                [lag]
-                max_seconds = 60
-                """.write(toFile: path, atomically: true, encoding: .utf8)
+            [lag]
+            max_seconds = 60
+            """.write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
         let good = try config(seeds: s.dr.ports)
         func status(_ path: String, json: Bool = false) throws -> (status: Int32, output: String) {
-            try folder.run(service: "status", executable: executable,
-                           arguments: ["status", "--config", path] + (json ? ["--json"] : []),
-                           workingDirectory: folder.path, logPath: folder.path + "/status.log", timeout: 30)
+            try folder.run(
+                service: "status", executable: executable,
+                arguments: ["status", "--config", path] + (json ? ["--json"] : []),
+                workingDirectory: folder.path, logPath: folder.path + "/status.log", timeout: 30)
         }
         var r = try status(good)
         XCTAssertEqual(r.status, 3, r.output)
@@ -304,7 +324,8 @@ final class DRApplierTests: XCTestCase {
         XCTAssertTrue(lines.contains("holding"), lines)
         let redis = try client(s)
         for id in 700...719 {
-            XCTAssertEqual(try redis.send(RedisCommand("HGET", "account:\(id)", "version"), key: "account:\(id)").text, "3")
+            XCTAssertEqual(
+                try redis.send(RedisCommand("HGET", "account:\(id)", "version"), key: "account:\(id)").text, "3")
         }
     }
 
@@ -316,11 +337,13 @@ final class DRApplierTests: XCTestCase {
         let later = "dr.later"
         try s.broker.createTopic(existing, partitions: 1)
         try produce(s, topic: existing, accounts: 800...804, versions: 1...1)
-        let a = try DRApplier(consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: try client(s),
-                              mappings: [try mapping()],
-                              settings: .init(topics: [existing, later], offsetsPrefix: "later:", batchSize: 64,
-                                              pollMilliseconds: 100, metadataRefreshSeconds: 0.3),
-                              logger: Logger(level: .error, format: .text, sink: { _ in }))
+        let a = try DRApplier(
+            consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: try client(s),
+            mappings: [try mapping()],
+            settings: .init(
+                topics: [existing, later], offsetsPrefix: "later:", batchSize: 64,
+                pollMilliseconds: 100, metadataRefreshSeconds: 0.3),
+            logger: Logger(level: .error, format: .text, sink: { _ in }))
         try drive(a) { self.storedTotal($0) == 5 }
         XCTAssertEqual(a.assigned.count, 1)
         try s.broker.createTopic(later, partitions: 2)

@@ -4,6 +4,7 @@ import Kafka
 import Ops
 import RedisCluster
 import TestSupport
+import Timekeeping
 import XCTest
 
 @testable import Replication
@@ -43,12 +44,15 @@ final class DRWatermarkTests: XCTestCase {
 
     private func checkpoint(_ version: Int64) -> SinkCheckpoint {
         SinkCheckpoint(
-            position: BinlogPosition(file: "bin.000001", offset: UInt64(version * 1000 + 999)), gtid: MariaDBGTIDPosition(parsing: "0-1-\(version)"),
+            position: BinlogPosition(file: "bin.000001", offset: UInt64(version * 1000 + 999)),
+            gtid: MariaDBGTIDPosition(parsing: "0-1-\(version)"),
             commitTime: 1_700_000_000 + version)
     }
 
     private func origin(_ version: Int64) -> KafkaChangeMessage.Origin {
-        .init(serverID: 1, gtid: "0-1-\(version)", timestamp: UInt32(1_700_000_000 + version), end: checkpoint(version).position)
+        .init(
+            serverID: 1, gtid: "0-1-\(version)", timestamp: UInt32(1_700_000_000 + version),
+            end: checkpoint(version).position)
     }
 
     private func applier(_ s: DRBrokerSandbox, topic: String, prefix: String, onGap: DRApplier.GapPolicy = .halt) throws
@@ -57,9 +61,11 @@ final class DRWatermarkTests: XCTestCase {
         let client = try RedisClusterClient(
             topology: .cluster(seeds: s.dr.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
         return try DRApplier(
-            consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: client, mappings: [try mapping()],
+            consumerProperties: ["bootstrap.servers": s.broker.bootstrapServers], client: client,
+            mappings: [try mapping()],
             settings: .init(
-                topics: [topic], offsetsPrefix: prefix, batchSize: 64, pollMilliseconds: 100, metadataRefreshSeconds: 0.5,
+                topics: [topic], offsetsPrefix: prefix, batchSize: 64, pollMilliseconds: 100,
+                metadataRefreshSeconds: 0.5,
                 onGap: onGap),
             logger: Logger(level: .info, format: .text, sink: { _ in }))
     }
@@ -72,7 +78,8 @@ final class DRWatermarkTests: XCTestCase {
             settings: .init(properties: ["bootstrap.servers": s.broker.bootstrapServers], singleTopic: topic),
             mappings: [try mapping()], logger: .events { _ in })
         try sink.deliver(try sink.messages(for: (1...12).map { change($0, version: 1) }, origin: origin(1)))
-        XCTAssertEqual(try sink.writeWatermark(checkpoint(1), asOfMilliseconds: 1_700_000_001_500), 3, "one per partition")
+        XCTAssertEqual(
+            try sink.writeWatermark(checkpoint(1), asOfMilliseconds: 1_700_000_001_500), 3, "one per partition")
         try sink.deliver(try sink.messages(for: (1...12).map { change($0, version: 2) }, origin: origin(2)))
         XCTAssertEqual(try sink.writeWatermark(checkpoint(2), asOfMilliseconds: 1_700_000_002_500), 3)
         sink.close()
@@ -128,7 +135,8 @@ final class DRWatermarkTests: XCTestCase {
                 m = marker.message(topic: topic)
             } else {
                 id += 1
-                m = KafkaChangeMessage(change: change(500 + id, version: 1), origin: origin(1), version: "1", topic: topic)
+                m = KafkaChangeMessage(
+                    change: change(500 + id, version: 1), origin: origin(1), version: "1", topic: topic)
             }
             return KafkaMessage(
                 topic: topic, partition: 0, offset: Int64(offset), key: m.key, value: m.value,
@@ -145,7 +153,8 @@ final class DRWatermarkTests: XCTestCase {
     func testAPartitionMissingACountedMessageIsAGap() throws {
         let s = try DRBrokerSandbox.services(Self.sandbox)
         // The second marker counts 3 rows since the first; the partition holds 2 of them.
-        let batch = partition("wm.lost", [marker(round: 1, count: nil, 1), nil, nil, marker(round: 2, count: 3, 2), nil])
+        let batch = partition(
+            "wm.lost", [marker(round: 1, count: nil, 1), nil, nil, marker(round: 2, count: 3, 2), nil])
         let halting = try applier(s, topic: "wm.none", prefix: "wm-halt:")
         XCTAssertTrue(halting.start())
         halting.assigned = [DROffsets.Partition(topic: "wm.lost", partition: 0)]
@@ -160,7 +169,8 @@ final class DRWatermarkTests: XCTestCase {
         XCTAssertEqual(halting.counters.gaps, 1)
         XCTAssertEqual(halting.watermark?.checkpoint, checkpoint(1), "the watermark stays before the gap")
         let stored = try DROffsets.load(from: halting.applier.client, key: halting.offsetsKey)
-        XCTAssertEqual(stored.entries[DROffsets.Partition(topic: "wm.lost", partition: 0)]?.next, 3, "stopped at the marker")
+        XCTAssertEqual(
+            stored.entries[DROffsets.Partition(topic: "wm.lost", partition: 0)]?.next, 3, "stopped at the marker")
         XCTAssertEqual(stored.watermark?.checkpoint, checkpoint(1))
 
         let alerting = try applier(s, topic: "wm.none", prefix: "wm-alert:", onGap: .alert)
@@ -174,8 +184,11 @@ final class DRWatermarkTests: XCTestCase {
         // The complete partition passes, and a marker produced twice (redelivery) is no gap.
         let whole = partition(
             "wm.whole",
-            [marker(round: 1, count: nil, 1), nil, nil, nil, marker(round: 2, count: 3, 2), marker(round: 2, count: 3, 2), nil,
-             marker(round: 3, count: 1, 3)])
+            [
+                marker(round: 1, count: nil, 1), nil, nil, nil, marker(round: 2, count: 3, 2),
+                marker(round: 2, count: 3, 2), nil,
+                marker(round: 3, count: 1, 3),
+            ])
         let clean = try applier(s, topic: "wm.none", prefix: "wm-clean:")
         XCTAssertTrue(clean.start())
         clean.assigned = [DROffsets.Partition(topic: "wm.whole", partition: 0)]
@@ -188,7 +201,8 @@ final class DRWatermarkTests: XCTestCase {
     /// consistent point is the oldest newest-marker over the partitions (none while one has none).
     func testCountRulesAndTheConsistentPoint() {
         var e = DROffsets.Entry(next: 0, commitTime: 0)
-        XCTAssertEqual(e.pass(marker(round: 1, count: 5, 1), compacted: false), .passed, "no previous marker: unchecked")
+        XCTAssertEqual(
+            e.pass(marker(round: 1, count: 5, 1), compacted: false), .passed, "no previous marker: unchecked")
         e.passMessage()
         var other = marker(round: 1, count: 7, 2)
         other.session = "s2"
@@ -200,10 +214,14 @@ final class DRWatermarkTests: XCTestCase {
 
         let a = DROffsets.Partition(topic: "t", partition: 0)
         let b = DROffsets.Partition(topic: "t", partition: 1)
-        var offsets = DROffsets(entries: [a: DROffsets.Entry(next: 1, commitTime: 0, mark: marker(round: 3, count: 0, 3))])
+        var offsets = DROffsets(entries: [
+            a: DROffsets.Entry(next: 1, commitTime: 0, mark: marker(round: 3, count: 0, 3))
+        ])
         XCTAssertNil(offsets.watermark(over: [a, b]), "partition 1 has passed no marker")
         offsets.entries[b] = DROffsets.Entry(next: 1, commitTime: 0, mark: marker(round: 2, count: 0, 2))
-        XCTAssertEqual(offsets.watermark(over: [a, b]), DRWatermarkPoint(checkpoint: checkpoint(2), asOfMilliseconds: 1_700_000_002_000))
+        XCTAssertEqual(
+            offsets.watermark(over: [a, b]),
+            DRWatermarkPoint(checkpoint: checkpoint(2), asOfMilliseconds: 1_700_000_002_000))
     }
 
     /// The Kafka sink's round clock: no round (and no timed wait) before there is a checkpoint;
@@ -220,9 +238,11 @@ final class DRWatermarkTests: XCTestCase {
         XCTAssertFalse(clock.isDue(now: t0.advanced(by: 0.4)))
         XCTAssertTrue(clock.isDue(now: t0.advanced(by: 0.5)))
         XCTAssertEqual(clock.asOfMilliseconds(sourceCurrent: nil), 1_700_000_001_000, "the commit time")
-        XCTAssertEqual(clock.asOfMilliseconds(sourceCurrent: (3, 1_700_000_009.25)), 1_700_000_009_250, "caught up, delivered")
         XCTAssertEqual(
-            clock.asOfMilliseconds(sourceCurrent: (4, 1_700_000_009.25)), 1_700_000_001_000, "ticket 4 not delivered yet")
+            clock.asOfMilliseconds(sourceCurrent: (3, 1_700_000_009.25)), 1_700_000_009_250, "caught up, delivered")
+        XCTAssertEqual(
+            clock.asOfMilliseconds(sourceCurrent: (4, 1_700_000_009.25)), 1_700_000_001_000,
+            "ticket 4 not delivered yet")
         clock.delivered(nil, through: 4)
         XCTAssertEqual(clock.checkpoint, checkpoint(1), "a chunk keeps the last checkpoint")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Ops
 import TestSupport
+import Timekeeping
 import XCTest
 
 @testable import Replication
@@ -53,22 +54,31 @@ final class DaemonReadinessTests: XCTestCase {
     /// The readiness the daemon's loop reports, without a process: the larger of the source lag
     /// and the longest sink hold, not ready before the first event and once stopped.
     func testReadinessStates() {
-        let start = Date(timeIntervalSince1970: 1_000)
-        let readiness = DaemonReadiness(now: start, stallSeconds: 30)
+        let clock = ManualClock()
+        let readiness = DaemonReadiness(clock: clock, stallSeconds: 30)
         XCTAssertEqual(readiness.readiness, .notReady("no event read from the source yet"))
         XCTAssertNil(DaemonReadiness.lag(source: nil, sinksHeld: [40]))
         XCTAssertEqual(DaemonReadiness.lag(source: 0.2, sinksHeld: []), 0.2)
         XCTAssertEqual(DaemonReadiness.lag(source: 0.2, sinksHeld: [0, 58]), 58)
         XCTAssertEqual(DaemonReadiness.lag(source: 95, sinksHeld: [3]), 95)
-        readiness.update(lag: 58, now: start.addingTimeInterval(1))
+        clock.advance(by: 1)
+        readiness.update(lag: 58)
         XCTAssertEqual(readiness.readiness, .lagging(seconds: 58))
-        XCTAssertTrue(readiness.healthy(now: start.addingTimeInterval(30)))
-        XCTAssertFalse(readiness.healthy(now: start.addingTimeInterval(31)), "the loop stopped reporting")
+        clock.advance(by: 29)
+        XCTAssertTrue(readiness.healthy())
+        clock.advance(by: 1)
+        XCTAssertFalse(readiness.healthy(), "the loop stopped reporting")
+        // A wall-clock step does not count: only the monotonic reading measures the stall.
+        readiness.update(lag: 0)
+        clock.stepWall(by: -3_600)
+        XCTAssertTrue(readiness.healthy(), "a wall-clock step back an hour")
+        clock.stepWall(by: 7_200)
+        XCTAssertTrue(readiness.healthy(), "a wall-clock step forward an hour")
         readiness.stop("halted: redis apply failed")
         readiness.stop("SIGTERM: draining")
-        readiness.update(lag: 0, now: start.addingTimeInterval(2))
+        readiness.update(lag: 0)
         XCTAssertEqual(readiness.readiness, .notReady("halted: redis apply failed"))
-        XCTAssertFalse(readiness.healthy(now: start.addingTimeInterval(2)))
+        XCTAssertFalse(readiness.healthy())
     }
 }
 

@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import MySQLSource
 import Ops
+import Timekeeping
 import XCTest
 
 @testable import Replication

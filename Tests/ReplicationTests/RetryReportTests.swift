@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import Timekeeping
 import XCTest
 
 @testable import Replication

@@ -1,6 +1,7 @@
 import Binlog
 import MySQLSource
 import Ops
+import Timekeeping
 import XCTest
 
 @testable import Replication

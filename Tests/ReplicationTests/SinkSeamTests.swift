@@ -3,6 +3,7 @@ import Foundation
 import Ops
 import RedisCluster
 import TestHelpers
+import Timekeeping
 import XCTest
 
 @testable import Replication

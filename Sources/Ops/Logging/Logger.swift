@@ -1,4 +1,5 @@
 import Foundation
+import Timekeeping
 
 /// Severity of a log event, lowest first.
 package enum LogLevel: String, Sendable, Equatable, CaseIterable, Comparable {

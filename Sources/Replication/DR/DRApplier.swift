@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Ops
 import RedisCluster
+import Timekeeping
 
 /// The DR applier: reads the change topics with explicit partition assignment (never a consumer
 /// group), applies each message's row to the DR cluster through the version-checked batched apply,
@@ -36,10 +37,13 @@ package final class DRApplier {
         /// later one of the same key supersedes, so a hole in the offsets is not a gap.
         package var compacted: Bool
 
-        package init(topics: [String], partitions: [Int32] = [], cluster: String = "dr", offsetsPrefix: String = "sluice:dr:offsets:",
-                    batchSize: Int = 500, pollMilliseconds: Int32 = 200, metadataRefreshSeconds: Double = 10,
-                    onGap: GapPolicy = .halt, retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5,
-                    tombstoneTTLSeconds: Int64 = 604_800, rowsPerCall: Int = 200, compacted: Bool = false) {
+        package init(
+            topics: [String], partitions: [Int32] = [], cluster: String = "dr",
+            offsetsPrefix: String = "sluice:dr:offsets:",
+            batchSize: Int = 500, pollMilliseconds: Int32 = 200, metadataRefreshSeconds: Double = 10,
+            onGap: GapPolicy = .halt, retryPauseSeconds: Double = 0.5, holdLogSeconds: Double = 5,
+            tombstoneTTLSeconds: Int64 = 604_800, rowsPerCall: Int = 200, compacted: Bool = false
+        ) {
             self.compacted = compacted
             self.topics = topics
             self.partitions = partitions
@@ -107,10 +111,12 @@ package final class DRApplier {
     /// - Parameters:
     ///   - consumerProperties: librdkafka properties (`bootstrap.servers`, TLS/SASL...).
     ///   - mappings: the `[[mapping]]` tables; each table's every mapping is applied.
-    package init(consumerProperties: [String: String], client: RedisClusterClient, mappings: [TableMapping],
-                 settings: Settings, logger: Logger, metrics: DRMetrics? = nil,
-                 clock: any ServiceClock = SystemClock(),
-                 sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws(DRError) {
+    package init(
+        consumerProperties: [String: String], client: RedisClusterClient, mappings: [TableMapping],
+        settings: Settings, logger: Logger, metrics: DRMetrics? = nil,
+        clock: any ServiceClock = SystemClock(),
+        sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
+    ) throws(DRError) {
         self.settings = settings
         var properties = consumerProperties
         properties["auto.offset.reset"] = "earliest"
@@ -119,7 +125,8 @@ package final class DRApplier {
         } catch {
             throw DRError(.kafka, "cannot create the Kafka consumer", place: "consumer", cause: "\(error)")
         }
-        applier = VersionedApplier(client: client, tombstoneTTLSeconds: settings.tombstoneTTLSeconds, rowsPerCall: settings.rowsPerCall)
+        applier = VersionedApplier(
+            client: client, tombstoneTTLSeconds: settings.tombstoneTTLSeconds, rowsPerCall: settings.rowsPerCall)
         self.mappings = Dictionary(grouping: mappings, by: \.qualifiedTable)
         self.logger = logger.with(["component": "dr-apply", "cluster": .string(settings.cluster)])
         self.metrics = metrics
@@ -137,7 +144,8 @@ package final class DRApplier {
                 try applier.loadLibrary()
                 offsets = try DROffsets.load(from: applier.client, key: offsetsKey)
                 lastCommitTime = offsets.entries.values.map(\.commitTime).max() ?? 0
-                logger.info("DR offsets loaded", ["partitions": .init(offsets.entries.count), "key": .string(offsetsKey)])
+                logger.info(
+                    "DR offsets loaded", ["partitions": .init(offsets.entries.count), "key": .string(offsetsKey)])
             },
             onFailure: { error in
                 hold("redis", "DR cluster not ready (\(error)); holding")
@@ -162,12 +170,15 @@ package final class DRApplier {
     /// One round: refresh partitions when due, poll a batch, apply it, store its offsets.
     package func step(shouldStop: () -> Bool = { false }) throws(DRError) {
         let now = clock.monotonicNow()
-        if lastRefresh.map({ now.seconds(since: $0) >= settings.metadataRefreshSeconds }) ?? true { refreshPartitions() }
+        if lastRefresh.map({ now.seconds(since: $0) >= settings.metadataRefreshSeconds }) ?? true {
+            refreshPartitions()
+        }
         let messages: [KafkaMessage]
         do {
             // What has arrived, at once: waiting for a full batch would add up to the poll time to
             // the DR lag whenever the stream is slower than a batch per poll.
-            messages = try consumer.pollAvailable(count: settings.batchSize, timeoutMilliseconds: settings.pollMilliseconds)
+            messages = try consumer.pollAvailable(
+                count: settings.batchSize, timeoutMilliseconds: settings.pollMilliseconds)
         } catch {
             metrics?.error(.kafka)
             hold("kafka", "Kafka consumer: \(error); holding (librdkafka reconnects)")
@@ -204,7 +215,8 @@ package final class DRApplier {
         var found: [DROffsets.Partition] = []
         for topic in settings.topics {
             guard let t = metadata.topic(topic), t.error == nil else { continue }
-            for p in 0..<Int32(clamping: t.partitionCount) where settings.partitions.isEmpty || settings.partitions.contains(p) {
+            for p in 0..<Int32(clamping: t.partitionCount)
+            where settings.partitions.isEmpty || settings.partitions.contains(p) {
                 found.append(DROffsets.Partition(topic: topic, partition: p))
             }
         }
@@ -212,15 +224,20 @@ package final class DRApplier {
         if !added.isEmpty {
             let all = Set(found).union(assigned).sorted()
             let list = all.map { p in
-                KafkaPartitionOffset(topic: p.topic, partition: p.partition,
-                                     offset: offsets.entries[p]?.next ?? KafkaPartitionOffset.beginning)
+                KafkaPartitionOffset(
+                    topic: p.topic, partition: p.partition,
+                    offset: offsets.entries[p]?.next ?? KafkaPartitionOffset.beginning)
             }
             do {
                 // The whole assignment is replaced: partitions already read resume where applied.
                 try consumer.assign(list)
                 assigned = Set(all)
-                logger.info("assigned partitions", ["new": .string(added.map(\.description).joined(separator: ",")),
-                                                     "total": .init(assigned.count)])
+                logger.info(
+                    "assigned partitions",
+                    [
+                        "new": .string(added.map(\.description).joined(separator: ",")),
+                        "total": .init(assigned.count),
+                    ])
             } catch {
                 hold("kafka", "Kafka assign: \(error); retrying at the next refresh")
                 lastRefresh = nil
@@ -235,31 +252,41 @@ package final class DRApplier {
         for p in assigned.sorted() {
             guard let marks = consumer.fetchedWatermarks(topic: p.topic, partition: p.partition) else { continue }
             ends[p] = marks.high
-            if let next = offsets.entries[p]?.next, next > marks.high { try reportTruncation(p, stored: next, end: marks.high) }
+            if let next = offsets.entries[p]?.next, next > marks.high {
+                try reportTruncation(p, stored: next, end: marks.high)
+            }
         }
     }
 
     func reportTruncation(_ p: DROffsets.Partition, stored: Int64, end: Int64) throws(DRError) {
         guard !reportedTruncation.contains(p) else { return }
         reportedTruncation.insert(p)
-        try reportGap(p, expected: end, got: stored,
-                      why: "the stored offset \(stored) is past the partition's end \(end): the topic was recreated or truncated")
+        try reportGap(
+            p, expected: end, got: stored,
+            why: "the stored offset \(stored) is past the partition's end \(end): the topic was recreated or truncated")
     }
 
     /// Counts and logs a gap in `p` (offsets `expected..<got` never applied); throws it under `.halt`.
     func reportGap(_ p: DROffsets.Partition, expected: Int64, got: Int64, why: String) throws(DRError) {
-        try reportMissing(p, count: max(0, got - expected), fields: ["expected": .init(expected), "got": .init(got)], why: why,
-                          error: "offsets \(expected)..<\(got) never applied (\(why))", place: "\(p)@\(got)")
+        try reportMissing(
+            p, count: max(0, got - expected), fields: ["expected": .init(expected), "got": .init(got)], why: why,
+            error: "offsets \(expected)..<\(got) never applied (\(why))", place: "\(p)@\(got)")
     }
 
     /// Counts and logs `count` messages missing from `p`; throws under `.halt` with `error`.
-    func reportMissing(_ p: DROffsets.Partition, count: Int64, fields: [String: LogValue], why: String, error: String,
-                       place: String) throws(DRError) {
+    func reportMissing(
+        _ p: DROffsets.Partition, count: Int64, fields: [String: LogValue], why: String, error: String,
+        place: String
+    ) throws(DRError) {
         counters.gaps += 1
         counters.missingMessages += Int(clamping: count)
         metrics?.error(.drGap)
-        logger.error("gap in a DR partition: \(why)", fields.merging(["partition": .string(p.description),
-                                                                    "policy": .string(settings.onGap.rawValue)]) { $1 })
+        logger.error(
+            "gap in a DR partition: \(why)",
+            fields.merging([
+                "partition": .string(p.description),
+                "policy": .string(settings.onGap.rawValue),
+            ]) { $1 })
         if settings.onGap == .halt {
             throw DRError(.gap, "\(count) message(s) missing: \(error)", place: place)
         }

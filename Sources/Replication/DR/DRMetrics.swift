@@ -1,4 +1,5 @@
 import Ops
+import Timekeeping
 
 /// The DR applier's metric cells in a `MetricsRegistry` (declared by `ServiceRuntime`): rows
 /// applied and stale writes refused per table (sink = the DR cluster), batches, errors by kind,
@@ -23,7 +24,8 @@ package final class DRMetrics {
             let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
             let labels: LabelValues = [.sink: cluster, .db: parts.first ?? "", .table: parts.count > 1 ? parts[1] : ""]
             guard let a = try? registry.counter(SluiceMetrics.sinkRowsApplied, labels),
-                  let s = try? registry.counter(SluiceMetrics.sinkStaleWrites, labels) else { return }
+                let s = try? registry.counter(SluiceMetrics.sinkStaleWrites, labels)
+            else { return }
             rows[table] = (a, s)
         }
         if applied { rows[table]?.applied.increment() } else { rows[table]?.stale.increment() }
@@ -39,9 +41,11 @@ package final class DRMetrics {
             let lag = max(0, now() - Double(w.asOfMilliseconds) / 1000)
             (try? registry.gauge(SluiceMetrics.drLagSeconds, [.cluster: cluster]))?.set(lag)
             (try? registry.gauge(SluiceMetrics.drWatermarkLagSeconds, [.cluster: cluster]))?.set(lag)
-            (try? registry.gauge(SluiceMetrics.drWatermarkCommitTime, [.cluster: cluster]))?.set(w.checkpoint.commitTime)
+            (try? registry.gauge(SluiceMetrics.drWatermarkCommitTime, [.cluster: cluster]))?.set(
+                w.checkpoint.commitTime)
         } else if applier.lastCommitTime > 0 {
-            (try? registry.gauge(SluiceMetrics.drLagSeconds, [.cluster: cluster]))?.set(max(0, now() - Double(applier.lastCommitTime)))
+            (try? registry.gauge(SluiceMetrics.drLagSeconds, [.cluster: cluster]))?.set(
+                max(0, now() - Double(applier.lastCommitTime)))
         }
         (try? registry.gauge(SluiceMetrics.drMessagesBehind, [.cluster: cluster]))?.set(applier.messagesBehind)
     }

@@ -1,9 +1,11 @@
 import Foundation
 import Ops
 import RedisCluster
+import Timekeeping
 
 /// What the active instance holds while it replicates under `[ha]`: the lease, its fencing token
-/// (set into every Redis writer) and when to renew.
+/// (set into every Redis writer) and when to renew (`now`: seconds on the monotonic clock; the
+/// lease's expiry itself is Redis's).
 package final class LeaseHolder {
     package let lease: LeaderLease
     package let fence: FenceToken
@@ -51,7 +53,7 @@ extension Daemon {
         }
         let client = try RedisClusterClient(topology: RedisTopology(config: c), options: RedisOptions(config: c))
         let lease = LeaderLease(client: client, leaseKey: ha.leaseKey, instance: ha.instance, ttlMilliseconds: ha.ttlMS)
-        let started = Date().timeIntervalSince1970
+        let started = Stopwatch(clock: clock)
         var shown: String?
         while true {
             if let signal = hooks.stopSignal() {
@@ -59,7 +61,7 @@ extension Daemon {
                 logger.info("stop requested while standby", ["signal": .string(signal)])
                 return nil
             }
-            let now = Date().timeIntervalSince1970
+            let now = clock.monotonicNow()
             var text: String
             do {
                 switch try lease.acquire() {
@@ -68,9 +70,9 @@ extension Daemon {
                         "lease acquired: this instance is active",
                         [
                             "instance": .string(ha.instance), "fencing_token": .init(Int(token)),
-                            "waited_ms": .init(Int((now - started) * 1000)), "lease": .string(lease.key),
+                            "waited_ms": .init(Int(started.seconds * 1000)), "lease": .string(lease.key),
                         ])
-                    return LeaseHolder(lease: lease, token: token, now: now)
+                    return LeaseHolder(lease: lease, token: token, now: now.seconds)
                 case .heldByOther(let instance, let token):
                     text = "standby: \(instance) is active (fencing token \(token))"
                 }
@@ -82,8 +84,8 @@ extension Daemon {
                 shown = text
             }
             hooks.standby(text)
-            let until = Date().addingTimeInterval(Double(ha.ttlMS) / 5000)
-            while Date() < until, hooks.stopSignal() == nil { Thread.sleep(forTimeInterval: 0.05) }
+            let until = Deadline(in: Double(ha.ttlMS) / 5000, clock: clock)
+            while !until.hasPassed, hooks.stopSignal() == nil { Thread.sleep(forTimeInterval: 0.05) }
         }
     }
 
@@ -93,14 +95,14 @@ extension Daemon {
     /// both from one `[redis.*]`), so one raise covers both. The lease is renewed between rounds.
     func fence(_ redis: RedisSink, sinks: [any Sink], holder: LeaseHolder?) throws {
         guard let holder else { return }
-        let started = Date()
-        try Fencing.raise(to: holder.token, in: redis.applier.client) {
-            holder.check(now: Date().timeIntervalSince1970) == nil
+        let started = Stopwatch(clock: clock)
+        try Fencing.raise(to: holder.token, in: redis.applier.client) { [clock] in
+            holder.check(now: clock.monotonicNow().seconds) == nil
         }
         for sink in sinks { sink.fence(holder.fence) }
         logger.info(
             "fences raised: writes of older holders are refused from now on",
-            ["fencing_token": .init(Int(holder.token)), "ms": .init(Int(Date().timeIntervalSince(started) * 1000))])
+            ["fencing_token": .init(Int(holder.token)), "ms": .init(Int(started.seconds * 1000))])
     }
 
     /// A write or fence raise found a newer holder's token: this instance must not write. Counted

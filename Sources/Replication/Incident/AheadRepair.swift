@@ -4,6 +4,7 @@ import Kafka
 import MySQLSource
 import Ops
 import RedisCluster
+import Timekeeping
 
 /// Rewrites, in one Redis cluster, every key written by a change the (promoted) MySQL server lacks
 /// (`AheadChanges`: the old primary wrote it to its binlog, and it was shipped, before the replica
@@ -61,11 +62,14 @@ package struct AheadRepair {
     let target: IncidentTarget
     let dryRun: Bool
     let logger: Logger
+    /// Monotonic, for the deadline of reading the topics' tails.
+    let clock: any ServiceClock
 
     package init(
         config: SluiceConfig, topics: [String], partitions: [Int] = [], groupID: String, target: IncidentTarget,
-        dryRun: Bool, logger: Logger
+        dryRun: Bool, logger: Logger, clock: any ServiceClock = SystemClock()
     ) {
+        self.clock = clock
         self.config = config
         self.topics = topics
         self.partitions = partitions
@@ -175,10 +179,10 @@ package struct AheadRepair {
                 })
             var window: [DROffsets.Partition: [KafkaMessage]] = [:]
             var last: [DROffsets.Partition: Int64] = [:]
-            let deadline = Date().addingTimeInterval(Self.readSeconds)
+            let deadline = Deadline(in: Self.readSeconds, clock: clock)
             func pending() -> [Int] { open.filter { (last[tails[$0].partition] ?? -1) < tails[$0].end - 1 } }
             while !pending().isEmpty {
-                guard Date() < deadline else {
+                guard !deadline.hasPassed else {
                     let names = pending().map { tails[$0].partition.description }.joined(separator: ", ")
                     throw DRError(
                         .kafka, "could not read the ends of \(names) within \(Int(Self.readSeconds)) s",

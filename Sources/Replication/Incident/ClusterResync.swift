@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import MySQLSource
 import Ops
+import Timekeeping
 
 /// `sluice resync`'s engine: replays a binlog range into one cluster through its sink's
 /// version-checked apply, reading the binlog as a replica of its own (`serverID`, not the
@@ -56,12 +57,15 @@ package final class ClusterResync {
     let progress: (Report) -> Void
     /// Read and count only, apply nothing (`sluice failover --dry-run`).
     package var countOnly = false
+    /// Monotonic for the duration (and the source's timers).
+    let clock: any ServiceClock
 
     package init(
         sink: RedisSink, filter: TableFilter, endpoint: MySQLEndpoint, serverID: UInt32, from: SourceStart,
-        to end: End?,
+        to end: End?, clock: any ServiceClock = SystemClock(),
         progress: @escaping (Report) -> Void = { _ in }
     ) {
+        self.clock = clock
         self.sink = sink
         self.filter = filter
         self.endpoint = endpoint
@@ -97,13 +101,14 @@ package final class ClusterResync {
     }
 
     package func run() throws -> Report {
-        let started = Date()
+        let started = Stopwatch(clock: clock)
         var report = Report()
         let source = BinlogSource(
             SourceConfiguration(
                 endpoint: endpoint,
                 replica: ReplicaOptions(serverID: serverID, reportHost: "sluice-resync", follow: false),
-                start: from, backoff: Backoff(initial: 0.2, maximum: 2)))
+                start: from, backoff: Backoff(initial: 0.2, maximum: 2)),
+            clock: clock)
         var ordinal = 0
         while true {
             guard let t = try next(source) else { break }
@@ -120,11 +125,11 @@ package final class ClusterResync {
             report.transactions += 1
             report.last = t.end
             report.lastGTID = t.gtid ?? ""
-            report.seconds = Date().timeIntervalSince(started)
+            report.seconds = started.seconds
             progress(report)
             if reachedEnd(t) { break }
         }
-        report.seconds = Date().timeIntervalSince(started)
+        report.seconds = started.seconds
         report.peakRSSMB = PeakMemory.megabytes
         return report
     }

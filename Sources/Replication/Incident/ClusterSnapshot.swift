@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import MySQLSource
 import RedisCluster
+import Timekeeping
 
 /// `sluice snapshot`'s engine: every row of the mapped tables, read in one consistent snapshot of
 /// the source (`SourceSnapshot`: no lock beyond what MariaDB's consistent read takes), applied
@@ -73,11 +74,15 @@ package final class ClusterSnapshot {
     let options: Options
     let progress: (Progress) -> Void
     let log: (String) -> Void
+    /// Monotonic, for the rate, the pacing and the duration.
+    let clock: any ServiceClock
 
     package init(
         sink: RedisSink, mappings: [TableMapping], mysql: MySQLConnection, options: Options = Options(),
-        progress: @escaping (Progress) -> Void = { _ in }, log: @escaping (String) -> Void = { _ in }
+        clock: any ServiceClock = SystemClock(), progress: @escaping (Progress) -> Void = { _ in },
+        log: @escaping (String) -> Void = { _ in }
     ) {
+        self.clock = clock
         self.sink = sink
         self.mappings = mappings
         self.mysql = mysql
@@ -87,7 +92,7 @@ package final class ClusterSnapshot {
     }
 
     package func run() throws -> Report {
-        let started = Date()
+        let started = Stopwatch(clock: clock)
         var report = Report()
         let tables = try mappings.map { try SourceTable(database: $0.database, table: $0.table, connection: mysql) }
         report.tables = mappings.map(\.qualifiedTable)
@@ -109,7 +114,7 @@ package final class ClusterSnapshot {
             report.applied += outcomes.filter { $0 == .applied }.count
             report.rows += chunk.changes.count
             pace(rows: report.rows, since: started)
-            let elapsed = Date().timeIntervalSince(started)
+            let elapsed = started.seconds
             let rate = elapsed > 0 ? Double(report.rows) / elapsed : 0
             progress(
                 Progress(
@@ -131,15 +136,15 @@ package final class ClusterSnapshot {
                 "checkpoint of \(sink.name) kept at \(kept.position) (gtid \(kept.gtidText)), past the snapshot's \(target.position)"
             )
         }
-        report.seconds = Date().timeIntervalSince(started)
+        report.seconds = started.seconds
         report.peakRSSMB = PeakMemory.megabytes
         return report
     }
 
     /// Sleeps so that `rows` took at least `rows / maxRowsPerSecond` seconds.
-    private func pace(rows: Int, since start: Date) {
+    private func pace(rows: Int, since start: Stopwatch) {
         guard let limit = options.maxRowsPerSecond, limit > 0 else { return }
-        let due = Double(rows) / Double(limit) - Date().timeIntervalSince(start)
+        let due = Double(rows) / Double(limit) - start.seconds
         if due > 0 { Thread.sleep(forTimeInterval: due) }
     }
 

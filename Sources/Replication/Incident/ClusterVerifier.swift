@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import MySQLSource
 import RedisCluster
+import Timekeeping
 
 /// `sluice verify`'s engine: every row of the mapped tables against its key in one cluster
 /// (each column and the version), and every key of a mapping's template against its row.
@@ -52,12 +53,16 @@ package final class ClusterVerifier {
     let checkpoint: () throws -> SinkCheckpoint?
     let options: Options
     let progress: (String) -> Void
+    /// Monotonic, for the duration and the settle deadline.
+    let clock: any ServiceClock
     private var tables: [MappedTable] = []
 
     package init(
         mappings: [TableMapping], mysql: MySQLConnection, redis: RedisClusterClient, options: Options = Options(),
-        checkpoint: @escaping () throws -> SinkCheckpoint?, progress: @escaping (String) -> Void = { _ in }
+        clock: any ServiceClock = SystemClock(), checkpoint: @escaping () throws -> SinkCheckpoint?,
+        progress: @escaping (String) -> Void = { _ in }
     ) {
+        self.clock = clock
         self.mappings = mappings
         self.mysql = mysql
         self.redis = redis
@@ -67,7 +72,7 @@ package final class ClusterVerifier {
     }
 
     package func run() throws -> Report {
-        let started = Date()
+        let started = Stopwatch(clock: clock)
         var report = Report()
         tables = try mappings.map { try MappedTable(mapping: $0, connection: mysql) }
         report.tables = mappings.map(\.qualifiedTable)
@@ -89,7 +94,7 @@ package final class ClusterVerifier {
             suspects = next
         }
         report.differences = suspects.flatMap(\.differences)
-        report.seconds = Date().timeIntervalSince(started)
+        report.seconds = started.seconds
         return report
     }
 
@@ -190,12 +195,12 @@ package final class ClusterVerifier {
 
     /// Waits until the cluster's checkpoint is at or past `position`; nil when it is, else why not.
     private func settle(at position: BinlogPosition) throws -> String? {
-        let deadline = Date().addingTimeInterval(options.settleSeconds)
+        let deadline = Deadline(in: options.settleSeconds, clock: clock)
         var last: SinkCheckpoint?
         while true {
             last = try checkpoint()
             if let last, last.position >= position { return nil }
-            if Date() >= deadline { break }
+            if deadline.hasPassed { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
         return "the cluster's checkpoint (\(last.map { "\($0.position)" } ?? "none")) did not reach \(position), "

@@ -1,6 +1,7 @@
 import Foundation
 import Ops
 import RedisCluster
+import Timekeeping
 
 extension RegionFailover {
     /// How long the drain may take before the failover gives up (the topics keep growing: the old
@@ -16,7 +17,8 @@ extension RegionFailover {
         let client: RedisClusterClient
         let holder: (instance: String, token: Int64)?
         do {
-            client = try RedisClusterClient(topology: RedisTopology(config: redis), options: RedisOptions(config: redis))
+            client = try RedisClusterClient(
+                topology: RedisTopology(config: redis), options: RedisOptions(config: redis))
             holder = try LeaderLease.holder(client: client, leaseKey: ha.leaseKey)
         } catch {
             return "old region: [redis.\(ha.cluster)] unreachable (\(error)); nothing fenced there"
@@ -52,9 +54,9 @@ extension RegionFailover {
         }
         let applier = try DRApplier.make(config: config, logger: logger, metrics: nil)
         guard applier.start() else { return (nil, 0) }
-        let deadline = Date().addingTimeInterval(Self.drainSeconds)
+        let deadline = Deadline(in: Self.drainSeconds, clock: clock)
         var settled = 0
-        while Date() < deadline {
+        while !deadline.hasPassed {
             try applier.step()
             let known = !applier.assigned.isEmpty && applier.assigned.allSatisfy { applier.ends[$0] != nil }
             // Two looks in a row at nothing behind: the ends come from fetch responses.
@@ -63,7 +65,8 @@ extension RegionFailover {
         }
         guard settled >= 2 else {
             throw DRError(
-                .kafka, "the DR applier did not reach the end of the topics in \(Int(Self.drainSeconds)) s "
+                .kafka,
+                "the DR applier did not reach the end of the topics in \(Int(Self.drainSeconds)) s "
                     + "(\(applier.messagesBehind) message(s) behind)", place: "drain")
         }
         return (applier.watermark, applier.counters.messages)

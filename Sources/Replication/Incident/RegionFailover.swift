@@ -3,6 +3,7 @@ import Foundation
 import MySQLSource
 import Ops
 import RedisCluster
+import Timekeeping
 
 /// `sluice failover`'s engine: the DR region takes over (docs/failover.md, "Region failover").
 /// From the DR region's configuration (`[source]`: the promoted DR-region MySQL; `[dr_apply]` and
@@ -44,7 +45,9 @@ package final class RegionFailover {
 
         package var json: String {
             func q(_ s: String) -> String { ColumnValue.string(s).jsonText }
-            let w = watermark.map { "{\"position\":\(q($0.checkpoint.position.description)),\"gtid\":\(q($0.checkpoint.gtidText))}" }
+            let w = watermark.map {
+                "{\"position\":\(q($0.checkpoint.position.description)),\"gtid\":\(q($0.checkpoint.gtidText))}"
+            }
             return "{\"dry_run\":\(dryRun),\"fence\":\(q(fence)),\"drained_messages\":\(drainedMessages),"
                 + "\"watermark\":\(w ?? "null"),\"promoted_gtid\":\(q(target)),\"dr_gtid\":\(q(covered)),"
                 + "\"replayed_transactions\":\(replayedTransactions),\"replayed_rows\":\(replayedRows),"
@@ -62,13 +65,16 @@ package final class RegionFailover {
     let dryRun: Bool
     let logger: Logger
     let say: (String) -> Void
+    /// Monotonic for the RTO and the drain deadline; wall for the checkpoints' commit time.
+    let clock: any ServiceClock
 
     /// `configText`: the DR region's configuration file as written (the run config is made from
     /// it); `say`: one line per step for the operator.
     package init(
         config: SluiceConfig, configText: String, runConfigPath: String, dryRun: Bool, logger: Logger,
-        say: @escaping (String) -> Void
+        clock: any ServiceClock = SystemClock(), say: @escaping (String) -> Void
     ) {
+        self.clock = clock
         self.config = config
         self.configText = configText
         self.runConfigPath = runConfigPath
@@ -78,10 +84,11 @@ package final class RegionFailover {
     }
 
     package func run() throws -> Report {
-        let started = Date()
+        let started = Stopwatch(clock: clock)
         var report = Report(dryRun: dryRun)
         guard let dr = config.drApply else {
-            throw IncidentError(.unknownCluster, "the configuration has no [dr_apply] section: no DR region to fail over")
+            throw IncidentError(
+                .unknownCluster, "the configuration has no [dr_apply] section: no DR region to fail over")
         }
         guard config.source != nil else {
             throw IncidentError(.noSource, "the configuration has no [source] section (the promoted DR-region server)")
@@ -106,9 +113,11 @@ package final class RegionFailover {
         report.target = try promoted.query("SELECT @@gtid_binlog_pos AS g").value("g") ?? ""
         let target = MariaDBGTIDPosition(parsing: report.target) ?? MariaDBGTIDPosition()
         let drTarget = try IncidentTarget(config: config, cluster: dr.redisCluster)
-        let sink = dryRun
-            ? RedisSink(name: drTarget.cluster, client: try drTarget.client(), mappings: drTarget.mappings,
-                        settings: RedisSink.Settings(config: drTarget.redis))
+        let sink =
+            dryRun
+            ? RedisSink(
+                name: drTarget.cluster, client: try drTarget.client(), mappings: drTarget.mappings,
+                settings: RedisSink.Settings(config: drTarget.redis))
             : try drTarget.sink()
         // A watermark past the promoted server (changes it lacks were shipped) replays from where
         // the promoted server's binlog has it.
@@ -119,13 +128,14 @@ package final class RegionFailover {
                 + "(\(watermark.checkpoint.gtidText) to \(report.covered); promoted server at \(report.target))")
         report.ahead = try AheadRepair(
             config: config, topics: dr.topics, partitions: dr.partitions, groupID: dr.groupID, target: drTarget,
-            dryRun: dryRun, logger: logger
+            dryRun: dryRun, logger: logger, clock: clock
         ).run(server: promoted, position: target, sink: sink)
         say(report.ahead.line(dryRun: dryRun))
-        report.rtoSeconds = Date().timeIntervalSince(started)
+        report.rtoSeconds = started.seconds
         if !dryRun {
-            try storeCheckpoints(replayed?.last ?? (try? endOfBinlog(promoted)), report: report, settings: settings,
-                                 drTarget: drTarget)
+            try storeCheckpoints(
+                replayed?.last ?? (try? endOfBinlog(promoted)), report: report, settings: settings,
+                drTarget: drTarget)
             try writeRunConfig(drCluster: dr.redisCluster)
             report.runConfigPath = runConfigPath
             say("wrote the new region's `sluice run` configuration: \(runConfigPath)")
@@ -147,7 +157,8 @@ package final class RegionFailover {
                 if let g = MariaDBGTID(parsing: Substring(r.lastGTID)) { covered.update(g) }
             })
         replay.countOnly = dryRun
-        let replayed = target.gtids.allSatisfy { g in (from.gtid(domain: g.domain)?.sequence ?? 0) >= g.sequence }
+        let replayed =
+            target.gtids.allSatisfy { g in (from.gtid(domain: g.domain)?.sequence ?? 0) >= g.sequence }
             ? nil : try replay.run()
         report.replayedTransactions = replayed?.transactions ?? 0
         report.replayedRows = replayed?.rows ?? 0
@@ -160,7 +171,9 @@ package final class RegionFailover {
 
     private func endOfBinlog(_ promoted: MySQLConnection) throws -> BinlogPosition? {
         let rows = try promoted.query("SHOW MASTER STATUS")
-        guard let file = rows.value("File"), let offset = rows.value("Position").flatMap(UInt64.init) else { return nil }
+        guard let file = rows.value("File"), let offset = rows.value("Position").flatMap(UInt64.init) else {
+            return nil
+        }
         return BinlogPosition(file: file, offset: offset)
     }
 
@@ -170,7 +183,8 @@ package final class RegionFailover {
     ) throws {
         guard let end else { return }
         let checkpoint = SinkCheckpoint(
-            position: end, gtid: MariaDBGTIDPosition(parsing: report.covered), commitTime: Int64(Date().timeIntervalSince1970),
+            position: end, gtid: MariaDBGTIDPosition(parsing: report.covered),
+            commitTime: Int64(clock.wallNow().timeIntervalSince1970),
             source: settings.sourceIdentity)
         let store = drTarget.checkpoints(try drTarget.client())
         for name in ["primary", "kafka"] { try store.store(checkpoint, sink: name) }

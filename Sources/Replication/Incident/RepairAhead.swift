@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import MySQLSource
 import Ops
+import Timekeeping
 
 /// `sluice repair-ahead`'s engine, for the daemon's own cluster after a MySQL primary failover:
 /// the daemon refuses a checkpoint past the promoted server's binlog (`ResumePlan.pastTheBinlog`).
@@ -34,8 +35,13 @@ package struct RepairAhead {
     let dryRun: Bool
     let logger: Logger
     let say: (String) -> Void
+    let clock: any ServiceClock
 
-    package init(config: SluiceConfig, dryRun: Bool, logger: Logger, say: @escaping (String) -> Void) {
+    package init(
+        config: SluiceConfig, dryRun: Bool, logger: Logger, clock: any ServiceClock = SystemClock(),
+        say: @escaping (String) -> Void
+    ) {
+        self.clock = clock
         self.config = config
         self.dryRun = dryRun
         self.logger = logger
@@ -67,7 +73,7 @@ package struct RepairAhead {
         let topics = Set(target.mappings.map { config.kafka.topic(database: $0.database, table: $0.table) })
         report.ahead = try AheadRepair(
             config: config, topics: topics.sorted(), groupID: "sluice-repair-ahead", target: target, dryRun: dryRun,
-            logger: logger
+            logger: logger, clock: clock
         ).run(server: server, position: position, sink: sink)
         say(report.ahead.line(dryRun: dryRun))
         let store = target.checkpoints(try target.client())

@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import Kafka
 import Ops
+import Timekeeping
 
 /// The Kafka sink: one message per row change (`KafkaChangeMessage`), produced by an idempotent
 /// producer with `acks=all` and no delivery timeout, and acknowledged only when every message of

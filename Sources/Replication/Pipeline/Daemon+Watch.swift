@@ -1,6 +1,7 @@
 import Foundation
 import MySQLSource
 import Ops
+import Timekeeping
 
 /// Where the loop's source stands: the checkpoint and position after the last transaction it
 /// took from the pump (before any, what the source reported before handing anything out).
@@ -59,13 +60,14 @@ extension Daemon {
     /// a dependency stops answering and one line when it is back.
     func watch(
         _ w: inout DependencyWatches, source: SourcePump.State, sinksHeld: [(label: String, seconds: Double)],
-        now: Double
+        now instant: MonotonicInstant
     ) {
+        let now = instant.seconds
         if source.failures > w.failuresCounted {
             for _ in w.failuresCounted..<source.failures { metrics.error(.sourceConnection) }
             w.failuresCounted = source.failures
         }
-        let silent = source.pushing ? 0 : max(0, now - source.waitingSince)
+        let silent = source.pushing ? 0 : max(0, instant.seconds(since: source.waitingSince))
         let lastError = source.lastFailure.map { "\($0)" } ?? "none"
         switch w.source.observe(silentFor: silent, now: now) {
         case .silent(let seconds):

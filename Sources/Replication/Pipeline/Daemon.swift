@@ -3,6 +3,7 @@ import Foundation
 import MySQLSource
 import Ops
 import RedisCluster
+import Timekeeping
 
 /// `sluice run`: startup checks, the resume point, then BinlogSource -> TableFilter -> mapping ->
 /// SinkPipeline (primary Redis + Kafka), the checkpoint moving only when every enabled sink
@@ -45,6 +46,9 @@ package final class Daemon {
     }
 
     let config: SluiceConfig
+    /// Monotonic for the loop's timers (status period, shutdown grace, lease renewal, silences),
+    /// wall for the lag against the source's event times.
+    let clock: any ServiceClock
     var logger: Logger
     private let makeLogger: (LogLevel) -> Logger
     let metrics: DaemonMetrics
@@ -54,8 +58,12 @@ package final class Daemon {
     /// The checkpoint shown by the status line and metrics: advances under the pipeline.
     package private(set) var lastCommitted: SinkCheckpoint?
 
-    package init(config: SluiceConfig, registry: MetricsRegistry, makeLogger: @escaping (LogLevel) -> Logger) {
+    package init(
+        config: SluiceConfig, registry: MetricsRegistry, clock: any ServiceClock = SystemClock(),
+        makeLogger: @escaping (LogLevel) -> Logger
+    ) {
         self.config = config
+        self.clock = clock
         self.makeLogger = makeLogger
         logger = makeLogger(config.log.level)
         metrics = DaemonMetrics(registry: registry)
@@ -87,11 +95,13 @@ package final class Daemon {
         guard let sourceConfig = config.source else { throw DaemonError("the configuration has no [source] section") }
         let endpoint = MySQLEndpoint(config: sourceConfig)
         let settings = try ServerSettings.read(from: MySQLConnection(endpoint))
-        let checks = StartupChecks(settings: settings, checks: sourceConfig.checks, hasMappings: !config.mappings.isEmpty)
+        let checks = StartupChecks(
+            settings: settings, checks: sourceConfig.checks, hasMappings: !config.mappings.isEmpty)
         for line in checks.acceptedText { logger.warning(line) }
         guard checks.passed else { throw StartupRefusal(checks.refusalText) }
         let tables = config.mappings.map { TableName($0.database, $0.table) }
-        let prerequisites = try prerequisites(endpoint: endpoint, settings: settings, source: sourceConfig, tables: tables)
+        let prerequisites = try prerequisites(
+            endpoint: endpoint, settings: settings, source: sourceConfig, tables: tables)
         for line in prerequisites.warnings { logger.warning(line) }
         if !prerequisites.refusals.isEmpty {
             throw StartupRefusal("refusing to start: " + prerequisites.refusals.joined(separator: "; "))
@@ -106,10 +116,13 @@ package final class Daemon {
         let start = plan.start
         logger.info(
             "sluice run starting",
-            ["start": "\(start)", "resume": "\(resume.map { "\($0.position)" } ?? "none")", "redis": .string(clusterName),
-             "kafka": .boolean(sinks.kafkaEnabled), "resume_by": .string(plan.basis.rawValue),
-             "checkpoint_server": .string(resume?.source.map { "\($0)" } ?? "unnamed"),
-             "source_server": .string("\(settings.sourceIdentity)")])
+            [
+                "start": "\(start)", "resume": "\(resume.map { "\($0.position)" } ?? "none")",
+                "redis": .string(clusterName),
+                "kafka": .boolean(sinks.kafkaEnabled), "resume_by": .string(plan.basis.rawValue),
+                "checkpoint_server": .string(resume?.source.map { "\($0)" } ?? "unnamed"),
+                "source_server": .string("\(settings.sourceIdentity)"),
+            ])
         if redis.settings.waitReplicas == 0, redis.applier.client.isCluster {
             logger.warning(
                 "wait_replicas = 0 on [redis.\(clusterName)]: after a master failover the daemon replays only from its last checkpoint, so writes the old master acknowledged but its replica lacked stay lost until the rows change again (set wait_replicas >= 1; docs/daemon.md)"
@@ -127,7 +140,8 @@ package final class Daemon {
                         initial: Double(sourceConfig.reconnectMinMS) / 1000,
                         maximum: Double(sourceConfig.reconnectMaxMS) / 1000),
                     spillRows: sourceConfig.xaSpillRows,
-                    spillDirectory: sourceConfig.xaSpillDirectory ?? NSTemporaryDirectory()))
+                    spillDirectory: sourceConfig.xaSpillDirectory ?? NSTemporaryDirectory()),
+                clock: self.clock)
         }
         let pipeline = SinkPipeline(
             sinks: sinks.all, filter: try TableFilter(config: config.filter), start: resume,
@@ -153,7 +167,7 @@ package final class Daemon {
     ) throws -> (refusals: [String], warnings: [String]) {
         let clock = SystemClock()
         let waitSeconds = max(5, 3 * Double(source.heartbeatMS) / 1000)
-        let deadline = clock.monotonicNow().advanced(by: waitSeconds)
+        let deadline = Deadline(in: waitSeconds, clock: clock)
         var waiting = RetryReport("server_id \(source.serverID)", repeatSeconds: .infinity)
         var failure: Error?
         var loop = Retrying(pauseSeconds: 0.5, clock: clock)
@@ -163,7 +177,7 @@ package final class Daemon {
                 let report = try SourcePrerequisites.run(
                     on: MySQLConnection(endpoint), settings: settings, serverID: source.serverID, tables: tables)
                 if let decided = prerequisitesDecided(report, source: source) { return decided }
-                guard clock.monotonicNow() < deadline else { return StartupChecks.beyondChecks(report) }
+                guard !deadline.hasPassed else { return StartupChecks.beyondChecks(report) }
                 throw PreviousConnection()
             },
             onFailure: { error in
@@ -174,7 +188,7 @@ package final class Daemon {
                 if waiting.due("registered", now: clock.monotonicNow()) {
                     logger.warning(
                         "server_id \(source.serverID) is registered on the source (SHOW SLAVE HOSTS); waiting for a previous connection of this daemon to close",
-                        ["wait_seconds": .init(Int(deadline.seconds(since: clock.monotonicNow()).rounded(.up)))])
+                        ["wait_seconds": .init(Int(deadline.secondsLeft.rounded(.up)))])
                 }
                 return .retry
             })
@@ -193,13 +207,15 @@ package final class Daemon {
     ) -> (refusals: [String], warnings: [String])? {
         let registered = report.errors.contains { $0.code == .serverIDInUse }
         let otherRefusals = StartupChecks.beyondChecks(
-            PrerequisiteReport(errors: report.errors.filter { $0.code != .serverIDInUse })).refusals
+            PrerequisiteReport(errors: report.errors.filter { $0.code != .serverIDInUse })
+        ).refusals
         guard registered, otherRefusals.isEmpty else { return StartupChecks.beyondChecks(report) }
         guard config.ha != nil else { return nil }
         // Under [ha] the lease decides who reads (both instances share the server_id),
         // and the server drops the older connection when this one registers.
         let checks = StartupChecks.beyondChecks(PrerequisiteReport(errors: [], warnings: report.warnings))
-        let note = "server_id \(source.serverID) is registered on the source by a previous holder's connection; under [ha] the server drops it when this instance registers"
+        let note =
+            "server_id \(source.serverID) is registered on the source by a previous holder's connection; under [ha] the server drops it when this instance registers"
         return ([], checks.warnings + [note])
     }
 
@@ -211,25 +227,28 @@ package final class Daemon {
         source first: BinlogSource, restart: (SourceStart) -> BinlogSource, origin start: SourceStart,
         pipeline: SinkPipeline, hooks: Hooks, waitReplicas: Int, holder: LeaseHolder?
     ) throws -> Int32 {
-        var pump = SourcePump(first, now: Date().timeIntervalSince1970)
+        var pump = SourcePump(first, clock: clock)
         defer { pump.stop() }
         var reading = SourceReading()
         var origin = start
         var machine = ShutdownMachine(timeoutSeconds: Double(config.daemon.shutdownTimeoutMS) / 1000)
         var ready = false
-        var nextStatus = 0.0
+        var nextStatus = clock.monotonicNow()
         var watches = DependencyWatches(config: config)
         while true {
-            let now = Date().timeIntervalSince1970
+            let now = clock.monotonicNow()
             if let signal = hooks.stopSignal() {
-                if case .stopReading = machine.signal(signal, now: now) {
+                if case .stopReading = machine.signal(signal, now: now.seconds) {
                     hooks.stopping("\(signal): draining")
-                    logger.info("stop requested, draining", ["signal": .string(signal), "in_flight": .init(pipeline.inFlight)])
+                    logger.info(
+                        "stop requested, draining", ["signal": .string(signal), "in_flight": .init(pipeline.inFlight)])
                 }
                 break
             }
             if hooks.takeReload() { reload(hooks) }
-            if let reason = holder?.check(now: now) { return stepDown(reason, pipeline: pipeline, hooks: hooks) }
+            if let reason = holder?.check(now: now.seconds) {
+                return stepDown(reason, pipeline: pipeline, hooks: hooks)
+            }
             if let error = pipeline.error {
                 return halt(error, pipeline: pipeline, hooks: hooks)
             }
@@ -237,12 +256,13 @@ package final class Daemon {
             if let rewind = pipeline.takeRewind() {
                 pump = try replay(
                     rewind, stopping: pump, reading: &reading, from: restart, origin: origin, pipeline: pipeline,
-                    waitReplicas: waitReplicas, now: now)
+                    waitReplicas: waitReplicas)
             }
             // While a sink holds (its queue full), the source is not taken from and the status
             // and metrics keep going: the lag grows where it can be seen.
-            if pipeline.waitForRoom(until: Date(timeIntervalSince1970: now + 0.25)) {
-                if let taken = pump.take(until: Date(timeIntervalSince1970: now + 0.25)) {
+            let turn = clock.wallDate(at: now.advanced(by: 0.25))
+            if pipeline.waitForRoom(until: turn) {
+                if let taken = pump.take(until: turn) {
                     reading.took(taken)
                     let serverID = pump.state.serverID
                     if let code = handle(taken, serverID: serverID, pipeline: pipeline, hooks: hooks) {
@@ -262,7 +282,7 @@ package final class Daemon {
                 logger.info("replicating", ["binlog.pos": "\(at.map { "\($0.binlog)" } ?? "?")"])
             }
             if now >= nextStatus {
-                nextStatus = now + 1
+                nextStatus = now.advanced(by: 1)
                 reportStatus(state, pipeline: pipeline, watches: &watches, hooks: hooks, now: now)
             }
         }
@@ -273,8 +293,7 @@ package final class Daemon {
     /// rewind target (resolved against the source server), or from `origin` when nothing was confirmed.
     private func replay(
         _ rewind: SinkPipeline.Rewind, stopping old: SourcePump, reading: inout SourceReading,
-        from restart: (SourceStart) -> BinlogSource, origin: SourceStart, pipeline: SinkPipeline, waitReplicas: Int,
-        now: Double
+        from restart: (SourceStart) -> BinlogSource, origin: SourceStart, pipeline: SinkPipeline, waitReplicas: Int
     ) throws -> SourcePump {
         let readAt = reading.position(old).map { "\($0.binlog)" } ?? "none"
         let server = old.state.sourceIdentity
@@ -283,7 +302,7 @@ package final class Daemon {
             try server.map { s throws(DaemonError) in try ResumePlan(resume: t, server: s).start }
                 ?? .position(t.position)
         }
-        let pump = SourcePump(restart(target ?? origin), now: now)
+        let pump = SourcePump(restart(target ?? origin), clock: clock)
         reading = SourceReading()
         ordinal = 0
         lastCommitted = pipeline.committed
@@ -294,9 +313,12 @@ package final class Daemon {
     /// Once a second: lag and committed checkpoint to the metrics, the sinks' held times, the
     /// dependency watches, readiness and the status line.
     private func reportStatus(
-        _ state: SourcePump.State, pipeline: SinkPipeline, watches: inout DependencyWatches, hooks: Hooks, now: Double
+        _ state: SourcePump.State, pipeline: SinkPipeline, watches: inout DependencyWatches, hooks: Hooks,
+        now: MonotonicInstant
     ) {
-        let lag = SourceLag(secondsBehind: state.lagTracker.secondsBehind(now: now), bytesBehind: state.bytesBehind)
+        let lag = SourceLag(
+            secondsBehind: state.lagTracker.secondsBehind(now: clock.wallNow().timeIntervalSince1970),
+            bytesBehind: state.bytesBehind)
         lastCommitted = pipeline.committed
         metrics.observe(lag: lag, committed: lastCommitted)
         metrics.observe(events: state.eventCounts)
@@ -324,7 +346,7 @@ package final class Daemon {
         lastCommitted = pipeline.committed
         metrics.observe(
             lag: SourceLag(
-                secondsBehind: last.lagTracker.secondsBehind(now: Date().timeIntervalSince1970),
+                secondsBehind: last.lagTracker.secondsBehind(now: clock.wallNow().timeIntervalSince1970),
                 bytesBehind: last.bytesBehind),
             committed: lastCommitted)
         metrics.observe(events: last.eventCounts)
@@ -332,7 +354,7 @@ package final class Daemon {
         // Redis replicas' WAIT (a replica down or still syncing) are named, not waited for.
         let unapplied = pipeline.unapplied
         let unconfirmed = pipeline.inFlight - unapplied
-        let action = machine.progress(inFlight: unapplied, now: Date().timeIntervalSince1970)
+        let action = machine.progress(inFlight: unapplied, now: clock.monotonicNow().seconds)
         let code: Int32
         let reason: String
         if case .exit(let c, let r) = action {
@@ -362,10 +384,12 @@ package final class Daemon {
             : "wait_replicas = 0: the target is the plain checkpoint; writes before it that the old master acknowledged but its replica lacked stay lost until the rows change again"
         logger.warning(
             "Redis failover: rewinding the source to the checkpoint the replicas confirmed and replaying",
-            ["reason": .string(rewind.reason), "read_position": .string(readAt),
-             "checkpoint_before": .string(rewind.committedBefore.map { "\($0.position)" } ?? "none"),
-             "rewind_to": .string(rewind.target.map { "\($0.position)" } ?? "the start"),
-             "dropped_in_flight": .init(rewind.dropped), "protection": .string(protection)])
+            [
+                "reason": .string(rewind.reason), "read_position": .string(readAt),
+                "checkpoint_before": .string(rewind.committedBefore.map { "\($0.position)" } ?? "none"),
+                "rewind_to": .string(rewind.target.map { "\($0.position)" } ?? "the start"),
+                "dropped_in_flight": .init(rewind.dropped), "protection": .string(protection),
+            ])
     }
 
     /// Counts, logs and submits one transaction (or chunk); an exit code when the pipeline failed.
@@ -394,8 +418,9 @@ package final class Daemon {
         if error is MappingError { metrics.error(.mapping) }
         let at = lastCommitted.map { "\($0.position)" } ?? "none"
         hooks.stopping("halted: \(error)")
-        logger.error("sluice run halted; the checkpoint stays before the failing transaction",
-                     ["error": "\(error)", "checkpoint": .string(at)])
+        logger.error(
+            "sluice run halted; the checkpoint stays before the failing transaction",
+            ["error": "\(error)", "checkpoint": .string(at)])
         return 1
     }
 

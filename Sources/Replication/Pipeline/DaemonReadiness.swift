@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import Timekeeping
 
 /// What `/readyz` and the watchdog of `sluice run` read while the daemon's loop runs: the lag it
 /// last measured and whether it stopped.
@@ -9,17 +10,20 @@ import Ops
 ///   stopped answering makes the daemon unready even while the source is read on time.
 /// - Before the first measurement (connecting, nothing read yet) it is not ready; once the loop
 ///   stops (halted on an error, a stop signal, a failed start) it is not ready, with the reason.
-/// - Healthy while the loop reports at least every `stallSeconds` and has not stopped.
+/// - Healthy while the loop reports at least every `stallSeconds` (on the monotonic clock: a
+///   wall-clock step neither fails nor hides a stall) and has not stopped.
 package final class DaemonReadiness: @unchecked Sendable {
     private let lock = NSLock()
     private var lag: Double?
     private var stopped: String?
     private var standbyText: String?
-    private var lastReport: Date
+    private var lastReport: MonotonicInstant
     private let stallSeconds: Double
+    private let clock: any ServiceClock
 
-    package init(now: Date = Date(), stallSeconds: Double = 30) {
-        lastReport = now
+    package init(clock: any ServiceClock = SystemClock(), stallSeconds: Double = 30) {
+        self.clock = clock
+        lastReport = clock.monotonicNow()
         self.stallSeconds = stallSeconds
     }
 
@@ -29,14 +33,16 @@ package final class DaemonReadiness: @unchecked Sendable {
     }
 
     /// Under `[ha]`, waiting for the lease: not ready (with `text`), and healthy while it reports.
-    package func standby(_ text: String, now: Date = Date()) {
+    package func standby(_ text: String) {
+        let now = clock.monotonicNow()
         locked {
             standbyText = text
             lastReport = now
         }
     }
 
-    package func update(lag: Double?, now: Date = Date()) {
+    package func update(lag: Double?) {
+        let now = clock.monotonicNow()
         locked {
             standbyText = nil
             self.lag = lag
@@ -58,8 +64,9 @@ package final class DaemonReadiness: @unchecked Sendable {
         }
     }
 
-    package func healthy(now: Date = Date()) -> Bool {
-        locked { stopped == nil && now.timeIntervalSince(lastReport) < stallSeconds }
+    package func healthy() -> Bool {
+        let now = clock.monotonicNow()
+        return locked { stopped == nil && now.seconds(since: lastReport) < stallSeconds }
     }
 
     private func locked<T>(_ body: () -> T) -> T {

@@ -1,6 +1,7 @@
 import Foundation
 import Ops
 import RedisCluster
+import Timekeeping
 
 /// The Redis sink's part of its pipeline loop (docs/daemon.md): failover safety and the replicas'
 /// confirmation. It compares the client's slot map with the last one after every batch, after

@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import Timekeeping
 
 /// What a retry loop or a hold says to the operator: the first failure at once (or only once
 /// failures lasted `firstAfterSeconds`), then one reminder every `repeatSeconds` (sooner when the

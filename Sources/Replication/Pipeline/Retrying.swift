@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import Timekeeping
 
 /// "Retry until it works or we are asked to stop", written once: an attempt, a fixed pause
 /// between attempts, a stop check, and the operator's report of the failures (`RetryReport`:

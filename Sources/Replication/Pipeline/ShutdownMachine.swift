@@ -1,5 +1,5 @@
 /// The daemon's stop sequence as a value: signals and progress go in, actions come out, time is
-/// passed in. SIGTERM/SIGINT: stop reading, let the sinks finish what is in flight, checkpoint,
+/// passed in (seconds on the monotonic clock: a wall-clock step neither cuts nor stretches the grace). SIGTERM/SIGINT: stop reading, let the sinks finish what is in flight, checkpoint,
 /// exit 0, all within `timeoutSeconds`. Past the deadline, or on a second signal, exit 1 at once:
 /// the unacknowledged transactions stay behind the checkpoint and are replayed on the next start.
 package struct ShutdownMachine: Sendable, Equatable {

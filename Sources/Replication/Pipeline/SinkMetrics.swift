@@ -1,6 +1,7 @@
 import Foundation
 import MySQLSource
 import Ops
+import Timekeeping
 
 /// The per-sink metrics of `sluice run` (SluiceMetrics names), fed by the sink threads of
 /// `SinkPipeline` and read by the metrics endpoint: rows written and refused as stale per table,

@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import Timekeeping
 
 /// What a sink's loop does beyond applying batches, for the sinks that need more: the Redis
 /// sink's failover watch and replica confirmation (`RedisFailoverGuard`), the Kafka sink's DR

@@ -1,5 +1,6 @@
 import Foundation
 import Ops
+import Timekeeping
 
 /// When the Kafka sink writes its next DR watermark round (`KafkaSink.writeWatermark`), and what
 /// it carries: the last checkpoint the sink delivered (at first the one reading resumed from)

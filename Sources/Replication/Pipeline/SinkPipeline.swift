@@ -2,6 +2,7 @@ import Binlog
 import Foundation
 import Ops
 import RedisCluster
+import Timekeeping
 
 /// A committed transaction, or one chunk of a big one, as the sinks receive it.
 package struct PipelineTransaction: Sendable, Equatable {

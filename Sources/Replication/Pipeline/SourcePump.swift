@@ -1,5 +1,6 @@
 import Foundation
 import MySQLSource
+import Timekeeping
 
 /// The source read on its own thread, so the daemon's loop never waits inside the source (a
 /// frozen server blocks a read for the whole read timeout, a reconnect for the connect timeout
@@ -34,9 +35,10 @@ final class SourcePump: @unchecked Sendable {
         var initialPosition: SourceCheckpoint?
         var initialCheckpoint: SourceCheckpoint?
         var handedOut = 0
-        /// Since when the reader has been waiting for the server (the last event, the last
-        /// connection, or the moment the reader found room again after the queue was full).
-        var waitingSince: Double
+        /// Since when (the monotonic clock) the reader has been waiting for the server (the last
+        /// event, the last connection, or the moment the reader found room again after the queue
+        /// was full).
+        var waitingSince: MonotonicInstant
         /// The reader waits for room in the queue (the loop is held by a sink), not for the server.
         var pushing = false
     }
@@ -46,14 +48,16 @@ final class SourcePump: @unchecked Sendable {
     private var published: State
     private var fatal: SourceError?
     private var stopped = false
+    private let clock: any ServiceClock
 
     /// Starts reading `source` on a new thread; `bytesEverySeconds`: how often the bytes behind
     /// are measured (a query on another connection).
     /// `capacity` is small: a transaction may be a chunk of 10,000 rows, and the sinks' own
     /// queues are where transactions wait.
-    init(_ source: BinlogSource, capacity: Int = 4, bytesEverySeconds: Double = 5, now: Double) {
+    init(_ source: BinlogSource, capacity: Int = 4, bytesEverySeconds: Double = 5, clock: any ServiceClock) {
         queue = BoundedQueue(capacity: capacity)
-        published = State(waitingSince: now)
+        self.clock = clock
+        published = State(waitingSince: clock.monotonicNow())
         let owned = Owned(source)
         let thread = Thread { [self] in read(owned.value, bytesEvery: bytesEverySeconds) }
         thread.name = "sluice-source"
@@ -73,13 +77,13 @@ final class SourcePump: @unchecked Sendable {
     }
 
     private func read(_ source: BinlogSource, bytesEvery: Double) {
-        var nextBytes = 0.0
+        var nextBytes = clock.monotonicNow()
         while !locked({ stopped }) {
             do {
-                let transaction = try source.poll(until: Date().timeIntervalSince1970 + 0.25)
-                let now = Date().timeIntervalSince1970
+                let transaction = try source.poll(for: 0.25)
+                let now = clock.monotonicNow()
                 let measure = now >= nextBytes
-                if measure { nextBytes = now + bytesEvery }
+                if measure { nextBytes = now.advanced(by: bytesEvery) }
                 let bytes = measure ? source.lag(measureBytes: true).bytesBehind : nil
                 publish(source, bytes: bytes, handingOut: transaction != nil)
                 guard let transaction else { continue }
@@ -88,7 +92,7 @@ final class SourcePump: @unchecked Sendable {
                     source: source.sourceIdentity)
                 locked { published.pushing = true }
                 let pushed = queue.push(item)
-                let resumed = Date().timeIntervalSince1970
+                let resumed = clock.monotonicNow()
                 locked {
                     published.pushing = false
                     published.waitingSince = max(published.waitingSince, resumed)
@@ -128,7 +132,7 @@ final class SourcePump: @unchecked Sendable {
 }
 
 /// Says once when a dependency stops answering and once when it is back. Pure: the caller
-/// measures how long the dependency has been silent.
+/// measures how long the dependency has been silent (`now`: seconds on the monotonic clock).
 ///
 /// - Silent for `timeout` seconds or more while answering: `.silent` (once per outage).
 /// - Answering again (silent for less than `timeout`) after a `.silent`: `.back` with the outage

@@ -4,14 +4,17 @@ import Kafka
 import MySQLSource
 import Ops
 import RedisCluster
+import Timekeeping
 
 extension LagStatus {
     /// Reads everything `sluice status` shows, independently of a running daemon: the source's
     /// binlog end (SHOW MASTER STATUS, SHOW BINARY LOGS, MariaDB's @@gtid_binlog_pos), each
     /// non-DR Redis cluster's checkpoint, the DR offsets and the topic ends. An unreachable
     /// component becomes an `.unknown` row naming the error; nothing throws.
-    package static func gather(config: SluiceConfig, now: Double = Date().timeIntervalSince1970,
-                               fetchWaitSeconds: Double = 3) -> LagStatus {
+    package static func gather(
+        config: SluiceConfig, now: Double = Date().timeIntervalSince1970,
+        fetchWaitSeconds: Double = 3
+    ) -> LagStatus {
         var rows: [Row] = []
         var end: BinlogPosition?
         var logs: [(name: String, size: UInt64)]?
@@ -19,11 +22,14 @@ extension LagStatus {
         if let s = config.source {
             var row = Row(name: "source")
             do {
-                let connection = try MySQLConnection(MySQLEndpoint(
-                    host: s.host, port: s.port, user: s.user, password: s.password?.revealed ?? "", socket: s.socket,
-                    connectTimeoutSeconds: UInt32(clamping: max(1, s.connectTimeoutMS / 1000)),
-                    tls: MySQLTLS(mode: MySQLTLS.Mode(rawValue: s.tls.mode.rawValue) ?? .disabled,
-                                  ca: s.tls.files.ca, cert: s.tls.files.cert, key: s.tls.files.key)))
+                let connection = try MySQLConnection(
+                    MySQLEndpoint(
+                        host: s.host, port: s.port, user: s.user, password: s.password?.revealed ?? "",
+                        socket: s.socket,
+                        connectTimeoutSeconds: UInt32(clamping: max(1, s.connectTimeoutMS / 1000)),
+                        tls: MySQLTLS(
+                            mode: MySQLTLS.Mode(rawValue: s.tls.mode.rawValue) ?? .disabled,
+                            ca: s.tls.files.ca, cert: s.tls.files.cert, key: s.tls.files.key)))
                 let master = try connection.query("SHOW MASTER STATUS")
                 if let file = master.value("File"), let pos = master.value("Position").flatMap(UInt64.init) {
                     end = BinlogPosition(file: file, offset: pos)
@@ -43,19 +49,23 @@ extension LagStatus {
         }
         let drCluster = config.drApply?.redisCluster
         for cluster in config.redis where cluster.name != drCluster {
-            rows.append(sinkRow(config: config, cluster: cluster.name, end: end, logs: logs, sourceGTID: sourceGTID, now: now))
+            rows.append(
+                sinkRow(config: config, cluster: cluster.name, end: end, logs: logs, sourceGTID: sourceGTID, now: now))
         }
         if let dr = config.drApply {
             rows.append(drRow(config: config, dr: dr, now: now, fetchWaitSeconds: fetchWaitSeconds))
         }
         if let row = haRow(config: config) { rows.append(row) }
-        var status = LagStatus(rows: rows, maxSeconds: Double(config.lag.maxSeconds), maxBytes: UInt64(max(0, config.lag.maxBytes)))
+        var status = LagStatus(
+            rows: rows, maxSeconds: Double(config.lag.maxSeconds), maxBytes: UInt64(max(0, config.lag.maxBytes)))
         status.judge()
         return status
     }
 
-    private static func sinkRow(config: SluiceConfig, cluster: String, end: BinlogPosition?,
-                                logs: [(name: String, size: UInt64)]?, sourceGTID: MariaDBGTIDPosition?, now: Double) -> Row {
+    private static func sinkRow(
+        config: SluiceConfig, cluster: String, end: BinlogPosition?,
+        logs: [(name: String, size: UInt64)]?, sourceGTID: MariaDBGTIDPosition?, now: Double
+    ) -> Row {
         var row = Row(name: "redis.\(cluster)")
         let checkpoint: SinkCheckpoint?
         do {
@@ -95,8 +105,10 @@ extension LagStatus {
         }
         let offsets: DROffsets
         do {
-            let client = try RedisClusterClient(topology: RedisTopology(config: redis), options: RedisOptions(config: redis))
-            offsets = try DROffsets.load(from: client, key: DROffsets.key(prefix: "sluice:dr:offsets:", cluster: dr.redisCluster))
+            let client = try RedisClusterClient(
+                topology: RedisTopology(config: redis), options: RedisOptions(config: redis))
+            offsets = try DROffsets.load(
+                from: client, key: DROffsets.key(prefix: "sluice:dr:offsets:", cluster: dr.redisCluster))
         } catch {
             row.state = .unknown("DR cluster unreachable: \(error)")
             return row
@@ -131,8 +143,10 @@ extension LagStatus {
     /// Each partition's high watermark, from fetch responses: the partitions are assigned at their
     /// stored offsets and polled until every one has been fetched (ListOffsets answers are not
     /// trusted; see docs/dr.md). Throws when a partition was not fetched within `waitSeconds`.
-    package static func topicEnds(config: SluiceConfig, dr: DRApplyConfig, offsets: DROffsets,
-                                  waitSeconds: Double) throws -> [DROffsets.Partition: Int64] {
+    package static func topicEnds(
+        config: SluiceConfig, dr: DRApplyConfig, offsets: DROffsets,
+        waitSeconds: Double
+    ) throws -> [DROffsets.Partition: Int64] {
         try topicEnds(
             config: config, groupID: dr.groupID, topics: dr.topics, partitions: dr.partitions, offsets: offsets,
             waitSeconds: waitSeconds)
@@ -158,15 +172,20 @@ extension LagStatus {
                 partitions.append(DROffsets.Partition(topic: topic, partition: p))
             }
         }
-        try consumer.assign(partitions.map {
-            KafkaPartitionOffset(topic: $0.topic, partition: $0.partition, offset: offsets.entries[$0]?.next ?? KafkaPartitionOffset.end)
-        })
+        try consumer.assign(
+            partitions.map {
+                KafkaPartitionOffset(
+                    topic: $0.topic, partition: $0.partition,
+                    offset: offsets.entries[$0]?.next ?? KafkaPartitionOffset.end)
+            })
         var ends: [DROffsets.Partition: Int64] = [:]
-        let deadline = Date().addingTimeInterval(waitSeconds)
-        while ends.count < partitions.count, Date() < deadline {
+        let deadline = Deadline(in: waitSeconds)
+        while ends.count < partitions.count, !deadline.hasPassed {
             _ = try consumer.poll(timeoutMilliseconds: 100)
             for p in partitions where ends[p] == nil {
-                if let marks = consumer.fetchedWatermarks(topic: p.topic, partition: p.partition) { ends[p] = marks.high }
+                if let marks = consumer.fetchedWatermarks(topic: p.topic, partition: p.partition) {
+                    ends[p] = marks.high
+                }
             }
         }
         guard ends.count == partitions.count else {

@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import RedisCluster
 import Replication
+import Timekeeping
 
 /// `sluice bench catchup`: the figures of one run and the ceilings measured beside the daemon's
 /// drain of a `CatchupBacklog`, on the same binlog, cluster and broker.
@@ -88,9 +89,9 @@ package enum CatchupBenchmark {
                 }
             }
             round += roundsPerPipeline
-            let started = Date()
+            let started = Stopwatch()
             let replies = try redis.pipeline(requests)
-            seconds += Date().timeIntervalSince(started)
+            seconds += started.seconds
             if let bad = replies.first(where: { $0.isError }) { throw RedisError(.server, "HSET failed: \(bad)") }
         }
         return (rows, seconds)
@@ -117,28 +118,28 @@ package enum CatchupBenchmark {
         }
         var messages = 0
         var seconds = 0.0
-        var deadline = Date().addingTimeInterval(readTimeoutSeconds)
+        var deadline = Deadline(in: readTimeoutSeconds)
         while !drained() {
             let batch = try consumer.pollAvailable(count: chunk, timeoutMilliseconds: 200)
             if batch.isEmpty {
-                guard Date() < deadline else {
+                guard !deadline.hasPassed else {
                     throw Failure(
                         "reading \(topic) back: nothing after \(messages) messages in \(Int(readTimeoutSeconds)) s")
                 }
                 continue
             }
-            deadline = Date().addingTimeInterval(readTimeoutSeconds)
+            deadline = Deadline(in: readTimeoutSeconds)
             for m in batch { next[Int(m.partition)] = max(next[Int(m.partition)], m.offset + 1) }
             // The daemon's row messages only: its DR watermark markers are not part of the backlog.
             let rows = batch.filter { !WatermarkMarker.isMarker(headers: $0.headers.map { ($0.name, $0.value) }) }
-            let started = Date()
+            let started = Stopwatch()
             var reports: [KafkaDeliveryReport] = []
             for m in rows {
                 try producer.produce(topic: ceilingTopic, key: m.key, value: m.value, headers: m.headers)
                 if producer.outstanding >= 10_000 { reports += try producer.poll() }
             }
             reports += try producer.flush(timeoutMilliseconds: 60_000)
-            seconds += Date().timeIntervalSince(started)
+            seconds += started.seconds
             if let failed = reports.first(where: { $0.error != nil }) {
                 throw Failure("producing to \(ceilingTopic): \(failed)")
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Ops
 import RedisCluster
+import Timekeeping
 
 /// `sluice bench e2e`: a paced `TransferLoad` against a source the daemon replicates, with lag
 /// measured from each sampled transaction's COMMIT returning to its keys being visible in Redis
@@ -107,12 +108,10 @@ package final class E2EBenchmark {
             result.set(load.run(schedule, seconds: seconds, watcher: watcher))
             finished.signal()
         }
-        let started = Date()
+        let started = Stopwatch()
         var second = 1
         var lastCommitted = load.committed
-        while finished.wait(timeout: .now() + max(0, started.addingTimeInterval(Double(second)).timeIntervalSinceNow))
-            == .timedOut
-        {
+        while finished.wait(timeout: .now() + max(0, Double(second) - started.seconds)) == .timedOut {
             let committed = load.committed
             let lag = LagSummary(milliseconds: watcher.takeFresh())
             out(

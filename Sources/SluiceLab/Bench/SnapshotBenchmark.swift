@@ -3,6 +3,7 @@ import Foundation
 import MySQLSource
 import RedisCluster
 import Replication
+import Timekeeping
 
 /// `sluice bench snapshot`: `ClusterSnapshot` of a 6-column accounts table, and in the same run
 /// on the same cluster the ceiling: the same keys and fields written as pipelined HSETs (no
@@ -104,9 +105,9 @@ package enum SnapshotBenchmark {
             for change in changes {
                 for w in try mapping.writes(for: change) { requests.append(hset(w)) }
             }
-            let started = Date()
+            let started = Stopwatch()
             let replies = try redis.pipeline(requests)
-            seconds += Date().timeIntervalSince(started)
+            seconds += started.seconds
             if let bad = replies.first(where: { $0.isError }) { throw RedisError(.server, "HSET failed: \(bad)") }
             rows += changes.count
         }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import RedisCluster
+import Timekeeping
 
 /// Replication lag measured from outside the daemon, by reading Redis the way a reader of the
 /// cache would: a thread polls, every `pollInterval`, the stored versions (`StoredVersion`: the
@@ -78,9 +79,9 @@ package final class VisibilityWatcher: @unchecked Sendable {
     /// Returns true when none is left waiting.
     @discardableResult
     package func settle(timeoutSeconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        let deadline = Deadline(in: timeoutSeconds)
         while counts.pending > 0 {
-            if Date() >= deadline { return false }
+            if deadline.hasPassed { return false }
             Thread.sleep(forTimeInterval: 0.005)
         }
         return true

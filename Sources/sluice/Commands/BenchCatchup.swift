@@ -6,6 +6,7 @@ import RedisCluster
 import Replication
 import SluiceLab
 import TestSupport
+import Timekeeping
 
 enum BenchCatchupCommand {
     static let ceilingTopic = "sluice.bench.ceiling"
@@ -94,7 +95,7 @@ enum BenchCatchupCommand {
     private static func write(
         _ backlog: CatchupBacklog, singleTransaction: Bool, into mysql: MySQLConnection, out: Console
     ) throws -> (file: String, offset: UInt64) {
-        let loadStarted = Date()
+        let loadStarted = Stopwatch()
         let progress = ProgressLine(console: out)
         if singleTransaction { _ = try mysql.execute("BEGIN") }
         for round in 0..<backlog.rounds {
@@ -110,7 +111,7 @@ enum BenchCatchupCommand {
             String(
                 format: "backlog: %d row changes in %@ written in %.1f s, binlog end %@:%llu",
                 backlog.rows, singleTransaction ? "1 transaction" : "\(backlog.rounds) transactions",
-                Date().timeIntervalSince(loadStarted), target.file, target.offset))
+                loadStarted.seconds, target.file, target.offset))
         return target
     }
 
@@ -135,24 +136,24 @@ enum BenchCatchupCommand {
     ) throws -> (seconds: Double, peak: Double, cpu: Double) {
         let logPath = folder.path + "/sluice-run.log"
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let started = Date()
+        let started = Stopwatch()
         let daemon = try folder.start(
             service: "sluice-run", executable: executable, arguments: ["run", "--config", configPath],
             workingDirectory: folder.path, logPath: logPath)
-        let deadline = started.addingTimeInterval(120 + Double(backlog.rows) / 2_000)
+        let limit = 120 + Double(backlog.rows) / 2_000
         while !checkpoints.allAt(file: target.file, offset: target.offset, sinks: ["primary", "kafka"]) {
             let log = { (try? String(contentsOfFile: logPath, encoding: .utf8))?.suffix(2_000) ?? "" }
             if let status = daemon.exitStatusIfExited() {
                 throw CatchupBenchmark.Failure("sluice run exited (status \(status)) before catching up:\n\(log())")
             }
-            if Date() >= deadline {
+            if started.seconds >= limit {
                 throw CatchupBenchmark.Failure(
-                    "sluice run did not reach \(target.file):\(target.offset) in \(Int(deadline.timeIntervalSince(started))) s:\n\(log())"
+                    "sluice run did not reach \(target.file):\(target.offset) in \(Int(limit)) s:\n\(log())"
                 )
             }
             usleep(10_000)
         }
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = started.seconds
         let peak = ProcessMemory.peakMegabytes(pid: daemon.pid) ?? 0
         let cpu = ProcessMemory.cpuSeconds(pid: daemon.pid) ?? 0
         folder.stop(daemon)

@@ -5,6 +5,7 @@ import RedisCluster
 import Replication
 import SluiceLab
 import TestSupport
+import Timekeeping
 
 enum BenchE2ECommand {
     static let command = Command(
@@ -198,12 +199,12 @@ enum BenchE2ECommand {
     private static func waitForCatchUp(
         db: MySQLConnection, checkpoints: CheckpointStore, daemon: DaemonThread, out: Console
     ) {
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = Deadline(in: 120)
         guard let end = try? db.query("SHOW MASTER STATUS"), let file = end.value("File"),
             let offset = end.value("Position").flatMap({ UInt64($0) })
         else { return out.err("SHOW MASTER STATUS failed; starting without waiting for the daemon") }
         while !checkpoints.allAt(file: file, offset: offset, sinks: ["primary", "kafka"]) {
-            if Date() >= deadline || daemon.exitCode != nil {
+            if deadline.hasPassed || daemon.exitCode != nil {
                 return out.err("the daemon did not catch up to \(file):\(offset); daemon: \(daemon.status ?? "-")")
             }
             Thread.sleep(forTimeInterval: 0.05)

@@ -5,6 +5,7 @@ import RedisCluster
 import Replication
 import SluiceLab
 import TestSupport
+import Timekeeping
 
 enum BenchSnapshotCommand {
     static let command = Command(
@@ -34,12 +35,12 @@ enum BenchSnapshotCommand {
         let mariadb = try MariaDBServer(in: folder, ports: ports)
         let cluster = try RedisClusterSandbox(in: folder, ports: ports, name: "bench", masters: 3)
         let mysql = try mariadb.connect()
-        let loadStarted = Date()
+        let loadStarted = Stopwatch()
         try SnapshotBenchmark.load(rows: rows, on: mysql)
         out.out(
             String(
                 format: "loaded %d rows into %@ in %.1f s", rows, SnapshotBenchmark.table,
-                Date().timeIntervalSince(loadStarted)))
+                loadStarted.seconds))
         let path = folder.path + "/bench-snapshot.toml"
         try SnapshotBenchmark.config(mariadbPort: mariadb.port, redis: cluster.addresses)
             .write(toFile: path, atomically: true, encoding: .utf8)

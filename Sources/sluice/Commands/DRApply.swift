@@ -1,6 +1,7 @@
 import Foundation
 import Ops
 import Replication
+import Timekeeping
 
 enum DRApplyCommand {
     static let command = Command(
@@ -25,27 +26,33 @@ enum DRApplyCommand {
         let cluster = config.drApply?.redisCluster ?? "dr"
         let metrics = DRMetrics(registry: registry, cluster: cluster)
         let state = DRApplyState()
-        let applier = try DRApplier.make(config: config, logger: logger, metrics: metrics, sleep: { seconds in
-            state.alive()
-            Thread.sleep(forTimeInterval: seconds)
-        })
+        let applier = try DRApplier.make(
+            config: config, logger: logger, metrics: metrics,
+            sleep: { seconds in
+                state.alive()
+                Thread.sleep(forTimeInterval: seconds)
+            })
         let runtime = try ServiceRuntime(
             metrics: config.metrics, environment: invocation.environment, registry: registry, logger: logger,
             readiness: { state.readiness }, isHealthy: { state.healthy })
         defer { runtime.shutdown() }
         var started = false
         do {
-            try applier.run(shouldStop: { stop.isStopping }, afterStep: {
-                // Ready means caught up: nothing behind counts as no lag, however old the last change.
-                let lag: Double? =
-                    applier.messagesBehind == 0 && !applier.ends.isEmpty ? 0
-                    : applier.lastCommitTime > 0 ? Date().timeIntervalSince1970 - Double(applier.lastCommitTime) : nil
-                state.update(lag: lag)
-                if !started {
-                    started = true
-                    runtime.ready(status: "applying to [redis.\(cluster)]")
-                }
-            })
+            try applier.run(
+                shouldStop: { stop.isStopping },
+                afterStep: {
+                    // Ready means caught up: nothing behind counts as no lag, however old the last change.
+                    let lag: Double? =
+                        applier.messagesBehind == 0 && !applier.ends.isEmpty
+                        ? 0
+                        : applier.lastCommitTime > 0
+                            ? Date().timeIntervalSince1970 - Double(applier.lastCommitTime) : nil
+                    state.update(lag: lag)
+                    if !started {
+                        started = true
+                        runtime.ready(status: "applying to [redis.\(cluster)]")
+                    }
+                })
         } catch {
             state.halt("\(error)")
             runtime.stopping(status: "halted: \(error)")
@@ -53,31 +60,41 @@ enum DRApplyCommand {
             return .failure
         }
         runtime.stopping(status: "stopped by \(stop.signalName ?? "request")")
-        logger.info("dr-apply stopped", ["signal": .string(stop.signalName ?? "none"),
-                                          "applied": .init(applier.counters.applied),
-                                          "stale_refused": .init(applier.counters.staleRefused)])
+        logger.info(
+            "dr-apply stopped",
+            [
+                "signal": .string(stop.signalName ?? "none"),
+                "applied": .init(applier.counters.applied),
+                "stale_refused": .init(applier.counters.staleRefused),
+            ])
         return .success
     }
 }
 
-/// What `/readyz` and the watchdog read while the applier runs on another thread.
+/// What `/readyz` and the watchdog read while the applier runs on another thread (the stall on
+/// the monotonic clock).
 final class DRApplyState: @unchecked Sendable {
     private let lock = NSLock()
+    private let clock: any ServiceClock = SystemClock()
     private var lag: Double?
     private var halted: String?
-    private var lastStep = Date()
+    private var lastStep: MonotonicInstant
+
+    init() { lastStep = clock.monotonicNow() }
 
     func update(lag: Double?) {
+        let now = clock.monotonicNow()
         lock.lock()
         self.lag = lag
-        lastStep = Date()
+        lastStep = now
         lock.unlock()
     }
 
     /// The loop is holding (an outage), not hung.
     func alive() {
+        let now = clock.monotonicNow()
         lock.lock()
-        lastStep = Date()
+        lastStep = now
         lock.unlock()
     }
 
@@ -99,6 +116,6 @@ final class DRApplyState: @unchecked Sendable {
     var healthy: Bool {
         lock.lock()
         defer { lock.unlock() }
-        return halted == nil && Date().timeIntervalSince(lastStep) < 30
+        return halted == nil && clock.monotonicNow().seconds(since: lastStep) < 30
     }
 }

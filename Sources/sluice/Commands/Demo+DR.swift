@@ -3,6 +3,7 @@ import MySQLSource
 import Ops
 import Replication
 import SluiceLab
+import Timekeeping
 
 /// The demo's second region: the DR applier (`sluice dr-apply`) on its own thread of this
 /// process, reading the demo topic into the DR cluster, with a status line for the demo's
@@ -56,9 +57,9 @@ final class DemoDRApplier: @unchecked Sendable {
         func row() -> LagStatus.Row? {
             LagStatus.gather(config: config).rows.first { $0.name == "dr.\(DemoConfig.drCluster)" }
         }
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Deadline(in: timeout)
         var current = row()
-        while current?.messages != 0, Date() < deadline, result == nil {
+        while current?.messages != 0, !deadline.hasPassed, result == nil {
             Thread.sleep(forTimeInterval: 0.2)
             current = row()
         }

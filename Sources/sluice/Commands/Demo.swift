@@ -6,6 +6,7 @@ import RedisCluster
 import Replication
 import SluiceLab
 import TestSupport
+import Timekeeping
 
 enum DemoCommand {
     static let command = Command(
@@ -22,14 +23,16 @@ enum DemoCommand {
             cluster, the conservation check, what `ledger recover` finds (nothing, after a clean
             run) and the sluice status table. Exit 0 only if all of them pass.
             """,
-        flags: [.value("seconds", placeholder: "N", help: "how long the workload runs", default: "30"),
-                .value("accounts", placeholder: "N", help: "ledger accounts", default: "200"),
-                .value("clients", placeholder: "N", help: "threads sending transfers", default: "4"),
-                .boolean(
-                    "drill",
-                    help: "instead, the region failover drill: kill the primary region, promote the DR MariaDB, "
-                        + "sluice failover, compare (docs/failover.md)"),
-                .value("drills", placeholder: "N", help: "with --drill: how many drills", default: "1")]
+        flags: [
+            .value("seconds", placeholder: "N", help: "how long the workload runs", default: "30"),
+            .value("accounts", placeholder: "N", help: "ledger accounts", default: "200"),
+            .value("clients", placeholder: "N", help: "threads sending transfers", default: "4"),
+            .boolean(
+                "drill",
+                help: "instead, the region failover drill: kill the primary region, promote the DR MariaDB, "
+                    + "sluice failover, compare (docs/failover.md)"),
+            .value("drills", placeholder: "N", help: "with --drill: how many drills", default: "1"),
+        ]
     ) { invocation in
         try run(invocation)
     }
@@ -104,17 +107,18 @@ enum DemoCommand {
         out: Console, seconds: Int, workload: DemoLedgerWorkload, daemon: DemoDaemon, dr: DemoDRApplier
     ) {
         let stop = StopSignals()
-        let started = Date()
+        let started = Stopwatch()
         var last = 0
-        while Date().timeIntervalSince(started) < Double(seconds), !stop.isStopping, daemon.result == nil {
+        while started.seconds < Double(seconds), !stop.isStopping, daemon.result == nil {
             Thread.sleep(forTimeInterval: 1)
             let committed = workload.progress.committed
             let latencies = workload.takeSecond()
             out.out(
-                String(format: "%5.0f s  %6d transfers  ledger %5d transfers/s %@  %6d rows/s  daemon: %@  %@",
-                       Date().timeIntervalSince(started), committed, committed - last,
-                       DemoLedgerWorkload.p99Text(latencies), (committed - last) * DemoLedgerWorkload.rowsPerTransfer,
-                       daemon.status, dr.status))
+                String(
+                    format: "%5.0f s  %6d transfers  ledger %5d transfers/s %@  %6d rows/s  daemon: %@  %@",
+                    started.seconds, committed, committed - last,
+                    DemoLedgerWorkload.p99Text(latencies), (committed - last) * DemoLedgerWorkload.rowsPerTransfer,
+                    daemon.status, dr.status))
             last = committed
         }
     }
@@ -127,14 +131,17 @@ enum DemoCommand {
     ) throws -> Bool {
         let progress = workload.progress
         for failure in progress.failures.prefix(10) { out.err("ledger: \(failure)") }
-        out.out("\(progress.committed) transfers committed, \(progress.refused) refused (insufficient funds, or a risk rule)")
+        out.out(
+            "\(progress.committed) transfers committed, \(progress.refused) refused (insufficient funds, or a risk rule)"
+        )
         let conservation = try workload.conservation(seeded: seedBalance * Int64(accounts))
         out.out(conservation.line)
         let recovery = try LedgerRecovery.run(
             service: service, logger: Logger.standardError(level: config.log.level, format: config.log.format))
         out.out(
             "ledger recover: "
-                + (recovery.nothingToDo ? "nothing to do (no transfer in doubt, every write-through done)"
+                + (recovery.nothingToDo
+                    ? "nothing to do (no transfer in doubt, every write-through done)"
                     : recovery.lines.joined(separator: "; ")))
         let mapping = TableMapping(config: config.mappings[0])
         var consistent = true
@@ -183,10 +190,11 @@ final class DemoDaemon: @unchecked Sendable {
         let status = try db.query("SHOW MASTER STATUS")
         let file = status.value("File") ?? ""
         let end = status.value("Position") ?? ""
-        let store = CheckpointStore(client: try RedisClusterClient(topology: .cluster(seeds: seeds)), prefix: "sluice:checkpoint:")
+        let store = CheckpointStore(
+            client: try RedisClusterClient(topology: .cluster(seeds: seeds)), prefix: "sluice:checkpoint:")
         func caughtUp() -> Bool { store.allAt(file: file, offset: UInt64(end) ?? 0, sinks: ["primary", "kafka"]) }
-        let deadline = Date().addingTimeInterval(timeout)
-        while !caughtUp(), Date() < deadline, result == nil { Thread.sleep(forTimeInterval: 0.1) }
+        let deadline = Deadline(in: timeout)
+        while !caughtUp(), !deadline.hasPassed, result == nil { Thread.sleep(forTimeInterval: 0.1) }
         let reached = caughtUp()
         return (reached, reached ? "daemon caught up to \(file):\(end)" : "daemon did NOT catch up to \(file):\(end)")
     }

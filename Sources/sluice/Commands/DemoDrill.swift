@@ -5,6 +5,7 @@ import RedisCluster
 import Replication
 import SluiceLab
 import TestSupport
+import Timekeeping
 
 /// `sluice demo --drill`: the region failover drill. Per drill, a sandbox of two regions: the
 /// primary region (MariaDB, the daemon as its own `sluice run` process, the primary Redis
@@ -102,17 +103,19 @@ enum DemoDrill {
             workloadDone.signal()
         }
         // A random moment of the steady state: 0.5-2.5 s after the DR region holds a watermark.
-        let began = Date()
+        let began = Stopwatch()
         eventually(timeout: 60, interval: 0.1) { Self.drRow(regions.drConfig)?.watermark != nil }
         Thread.sleep(forTimeInterval: Double.random(in: 0.5...2.5))
-        outcome.killedAfter = Date().timeIntervalSince(began)
+        outcome.killedAfter = began.seconds
         sandbox.mariadb.crash()
         regions.daemon.kill9()
         sandbox.folder.forget(regions.daemon)
         for port in sandbox.primary.ports { sandbox.primary.crashNode(port) }
         _ = workloadDone.wait(timeout: .now() + 30)
         outcome.transactions = regions.workload.progress.committed
-        out.out("  primary region killed (MariaDB, sluice run, the primary Redis cluster) after \(outcome.transactions) transfers")
+        out.out(
+            "  primary region killed (MariaDB, sluice run, the primary Redis cluster) after \(outcome.transactions) transfers"
+        )
         try failOver(regions, &outcome, out: out)
         return outcome
     }
@@ -130,19 +133,22 @@ enum DemoDrill {
         try sandbox.kafka.createTopic(DemoConfig.topic, partitions: 3)
         let ha = "\n[ha]\ncluster = \"primary\"\nttl_ms = 2000\n"
         let primaryConfig = sandbox.folder.path + "/primary-region.toml"
-        try (DemoConfig.text(
-            mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers,
-            logLevel: "notice") + ha + "instance = \"primary-region\"\n"
-        ).write(toFile: primaryConfig, atomically: true, encoding: .utf8)
+        try
+            (DemoConfig.text(
+                mariadbPort: sandbox.mariadb.port, redis: sandbox.primary.addresses,
+                kafka: sandbox.kafka.bootstrapServers,
+                logLevel: "notice") + ha + "instance = \"primary-region\"\n").write(
+                toFile: primaryConfig, atomically: true, encoding: .utf8)
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let daemon = try sandbox.folder.start(
             service: "sluice-run", executable: executable, arguments: ["run", "--config", primaryConfig],
             workingDirectory: sandbox.folder.path, logPath: sandbox.folder.path + "/primary-region.log")
         let drConfigPath = sandbox.folder.path + "/dr-region.toml"
-        try (DemoConfig.text(
-            mariadbPort: replica.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers,
-            dr: sandbox.dr.addresses, logLevel: "notice") + ha + "instance = \"dr-region\"\n"
-        ).write(toFile: drConfigPath, atomically: true, encoding: .utf8)
+        try
+            (DemoConfig.text(
+                mariadbPort: replica.port, redis: sandbox.primary.addresses, kafka: sandbox.kafka.bootstrapServers,
+                dr: sandbox.dr.addresses, logLevel: "notice") + ha + "instance = \"dr-region\"\n").write(
+                toFile: drConfigPath, atomically: true, encoding: .utf8)
         guard case .success(let loaded) = SluiceConfig.load(path: drConfigPath, environment: [:]) else {
             throw UsageError("internal: \(drConfigPath) does not load")
         }
@@ -163,27 +169,30 @@ enum DemoDrill {
             topology: .cluster(seeds: regions.sandbox.dr.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }))
         let mapping = TableMapping(config: regions.drConfig.mappings[0])
         let before = try ConsistencyCheck(mapping: mapping, mysql: promoted, redis: dr)
-        out.out("  before the failover the DR cluster differs from the promoted MySQL in \(before.differences.count) row(s)")
+        out.out(
+            "  before the failover the DR cluster differs from the promoted MySQL in \(before.differences.count) row(s)"
+        )
 
         let folder = regions.sandbox.folder
-        let started = Date()
+        let started = Stopwatch()
         let failover = try folder.run(
             service: "sluice-failover", executable: regions.executable,
             arguments: ["failover", "--config", regions.drConfigPath, "--json"], workingDirectory: folder.path,
             logPath: folder.path + "/failover.log", timeout: 120)
-        outcome.rtoSeconds = Date().timeIntervalSince(started)
+        outcome.rtoSeconds = started.seconds
         outcome.failoverExit = failover.status
         let report = Self.lastJSONObject(failover.output)
         outcome.rpoTransactions += report?["rpo_transactions"] as? Int ?? 0
         outcome.rewrittenKeys = (report?["rewritten_keys"] as? Int ?? 0) + (report?["deleted_keys"] as? Int ?? 0)
-        outcome.replayed = report.map {
-            "watermark \(($0["watermark"] as? [String: Any])?["gtid"] as? String ?? "none"), "
-                + "\($0["drained_messages"] as? Int ?? 0) message(s) drained, "
-                + "\($0["replayed_transactions"] as? Int ?? 0) transaction(s) replayed from the promoted binlog up to "
-                + "\($0["promoted_gtid"] as? String ?? "?"); "
-                + "\($0["ahead_transactions"] as? Int ?? 0) transaction(s) ahead of it, "
-                + "\($0["rewritten_keys"] as? Int ?? 0) key(s) rewritten from it"
-        } ?? "no report"
+        outcome.replayed =
+            report.map {
+                "watermark \(($0["watermark"] as? [String: Any])?["gtid"] as? String ?? "none"), "
+                    + "\($0["drained_messages"] as? Int ?? 0) message(s) drained, "
+                    + "\($0["replayed_transactions"] as? Int ?? 0) transaction(s) replayed from the promoted binlog up to "
+                    + "\($0["promoted_gtid"] as? String ?? "?"); "
+                    + "\($0["ahead_transactions"] as? Int ?? 0) transaction(s) ahead of it, "
+                    + "\($0["rewritten_keys"] as? Int ?? 0) key(s) rewritten from it"
+            } ?? "no report"
         out.out("  sluice failover: " + outcome.replayed)
         if failover.status != 0 { out.err("  sluice failover exited \(failover.status):\n\(failover.output)") }
         let check = try ConsistencyCheck(mapping: mapping, mysql: promoted, redis: dr)

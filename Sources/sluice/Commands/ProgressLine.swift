@@ -1,18 +1,21 @@
 import Foundation
 import Ops
+import Timekeeping
 
 /// A progress line rewritten in place on standard error, only when it is a terminal (at most
 /// 4 times a second), so logs and pipes get none.
 final class ProgressLine: @unchecked Sendable {
     private let console: Console
     private let enabled = isatty(2) == 1
-    private var last = Date.distantPast
+    private let clock = SystemClock()
+    private var last: MonotonicInstant?
 
     init(console: Console) { self.console = console }
 
     func show(_ text: String) {
-        guard enabled, Date().timeIntervalSince(last) >= 0.25 else { return }
-        last = Date()
+        let now = clock.monotonicNow()
+        guard enabled, last.map({ now.seconds(since: $0) >= 0.25 }) ?? true else { return }
+        last = now
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
     }
 

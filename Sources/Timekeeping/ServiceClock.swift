@@ -70,9 +70,18 @@ package final class ManualClock: ServiceClock, @unchecked Sendable {
         return wall
     }
 
+    /// Time passes: both readings move on by `seconds`.
     package func advance(by seconds: Double) {
         lock.lock()
         monotonic += seconds
+        wall.addTimeInterval(seconds)
+        lock.unlock()
+    }
+
+    /// The wall clock is stepped (NTP, an operator, a VM resumed) by `seconds`, either way; the
+    /// monotonic reading does not move.
+    package func stepWall(by seconds: Double) {
+        lock.lock()
         wall.addTimeInterval(seconds)
         lock.unlock()
     }
