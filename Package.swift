@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Replication",
                 dependencies: ["Binlog", "MySQLSource", "RedisCluster", "Kafka", "Ops", "Timekeeping"],
                 path: "Sources/Replication"),
-        .target(name: "Ledger", dependencies: ["MySQLSource", "BinlogCompression", "RedisCluster", "Ops", "COpenSSL"],
+        .target(name: "Ledger", dependencies: ["MySQLSource", "BinlogCompression", "RedisCluster", "Ops", "Timekeeping", "COpenSSL"],
                 path: "Sources/Ledger"),
 
         // Not product code: benchmarks, the demo's workload and consistency check, the lag watcher.
@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "BinlogTests", dependencies: ["Binlog", "BinlogCompression"], path: "Tests/BinlogTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "OpsTests", dependencies: ["Ops", "Timekeeping", "TestHelpers"], path: "Tests/OpsTests"),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "CRdKafka"], path: "Tests/KafkaTests"),
         .testTarget(name: "RedisClusterTests", dependencies: ["RedisCluster"], path: "Tests/RedisClusterTests"),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RedisCluster", "Binlog", "Ops", "Kafka", "MySQLSource", "SluiceLab", "Timekeeping", "TestHelpers"],
                     path: "Tests/ReplicationTests"),
@@ -89,7 +90,7 @@ let package = Package(
                     path: "Tests/ReplicationLiveTests"),
         .testTarget(name: "MySQLSourceLiveTests", dependencies: ["MySQLSource", "Binlog", "BinlogCompression", "Timekeeping", "TestSupport"],
                     path: "Tests/MySQLSourceLiveTests"),
-        .testTarget(name: "LedgerLiveTests", dependencies: ["Ledger", "Ops", "MySQLSource", "RedisCluster", "TestSupport"],
+        .testTarget(name: "LedgerLiveTests", dependencies: ["Ledger", "Ops", "MySQLSource", "RedisCluster", "Timekeeping", "TestSupport"],
                     path: "Tests/LedgerLiveTests"),
         // Against real servers started by TestSupport; also reaches each C library directly.
         .testTarget(name: "IntegrationTests",

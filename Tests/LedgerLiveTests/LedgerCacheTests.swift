@@ -2,6 +2,7 @@ import Foundation
 import MySQLSource
 import Ops
 import TestSupport
+import Timekeeping
 import XCTest
 
 @testable import Ledger
@@ -167,9 +168,9 @@ final class LedgerCacheTests: XCTestCase {
     func testAHotAccountIsRefreshedFromL2BeforeItExpires() throws {
         let (_, service, _) = try live()
         let writeThrough = try XCTUnwrap(service.writeThrough)
-        let clock = TestClock()
+        let clock = ManualClock(monotonicSeconds: 0)
         let reads = AccountReads(
-            settings: .init(capacity: 10, ttl: 1, hotCount: 1), redis: writeThrough, metrics: nil, now: clock.read
+            settings: .init(capacity: 10, ttl: 1, hotCount: 1), redis: writeThrough, metrics: nil, clock: clock
         ) { id throws(MySQLError) in try service.account(id) }
         let first = try XCTUnwrap(try reads.account(11))
         XCTAssertEqual(try writeThrough.read([11]), [first], "the shard's row filled L2")
@@ -177,17 +178,17 @@ final class LedgerCacheTests: XCTestCase {
         changed.version += 1
         changed.balanceMinor += 1
         try writeThrough.apply([changed])
-        clock.set(0.4)
+        clock.advance(by: 0.4)  // 0.4
         XCTAssertEqual(reads.warm(), [], "not due before half the TTL")
         _ = try reads.account(11)
-        clock.set(0.6)
+        clock.advance(by: 0.2)  // 0.6
         XCTAssertEqual(reads.warm(), [11])
         var later = changed
         later.version += 1
         try writeThrough.apply([later])
-        clock.set(1.3)
+        clock.advance(by: 0.7)  // 1.3
         XCTAssertEqual(try reads.account(11), changed, "L1 kept warm: served past the first TTL, from the refresh")
-        clock.set(1.7)
+        clock.advance(by: 0.4)  // 1.7
         XCTAssertEqual(try reads.account(11), later, "expired: L2 answers")
     }
 
@@ -199,13 +200,4 @@ final class LedgerCacheTests: XCTestCase {
         XCTAssertNil(LedgerAPI.consistentFlag("/v1/accounts/1?consistent"))
         XCTAssertNil(LedgerAPI.consistentFlag("/v1/accounts/1?consistent=yes"))
     }
-}
-
-/// A clock the test moves by hand.
-final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var now = 0.0
-
-    func set(_ value: Double) { lock.withLock { now = value } }
-    var read: @Sendable () -> Double { { [self] in lock.withLock { now } } }
 }

@@ -2,6 +2,7 @@ import Foundation
 import MySQLSource
 import Ops
 import RedisCluster
+import Timekeeping
 
 /// The levels of the account read path, as the metrics name them.
 package enum CacheLevel: String, Sendable, CaseIterable {
@@ -25,26 +26,22 @@ package final class AccountReads: @unchecked Sendable {
     private let redis: WriteThrough?
     private let mysql: @Sendable (Int64) throws(MySQLError) -> AccountState?
     private let metrics: LedgerMetrics?
-    private let now: @Sendable () -> Double
+    private let clock: any ServiceClock
 
-    /// `redis` nil: no L2. `now`: seconds on a monotonic clock.
+    /// `redis` nil: no L2. The entries' ages are read on `clock`'s monotonic reading.
     package init(
         settings: AccountCache.Settings, redis: WriteThrough?, metrics: LedgerMetrics?,
-        now: @escaping @Sendable () -> Double = AccountReads.monotonicSeconds,
+        clock: any ServiceClock = SystemClock(),
         mysql: @escaping @Sendable (Int64) throws(MySQLError) -> AccountState?
     ) {
         cache = AccountCache(settings)
         self.redis = redis
         self.metrics = metrics
-        self.now = now
+        self.clock = clock
         self.mysql = mysql
     }
 
-    private static let origin = ContinuousClock.now
-    package static let monotonicSeconds: @Sendable () -> Double = {
-        let t = ContinuousClock.now - origin
-        return Double(t.components.seconds) + Double(t.components.attoseconds) / 1e18
-    }
+    private func now() -> Double { clock.monotonicNow().seconds }
 
     package var settings: AccountCache.Settings { cache.settings }
 

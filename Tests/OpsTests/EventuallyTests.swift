@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import TestHelpers
 import XCTest
 
 /// The shared condition wait of the tests (`eventually`, `waitUntil`).
