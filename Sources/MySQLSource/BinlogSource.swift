@@ -49,6 +49,8 @@ package final class BinlogSource {
     private let endpoint: () -> MySQLEndpoint
     private var machine: ReconnectStateMachine
     private var session: ReplicationSession?
+    /// Where the last connection attempt asked the server to start.
+    private var requested: SourceStart?
     private var assembler: TransactionAssembler?
     private var ready: [SourceTransaction] = []
     /// The raw events of the XA transaction being prepared; spilled prepared XAs by XID; the
@@ -239,8 +241,9 @@ package final class BinlogSource {
             break
         }
         do {
-            let opened = try ReplicationSession(
-                endpoint: endpoint(), options: configuration.replica, start: try resumeStart())
+            let start = try resumeStart()
+            requested = start
+            let opened = try ReplicationSession(endpoint: endpoint(), options: configuration.replica, start: start)
             connections += 1
             server = (opened.settings.serverID, opened.settings.serverUUID)
             serverFlavour = opened.settings.flavour
@@ -321,8 +324,13 @@ package final class BinlogSource {
         }
     }
 
-    /// A purged start point: name the earliest place still on the server and the way out.
+    /// A start point the server does not have: past its binlog (`pastTheBinlog`), else purged:
+    /// name the earliest place still on the server and the way out.
     private func explainPurged(_ error: SourceError) -> SourceError {
+        if let past = pastTheBinlog(error) {
+            machine.stop(past)
+            return past
+        }
         var earliest = "unknown (SHOW BINARY LOGS failed)"
         if let connection = try? MySQLConnection(endpoint()),
             let first = try? LagTracker.binaryLogs(on: connection).first
@@ -346,4 +354,26 @@ package final class BinlogSource {
         machine.stop(machineError)
         return machineError
     }
+
+    /// The server's "not in the master's binlog" for a MariaDB GTID start that is past its
+    /// `@@gtid_binlog_pos` (nothing purged: the server never had those transactions); nil for any
+    /// other start, or when the position cannot be read (then it is explained as purged).
+    private func pastTheBinlog(_ error: SourceError) -> SourceError? {
+        guard case .mariadbGTID(let from)? = requested,
+            let answer = try? MySQLConnection(endpoint()).query(
+                "SELECT @@gtid_binlog_pos AS g, @@server_id AS id"),
+            let past = PastTheBinlog(
+                from, binlog: MariaDBGTIDPosition(parsing: answer.value("g") ?? "") ?? MariaDBGTIDPosition())
+        else { return nil }
+        return SourceError(
+            .pastTheBinlog,
+            "the start point (gtid \(from)) is past the binlog of server_id \(answer.value("id") ?? "?") "
+                + "(gtid \(past.binlogText)): \(past.transactions) transaction(s) this server never wrote "
+                + "(\(error.mysql?.message ?? error.message)). When the sinks hold changes of an old primary this server "
+                + "lacks (it was promoted while behind), run `sluice repair-ahead --config FILE` to rewrite those keys "
+                + "from this server and move the checkpoints onto it, then start again; when a configured start_gtid is "
+                + "wrong, correct it (docs/failover.md, \"Rows ahead\")",
+            place: error.place, mysql: error.mysql)
+    }
+
 }

@@ -19,6 +19,9 @@ package struct SourceError: Error, Sendable, Equatable, CustomStringConvertible 
         case serverIDInUse
         /// The requested binlog is no longer on the server.
         case purgedBinlog
+        /// A MariaDB GTID start past the server's binlog: the server never wrote transactions the
+        /// start point has (`PastTheBinlog`; e.g. a promoted replica that was behind).
+        case pastTheBinlog
         /// The server ended the binlog dump with an error.
         case binlogDump
         /// An event could not be decoded.

@@ -54,5 +54,23 @@ final class StartKindTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("a MySQL GTID set cannot start a MariaDB source"), "\(error)")
         }
         XCTAssertEqual(refused.connections, 0)
+
+        // A GTID start past the server's binlog: nothing was purged, the server never wrote those
+        // transactions; a typed error naming both positions, the count and the way out, no retry.
+        let written = try XCTUnwrap(fixture.admin.query("SELECT @@gtid_binlog_pos AS g").value("g"))
+        let last = try XCTUnwrap(MariaDBGTIDPosition(parsing: written)?.gtids.first)
+        let ahead = try XCTUnwrap(MariaDBGTIDPosition(parsing: "\(last.domain)-\(last.serverID)-\(last.sequence + 3)"))
+        let past = fixture.source(.mariadbGTID(ahead))
+        XCTAssertThrowsError(try past.next()) { error in
+            XCTAssertEqual((error as? SourceError)?.code, .pastTheBinlog, "\(error)")
+            XCTAssertTrue(
+                "\(error)".contains(
+                    "the start point (gtid \(ahead)) is past the binlog of server_id \(last.serverID) "
+                        + "(gtid \(written)): 3 transaction(s) this server never wrote"), "\(error)")
+            XCTAssertTrue("\(error)".contains("sluice repair-ahead"), "\(error)")
+            XCTAssertFalse("\(error)".contains("purged"), "\(error)")
+        }
+        XCTAssertThrowsError(try past.next()) { XCTAssertEqual(($0 as? SourceError)?.code, .pastTheBinlog) }
+        XCTAssertEqual(past.failures.count, 0, "not retried")
     }
 }

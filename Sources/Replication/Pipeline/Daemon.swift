@@ -412,6 +412,10 @@ package final class Daemon {
         return nil
     }
 
+    /// Stops on an error retrying cannot fix: exit 1 (the service manager restarts), or 3 when
+    /// only the operator can choose the way out (the source moved to a server whose binlog lacks
+    /// the transactions already read, `SourceError.Code.pastTheBinlog`; the restart would refuse
+    /// the same way).
     private func halt(_ error: Error, pipeline: SinkPipeline, hooks: Hooks) -> Int32 {
         _ = pipeline.drain(timeoutSeconds: 0)
         lastCommitted = pipeline.committed
@@ -421,7 +425,7 @@ package final class Daemon {
         logger.error(
             "sluice run halted; the checkpoint stays before the failing transaction",
             ["error": "\(error)", "checkpoint": .string(at)])
-        return 1
+        return (error as? SourceError)?.code == .pastTheBinlog ? 3 : 1
     }
 
     private func reload(_ hooks: Hooks) {

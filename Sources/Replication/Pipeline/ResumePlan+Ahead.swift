@@ -11,14 +11,10 @@ extension ResumePlan {
     package static func pastTheBinlog(
         _ from: MariaDBGTIDPosition, binlog: MariaDBGTIDPosition, server: SourceIdentity
     ) -> String? {
-        let past = from.gtids.filter { g in (binlog.gtid(domain: g.domain)?.sequence ?? 0) < g.sequence }
-        guard !past.isEmpty else { return nil }
-        let count = past.reduce(0) { n, g in
-            n + Int(clamping: g.sequence - (binlog.gtid(domain: g.domain)?.sequence ?? 0))
-        }
+        guard let past = PastTheBinlog(from, binlog: binlog) else { return nil }
         return
-            "the checkpoint (gtid \(from)) is past the binlog of \(server) (gtid \(binlog.description.isEmpty ? "empty" : binlog.description)): "
-            + "\(count) transaction(s) of the old server reached the sinks but not this server (with semi-synchronous "
+            "the checkpoint (gtid \(from)) is past the binlog of \(server) (gtid \(past.binlogText)): "
+            + "\(past.transactions) transaction(s) of the old server reached the sinks but not this server (with semi-synchronous "
             + "replication, never acknowledged to a client), so keys may hold changes this server does not have. "
             + "Run `sluice repair-ahead --config FILE` to rewrite those keys from this server and move the checkpoints "
             + "onto it, then start again (docs/failover.md, \"Rows ahead\")"
