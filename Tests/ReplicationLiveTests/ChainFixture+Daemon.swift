@@ -4,6 +4,7 @@ import Kafka
 import MySQLSource
 import SluiceLab
 import TestSupport
+import Timekeeping
 import XCTest
 
 @testable import Replication
@@ -44,31 +45,87 @@ extension ChainFixture {
         return try reached()
     }
 
-    /// Every message of the demo topic, all partitions, each in offset order: reads until `done`
-    /// says the messages are complete and a further second brings nothing, or `timeout` s pass.
+    /// Every message of the demo topic (DR watermark markers included), all partitions, each in
+    /// offset order: reads from offset 0 until `done` says the messages are complete and a further
+    /// second brings nothing, or `timeout` s pass. A partition the consumer cannot read from
+    /// where it is (an offset reset) throws rather than skipping ahead. A read that reaches the
+    /// end of every partition (3 s without a row) incomplete is done once again by a new consumer,
+    /// and says so: the second read tells a consumer that missed records from a topic that lacks
+    /// them.
     func readTopic(timeout: Double = 30, done: ([KafkaMessage]) -> Bool) throws -> [KafkaMessage] {
+        let deadline = Deadline(in: timeout)
+        var incomplete: [String] = []
+        var messages: [KafkaMessage] = []
+        // Two reads at most: a third consumer would not tell more than the second.
+        for _ in 0..<2 where !deadline.hasPassed {
+            let read = try readTopicOnce(until: deadline, done: done)
+            messages = read.messages.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
+            if read.complete { break }
+            incomplete.append(Self.layout(messages))
+        }
+        if !incomplete.isEmpty {
+            print(
+                "readTopic: \(incomplete.count) read(s) ended incomplete (\(incomplete.joined(separator: "; then "))); "
+                    + "the last read: \(Self.layout(messages))")
+        }
+        return messages
+    }
+
+    /// One consumer's read from offset 0, until complete (and a further poll brings no row), or
+    /// 3 polls in a row without a row while incomplete, or `deadline`.
+    private func readTopicOnce(until deadline: Deadline, done: ([KafkaMessage]) -> Bool) throws -> (
+        messages: [KafkaMessage], complete: Bool
+    ) {
         let consumer = try KafkaConsumer(settings: [
             "bootstrap.servers": sandbox.kafka.bootstrapServers, "group.id": "daemon-faults",
-            "enable.auto.commit": "false",
+            "enable.auto.commit": "false", "auto.offset.reset": "error",
         ])
         let partitions = try consumer.metadata().topic(DemoConfig.topic)?.partitionCount ?? 0
         try consumer.assign(
             (0..<partitions).map { KafkaPartitionOffset(topic: DemoConfig.topic, partition: Int32($0), offset: 0) })
         var messages: [KafkaMessage] = []
-        let deadline = Date().addingTimeInterval(timeout)
         var complete = false
-        while Date() < deadline {
+        var quiet = 0
+        while !deadline.hasPassed {
             let polled = try consumer.poll(count: 5000, timeoutMilliseconds: 1000)
-            // DR watermark markers (header sluice.watermark) keep coming while idle: rows only.
-            let got = polled.filter { !$0.headers.contains { $0.name == WatermarkMarker.header } }
-            messages += got
+            messages += polled
             // `done` decodes every message read so far: judge only once a poll found the end of
-            // what the brokers hold (a short poll), not after every 5,000 of a long backlog.
+            // what the brokers hold (a short poll), not after every 5,000 of a long backlog. DR
+            // watermark markers keep coming while idle: only rows count as news.
             guard polled.count < 5000 else { continue }
-            if got.isEmpty && complete { break }
+            quiet = polled.contains(where: { !$0.isWatermarkMarker }) ? 0 : quiet + 1
+            if complete && quiet > 0 { break }
             complete = done(messages)
+            if !complete && quiet >= 3 { break }
         }
-        return messages.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
+        return (messages, complete)
+    }
+
+    /// Per partition: how many offsets were read and the highest.
+    private static func layout(_ messages: [KafkaMessage]) -> String {
+        let byPartition = Dictionary(grouping: messages, by: \.partition)
+        return byPartition.keys.sorted().map { p in
+            "partition \(p): \(byPartition[p]!.count) read, up to offset \(byPartition[p]!.map(\.offset).max() ?? -1)"
+        }.joined(separator: ", ")
+    }
+
+    /// The lines of the daemons' logs (every `run*.log` of the folder) and of the broker's log
+    /// that mention Kafka or the producer, the last `lines` of them: what a failed completeness
+    /// check shows next to the topic.
+    func kafkaLogLines(lines: Int = 60) -> String {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasPrefix("run") && $0.hasSuffix(".log") }.sorted()
+        var found: [String] = []
+        for name in names {
+            for line in LogFile.tail(folder.path + "/" + name, lines: 5000).split(separator: "\n")
+            where line.localizedCaseInsensitiveContains("kafka") {
+                found.append("\(name): \(line)")
+            }
+        }
+        let broker = LogFile.tail(sandbox.kafka.logPath, lines: 5000).split(separator: "\n").filter {
+            $0.contains("ERROR") || $0.contains("WARN")
+        }
+        return (found.suffix(lines) + broker.suffix(20).map { "tansu: \($0)" }).joined(separator: "\n")
     }
 
     /// The end of a fault test: stops `workload`, waits until `daemon` reached the binlog's end,
@@ -92,7 +149,8 @@ extension ChainFixture {
             KafkaCompleteness($0, live: truth.accounts, deleted: deleted, transfers: truth.transfers).complete
         }
         let kafka = KafkaCompleteness(topic, live: truth.accounts, deleted: deleted, transfers: truth.transfers)
-        XCTAssertTrue(kafka.complete, kafka.summary, file: file, line: line)
+        XCTAssertTrue(
+            kafka.complete, kafka.complete ? "" : kafka.summary + "\n" + kafkaLogLines(), file: file, line: line)
         daemon.stop(grace: 15)
         folder.forget(daemon)
         XCTAssertEqual(daemon.exitStatusIfExited(), 0, runLogTail(), file: file, line: line)

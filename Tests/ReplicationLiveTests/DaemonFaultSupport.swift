@@ -311,17 +311,29 @@ struct KafkaCompleteness {
     var keys = 0
     var duplicates = 0
     var problems: [String] = []
+    /// Per partition: offsets read (rows and DR watermark markers) and the offsets missing
+    /// between 0 and the highest read, which a reader from offset 0 must have had.
+    var partitions: [Int32: (read: Int, highest: Int64, missing: [Int64])] = [:]
+    /// Per key in a problem: the partitions its messages were read from.
+    private var keyPartitions: [String: Set<Int32>] = [:]
+    /// Per key and version token: where it was first read (partition, offset, producer time).
+    private var placed: [String: [String: (partition: Int32, offset: Int64, ms: Int64?)]] = [:]
 
     var complete: Bool { problems.isEmpty }
 
     /// `live`: account id -> version in MySQL now; `deleted`: account id -> version when deleted;
-    /// `transfers`: ids of the transfers rows in MySQL.
+    /// `transfers`: ids of the transfers rows in MySQL. DR watermark markers and statement events
+    /// (header `sluice.ddl`) count only for the offsets.
     init(_ topic: [KafkaMessage], live: [Int: UInt64], deleted: [Int: UInt64], transfers: [Int]) {
         var history: [String: [String]] = [:]
         var seen: [String: Set<String>] = [:]
+        var offsets: [Int32: Set<Int64>] = [:]
         for m in topic {
+            offsets[m.partition, default: []].insert(m.offset)
+            if m.isWatermarkMarker || m.headers.contains(where: { $0.name == "sluice.ddl" }) { continue }
             messages += 1
             let key = String(decoding: m.key ?? [], as: UTF8.self)
+            keyPartitions[key, default: []].insert(m.partition)
             let decoded: DRChange
             do {
                 decoded = try DRChange(
@@ -334,17 +346,22 @@ struct KafkaCompleteness {
             let token = (decoded.change.kind == .delete ? "d" : "") + (decoded.version ?? "?")
             if seen[key, default: []].insert(token).inserted {
                 history[key, default: []].append(token)
+                placed[key, default: [:]][token] = (m.partition, m.offset, m.timestampMilliseconds)
             } else {
                 duplicates += 1
             }
         }
+        for (partition, read) in offsets {
+            let highest = read.max() ?? -1
+            partitions[partition] = (read.count, highest, (0..<max(highest, 0)).filter { !read.contains($0) })
+        }
         keys = history.count
         for (id, version) in live {
-            expect(history["payments.accounts[\(id)]"], (1...max(version, 1)).map { "\($0)" }, "account \(id)")
+            expect("payments.accounts[\(id)]", history, (1...max(version, 1)).map { "\($0)" }, "account \(id)")
         }
         for (id, version) in deleted {
             expect(
-                history["payments.accounts[\(id)]"], (1...max(version, 1)).map { "\($0)" } + ["d\(version + 1)"],
+                "payments.accounts[\(id)]", history, (1...max(version, 1)).map { "\($0)" } + ["d\(version + 1)"],
                 "deleted account \(id)")
         }
         for id in transfers where history["payments.transfers[\(id)]"] == nil {
@@ -357,20 +374,51 @@ struct KafkaCompleteness {
         }
     }
 
-    private mutating func expect(_ got: [String]?, _ expected: [String], _ what: String) {
-        guard let got else { return problems.append("\(what): no message") }
-        if got != expected {
-            problems.append(
-                "\(what): versions \(got.suffix(8)) (\(got.count)), committed \(expected.suffix(8)) (\(expected.count))"
-            )
+    private mutating func expect(_ key: String, _ history: [String: [String]], _ expected: [String], _ what: String) {
+        guard let got = history[key] else { return problems.append("\(what): no message") }
+        guard got != expected else { return }
+        // Where the first gap is: the versions read on either side of it.
+        let present = Set(got)
+        let firstMissing = expected.firstIndex { !present.contains($0) }
+        var gap = ""
+        if let firstMissing {
+            let before = expected[..<firstMissing].last.flatMap { placed[key]?[$0] }
+            let after = expected[firstMissing...].first { present.contains($0) }.flatMap { placed[key]?[$0] }
+            gap = "; first missing \(expected[firstMissing]), between \(Self.place(before)) and \(Self.place(after))"
         }
+        problems.append(
+            "\(what): versions \(got.suffix(8)) (\(got.count)), committed \(expected.suffix(8)) (\(expected.count))"
+                + gap)
+    }
+
+    private static func place(_ p: (partition: Int32, offset: Int64, ms: Int64?)?) -> String {
+        guard let p else { return "none" }
+        let time = p.ms.map { ms in
+            let f = DateFormatter()
+            f.dateFormat = "HH:mm:ss.SSS"
+            f.timeZone = TimeZone(identifier: "UTC")
+            return " at " + f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        }
+        return "\(p.partition)@\(p.offset)\(time ?? "")"
     }
 
     var summary: String {
-        "\(messages) message(s), \(keys) key(s), \(duplicates) repeat(s)"
-            + (complete
-                ? ", complete" : ": \(problems.count) problem(s):\n  " + problems.prefix(20).joined(separator: "\n  "))
+        guard !complete else { return "\(messages) message(s), \(keys) key(s), \(duplicates) repeat(s), complete" }
+        let layout = partitions.keys.sorted().map { p in
+            let (read, highest, missing) = partitions[p]!
+            return "partition \(p): \(read) offset(s) read up to \(highest), \(missing.count) missing"
+                + (missing.isEmpty ? "" : " (first \(missing.prefix(5)))")
+        }
+        let spread = keyPartitions.filter { $0.value.count > 1 }.count
+        return "\(messages) message(s), \(keys) key(s), \(duplicates) repeat(s); \(layout.joined(separator: "; "))"
+            + "; \(spread) key(s) in more than one partition: \(problems.count) problem(s):\n  "
+            + problems.prefix(40).joined(separator: "\n  ")
     }
+}
+
+extension KafkaMessage {
+    /// A DR watermark marker (header `sluice.watermark`), not a row change.
+    var isWatermarkMarker: Bool { headers.contains { $0.name == WatermarkMarker.header } }
 }
 
 /// What MySQL holds now: each account's version and the ids of the transfers rows.

@@ -84,7 +84,7 @@ final class DaemonProcessTests: XCTestCase {
         while messages.count < changes, Date() < readDeadline {
             // DR watermark markers (header sluice.watermark) are not row changes: a consumer skips them.
             messages += try consumer.poll(count: 1000, timeoutMilliseconds: 500).filter {
-                !$0.headers.contains { $0.name == WatermarkMarker.header }
+                !$0.isWatermarkMarker
             }
         }
         let keys = messages.map { String(decoding: $0.key ?? [], as: UTF8.self) }
