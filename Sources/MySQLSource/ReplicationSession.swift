@@ -100,7 +100,9 @@ package final class ReplicationSession {
     }
 
     /// `current` and `earliest` become a file and position on this server.
-    static func resolve(_ start: SourceStart, on connection: MySQLConnection) throws(SourceError) -> SourceStart {
+    package static func resolve(_ start: SourceStart, on connection: MySQLConnection) throws(SourceError)
+        -> SourceStart
+    {
         do {
             switch start {
             case .current:

@@ -111,8 +111,12 @@ package final class Daemon {
         let sinks = try DaemonSinks.make(config: config, cluster: clusterName, logger: logger, metrics: sinkMetrics)
         let redis = sinks.redis
         try fence(redis, sinks: sinks.all, holder: holder)
-        let resume = try sinks.resumePoint()
-        let plan = try resumePlan(sourceConfig, resume: resume, endpoint: endpoint, server: settings.sourceIdentity)
+        let stored = try sinks.checkpoints()
+        let resume = SinkCheckpoint.resumePoint(stored)
+        let plan = try storeSinkStarts(
+            sinks.all, stored: stored, resume: resume,
+            plan: try resumePlan(sourceConfig, resume: resume, endpoint: endpoint, server: settings.sourceIdentity),
+            source: sourceConfig, endpoint: endpoint, server: settings.sourceIdentity)
         let start = plan.start
         logger.info(
             "sluice run starting",

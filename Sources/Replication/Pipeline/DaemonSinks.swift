@@ -29,8 +29,9 @@ struct DaemonSinks {
         return DaemonSinks(redis: redis, all: all)
     }
 
-    /// The checkpoint to resume from: the oldest every sink stored (`SinkCheckpoint.resumePoint`).
-    func resumePoint() throws -> SinkCheckpoint? {
-        SinkCheckpoint.resumePoint(try all.map { try $0.loadCheckpoint() })
+    /// Each sink's stored checkpoint, in the order of `all` (nil: none yet). The daemon resumes
+    /// from the oldest (`SinkCheckpoint.resumePoint`).
+    func checkpoints() throws -> [SinkCheckpoint?] {
+        try all.map { try $0.loadCheckpoint() }
     }
 }
