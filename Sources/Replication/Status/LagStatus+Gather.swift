@@ -85,7 +85,7 @@ extension LagStatus {
         }
         let bytes = checkpoint.position < end ? LagTracker.bytesBehind(checkpoint.position, logs: logs) : 0
         row.bytes = bytes
-        row.seconds = bytes == 0 ? 0 : max(0, now - Double(checkpoint.commitTime))
+        row.seconds = sinkSeconds(bytes: bytes, commitTime: checkpoint.commitTime, now: now)
         if let sourceGTID, let done = checkpoint.gtid {
             var behind: UInt64 = 0
             for g in sourceGTID.gtids {
@@ -95,6 +95,14 @@ extension LagStatus {
             row.transactions = behind
         }
         return row
+    }
+
+    /// A sink's lag in seconds: 0 at the binlog's end, else since its checkpoint's commit time;
+    /// unknown (nil) behind a checkpoint with no commit time (0: a start stored before anything
+    /// was applied, `Daemon.storeSinkStarts`), where only the bytes say how far behind it is.
+    static func sinkSeconds(bytes: UInt64, commitTime: Int64, now: Double) -> Double? {
+        if bytes == 0 { return 0 }
+        return commitTime == 0 ? nil : max(0, now - Double(commitTime))
     }
 
     private static func drRow(config: SluiceConfig, dr: DRApplyConfig, now: Double, fetchWaitSeconds: Double) -> Row {
