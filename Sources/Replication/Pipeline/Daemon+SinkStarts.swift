@@ -50,7 +50,7 @@ extension Daemon {
         var gtid: MariaDBGTIDPosition?
         if server.flavor == "mariadb" {
             let text = try connection.query(
-                "SELECT BINLOG_GTID_POS('\(position.file.replacingOccurrences(of: "'", with: "''"))', \(position.offset)) AS g"
+                "SELECT BINLOG_GTID_POS('\(sqlString(position.file))', \(position.offset)) AS g"
             ).value("g")
             gtid = text.flatMap { MariaDBGTIDPosition(parsing: $0) }
         }
