@@ -12,8 +12,9 @@ extension Daemon {
     /// - some sink has a checkpoint: each sink without one gets the resume point (the oldest);
     /// - none has (first start): the configured start made a position on this server (the first
     ///   binlog's start, or the end of the binlog now) is stored for every sink, and reading
-    ///   begins exactly there. A configured GTID start stays as it is (its file position is not
-    ///   known before reading), as does a start that ignores checkpoints.
+    ///   begins exactly there.
+    /// A start that ignores checkpoints (`earliest`, `end`, a position or GTID) begins there on
+    /// every restart anyway: nothing is stored for it.
     /// Returns where reading begins (on a first start, the stored position).
     func storeSinkStarts(
         _ sinks: [any Sink], stored: [SinkCheckpoint?], resume: SinkCheckpoint?, plan: ResumePlan,
@@ -39,8 +40,8 @@ extension Daemon {
     }
 
     /// The configured start as a checkpoint on this server: the position (`earliest` and
-    /// `current` resolved as the source would) with the MariaDB GTID state there; nil for a GTID
-    /// start. Its commit time is 0: no transaction was committed there, so neither a lag nor a DR
+    /// `current` resolved as the source would) with the MariaDB GTID state there (nil if the start
+    /// is not a position). Its commit time is 0: no transaction was committed there, so neither a lag nor a DR
     /// watermark's `as_of` may be measured from it.
     private func firstStart(_ start: SourceStart, endpoint: MySQLEndpoint, server: SourceIdentity) throws
         -> SinkCheckpoint?
